@@ -1,0 +1,58 @@
+"""Rendering helpers shared by the console's pages: templates, locale, translations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from starlette.requests import HTTPConnection
+
+from hotline.auth.deps import csrf_token
+from hotline.auth.models import User
+from hotline.i18n import LOCALES, gettext_for, negotiate
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+STATIC_DIR = HERE / "static"
+SESSION_LOCALE = "locale"
+
+
+def locale_of(conn: HTTPConnection, user: User | None = None) -> str:
+    chosen = conn.session.get(SESSION_LOCALE)
+    if isinstance(chosen, str) and chosen in LOCALES:
+        return chosen
+    if user is not None and user.locale in LOCALES:
+        return user.locale
+    return negotiate(conn.headers.get("accept-language"))
+
+
+def remember_locale(request: Request) -> None:
+    lang = request.query_params.get("lang")
+    if lang in LOCALES:
+        request.session[SESSION_LOCALE] = lang
+
+
+def translator(conn: HTTPConnection, user: User | None = None) -> Callable[[str], str]:
+    return gettext_for(locale_of(conn, user))
+
+
+def render(
+    request: Request, name: str, *, user: User | None = None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    locale = locale_of(request, user)
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "_": gettext_for(locale),
+            "locale": locale,
+            "user": user,
+            "csrf_token": csrf_token(request),
+            **context,
+        },
+        status_code=status_code,
+    )

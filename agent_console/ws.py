@@ -1,0 +1,169 @@
+"""The console websocket: the counselor's commands in, snapshots of their state out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from agent_console.pages import translator
+from hotline.auth.deps import user_from_connection
+from hotline.auth.models import User
+from hotline.realtime.events import agent_topic
+from hotline.routing import service as routing
+from hotline.routing.engine import Dispatcher
+from hotline.routing.models import AgentState
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN_ORIGIN = 4403
+
+
+def error_message(_: Callable[[str], str], code: str) -> str:
+    messages = {
+        "offer_gone": _("This call is no longer offered to you."),
+        "busy_with_call": _("Finish the current call before changing your status."),
+        "break_reason_required": _("Choose a reason for the break."),
+        "state_not_allowed": _("That status cannot be chosen here."),
+        "no_live_call": _("There is no live call to hang up."),
+        "no_wrap_up": _("There is no wrap-up to finish."),
+        "connect_failed": _(
+            "Your phone could not be reached; the caller was sent back to the "
+            "queue and you were set away."
+        ),
+        "bad_message": _("The console sent a request the server did not understand."),
+    }
+    return messages.get(code, _("Something went wrong. Please try again."))
+
+
+def _origin_allowed(websocket: WebSocket) -> bool:
+    """Refuse cross-site websocket hijacking: the page must come from this host."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser
+    host = websocket.headers.get("host", "")
+    public = urlsplit(websocket.app.state.settings.public_base_url).netloc
+    return urlsplit(origin).netloc in {host, public}
+
+
+def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) -> None:
+    kind = message.get("type")
+    call_id = message.get("call_id")
+    now = dispatcher.clock.now()
+    effects = routing.Effects()
+    with dispatcher.db.session() as session:
+        if kind == "set_state":
+            try:
+                state = AgentState(str(message.get("state")))
+            except ValueError as error:
+                raise routing.RoutingError("state_not_allowed") from error
+            routing.set_presence(
+                session=session, user=user, state=state, reason=message.get("reason"), now=now
+            )
+            effects.kick = state == AgentState.available
+        elif kind in {"accept", "decline", "hangup", "finish_wrap_up"}:
+            if not isinstance(call_id, int):
+                raise routing.RoutingError("bad_message")
+            if kind == "accept":
+                routing.accept(
+                    session=session,
+                    user=user,
+                    call_id=call_id,
+                    now=now,
+                    connect_timeout_s=dispatcher.settings.connect_timeout_s,
+                )
+                effects.connect.append(call_id)
+            elif kind == "decline":
+                routing.decline(session=session, user=user, call_id=call_id, now=now)
+                effects.kick = True
+            elif kind == "hangup":
+                effects = routing.hang_up(session=session, user=user, call_id=call_id, now=now)
+            else:
+                routing.finish_wrap_up(session=session, user=user, call_id=call_id, now=now)
+                effects.kick = True
+        else:
+            raise routing.RoutingError("bad_message")
+    dispatcher.apply(effects)
+
+
+def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
+    with dispatcher.db.session() as session:
+        return routing.snapshot(session=session, user_id=user_id, now=dispatcher.clock.now())
+
+
+@router.websocket("/ws/console")
+async def console_socket(websocket: WebSocket) -> None:
+    if not _origin_allowed(websocket):
+        await websocket.accept()
+        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
+        return
+    user = await run_in_threadpool(user_from_connection, websocket)
+    await websocket.accept()
+    if user is None or user.id is None:
+        await websocket.close(code=CLOSE_UNAUTHENTICATED)
+        return
+    user_id = user.id
+    dispatcher: Dispatcher = websocket.app.state.dispatcher
+    _ = translator(websocket, user)
+    send_lock = asyncio.Lock()
+    subscription = websocket.app.state.bus.subscribe({agent_topic(user_id)})
+
+    async def send(payload: dict[str, Any]) -> None:
+        async with send_lock:
+            await websocket.send_text(json.dumps(payload))
+
+    async def send_snapshot() -> None:
+        await send(await run_in_threadpool(_snapshot, dispatcher, user_id))
+
+    async def send_error(code: str) -> None:
+        await send({"type": "error", "code": code, "message": error_message(_, code)})
+
+    async def commands() -> None:
+        while True:
+            try:
+                message = json.loads(await websocket.receive_text())
+            except json.JSONDecodeError:
+                await send_error("bad_message")
+                continue
+            if not isinstance(message, dict):
+                await send_error("bad_message")
+            elif message.get("type") == "ping":
+                await send({"type": "pong", "id": message.get("id")})
+            elif message.get("type") == "resync":
+                await send_snapshot()
+            else:
+                try:
+                    await run_in_threadpool(_run_command, dispatcher, user, message)
+                except routing.RoutingError as error:
+                    await send_error(error.code)
+                await send_snapshot()
+
+    async def events() -> None:
+        while True:
+            event = await subscription.get()
+            if isinstance(event.data.get("error"), str):
+                await send_error(event.data["error"])
+            await send_snapshot()
+
+    await send_snapshot()
+    tasks = [asyncio.create_task(commands()), asyncio.create_task(events())]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            error = task.exception()
+            if error is not None and not isinstance(error, WebSocketDisconnect):
+                log.error("console socket failed for user=%s", user_id, exc_info=error)
+    finally:
+        for task in tasks:
+            task.cancel()
+        subscription.close()
+        with contextlib.suppress(Exception):
+            await websocket.close()

@@ -1,0 +1,84 @@
+"""The application factory: one FastAPI app with its database, bus, dispatcher and telephony."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+import hotline.realtime.events  # noqa: F401 - registers the after-commit publisher
+from agent_console.pages import STATIC_DIR
+from agent_console.router import router as console_router
+from agent_console.ws import router as console_ws_router
+from hotline.clock import Clock, SystemClock
+from hotline.config import Settings, get_settings
+from hotline.db import Database, make_engine
+from hotline.realtime.bus import make_bus
+from hotline.routing.engine import Dispatcher
+from hotline.telephony.port import TelephonyPort
+from hotline.telephony.router import router as telephony_router
+
+SESSION_MAX_AGE_S = 12 * 3600  # a long night shift
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    bus = make_bus(settings.redis_url)
+    db = Database(make_engine(settings.database_url), bus)
+    telephony = TelephonyPort(settings)
+    dispatcher = Dispatcher(db=db, clock=clock, settings=settings, telephony=telephony)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await bus.start()
+        if settings.run_engine:
+            dispatcher.start(sync_numbers=settings.telephony_mode == "simulator")
+        try:
+            yield
+        finally:
+            dispatcher.stop()
+            await bus.stop()
+            db.engine.dispose()
+
+    app = FastAPI(title="hotline", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.bus = bus
+    app.state.db = db
+    app.state.telephony = telephony
+    app.state.dispatcher = dispatcher
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="hotline_session",
+        max_age=SESSION_MAX_AGE_S,
+        same_site="lax",
+        https_only=settings.public_base_url.startswith("https://"),
+    )
+    app.include_router(telephony_router)
+    app.include_router(console_router)
+    app.include_router(console_ws_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    if settings.telephony_mode == "simulator" and settings.simulator_embedded:
+        from hotline.simulator.app import SimulatorConfig, create_simulator_app
+
+        app.mount(
+            "/sim",
+            create_simulator_app(
+                SimulatorConfig(
+                    account_sid=settings.twilio_account_sid,
+                    auth_token=settings.twilio_auth_token,
+                    public_url=settings.simulator_url,
+                )
+            ),
+        )
+    return app

@@ -1,0 +1,69 @@
+"""Who is signed in, what they may do, and CSRF tokens for forms."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from starlette.requests import HTTPConnection
+
+from hotline.auth.models import Role, User
+from hotline.db import Database
+
+SESSION_USER = "uid"
+SESSION_CSRF = "csrf"
+
+
+def user_from_connection(conn: HTTPConnection) -> User | None:
+    """The signed-in user for an HTTP request or a websocket handshake."""
+    user_id = conn.session.get(SESSION_USER)
+    if not isinstance(user_id, int):
+        return None
+    database: Database = conn.app.state.db
+    with database.session() as session:
+        user = session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def current_user(request: Request) -> User:
+    user = user_from_connection(request)
+    if user is None:
+        raise HTTPException(status_code=401, detail="sign in required")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(*roles: Role) -> Any:
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise HTTPException(status_code=403, detail="not allowed for your role")
+        return user
+
+    return Depends(check)
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get(SESSION_CSRF)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get(SESSION_CSRF)
+    if not expected or not submitted or not secrets.compare_digest(expected, submitted):
+        raise HTTPException(status_code=403, detail="invalid or missing CSRF token")
+
+
+def sign_in(request: Request, user: User) -> None:
+    request.session.clear()  # a fresh session at sign-in: no fixation
+    request.session[SESSION_USER] = user.id
+    csrf_token(request)
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()

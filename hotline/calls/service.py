@@ -1,0 +1,132 @@
+"""Call records: creation, compare-and-set transitions, and their stored history.
+
+Every transition is a conditional UPDATE (`WHERE state IN expected`): whichever request, timer
+or instance gets there first wins, a late or repeated Twilio callback changes nothing, and a
+terminal state never regresses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, update
+from sqlmodel import Session, col, select
+
+from hotline.calls.models import (
+    PRIORITY_IN_DANGER,
+    PRIORITY_NORMAL,
+    Call,
+    CallEvent,
+    CallState,
+)
+from hotline.lines.models import Line
+
+REPEAT_CALLER_WINDOW = timedelta(days=90)
+
+
+def get_by_sid(*, session: Session, call_sid: str) -> Call | None:
+    return session.exec(select(Call).where(Call.call_sid == call_sid)).first()
+
+
+def record_event(
+    *,
+    session: Session,
+    call_id: int,
+    state: str,
+    now: datetime,
+    user_id: int | None = None,
+    detail: str | None = None,
+) -> None:
+    session.add(CallEvent(call_id=call_id, state=state, at=now, user_id=user_id, detail=detail))
+
+
+def transition(
+    *,
+    session: Session,
+    call: Call,
+    to: CallState,
+    expect: Iterable[CallState],
+    now: datetime,
+    where: Iterable[ColumnElement[bool]] = (),
+    user_id: int | None = None,
+    detail: str | None = None,
+    **values: Any,
+) -> bool:
+    """Move `call` to `to` if it is still in one of `expect`; store the event. True if moved."""
+    assert call.id is not None
+    statement = (
+        update(Call)
+        .where(col(Call.id) == call.id, col(Call.state).in_([s.value for s in expect]), *where)
+        .values(state=to.value, **values)
+    )
+    if session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(call)
+    record_event(
+        session=session, call_id=call.id, state=to.value, now=now, user_id=user_id, detail=detail
+    )
+    return True
+
+
+def start_inbound(
+    *, session: Session, line: Line, call_sid: str, caller_hash: str, now: datetime
+) -> Call:
+    """The caller reached a line: store the call (ringing, then ivr). Idempotent on CallSid."""
+    existing = get_by_sid(session=session, call_sid=call_sid)
+    if existing is not None:
+        return existing
+    assert line.id is not None
+    repeat = session.exec(
+        select(Call.id).where(
+            Call.caller_hash == caller_hash, Call.created_at >= now - REPEAT_CALLER_WINDOW
+        )
+    ).first()
+    call = Call(
+        call_sid=call_sid,
+        line_id=line.id,
+        caller_hash=caller_hash,
+        state=CallState.ivr,
+        created_at=now,
+        repeat_caller=repeat is not None,
+        language=line.languages[0] if line.languages else None,
+    )
+    session.add(call)
+    session.flush()
+    assert call.id is not None
+    record_event(session=session, call_id=call.id, state=CallState.ringing.value, now=now)
+    record_event(session=session, call_id=call.id, state=CallState.ivr.value, now=now)
+    return call
+
+
+def enqueue(
+    *,
+    session: Session,
+    call: Call,
+    language: str | None,
+    in_danger: bool,
+    max_wait_s: int,
+    now: datetime,
+) -> bool:
+    return transition(
+        session=session,
+        call=call,
+        to=CallState.queued,
+        expect=(CallState.ringing, CallState.ivr),
+        now=now,
+        detail="in_danger" if in_danger else None,
+        language=language,
+        in_danger=in_danger,
+        priority=PRIORITY_IN_DANGER if in_danger else PRIORITY_NORMAL,
+        queued_at=now,
+        queue_deadline_at=now + timedelta(seconds=max_wait_s),
+    )
+
+
+def history(*, session: Session, call_id: int) -> list[CallEvent]:
+    return list(
+        session.exec(
+            select(CallEvent).where(CallEvent.call_id == call_id).order_by(col(CallEvent.id))
+        )
+    )

@@ -1,0 +1,152 @@
+"""The `hotline` command."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from hotline import logs
+from hotline.auth import service as auth
+from hotline.auth.models import Role, UserCreate
+from hotline.clock import SystemClock
+from hotline.config import get_settings
+from hotline.db import Database, make_engine
+from hotline.lines import service as lines
+from hotline.lines.models import LineCreate
+from hotline.migrate import upgrade
+
+app = typer.Typer(help="hotline: a 24-hour psychological-assistance hotline.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+lines_app = typer.Typer(help="Hotline numbers.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(lines_app, name="lines")
+
+
+def _database() -> Database:
+    return Database(make_engine(get_settings().database_url))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations to the configured database."""
+    upgrade(get_settings().database_url, revision)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1", port: Annotated[int, typer.Option(envvar="PORT")] = 8000
+) -> None:
+    """Run the server (uses the HOTLINE_* settings)."""
+    logs.configure()
+    uvicorn.run(
+        "hotline.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_config=None,
+    )
+
+
+@app.command()
+def demo(port: int = 8000, database: str = "sqlite:///./hotline-demo.db") -> None:
+    """One process: SQLite, the simulator, demo lines and staff. Prints URLs and sign-ins."""
+    from hotline.seed import DEMO_PASSWORD, seed_demo
+
+    base = f"http://127.0.0.1:{port}"
+    os.environ.setdefault("HOTLINE_DATABASE_URL", database)
+    os.environ.setdefault("HOTLINE_PUBLIC_BASE_URL", base)
+    os.environ.setdefault("HOTLINE_SIMULATOR_URL", f"{base}/sim")
+    os.environ.setdefault("HOTLINE_TELEPHONY_MODE", "simulator")
+    get_settings.cache_clear()
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with _database().session() as session:
+        usernames = seed_demo(session=session, now=SystemClock().now())
+    typer.echo(
+        f"\nhotline demo\n  console:   {base}/login\n  simulator: {base}/sim/ "
+        "(dial a line, press keys, hang up)\n  sign in as (password "
+        f"{DEMO_PASSWORD!r}): {', '.join(usernames)}\n"
+    )
+    logs.configure()
+    uvicorn.run(
+        "hotline.app:create_app", factory=True, host="127.0.0.1", port=port, log_config=None
+    )
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    display_name: str,
+    role: Role = Role.counselor,
+    endpoint: Annotated[str, typer.Option(help="+86... or client:<identity>")] = "",
+    languages: str = "zh_CN",
+    line_ids: Annotated[str, typer.Option(help="comma-separated; empty = all lines")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a staff account."""
+    data = UserCreate(
+        username=username,
+        display_name=display_name,
+        role=role,
+        endpoint=endpoint,
+        languages=languages.split(","),
+        line_ids=[int(i) for i in line_ids.split(",") if i],
+        password=password,
+    )
+    with _database().session() as session:
+        user = auth.create_user(session=session, data=data, now=SystemClock().now())
+        typer.echo(f"created user {user.username} ({user.role})")
+
+
+@lines_app.command("list")
+def lines_list() -> None:
+    """Print the lines as JSON."""
+    with _database().session() as session:
+        for line in lines.list_lines(session=session):
+            typer.echo(json.dumps(line.model_dump(), ensure_ascii=False))
+
+
+@lines_app.command("add")
+def lines_add(
+    number: str,
+    name: str,
+    languages: str = "zh_CN",
+    partner_number: str | None = None,
+    max_queue_wait_s: int = 180,
+    overflow_action: str = "forward",
+) -> None:
+    """Add a line."""
+    data = LineCreate(
+        number=number,
+        name=name,
+        languages=languages.split(","),
+        partner_number=partner_number,
+        max_queue_wait_s=max_queue_wait_s,
+        overflow_action=overflow_action,
+    )
+    with _database().session() as session:
+        line = lines.create_line(session=session, data=data)
+        typer.echo(f"created line {line.number} (id {line.id})")
+
+
+@lines_app.command("sync")
+def lines_sync() -> None:
+    """Point every line's number at this deployment's webhooks (Twilio or the simulator)."""
+    from hotline.telephony.port import TelephonyPort
+
+    port = TelephonyPort(get_settings())
+    with _database().session() as session:
+        numbers = [line.number for line in lines.list_lines(session=session) if line.active]
+    for number in numbers:
+        port.sync_number(number)
+        typer.echo(f"configured {number}")

@@ -1,0 +1,56 @@
+"""All settings in one place, read from the environment with the HOTLINE_ prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "dev-secret-change-me"  # noqa: S105 - refused outside development
+PLACEHOLDER_AUTH_TOKEN = "dev-twilio-auth-token"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./hotline.db"
+    # The URL Twilio uses to reach us; webhook signatures are computed over it, so behind a
+    # proxy this must be the outside address, not whatever the request looked like inside.
+    public_base_url: str = "http://127.0.0.1:8000"
+    twilio_account_sid: str = "AC" + "0" * 32
+    twilio_auth_token: str = PLACEHOLDER_AUTH_TOKEN
+    telephony_mode: Literal["twilio", "simulator"] = "simulator"
+    # Where the twilio REST client is pointed in simulator mode.
+    simulator_url: str = "http://127.0.0.1:8000/sim"
+    # Mount the simulator inside this process (the demo); tests may run it separately.
+    simulator_embedded: bool = True
+    redis_url: str | None = None
+    secret_key: str = PLACEHOLDER_SECRET
+    default_locale: str = "zh_CN"
+
+    offer_timeout_s: int = 20
+    connect_timeout_s: int = 45
+    missed_offers_before_away: int = 2
+    engine_interval_s: float = 1.0
+    run_engine: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
+                raise ValueError("HOTLINE_SECRET_KEY must be set to 32+ random characters")
+            if self.twilio_auth_token == PLACEHOLDER_AUTH_TOKEN:
+                raise ValueError("HOTLINE_TWILIO_AUTH_TOKEN must be set")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,36 @@
+"""A hotline line: one public number with its languages, prompts, hours and overflow."""
+
+from __future__ import annotations
+
+from sqlmodel import JSON, Field, SQLModel
+
+# Opening hours: weekday ("mon".."sun") -> list of ["HH:MM", "HH:MM"] local spans; None = 24 h.
+OpeningHours = dict[str, list[list[str]]]
+
+
+class LineBase(SQLModel):
+    number: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=200)
+    languages: list[str] = Field(default_factory=lambda: ["zh_CN"], sa_type=JSON)
+    # Per-language greeting overriding the default prompt, e.g. {"zh_CN": "您好，这里是…"}.
+    greetings: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    opening_hours: OpeningHours | None = Field(default=None, sa_type=JSON)
+    max_queue_wait_s: int = Field(default=180, ge=10, le=3600)
+    partner_number: str | None = Field(default=None, max_length=32)
+    overflow_action: str = Field(default="forward", max_length=16)  # forward | voicemail
+    recording: bool = False
+    active: bool = True
+
+
+class Line(LineBase, table=True):
+    __tablename__ = "lines"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class LineCreate(LineBase):
+    pass
+
+
+class LinePublic(LineBase):
+    id: int

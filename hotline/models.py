@@ -1,0 +1,19 @@
+"""Import every table so metadata (Alembic, tests) sees them all."""
+
+from hotline.auth.models import User
+from hotline.calls.models import Call, CallEvent
+from hotline.db import metadata
+from hotline.lines.models import Line
+from hotline.routing.models import AgentStatus, PresenceEvent
+from hotline.telephony.models import WebhookReceipt
+
+__all__ = [
+    "AgentStatus",
+    "Call",
+    "CallEvent",
+    "Line",
+    "PresenceEvent",
+    "User",
+    "WebhookReceipt",
+    "metadata",
+]

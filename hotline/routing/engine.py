@@ -1,0 +1,206 @@
+"""The dispatcher: offers queued calls, fires due timers, and does the phone-network work.
+
+Due times live in the database (offer_expires_at, queue_deadline_at), so a restart loses
+nothing: APScheduler runs `tick` every second on every instance, and compare-and-set updates
+make each timer fire once however many instances tick. `kick` runs a tick at once when
+something may have become offerable. Tests call `tick()` directly after moving the clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from hotline.auth.models import User
+from hotline.calls.models import Call
+from hotline.clock import Clock
+from hotline.config import Settings
+from hotline.db import Database
+from hotline.lines import service as lines
+from hotline.lines.models import Line
+from hotline.realtime.events import agent_topic, emit
+from hotline.routing import service as routing
+from hotline.telephony.port import TelephonyPort
+
+log = logging.getLogger(__name__)
+TICK_JOB = "dispatcher-tick"
+OVERFLOW_RETRY_S = 30
+
+
+class Dispatcher:
+    def __init__(
+        self, *, db: Database, clock: Clock, settings: Settings, telephony: TelephonyPort
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.telephony = telephony
+        self._scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+        )
+        self._network = ThreadPoolExecutor(max_workers=8, thread_name_prefix="telephony")
+        self._dirty = threading.Event()
+        self._tick_lock = threading.Lock()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self, *, sync_numbers: bool) -> None:
+        self._scheduler.add_job(
+            self._tick_job, "interval", id=TICK_JOB, seconds=self.settings.engine_interval_s
+        )
+        if sync_numbers:
+            self._scheduler.add_job(
+                self.sync_numbers, "date", id="sync-numbers", run_date=datetime.now(UTC)
+            )
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+        self._network.shutdown(wait=True)
+
+    def kick(self) -> None:
+        self._dirty.set()
+        if self._scheduler.running:
+            try:
+                self._scheduler.modify_job(TICK_JOB, next_run_time=datetime.now(UTC))
+            except Exception:  # shutting down; the next start ticks anyway
+                log.debug("kick ignored", exc_info=True)
+
+    # --- the work ---------------------------------------------------------------------------
+
+    def _tick_job(self) -> None:
+        try:
+            self.tick()
+        except Exception:
+            log.exception("dispatcher tick failed")
+
+    def tick(self) -> int:
+        """Expire offers, overflow, offer; again while kicks came in. Returns the offers made."""
+        offers = 0
+        with self._tick_lock:
+            while True:
+                self._dirty.clear()
+                now = self.clock.now()
+                with self.db.session() as session:
+                    effects = routing.expire_offers(
+                        session=session,
+                        now=now,
+                        missed_before_away=self.settings.missed_offers_before_away,
+                    )
+                with self.db.session() as session:
+                    effects.merge(routing.overflow_due(session=session, now=now))
+                while True:
+                    with self.db.session() as session:
+                        made = routing.offer_next(
+                            session=session, now=now, offer_timeout_s=self.settings.offer_timeout_s
+                        )
+                    if not made:
+                        break
+                    offers += 1
+                effects.kick = False
+                self.apply(effects)
+                if not self._dirty.is_set():
+                    return offers
+
+    def apply(self, effects: routing.Effects) -> None:
+        """Hand phone-network work to the worker pool; never on a request or a transaction."""
+        for call_id in effects.connect:
+            self._network.submit(self._guard, self.connect_counselor, call_id)
+        for leg in effects.hang_up:
+            self._network.submit(self._guard, self.telephony.hang_up, leg)
+        for name in effects.end_conference:
+            self._network.submit(self._guard, self.telephony.end_conference, name)
+        for call_sid in effects.overflow:
+            self._network.submit(self._guard, self._send_to_overflow, call_sid)
+        if effects.kick:
+            self.kick()
+
+    @staticmethod
+    def _guard(function: Callable[[Any], object], argument: Any) -> None:
+        try:
+            function(argument)
+        except Exception:
+            log.exception("telephony task failed: %s", getattr(function, "__name__", function))
+
+    def connect_counselor(self, call_id: int) -> None:
+        """Ring the counselor who accepted and add them to the caller's conference."""
+        with self.db.session() as session:
+            call = session.get(Call, call_id)
+            if call is None or call.offered_to_id is None:
+                return
+            user = session.get(User, call.offered_to_id)
+            line = session.get(Line, call.line_id)
+            assert user is not None and line is not None and user.id is not None
+            conference, endpoint, number, user_id = (
+                call.call_sid,
+                user.endpoint,
+                line.number,
+                user.id,
+            )
+        status_url = self.telephony.url(
+            f"/twilio/participant/status?call_id={call_id}&user_id={user_id}"
+        )
+        try:
+            leg = self.telephony.dial_into_conference(
+                conference=conference,
+                to=endpoint,
+                from_=number,
+                label=f"counselor:{user_id}",
+                status_callback=status_url,
+            )
+        except Exception:
+            log.exception("could not dial counselor user=%s for call=%s", user_id, conference)
+            with self.db.session() as session:
+                call = session.get(Call, call_id)
+                if call is not None:
+                    routing.counselor_leg_failed(
+                        session=session,
+                        call=call,
+                        user_id=user_id,
+                        now=self.clock.now(),
+                        status="failed",
+                    )
+                    emit(session, agent_topic(user_id), {"error": "connect_failed"})
+            self.kick()
+            return
+        log.info("dialled counselor user=%s leg=%s for call=%s", user_id, leg, conference)
+
+    def _send_to_overflow(self, call_sid: str) -> None:
+        try:
+            self.telephony.redirect(call_sid, self.telephony.url("/twilio/voice/overflow"))
+        except Exception:
+            log.exception("overflow redirect failed for call=%s; back to the queue", call_sid)
+            with self.db.session() as session:
+                routing.overflow_failed(
+                    session=session,
+                    call_sid=call_sid,
+                    now=self.clock.now(),
+                    retry_s=OVERFLOW_RETRY_S,
+                )
+            self.kick()
+
+    def sync_numbers(self) -> None:
+        """Point every active line's number at this deployment (simulator mode, at start)."""
+        with self.db.session() as session:
+            numbers = [line.number for line in lines.list_lines(session=session) if line.active]
+        for number in numbers:
+            try:
+                self.telephony.sync_number(number)
+            except Exception:
+                log.exception("could not configure number webhooks; retrying in 2 s")
+                self._scheduler.add_job(
+                    self.sync_numbers,
+                    "date",
+                    id="sync-numbers",
+                    replace_existing=True,
+                    run_date=datetime.fromtimestamp(datetime.now(UTC).timestamp() + 2, UTC),
+                )
+                return

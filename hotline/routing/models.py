@@ -1,0 +1,43 @@
+"""Counselor presence: current state per person, and every change with its time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from hotline.models_base import UTCDateTime
+
+
+class AgentState(StrEnum):
+    offline = "offline"
+    available = "available"
+    offered = "offered"
+    on_call = "on_call"
+    wrap_up = "wrap_up"
+    on_break = "break"
+    away = "away"
+
+
+class AgentStatus(SQLModel, table=True):
+    __tablename__ = "agent_status"
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    state: AgentState = Field(default=AgentState.offline, sa_type=String(16), index=True)
+    reason: str | None = Field(default=None, max_length=32)
+    since: datetime = Field(sa_type=UTCDateTime)
+    # When this person last became free: longest idle is offered first.
+    idle_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    missed_offers: int = 0
+    call_id: int | None = Field(default=None, foreign_key="calls.id")
+
+
+class PresenceEvent(SQLModel, table=True):
+    __tablename__ = "presence_events"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    state: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=32)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    call_id: int | None = Field(default=None, foreign_key="calls.id")

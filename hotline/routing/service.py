@@ -1,0 +1,654 @@
+"""Presence and routing: who is free, who is offered which call, and what happens on each outcome.
+
+Invariants, on one instance or many: a call is offered to one counselor at a time, and a
+counselor holds one offer or call at a time. Both are kept by compare-and-set updates on the
+agent row and the call row inside one transaction (a savepoint per attempt), with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL so instances don't queue behind each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from hotline.auth.models import User
+from hotline.calls import service as calls
+from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
+from hotline.lines.models import Line
+from hotline.realtime.events import agent_topic, emit
+from hotline.routing.models import AgentState, AgentStatus, PresenceEvent
+
+log = logging.getLogger(__name__)
+
+BREAK_REASONS = ("meal", "rest", "training", "other")
+# States a counselor may choose for themselves, and the states they may leave that way.
+SELF_SERVICE = {
+    AgentState.available: {AgentState.offline, AgentState.on_break, AgentState.away},
+    AgentState.on_break: {AgentState.offline, AgentState.available, AgentState.away},
+    AgentState.offline: {AgentState.available, AgentState.on_break, AgentState.away},
+}
+
+
+class RoutingError(Exception):
+    """A counselor's request that cannot be done now; `code` is translated for the console."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class Effects:
+    """Phone-network work to do after the transaction commits (never inside it)."""
+
+    connect: list[int] = field(default_factory=list)  # call ids whose counselor must be dialled
+    hang_up: list[str] = field(default_factory=list)  # call leg SIDs to hang up
+    end_conference: list[str] = field(default_factory=list)  # conference names to end
+    overflow: list[str] = field(default_factory=list)  # caller CallSids to send to overflow
+    kick: bool = False  # something may now be offerable: run the dispatcher
+
+    def merge(self, other: Effects) -> None:
+        self.connect += other.connect
+        self.hang_up += other.hang_up
+        self.end_conference += other.end_conference
+        self.overflow += other.overflow
+        self.kick = self.kick or other.kick
+
+
+# --- presence ---------------------------------------------------------------------------------
+
+
+def ensure_agent(*, session: Session, user_id: int, now: datetime) -> AgentStatus:
+    status = session.get(AgentStatus, user_id)
+    if status is not None:
+        return status
+    try:
+        with session.begin_nested():
+            session.add(AgentStatus(user_id=user_id, state=AgentState.offline, since=now))
+    except IntegrityError:  # another tab created it first
+        pass
+    status = session.get(AgentStatus, user_id)
+    assert status is not None
+    return status
+
+
+def _set_agent(
+    *,
+    session: Session,
+    user_id: int,
+    to: AgentState,
+    expect: Iterable[AgentState],
+    now: datetime,
+    reason: str | None = None,
+    call_id: int | None = None,
+    **values: Any,
+) -> bool:
+    """Compare-and-set the agent's state and log the change. True if it moved."""
+    statement = (
+        update(AgentStatus)
+        .where(
+            col(AgentStatus.user_id) == user_id,
+            col(AgentStatus.state).in_([s.value for s in expect]),
+        )
+        .values(state=to.value, reason=reason, since=now, call_id=call_id, **values)
+    )
+    if session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(
+        PresenceEvent(user_id=user_id, state=to.value, reason=reason, at=now, call_id=call_id)
+    )
+    emit(session, agent_topic(user_id))
+    status = session.get(AgentStatus, user_id)
+    if status is not None:
+        session.refresh(status)
+    return True
+
+
+def set_presence(
+    *, session: Session, user: User, state: AgentState, reason: str | None, now: datetime
+) -> AgentStatus:
+    assert user.id is not None
+    status = ensure_agent(session=session, user_id=user.id, now=now)
+    allowed_from = SELF_SERVICE.get(state)
+    if allowed_from is None:
+        raise RoutingError("state_not_allowed")
+    if state == AgentState.on_break and reason not in BREAK_REASONS:
+        raise RoutingError("break_reason_required")
+    if status.state == state and status.reason == (
+        reason if state == AgentState.on_break else None
+    ):
+        return status
+    extra: dict[str, Any] = {}
+    if state == AgentState.available:
+        extra = {"idle_since": now, "missed_offers": 0}
+    moved = _set_agent(
+        session=session,
+        user_id=user.id,
+        to=state,
+        expect=allowed_from,
+        now=now,
+        reason=reason if state == AgentState.on_break else None,
+        **extra,
+    )
+    if not moved:
+        raise RoutingError("busy_with_call")
+    return status
+
+
+# --- dispatch ---------------------------------------------------------------------------------
+
+
+class _Taken(Exception):
+    """The agent or the call changed under us: roll back this attempt's savepoint."""
+
+
+def _covers(user: User, call: Call) -> bool:
+    if user.line_ids and call.line_id not in user.line_ids:
+        return False
+    return call.language is None or call.language in user.languages
+
+
+def offer_next(*, session: Session, now: datetime, offer_timeout_s: int) -> bool:
+    """Offer the most urgent waiting call to the longest-idle counselor who can take it."""
+    waiting = session.exec(
+        select(Call)
+        .where(Call.state == CallState.queued)
+        .order_by(col(Call.priority).desc(), col(Call.queued_at), col(Call.id))
+        .limit(50)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not waiting:
+        return False
+    free = session.exec(
+        select(AgentStatus, User)
+        .join(User, col(User.id) == AgentStatus.user_id)
+        .where(AgentStatus.state == AgentState.available, col(User.active))
+        .order_by(col(AgentStatus.idle_since), col(AgentStatus.user_id))
+    ).all()
+    for call in waiting:
+        assert call.id is not None
+        for _status, user in free:
+            assert user.id is not None
+            if not _covers(user, call):
+                continue
+            try:
+                with session.begin_nested():
+                    if not _set_agent(
+                        session=session,
+                        user_id=user.id,
+                        to=AgentState.offered,
+                        expect=[AgentState.available],
+                        now=now,
+                        call_id=call.id,
+                    ):
+                        raise _Taken
+                    if not calls.transition(
+                        session=session,
+                        call=call,
+                        to=CallState.offered,
+                        expect=[CallState.queued],
+                        now=now,
+                        user_id=user.id,
+                        offered_to_id=user.id,
+                        offered_at=now,
+                        offer_expires_at=now + timedelta(seconds=offer_timeout_s),
+                        accepted_at=None,
+                        offer_count=Call.offer_count + 1,
+                    ):
+                        raise _Taken
+            except _Taken:
+                continue
+            log.info("offered call=%s to user=%s", call.call_sid, user.id)
+            return True
+    return False
+
+
+def expire_offers(*, session: Session, now: datetime, missed_before_away: int) -> Effects:
+    """Offers not accepted in time go back to the queue; so do accepted calls that never joined."""
+    effects = Effects()
+    due = session.exec(
+        select(Call)
+        .where(Call.state == CallState.offered, col(Call.offer_expires_at) <= now)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for call in due:
+        user_id = call.offered_to_id
+        assert user_id is not None
+        was_accepted = call.accepted_at is not None
+        leg = call.counselor_call_sid
+        if not calls.transition(
+            session=session,
+            call=call,
+            to=CallState.queued,
+            expect=[CallState.offered],
+            now=now,
+            where=[col(Call.offer_expires_at) <= now],
+            user_id=user_id,
+            detail="connect_timeout" if was_accepted else "offer_missed",
+            offered_to_id=None,
+            offer_expires_at=None,
+            accepted_at=None,
+            counselor_call_sid=None,
+        ):
+            continue
+        status = session.get(AgentStatus, user_id)
+        if was_accepted:
+            # Their phone never joined: keep them out of rotation until they say they're back.
+            _set_agent(
+                session=session,
+                user_id=user_id,
+                to=AgentState.away,
+                expect=[AgentState.on_call],
+                now=now,
+                reason="connect_failed",
+            )
+            if leg:
+                effects.hang_up.append(leg)
+        elif status is not None:
+            missed = status.missed_offers + 1
+            if missed >= missed_before_away:
+                _set_agent(
+                    session=session,
+                    user_id=user_id,
+                    to=AgentState.away,
+                    expect=[AgentState.offered],
+                    now=now,
+                    reason="missed_offers",
+                    missed_offers=missed,
+                )
+            else:
+                # Back of the line, so the next offer goes to someone else first.
+                _set_agent(
+                    session=session,
+                    user_id=user_id,
+                    to=AgentState.available,
+                    expect=[AgentState.offered],
+                    now=now,
+                    missed_offers=missed,
+                    idle_since=now,
+                )
+    return effects
+
+
+def overflow_due(*, session: Session, now: datetime) -> Effects:
+    """Callers who waited past the line's maximum go to the partner line or voicemail."""
+    effects = Effects()
+    due = session.exec(
+        select(Call)
+        .where(Call.state == CallState.queued, col(Call.queue_deadline_at) <= now)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for call in due:
+        if calls.transition(
+            session=session,
+            call=call,
+            to=CallState.overflow,
+            expect=[CallState.queued],
+            now=now,
+            detail="max_wait",
+            end_reason="max_wait",
+            ended_at=now,
+            completed_at=now,
+        ):
+            effects.overflow.append(call.call_sid)
+    return effects
+
+
+def overflow_failed(*, session: Session, call_sid: str, now: datetime, retry_s: int) -> None:
+    """The network would not move the caller: put them back in the queue rather than lose them."""
+    call = calls.get_by_sid(session=session, call_sid=call_sid)
+    if call is not None:
+        calls.transition(
+            session=session,
+            call=call,
+            to=CallState.queued,
+            expect=[CallState.overflow],
+            now=now,
+            detail="overflow_failed",
+            end_reason=None,
+            ended_at=None,
+            completed_at=None,
+            queue_deadline_at=now + timedelta(seconds=retry_s),
+        )
+
+
+# --- the counselor's answers ------------------------------------------------------------------
+
+
+def accept(
+    *, session: Session, user: User, call_id: int, now: datetime, connect_timeout_s: int
+) -> Call:
+    assert user.id is not None
+    call = session.get(Call, call_id)
+    if (
+        call is None
+        or call.state != CallState.offered
+        or call.offered_to_id != user.id
+        or call.accepted_at is not None
+    ):
+        raise RoutingError("offer_gone")
+    if not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.offered,
+        expect=[CallState.offered],
+        now=now,
+        where=[col(Call.offered_to_id) == user.id, col(Call.accepted_at).is_(None)],
+        user_id=user.id,
+        detail="accepted",
+        accepted_at=now,
+        offer_expires_at=now + timedelta(seconds=connect_timeout_s),
+    ):
+        raise RoutingError("offer_gone")
+    if not _set_agent(
+        session=session,
+        user_id=user.id,
+        to=AgentState.on_call,
+        expect=[AgentState.offered],
+        now=now,
+        call_id=call_id,
+    ):
+        raise RoutingError("offer_gone")
+    return call
+
+
+def decline(*, session: Session, user: User, call_id: int, now: datetime) -> None:
+    assert user.id is not None
+    call = session.get(Call, call_id)
+    if call is None or not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.queued,
+        expect=[CallState.offered],
+        now=now,
+        where=[col(Call.offered_to_id) == user.id, col(Call.accepted_at).is_(None)],
+        user_id=user.id,
+        detail="declined",
+        offered_to_id=None,
+        offer_expires_at=None,
+    ):
+        raise RoutingError("offer_gone")
+    _set_agent(
+        session=session,
+        user_id=user.id,
+        to=AgentState.available,
+        expect=[AgentState.offered],
+        now=now,
+        idle_since=now,
+    )
+
+
+def hang_up(*, session: Session, user: User, call_id: int, now: datetime) -> Effects:
+    assert user.id is not None
+    call = session.get(Call, call_id)
+    if call is None or not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.wrap_up,
+        expect=[CallState.connected],
+        now=now,
+        where=[col(Call.counselor_id) == user.id],
+        user_id=user.id,
+        detail="counselor_hangup",
+        ended_at=now,
+        end_reason="counselor_hangup",
+    ):
+        raise RoutingError("no_live_call")
+    _set_agent(
+        session=session,
+        user_id=user.id,
+        to=AgentState.wrap_up,
+        expect=[AgentState.on_call],
+        now=now,
+        call_id=call_id,
+    )
+    return Effects(end_conference=[call.call_sid])
+
+
+def finish_wrap_up(*, session: Session, user: User, call_id: int, now: datetime) -> None:
+    assert user.id is not None
+    status = session.get(AgentStatus, user.id)
+    if status is None or status.state != AgentState.wrap_up or status.call_id != call_id:
+        raise RoutingError("no_wrap_up")
+    call = session.get(Call, call_id)
+    if call is not None and call.counselor_id == user.id:
+        calls.transition(
+            session=session,
+            call=call,
+            to=CallState.completed,
+            expect=[CallState.wrap_up],
+            now=now,
+            user_id=user.id,
+            completed_at=now,
+        )
+    if not _set_agent(
+        session=session,
+        user_id=user.id,
+        to=AgentState.available,
+        expect=[AgentState.wrap_up],
+        now=now,
+        idle_since=now,
+        missed_offers=0,
+    ):
+        raise RoutingError("no_wrap_up")
+
+
+# --- what the phone network tells us ----------------------------------------------------------
+
+
+def counselor_joined(
+    *,
+    session: Session,
+    call: Call,
+    user_id: int,
+    leg_sid: str,
+    conference_sid: str | None,
+    now: datetime,
+) -> Effects:
+    if calls.transition(
+        session=session,
+        call=call,
+        to=CallState.connected,
+        expect=[CallState.offered],
+        now=now,
+        where=[col(Call.offered_to_id) == user_id, col(Call.accepted_at).is_not(None)],
+        user_id=user_id,
+        counselor_id=user_id,
+        counselor_call_sid=leg_sid,
+        conference_sid=conference_sid,
+        connected_at=now,
+        offer_expires_at=None,
+    ):
+        emit(session, agent_topic(user_id))
+        return Effects()
+    if call.counselor_call_sid == leg_sid:
+        return Effects()  # a repeated join
+    # A leg that arrived after its offer was withdrawn (caller left, timeout): drop it.
+    return Effects(hang_up=[leg_sid])
+
+
+def counselor_leg_failed(
+    *, session: Session, call: Call, user_id: int, now: datetime, status: str
+) -> None:
+    """Their phone was busy, unanswered or failed: requeue the caller, set the counselor away."""
+    if calls.transition(
+        session=session,
+        call=call,
+        to=CallState.queued,
+        expect=[CallState.offered],
+        now=now,
+        where=[col(Call.offered_to_id) == user_id],
+        user_id=user_id,
+        detail=f"leg_{status}",
+        offered_to_id=None,
+        offer_expires_at=None,
+        accepted_at=None,
+        counselor_call_sid=None,
+    ):
+        _set_agent(
+            session=session,
+            user_id=user_id,
+            to=AgentState.away,
+            expect=[AgentState.on_call, AgentState.offered],
+            now=now,
+            reason="connect_failed",
+        )
+
+
+def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime) -> None:
+    """The counselor's phone dropped mid-call: the caller must not be left alone in silence."""
+    user_id = call.counselor_id
+    if user_id is None or call.counselor_call_sid != leg_sid:
+        return
+    if calls.transition(
+        session=session,
+        call=call,
+        to=CallState.queued,
+        expect=[CallState.connected],
+        now=now,
+        user_id=user_id,
+        detail="counselor_dropped",
+        priority=PRIORITY_IN_DANGER + 1,
+        offered_to_id=None,
+        accepted_at=None,
+        counselor_id=None,
+        counselor_call_sid=None,
+    ):
+        _set_agent(
+            session=session,
+            user_id=user_id,
+            to=AgentState.wrap_up,
+            expect=[AgentState.on_call],
+            now=now,
+            call_id=call.id,
+        )
+
+
+def caller_left(*, session: Session, call: Call, now: datetime, reason: str) -> Effects:
+    """The caller hung up (or the network lost them), from whatever state the call was in."""
+    effects = Effects()
+    if call.state == CallState.connected:
+        user_id = call.counselor_id
+        if (
+            calls.transition(
+                session=session,
+                call=call,
+                to=CallState.wrap_up,
+                expect=[CallState.connected],
+                now=now,
+                detail=reason,
+                ended_at=now,
+                end_reason=reason,
+            )
+            and user_id is not None
+        ):
+            _set_agent(
+                session=session,
+                user_id=user_id,
+                to=AgentState.wrap_up,
+                expect=[AgentState.on_call],
+                now=now,
+                call_id=call.id,
+            )
+        return effects
+    offered_to, accepted, leg = call.offered_to_id, call.accepted_at, call.counselor_call_sid
+    if not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.abandoned,
+        expect=[CallState.ringing, CallState.ivr, CallState.queued, CallState.offered],
+        now=now,
+        detail=reason,
+        ended_at=now,
+        completed_at=now,
+        end_reason=reason,
+    ):
+        return effects
+    if offered_to is not None:
+        # Withdraw the offer; they did nothing wrong, so their place in line is kept.
+        _set_agent(
+            session=session,
+            user_id=offered_to,
+            to=AgentState.available,
+            expect=[AgentState.offered, AgentState.on_call],
+            now=now,
+        )
+        if accepted is not None and leg:
+            effects.hang_up.append(leg)
+    return effects
+
+
+# --- what the console shows -------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
+    """Everything one counselor's console shows: the page renders from this alone."""
+    status = ensure_agent(session=session, user_id=user_id, now=now)
+    offer: dict[str, Any] | None = None
+    live: dict[str, Any] | None = None
+    pending = session.exec(
+        select(Call, Line)
+        .join(Line, col(Line.id) == Call.line_id)
+        .where(
+            Call.state == CallState.offered,
+            Call.offered_to_id == user_id,
+            col(Call.accepted_at).is_(None),
+        )
+    ).first()
+    if pending is not None:
+        call, line = pending
+        offer = {
+            "call_id": call.id,
+            "line_name": line.name,
+            "line_number": line.number,
+            "language": call.language,
+            "priority": call.priority,
+            "in_danger": call.in_danger,
+            "repeat_caller": call.repeat_caller,
+            "queued_at": _iso(call.queued_at),
+            "expires_at": _iso(call.offer_expires_at),
+        }
+    if status.call_id is not None and status.state in (AgentState.on_call, AgentState.wrap_up):
+        row = session.exec(
+            select(Call, Line)
+            .join(Line, col(Line.id) == Call.line_id)
+            .where(Call.id == status.call_id)
+        ).first()
+        if row is not None:
+            call, line = row
+            shown = {CallState.offered: "connecting", CallState.connected: "connected"}.get(
+                call.state, "wrap_up"
+            )
+            live = {
+                "call_id": call.id,
+                "state": shown,
+                "line_name": line.name,
+                "line_number": line.number,
+                "language": call.language,
+                "in_danger": call.in_danger,
+                "repeat_caller": call.repeat_caller,
+                "connected_at": _iso(call.connected_at),
+                "ended_at": _iso(call.ended_at),
+            }
+    return {
+        "type": "snapshot",
+        "server_time": now.isoformat(),
+        "agent": {
+            "state": status.state.value if isinstance(status.state, AgentState) else status.state,
+            "reason": status.reason,
+            "since": _iso(status.since),
+        },
+        "offer": offer,
+        "call": live,
+    }

@@ -1,0 +1,167 @@
+"""What the caller hears, built as TwiML with the twilio library, in the caller's language."""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from hotline.i18n import TWILIO_SAY_LANGUAGE, gettext_for
+from hotline.lines.models import Line
+
+DANGER_KEY = "9"
+HOLD_PAUSE_S = 20
+
+
+def _say(response: VoiceResponse | Gather, text: str, lang: str) -> None:
+    response.say(text, language=TWILIO_SAY_LANGUAGE.get(lang, "cmn-CN"))
+
+
+def line_language(line: Line, lang: str | None) -> str:
+    return lang if lang and lang in line.languages else (line.languages or ["zh_CN"])[0]
+
+
+def not_in_service() -> str:
+    response = VoiceResponse()
+    for lang in ("zh_CN", "en"):
+        _say(response, gettext_for(lang)("This number is not in service."), lang)
+    response.hangup()
+    return str(response)
+
+
+def closed(line: Line, lang: str) -> str:
+    _ = gettext_for(lang)
+    response = VoiceResponse()
+    _say(response, _("This line is closed now. If you are in danger, call 110 or 120."), lang)
+    if line.partner_number:
+        _say(response, _("We are transferring you to a partner hotline."), lang)
+        response.dial(line.partner_number)
+    response.hangup()
+    return str(response)
+
+
+def welcome(line: Line, gather_url: str) -> str:
+    """Greeting and the menu: the danger key, and a language choice where the line has several."""
+    first = line_language(line, None)
+    response = VoiceResponse()
+    gather = Gather(
+        num_digits=1, action=gather_url, method="POST", timeout=5, action_on_empty_result=True
+    )
+    greeting = line.greetings.get(first) or gettext_for(first)(
+        "Welcome to the %(name)s. You are not alone; we are here to listen."
+    ) % {"name": line.name}
+    _say(gather, greeting, first)
+    _say(gather, gettext_for(first)("If you are in danger right now, press 9."), first)
+    if len(line.languages) > 1:
+        for index, lang in enumerate(line.languages, start=1):
+            text = gettext_for(lang)("For %(language)s, press %(key)s.")
+            _say(gather, text % {"language": _language_name(lang), "key": index}, lang)
+    response.append(gather)
+    response.redirect(gather_url, method="POST")
+    return str(response)
+
+
+def _language_name(lang: str) -> str:
+    return {"zh_CN": gettext_for("zh_CN")("Mandarin"), "en": gettext_for("en")("English")}.get(
+        lang, lang
+    )
+
+
+def choice(line: Line, digits: str) -> tuple[str, bool]:
+    """The caller's key press -> (language, in danger)."""
+    if digits == DANGER_KEY:
+        return line_language(line, None), True
+    if digits.isdigit() and 1 <= int(digits) <= len(line.languages):
+        return line.languages[int(digits) - 1], False
+    return line_language(line, None), False
+
+
+def queue(
+    *,
+    call_sid: str,
+    lang: str,
+    in_danger: bool,
+    hold_url: str,
+    conference_status_url: str,
+    after_url: str,
+    record: bool,
+) -> str:
+    """Into the caller's own conference, to wait there (hold prompts) until a counselor joins."""
+    _ = gettext_for(lang)
+    response = VoiceResponse()
+    if in_danger:
+        _say(
+            response,
+            _(
+                "We are putting you through first. If you are hurt or in immediate "
+                "danger, call 120 or 110 now."
+            ),
+            lang,
+        )
+    _say(response, _("We are connecting you to a counselor. Please stay on the line."), lang)
+    dial = response.dial(action=after_url, method="POST")
+    dial.conference(
+        call_sid,
+        start_conference_on_enter=False,
+        end_conference_on_exit=True,
+        beep=False,
+        wait_url=hold_url,
+        wait_method="POST",
+        status_callback=conference_status_url,
+        status_callback_event="start end join leave",
+        status_callback_method="POST",
+        record="record-from-start" if record else None,
+    )
+    return str(response)
+
+
+def hold(lang: str) -> str:
+    _ = gettext_for(lang)
+    response = VoiceResponse()
+    _say(
+        response,
+        _(
+            "Thank you for waiting. A counselor will be with you as soon as possible. "
+            "Please stay on the line."
+        ),
+        lang,
+    )
+    response.pause(length=HOLD_PAUSE_S)
+    return str(response)
+
+
+def overflow(line: Line, lang: str, voicemail_url: str) -> str:
+    _ = gettext_for(lang)
+    response = VoiceResponse()
+    if line.overflow_action == "forward" and line.partner_number:
+        _say(
+            response,
+            _(
+                "All our counselors are busy. We are transferring you to a partner "
+                "hotline. If you are in danger, call 110 or 120."
+            ),
+            lang,
+        )
+        response.dial(line.partner_number)
+    else:
+        _say(
+            response,
+            _(
+                "All our counselors are busy. Please leave a message and a way to "
+                "reach you after the tone. If you are in danger, call 110 or 120."
+            ),
+            lang,
+        )
+        response.record(max_length=180, play_beep=True, action=voicemail_url, method="POST")
+    _say(response, _("Thank you for calling. Goodbye."), lang)
+    response.hangup()
+    return str(response)
+
+
+def goodbye(lang: str) -> str:
+    response = VoiceResponse()
+    _say(response, gettext_for(lang)("Thank you for calling. Goodbye."), lang)
+    response.hangup()
+    return str(response)
+
+
+def empty() -> str:
+    return str(VoiceResponse())

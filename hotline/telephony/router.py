@@ -1,0 +1,257 @@
+"""Twilio webhooks. Each one is signed, idempotent, answers TwiML at once, and defers slow work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlmodel import Session
+
+from hotline.calls import service as calls
+from hotline.calls.models import TERMINAL_STATES, Call, CallState
+from hotline.config import Settings
+from hotline.lines import service as lines
+from hotline.lines.models import Line
+from hotline.privacy import caller_hash
+from hotline.routing import service as routing
+from hotline.routing.engine import Dispatcher
+from hotline.telephony import prompts
+from hotline.telephony.service import TWIML, idempotent
+from hotline.telephony.signature import SignedForm, require
+
+router = APIRouter(prefix="/twilio", tags=["telephony"])
+ENDED_LEG_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def _dispatcher(request: Request) -> Dispatcher:
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    return dispatcher
+
+
+DispatcherDep = Annotated[Dispatcher, Depends(_dispatcher)]
+
+
+def _run(request: Request, params: dict[str, str], handle: Callable[[Session], str]) -> Response:
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    return idempotent(
+        db=dispatcher.db,
+        clock=dispatcher.clock,
+        endpoint=request.url.path,
+        query=request.url.query,
+        params=params,
+        handle=handle,
+    )
+
+
+def _url(request: Request, path: str) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.public_base_url.rstrip("/") + path
+
+
+@router.post("/voice/incoming")
+def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    require(params, "CallSid", "To", "From")
+    settings: Settings = request.app.state.settings
+
+    def handle(session: Session) -> str:
+        line = lines.get_by_number(session=session, number=params["To"])
+        if line is None:
+            return prompts.not_in_service()
+        now = dispatcher.clock.now()
+        if not lines.is_open(line, now):
+            return prompts.closed(line, prompts.line_language(line, None))
+        calls.start_inbound(
+            session=session,
+            line=line,
+            call_sid=params["CallSid"],
+            caller_hash=caller_hash(settings.secret_key, params["From"]),
+            now=now,
+        )
+        return prompts.welcome(line, _url(request, "/twilio/voice/gather"))
+
+    return _run(request, params, handle)
+
+
+@router.post("/voice/gather")
+def gather(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    require(params, "CallSid")
+    effects = routing.Effects()
+
+    def handle(session: Session) -> str:
+        call = calls.get_by_sid(session=session, call_sid=params["CallSid"])
+        if call is None:
+            return prompts.not_in_service()
+        line = session.get(Line, call.line_id)
+        assert line is not None
+        lang, in_danger = prompts.choice(line, params.get("Digits", ""))
+        if call.state in TERMINAL_STATES:
+            return prompts.goodbye(call.language or lang)
+        if calls.enqueue(
+            session=session,
+            call=call,
+            language=lang,
+            in_danger=in_danger,
+            max_wait_s=line.max_queue_wait_s,
+            now=dispatcher.clock.now(),
+        ):
+            effects.kick = True
+        lang = call.language or lang
+        return prompts.queue(
+            call_sid=call.call_sid,
+            lang=lang,
+            in_danger=call.in_danger,
+            hold_url=_url(request, f"/twilio/voice/hold?lang={lang}"),
+            conference_status_url=_url(request, "/twilio/conference/status"),
+            after_url=_url(request, f"/twilio/voice/after?lang={lang}"),
+            record=line.recording,
+        )
+
+    response = _run(request, params, handle)
+    dispatcher.apply(effects)
+    return response
+
+
+@router.post("/voice/hold")
+def hold(request: Request, params: SignedForm) -> Response:
+    """Polled by Twilio while the caller waits: no state, so no receipt."""
+    return Response(prompts.hold(request.query_params.get("lang", "zh_CN")), media_type=TWIML)
+
+
+@router.post("/voice/after")
+def after_conference(request: Request, params: SignedForm) -> Response:
+    """The caller's conference ended while they are still on the line."""
+    return Response(prompts.goodbye(request.query_params.get("lang", "zh_CN")), media_type=TWIML)
+
+
+@router.post("/voice/overflow")
+def overflow(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    require(params, "CallSid")
+
+    def handle(session: Session) -> str:
+        call = calls.get_by_sid(session=session, call_sid=params["CallSid"])
+        line = session.get(Line, call.line_id) if call else None
+        if call is None or line is None:
+            return prompts.goodbye("zh_CN")
+        return prompts.overflow(
+            line,
+            prompts.line_language(line, call.language),
+            _url(request, "/twilio/voice/voicemail"),
+        )
+
+    return _run(request, params, handle)
+
+
+@router.post("/voice/voicemail")
+def voicemail(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    require(params, "CallSid")
+
+    def handle(session: Session) -> str:
+        call = calls.get_by_sid(session=session, call_sid=params["CallSid"])
+        if call is None:
+            return prompts.goodbye("zh_CN")
+        if params.get("RecordingUrl"):
+            call.voicemail_url = params["RecordingUrl"]
+            assert call.id is not None
+            calls.record_event(
+                session=session, call_id=call.id, state="voicemail", now=dispatcher.clock.now()
+            )
+        return prompts.goodbye(call.language or "zh_CN")
+
+    return _run(request, params, handle)
+
+
+@router.post("/voice/status")
+def call_status(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """The caller's leg changed status; only its end matters to us."""
+    require(params, "CallSid", "CallStatus")
+    effects = routing.Effects()
+
+    def handle(session: Session) -> str:
+        call = calls.get_by_sid(session=session, call_sid=params["CallSid"])
+        if call is not None and params["CallStatus"] in ENDED_LEG_STATUSES:
+            effects.merge(
+                routing.caller_left(
+                    session=session,
+                    call=call,
+                    now=dispatcher.clock.now(),
+                    reason=f"caller_{params['CallStatus']}",
+                )
+            )
+        return prompts.empty()
+
+    response = _run(request, params, handle)
+    dispatcher.apply(effects)
+    return response
+
+
+@router.post("/conference/status")
+def conference_status(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    require(params, "StatusCallbackEvent", "FriendlyName")
+    effects = routing.Effects()
+    event = params["StatusCallbackEvent"]
+
+    def handle(session: Session) -> str:
+        # The conference is named after the caller's CallSid.
+        call = calls.get_by_sid(session=session, call_sid=params["FriendlyName"])
+        if call is None:
+            return prompts.empty()
+        now = dispatcher.clock.now()
+        leg = params.get("CallSid", "")
+        label = params.get("Label", "")
+        if event == "participant-join" and label.startswith("counselor:"):
+            effects.merge(
+                routing.counselor_joined(
+                    session=session,
+                    call=call,
+                    user_id=int(label.split(":", 1)[1]),
+                    leg_sid=leg,
+                    conference_sid=params.get("ConferenceSid"),
+                    now=now,
+                )
+            )
+        elif event == "participant-leave" and leg == call.call_sid:
+            effects.merge(
+                routing.caller_left(session=session, call=call, now=now, reason="caller_left")
+            )
+        elif event == "participant-leave" and label.startswith("counselor:"):
+            routing.counselor_left(session=session, call=call, leg_sid=leg, now=now)
+            effects.kick = call.state == CallState.queued
+        elif event == "conference-end" and call.state == CallState.connected:
+            effects.merge(
+                routing.caller_left(session=session, call=call, now=now, reason="conference_ended")
+            )
+        return prompts.empty()
+
+    response = _run(request, params, handle)
+    dispatcher.apply(effects)
+    return response
+
+
+@router.post("/participant/status")
+def participant_status(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """Call progress of a counselor's leg; a leg that never answered sends the caller back."""
+    require(params, "CallSid", "CallStatus")
+    call_id = request.query_params.get("call_id", "")
+    user_id = request.query_params.get("user_id", "")
+    if not (call_id.isdigit() and user_id.isdigit()):
+        return Response(prompts.empty(), media_type=TWIML, status_code=400)
+
+    effects = routing.Effects()
+
+    def handle(session: Session) -> str:
+        call = session.get(Call, int(call_id))
+        if call is not None and params["CallStatus"] in {"busy", "failed", "no-answer", "canceled"}:
+            routing.counselor_leg_failed(
+                session=session,
+                call=call,
+                user_id=int(user_id),
+                now=dispatcher.clock.now(),
+                status=params["CallStatus"],
+            )
+            effects.kick = True
+        return prompts.empty()
+
+    response = _run(request, params, handle)
+    dispatcher.apply(effects)
+    return response

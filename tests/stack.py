@@ -1,0 +1,142 @@
+"""The system under test, assembled from real parts: the app and the Twilio simulator, each under
+uvicorn on its own loopback port, a migrated database, and an injected clock."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from hotline.app import create_app
+from hotline.clock import FakeClock
+from hotline.config import Settings
+from hotline.db import Database
+from hotline.routing.engine import Dispatcher
+from tests.servers import ServerThread, bind_free_socket
+
+AUTH_TOKEN = "test-auth-token-0123456789"
+ACCOUNT_SID = "AC" + "1" * 32
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    app: Any
+    server: ServerThread
+    clock: FakeClock
+    simulator: Any = None  # SimulatorControl when the simulator runs
+    simulator_server: ServerThread | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def db(self) -> Database:
+        database: Database = self.app.state.db
+        return database
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        dispatcher: Dispatcher = self.app.state.dispatcher
+        return dispatcher
+
+    def sign(self, path: str, params: dict[str, str]) -> str:
+        return RequestValidator(AUTH_TOKEN).compute_signature(self.url + path, params)
+
+    def webhook(
+        self, path: str, params: dict[str, str], *, signature: str | None = None
+    ) -> httpx.Response:
+        """POST a webhook exactly as Twilio would, signed unless a signature is given."""
+        headers = {
+            "X-Twilio-Signature": self.sign(path, params) if signature is None else signature
+        }
+        return httpx.post(self.url + path, data=params, headers=headers, timeout=10)
+
+
+def make_settings(
+    database_url: str, app_port: int, simulator_port: int | None, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": database_url,
+        "public_base_url": f"http://127.0.0.1:{app_port}",
+        "simulator_url": f"http://127.0.0.1:{simulator_port or 9}",
+        "simulator_embedded": False,
+        "telephony_mode": "simulator",
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "secret_key": "test-secret-key-that-is-long-enough-000",
+        "redis_url": None,
+        "engine_interval_s": 0.2,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextmanager
+def running_stack(
+    database_url: str, *, with_simulator: bool = True, **overrides: Any
+) -> Iterator[Stack]:
+    clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))  # 3 a.m., when it matters
+    app_sock = bind_free_socket()
+    simulator_server: ServerThread | None = None
+    control = None
+    if with_simulator:
+        from hotline.simulator.app import SimulatorConfig, create_simulator_app
+        from hotline.simulator.client import SimulatorControl
+
+        sim_sock = bind_free_socket()
+        sim_port = sim_sock.getsockname()[1]
+        simulator = create_simulator_app(
+            SimulatorConfig(
+                account_sid=ACCOUNT_SID,
+                auth_token=AUTH_TOKEN,
+                public_url=f"http://127.0.0.1:{sim_port}",
+                time_scale=0.0,
+                gather_time_scale=0.0,
+            )
+        )
+        simulator_server = ServerThread(simulator, sim_sock).start()
+        control = SimulatorControl(simulator_server.url)
+    settings = make_settings(
+        database_url,
+        app_sock.getsockname()[1],
+        simulator_server.port if simulator_server else None,
+        **overrides,
+    )
+    app = create_app(settings, clock=clock)
+    server = ServerThread(app, app_sock).start()
+    stack = Stack(
+        settings=settings,
+        app=app,
+        server=server,
+        clock=clock,
+        simulator=control,
+        simulator_server=simulator_server,
+    )
+    try:
+        yield stack
+    finally:
+        server.stop()
+        if simulator_server is not None:
+            simulator_server.stop()
+
+
+CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
+VALUE = re.compile(r'value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    tag = CSRF_INPUT.search(html)
+    assert tag is not None, "no csrf_token input on the page"
+    value = VALUE.search(tag.group(0))
+    assert value is not None
+    return value.group(1)

@@ -1,0 +1,245 @@
+"""Twilio webhooks over real HTTP: signatures, malformed input, retries, callback order."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import httpx
+from sqlmodel import select
+
+from hotline.calls import service as calls
+from hotline.calls.models import Call, CallEvent, CallState
+from hotline.routing import service as routing
+from hotline.routing.models import AgentState, AgentStatus
+from hotline.telephony.models import WebhookReceipt
+from tests.factories import make_line, make_user
+from tests.stack import Stack, running_stack
+
+CALLER = "+8613812345678"
+LINE = "+8657796525"
+
+
+def inbound(call_sid: str = "CA" + "a" * 32, to: str = LINE) -> dict[str, str]:
+    return {
+        "AccountSid": "AC" + "1" * 32,
+        "CallSid": call_sid,
+        "From": CALLER,
+        "To": to,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def count(stack: Stack, model: type) -> int:
+    with stack.db.session() as session:
+        return len(session.exec(select(model)).all())
+
+
+def test_unsigned_and_forged_webhooks_are_refused_and_write_nothing(app_only: Stack) -> None:
+    make_line(app_only.db)
+    unsigned = httpx.post(app_only.url + "/twilio/voice/incoming", data=inbound(), timeout=10)
+    forged = app_only.webhook("/twilio/voice/incoming", inbound(), signature="Zm9yZ2VkIQ==")
+    # Signed for other parameters than the ones sent: a replay with a changed body.
+    params = inbound()
+    tampered_sig = app_only.sign("/twilio/voice/incoming", {**params, "From": "+8600000000"})
+    tampered = app_only.webhook("/twilio/voice/incoming", params, signature=tampered_sig)
+    assert [unsigned.status_code, forged.status_code, tampered.status_code] == [403, 403, 403]
+    assert count(app_only, Call) == 0
+    assert count(app_only, WebhookReceipt) == 0
+
+
+def test_malformed_webhooks_get_400_and_write_nothing(app_only: Stack) -> None:
+    make_line(app_only.db)
+    missing = {k: v for k, v in inbound().items() if k != "CallSid"}
+    assert app_only.webhook("/twilio/voice/incoming", missing).status_code == 400
+    as_json = httpx.post(
+        app_only.url + "/twilio/voice/incoming",
+        json=inbound(),
+        headers={"X-Twilio-Signature": "x"},
+        timeout=10,
+    )
+    assert as_json.status_code == 400
+    assert count(app_only, Call) == 0
+    assert count(app_only, WebhookReceipt) == 0
+
+
+def test_incoming_call_gets_greeting_and_menu_and_stores_no_number(app_only: Stack) -> None:
+    make_line(app_only.db)
+    response = app_only.webhook("/twilio/voice/incoming", inbound())
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/xml")
+    body = response.text
+    assert "<Gather" in body and 'numDigits="1"' in body
+    assert "/twilio/voice/gather" in body
+    assert "press 9" in body or "按9" in body or "请按 9" in body
+    with app_only.db.session() as session:
+        call = session.exec(select(Call)).one()
+        assert call.state == CallState.ivr
+        assert CALLER not in call.model_dump_json()
+        assert CALLER.lstrip("+") not in call.caller_hash
+
+
+def test_unknown_number_hears_not_in_service(app_only: Stack) -> None:
+    response = app_only.webhook("/twilio/voice/incoming", inbound(to="+860000"))
+    assert response.status_code == 200 and "<Hangup" in response.text
+    assert count(app_only, Call) == 0
+
+
+def test_retried_webhooks_answer_the_same_and_record_once(app_only: Stack) -> None:
+    make_line(app_only.db)
+    first = app_only.webhook("/twilio/voice/incoming", inbound())
+    again = app_only.webhook("/twilio/voice/incoming", inbound())
+    gather = {**inbound(), "Digits": "9"}
+    queued = app_only.webhook("/twilio/voice/gather", gather)
+    queued_again = app_only.webhook("/twilio/voice/gather", gather)
+    assert first.text == again.text
+    assert queued.text == queued_again.text and "<Conference" in queued.text
+    with app_only.db.session() as session:
+        call = session.exec(select(Call)).one()
+        assert call.state == CallState.queued and call.in_danger
+        states = [e.state for e in session.exec(select(CallEvent).order_by(CallEvent.id))]
+    assert states == ["ringing", "ivr", "queued"]
+    assert count(app_only, WebhookReceipt) == 2
+
+
+def test_signature_is_checked_against_the_public_url_behind_a_proxy(database_url: str) -> None:
+    with running_stack(
+        database_url, with_simulator=False, public_base_url="https://hotline.example.org"
+    ) as stack:
+        make_line(stack.db)
+        params = inbound()
+        from twilio.request_validator import RequestValidator
+
+        from tests.stack import AUTH_TOKEN
+
+        validator = RequestValidator(AUTH_TOKEN)
+        public_sig = validator.compute_signature(
+            "https://hotline.example.org/twilio/voice/incoming", params
+        )
+        inside_sig = validator.compute_signature(stack.url + "/twilio/voice/incoming", params)
+        assert (
+            stack.webhook("/twilio/voice/incoming", params, signature=inside_sig).status_code == 403
+        )
+        assert (
+            stack.webhook("/twilio/voice/incoming", params, signature=public_sig).status_code == 200
+        )
+
+
+def _connected_call(stack: Stack, call_sid: str, username: str) -> tuple[int, int]:
+    """Drive one call to connected through webhooks and the routing service."""
+    stack.webhook("/twilio/voice/incoming", inbound(call_sid))
+    stack.webhook("/twilio/voice/gather", {**inbound(call_sid), "Digits": "1"})
+    user = make_user(stack.db, username)
+    assert user.id is not None
+    with stack.db.session() as session:
+        routing.set_presence(
+            session=session,
+            user=user,
+            state=AgentState.available,
+            reason=None,
+            now=stack.clock.now(),
+        )
+    stack.dispatcher.tick()
+    with stack.db.session() as session:
+        call = calls.get_by_sid(session=session, call_sid=call_sid)
+        assert call is not None and call.state == CallState.offered
+        assert call.id is not None
+        routing.accept(
+            session=session, user=user, call_id=call.id, now=stack.clock.now(), connect_timeout_s=45
+        )
+        call_id = call.id
+    join = {
+        "ConferenceSid": "CF" + call_sid[2:],
+        "FriendlyName": call_sid,
+        "StatusCallbackEvent": "participant-join",
+        "CallSid": "CA" + "f" * 32,
+        "Label": f"counselor:{user.id}",
+        "SequenceNumber": "2",
+    }
+    assert stack.webhook("/twilio/conference/status", join).status_code == 200
+    with stack.db.session() as session:
+        call = session.get(Call, call_id)
+        assert call is not None and call.state == CallState.connected
+    return call_id, user.id
+
+
+def test_end_of_call_callbacks_in_any_order_end_in_wrap_up_and_never_regress(
+    app_only: Stack,
+) -> None:
+    make_line(app_only.db)
+    orders = list(itertools.permutations(range(4)))
+    random.Random(7).shuffle(orders)
+    for n, order in enumerate(orders[:8]):
+        call_sid = f"CA{n:032d}"
+        call_id, user_id = _connected_call(app_only, call_sid, f"counselor{n}")
+        conference = {"ConferenceSid": "CF" + call_sid[2:], "FriendlyName": call_sid}
+        callbacks = [
+            ("/twilio/voice/status", {**inbound(call_sid), "CallStatus": "completed"}),
+            (
+                "/twilio/conference/status",
+                {
+                    **conference,
+                    "StatusCallbackEvent": "participant-leave",
+                    "CallSid": call_sid,
+                    "SequenceNumber": "3",
+                },
+            ),
+            (
+                "/twilio/conference/status",
+                {**conference, "StatusCallbackEvent": "conference-end", "SequenceNumber": "5"},
+            ),
+            (
+                "/twilio/conference/status",
+                {
+                    **conference,
+                    "StatusCallbackEvent": "participant-leave",
+                    "CallSid": "CA" + "f" * 32,
+                    "Label": f"counselor:{user_id}",
+                    "SequenceNumber": "4",
+                },
+            ),
+        ]
+        for index in order:
+            path, params = callbacks[index]
+            assert app_only.webhook(path, params).status_code == 200
+        with app_only.db.session() as session:
+            call = session.get(Call, call_id)
+            agent = session.get(AgentStatus, user_id)
+            assert call is not None and agent is not None
+            settled = call.state
+            events = len(calls.history(session=session, call_id=call_id))
+            # Connected before the end: counted as answered whatever the order.
+            assert call.connected_at is not None
+            assert settled in {CallState.wrap_up, CallState.abandoned}, order
+            assert agent.state == AgentState.wrap_up, order
+        # Every callback again, in reverse: nothing moves.
+        for index in reversed(order):
+            path, params = callbacks[index]
+            app_only.webhook(path, {**params, "Timestamp": "retry"})
+        with app_only.db.session() as session:
+            call = session.get(Call, call_id)
+            assert call is not None and call.state == settled
+            assert len(calls.history(session=session, call_id=call_id)) == events
+
+
+def test_a_counselor_joining_after_the_caller_left_changes_nothing(app_only: Stack) -> None:
+    make_line(app_only.db)
+    call_sid = "CA" + "b" * 32
+    app_only.webhook("/twilio/voice/incoming", inbound(call_sid))
+    app_only.webhook("/twilio/voice/gather", {**inbound(call_sid), "Digits": "1"})
+    app_only.webhook("/twilio/voice/status", {**inbound(call_sid), "CallStatus": "completed"})
+    user = make_user(app_only.db, "late")
+    join = {
+        "ConferenceSid": "CF" + "b" * 32,
+        "FriendlyName": call_sid,
+        "StatusCallbackEvent": "participant-join",
+        "CallSid": "CA" + "c" * 32,
+        "Label": f"counselor:{user.id}",
+    }
+    assert app_only.webhook("/twilio/conference/status", join).status_code == 200
+    with app_only.db.session() as session:
+        call = calls.get_by_sid(session=session, call_sid=call_sid)
+        assert call is not None and call.state == CallState.abandoned
+        assert call.counselor_id is None
