@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test lint typecheck pytest bench i18n clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -32,6 +32,13 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python scripts/bench_webhooks.py
+
+# Re-extract translatable strings and merge them into each catalog (then translate zh_CN).
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --ignore-dirs='simulator migrations' \
+		-o messages.pot hotline agent_console
+	$(BIN)/pybabel update -i messages.pot -d hotline/locale -D messages --no-fuzzy-matching
+	rm messages.pot
 
 clean:
 	rm -rf $(VENV) hotline-demo.db*

@@ -8,6 +8,14 @@ from hotline.i18n import TWILIO_SAY_LANGUAGE, gettext_for
 from hotline.lines.models import Line
 
 DANGER_KEY = "9"
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction; it is translated where it is used."""
+    return message
+
+
+LANGUAGE_NAMES = {"zh_CN": N_("Mandarin"), "en": N_("English")}
 HOLD_PAUSE_S = 20
 
 
@@ -22,7 +30,8 @@ def line_language(line: Line, lang: str | None) -> str:
 def not_in_service() -> str:
     response = VoiceResponse()
     for lang in ("zh_CN", "en"):
-        _say(response, gettext_for(lang)("This number is not in service."), lang)
+        _ = gettext_for(lang)
+        _say(response, _("This number is not in service."), lang)
     response.hangup()
     return str(response)
 
@@ -41,28 +50,25 @@ def closed(line: Line, lang: str) -> str:
 def welcome(line: Line, gather_url: str) -> str:
     """Greeting and the menu: the danger key, and a language choice where the line has several."""
     first = line_language(line, None)
+    _ = gettext_for(first)
     response = VoiceResponse()
     gather = Gather(
         num_digits=1, action=gather_url, method="POST", timeout=5, action_on_empty_result=True
     )
-    greeting = line.greetings.get(first) or gettext_for(first)(
+    greeting = line.greetings.get(first) or _(
         "Welcome to the %(name)s. You are not alone; we are here to listen."
     ) % {"name": line.name}
     _say(gather, greeting, first)
-    _say(gather, gettext_for(first)("If you are in danger right now, press 9."), first)
+    _say(gather, _("If you are in danger right now, press 9."), first)
     if len(line.languages) > 1:
         for index, lang in enumerate(line.languages, start=1):
-            text = gettext_for(lang)("For %(language)s, press %(key)s.")
-            _say(gather, text % {"language": _language_name(lang), "key": index}, lang)
+            _ = gettext_for(lang)
+            text = _("For %(language)s, press %(key)s.")
+            name = _(LANGUAGE_NAMES.get(lang, lang))
+            _say(gather, text % {"language": name, "key": index}, lang)
     response.append(gather)
     response.redirect(gather_url, method="POST")
     return str(response)
-
-
-def _language_name(lang: str) -> str:
-    return {"zh_CN": gettext_for("zh_CN")("Mandarin"), "en": gettext_for("en")("English")}.get(
-        lang, lang
-    )
 
 
 def choice(line: Line, digits: str) -> tuple[str, bool]:
@@ -157,8 +163,9 @@ def overflow(line: Line, lang: str, voicemail_url: str) -> str:
 
 
 def goodbye(lang: str) -> str:
+    _ = gettext_for(lang)
     response = VoiceResponse()
-    _say(response, gettext_for(lang)("Thank you for calling. Goodbye."), lang)
+    _say(response, _("Thank you for calling. Goodbye."), lang)
     response.hangup()
     return str(response)
 
