@@ -36,7 +36,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await bus.start()
         if settings.run_engine:
-            dispatcher.start(sync_numbers=settings.telephony_mode == "simulator")
+            dispatcher.start(
+                sync_numbers=settings.telephony_mode == "simulator"
+                and settings.sync_numbers_on_start
+            )
         try:
             yield
         finally:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-secret-change-me"  # noqa: S105 - refused outside development
@@ -36,6 +38,10 @@ class Settings(BaseSettings):
     missed_offers_before_away: int = 2
     engine_interval_s: float = 1.0
     run_engine: bool = True
+    # Point the lines' numbers at this instance at start-up (simulator mode only).
+    sync_numbers_on_start: bool = True
+    # Names this process in offer records and logs (several instances share one database).
+    instance_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @property
     def is_sqlite(self) -> bool:

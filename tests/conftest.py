@@ -71,3 +71,13 @@ def stack(database_url: str) -> Iterator[object]:
 
     with running_stack(database_url) as running:
         yield running
+
+
+def require_redis() -> str:
+    """Skip only when Redis is not configured; when it is, it must answer."""
+    if not REDIS_URL:
+        pytest.skip("HOTLINE_TEST_REDIS_URL is not set")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    return REDIS_URL

@@ -3,7 +3,6 @@ uvicorn on its own loopback port, a migrated database, and an injected clock."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -128,15 +127,3 @@ def running_stack(
         server.stop()
         if simulator_server is not None:
             simulator_server.stop()
-
-
-CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
-VALUE = re.compile(r'value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    tag = CSRF_INPUT.search(html)
-    assert tag is not None, "no csrf_token input on the page"
-    value = VALUE.search(tag.group(0))
-    assert value is not None
-    return value.group(1)

@@ -100,7 +100,10 @@ class Dispatcher:
                 while True:
                     with self.db.session() as session:
                         made = routing.offer_next(
-                            session=session, now=now, offer_timeout_s=self.settings.offer_timeout_s
+                            session=session,
+                            now=now,
+                            offer_timeout_s=self.settings.offer_timeout_s,
+                            instance=self.settings.instance_name,
                         )
                     if not made:
                         break

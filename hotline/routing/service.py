@@ -155,7 +155,9 @@ def _covers(user: User, call: Call) -> bool:
     return call.language is None or call.language in user.languages
 
 
-def offer_next(*, session: Session, now: datetime, offer_timeout_s: int) -> bool:
+def offer_next(
+    *, session: Session, now: datetime, offer_timeout_s: int, instance: str | None = None
+) -> bool:
     """Offer the most urgent waiting call to the longest-idle counselor who can take it."""
     waiting = session.exec(
         select(Call)
@@ -196,6 +198,7 @@ def offer_next(*, session: Session, now: datetime, offer_timeout_s: int) -> bool
                         expect=[CallState.queued],
                         now=now,
                         user_id=user.id,
+                        detail=instance,
                         offered_to_id=user.id,
                         offered_at=now,
                         offer_expires_at=now + timedelta(seconds=offer_timeout_s),
