@@ -12,7 +12,6 @@ from agent_console.pages import remember_locale, render, translator
 from agent_console.strings import js_strings
 from hotline.auth import service as auth
 from hotline.auth.deps import check_csrf, sign_in, sign_out, user_from_connection
-from hotline.db import SessionDep
 
 router = APIRouter(tags=["console"])
 
@@ -61,7 +60,7 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 
 
 @router.get("/console")
-def console(request: Request, session: SessionDep) -> Response:
+def console(request: Request) -> Response:
     remember_locale(request)
     user = user_from_connection(request)
     if user is None:

@@ -150,3 +150,33 @@ def lines_sync() -> None:
     for number in numbers:
         port.sync_number(number)
         typer.echo(f"configured {number}")
+
+
+@app.command()
+def simulate(
+    calls: Annotated[int, typer.Option(min=1)] = 20,
+    concurrency: Annotated[int, typer.Option(min=1)] = 4,
+    base_url: str = "http://127.0.0.1:8000",
+    counselors: Annotated[str, typer.Option(help="comma-separated usernames")] = (
+        "counselor1,counselor2,counselor3"
+    ),
+    password: Annotated[str, typer.Option(envvar="HOTLINE_SIMULATE_PASSWORD")] = "",
+    talk_s: float = 1.0,
+) -> None:
+    """Simulated calls against a running server; prints one JSON line of results."""
+    from hotline.seed import DEMO_PASSWORD
+    from hotline.simulate import run
+
+    result = run(
+        base_url=base_url,
+        calls=calls,
+        concurrency=concurrency,
+        counselors=counselors.split(","),
+        password=password or DEMO_PASSWORD,
+        talk_s=talk_s,
+    )
+    typer.echo(json.dumps(result))
+
+
+if __name__ == "__main__":
+    app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Protocol
@@ -20,6 +21,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+SQLITE_LOCK_TIMEOUT_S = 30
 
 
 def make_engine(url: str) -> Engine:
@@ -61,17 +63,28 @@ class Database:
     def __init__(self, engine: Engine, bus: Publisher | None = None) -> None:
         self.engine = engine
         self.bus = bus
+        # SQLite has one writer at a time; left to itself it makes waiters sleep-poll, which
+        # gives a long latency tail. Queueing on a lock in the process instead keeps it short.
+        # (A plain Lock, not an RLock: a FastAPI dependency may exit on another thread.)
+        self._sqlite_writer = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: commit on success, roll back on error."""
-        with Session(self.engine, expire_on_commit=False, info={"bus": self.bus}) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        writer = self._sqlite_writer
+        if writer is not None and not writer.acquire(timeout=SQLITE_LOCK_TIMEOUT_S):
+            raise TimeoutError("the SQLite database stayed locked")
+        try:
+            with Session(self.engine, expire_on_commit=False, info={"bus": self.bus}) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            if writer is not None:
+                writer.release()
 
 
 def get_session(request: Request) -> Iterator[Session]:

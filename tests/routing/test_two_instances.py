@@ -27,6 +27,7 @@ from hotline.calls.models import Call, CallEvent, CallState
 from hotline.db import Database, make_engine
 from hotline.migrate import upgrade
 from hotline.routing.models import PresenceEvent
+from hotline.simulate import counselor_bot
 from tests.conftest import fresh_postgres_database, require_redis
 from tests.factories import PASSWORD, make_line, make_user
 from tests.servers import ServerThread, bind_free_socket
@@ -81,26 +82,6 @@ def instance(name: str, database_url: str, redis_url: str, simulator_url: str) -
     finally:
         process.terminate()
         process.wait(timeout=15)
-
-
-def counselor_bot(console: ConsoleClient, stop: threading.Event) -> None:
-    """Accept every offer, hang up once connected, finish wrap-up: as fast as possible."""
-    console.send("set_state", state="available", reason=None)
-    done: set[tuple[str, int]] = set()
-    while not stop.is_set():
-        snap = console.next_snapshot(timeout=0.5)
-        if snap is None:
-            continue
-        offer, call = snap["offer"], snap["call"]
-        if offer and ("accept", offer["call_id"]) not in done:
-            done.add(("accept", offer["call_id"]))
-            console.send("accept", call_id=offer["call_id"])
-        elif call and call["state"] == "connected" and ("hangup", call["call_id"]) not in done:
-            done.add(("hangup", call["call_id"]))
-            console.send("hangup", call_id=call["call_id"])
-        elif call and call["state"] == "wrap_up" and ("wrap", call["call_id"]) not in done:
-            done.add(("wrap", call["call_id"]))
-            console.send("finish_wrap_up", call_id=call["call_id"])
 
 
 def test_two_instances_never_double_offer() -> None:

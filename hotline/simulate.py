@@ -1,0 +1,149 @@
+"""`hotline simulate`: simulated callers through the simulator, simulated counselors on websockets.
+
+Against a running server (`hotline demo`): each caller thread places calls one after another,
+presses 1 at the menu and waits; each counselor signs in, goes available, accepts offers, talks
+for `talk_s`, hangs up and finishes wrap-up. The caller's wait is measured from dialling to the
+moment the simulator shows a counselor in the caller's conference.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from agent_console.client import ConsoleClient
+from hotline.simulator.client import SimulatorControl
+
+POLL_S = 0.05
+
+
+def counselor_bot(console: ConsoleClient, stop: threading.Event, talk_s: float = 0.0) -> None:
+    """Accept every offer, hang up after `talk_s` once connected, finish wrap-up at once."""
+    console.send("set_state", state="available", reason=None)
+    done: set[tuple[str, int]] = set()
+    connected_at: dict[int, float] = {}
+    while not stop.is_set():
+        snap = console.next_snapshot(timeout=0.1) or console.last
+        if snap is None:
+            continue
+        offer, call = snap["offer"], snap["call"]
+        if offer and ("accept", offer["call_id"]) not in done:
+            done.add(("accept", offer["call_id"]))
+            console.send("accept", call_id=offer["call_id"])
+        elif call and call["state"] == "connected" and ("hangup", call["call_id"]) not in done:
+            started = connected_at.setdefault(call["call_id"], time.monotonic())
+            if time.monotonic() - started >= talk_s:
+                done.add(("hangup", call["call_id"]))
+                console.send("hangup", call_id=call["call_id"])
+        elif call and call["state"] == "wrap_up" and ("wrap", call["call_id"]) not in done:
+            done.add(("wrap", call["call_id"]))
+            console.send("finish_wrap_up", call_id=call["call_id"])
+
+
+@dataclass
+class CallOutcome:
+    outcome: str  # answered | abandoned | overflowed
+    wait_s: float | None
+
+
+def _counselor_in(conference: dict[str, Any] | None, caller_sid: str) -> bool:
+    if not conference:
+        return False
+    participants = conference.get("participants", [])
+    return any(p.get("call_sid") != caller_sid for p in participants)
+
+
+def _overflowed(call: dict[str, Any]) -> bool:
+    return any(
+        "/twilio/voice/overflow" in str(entry.get("detail", {}).get("url", ""))
+        for entry in call.get("transcript", [])
+    )
+
+
+def one_call(
+    control: SimulatorControl, line: str, patience_s: float, timeout_s: float
+) -> CallOutcome:
+    caller = f"+86138{random.randrange(10**8):08d}"
+    started = time.monotonic()
+    sid = control.place_call(caller, line, digits="1")
+    wait_s: float | None = None
+    deadline = started + timeout_s
+    while time.monotonic() < deadline:
+        call = control.get_call(sid)
+        if wait_s is None:
+            try:
+                conference = control.get_conference(sid)
+            except Exception:  # not created yet: the caller is still in the menu
+                conference = None
+            if _counselor_in(conference, sid):
+                wait_s = time.monotonic() - started
+        if call.get("status") in {"completed", "failed", "busy", "no-answer", "canceled"}:
+            if wait_s is not None:
+                return CallOutcome("answered", wait_s)
+            return CallOutcome("overflowed" if _overflowed(call) else "abandoned", None)
+        if wait_s is None and time.monotonic() - started > patience_s:
+            control.hangup(sid)
+        time.sleep(POLL_S)
+    control.hangup(sid)
+    return CallOutcome("answered" if wait_s is not None else "abandoned", wait_s)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def run(
+    *,
+    base_url: str,
+    calls: int,
+    concurrency: int,
+    counselors: list[str],
+    password: str,
+    lines: list[str] | None = None,
+    talk_s: float = 1.0,
+    patience_s: float = 600.0,
+    timeout_s: float = 900.0,
+) -> dict[str, Any]:
+    control = SimulatorControl(base_url.rstrip("/") + "/sim")
+    numbers = lines or [n["phone_number"] for n in control.list_numbers()]
+    if not numbers:
+        raise RuntimeError("the simulator knows no line numbers: is the server running?")
+    stop = threading.Event()
+    consoles = [ConsoleClient(base_url, name, password) for name in counselors]
+    bots = [
+        threading.Thread(target=counselor_bot, args=(c, stop, talk_s), daemon=True)
+        for c in consoles
+    ]
+    for bot in bots:
+        bot.start()
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            outcomes = list(
+                pool.map(
+                    lambda i: one_call(control, numbers[i % len(numbers)], patience_s, timeout_s),
+                    range(calls),
+                )
+            )
+    finally:
+        stop.set()
+        for bot in bots:
+            bot.join(timeout=5)
+        for console in consoles:
+            console.send("set_state", state="offline", reason=None)
+            console.close()
+    waits = [o.wait_s for o in outcomes if o.wait_s is not None]
+    return {
+        "offered": calls,
+        "answered": sum(o.outcome == "answered" for o in outcomes),
+        "abandoned": sum(o.outcome == "abandoned" for o in outcomes),
+        "overflowed": sum(o.outcome == "overflowed" for o in outcomes),
+        "wait_s_mean": round(statistics.fmean(waits), 3) if waits else None,
+        "wait_s_p95": round(p95(waits), 3) if waits else None,
+    }
