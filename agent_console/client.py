@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -39,6 +40,7 @@ class ConsoleClient:
         if response.status_code != 303:
             raise PermissionError(f"sign-in failed for {username}: {response.status_code}")
         self.errors: list[dict[str, Any]] = []
+        self._connections = ExitStack()
         self.last: Snapshot | None = None
         self.ws: ClientConnection = self.connect()
 
@@ -48,7 +50,8 @@ class ConsoleClient:
 
     def connect(self) -> ClientConnection:
         url = self.base_url.replace("http://", "ws://") + "/ws/console"
-        return connect(url, additional_headers={"Cookie": self.cookie}, open_timeout=10)
+        connection = connect(url, additional_headers={"Cookie": self.cookie}, open_timeout=10)
+        return self._connections.enter_context(connection)
 
     def reconnect(self) -> None:
         self.ws.close()
@@ -72,7 +75,7 @@ class ConsoleClient:
                     f"no matching snapshot; last: {self.last}, errors: {self.errors}"
                 )
             try:
-                message = json.loads(self.ws.recv(timeout=remaining))
+                message: dict[str, Any] = json.loads(self.ws.recv(timeout=remaining))
             except TimeoutError:
                 continue
             if message.get("type") == "error":
@@ -98,5 +101,5 @@ class ConsoleClient:
         return offer
 
     def close(self) -> None:
-        self.ws.close()
+        self._connections.close()
         self.http.close()

@@ -121,7 +121,10 @@ async def console_socket(websocket: WebSocket) -> None:
             await websocket.send_text(json.dumps(payload))
 
     async def send_snapshot() -> None:
-        await send(await run_in_threadpool(_snapshot, dispatcher, user_id))
+        # Read and sent under one lock, so a snapshot read earlier never arrives later.
+        async with send_lock:
+            snapshot = await run_in_threadpool(_snapshot, dispatcher, user_id)
+            await websocket.send_text(json.dumps(snapshot))
 
     async def send_error(code: str) -> None:
         await send({"type": "error", "code": code, "message": error_message(_, code)})

@@ -18,6 +18,7 @@ from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
 from hotline.realtime.bus import make_bus
 from hotline.routing.engine import Dispatcher
+from hotline.security_headers import SecurityHeaders
 from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         same_site="lax",
         https_only=settings.public_base_url.startswith("https://"),
     )
+    app.add_middleware(SecurityHeaders)
     app.include_router(telephony_router)
     app.include_router(console_router)
     app.include_router(console_ws_router)

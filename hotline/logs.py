@@ -16,3 +16,6 @@ def configure(level: str = "INFO") -> None:
         root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # These log request URLs at INFO, and URLs can carry phone numbers (PhoneNumber=+86...).
+    for noisy in ("twilio.http_client", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

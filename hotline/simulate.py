@@ -55,8 +55,10 @@ class CallOutcome:
 def _counselor_in(conference: dict[str, Any] | None, caller_sid: str) -> bool:
     if not conference:
         return False
-    participants = conference.get("participants", [])
-    return any(p.get("call_sid") != caller_sid for p in participants)
+    return any(
+        e.get("event") == "participant-join" and e.get("call_sid") != caller_sid
+        for e in conference.get("events", [])
+    )
 
 
 def _overflowed(call: dict[str, Any]) -> bool:
@@ -112,7 +114,7 @@ def run(
     timeout_s: float = 900.0,
 ) -> dict[str, Any]:
     control = SimulatorControl(base_url.rstrip("/") + "/sim")
-    numbers = lines or [n["phone_number"] for n in control.list_numbers()]
+    numbers = lines or [n["number"] for n in control.list_numbers()]
     if not numbers:
         raise RuntimeError("the simulator knows no line numbers: is the server running?")
     stop = threading.Event()

@@ -20,6 +20,8 @@ def agent_topic(user_id: int) -> str:
 
 @event.listens_for(OrmSession, "after_commit")
 def _publish_after_commit(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT was released; the real commit is still to come
     pending = session.info.pop(PENDING_KEY, [])
     bus = session.info.get("bus")
     if bus is None:
@@ -30,4 +32,6 @@ def _publish_after_commit(session: OrmSession) -> None:
 
 @event.listens_for(OrmSession, "after_rollback")
 def _drop_after_rollback(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return  # back to a SAVEPOINT: keep them (an extra hint is harmless, a lost one is not)
     session.info.pop(PENDING_KEY, None)

@@ -43,8 +43,10 @@ class TelephonyPort:
         return str(participant.call_sid)
 
     def end_conference(self, name: str) -> None:
-        for conference in self._client.conferences.list(friendly_name=name, status="in-progress"):
-            conference.update(status="completed")
+        # A conference is "init" until someone who starts it is in; end it in either state.
+        for conference in self._client.conferences.list(friendly_name=name):
+            if conference.status != "completed":
+                conference.update(status="completed")
 
     def hang_up(self, call_sid: str) -> None:
         self._client.calls(call_sid).update(status="completed")

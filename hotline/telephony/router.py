@@ -198,7 +198,7 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
             return prompts.empty()
         now = dispatcher.clock.now()
         leg = params.get("CallSid", "")
-        label = params.get("Label", "")
+        label = params.get("ParticipantLabel") or params.get("Label", "")
         if event == "participant-join" and label.startswith("counselor:"):
             effects.merge(
                 routing.counselor_joined(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.requests import ClientDisconnect
 from twilio.request_validator import RequestValidator
 
 from hotline.config import Settings
@@ -24,7 +25,10 @@ async def signed_form(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/x-www-form-urlencoded"):
         raise HTTPException(status_code=400, detail="expected a form-encoded Twilio webhook")
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    try:
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    except ClientDisconnect as error:  # the sender gave up (hung up, timed out): nothing to do
+        raise HTTPException(status_code=400, detail="client disconnected") from error
     params = {key: str(value) for key, value in form.items()}
     signature = request.headers.get("x-twilio-signature", "")
     validator = RequestValidator(settings.twilio_auth_token)

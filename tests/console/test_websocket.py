@@ -43,12 +43,12 @@ def test_commands_and_errors(app_only: Stack) -> None:
     make_user(app_only.db, "alice")
     console = ConsoleClient(app_only.url, "alice", PASSWORD)
     assert console.state("offline")["offer"] is None
-    console.ws.send("not json")
     console.send("ping", id=7)
     pong = json.loads(console.ws.recv(timeout=5))
     while pong.get("type") != "pong":
         pong = json.loads(console.ws.recv(timeout=5))
     assert pong == {"type": "pong", "id": 7}
+    console.ws.send("not json")
     console.send("set_state", state="break", reason=None)
     console.send("accept", call_id=12345)
     console.send("set_state", state="break", reason="meal")

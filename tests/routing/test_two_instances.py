@@ -174,7 +174,12 @@ def test_two_instances_never_double_offer() -> None:
             offers[event.call_id].append(event)
         if event.state == "connected":
             connected[event.call_id] += 1
-    assert all(len(offers[c.id or 0]) == 1 for c in calls), offers
+    history = defaultdict(list)
+    for event in events:
+        history[event.call_id].append((event.state, event.detail, event.user_id))
+    assert all(len(offers[c.id or 0]) == 1 for c in calls), [
+        history[c] for c, found in offers.items() if len(found) > 1
+    ]
     assert all(connected[c.id or 0] == 1 for c in calls)
     assert all(c.connected_at is not None and c.counselor_id is not None for c in calls)
     # Both instances really were dispatching.

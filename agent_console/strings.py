@@ -1,0 +1,70 @@
+"""Every string the console's script shows, translated on the server for the page's locale.
+
+`js_strings(_)` goes into the page's `#console-config` block as `strings`; `console.js` never
+holds user-visible text of its own. Each value is a `_("...")` literal so pybabel extracts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def js_strings(_: Callable[[str], str]) -> dict[str, str]:
+    """The console script's strings, keyed by the names `console.js` uses."""
+    return {
+        # Connection indicator.
+        "conn_connecting": _("Connecting…"),
+        "conn_connected": _("Connected"),
+        "conn_reconnecting": _("Reconnecting…"),
+        "conn_offline": _("Offline"),
+        # Counselor states (the agent "state" of a snapshot).
+        "state_loading": _("Loading…"),
+        "state_offline": _("Signed off"),
+        "state_available": _("Available"),
+        "state_offered": _("Call offered"),
+        "state_on_call": _("On a call"),
+        "state_wrap_up": _("Wrap-up"),
+        "state_break": _("On a break"),
+        "state_away": _("Away"),
+        "state_unknown": _("Unknown status"),
+        # Why a counselor is on a break or away.
+        "reason_meal": _("Meal"),
+        "reason_rest": _("Rest"),
+        "reason_training": _("Training"),
+        "reason_other": _("Other"),
+        "reason_connect_failed": _("Your phone could not be reached."),
+        "reason_missed_offers": _("Several call offers went unanswered."),
+        # What the main area says when there is no offer, call or wrap-up.
+        "idle_loading": _("Loading your status…"),
+        "idle_offline": _("You are signed off. Go available when you are ready to take calls."),
+        "idle_available": _(
+            "Waiting for calls. A soft tone will sound when a call is offered. Keep this page open."
+        ),
+        "idle_break": _("You are on a break. Go available when you are ready to take calls."),
+        "idle_away": _(
+            "You were set away, so no calls are offered to you. "
+            "Go available when you are ready to take calls."
+        ),
+        "idle_busy": _("Your status is being updated."),
+        # Caller languages.
+        "lang_zh_CN": _("Chinese"),
+        "lang_en": _("English"),
+        "lang_none": _("Not chosen"),
+        # A new offer: screen-reader announcement and the browser tab's title.
+        "announce_offer": _("Incoming call. Accept or decline it."),
+        "announce_offer_danger": _(
+            "Incoming call. The caller is in danger now. Accept or decline it."
+        ),
+        "title_offer": _("Incoming call"),
+        "title_offer_danger": _("Incoming call: caller in danger now"),
+        # The live call.
+        "call_connecting": _("Connecting to your phone…"),
+        "call_connected": _("Call connected"),
+        # Errors raised by the page itself.
+        "error_generic": _("Something went wrong. Please try again."),
+        "error_forbidden": _(
+            "The server refused this console's connection. Reload the page to try again."
+        ),
+        # Shown in place of a time that is not known.
+        "no_value": _("—"),
+    }

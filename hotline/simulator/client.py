@@ -1,0 +1,159 @@
+"""A small synchronous client for the simulator's control API, for tests and load scripts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+class SimulatorControlError(RuntimeError):
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"simulator answered HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class SimulatorControl:
+    """``SimulatorControl("http://127.0.0.1:8000/sim")``: place calls, press keys, inspect."""
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url + "/control", timeout=timeout, trust_env=False
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SimulatorControl:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _request(
+        self, method: str, path: str, json: Any = None, params: dict[str, str] | None = None
+    ) -> Any:
+        response = self._http.request(method, path, json=json, params=params)
+        if response.status_code >= 400:
+            raise SimulatorControlError(response.status_code, response.text)
+        return response.json()
+
+    # ------------------------------------------------------------------ set-up
+
+    def register_number(
+        self,
+        number: str,
+        voice_url: str,
+        status_callback: str | None = None,
+        *,
+        sms_url: str | None = None,
+    ) -> dict[str, Any]:
+        """Point ``number``'s voice webhook at ``voice_url`` (REST IncomingPhoneNumbers create)."""
+        body = {
+            "number": number,
+            "voice_url": voice_url,
+            "status_callback": status_callback,
+            "sms_url": sms_url,
+        }
+        result: dict[str, Any] = self._request("POST", "/numbers", body)
+        return result
+
+    def set_phone(self, number: str, mode: str, answer_delay_s: float = 0.0) -> None:
+        """mode: auto | manual | busy | fail | no-answer."""
+        self._request(
+            "POST", "/phones", {"number": number, "mode": mode, "answer_delay_s": answer_delay_s}
+        )
+
+    def reset(self, *, numbers: bool = False) -> None:
+        self._request("POST", "/reset", {"numbers": numbers})
+
+    # ------------------------------------------------------------------ calls
+
+    def place_call(self, from_: str, to: str, digits: str = "") -> str:
+        """A caller dials ``to``; ``digits`` are key presses queued for the first Gather(s)."""
+        call = self._request("POST", "/calls", {"from": from_, "to": to, "digits": digits})
+        return str(call["sid"])
+
+    def press(self, call_sid: str, digits: str) -> None:
+        self._request("POST", f"/calls/{call_sid}/digits", {"digits": digits})
+
+    def hangup(self, call_sid: str) -> None:
+        self._request("POST", f"/calls/{call_sid}/hangup")
+
+    def answer(self, call_sid: str) -> None:
+        self._request("POST", f"/calls/{call_sid}/answer")
+
+    def get_call(self, call_sid: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", f"/calls/{call_sid}")
+        return result
+
+    def list_calls(self, **filters: str) -> list[dict[str, Any]]:
+        """Filters: status, direction, to, from_, active="1", transcript="1"."""
+        params = {("from" if k == "from_" else k): v for k, v in filters.items()}
+        result: list[dict[str, Any]] = self._request("GET", "/calls", params=params)
+        return result
+
+    def get_conference(self, name_or_sid: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", f"/conferences/{name_or_sid}")
+        return result
+
+    def list_numbers(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("GET", "/numbers")
+        return result
+
+    def list_conferences(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("GET", "/conferences")
+        return result
+
+    def phones(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/phones")
+        return result
+
+    # ------------------------------------------------------------------ messages
+
+    def list_messages(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("GET", "/messages")
+        return result
+
+    def send_sms(self, from_: str, to: str, body: str) -> dict[str, Any]:
+        """An SMS arrives at ``to`` (posted to its SmsUrl)."""
+        result: dict[str, Any] = self._request(
+            "POST", "/messages", {"from": from_, "to": to, "body": body}
+        )
+        return result
+
+    # ------------------------------------------------------------------ waiting
+
+    def wait_for(
+        self, predicate: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.02
+    ) -> T:
+        """Poll ``predicate`` until it returns something truthy, and return that.
+
+        e.g. ``sim.wait_for(lambda: sim.get_call(sid)["status"] == "completed")``.
+        Raises TimeoutError after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"condition not met within {timeout} s")
+            time.sleep(interval)
+
+    def wait_for_status(
+        self, call_sid: str, *statuses: str, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Wait until the call's status is one of ``statuses``; returns the call."""
+
+        def reached() -> dict[str, Any] | None:
+            call = self.get_call(call_sid)
+            return call if call["status"] in statuses else None
+
+        return self.wait_for(reached, timeout)
