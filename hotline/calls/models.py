@@ -57,6 +57,7 @@ class Call(SQLModel, table=True):
     counselor_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     counselor_call_sid: str | None = Field(default=None, max_length=64, index=True)
     conference_sid: str | None = Field(default=None, max_length=64)
+    caller_joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     connected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

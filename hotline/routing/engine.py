@@ -123,6 +123,8 @@ class Dispatcher:
             self._network.submit(self._guard, self.telephony.end_conference, name)
         for call_sid in effects.overflow:
             self._network.submit(self._guard, self._send_to_overflow, call_sid)
+        for call_sid in effects.goodbye:
+            self._network.submit(self._guard, self._say_goodbye, call_sid)
         if effects.kick:
             self.kick()
 
@@ -189,6 +191,9 @@ class Dispatcher:
                     retry_s=OVERFLOW_RETRY_S,
                 )
             self.kick()
+
+    def _say_goodbye(self, call_sid: str) -> None:
+        self.telephony.redirect(call_sid, self.telephony.url("/twilio/voice/after"))
 
     def sync_numbers(self) -> None:
         """Point every active line's number at this deployment (simulator mode, at start)."""

@@ -52,6 +52,7 @@ class Effects:
     hang_up: list[str] = field(default_factory=list)  # call leg SIDs to hang up
     end_conference: list[str] = field(default_factory=list)  # conference names to end
     overflow: list[str] = field(default_factory=list)  # caller CallSids to send to overflow
+    goodbye: list[str] = field(default_factory=list)  # caller CallSids to say goodbye to
     kick: bool = False  # something may now be offerable: run the dispatcher
 
     def merge(self, other: Effects) -> None:
@@ -59,6 +60,7 @@ class Effects:
         self.hang_up += other.hang_up
         self.end_conference += other.end_conference
         self.overflow += other.overflow
+        self.goodbye += other.goodbye
         self.kick = self.kick or other.kick
 
 
@@ -446,6 +448,38 @@ def finish_wrap_up(*, session: Session, user: User, call_id: int, now: datetime)
 # --- what the phone network tells us ----------------------------------------------------------
 
 
+def _locked(session: Session, call: Call) -> Call:
+    """Re-read the call under a row lock: join callbacks for one call must not interleave."""
+    session.refresh(call, with_for_update=True)
+    return call
+
+
+def _connect_if_both_in(*, session: Session, call: Call, now: datetime) -> None:
+    """Connected means the caller and the counselor are both in the conference."""
+    user_id = call.offered_to_id
+    if (
+        call.state != CallState.offered
+        or user_id is None
+        or call.accepted_at is None
+        or call.counselor_call_sid is None
+        or call.caller_joined_at is None
+    ):
+        return
+    if calls.transition(
+        session=session,
+        call=call,
+        to=CallState.connected,
+        expect=[CallState.offered],
+        now=now,
+        where=[col(Call.offered_to_id) == user_id],
+        user_id=user_id,
+        counselor_id=user_id,
+        connected_at=now,
+        offer_expires_at=None,
+    ):
+        emit(session, agent_topic(user_id))
+
+
 def counselor_joined(
     *,
     session: Session,
@@ -455,26 +489,49 @@ def counselor_joined(
     conference_sid: str | None,
     now: datetime,
 ) -> Effects:
-    if calls.transition(
-        session=session,
-        call=call,
-        to=CallState.connected,
-        expect=[CallState.offered],
-        now=now,
-        where=[col(Call.offered_to_id) == user_id, col(Call.accepted_at).is_not(None)],
-        user_id=user_id,
-        counselor_id=user_id,
-        counselor_call_sid=leg_sid,
-        conference_sid=conference_sid,
-        connected_at=now,
-        offer_expires_at=None,
+    call = _locked(session, call)
+    assert call.id is not None
+    if (
+        call.state == CallState.offered
+        and call.offered_to_id == user_id
+        and call.accepted_at is not None
+        and call.counselor_call_sid in (None, leg_sid)
     ):
-        emit(session, agent_topic(user_id))
+        if call.counselor_call_sid is None:
+            call.counselor_call_sid = leg_sid
+            call.conference_sid = call.conference_sid or conference_sid
+            session.flush()
+            calls.record_event(
+                session=session, call_id=call.id, state="counselor_joined", now=now, user_id=user_id
+            )
+        _connect_if_both_in(session=session, call=call, now=now)
         return Effects()
     if call.counselor_call_sid == leg_sid:
         return Effects()  # a repeated join
     # A leg that arrived after its offer was withdrawn (caller left, timeout): drop it.
     return Effects(hang_up=[leg_sid])
+
+
+def caller_joined(
+    *, session: Session, call: Call, conference_sid: str | None, now: datetime
+) -> Effects:
+    """The caller is in their conference, hearing the hold prompts."""
+    call = _locked(session, call)
+    assert call.id is not None
+    if call.state in (CallState.queued, CallState.offered):
+        if call.caller_joined_at is None:
+            call.caller_joined_at = now
+            call.conference_sid = call.conference_sid or conference_sid
+            session.flush()
+            calls.record_event(
+                session=session, call_id=call.id, state="caller_in_conference", now=now
+            )
+        _connect_if_both_in(session=session, call=call, now=now)
+        return Effects()
+    if call.state == CallState.connected:
+        return Effects()
+    # The call is already over for us: never leave a caller alone in an empty conference.
+    return Effects(goodbye=[call.call_sid])
 
 
 def counselor_leg_failed(

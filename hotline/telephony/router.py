@@ -210,6 +210,12 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
                     now=now,
                 )
             )
+        elif event == "participant-join" and leg == call.call_sid:
+            effects.merge(
+                routing.caller_joined(
+                    session=session, call=call, now=now, conference_sid=params.get("ConferenceSid")
+                )
+            )
         elif event == "participant-leave" and leg == call.call_sid:
             effects.merge(
                 routing.caller_left(session=session, call=call, now=now, reason="caller_left")

@@ -216,6 +216,9 @@ def test_accept_decline_and_wrap_up_cycle(db: Database, clock: FakeClock) -> Non
             conference_sid="CF1",
             now=clock.now(),
         )
+        assert call.state == CallState.offered  # the caller is not in the conference yet
+        routing.caller_joined(session=session, call=call, conference_sid="CF1", now=clock.now())
+        assert call.state == CallState.connected
     clock.advance(300)
     with db.session() as session:
         effects = routing.hang_up(session=session, user=user, call_id=call_id, now=clock.now())

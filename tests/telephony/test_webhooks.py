@@ -127,7 +127,9 @@ def test_signature_is_checked_against_the_public_url_behind_a_proxy(database_url
         )
 
 
-def _connected_call(stack: Stack, call_sid: str, username: str) -> tuple[int, int]:
+def _connected_call(
+    stack: Stack, call_sid: str, username: str, *, counselor_first: bool = False
+) -> tuple[int, int]:
     """Drive one call to connected through webhooks and the routing service."""
     stack.webhook("/twilio/voice/incoming", inbound(call_sid))
     stack.webhook("/twilio/voice/gather", {**inbound(call_sid), "Digits": "1"})
@@ -150,15 +152,27 @@ def _connected_call(stack: Stack, call_sid: str, username: str) -> tuple[int, in
             session=session, user=user, call_id=call.id, now=stack.clock.now(), connect_timeout_s=45
         )
         call_id = call.id
-    join = {
-        "ConferenceSid": "CF" + call_sid[2:],
-        "FriendlyName": call_sid,
+    conference = {"ConferenceSid": "CF" + call_sid[2:], "FriendlyName": call_sid}
+    caller_in = {
+        **conference,
+        "StatusCallbackEvent": "participant-join",
+        "CallSid": call_sid,
+        "SequenceNumber": "1",
+    }
+    counselor_in = {
+        **conference,
         "StatusCallbackEvent": "participant-join",
         "CallSid": "CA" + "f" * 32,
-        "Label": f"counselor:{user.id}",
+        "ParticipantLabel": f"counselor:{user.id}",
         "SequenceNumber": "2",
     }
-    assert stack.webhook("/twilio/conference/status", join).status_code == 200
+    # The counselor's phone may be in before the caller: connected only once both are.
+    first, second = (counselor_in, caller_in) if counselor_first else (caller_in, counselor_in)
+    assert stack.webhook("/twilio/conference/status", first).status_code == 200
+    with stack.db.session() as session:
+        call = session.get(Call, call_id)
+        assert call is not None and call.state == CallState.offered
+    assert stack.webhook("/twilio/conference/status", second).status_code == 200
     with stack.db.session() as session:
         call = session.get(Call, call_id)
         assert call is not None and call.state == CallState.connected
@@ -173,7 +187,9 @@ def test_end_of_call_callbacks_in_any_order_end_in_wrap_up_and_never_regress(
     random.Random(7).shuffle(orders)
     for n, order in enumerate(orders[:8]):
         call_sid = f"CA{n:032d}"
-        call_id, user_id = _connected_call(app_only, call_sid, f"counselor{n}")
+        call_id, user_id = _connected_call(
+            app_only, call_sid, f"counselor{n}", counselor_first=n % 2 == 0
+        )
         conference = {"ConferenceSid": "CF" + call_sid[2:], "FriendlyName": call_sid}
         callbacks = [
             ("/twilio/voice/status", {**inbound(call_sid), "CallStatus": "completed"}),
@@ -196,7 +212,7 @@ def test_end_of_call_callbacks_in_any_order_end_in_wrap_up_and_never_regress(
                     **conference,
                     "StatusCallbackEvent": "participant-leave",
                     "CallSid": "CA" + "f" * 32,
-                    "Label": f"counselor:{user_id}",
+                    "ParticipantLabel": f"counselor:{user_id}",
                     "SequenceNumber": "4",
                 },
             ),
@@ -243,3 +259,23 @@ def test_a_counselor_joining_after_the_caller_left_changes_nothing(app_only: Sta
         call = calls.get_by_sid(session=session, call_sid=call_sid)
         assert call is not None and call.state == CallState.abandoned
         assert call.counselor_id is None
+
+
+def test_a_caller_entering_a_conference_after_the_call_ended_is_not_left_alone(
+    app_only: Stack,
+) -> None:
+    make_line(app_only.db)
+    call_sid = "CA" + "d" * 32
+    call_id, _user_id = _connected_call(app_only, call_sid, "counselor")
+    with app_only.db.session() as session:
+        call = session.get(Call, call_id)
+        assert call is not None
+        routing.caller_left(
+            session=session, call=call, now=app_only.clock.now(), reason="conference_ended"
+        )
+        assert call.state == CallState.wrap_up
+        # The caller shows up in a (new) conference of that name: they must be sent on.
+        effects = routing.caller_joined(
+            session=session, call=call, conference_sid="CFnew", now=app_only.clock.now()
+        )
+    assert effects.goodbye == [call_sid]

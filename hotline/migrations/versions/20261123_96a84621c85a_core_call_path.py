@@ -1,8 +1,8 @@
 """core call path
 
-Revision ID: 59fd8ebe483a
+Revision ID: 96a84621c85a
 Revises:
-Create Date: 2026-11-23 12:25:19.225585
+Create Date: 2026-11-23 13:08:18.833546
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import hotline.models_base
 
-revision: str = "59fd8ebe483a"
+revision: str = "96a84621c85a"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -100,6 +100,9 @@ def upgrade() -> None:
         sa.Column("counselor_id", sa.Integer(), nullable=True),
         sa.Column("counselor_call_sid", sa.String(length=64), nullable=True),
         sa.Column("conference_sid", sa.String(length=64), nullable=True),
+        sa.Column(
+            "caller_joined_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("connected_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ended_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True),
