@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -12,6 +13,8 @@ from agent_console.pages import remember_locale, render, translator
 from agent_console.strings import js_strings
 from hotline.auth import service as auth
 from hotline.auth.deps import check_csrf, sign_in, sign_out, user_from_connection
+from hotline.routing import service as routing
+from hotline.routing.models import AgentState
 
 router = APIRouter(tags=["console"])
 
@@ -55,6 +58,18 @@ async def login(
 @router.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
+    user = user_from_connection(request)
+    if user is not None:
+        # Nobody should be offered calls once they have left; mid-call they stay as they are.
+        dispatcher = request.app.state.dispatcher
+        with dispatcher.db.session() as session, contextlib.suppress(routing.RoutingError):
+            routing.set_presence(
+                session=session,
+                user=user,
+                state=AgentState.offline,
+                reason=None,
+                now=dispatcher.clock.now(),
+            )
     sign_out(request)
     return RedirectResponse("/login", status_code=303)
 
