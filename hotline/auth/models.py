@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
 from sqlmodel import JSON, Field, SQLModel
 
-from hotline.models_base import UTCDateTime
+from hotline.models_base import StrEnumType, UTCDateTime
 
 
 class Role(StrEnum):
@@ -21,7 +20,7 @@ class Role(StrEnum):
 class UserBase(SQLModel):
     username: str = Field(max_length=64, unique=True, index=True)
     display_name: str = Field(max_length=128)
-    role: Role = Field(default=Role.counselor, sa_type=String(16))
+    role: Role = Field(default=Role.counselor, sa_type=StrEnumType(Role))
     locale: str = Field(default="zh_CN", max_length=8)
     # Where the phone network reaches this person: "+86..." or "client:<identity>".
     endpoint: str = Field(default="", max_length=64)

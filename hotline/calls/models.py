@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from hotline.models_base import UTCDateTime
+from hotline.models_base import StrEnumType, UTCDateTime
 
 
 class CallState(StrEnum):
@@ -42,7 +41,7 @@ class Call(SQLModel, table=True):
     # HMAC of the caller's number (never the number itself): finds repeat callers.
     caller_hash: str = Field(max_length=64, index=True)
     language: str | None = Field(default=None, max_length=8)
-    state: CallState = Field(default=CallState.ringing, sa_type=String(16), index=True)
+    state: CallState = Field(default=CallState.ringing, sa_type=StrEnumType(CallState), index=True)
     priority: int = PRIORITY_NORMAL
     in_danger: bool = False
     repeat_caller: bool = False

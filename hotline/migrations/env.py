@@ -12,6 +12,7 @@ from sqlmodel.sql.sqltypes import AutoString
 import hotline.models  # noqa: F401 - registers every table on the metadata
 from hotline.config import get_settings
 from hotline.db import make_engine, metadata
+from hotline.models_base import StrEnumType
 
 config = context.config
 
@@ -22,7 +23,7 @@ def _url() -> str:
 
 def _render_item(kind: str, obj: Any, _context: AutogenContext) -> str | Literal[False]:
     """Write SQLModel's AutoString as plain sa.String, so migrations don't import sqlmodel."""
-    if kind == "type" and isinstance(obj, AutoString):
+    if kind == "type" and isinstance(obj, AutoString | StrEnumType):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
     return False
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from hotline.models_base import UTCDateTime
+from hotline.models_base import StrEnumType, UTCDateTime
 
 
 class AgentState(StrEnum):
@@ -24,7 +23,9 @@ class AgentState(StrEnum):
 class AgentStatus(SQLModel, table=True):
     __tablename__ = "agent_status"
     user_id: int = Field(foreign_key="users.id", primary_key=True)
-    state: AgentState = Field(default=AgentState.offline, sa_type=String(16), index=True)
+    state: AgentState = Field(
+        default=AgentState.offline, sa_type=StrEnumType(AgentState), index=True
+    )
     reason: str | None = Field(default=None, max_length=32)
     since: datetime = Field(sa_type=UTCDateTime)
     # When this person last became free: longest idle is offered first.

@@ -705,7 +705,7 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
         "type": "snapshot",
         "server_time": now.isoformat(),
         "agent": {
-            "state": status.state.value if isinstance(status.state, AgentState) else status.state,
+            "state": status.state.value,
             "reason": status.reason,
             "since": _iso(status.since),
         },
