@@ -74,6 +74,11 @@ def dispatch(db: Database, clock: FakeClock) -> int:
         made += 1
 
 
+def expire(db: Database, clock: FakeClock) -> None:
+    with db.session() as session:
+        routing.expire_offers(session=session, now=clock.now(), missed_before_away=2)
+
+
 def offered_to(db: Database, call_id: int) -> int | None:
     with db.session() as session:
         call = session.get(Call, call_id)
@@ -153,12 +158,10 @@ def test_unanswered_offer_moves_to_the_next_counselor_and_misses_set_away(
     dispatch(db, clock)
     assert offered_to(db, call_id) == slow.id
     clock.advance(OFFER_S - 1)
-    with db.session() as session:
-        routing.expire_offers(session=session, now=clock.now(), missed_before_away=2)
+    expire(db, clock)
     assert offered_to(db, call_id) == slow.id  # not yet due
     clock.advance(2)
-    with db.session() as session:
-        routing.expire_offers(session=session, now=clock.now(), missed_before_away=2)
+    expire(db, clock)
     dispatch(db, clock)
     assert offered_to(db, call_id) == other.id
     assert agent(db, slow).state == AgentState.available
@@ -166,13 +169,11 @@ def test_unanswered_offer_moves_to_the_next_counselor_and_misses_set_away(
     # The other counselor misses it too; with nobody else free it comes back to `slow`, who
     # misses a second time and is set away.
     clock.advance(OFFER_S + 1)
-    with db.session() as session:
-        routing.expire_offers(session=session, now=clock.now(), missed_before_away=2)
+    expire(db, clock)
     dispatch(db, clock)
     assert offered_to(db, call_id) == slow.id
     clock.advance(OFFER_S + 1)
-    with db.session() as session:
-        routing.expire_offers(session=session, now=clock.now(), missed_before_away=2)
+    expire(db, clock)
     assert agent(db, slow).state == AgentState.away
     assert agent(db, slow).reason == "missed_offers"
     with db.session() as session:
