@@ -13,9 +13,11 @@ import hotline.realtime.events  # noqa: F401 - registers the after-commit publis
 from agent_console.pages import STATIC_DIR
 from agent_console.router import router as console_router
 from agent_console.ws import router as console_ws_router
+from hotline import crypto
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
+from hotline.notes.router import router as notes_router
 from hotline.realtime.bus import make_bus
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
@@ -28,6 +30,7 @@ SESSION_MAX_AGE_S = 12 * 3600  # a long night shift
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or SystemClock()
+    crypto.configure(crypto.keyring_from(settings.secret_key, settings.data_keys, settings.env))
     bus = make_bus(settings.redis_url)
     db = Database(make_engine(settings.database_url), bus)
     telephony = TelephonyPort(settings)
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.add_middleware(SecurityHeaders)
     app.include_router(telephony_router)
+    app.include_router(notes_router)
     app.include_router(console_router)
     app.include_router(console_ws_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from hotline import logs
+from hotline import crypto, logs
 from hotline.auth import service as auth
 from hotline.auth.models import Role, UserCreate
 from hotline.clock import SystemClock
@@ -23,13 +23,23 @@ app = typer.Typer(help="hotline: a 24-hour psychological-assistance hotline.", n
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 lines_app = typer.Typer(help="Hotline numbers.", no_args_is_help=True)
+keys_app = typer.Typer(help="Keys that encrypt sensitive data at rest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(lines_app, name="lines")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("generate")
+def keys_generate(key_id: str) -> None:
+    """Print a new key entry to append to HOTLINE_DATA_KEYS (the last entry is current)."""
+    typer.echo(f"{key_id}:{crypto.generate_key()}")
 
 
 def _database() -> Database:
-    return Database(make_engine(get_settings().database_url))
+    settings = get_settings()
+    crypto.configure(crypto.keyring_from(settings.secret_key, settings.data_keys, settings.env))
+    return Database(make_engine(settings.database_url))
 
 
 @db_app.command("upgrade")

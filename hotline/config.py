@@ -31,9 +31,14 @@ class Settings(BaseSettings):
     simulator_embedded: bool = True
     redis_url: str | None = None
     secret_key: str = PLACEHOLDER_SECRET
+    # Keys for data at rest: "id1:base64key,id2:base64key", the last one current
+    # (`hotline keys generate`). Development and tests derive one from secret_key if unset.
+    data_keys: str = ""
     default_locale: str = "zh_CN"
 
     offer_timeout_s: int = 20
+    # A counselling call's note is overdue this long after the call ended.
+    note_due_s: int = 600
     connect_timeout_s: int = 45
     missed_offers_before_away: int = 2
     engine_interval_s: float = 1.0

@@ -81,3 +81,11 @@ def require_redis() -> str:
 
     redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     return REDIS_URL
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _data_keys() -> None:
+    """Tests that use the database without an app still encrypt with a (derived) test key."""
+    from hotline import crypto
+
+    crypto.configure(crypto.keyring_from("test-secret-key-that-is-long-enough-000", "", "test"))

@@ -11,8 +11,9 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import hotline.models  # noqa: F401 - registers every table on the metadata
 from hotline.config import get_settings
+from hotline.crypto import EncryptedText
 from hotline.db import make_engine, metadata
-from hotline.models_base import StrEnumType
+from hotline.models_base import StrEnumType, UTCDateTime
 
 config = context.config
 
@@ -22,9 +23,16 @@ def _url() -> str:
 
 
 def _render_item(kind: str, obj: Any, _context: AutogenContext) -> str | Literal[False]:
-    """Write SQLModel's AutoString as plain sa.String, so migrations don't import sqlmodel."""
-    if kind == "type" and isinstance(obj, AutoString | StrEnumType):
+    """Write the app's column types as the plain types they store, so a migration never imports
+    application code that may change after it was written."""
+    if kind != "type":
+        return False
+    if isinstance(obj, AutoString | StrEnumType):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    if isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if isinstance(obj, EncryptedText):
+        return "sa.Text()"
     return False
 
 

@@ -24,6 +24,7 @@ from hotline.config import Settings
 from hotline.db import Database
 from hotline.lines import service as lines
 from hotline.lines.models import Line
+from hotline.notes import service as notes
 from hotline.realtime.events import agent_topic, emit
 from hotline.routing import service as routing
 from hotline.telephony.port import TelephonyPort
@@ -97,6 +98,8 @@ class Dispatcher:
                     )
                 with self.db.session() as session:
                     effects.merge(routing.overflow_due(session=session, now=now))
+                with self.db.session() as session:
+                    notes.mark_overdue(session=session, now=now, due_s=self.settings.note_due_s)
                 while True:
                     with self.db.session() as session:
                         made = routing.offer_next(

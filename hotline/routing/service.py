@@ -22,6 +22,7 @@ from hotline.auth.models import User
 from hotline.calls import service as calls
 from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
 from hotline.lines.models import Line
+from hotline.notes import service as notes
 from hotline.realtime.events import agent_topic, emit
 from hotline.routing.models import AgentState, AgentStatus, PresenceEvent
 
@@ -687,6 +688,8 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
         ).first()
         if row is not None:
             call, line = row
+            assert call.id is not None
+            level, escalated = notes.level_of(session=session, call_id=call.id)
             shown = {CallState.offered: "connecting", CallState.connected: "connected"}.get(
                 call.state, "wrap_up"
             )
@@ -698,6 +701,8 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
                 "language": call.language,
                 "in_danger": call.in_danger,
                 "repeat_caller": call.repeat_caller,
+                "crisis_level": level,
+                "escalated": escalated,
                 "connected_at": _iso(call.connected_at),
                 "ended_at": _iso(call.ended_at),
             }

@@ -10,10 +10,10 @@ from websockets.sync.client import connect
 
 from agent_console.client import ConsoleClient
 from hotline.app import create_app
+from tests.calls import inbound
 from tests.factories import PASSWORD, make_line, make_user
 from tests.servers import ServerThread, bind_free_socket
 from tests.stack import Stack, make_settings
-from tests.telephony.test_webhooks import inbound
 
 
 def ws_url(stack: Stack) -> str:

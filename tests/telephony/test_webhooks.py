@@ -13,23 +13,9 @@ from hotline.calls.models import Call, CallEvent, CallState
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState, AgentStatus
 from hotline.telephony.models import WebhookReceipt
+from tests.calls import CALLER, connected_call, inbound
 from tests.factories import make_line, make_user
 from tests.stack import Stack, running_stack
-
-CALLER = "+8613812345678"
-LINE = "+8657796525"
-
-
-def inbound(call_sid: str = "CA" + "a" * 32, to: str = LINE) -> dict[str, str]:
-    return {
-        "AccountSid": "AC" + "1" * 32,
-        "CallSid": call_sid,
-        "From": CALLER,
-        "To": to,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-        "ApiVersion": "2010-04-01",
-    }
 
 
 def count(stack: Stack, model: type) -> int:
@@ -127,58 +113,6 @@ def test_signature_is_checked_against_the_public_url_behind_a_proxy(database_url
         )
 
 
-def _connected_call(
-    stack: Stack, call_sid: str, username: str, *, counselor_first: bool = False
-) -> tuple[int, int]:
-    """Drive one call to connected through webhooks and the routing service."""
-    stack.webhook("/twilio/voice/incoming", inbound(call_sid))
-    stack.webhook("/twilio/voice/gather", {**inbound(call_sid), "Digits": "1"})
-    user = make_user(stack.db, username)
-    assert user.id is not None
-    with stack.db.session() as session:
-        routing.set_presence(
-            session=session,
-            user=user,
-            state=AgentState.available,
-            reason=None,
-            now=stack.clock.now(),
-        )
-    stack.dispatcher.tick()
-    with stack.db.session() as session:
-        call = calls.get_by_sid(session=session, call_sid=call_sid)
-        assert call is not None and call.state == CallState.offered
-        assert call.id is not None
-        routing.accept(
-            session=session, user=user, call_id=call.id, now=stack.clock.now(), connect_timeout_s=45
-        )
-        call_id = call.id
-    conference = {"ConferenceSid": "CF" + call_sid[2:], "FriendlyName": call_sid}
-    caller_in = {
-        **conference,
-        "StatusCallbackEvent": "participant-join",
-        "CallSid": call_sid,
-        "SequenceNumber": "1",
-    }
-    counselor_in = {
-        **conference,
-        "StatusCallbackEvent": "participant-join",
-        "CallSid": "CA" + "f" * 32,
-        "ParticipantLabel": f"counselor:{user.id}",
-        "SequenceNumber": "2",
-    }
-    # The counselor's phone may be in before the caller: connected only once both are.
-    first, second = (counselor_in, caller_in) if counselor_first else (caller_in, counselor_in)
-    assert stack.webhook("/twilio/conference/status", first).status_code == 200
-    with stack.db.session() as session:
-        call = session.get(Call, call_id)
-        assert call is not None and call.state == CallState.offered
-    assert stack.webhook("/twilio/conference/status", second).status_code == 200
-    with stack.db.session() as session:
-        call = session.get(Call, call_id)
-        assert call is not None and call.state == CallState.connected
-    return call_id, user.id
-
-
 def test_end_of_call_callbacks_in_any_order_end_in_wrap_up_and_never_regress(
     app_only: Stack,
 ) -> None:
@@ -187,7 +121,7 @@ def test_end_of_call_callbacks_in_any_order_end_in_wrap_up_and_never_regress(
     random.Random(7).shuffle(orders)
     for n, order in enumerate(orders[:8]):
         call_sid = f"CA{n:032d}"
-        call_id, user_id = _connected_call(
+        call_id, user_id = connected_call(
             app_only, call_sid, f"counselor{n}", counselor_first=n % 2 == 0
         )
         conference = {"ConferenceSid": "CF" + call_sid[2:], "FriendlyName": call_sid}
@@ -266,7 +200,7 @@ def test_a_caller_entering_a_conference_after_the_call_ended_is_not_left_alone(
 ) -> None:
     make_line(app_only.db)
     call_sid = "CA" + "d" * 32
-    call_id, _user_id = _connected_call(app_only, call_sid, "counselor")
+    call_id, _user_id = connected_call(app_only, call_sid, "counselor")
     with app_only.db.session() as session:
         call = session.get(Call, call_id)
         assert call is not None

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import hotline.models_base
-
 revision: str = "96a84621c85a"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -50,7 +48,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("password_hash", sa.String(length=256), nullable=False),
-        sa.Column("created_at", hotline.models_base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
@@ -65,7 +63,7 @@ def upgrade() -> None:
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("media_type", sa.String(length=64), nullable=False),
         sa.Column("body", sa.String(), nullable=False),
-        sa.Column("created_at", hotline.models_base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_receipts")),
         sa.UniqueConstraint("key", name=op.f("uq_webhook_receipts_key")),
     )
@@ -85,27 +83,21 @@ def upgrade() -> None:
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("in_danger", sa.Boolean(), nullable=False),
         sa.Column("repeat_caller", sa.Boolean(), nullable=False),
-        sa.Column("created_at", hotline.models_base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("queued_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column(
-            "queue_deadline_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("queue_deadline_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("offered_to_id", sa.Integer(), nullable=True),
-        sa.Column("offered_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column(
-            "offer_expires_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("accepted_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("offered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("offer_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("offer_count", sa.Integer(), nullable=False),
         sa.Column("counselor_id", sa.Integer(), nullable=True),
         sa.Column("counselor_call_sid", sa.String(length=64), nullable=True),
         sa.Column("conference_sid", sa.String(length=64), nullable=True),
-        sa.Column(
-            "caller_joined_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("connected_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("ended_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("completed_at", hotline.models_base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("caller_joined_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("connected_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("end_reason", sa.String(length=64), nullable=True),
         sa.Column("voicemail_url", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(
@@ -143,8 +135,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=True),
-        sa.Column("since", hotline.models_base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("idle_since", hotline.models_base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("idle_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("missed_offers", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -163,7 +155,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=32), nullable=False),
-        sa.Column("at", hotline.models_base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("detail", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
@@ -185,7 +177,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=True),
-        sa.Column("at", hotline.models_base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["call_id"], ["calls.id"], name=op.f("fk_presence_events_call_id_calls")

@@ -1,0 +1,115 @@
+"""API shapes of a note. Drafts accept anything well-formed; submission adds the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hotline.notes.options import (
+    AGE_BANDS,
+    CALL_TYPES,
+    GENDERS,
+    INTERVENTIONS,
+    POPULATION_GROUPS,
+)
+from hotline.risk.triage import RiskLevel, Screener
+
+PHONE_PATTERN = r"^\+?[0-9 ()-]{3,32}$"
+
+
+def _one_of(value: str | None, allowed: dict[str, str]) -> str | None:
+    if value is not None and value not in allowed:
+        raise ValueError("not_an_option")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Profile(Strict):
+    age_band: str | None = None
+    gender: str | None = None
+    region: str = Field(default="", max_length=100)
+    population_groups: list[str] = Field(default_factory=list)
+
+    @field_validator("age_band")
+    @classmethod
+    def _age_band(cls, value: str | None) -> str | None:
+        return _one_of(value, AGE_BANDS)
+
+    @field_validator("gender")
+    @classmethod
+    def _gender(cls, value: str | None) -> str | None:
+        return _one_of(value, GENDERS)
+
+    @field_validator("population_groups")
+    @classmethod
+    def _groups(cls, value: list[str]) -> list[str]:
+        for group in value:
+            _one_of(group, POPULATION_GROUPS)
+        return sorted(set(value))
+
+
+class ReferralEntry(Strict):
+    resource_id: int
+    date: dt.date | None = None
+    comment: str = Field(default="", max_length=1000)
+
+
+class FollowUp(Strict):
+    wanted: bool = False
+    consent: bool = False
+    callback_number: str = Field(default="", max_length=32)
+    within: Literal["24h", "72h", "7d"] | None = None
+    plan: str = Field(default="", max_length=2000)
+
+    @field_validator("callback_number")
+    @classmethod
+    def _number(cls, value: str) -> str:
+        if value and not re.match(PHONE_PATTERN, value):
+            raise ValueError("not_a_phone_number")
+        return value
+
+
+class NoteFields(Strict):
+    """The parts of a note the counselor writes; in an update, only the keys sent change."""
+
+    call_type: str | None = None
+    profile: Profile = Field(default_factory=Profile)
+    categories: list[int] = Field(default_factory=list)
+    screener: Screener = Field(default_factory=Screener)
+    crisis_level: RiskLevel | None = None
+    override_reason: str = Field(default="", max_length=2000)
+    interventions: list[str] = Field(default_factory=list)
+    referrals: list[ReferralEntry] = Field(default_factory=list, max_length=20)
+    follow_up: FollowUp = Field(default_factory=FollowUp)
+    summary: str = Field(default="", max_length=20000)
+
+    @field_validator("call_type")
+    @classmethod
+    def _call_type(cls, value: str | None) -> str | None:
+        return _one_of(value, CALL_TYPES)
+
+    @field_validator("interventions")
+    @classmethod
+    def _interventions(cls, value: list[str]) -> list[str]:
+        for item in value:
+            _one_of(item, INTERVENTIONS)
+        return sorted(set(value))
+
+
+class NoteUpdate(Strict):
+    version: int
+    fields: dict[str, object]
+
+
+class NoteSubmit(Strict):
+    version: int
+
+
+class AddendumCreate(Strict):
+    text: str = Field(min_length=1, max_length=5000)

@@ -1,0 +1,406 @@
+"""Call notes: drafts that autosave, the suggested crisis level and the escalation it raises,
+strict submission, addenda, the caller's history, and notes that are overdue."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import and_, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from hotline.auth.models import Role, User
+from hotline.calls import service as calls
+from hotline.calls.models import Call, CallState
+from hotline.lines.models import Line
+from hotline.notes.models import (
+    CallNote,
+    IssueCategory,
+    NoteAddendum,
+    NoteStatus,
+    ReferralResource,
+)
+from hotline.notes.options import COUNSELLING_TYPES
+from hotline.notes.schemas import NoteFields
+from hotline.realtime.events import agent_topic, emit
+from hotline.risk.triage import (
+    ESCALATING,
+    LEVEL_ORDER,
+    RiskLevel,
+    branching_errors,
+    is_lower,
+    missing_answers,
+    suggested_level,
+)
+
+SENSITIVE_KEYS = ("screener", "override_reason", "referrals", "follow_up", "summary")
+ESCALATIONS_TOPIC = "escalations"
+SUPERVISORS_TOPIC = "supervisors"
+REVIEWERS = (Role.supervisor, Role.admin)
+EXCERPT_CHARS = 140
+
+
+class NoteError(Exception):
+    """`code` says what went wrong; `errors` maps field paths to error codes (422)."""
+
+    def __init__(self, code: str, status: int, errors: dict[str, str] | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+        self.errors = errors or {}
+
+
+# --- access -----------------------------------------------------------------------------------
+
+
+def is_call_counselor(user: User, call: Call) -> bool:
+    """Connected to the call, or accepted it and is being connected."""
+    return call.counselor_id == user.id or (
+        call.offered_to_id == user.id and call.accepted_at is not None
+    )
+
+
+def _may_write(user: User, call: Call, note: CallNote | None) -> bool:
+    return is_call_counselor(user, call) or (note is not None and note.author_id == user.id)
+
+
+def _may_read(user: User, call: Call, note: CallNote | None) -> bool:
+    return _may_write(user, call, note) or user.role in REVIEWERS
+
+
+# --- reading and storing ----------------------------------------------------------------------
+
+
+def fields_of(note: CallNote) -> NoteFields:
+    sensitive = json.loads(note.sensitive) if note.sensitive else {}
+    return NoteFields.model_validate(
+        {
+            "call_type": note.call_type,
+            "profile": note.profile,
+            "categories": note.categories,
+            "crisis_level": note.crisis_level,
+            "interventions": note.interventions,
+            **sensitive,
+        }
+    )
+
+
+def _store(note: CallNote, fields: NoteFields) -> None:
+    data = fields.model_dump(mode="json")
+    note.call_type = data["call_type"]
+    note.profile = data["profile"]
+    note.categories = data["categories"]
+    note.crisis_level = data["crisis_level"]
+    note.interventions = data["interventions"]
+    note.follow_up_wanted = data["follow_up"]["wanted"]
+    note.sensitive = json.dumps({key: data[key] for key in SENSITIVE_KEYS}, ensure_ascii=False)
+
+
+def note_of(*, session: Session, call_id: int) -> CallNote | None:
+    return session.exec(select(CallNote).where(CallNote.call_id == call_id)).first()
+
+
+def open_note(*, session: Session, call: Call, user: User, now: datetime) -> CallNote:
+    """The call's note for this user: created as an empty draft by the call's counselor."""
+    assert call.id is not None and user.id is not None
+    note = note_of(session=session, call_id=call.id)
+    if note is not None:
+        if not _may_read(user, call, note):
+            raise NoteError("forbidden", 403)
+        return note
+    if not is_call_counselor(user, call):
+        raise NoteError("forbidden" if user.role not in REVIEWERS else "no_note", 403)
+    try:
+        with session.begin_nested():
+            note = CallNote(call_id=call.id, author_id=user.id, created_at=now, updated_at=now)
+            _store(note, NoteFields())
+            session.add(note)
+    except IntegrityError:  # a second tab created it a moment ago
+        pass
+    found = note_of(session=session, call_id=call.id)
+    assert found is not None
+    return found
+
+
+def _writable(*, session: Session, call: Call, user: User, version: int, now: datetime) -> CallNote:
+    note = open_note(session=session, call=call, user=user, now=now)
+    if not _may_write(user, call, note):
+        raise NoteError("forbidden", 403)
+    session.refresh(note, with_for_update=True)
+    if note.status == NoteStatus.submitted:
+        raise NoteError("submitted", 409)
+    if note.version != version:
+        raise NoteError("stale", 409)
+    return note
+
+
+def _validation_errors(error: ValidationError) -> dict[str, str]:
+    return {".".join(str(part) for part in e["loc"]): e["type"] for e in error.errors()}
+
+
+def _highest(*levels: str | None) -> RiskLevel | None:
+    known = [RiskLevel(level) for level in levels if level]
+    return max(known, key=LEVEL_ORDER.index) if known else None
+
+
+def update_draft(
+    *,
+    session: Session,
+    call: Call,
+    user: User,
+    version: int,
+    changes: dict[str, Any],
+    now: datetime,
+) -> CallNote:
+    """Merge `changes` (whole top-level fields) into the draft; raise the escalation at once."""
+    note = _writable(session=session, call=call, user=user, version=version, now=now)
+    unknown = sorted(set(changes) - set(NoteFields.model_fields))
+    if unknown:
+        raise NoteError("invalid", 422, dict.fromkeys(unknown, "extra_forbidden"))
+    merged = fields_of(note).model_dump(mode="json") | changes
+    try:
+        fields = NoteFields.model_validate(merged)
+    except ValidationError as error:
+        raise NoteError("invalid", 422, _validation_errors(error)) from error
+    skipped = branching_errors(fields.screener)
+    if skipped:
+        raise NoteError("invalid", 422, {f"screener.{k}": v for k, v in skipped.items()})
+    suggestion = suggested_level(fields.screener)
+    note.suggested_level = suggestion.value if suggestion else None
+    note.level_lowered = bool(
+        fields.crisis_level and suggestion and is_lower(fields.crisis_level, suggestion)
+    )
+    _store(note, fields)
+    note.version += 1
+    note.updated_at = now
+    _escalate_if_needed(session=session, note=note, call=call, user=user, now=now)
+    session.flush()
+    return note
+
+
+def _escalate_if_needed(
+    *, session: Session, note: CallNote, call: Call, user: User, now: datetime
+) -> None:
+    """High or imminent, suggested or confirmed: escalate now, mid-call, before submission.
+
+    Erring towards the crisis team is the safe side; a counselor's downward override is
+    recorded (`level_lowered`) for the supervisor rather than cancelling the page.
+    """
+    level = _highest(note.suggested_level, note.crisis_level)
+    if level not in ESCALATING:
+        return
+    if note.escalated_level and not is_lower(RiskLevel(note.escalated_level), level):
+        return
+    assert level is not None and call.id is not None
+    note.escalated_level = level.value
+    note.escalated_at = now
+    calls.record_event(
+        session=session,
+        call_id=call.id,
+        state=f"escalation_{level.value}",
+        now=now,
+        user_id=user.id,
+    )
+    emit(session, ESCALATIONS_TOPIC, {"call_id": call.id, "level": level.value})
+    emit(session, SUPERVISORS_TOPIC, {"call_id": call.id, "level": level.value})
+    if user.id is not None:
+        emit(session, agent_topic(user.id))
+
+
+def submission_errors(
+    *, session: Session, fields: NoteFields, suggestion: str | None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not fields.call_type:
+        errors["call_type"] = "required"
+    elif fields.call_type in COUNSELLING_TYPES:
+        if not fields.profile.age_band:
+            errors["profile.age_band"] = "required"
+        if not fields.profile.gender:
+            errors["profile.gender"] = "required"
+        if not fields.categories:
+            errors["categories"] = "required"
+        for name in missing_answers(fields.screener):
+            errors[f"screener.{name}"] = "required"
+        if fields.crisis_level is None:
+            errors["crisis_level"] = "required"
+        elif (
+            suggestion and fields.crisis_level != suggestion and not fields.override_reason.strip()
+        ):
+            errors["override_reason"] = "required"
+        if not fields.summary.strip():
+            errors["summary"] = "required"
+    if fields.categories:
+        known = set(
+            session.exec(
+                select(IssueCategory.id).where(
+                    col(IssueCategory.id).in_(fields.categories), col(IssueCategory.active)
+                )
+            )
+        )
+        if set(fields.categories) - known:
+            errors["categories"] = "not_an_option"
+    if fields.referrals:
+        ids = {r.resource_id for r in fields.referrals}
+        known = set(
+            session.exec(select(ReferralResource.id).where(col(ReferralResource.id).in_(ids)))
+        )
+        if ids - known:
+            errors["referrals"] = "not_an_option"
+    if fields.follow_up.wanted:
+        if not fields.follow_up.consent:
+            errors["follow_up.consent"] = "required"
+        elif not fields.follow_up.callback_number:
+            errors["follow_up.callback_number"] = "required"
+    return errors
+
+
+def submit(*, session: Session, call: Call, user: User, version: int, now: datetime) -> CallNote:
+    note = _writable(session=session, call=call, user=user, version=version, now=now)
+    errors = submission_errors(
+        session=session, fields=fields_of(note), suggestion=note.suggested_level
+    )
+    if errors:
+        raise NoteError("invalid", 422, errors)
+    note.status = NoteStatus.submitted
+    note.submitted_at = now
+    note.updated_at = now
+    note.overdue = False
+    note.version += 1
+    assert call.id is not None
+    calls.record_event(
+        session=session, call_id=call.id, state="note_submitted", now=now, user_id=user.id
+    )
+    session.flush()
+    return note
+
+
+def add_addendum(*, session: Session, call: Call, user: User, text: str, now: datetime) -> CallNote:
+    assert call.id is not None and user.id is not None
+    note = note_of(session=session, call_id=call.id)
+    if note is None or not _may_read(user, call, note):
+        raise NoteError("forbidden", 403)
+    if note.author_id != user.id and user.role not in REVIEWERS:
+        raise NoteError("forbidden", 403)
+    if note.status != NoteStatus.submitted:
+        raise NoteError("not_submitted", 409)
+    assert note.id is not None
+    session.add(NoteAddendum(note_id=note.id, author_id=user.id, text=text, created_at=now))
+    session.flush()
+    return note
+
+
+def addenda(*, session: Session, note_id: int) -> list[tuple[NoteAddendum, User]]:
+    rows = session.exec(
+        select(NoteAddendum, User)
+        .join(User, col(User.id) == NoteAddendum.author_id)
+        .where(NoteAddendum.note_id == note_id)
+        .order_by(col(NoteAddendum.id))
+    )
+    return list(rows.all())
+
+
+# --- what the console and the supervisor see --------------------------------------------------
+
+
+def public(*, session: Session, note: CallNote) -> dict[str, Any]:
+    assert note.id is not None
+    fields = fields_of(note).model_dump(mode="json")
+    return {
+        "id": note.id,
+        "call_id": note.call_id,
+        "status": note.status.value,
+        "version": note.version,
+        "updated_at": note.updated_at.isoformat(),
+        "submitted_at": note.submitted_at.isoformat() if note.submitted_at else None,
+        "overdue": note.overdue,
+        "suggested_level": note.suggested_level,
+        "level_lowered": note.level_lowered,
+        **fields,
+        "escalation": (
+            {
+                "level": note.escalated_level,
+                "raised_at": note.escalated_at.isoformat() if note.escalated_at else None,
+            }
+            if note.escalated_level
+            else None
+        ),
+        "addenda": [
+            {"author": author.display_name, "at": item.created_at.isoformat(), "text": item.text}
+            for item, author in addenda(session=session, note_id=note.id)
+        ],
+    }
+
+
+def history(*, session: Session, call: Call, user: User, limit: int = 20) -> list[dict[str, Any]]:
+    """Earlier calls from the same caller: only for their counselor now, and reviewers."""
+    if not (is_call_counselor(user, call) or user.role in REVIEWERS):
+        raise NoteError("forbidden", 403)
+    rows = session.exec(
+        select(Call, Line, CallNote)
+        .join(Line, col(Line.id) == Call.line_id)
+        .join(CallNote, col(CallNote.call_id) == Call.id, isouter=True)
+        .where(Call.caller_hash == call.caller_hash, Call.id != call.id)
+        .order_by(col(Call.created_at).desc())
+        .limit(limit)
+    ).all()
+    found = []
+    for earlier, line, note in rows:
+        summary = fields_of(note).summary if note is not None else ""
+        found.append(
+            {
+                "call_id": earlier.id,
+                "date": earlier.created_at.isoformat(),
+                "line_name": line.name,
+                "crisis_level": note.crisis_level if note else None,
+                "call_type": note.call_type if note else None,
+                "summary_excerpt": summary[:EXCERPT_CHARS],
+            }
+        )
+    return found
+
+
+def level_of(*, session: Session, call_id: int) -> tuple[str | None, bool]:
+    """The call's crisis colour for listings: (level, escalated)."""
+    note = note_of(session=session, call_id=call_id)
+    if note is None:
+        return None, False
+    return _highest(note.crisis_level, note.suggested_level), note.escalated_level is not None
+
+
+def mark_overdue(*, session: Session, now: datetime, due_s: int) -> int:
+    """Answered calls that ended `due_s` ago without a submitted note are flagged."""
+    cutoff = now - timedelta(seconds=due_s)
+    ended = session.exec(
+        select(Call, CallNote)
+        .join(CallNote, col(CallNote.call_id) == Call.id, isouter=True)
+        .where(
+            col(Call.connected_at).is_not(None),
+            col(Call.ended_at) <= cutoff,
+            col(Call.state).in_([CallState.wrap_up.value, CallState.completed.value]),
+        )
+        .where(
+            or_(
+                col(CallNote.id).is_(None),
+                and_(col(CallNote.status) == NoteStatus.draft.value, ~col(CallNote.overdue)),
+            )
+        )
+        .limit(200)
+    ).all()
+    flagged = 0
+    for call, note in ended:
+        if note is None:
+            assert call.id is not None and call.counselor_id is not None
+            note = CallNote(
+                call_id=call.id, author_id=call.counselor_id, created_at=now, updated_at=now
+            )
+            _store(note, NoteFields())
+            session.add(note)
+        note.overdue = True
+        note.due_at = (call.ended_at or now) + timedelta(seconds=due_s)
+        flagged += 1
+        emit(session, SUPERVISORS_TOPIC, {"call_id": call.id, "overdue": True})
+    return flagged

@@ -1,0 +1,272 @@
+"""The call-note API over real HTTP: validation, autosave versions, triage and escalation,
+submission and immutability, addenda, caller history within the access rules, encryption."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlmodel import select
+
+from agent_console.client import ConsoleClient, csrf_from
+from hotline.auth.models import Role
+from hotline.calls.models import CallEvent
+from hotline.notes.models import CallNote, IssueCategory
+from tests.calls import connected_call
+from tests.factories import PASSWORD, make_line, make_user
+from tests.stack import Stack
+
+SUMMARY = "说起失业后的绝望，已经想好了方法"
+CALLBACK = "+8613912345678"
+
+
+class NoteClient:
+    """A signed-in counselor talking to the note API, with the CSRF header."""
+
+    def __init__(self, stack: Stack, username: str) -> None:
+        self.console = ConsoleClient(stack.url, username, PASSWORD)
+        self.http: httpx.Client = self.console.http
+        self.token = csrf_from(self.http.get("/console").text)
+
+    def get(self, path: str) -> httpx.Response:
+        return self.http.get(path)
+
+    def put(self, call_id: int, version: int, **fields: Any) -> httpx.Response:
+        return self.http.put(
+            f"/api/calls/{call_id}/note",
+            json={"version": version, "fields": fields},
+            headers={"X-CSRF-Token": self.token},
+        )
+
+    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        return self.http.post(path, json=body, headers={"X-CSRF-Token": self.token})
+
+
+def category_id(stack: Stack, code: str) -> int:
+    with stack.db.session() as session:
+        found = session.exec(select(IssueCategory).where(IssueCategory.code == code)).one()
+        assert found.id is not None
+        return found.id
+
+
+def start(
+    stack: Stack,
+    sid: str = "CA" + "1" * 32,
+    username: str = "alice",
+    caller: str = "+8613800000001",
+) -> tuple[int, NoteClient]:
+    make_line(stack.db) if not stack.extra.get("line") else None
+    stack.extra["line"] = True
+    call_id, _user = connected_call(stack, sid, username, caller=caller)
+    return call_id, NoteClient(stack, username)
+
+
+COMPLETE_SCREEN = {
+    "q1_wish_dead": True,
+    "q2_suicidal_thoughts": True,
+    "q3_method": True,
+    "q4_intent": False,
+    "q5_plan": False,
+    "q6_behaviour": False,
+    "intensity": 6,
+    "hopelessness": 7,
+    "protective_factors": ["supports"],
+}
+
+
+def test_drafts_validate_per_field_and_keep_their_version(app_only: Stack) -> None:
+    call_id, alice = start(app_only)
+    note = alice.get(f"/api/calls/{call_id}/note").json()
+    assert note["status"] == "draft" and note["version"] == 1
+    bad = alice.put(
+        call_id, 1, screener={"q2_suicidal_thoughts": False, "q3_method": True, "intensity": 11}
+    )
+    assert bad.status_code == 422
+    errors = bad.json()["errors"]
+    assert set(errors) >= {"screener.intensity"}
+    unknown = alice.put(call_id, 1, favourite_colour="blue")
+    assert unknown.status_code == 422 and "favourite_colour" in unknown.json()["errors"]
+    skipped = alice.put(call_id, 1, screener={"q2_suicidal_thoughts": False, "q3_method": True})
+    assert skipped.json()["errors"] == {
+        "screener.q3_method": skipped.json()["errors"]["screener.q3_method"]
+    }
+    assert alice.get(f"/api/calls/{call_id}/note").json()["version"] == 1  # nothing changed
+    no_csrf = alice.http.put(f"/api/calls/{call_id}/note", json={"version": 1, "fields": {}})
+    assert no_csrf.status_code == 403
+
+
+def test_autosave_merges_and_refuses_a_stale_version(app_only: Stack) -> None:
+    call_id, alice = start(app_only)
+    first = alice.put(call_id, 1, summary="first words")
+    assert first.status_code == 200 and first.json()["version"] == 2
+    second = alice.put(
+        call_id,
+        2,
+        profile={
+            "age_band": "18_24",
+            "gender": "female",
+            "region": "Wenzhou",
+            "population_groups": [],
+        },
+    )
+    assert second.json()["summary"] == "first words"  # other fields are kept
+    stale = alice.put(call_id, 2, summary="from another tab")
+    assert stale.status_code == 409
+    assert stale.json()["note"]["version"] == 3 and stale.json()["note"]["summary"] == "first words"
+
+
+def test_screener_suggests_the_level_and_high_risk_escalates_at_once(app_only: Stack) -> None:
+    call_id, alice = start(app_only)
+    low = alice.put(call_id, 1, screener={"q1_wish_dead": True})
+    assert low.json()["suggested_level"] == "low" and low.json()["escalation"] is None
+    high = alice.put(
+        call_id, 2, screener={"q1_wish_dead": True, "q2_suicidal_thoughts": True, "q4_intent": True}
+    )
+    note = high.json()
+    assert note["suggested_level"] == "high"
+    assert note["escalation"]["level"] == "high"
+    imminent = alice.put(call_id, 3, crisis_level="imminent")
+    assert imminent.json()["escalation"]["level"] == "imminent"
+    with app_only.db.session() as session:
+        raised = [
+            e.state
+            for e in session.exec(select(CallEvent).where(CallEvent.call_id == call_id))
+            if e.state.startswith("escalation_")
+        ]
+    assert raised == ["escalation_high", "escalation_imminent"]
+    snapshot = alice.console.wait(lambda s: (s["call"] or {}).get("crisis_level") == "imminent")
+    assert snapshot["call"]["escalated"] is True
+
+
+def test_submission_rules_immutability_and_addenda(app_only: Stack) -> None:
+    call_id, alice = start(app_only)
+    empty = alice.post(f"/api/calls/{call_id}/note/submit", {"version": 1})
+    assert empty.status_code == 422 and "call_type" in empty.json()["errors"]
+    alice.put(call_id, 1, call_type="self")
+    incomplete = alice.post(f"/api/calls/{call_id}/note/submit", {"version": 2}).json()["errors"]
+    assert {
+        "profile.age_band",
+        "categories",
+        "screener.q1_wish_dead",
+        "crisis_level",
+        "summary",
+    } <= set(incomplete)
+    saved = alice.put(
+        call_id,
+        2,
+        profile={"age_band": "25_34", "gender": "male"},
+        categories=[category_id(app_only, "work.job_loss")],
+        screener=COMPLETE_SCREEN,
+        crisis_level="low",
+        summary=SUMMARY,
+        follow_up={"wanted": True, "consent": True, "within": "24h"},
+    ).json()
+    assert saved["suggested_level"] == "moderate"
+    errors = alice.post(f"/api/calls/{call_id}/note/submit", {"version": saved["version"]}).json()[
+        "errors"
+    ]
+    assert set(errors) == {"override_reason", "follow_up.callback_number"}
+    saved = alice.put(
+        call_id,
+        saved["version"],
+        override_reason="Ambivalent, strong supports",
+        follow_up={"wanted": True, "consent": True, "within": "24h", "callback_number": CALLBACK},
+    ).json()
+    assert saved["level_lowered"] is True
+    done = alice.post(f"/api/calls/{call_id}/note/submit", {"version": saved["version"]})
+    assert done.status_code == 200 and done.json()["status"] == "submitted"
+    version = done.json()["version"]
+    assert alice.put(call_id, version, summary="rewritten").status_code == 409
+    assert alice.get(f"/api/calls/{call_id}/note").json()["summary"] == SUMMARY
+    added = alice.post(f"/api/calls/{call_id}/note/addenda", {"text": "Called back, safe."})
+    assert [a["text"] for a in added.json()["addenda"]] == ["Called back, safe."]
+    make_user(app_only.db, "bob")
+    bob = NoteClient(app_only, "bob")
+    assert bob.get(f"/api/calls/{call_id}/note").status_code == 403
+    assert bob.post(f"/api/calls/{call_id}/note/addenda", {"text": "x"}).status_code == 403
+
+    # Encrypted at rest: the raw row holds neither the summary nor the callback number.
+    with app_only.db.engine.connect() as connection:
+        raw = " ".join(
+            str(v) for row in connection.execute(text("select * from call_notes")) for v in row
+        )
+        raw += " ".join(
+            str(v) for row in connection.execute(text("select * from note_addenda")) for v in row
+        )
+    assert SUMMARY not in raw and CALLBACK not in raw and "Called back" not in raw
+    with app_only.db.session() as session:
+        assert session.exec(select(CallNote)).one().sensitive is not None
+
+
+def test_a_non_counselling_call_is_one_click(app_only: Stack) -> None:
+    call_id, alice = start(app_only)
+    alice.put(call_id, 1, call_type="silent")
+    done = alice.post(f"/api/calls/{call_id}/note/submit", {"version": 2})
+    assert done.status_code == 200 and done.json()["status"] == "submitted"
+
+
+def test_caller_history_is_for_their_counselor_and_reviewers_only(app_only: Stack) -> None:
+    caller = "+8613700000007"
+    first_call, alice = start(app_only, "CA" + "1" * 32, "alice", caller)
+    alice.put(
+        first_call, 1, call_type="self", summary="Exam stress, slept badly", crisis_level="low"
+    )
+    alice.console.send("hangup", call_id=first_call)
+    alice.console.state("wrap_up")
+    alice.console.send("finish_wrap_up", call_id=first_call)
+    alice.console.state("available")
+    alice.console.send("set_state", state="offline", reason=None)  # the next call goes to bob
+    alice.console.state("offline")
+    second_call, _bob_id = connected_call(app_only, "CA" + "2" * 32, "bob", caller=caller)
+    bob = NoteClient(app_only, "bob")
+    history = bob.get(f"/api/calls/{second_call}/history").json()
+    assert history["count"] == 1
+    assert history["data"][0]["summary_excerpt"] == "Exam stress, slept badly"
+    assert history["data"][0]["crisis_level"] == "low"
+    # alice is no longer on this caller's call: no history for her.
+    assert alice.get(f"/api/calls/{second_call}/history").status_code == 403
+    make_user(app_only.db, "sup", role=Role.supervisor)
+    assert NoteClient(app_only, "sup").get(f"/api/calls/{second_call}/history").status_code == 200
+    other_call, _ = connected_call(app_only, "CA" + "3" * 32, "carol", caller="+8613600000000")
+    carol = NoteClient(app_only, "carol")
+    assert carol.get(f"/api/calls/{other_call}/history").json()["count"] == 0
+
+
+def test_options_are_translated_and_include_the_taxonomy(app_only: Stack) -> None:
+    _call_id, alice = start(app_only)
+    options = alice.get("/api/notes/options").json()
+    assert {level["code"]: level["colour"] for level in options["levels"]} == {
+        "none": "green",
+        "low": "yellow",
+        "moderate": "orange",
+        "high": "red",
+        "imminent": "red",
+    }
+    tops = {c["code"] for c in options["categories"]}
+    assert {"suicide", "family", "emotional"} <= tops
+    assert any(r["phone"] == "120" for r in options["referrals"])
+
+
+def test_an_unsubmitted_note_becomes_overdue_after_wrap_up_time(app_only: Stack) -> None:
+    call_id, alice = start(app_only)
+    alice.put(call_id, 1, call_type="self", summary="still writing")
+    alice.console.send("hangup", call_id=call_id)
+    alice.console.state("wrap_up")
+    app_only.clock.advance(app_only.settings.note_due_s - 1)
+    app_only.dispatcher.tick()
+    assert alice.get(f"/api/calls/{call_id}/note").json()["overdue"] is False
+    app_only.clock.advance(2)
+    app_only.dispatcher.tick()
+    overdue = alice.get(f"/api/calls/{call_id}/note").json()
+    assert overdue["overdue"] is True and overdue["summary"] == "still writing"
+    done = alice.put(
+        call_id,
+        overdue["version"],
+        profile={"age_band": "unknown", "gender": "unknown"},
+        categories=[category_id(app_only, "other")],
+        screener={**COMPLETE_SCREEN, "q3_method": False},
+        crisis_level="low",
+    )
+    submitted = alice.post(f"/api/calls/{call_id}/note/submit", {"version": done.json()["version"]})
+    assert submitted.status_code == 200 and submitted.json()["overdue"] is False
