@@ -213,3 +213,33 @@ def test_a_caller_entering_a_conference_after_the_call_ended_is_not_left_alone(
             session=session, call=call, conference_sid="CFnew", now=app_only.clock.now()
         )
     assert effects.goodbye == [call_sid]
+
+
+def test_a_counselor_whose_phone_drops_sends_the_caller_to_the_front_of_the_queue(
+    app_only: Stack,
+) -> None:
+    make_line(app_only.db)
+    call_sid = "CA" + "7" * 32
+    call_id, user_id = connected_call(app_only, call_sid, "dropper")
+    waiting = "CA" + "e" * 32
+    app_only.webhook("/twilio/voice/incoming", inbound(waiting, caller="+8613000000009"))
+    app_only.webhook(
+        "/twilio/voice/gather", {**inbound(waiting, caller="+8613000000009"), "Digits": "9"}
+    )  # in danger, but waiting
+    leave = {
+        "ConferenceSid": "CF" + call_sid[2:],
+        "FriendlyName": call_sid,
+        "StatusCallbackEvent": "participant-leave",
+        "CallSid": "CA" + "f" * 32,
+        "ParticipantLabel": f"counselor:{user_id}",
+        "SequenceNumber": "9",
+    }
+    assert app_only.webhook("/twilio/conference/status", leave).status_code == 200
+    with app_only.db.session() as session:
+        dropped = session.get(Call, call_id)
+        other = calls.get_by_sid(session=session, call_sid=waiting)
+        agent = session.get(AgentStatus, user_id)
+        assert dropped is not None and other is not None and agent is not None
+        assert dropped.state == CallState.queued and dropped.counselor_id is None
+        assert dropped.priority > other.priority  # back ahead of everyone, in danger included
+        assert agent.state == AgentState.wrap_up
