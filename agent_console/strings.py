@@ -67,4 +67,51 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         ),
         # Shown in place of a time that is not known.
         "no_value": _("—"),
+        # ---- call note (note.js) ----
+        # Save status; {time} is the local time, hh:mm:ss.
+        "note_loading": _("Loading the note…"),
+        "note_load_failed": _("The note could not be loaded. Trying again…"),
+        "note_saving": _("Saving…"),
+        "note_saved": _("Saved {time}"),
+        "note_save_failed": _("Not saved — will retry"),
+        "note_save_invalid": _("Not saved: correct the marked fields"),
+        "note_submitting": _("Submitting…"),
+        "note_submitted": _("Submitted {time}"),
+        # Risk level and ratings.
+        "note_not_rated": _("Not rated"),
+        "note_level_pending": _("Not enough answers yet"),
+        "note_level_unconfirmed": _("Not confirmed yet. Check the level, then press Confirm."),
+        "note_level_confirmed": _("Confirmed: {level}"),
+        "note_override_required": _("Give a reason for choosing a different level."),
+        # {time} is hh:mm, when the escalation was raised.
+        "note_escalation_at": _("at {time}"),
+        # Submitting.
+        "note_submit_invalid": _(
+            "The note is not complete yet. The fields that need attention are marked."
+        ),
+        "note_submit_failed": _(
+            "The note could not be submitted. Nothing you wrote is lost. Try again in a moment."
+        ),
+        "note_field_invalid": _("Check this field."),
+        # The submitted note, read-only.
+        "note_yes": _("Yes"),
+        "note_no": _("No"),
+        "note_not_asked": _("Not asked"),
+        "note_none": _("None"),
+        "note_followup_not_wanted": _("Not wanted"),
+        "note_followup_consent_yes": _("The caller agreed to be called back"),
+        "note_followup_consent_no": _("No consent to call back"),
+        # Addenda.
+        "note_addendum_empty": _("Write the addendum first."),
+        "note_addendum_added": _("Addendum added."),
+        "note_addendum_failed": _("The addendum could not be saved. Your text is kept. Try again."),
+        # Previous calls from the same caller.
+        "note_history_no_summary": _("No summary"),
+        "note_history_no_level": _("Level not recorded"),
+        # The crisis level on the live call (same wording as the note's levels).
+        "level_none": _("No suicidal ideation"),
+        "level_low": _("Low risk"),
+        "level_moderate": _("Moderate risk"),
+        "level_high": _("High risk"),
+        "level_imminent": _("Imminent danger"),
     }

@@ -5,6 +5,11 @@
 (() => {
   "use strict";
 
+  // DESIGN.md section 5: the crisis level's colour tag.
+  const LEVEL_COLOURS = {
+    none: "green", low: "yellow", moderate: "orange", high: "red", imminent: "red",
+  };
+
   const PING_EVERY_MS = 10000;
   const SILENCE_LIMIT_MS = 25000;
   const OPEN_TIMEOUT_MS = 10000;
@@ -280,6 +285,17 @@
       setText(el.callLineName, String(call.line_name || ""));
       setText(el.callLineNumber, String(call.line_number || ""));
       setText(el.callLanguage, languageName(call.language));
+      // The crisis colour, as soon as the note's screener or the counselor sets a level.
+      const level = typeof call.crisis_level === "string" ? call.crisis_level : "";
+      const callLevel = $("call-level");
+      if (callLevel) {
+        show(callLevel, level !== "");
+        callLevel.dataset.level = level;
+        callLevel.dataset.colour = LEVEL_COLOURS[level] || "";
+        callLevel.dataset.flashing = level === "imminent" ? "true" : "false";
+        setText(callLevel, level ? t(`level_${level}`) : "");
+      }
+      el.callPanel.dataset.crisisLevel = level;
     }
     enable(el.btnHangup, ready && call !== null && typeof call.call_id === "number");
 
@@ -556,6 +572,7 @@
     disconnectedAt = null;
     connection = "connected";
     render();
+    document.dispatchEvent(new CustomEvent("hotline:snapshot", { detail: snapshot }));
   }
 
   function lostConnection() {

@@ -310,6 +310,7 @@
   let optionsBuilt = false;
   let callId = null; // the call whose note is on screen
   let liveCallId = null; // the call of the latest snapshot, if any
+  let liveCallState = ""; // connecting | connected | wrap_up
   let generation = 0; // bumps when the note on screen changes; late answers are ignored
   let note = null; // the latest NOTE from the server
   let model = emptyFields(); // what the form holds
@@ -795,7 +796,7 @@
     const path = node.dataset.path;
     const value = readControl(node);
     const before = getPath(model, path);
-    if (stable(before) === stable(value) && node.dataset.kind !== "range") {
+    if (stable(before) === stable(value)) {
       return;
     }
     setPath(model, path, value);
@@ -943,15 +944,19 @@
       if (again) {
         scheduleSave(0);
       }
-    })().finally(() => {
-      if (mine === generation) {
-        saving = null;
-        renderStatus();
-        if (sendable().length > 0 && saveTimer === null && !saveFailed) {
-          scheduleSave(DEBOUNCE_MS);
+    })()
+      .catch(() => {
+        saveFailed = true;
+      })
+      .finally(() => {
+        if (mine === generation) {
+          saving = null;
+          renderStatus();
+          if (sendable().length > 0 && saveTimer === null && !saveFailed) {
+            scheduleSave(DEBOUNCE_MS);
+          }
         }
-      }
-    });
+      });
     return saving;
   }
 
@@ -1027,8 +1032,15 @@
   }
 
   function fieldInputs(container) {
-    return Array.from(container.querySelectorAll("input, select, textarea")).filter(
+    return Array.from(container.querySelectorAll("input, select, textarea, button")).filter(
       (input) => input.type !== "hidden",
+    );
+  }
+
+  /** The controls of a field, not those of the fields nested in it. */
+  function ownInputs(container) {
+    return fieldInputs(container).filter(
+      (input) => input.tagName !== "BUTTON" && input.closest("[data-field]") === container,
     );
   }
 
@@ -1040,10 +1052,7 @@
     setText(slot, message);
     show(slot, true);
     container.classList.add("has-error");
-    fieldInputs(container).forEach((input) => {
-      if (input.closest("[data-field]") !== container && !input.closest(".branch")) {
-        return;
-      }
+    ownInputs(container).forEach((input) => {
       input.setAttribute("aria-invalid", "true");
       const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
       if (!described.includes(slot.id)) {
@@ -1058,7 +1067,7 @@
     show(slot, false);
     setText(slot, "");
     container.classList.remove("has-error");
-    fieldInputs(container).forEach((input) => {
+    ownInputs(container).forEach((input) => {
       input.removeAttribute("aria-invalid");
       const described = (input.getAttribute("aria-describedby") || "")
         .split(" ")
@@ -1081,7 +1090,7 @@
       const text = typeof message === "string" && message ? message : t("note_field_invalid");
       errors[path] = text;
       const slot = errorSlot(path);
-      if (slot && !slot.closest("[hidden]")) {
+      if (slot && !(slot.parentElement && slot.parentElement.closest("[hidden]"))) {
         markInvalid(slot, text);
       } else {
         others.push(text);
@@ -1154,7 +1163,8 @@
     }
     const mine = generation;
     // A level that differs from the suggestion needs a reason: say so before asking the server.
-    if (el.override.required && !model.override_reason.trim()) {
+    const counselling = !nonCounselling(model.call_type);
+    if (counselling && el.override.required && !String(model.override_reason || "").trim()) {
       showErrors({ override_reason: t("note_override_required") }, "", true);
       focusFirstError();
       return;
@@ -1212,6 +1222,11 @@
     }
   }
 
+  function nonCounselling(code) {
+    const type = ((options && options.call_types) || []).find((entry) => entry.code === code);
+    return Boolean(type && !type.counselling);
+  }
+
   function showFormMessage(text) {
     el.otherErrors.replaceChildren();
     setText(el.formErrorText, text);
@@ -1230,6 +1245,7 @@
     removePending(callId);
     clearAllErrors();
     renderReadonly();
+    renderDerived();
     renderMode();
     renderStatus();
     if (byUser) {
@@ -1529,8 +1545,10 @@
     load(id, generation);
   }
 
-  function close() {
+  /** Put the note away (submitted, or not ours); quietly leaves focus where it is. */
+  function close(quietly) {
     const id = callId;
+    const hadFocus = section.contains(document.activeElement);
     dismissed.add(id);
     removePending(id);
     resetFor(null);
@@ -1540,7 +1558,7 @@
       open(next);
     }
     const heading = liveCallId !== null ? $("call-title") : $("presence-title");
-    if (heading) {
+    if (heading && (!quietly || hadFocus)) {
       heading.focus();
     }
   }
@@ -1564,6 +1582,10 @@
     return false;
   }
 
+  const byCall = (id) => liveCallId !== null && id === liveCallId;
+  const talking = (id) =>
+    byCall(id) && (liveCallState === "connecting" || liveCallState === "connected");
+
   async function load(id, mine) {
     setText(el.message, "");
     show(el.message, false);
@@ -1572,8 +1594,9 @@
       return;
     }
     if (!haveOptions || !response.ok || !response.data) {
-      if (response.status === 403 || response.status === 404) {
-        removePending(id); // not this counselor's note (any more)
+      if ((response.status === 403 || response.status === 404) && !byCall(id)) {
+        close(true); // not this counselor's note (any more)
+        return;
       }
       setText(el.message, t("note_load_failed"));
       show(el.message, true);
@@ -1593,7 +1616,11 @@
     });
     if (isReadOnly()) {
       finishSubmitted(false);
-      if (liveCallId !== null && id === liveCallId) {
+        if (!byCall(id)) {
+        close(true); // submitted earlier and no longer on a call: nothing to do here
+        return;
+      }
+      if (talking(id)) {
         loadHistory(id);
       }
       return;
@@ -1602,7 +1629,7 @@
     renderAll();
     renderMode();
     renderStatus();
-    if (liveCallId !== null && id === liveCallId) {
+    if (talking(id)) {
       loadHistory(id);
     }
     if (sendable().length > 0) {
@@ -1647,6 +1674,7 @@
     const call = snap && typeof snap === "object" ? snap.call : null;
     if (call && typeof call.call_id === "number") {
       liveCallId = call.call_id;
+      liveCallState = typeof call.state === "string" ? call.state : "";
       dismissed.delete(call.call_id);
       addPending(call.call_id);
       open(call.call_id);
@@ -1655,6 +1683,7 @@
       }
     } else {
       liveCallId = null;
+      liveCallState = "";
       if (callId === null) {
         const next = pendingList().reverse().find((other) => !dismissed.has(other));
         if (next !== undefined) {
@@ -1782,7 +1811,7 @@
       storageSet(`${STORE_PREFIX}addendum.${callId}`, el.addendumText.value || null);
     }
   });
-  el.close.addEventListener("click", close);
+  el.close.addEventListener("click", () => close(false));
 
   // Ctrl+S / Cmd+S saves now instead of opening the browser's "save page".
   section.addEventListener("keydown", (event) => {

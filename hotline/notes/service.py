@@ -138,7 +138,14 @@ def _writable(*, session: Session, call: Call, user: User, version: int, now: da
 
 
 def _validation_errors(error: ValidationError) -> dict[str, str]:
-    return {".".join(str(part) for part in e["loc"]): e["type"] for e in error.errors()}
+    """Field path -> error code; our own validators raise ValueError("<code>")."""
+    found = {}
+    for e in error.errors():
+        code = e["type"]
+        if code == "value_error" and "error" in e.get("ctx", {}):
+            code = str(e["ctx"]["error"])
+        found[".".join(str(part) for part in e["loc"])] = code
+    return found
 
 
 def _highest(*levels: str | None) -> RiskLevel | None:

@@ -85,6 +85,10 @@ def test_drafts_validate_per_field_and_keep_their_version(app_only: Stack) -> No
     assert bad.status_code == 422
     errors = bad.json()["errors"]
     assert set(errors) >= {"screener.intensity"}
+    bad_number = alice.put(call_id, 1, follow_up={"wanted": True, "callback_number": "call me"})
+    assert bad_number.json()["errors"] == {
+        "follow_up.callback_number": "Enter a phone number (digits, spaces, + and -)."
+    }
     unknown = alice.put(call_id, 1, favourite_colour="blue")
     assert unknown.status_code == 422 and "favourite_colour" in unknown.json()["errors"]
     skipped = alice.put(call_id, 1, screener={"q2_suicidal_thoughts": False, "q3_method": True})

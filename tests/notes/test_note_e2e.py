@@ -1,0 +1,96 @@
+"""A counselor writes a call note in real Chromium during a simulated call: high risk raises the
+escalation at once, a reload loses nothing, submit, addendum, and the history on the next call."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from hotline.notes.models import CallNote, NoteStatus
+from tests.browser import chromium
+from tests.console.test_console_e2e import sign_in
+from tests.factories import make_line, make_user
+from tests.stack import Stack
+
+LINE = "+8657796525"
+CALLER = "+8613812349999"
+SUMMARY = "Lost job last month; has a plan; agreed to stay safe tonight."
+
+
+def take_call(page: Page, stack: Stack) -> str:
+    sid: str = stack.simulator.place_call(CALLER, LINE, digits="1")
+    expect(page.get_by_test_id("offer-panel")).to_be_visible(timeout=10_000)
+    page.get_by_test_id("btn-accept").click()
+    expect(page.get_by_test_id("call-panel")).to_have_attribute(
+        "data-call-state", "connected", timeout=10_000
+    )
+    expect(page.get_by_test_id("note-section")).to_be_visible(timeout=10_000)
+    return sid
+
+
+def saved(page: Page) -> None:
+    expect(page.get_by_test_id("note-status")).to_contain_text("Saved", timeout=10_000)
+
+
+def test_note_escalation_reload_submit_addendum_and_history(stack: Stack) -> None:
+    make_line(stack.db, number=LINE)
+    make_user(stack.db, "alice")
+    stack.dispatcher.sync_numbers()
+    with chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in(page, stack.url, "alice")
+        page.get_by_test_id("btn-available").click()
+        expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        first = take_call(page, stack)
+
+        page.get_by_test_id("call-type-self").check()
+        page.get_by_test_id("age-band").select_option("25_34")
+        page.get_by_test_id("gender").select_option("male")
+        page.locator("[data-testid^=category-]").first.check()
+        page.get_by_test_id("sq-q1_wish_dead-yes").check()
+        page.get_by_test_id("sq-q2_suicidal_thoughts-yes").check()
+        page.get_by_test_id("sq-q3_method-yes").check()
+        page.get_by_test_id("sq-q4_intent-yes").check()
+        expect(page.get_by_test_id("suggested-level")).to_have_attribute(
+            "data-level", "high", timeout=10_000
+        )
+        expect(page.get_by_test_id("escalation-banner")).to_be_visible(timeout=10_000)
+        # The live call carries the colour too.
+        expect(page.get_by_test_id("call-level")).to_have_attribute("data-colour", "red")
+        page.get_by_test_id("summary").fill(SUMMARY)
+        saved(page)
+
+        # A reload mid-note: everything typed is still there.
+        page.reload()
+        expect(page.get_by_test_id("summary")).to_have_value(SUMMARY, timeout=10_000)
+        expect(page.get_by_test_id("sq-q4_intent-yes")).to_be_checked()
+        expect(page.get_by_test_id("escalation-banner")).to_be_visible()
+
+        page.get_by_test_id("sq-q5_plan-no").check()
+        page.get_by_test_id("sq-q6_behaviour-no").check()
+        page.get_by_test_id("confirm-level").select_option("high")
+        saved(page)
+        page.get_by_test_id("btn-submit-note").click()
+        expect(page.get_by_test_id("note-readonly")).to_be_visible(timeout=10_000)
+        page.get_by_test_id("addendum-text").fill("Crisis team called back at 03:40.")
+        page.get_by_test_id("btn-add-addendum").click()
+        expect(page.get_by_test_id("addenda-list")).to_contain_text("03:40", timeout=10_000)
+
+        stack.simulator.hangup(first)
+        expect(page.get_by_test_id("wrapup-panel")).to_be_visible(timeout=10_000)
+        page.get_by_test_id("btn-finish-wrapup").click()
+        expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+
+        # The same caller again: their history is on screen for the counselor taking the call.
+        take_call(page, stack)
+        history = page.get_by_test_id("caller-history")
+        expect(history).to_be_visible(timeout=10_000)
+        expect(history).to_contain_text("Lost job last month")
+        assert errors == []
+
+    with stack.db.session() as session:
+        notes = session.exec(select(CallNote).order_by(CallNote.id)).all()
+        assert notes[0].status == NoteStatus.submitted and notes[0].escalated_level == "high"
+        assert notes[0].crisis_level == "high"
