@@ -114,4 +114,10 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "level_moderate": _("Moderate risk"),
         "level_high": _("High risk"),
         "level_imminent": _("Imminent danger"),
+        # Crisis alerts (escalations paged to this person).
+        "alert_title": _("Crisis alert"),
+        "alert_paging": _("Paging the crisis team"),
+        "alert_acknowledged": _("Acknowledged"),
+        "alert_joined": _("Responder is on the call"),
+        "alert_unacknowledged": _("Nobody acknowledged: supervisor alarmed"),
     }

@@ -17,8 +17,10 @@ from hotline import crypto
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
+from hotline.escalation.router import router as escalation_router
 from hotline.notes.router import router as notes_router
 from hotline.realtime.bus import make_bus
+from hotline.rota.router import router as rota_router
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
 from hotline.telephony.port import TelephonyPort
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(SecurityHeaders)
     app.include_router(telephony_router)
     app.include_router(notes_router)
+    app.include_router(escalation_router)
+    app.include_router(rota_router)
     app.include_router(console_router)
     app.include_router(console_ws_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

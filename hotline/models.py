@@ -3,12 +3,18 @@
 from hotline.auth.models import User
 from hotline.calls.models import Call, CallEvent
 from hotline.db import metadata
+from hotline.escalation.models import Escalation, EscalationLog, EscalationPolicy, Page
 from hotline.lines.models import Line
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
+from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
 from hotline.routing.models import AgentStatus, PresenceEvent
 from hotline.telephony.models import WebhookReceipt
 
 __all__ = [
+    "Escalation",
+    "EscalationLog",
+    "EscalationPolicy",
+    "Page",
     "AgentStatus",
     "Call",
     "CallEvent",
@@ -18,6 +24,10 @@ __all__ = [
     "NoteAddendum",
     "PresenceEvent",
     "ReferralResource",
+    "Rotation",
+    "Schedule",
+    "ScheduleOverride",
+    "SwapRequest",
     "User",
     "WebhookReceipt",
     "metadata",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session
 
@@ -10,6 +10,9 @@ from hotline.auth import service as auth
 from hotline.auth.models import Role, UserCreate
 from hotline.lines import service as lines
 from hotline.lines.models import LineCreate
+from hotline.rota import service as rota
+from hotline.rota.models import SchedulePurpose, ShiftKind
+from hotline.rota.schemas import RotationCreate, ScheduleCreate
 
 DEMO_PASSWORD = "hotline-demo-pass"  # noqa: S105 - demo only, printed by `hotline demo`
 
@@ -67,4 +70,35 @@ def seed_demo(*, session: Session, now: datetime) -> list[str]:
                     locale="zh_CN",
                 ),
             )
+    _seed_rotas(session=session)
     return [username for username, *_ in DEMO_USERS]
+
+
+def _seed_rotas(*, session: Session) -> None:
+    """One crisis-team rota and one supervisor rota, so escalations page someone in the demo."""
+    if rota.list_schedules(session=session):
+        return
+    rotas: list[tuple[str, SchedulePurpose, str]] = [
+        ("Crisis team", SchedulePurpose.crisis, "crisis1"),
+        ("Supervisor on duty", SchedulePurpose.supervisor, "supervisor1"),
+    ]
+    for name, purpose, username in rotas:
+        user = auth.get_by_username(session=session, username=username)
+        assert user is not None and user.id is not None
+        schedule = rota.create_schedule(
+            session=session,
+            data=ScheduleCreate(name=name, purpose=purpose, timezone="Asia/Shanghai"),
+        )
+        assert schedule.id is not None
+        rota.add_rotation(
+            session=session,
+            schedule_id=schedule.id,
+            data=RotationCreate(
+                name="Weekly",
+                layer=0,
+                shift=ShiftKind.weekly,
+                handoff_time="09:00",
+                start_date=date(2026, 1, 5),
+                member_ids=[user.id],
+            ),
+        )

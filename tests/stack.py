@@ -82,7 +82,11 @@ def make_settings(
 
 @contextmanager
 def running_stack(
-    database_url: str, *, with_simulator: bool = True, **overrides: Any
+    database_url: str,
+    *,
+    with_simulator: bool = True,
+    gather_time_scale: float = 0.0,
+    **overrides: Any,
 ) -> Iterator[Stack]:
     clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))  # 3 a.m., when it matters
     app_sock = bind_free_socket()
@@ -100,7 +104,7 @@ def running_stack(
                 auth_token=AUTH_TOKEN,
                 public_url=f"http://127.0.0.1:{sim_port}",
                 time_scale=0.0,
-                gather_time_scale=0.0,
+                gather_time_scale=gather_time_scale,
             )
         )
         simulator_server = ServerThread(simulator, sim_sock).start()

@@ -21,6 +21,8 @@ class LineBase(SQLModel):
     overflow_action: str = Field(default="forward", max_length=16)  # forward | voicemail
     recording: bool = False
     active: bool = True
+    # How high-risk calls on this line reach the crisis team (None: the default policy).
+    escalation_policy_id: int | None = Field(default=None, foreign_key="escalation_policies.id")
 
 
 class Line(LineBase, table=True):

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from hotline.auth.models import Role, User
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
+from hotline.escalation import service as escalations
 from hotline.lines.models import Line
 from hotline.notes.models import (
     CallNote,
@@ -37,7 +38,6 @@ from hotline.risk.triage import (
 )
 
 SENSITIVE_KEYS = ("screener", "override_reason", "referrals", "follow_up", "summary")
-ESCALATIONS_TOPIC = "escalations"
 SUPERVISORS_TOPIC = "supervisors"
 REVIEWERS = (Role.supervisor, Role.admin)
 EXCERPT_CHARS = 140
@@ -211,8 +211,14 @@ def _escalate_if_needed(
         now=now,
         user_id=user.id,
     )
-    emit(session, ESCALATIONS_TOPIC, {"call_id": call.id, "level": level.value})
-    emit(session, SUPERVISORS_TOPIC, {"call_id": call.id, "level": level.value})
+    escalations.trigger(
+        session=session,
+        call=call,
+        level=level.value,
+        reason="crisis level in the call note",
+        user_id=user.id,
+        now=now,
+    )
     if user.id is not None:
         emit(session, agent_topic(user.id))
 

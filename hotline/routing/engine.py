@@ -22,6 +22,8 @@ from hotline.calls.models import Call
 from hotline.clock import Clock
 from hotline.config import Settings
 from hotline.db import Database
+from hotline.escalation import paging
+from hotline.escalation import service as escalations
 from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.notes import service as notes
@@ -100,6 +102,12 @@ class Dispatcher:
                     effects.merge(routing.overflow_due(session=session, now=now))
                 with self.db.session() as session:
                     notes.mark_overdue(session=session, now=now, due_s=self.settings.note_due_s)
+                with self.db.session() as session:
+                    escalations.run_due(session=session, now=now)
+                with self.db.session() as session:
+                    pages = escalations.claim_pages(session=session, now=now)
+                for page_id in pages:
+                    self._network.submit(self._guard, self.send_page, page_id)
                 while True:
                     with self.db.session() as session:
                         made = routing.offer_next(
@@ -128,6 +136,8 @@ class Dispatcher:
             self._network.submit(self._guard, self._send_to_overflow, call_sid)
         for call_sid in effects.goodbye:
             self._network.submit(self._guard, self._say_goodbye, call_sid)
+        for pair in effects.connect_responder:
+            self._network.submit(self._guard, self.connect_responder, pair)
         if effects.kick:
             self.kick()
 
@@ -194,6 +204,57 @@ class Dispatcher:
                     retry_s=OVERFLOW_RETRY_S,
                 )
             self.kick()
+
+    def connect_responder(self, pair: tuple[int, int]) -> None:
+        """Ring the crisis worker who acknowledged and add them to the caller's conference."""
+        call_id, user_id = pair
+        with self.db.session() as session:
+            call = session.get(Call, call_id)
+            user = session.get(User, user_id)
+            assert call is not None and user is not None
+            line = session.get(Line, call.line_id)
+            assert line is not None
+            conference, endpoint, number = call.call_sid, user.endpoint, line.number
+        self.telephony.dial_into_conference(
+            conference=conference,
+            to=endpoint,
+            from_=number,
+            label=f"crisis:{user_id}",
+            status_callback=self.telephony.url(
+                f"/twilio/participant/status?call_id={call_id}&user_id={user_id}"
+            ),
+        )
+
+    def send_page(self, page_id: int) -> None:
+        """Send one claimed page by SMS or voice; record the outcome either way."""
+        try:
+            with self.db.session() as session:
+                message = paging.outgoing(session=session, page_id=page_id)
+            if message is None:
+                return
+            if message.channel == "sms":
+                sid = self.telephony.send_sms(to=message.to, from_=message.from_, body=message.text)
+            else:
+                sid = self.telephony.place_call(
+                    to=message.to,
+                    from_=message.from_,
+                    url=self.telephony.url(f"/twilio/page/voice?page_id={page_id}"),
+                    status_callback=self.telephony.url(f"/twilio/page/status?page_id={page_id}"),
+                )
+        except Exception as error:
+            log.warning("page %s not sent: %s", page_id, type(error).__name__)
+            with self.db.session() as session:
+                escalations.page_failed(
+                    session=session,
+                    page_id=page_id,
+                    error=f"{type(error).__name__}: {error}",
+                    now=self.clock.now(),
+                )
+            return
+        with self.db.session() as session:
+            escalations.page_sent(
+                session=session, page_id=page_id, provider_sid=sid, now=self.clock.now()
+            )
 
     def _say_goodbye(self, call_sid: str) -> None:
         self.telephony.redirect(call_sid, self.telephony.url("/twilio/voice/after"))

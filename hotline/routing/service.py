@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from hotline.auth.models import User
 from hotline.calls import service as calls
 from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
+from hotline.escalation import service as escalations
 from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.realtime.events import agent_topic, emit
@@ -54,6 +55,8 @@ class Effects:
     end_conference: list[str] = field(default_factory=list)  # conference names to end
     overflow: list[str] = field(default_factory=list)  # caller CallSids to send to overflow
     goodbye: list[str] = field(default_factory=list)  # caller CallSids to say goodbye to
+    # (call id, user id): a crisis responder to add to the caller's conference
+    connect_responder: list[tuple[int, int]] = field(default_factory=list)
     kick: bool = False  # something may now be offerable: run the dispatcher
 
     def merge(self, other: Effects) -> None:
@@ -62,6 +65,7 @@ class Effects:
         self.end_conference += other.end_conference
         self.overflow += other.overflow
         self.goodbye += other.goodbye
+        self.connect_responder += other.connect_responder
         self.kick = self.kick or other.kick
 
 
@@ -716,4 +720,5 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
         },
         "offer": offer,
         "call": live,
+        "alerts": escalations.alerts_for(session=session, user_id=user_id),
     }

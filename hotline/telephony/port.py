@@ -54,23 +54,36 @@ class TelephonyPort:
     def redirect(self, call_sid: str, url: str) -> None:
         self._client.calls(call_sid).update(url=url, method="POST")
 
+    def send_sms(self, *, to: str, from_: str, body: str) -> str:
+        message = self._client.messages.create(to=to, from_=from_, body=body)
+        return str(message.sid)
+
+    def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+        """An outbound call that fetches `url` for its TwiML when answered (paging calls)."""
+        call = self._client.calls.create(
+            to=to,
+            from_=from_,
+            url=url,
+            method="POST",
+            timeout=30,
+            status_callback=status_callback,
+            status_callback_method="POST",
+            status_callback_event=["completed"],
+        )
+        return str(call.sid)
+
     def sync_number(self, number: str) -> None:
         """Point the number's voice webhook and status callback at this deployment."""
-        voice_url = self.url("/twilio/voice/incoming")
-        status_url = self.url("/twilio/voice/status")
+        hooks = {
+            "voice_url": self.url("/twilio/voice/incoming"),
+            "voice_method": "POST",
+            "status_callback": self.url("/twilio/voice/status"),
+            "status_callback_method": "POST",
+            "sms_url": self.url("/twilio/sms/incoming"),
+            "sms_method": "POST",
+        }
         existing = self._client.incoming_phone_numbers.list(phone_number=number)
         if existing:
-            existing[0].update(
-                voice_url=voice_url,
-                voice_method="POST",
-                status_callback=status_url,
-                status_callback_method="POST",
-            )
+            existing[0].update(**hooks)
         else:
-            self._client.incoming_phone_numbers.create(
-                phone_number=number,
-                voice_url=voice_url,
-                voice_method="POST",
-                status_callback=status_url,
-                status_callback_method="POST",
-            )
+            self._client.incoming_phone_numbers.create(phone_number=number, **hooks)

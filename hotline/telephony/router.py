@@ -11,6 +11,7 @@ from sqlmodel import Session
 from hotline.calls import service as calls
 from hotline.calls.models import TERMINAL_STATES, Call, CallState
 from hotline.config import Settings
+from hotline.escalation import service as escalations
 from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.privacy import caller_hash
@@ -209,6 +210,10 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
                     conference_sid=params.get("ConferenceSid"),
                     now=now,
                 )
+            )
+        elif event == "participant-join" and label.startswith("crisis:"):
+            escalations.responder_joined(
+                session=session, call=call, user_id=int(label.split(":", 1)[1]), now=now
             )
         elif event == "participant-join" and leg == call.call_sid:
             effects.merge(

@@ -1,0 +1,86 @@
+/*
+ * Crisis alerts in the console: the escalations this person was paged for, from the snapshot
+ * ("alerts"), with acknowledge / join / resolve over the escalation API. No inline code (CSP).
+ */
+(() => {
+  "use strict";
+
+  const configEl = document.getElementById("console-config");
+  const config = configEl ? JSON.parse(configEl.textContent || "{}") : {};
+  const strings = config.strings || {};
+  const t = (key) => strings[key] || key;
+  const COLOURS = { none: "green", low: "yellow", moderate: "orange", high: "red", imminent: "red" };
+  const panel = document.getElementById("alerts-panel");
+  const list = document.getElementById("alerts-list");
+  const rowTemplate = document.getElementById("alert-row");
+  let known = new Set();
+
+  function csrfToken() {
+    if (typeof config.csrf_token === "string" && config.csrf_token) return config.csrf_token;
+    const input = document.querySelector('form.logout input[name="csrf_token"]');
+    return input ? input.value : "";
+  }
+
+  async function act(id, action, body, errorEl) {
+    errorEl.hidden = true;
+    try {
+      const response = await fetch(`/api/escalations/${id}/${action}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+        body: body ? JSON.stringify(body) : null,
+      });
+      if (!response.ok) {
+        const data = await response.json().catch(() => ({}));
+        errorEl.textContent = data.detail || t("error_generic");
+        errorEl.hidden = false;
+      }
+    } catch (_error) {
+      errorEl.textContent = t("error_generic");
+      errorEl.hidden = false;
+    }
+  }
+
+  function render(alerts) {
+    panel.hidden = alerts.length === 0;
+    const fresh = alerts.some((a) => !known.has(a.escalation_id));
+    known = new Set(alerts.map((a) => a.escalation_id));
+    list.replaceChildren();
+    for (const alert of alerts) {
+      const row = rowTemplate.content.firstElementChild.cloneNode(true);
+      row.dataset.escalationId = String(alert.escalation_id);
+      row.dataset.status = alert.status;
+      const level = row.querySelector('[data-role="level"]');
+      level.dataset.colour = COLOURS[alert.level] || "";
+      level.dataset.flashing = alert.level === "imminent" ? "true" : "false";
+      level.textContent = t(`level_${alert.level}`);
+      row.querySelector('[data-role="line"]').textContent = alert.line_name;
+      row.querySelector('[data-role="status"]').textContent = t(`alert_${alert.status}`);
+      const errorEl = row.querySelector('[data-role="error"]');
+      const ack = row.querySelector('[data-role="ack"]');
+      const join = row.querySelector('[data-role="join"]');
+      const resolve = row.querySelector('[data-role="resolve"]');
+      const outcome = row.querySelector('[data-role="outcome"]');
+      ack.hidden = alert.acknowledged;
+      join.hidden = !alert.acknowledged_by_me || alert.status === "joined";
+      resolve.hidden = !alert.acknowledged_by_me;
+      outcome.parentElement.hidden = !alert.acknowledged_by_me;
+      ack.addEventListener("click", () => act(alert.escalation_id, "ack", null, errorEl));
+      join.addEventListener("click", () => act(alert.escalation_id, "join", null, errorEl));
+      resolve.addEventListener("click", () =>
+        act(alert.escalation_id, "resolve", { outcome: outcome.value }, errorEl));
+      list.appendChild(row);
+    }
+    if (fresh) {
+      document.title = `${t("alert_title")} — ${document.title.replace(/^.* — /, "")}`;
+      const first = list.querySelector('[data-role="ack"]:not([hidden])');
+      if (first) first.focus();
+    }
+  }
+
+  if (panel && list && rowTemplate) {
+    document.addEventListener("hotline:snapshot", (event) => {
+      const snapshot = event.detail || {};
+      render(Array.isArray(snapshot.alerts) ? snapshot.alerts : []);
+    });
+  }
+})();

@@ -1,0 +1,118 @@
+"""Escalations of high-risk calls to the crisis team: policies, the escalation itself, the pages
+it sends (an outbox, so a crash loses no page), and its log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import JSON, Field, SQLModel
+
+from hotline.crypto import EncryptedText
+from hotline.models_base import StrEnumType, UTCDateTime
+
+
+class EscalationStatus(StrEnum):
+    paging = "paging"  # steps are running until someone acknowledges
+    acknowledged = "acknowledged"
+    joined = "joined"  # the responder is in the caller's conference
+    unacknowledged = "unacknowledged"  # every step and repeat ran; the supervisor is alarmed
+    resolved = "resolved"
+
+
+OPEN_STATUSES = frozenset(
+    {
+        EscalationStatus.paging,
+        EscalationStatus.acknowledged,
+        EscalationStatus.joined,
+        EscalationStatus.unacknowledged,
+    }
+)
+
+
+class Channel(StrEnum):
+    console = "console"
+    sms = "sms"
+    voice = "voice"
+
+
+class PageStatus(StrEnum):
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    answered = "answered"
+
+
+class EscalationPolicy(SQLModel, table=True):
+    """Ordered steps, run `repeat` times until someone acknowledges.
+
+    A step: {"targets": [{"kind": "schedule", "id": 1} | {"kind": "user", "id": 5} |
+    {"kind": "supervisor_on_duty"}], "channels": ["console", "sms", "voice"], "wait_minutes": 5}
+    """
+
+    __tablename__ = "escalation_policies"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    repeat: int = Field(default=3, ge=1, le=10)
+    steps: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+
+
+class Escalation(SQLModel, table=True):
+    __tablename__ = "escalations"
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="calls.id", unique=True)
+    line_id: int = Field(foreign_key="lines.id")
+    level: str = Field(max_length=16)
+    reason: str | None = Field(default=None, sa_type=EncryptedText)
+    triggered_by: int | None = Field(default=None, foreign_key="users.id")
+    status: EscalationStatus = Field(
+        default=EscalationStatus.paging, sa_type=StrEnumType(EscalationStatus), index=True
+    )
+    # The policy as it was when the escalation started: later edits don't change it.
+    policy: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # Position in the whole run: round * len(steps) + step; == repeat * len(steps) -> alarm.
+    attempt: int = 0
+    next_step_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    acknowledged_by: int | None = Field(default=None, foreign_key="users.id")
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    alarm_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: int | None = Field(default=None, foreign_key="users.id")
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Page(SQLModel, table=True):
+    """One message to one person on one channel; sent from here by the dispatcher (outbox)."""
+
+    __tablename__ = "escalation_pages"
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalations.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    channel: Channel = Field(sa_type=StrEnumType(Channel))
+    status: PageStatus = Field(
+        default=PageStatus.queued, sa_type=StrEnumType(PageStatus), index=True
+    )
+    attempts: int = 0
+    provider_sid: str | None = Field(default=None, max_length=64, index=True)
+    error: str | None = Field(default=None, max_length=300)
+    alarm: bool = False  # sent because nobody acknowledged
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sending_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class EscalationLog(SQLModel, table=True):
+    """Every trigger, page (with channel and delivery status), acknowledgement, join, resolution."""
+
+    __tablename__ = "escalation_log"
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalations.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    kind: str = Field(max_length=32)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    channel: str | None = Field(default=None, max_length=16)
+    detail: str | None = Field(default=None, max_length=300)

@@ -1,0 +1,62 @@
+"""What a page says and where it goes, in the paged person's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from hotline.auth.models import User
+from hotline.escalation.models import Escalation, Page
+from hotline.i18n import gettext_for
+from hotline.lines.models import Line
+from hotline.notes.options import LEVEL_LABELS
+
+ACK_KEY = "1"
+
+
+class PageError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    channel: str
+    to: str
+    from_: str
+    text: str
+
+
+def alert_text(*, level: str, line_name: str, locale: str, voice: bool) -> str:
+    _ = gettext_for(locale)
+    text = _("Crisis alert from %(line)s: a caller is at %(level)s.") % {
+        "line": line_name,
+        "level": _(LEVEL_LABELS.get(level, level)).lower(),
+    }
+    if voice:
+        return text + " " + _("Press 1 to acknowledge, then open the console to join the call.")
+    return text + " " + _("Reply 1 to acknowledge, then open the console to join the call.")
+
+
+def outgoing(*, session: Session, page_id: int) -> Outgoing | None:
+    page = session.get(Page, page_id)
+    if page is None:
+        return None
+    escalation = session.get(Escalation, page.escalation_id)
+    user = session.get(User, page.user_id)
+    assert escalation is not None and user is not None
+    line = session.get(Line, escalation.line_id)
+    assert line is not None
+    if not user.endpoint.startswith("+"):
+        raise PageError(f"user {user.id} has no phone number for {page.channel.value}")
+    return Outgoing(
+        channel=page.channel.value,
+        to=user.endpoint,
+        from_=line.number,
+        text=alert_text(
+            level=escalation.level,
+            line_name=line.name,
+            locale=user.locale,
+            voice=page.channel.value == "voice",
+        ),
+    )

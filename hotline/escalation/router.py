@@ -1,0 +1,343 @@
+"""Escalation: the console's API (escalate, acknowledge, join, resolve, timeline) and the Twilio
+webhooks of paging (the paging call's keypress, SMS replies, paging call status)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from hotline.auth.deps import CurrentUser
+from hotline.auth.models import Role, User
+from hotline.calls.models import Call
+from hotline.escalation import paging
+from hotline.escalation import service as escalations
+from hotline.escalation.models import Escalation, Page
+from hotline.i18n import TWILIO_SAY_LANGUAGE, gettext_for
+from hotline.lines.models import Line
+from hotline.notes.router import CsrfChecked
+from hotline.notes.service import is_call_counselor
+from hotline.routing.engine import Dispatcher
+from hotline.routing.service import Effects
+from hotline.telephony.service import TWIML, idempotent
+from hotline.telephony.signature import SignedForm, require
+
+router = APIRouter(tags=["escalation"])
+ACK_WORDS = {"1", "ack", "ok", "yes", "y", "收到", "确认", "好"}
+
+
+class EscalateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=1000)
+    level: str = "high"
+
+
+class ResolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: str
+
+
+def _dispatcher(request: Request) -> Dispatcher:
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    return dispatcher
+
+
+DispatcherDep = Annotated[Dispatcher, Depends(_dispatcher)]
+
+
+def error_message(_: Callable[[str], str], code: str) -> str:
+    return {
+        "not_found": _("There is no such escalation."),
+        "already_acknowledged": _("Someone else has already acknowledged this escalation."),
+        "resolved": _("This escalation is already resolved."),
+        "acknowledge_first": _("Acknowledge the escalation before joining the call."),
+        "bad_outcome": _("Choose one of the listed outcomes."),
+        "forbidden": _("You are not allowed to do this."),
+    }.get(code, _("Something went wrong. Please try again."))
+
+
+def _fail(user: User, error: escalations.EscalationError) -> JSONResponse:
+    _ = gettext_for(user.locale)
+    return JSONResponse(
+        {"code": error.code, "detail": error_message(_, error.code)}, status_code=error.status
+    )
+
+
+def _public(session: Session, escalation: Escalation) -> dict[str, Any]:
+    return {
+        "id": escalation.id,
+        "call_id": escalation.call_id,
+        "level": escalation.level,
+        "status": escalation.status.value,
+        "attempt": escalation.attempt,
+        "next_step_at": escalation.next_step_at.isoformat() if escalation.next_step_at else None,
+        "acknowledged_by": escalation.acknowledged_by,
+        "outcome": escalation.outcome,
+        "timeline": [
+            {
+                "at": entry.at.isoformat(),
+                "kind": entry.kind,
+                "user_id": entry.user_id,
+                "channel": entry.channel,
+                "detail": entry.detail,
+            }
+            for entry in escalations.timeline(session=session, escalation_id=escalation.id or 0)
+        ],
+    }
+
+
+def _responder(user: User) -> None:
+    if user.role not in escalations.RESPONDERS:
+        raise escalations.EscalationError("forbidden", 403)
+
+
+@router.post("/api/calls/{call_id}/escalate", response_model=None, dependencies=[CsrfChecked])
+def escalate(
+    call_id: int, body: EscalateRequest, user: CurrentUser, dispatcher: DispatcherDep
+) -> dict[str, Any] | JSONResponse:
+    """The counselor's "escalate" button: page the crisis team now, with a reason."""
+    if body.level not in ("high", "imminent"):
+        return _fail(user, escalations.EscalationError("bad_outcome", 422))
+    with dispatcher.db.session() as session:
+        call = session.get(Call, call_id)
+        if call is None or not (
+            is_call_counselor(user, call) or user.role in (Role.supervisor, Role.admin)
+        ):
+            return _fail(user, escalations.EscalationError("forbidden", 403))
+        escalation = escalations.trigger(
+            session=session,
+            call=call,
+            level=body.level,
+            reason=body.reason,
+            user_id=user.id,
+            now=dispatcher.clock.now(),
+        )
+        result = _public(session, escalation)
+    dispatcher.kick()
+    return result
+
+
+@router.get("/api/escalations/{escalation_id}", response_model=None)
+def get_escalation(
+    escalation_id: int, user: CurrentUser, dispatcher: DispatcherDep
+) -> dict[str, Any] | JSONResponse:
+    with dispatcher.db.session() as session:
+        escalation = session.get(Escalation, escalation_id)
+        if escalation is None:
+            return _fail(user, escalations.EscalationError("not_found", 404))
+        if user.role not in escalations.RESPONDERS:
+            return _fail(user, escalations.EscalationError("forbidden", 403))
+        return _public(session, escalation)
+
+
+@router.post(
+    "/api/escalations/{escalation_id}/{action}", response_model=None, dependencies=[CsrfChecked]
+)
+def act(
+    escalation_id: int,
+    action: str,
+    request: Request,
+    user: CurrentUser,
+    dispatcher: DispatcherDep,
+    body: ResolveRequest | None = None,
+) -> dict[str, Any] | JSONResponse:
+    now = dispatcher.clock.now()
+    effects = Effects()
+    try:
+        _responder(user)
+        with dispatcher.db.session() as session:
+            if action == "ack":
+                escalation = escalations.acknowledge(
+                    session=session,
+                    escalation_id=escalation_id,
+                    user=user,
+                    now=now,
+                    channel="console",
+                )
+            elif action == "join":
+                escalation, call = escalations.request_join(
+                    session=session, escalation_id=escalation_id, user=user, now=now
+                )
+                effects.connect_responder.append((call.id or 0, user.id or 0))
+            elif action == "resolve" and body is not None:
+                escalation = escalations.resolve(
+                    session=session,
+                    escalation_id=escalation_id,
+                    user=user,
+                    outcome=body.outcome,
+                    now=now,
+                )
+            else:
+                return JSONResponse({"detail": "unknown action"}, status_code=404)
+            result = _public(session, escalation)
+    except escalations.EscalationError as error:
+        return _fail(user, error)
+    dispatcher.apply(effects)
+    return result
+
+
+# --- Twilio webhooks of paging ----------------------------------------------------------------
+
+
+def _page_context(session: Session, page_id: int) -> tuple[Page, User, Escalation, Line] | None:
+    page = session.get(Page, page_id)
+    if page is None:
+        return None
+    user = session.get(User, page.user_id)
+    escalation = session.get(Escalation, page.escalation_id)
+    line = session.get(Line, escalation.line_id) if escalation else None
+    if user is None or escalation is None or line is None:
+        return None
+    return page, user, escalation, line
+
+
+def _page_id(request: Request) -> int:
+    raw = request.query_params.get("page_id", "")
+    return int(raw) if raw.isdigit() else 0
+
+
+@router.post("/twilio/page/voice")
+def page_voice(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """The paging call was answered: speak the alert and take a keypress."""
+    page_id = _page_id(request)
+    with dispatcher.db.session() as session:
+        found = _page_context(session, page_id)
+        response = VoiceResponse()
+        if found is None:
+            response.hangup()
+            return Response(str(response), media_type=TWIML)
+        _page, user, escalation, line = found
+        lang = TWILIO_SAY_LANGUAGE.get(user.locale, "cmn-CN")
+        gather = Gather(
+            num_digits=1,
+            timeout=10,
+            method="POST",
+            action=dispatcher.telephony.url(f"/twilio/page/keypress?page_id={page_id}"),
+        )
+        text = paging.alert_text(
+            level=escalation.level, line_name=line.name, locale=user.locale, voice=True
+        )
+        gather.say(text, language=lang)
+        response.append(gather)
+        response.say(text, language=lang)
+        response.hangup()
+    return Response(str(response), media_type=TWIML)
+
+
+@router.post("/twilio/page/keypress")
+def page_keypress(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    page_id = _page_id(request)
+
+    def handle(session: Session) -> str:
+        response = VoiceResponse()
+        found = _page_context(session, page_id)
+        if found is None:
+            response.hangup()
+            return str(response)
+        _page, user, escalation, _line = found
+        _ = gettext_for(user.locale)
+        lang = TWILIO_SAY_LANGUAGE.get(user.locale, "cmn-CN")
+        if params.get("Digits") == paging.ACK_KEY:
+            try:
+                escalations.acknowledge(
+                    session=session,
+                    escalation_id=escalation.id or 0,
+                    user=user,
+                    now=dispatcher.clock.now(),
+                    channel="voice",
+                )
+                response.say(_("Acknowledged. Open the console to join the call."), language=lang)
+            except escalations.EscalationError:
+                response.say(
+                    _("Someone else has already acknowledged this escalation."), language=lang
+                )
+        else:
+            response.say(
+                _("Not acknowledged. The alert goes on to the next person."), language=lang
+            )
+        response.hangup()
+        return str(response)
+
+    return idempotent(
+        db=dispatcher.db,
+        clock=dispatcher.clock,
+        endpoint=request.url.path,
+        query=request.url.query,
+        params=params,
+        handle=handle,
+    )
+
+
+@router.post("/twilio/page/status")
+def page_status(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """Delivery of a paging call: unanswered or failed calls go into the escalation log."""
+    page_id = _page_id(request)
+    status = params.get("CallStatus", "")
+
+    def handle(session: Session) -> str:
+        found = _page_context(session, page_id)
+        if found is not None and status in {"busy", "failed", "no-answer", "canceled"}:
+            page, _user, escalation, _line = found
+            escalations.record(
+                session,
+                escalation,
+                "page_unanswered",
+                dispatcher.clock.now(),
+                user_id=page.user_id,
+                channel="voice",
+                detail=status,
+            )
+        return str(VoiceResponse())
+
+    return idempotent(
+        db=dispatcher.db,
+        clock=dispatcher.clock,
+        endpoint=request.url.path,
+        query=request.url.query,
+        params=params,
+        handle=handle,
+    )
+
+
+@router.post("/twilio/sms/incoming")
+def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """An SMS to a line's number: a paged responder's reply acknowledges their page."""
+    require(params, "From")
+
+    def handle(session: Session) -> str:
+        reply = MessagingResponse()
+        found = escalations.open_page_for_number(session=session, number=params["From"])
+        if found is None:
+            return str(reply)  # not a responder: nothing is said back
+        page, user = found
+        _ = gettext_for(user.locale)
+        if params.get("Body", "").strip().lower() in ACK_WORDS:
+            try:
+                escalations.acknowledge(
+                    session=session,
+                    escalation_id=page.escalation_id,
+                    user=user,
+                    now=dispatcher.clock.now(),
+                    channel="sms",
+                )
+                reply.message(_("Acknowledged. Open the console to join the call."))
+            except escalations.EscalationError:
+                reply.message(_("Someone else has already acknowledged this escalation."))
+        else:
+            reply.message(_("Reply 1 to acknowledge the crisis alert."))
+        return str(reply)
+
+    return idempotent(
+        db=dispatcher.db,
+        clock=dispatcher.clock,
+        endpoint=request.url.path,
+        query=request.url.query,
+        params=params,
+        handle=handle,
+    )

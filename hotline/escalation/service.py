@@ -1,0 +1,464 @@
+"""The escalation path: from a high-risk call to a human on the crisis team, never silently.
+
+Due times live in the database (`next_step_at`); the dispatcher's tick runs `run_due` on every
+instance and `FOR UPDATE SKIP LOCKED` plus the transaction make each step fire once. Pages go to
+an outbox table and are sent after the commit, so a crash loses none: a page left "sending" is
+claimed again after a lease. When every step and repeat has run without an acknowledgement the
+supervisor on duty is alarmed and the escalation stays open until a person resolves it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from hotline.auth.models import Role, User
+from hotline.calls import service as calls
+from hotline.calls.models import Call
+from hotline.escalation.models import (
+    OPEN_STATUSES,
+    Channel,
+    Escalation,
+    EscalationLog,
+    EscalationPolicy,
+    EscalationStatus,
+    Page,
+    PageStatus,
+)
+from hotline.lines.models import Line
+from hotline.realtime.events import agent_topic, emit
+from hotline.risk.triage import RiskLevel, is_lower
+from hotline.rota import service as rota
+
+log = logging.getLogger(__name__)
+ESCALATIONS_TOPIC = "escalations"
+SUPERVISORS_TOPIC = "supervisors"
+PAGE_LEASE = timedelta(seconds=60)
+MAX_PAGE_ATTEMPTS = 3
+OUTCOMES = ("safe_plan", "emergency_services", "referred", "caller_disconnected", "other")
+RESPONDERS = (Role.crisis, Role.supervisor, Role.admin)
+
+# Used when a line has no policy of its own: the crisis on-call, then the supervisor on duty.
+DEFAULT_POLICY: dict[str, Any] = {
+    "name": "default",
+    "repeat": 3,
+    "steps": [
+        {
+            "targets": [{"kind": "crisis_on_call"}],
+            "channels": ["console", "sms", "voice"],
+            "wait_minutes": 3,
+        },
+        {
+            "targets": [{"kind": "crisis_on_call"}, {"kind": "supervisor_on_duty"}],
+            "channels": ["console", "sms", "voice"],
+            "wait_minutes": 3,
+        },
+    ],
+}
+
+
+class EscalationError(Exception):
+    def __init__(self, code: str, status: int = 409) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+
+
+def record(
+    session: Session,
+    escalation: Escalation,
+    kind: str,
+    now: datetime,
+    *,
+    user_id: int | None = None,
+    channel: str | None = None,
+    detail: str | None = None,
+) -> None:
+    assert escalation.id is not None
+    session.add(
+        EscalationLog(
+            escalation_id=escalation.id,
+            at=now,
+            kind=kind,
+            user_id=user_id,
+            channel=channel,
+            detail=detail,
+        )
+    )
+    emit(session, f"escalation.{escalation.id}")
+
+
+def _policy_for(session: Session, line: Line) -> dict[str, Any]:
+    if line.escalation_policy_id is not None:
+        policy = session.get(EscalationPolicy, line.escalation_policy_id)
+        if policy is not None and policy.steps:
+            return {"name": policy.name, "repeat": policy.repeat, "steps": policy.steps}
+    return DEFAULT_POLICY
+
+
+def trigger(
+    *,
+    session: Session,
+    call: Call,
+    level: str,
+    reason: str | None,
+    user_id: int | None,
+    now: datetime,
+) -> Escalation:
+    """Start paging for this call at once, or raise the level of its open escalation."""
+    assert call.id is not None
+    existing = session.exec(
+        select(Escalation).where(Escalation.call_id == call.id).with_for_update()
+    ).first()
+    if existing is not None:
+        if is_lower(RiskLevel(existing.level), RiskLevel(level)):
+            existing.level = level
+            record(session, existing, "level_raised", now, user_id=user_id, detail=level)
+            if existing.status == EscalationStatus.paging:
+                existing.next_step_at = now  # page the next step now, don't wait
+        return existing
+    line = session.get(Line, call.line_id)
+    assert line is not None
+    escalation = Escalation(
+        call_id=call.id,
+        line_id=call.line_id,
+        level=level,
+        reason=reason,
+        triggered_by=user_id,
+        policy=_policy_for(session, line),
+        next_step_at=now,
+        created_at=now,
+    )
+    session.add(escalation)
+    session.flush()
+    record(session, escalation, "triggered", now, user_id=user_id, detail=level)
+    calls.record_event(
+        session=session, call_id=call.id, state="escalated", now=now, user_id=user_id, detail=level
+    )
+    emit(session, ESCALATIONS_TOPIC, {"escalation_id": escalation.id, "level": level})
+    emit(session, SUPERVISORS_TOPIC, {"escalation_id": escalation.id})
+    return escalation
+
+
+def resolve_targets(
+    *, session: Session, targets: Iterable[dict[str, Any]], now: datetime
+) -> list[int]:
+    people: list[int] = []
+    for target in targets:
+        kind = target.get("kind")
+        if kind == "user":
+            found = [int(target["id"])]
+        elif kind == "schedule":
+            found = rota.on_call(session=session, schedule_id=int(target["id"]), at=now)
+        elif kind == "crisis_on_call":
+            found = rota.crisis_on_call(session=session, at=now)
+        elif kind == "supervisor_on_duty":
+            found = rota.supervisor_on_duty(session=session, at=now)
+        else:
+            found = []
+        people += [p for p in found if p not in people]
+    return people
+
+
+def _queue_pages(
+    session: Session,
+    escalation: Escalation,
+    users: list[int],
+    channels: Iterable[str],
+    now: datetime,
+    *,
+    alarm: bool = False,
+) -> None:
+    assert escalation.id is not None
+    for user_id in users:
+        for channel in channels:
+            page = Page(
+                escalation_id=escalation.id,
+                user_id=user_id,
+                channel=Channel(channel),
+                created_at=now,
+                alarm=alarm,
+            )
+            if page.channel == Channel.console:
+                # The console alert is the snapshot itself: it is "sent" by this commit.
+                page.status = PageStatus.sent
+                page.sent_at = now
+                emit(session, agent_topic(user_id), {"alert": escalation.id})
+            session.add(page)
+            record(
+                session,
+                escalation,
+                "alarm_page" if alarm else "page",
+                now,
+                user_id=user_id,
+                channel=channel,
+                detail=page.status.value,
+            )
+
+
+def run_due(*, session: Session, now: datetime) -> int:
+    """Fire every step that is due (once, across instances). Returns how many ran."""
+    due = session.exec(
+        select(Escalation)
+        .where(Escalation.status == EscalationStatus.paging, col(Escalation.next_step_at) <= now)
+        .order_by(col(Escalation.next_step_at))
+        .limit(20)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for escalation in due:
+        steps: list[dict[str, Any]] = escalation.policy.get("steps") or DEFAULT_POLICY["steps"]
+        total = int(escalation.policy.get("repeat", 1)) * len(steps)
+        if escalation.attempt >= total:
+            _alarm(session, escalation, now)
+            continue
+        step = steps[escalation.attempt % len(steps)]
+        users = resolve_targets(session=session, targets=step.get("targets", []), now=now)
+        if not users:
+            record(
+                session,
+                escalation,
+                "nobody_on_call",
+                now,
+                detail=f"step {escalation.attempt % len(steps) + 1}",
+            )
+        _queue_pages(session, escalation, users, step.get("channels", ["console"]), now)
+        escalation.attempt += 1
+        escalation.next_step_at = now + timedelta(minutes=float(step.get("wait_minutes", 5)))
+    return len(due)
+
+
+def _alarm(session: Session, escalation: Escalation, now: datetime) -> None:
+    """Nobody acknowledged: the supervisor on duty must know, and it stays open."""
+    escalation.status = EscalationStatus.unacknowledged
+    escalation.alarm_at = now
+    escalation.next_step_at = None
+    supervisors = rota.supervisor_on_duty(session=session, at=now)
+    if not supervisors:  # nobody rostered: every supervisor account is better than no one
+        supervisors = [
+            u.id
+            for u in session.exec(
+                select(User).where(User.role == Role.supervisor, col(User.active))
+            )
+            if u.id is not None
+        ]
+    record(session, escalation, "alarm", now, detail=f"{len(supervisors)} supervisor(s)")
+    _queue_pages(session, escalation, supervisors, ["console", "sms", "voice"], now, alarm=True)
+    emit(session, SUPERVISORS_TOPIC, {"escalation_id": escalation.id, "alarm": True})
+    log.error("escalation %s: nobody acknowledged; supervisors alarmed", escalation.id)
+
+
+def _open(session: Session, escalation_id: int) -> Escalation:
+    escalation = session.get(Escalation, escalation_id, with_for_update=True)
+    if escalation is None:
+        raise EscalationError("not_found", 404)
+    return escalation
+
+
+def acknowledge(
+    *, session: Session, escalation_id: int, user: User, now: datetime, channel: str
+) -> Escalation:
+    escalation = _open(session, escalation_id)
+    if escalation.status in (EscalationStatus.acknowledged, EscalationStatus.joined):
+        if escalation.acknowledged_by == user.id:
+            return escalation  # a repeated acknowledgement
+        raise EscalationError("already_acknowledged")
+    if escalation.status == EscalationStatus.resolved:
+        raise EscalationError("resolved")
+    escalation.status = EscalationStatus.acknowledged
+    escalation.acknowledged_by = user.id
+    escalation.acknowledged_at = now
+    escalation.next_step_at = None
+    for page in session.exec(
+        select(Page).where(Page.escalation_id == escalation_id, Page.user_id == user.id)
+    ):
+        if page.status in (PageStatus.sent, PageStatus.queued, PageStatus.sending):
+            page.status = PageStatus.answered
+    record(session, escalation, "acknowledged", now, user_id=user.id, channel=channel)
+    _notify_everyone_paged(session, escalation)
+    return escalation
+
+
+def _notify_everyone_paged(session: Session, escalation: Escalation) -> None:
+    paged = set(session.exec(select(Page.user_id).where(Page.escalation_id == escalation.id)))
+    for user_id in paged:
+        emit(session, agent_topic(user_id))
+
+
+def request_join(
+    *, session: Session, escalation_id: int, user: User, now: datetime
+) -> tuple[Escalation, Call]:
+    escalation = _open(session, escalation_id)
+    if escalation.acknowledged_by != user.id:
+        raise EscalationError("acknowledge_first")
+    call = session.get(Call, escalation.call_id)
+    assert call is not None
+    record(session, escalation, "join_requested", now, user_id=user.id)
+    return escalation, call
+
+
+def responder_joined(*, session: Session, call: Call, user_id: int, now: datetime) -> None:
+    escalation = session.exec(
+        select(Escalation).where(Escalation.call_id == call.id).with_for_update()
+    ).first()
+    if escalation is None or escalation.status == EscalationStatus.joined:
+        return
+    escalation.status = EscalationStatus.joined
+    escalation.joined_at = now
+    record(session, escalation, "joined", now, user_id=user_id)
+    _notify_everyone_paged(session, escalation)
+
+
+def resolve(
+    *, session: Session, escalation_id: int, user: User, outcome: str, now: datetime
+) -> Escalation:
+    if outcome not in OUTCOMES:
+        raise EscalationError("bad_outcome", 422)
+    escalation = _open(session, escalation_id)
+    if escalation.status == EscalationStatus.resolved:
+        return escalation
+    escalation.status = EscalationStatus.resolved
+    escalation.resolved_by = user.id
+    escalation.resolved_at = now
+    escalation.outcome = outcome
+    escalation.next_step_at = None
+    record(session, escalation, "resolved", now, user_id=user.id, detail=outcome)
+    _notify_everyone_paged(session, escalation)
+    return escalation
+
+
+# --- the outbox ---------------------------------------------------------------------------------
+
+
+def claim_pages(*, session: Session, now: datetime, limit: int = 20) -> list[int]:
+    """Pages to send now: queued ones, and ones whose sender died mid-send (lease expired)."""
+    pages = session.exec(
+        select(Page)
+        .where(
+            or_(
+                col(Page.status) == PageStatus.queued.value,
+                and_(
+                    col(Page.status) == PageStatus.sending.value,
+                    col(Page.sending_at) <= now - PAGE_LEASE,
+                ),
+            )
+        )
+        .order_by(col(Page.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for page in pages:
+        page.status = PageStatus.sending
+        page.sending_at = now
+        page.attempts += 1
+    return [page.id for page in pages if page.id is not None]
+
+
+def page_sent(*, session: Session, page_id: int, provider_sid: str | None, now: datetime) -> None:
+    page = session.get(Page, page_id)
+    if page is None or page.status != PageStatus.sending:
+        return
+    page.status = PageStatus.sent
+    page.provider_sid = provider_sid
+    page.sent_at = now
+    escalation = session.get(Escalation, page.escalation_id)
+    assert escalation is not None
+    record(
+        session,
+        escalation,
+        "page_sent",
+        now,
+        user_id=page.user_id,
+        channel=page.channel.value,
+        detail=provider_sid,
+    )
+
+
+def page_failed(*, session: Session, page_id: int, error: str, now: datetime) -> None:
+    """A page that could not go out is retried, then logged as failed: never silently lost."""
+    page = session.get(Page, page_id)
+    if page is None or page.status != PageStatus.sending:
+        return
+    escalation = session.get(Escalation, page.escalation_id)
+    assert escalation is not None
+    if page.attempts < MAX_PAGE_ATTEMPTS:
+        page.status = PageStatus.queued
+        record(
+            session,
+            escalation,
+            "page_retry",
+            now,
+            user_id=page.user_id,
+            channel=page.channel.value,
+            detail=error[:200],
+        )
+        return
+    page.status = PageStatus.failed
+    page.error = error[:300]
+    record(
+        session,
+        escalation,
+        "page_failed",
+        now,
+        user_id=page.user_id,
+        channel=page.channel.value,
+        detail=error[:200],
+    )
+    emit(session, SUPERVISORS_TOPIC, {"escalation_id": escalation.id, "page_failed": page.id})
+
+
+def open_page_for_number(*, session: Session, number: str) -> tuple[Page, User] | None:
+    """The newest unanswered page to the person whose phone is `number` (SMS replies)."""
+    row = session.exec(
+        select(Page, User)
+        .join(User, col(User.id) == Page.user_id)
+        .join(Escalation, col(Escalation.id) == Page.escalation_id)
+        .where(
+            User.endpoint == number, col(Escalation.status).in_([s.value for s in OPEN_STATUSES])
+        )
+        .order_by(col(Page.id).desc())
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+# --- what people see ----------------------------------------------------------------------------
+
+
+def alerts_for(*, session: Session, user_id: int) -> list[dict[str, Any]]:
+    """Open escalations this person was paged for (their console's alert list)."""
+    rows = session.exec(
+        select(Escalation, Line)
+        .join(Line, col(Line.id) == Escalation.line_id)
+        .where(
+            col(Escalation.id).in_(select(Page.escalation_id).where(Page.user_id == user_id)),
+            col(Escalation.status).in_([s.value for s in OPEN_STATUSES]),
+        )
+        .order_by(col(Escalation.id))
+    ).all()
+    return [
+        {
+            "escalation_id": e.id,
+            "call_id": e.call_id,
+            "level": e.level,
+            "status": e.status.value,
+            "line_name": line.name,
+            "created_at": e.created_at.isoformat(),
+            "acknowledged_by_me": e.acknowledged_by == user_id,
+            "acknowledged": e.acknowledged_by is not None,
+        }
+        for e, line in rows
+    ]
+
+
+def timeline(*, session: Session, escalation_id: int) -> list[EscalationLog]:
+    return list(
+        session.exec(
+            select(EscalationLog)
+            .where(EscalationLog.escalation_id == escalation_id)
+            .order_by(col(EscalationLog.id))
+        )
+    )

@@ -1,0 +1,425 @@
+"""The rota over HTTP: JSON under /api/rota, the two-week calendar page and the iCal feed.
+
+Errors come back as {"detail", "code", "errors": {field: message}}, translated for the signed-in
+person, whether a service refused (RotaError) or the request did not validate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from babel.dates import format_date
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from pydantic import AwareDatetime
+from sqlmodel import Session
+
+from agent_console.pages import locale_of, remember_locale, render, translator
+from hotline.auth.deps import CurrentUser, check_csrf, require_role, user_from_connection
+from hotline.auth.models import Role, User
+from hotline.clock import Clock
+from hotline.db import Database
+from hotline.rota import service as rota
+from hotline.rota.ical import check_feed_token, feed_token
+from hotline.rota.models import SchedulePurpose
+from hotline.rota.schemas import (
+    OnCallPublic,
+    OverrideCreate,
+    OverridePublic,
+    Person,
+    RotationCreate,
+    RotationPublic,
+    ScheduleCreate,
+    ScheduleDetail,
+    SchedulePublic,
+    SchedulesPublic,
+    ShiftsPublic,
+    SwapAnswer,
+    SwapCreate,
+    SwapPublic,
+)
+
+CALENDAR_DAYS = 14
+MAX_PAGE_DISTANCE_DAYS = 3660  # how far ?start= may page from today
+DEFAULT_SHIFTS_WINDOW = timedelta(days=14)
+FEED_PAST = timedelta(days=7)
+FEED_AHEAD = timedelta(days=84)
+
+
+def messages(_: Callable[[str], str]) -> dict[str, str]:
+    """Every error code of the rota, as the person reads it."""
+    return {
+        "missing": _("Required."),
+        "string_too_long": _("This text is too long."),
+        "extra_forbidden": _("Unknown field."),
+        "invalid": _("Some fields need attention."),
+        "bad_timezone": _("Choose a time zone such as Asia/Shanghai."),
+        "bad_time": _("Enter a time as HH:MM, for example 09:00."),
+        "window_incomplete": _("Give both the start and the end of the daily window."),
+        "window_empty": _("The daily window cannot start and end at the same time."),
+        "no_members": _("Add at least one person to the rotation."),
+        "too_long": _("This list is too long."),
+        "same_person": _("Choose two different people."),
+        "bad_window": _("The end must be after the start."),
+        "window_too_long": _("Choose a period of at most %(days)s days.")
+        % {"days": rota.MAX_WINDOW.days},
+        "timezone_aware": _(
+            "Give the time with its UTC offset, for example 2026-11-23T09:00+08:00."
+        ),
+        "past": _("This time is already over."),
+        "name_taken": _("A schedule with this name already exists."),
+        "unknown_user": _("Choose people who have an active account."),
+        "not_on_call": _("You are not on call in this schedule during that time."),
+        "no_schedule": _("There is no such schedule."),
+        "no_swap": _("There is no such swap request."),
+        "not_counterpart": _("Only the person asked can answer this swap request."),
+        "not_requester": _("Only the person who asked can cancel this swap request."),
+        "answered": _("This swap request has already been answered."),
+    }
+
+
+def _error_response(request: Request, code: str, status: int, errors: dict[str, str]) -> Response:
+    _ = translator(request, user_from_connection(request))
+    known = messages(_)
+    fallback = _("This value is not valid.")
+    return JSONResponse(
+        {
+            "detail": known.get(code, fallback),
+            "code": code,
+            "errors": {path: known.get(error, fallback) for path, error in errors.items()},
+        },
+        status_code=status,
+    )
+
+
+def _field_errors(error: RequestValidationError) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in error.errors():
+        loc = [str(part) for part in item.get("loc", ())]
+        path = ".".join(loc[1:]) if loc and loc[0] in ("body", "query", "path") else ".".join(loc)
+        found.setdefault(path, str(item.get("type", "invalid")))
+    return found
+
+
+class RotaRoute(APIRoute):
+    """Turns a refused service call or an invalid request into a translated JSON error."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def translated(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except rota.RotaError as error:
+                return _error_response(request, error.code, error.status, error.errors)
+            except RequestValidationError as error:
+                return _error_response(request, "invalid", 422, _field_errors(error))
+
+        return translated
+
+
+router = APIRouter(tags=["rota"], route_class=RotaRoute)
+
+
+def require_csrf_header(
+    request: Request, x_csrf_token: Annotated[str | None, Header()] = None
+) -> None:
+    check_csrf(request, x_csrf_token)
+
+
+CsrfChecked = Depends(require_csrf_header)
+Admin = require_role(Role.admin)
+Supervising = require_role(Role.supervisor, Role.admin)
+CrisisTeam = require_role(Role.crisis, Role.supervisor)
+
+
+def _db(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
+
+
+def _now(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock.now()
+
+
+def _people(session: Session, user_ids: Iterable[int]) -> list[Person]:
+    names = rota.display_names(session=session, user_ids=user_ids)
+    return [Person(id=user_id, display_name=name) for user_id, name in sorted(names.items())]
+
+
+# --- schedules and rotations -------------------------------------------------------------------
+
+
+@router.get("/api/rota/schedules")
+def list_schedules(request: Request, _user: CurrentUser) -> SchedulesPublic:
+    with _db(request).session() as session:
+        found = rota.list_schedules(session=session)
+        data = [SchedulePublic.model_validate(s, from_attributes=True) for s in found]
+    return SchedulesPublic(data=data, count=len(data))
+
+
+@router.post("/api/rota/schedules", status_code=201, dependencies=[Admin, CsrfChecked])
+def create_schedule(body: ScheduleCreate, request: Request) -> SchedulePublic:
+    with _db(request).session() as session:
+        schedule = rota.create_schedule(session=session, data=body)
+        return SchedulePublic.model_validate(schedule, from_attributes=True)
+
+
+@router.get("/api/rota/schedules/{schedule_id}")
+def get_schedule(schedule_id: int, request: Request, _user: CurrentUser) -> ScheduleDetail:
+    with _db(request).session() as session:
+        schedule = rota.get_schedule(session=session, schedule_id=schedule_id)
+        rotations = rota.list_rotations(session=session, schedule_id=schedule_id)
+        return ScheduleDetail.model_validate(
+            {
+                **schedule.model_dump(),
+                "rotations": [
+                    RotationPublic.model_validate(r, from_attributes=True) for r in rotations
+                ],
+            }
+        )
+
+
+@router.post(
+    "/api/rota/schedules/{schedule_id}/rotations",
+    status_code=201,
+    dependencies=[Admin, CsrfChecked],
+)
+def add_rotation(schedule_id: int, body: RotationCreate, request: Request) -> RotationPublic:
+    with _db(request).session() as session:
+        rotation = rota.add_rotation(session=session, schedule_id=schedule_id, data=body)
+        return RotationPublic.model_validate(rotation, from_attributes=True)
+
+
+# --- who is on call ----------------------------------------------------------------------------
+
+
+@router.get("/api/rota/schedules/{schedule_id}/oncall")
+def on_call(
+    schedule_id: int,
+    request: Request,
+    _user: CurrentUser,
+    at: Annotated[AwareDatetime | None, Query()] = None,
+) -> OnCallPublic:
+    instant = (at or _now(request)).astimezone(UTC)
+    with _db(request).session() as session:
+        rota.get_schedule(session=session, schedule_id=schedule_id)
+        user_ids = rota.on_call(session=session, schedule_id=schedule_id, at=instant)
+        people = {p.id: p for p in _people(session, user_ids)}
+    return OnCallPublic(
+        schedule_id=schedule_id,
+        at=instant,
+        user_ids=user_ids,
+        people=[people[u] for u in user_ids if u in people],
+    )
+
+
+@router.get("/api/rota/schedules/{schedule_id}/shifts")
+def shifts(
+    schedule_id: int,
+    request: Request,
+    _user: CurrentUser,
+    start: Annotated[AwareDatetime | None, Query()] = None,
+    end: Annotated[AwareDatetime | None, Query()] = None,
+) -> ShiftsPublic:
+    first = (start or _now(request)).astimezone(UTC)
+    last = (end or first + DEFAULT_SHIFTS_WINDOW).astimezone(UTC)
+    with _db(request).session() as session:
+        found = rota.shifts(session=session, schedule_id=schedule_id, start=first, end=last)
+        people = _people(session, {s.user_id for s in found})
+    return ShiftsPublic(data=found, count=len(found), people=people)
+
+
+# --- overrides and swaps -----------------------------------------------------------------------
+
+
+@router.get("/api/rota/schedules/{schedule_id}/overrides")
+def list_overrides(
+    schedule_id: int,
+    request: Request,
+    _user: CurrentUser,
+    start: Annotated[AwareDatetime | None, Query()] = None,
+    end: Annotated[AwareDatetime | None, Query()] = None,
+) -> dict[str, Any]:
+    first = (start or _now(request)).astimezone(UTC)
+    last = (end or first + DEFAULT_SHIFTS_WINDOW).astimezone(UTC)
+    with _db(request).session() as session:
+        rota.get_schedule(session=session, schedule_id=schedule_id)
+        found = rota.list_overrides(session=session, schedule_id=schedule_id, start=first, end=last)
+        data = [OverridePublic.model_validate(o, from_attributes=True) for o in found]
+    return {"data": data, "count": len(data)}
+
+
+@router.post(
+    "/api/rota/schedules/{schedule_id}/overrides",
+    status_code=201,
+    dependencies=[Supervising, CsrfChecked],
+)
+def add_override(
+    schedule_id: int, body: OverrideCreate, request: Request, user: CurrentUser
+) -> OverridePublic:
+    assert user.id is not None
+    with _db(request).session() as session:
+        override = rota.add_override(
+            session=session,
+            schedule_id=schedule_id,
+            data=body,
+            created_by=user.id,
+            now=_now(request),
+        )
+        return OverridePublic.model_validate(override, from_attributes=True)
+
+
+@router.get("/api/rota/swaps")
+def my_swaps(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """The swap requests the signed-in person made or was asked to take."""
+    with _db(request).session() as session:
+        found = rota.list_swaps(session=session, user_id=user.id)
+        data = [SwapPublic.model_validate(s, from_attributes=True) for s in found]
+    return {"data": data, "count": len(data)}
+
+
+@router.post("/api/rota/swaps", status_code=201, dependencies=[CrisisTeam, CsrfChecked])
+def request_swap(body: SwapCreate, request: Request, user: CurrentUser) -> SwapPublic:
+    assert user.id is not None
+    with _db(request).session() as session:
+        swap = rota.request_swap(
+            session=session, requester_id=user.id, data=body, now=_now(request)
+        )
+        return SwapPublic.model_validate(swap, from_attributes=True)
+
+
+@router.post("/api/rota/swaps/{swap_id}/answer", dependencies=[CsrfChecked])
+def answer_swap(swap_id: int, body: SwapAnswer, request: Request, user: CurrentUser) -> SwapPublic:
+    assert user.id is not None
+    with _db(request).session() as session:
+        swap = rota.answer_swap(
+            session=session,
+            swap_id=swap_id,
+            user_id=user.id,
+            accept=body.accept,
+            now=_now(request),
+        )
+        return SwapPublic.model_validate(swap, from_attributes=True)
+
+
+@router.post("/api/rota/swaps/{swap_id}/cancel", dependencies=[CsrfChecked])
+def cancel_swap(swap_id: int, request: Request, user: CurrentUser) -> SwapPublic:
+    assert user.id is not None
+    with _db(request).session() as session:
+        swap = rota.cancel_swap(
+            session=session, swap_id=swap_id, user_id=user.id, now=_now(request)
+        )
+        return SwapPublic.model_validate(swap, from_attributes=True)
+
+
+# --- calendar feed and page --------------------------------------------------------------------
+
+
+def _secret(request: Request) -> str:
+    secret: str = request.app.state.settings.secret_key
+    return secret
+
+
+def feed_path(request: Request, user_id: int) -> str:
+    return f"/rota/ical/{user_id}.ics?token={feed_token(_secret(request), user_id)}"
+
+
+@router.get("/rota/ical/{user_id}.ics", include_in_schema=False)
+def ical_feed(user_id: int, request: Request, token: str = "") -> Response:
+    """A person's shifts for calendar apps: no session, the token in the URL is the key."""
+    if not check_feed_token(_secret(request), user_id, token):
+        return Response("not found", status_code=404, media_type="text/plain")
+    now = _now(request)
+    with _db(request).session() as session:
+        person = session.get(User, user_id)
+        if person is None or not person.active:
+            return Response("not found", status_code=404, media_type="text/plain")
+        text = rota.ical_feed(
+            session=session, user_id=user_id, start=now - FEED_PAST, end=now + FEED_AHEAD, now=now
+        )
+    return Response(
+        text,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "content-disposition": f'inline; filename="on-call-{user_id}.ics"',
+            "cache-control": "private, max-age=300",
+        },
+    )
+
+
+@router.get("/rota", include_in_schema=False)
+def rota_home(request: Request) -> Response:
+    """The first crisis schedule's calendar (or the first schedule of any kind)."""
+    remember_locale(request)
+    user = user_from_connection(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    with _db(request).session() as session:
+        schedules = rota.list_schedules(session=session)
+    crisis = [s for s in schedules if s.purpose == SchedulePurpose.crisis] or schedules
+    if not crisis:
+        return render(request, "rota.html", user=user, schedule=None, schedules=[])
+    return RedirectResponse(f"/rota/{crisis[0].id}", status_code=303)
+
+
+@router.get("/rota/{schedule_id}", include_in_schema=False)
+def rota_page(schedule_id: int, request: Request, start: str | None = None) -> Response:
+    """Two weeks of a schedule, one row per local day; who is on call now stands out."""
+    remember_locale(request)
+    user = user_from_connection(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    now = _now(request)
+    with _db(request).session() as session:
+        schedules = rota.list_schedules(session=session)
+        schedule = next((s for s in schedules if s.id == schedule_id), None)
+        if schedule is None:
+            return render(
+                request, "rota.html", user=user, schedule=None, schedules=schedules, status_code=404
+            )
+        tz = rota.zone(schedule.timezone)
+        today = rota.wall(now, tz).date()
+        try:
+            first_day = date.fromisoformat(start) if start else today
+        except ValueError:
+            first_day = today
+        if abs((first_day - today).days) > MAX_PAGE_DISTANCE_DAYS:
+            first_day = today
+        days = rota.calendar_days(
+            session=session,
+            schedule_id=schedule_id,
+            first_day=first_day,
+            days=CALENDAR_DAYS,
+            now=now,
+        )
+        rotations = rota.list_rotations(session=session, schedule_id=schedule_id)
+        on_call_now = rota.on_call(session=session, schedule_id=schedule_id, at=now)
+        shown = {e.user_id for d in days for e in d.entries} | set(on_call_now)
+        shown |= {m for r in rotations for m in r.member_ids}
+        names = rota.display_names(session=session, user_ids=shown)
+    lang = locale_of(request, user)
+    assert user.id is not None
+    return render(
+        request,
+        "rota.html",
+        user=user,
+        schedule=schedule,
+        schedules=schedules,
+        days=days,
+        day_labels=[format_date(d.day, "full", locale=lang) for d in days],
+        rotations=rotations,
+        names=names,
+        on_call_now=on_call_now,
+        now_label=rota.wall(now, tz).strftime("%H:%M"),
+        today=today,
+        previous_start=(first_day - timedelta(days=CALENDAR_DAYS)).isoformat(),
+        next_start=(first_day + timedelta(days=CALENDAR_DAYS)).isoformat(),
+        feed_url=request.app.state.settings.public_base_url.rstrip("/")
+        + feed_path(request, user.id),
+    )

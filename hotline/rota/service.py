@@ -1,0 +1,703 @@
+"""Who is on call: schedules, rotation layers, overrides and swaps (after Grafana OnCall, GoAlert).
+
+The rules, in the order they apply at an instant `at`:
+
+1. A rotation's shift k starts at its hand-off k: the local date `start_date` plus k periods
+   (days for daily and weekly shifts, hours on the naive local clock for custom ones) at
+   `handoff_time`, placed on the time line with the schedule's zone, so a 09:00 hand-off stays
+   at 09:00 local across daylight-saving changes. A local time that does not exist (in a
+   spring-forward gap) means the first valid instant after it, the moment the clocks jump; one
+   that exists twice (in a fall-back fold) means the first occurrence. Shift k belongs to member
+   k mod len(members). Before hand-off 0 the rotation has nobody.
+2. A rotation with a restriction window (`active_from`..`active_until`, local wall clock, may
+   cross midnight, end exclusive) only counts while the local time is inside it.
+3. Across layers, the highest layer that has someone on call wins; rotations sharing that layer
+   add up (in rotation order).
+4. Overrides active at `at` (start inclusive, end exclusive) then apply: removals, then
+   replacements (a replacement only takes effect while the replaced person is on call), then
+   additions.
+
+The result keeps rotation order, a replacement in the place of whom it replaces, additions last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from hotline.auth.models import User
+from hotline.i18n import gettext_for
+from hotline.rota import ical
+from hotline.rota.ical import check_feed_token as check_feed_token
+from hotline.rota.ical import feed_token as feed_token
+from hotline.rota.models import (
+    OverrideKind,
+    Rotation,
+    Schedule,
+    ScheduleOverride,
+    SchedulePurpose,
+    ShiftKind,
+    SwapRequest,
+    SwapStatus,
+)
+from hotline.rota.schemas import (
+    OverrideCreate,
+    RotationCreate,
+    ScheduleCreate,
+    Shift,
+    ShiftSource,
+    SwapCreate,
+)
+
+MAX_WINDOW = timedelta(days=92)  # the longest time line computed at once
+ONE_SECOND = timedelta(seconds=1)
+
+
+class RotaError(Exception):
+    """`code` says what went wrong; `errors` maps field names to error codes."""
+
+    def __init__(self, code: str, status: int = 409, errors: dict[str, str] | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+        self.errors = errors or {}
+
+
+# --- local wall-clock time ---------------------------------------------------------------------
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def wall(instant: datetime, tz: ZoneInfo) -> datetime:
+    """The naive local wall-clock reading of an instant."""
+    return instant.astimezone(tz).replace(tzinfo=None)
+
+
+def localize(naive: datetime, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall-clock time. In a spring-forward gap: the first valid
+    instant after it (when the clocks jump); in a fall-back fold: the first occurrence."""
+    early = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    late = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    if early == late:
+        return early
+    first, second = min(early, late), max(early, late)
+    if wall(first, tz) == naive:  # it exists twice
+        return first
+    # A gap: wall(first) < naive <= wall(second); find the second the clocks jump.
+    low, high = int(first.timestamp()), int(second.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if wall(datetime.fromtimestamp(middle, UTC), tz) >= naive:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
+
+
+def parse_hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def transitions(tz: ZoneInfo, start: datetime, end: datetime) -> Iterator[datetime]:
+    """The instants in (start, end) where the zone's UTC offset changes."""
+    step = timedelta(hours=1)
+    here = start
+    offset = here.astimezone(tz).utcoffset()
+    while here < end:
+        there = min(here + step, end)
+        next_offset = there.astimezone(tz).utcoffset()
+        if next_offset != offset:
+            low, high = int(here.timestamp()), int(there.timestamp())
+            while high - low > 1:
+                middle = (low + high) // 2
+                if datetime.fromtimestamp(middle, UTC).astimezone(tz).utcoffset() == offset:
+                    low = middle
+                else:
+                    high = middle
+            yield datetime.fromtimestamp(high, UTC)
+            offset = next_offset
+        here = there
+
+
+# --- one rotation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Turns:
+    """A rotation's hand-offs and restriction window in its schedule's zone."""
+
+    rotation: Rotation
+    tz: ZoneInfo
+
+    @property
+    def period(self) -> timedelta:
+        rotation = self.rotation
+        if rotation.shift == ShiftKind.daily:
+            return timedelta(days=1)
+        if rotation.shift == ShiftKind.weekly:
+            return timedelta(days=7)
+        return timedelta(hours=rotation.shift_hours or 24)
+
+    @property
+    def origin(self) -> datetime:
+        return datetime.combine(self.rotation.start_date, parse_hhmm(self.rotation.handoff_time))
+
+    def boundary(self, k: int) -> datetime:
+        """Hand-off k (the start of shift k), in UTC."""
+        return localize(self.origin + k * self.period, self.tz)
+
+    def index_at(self, at: datetime) -> int | None:
+        """The shift covering `at`, or None before the first hand-off."""
+        k = max(0, (wall(at, self.tz) - self.origin) // self.period)
+        while k > 0 and self.boundary(k) > at:
+            k -= 1
+        if self.boundary(k) > at:
+            return None
+        while self.boundary(k + 1) <= at:
+            k += 1
+        return k
+
+    def member_at(self, at: datetime) -> int | None:
+        members = self.rotation.member_ids
+        k = self.index_at(at)
+        return None if k is None or not members else members[k % len(members)]
+
+    @property
+    def window(self) -> tuple[time, time] | None:
+        rotation = self.rotation
+        if rotation.active_from is None or rotation.active_until is None:
+            return None
+        return parse_hhmm(rotation.active_from), parse_hhmm(rotation.active_until)
+
+    def active_at(self, at: datetime) -> bool:
+        window = self.window
+        if window is None:
+            return True
+        start, until = window
+        now = wall(at, self.tz).time()
+        if start < until:
+            return start <= now < until
+        return now >= start or now < until  # crosses midnight
+
+    def user_at(self, at: datetime) -> int | None:
+        return self.member_at(at) if self.active_at(at) else None
+
+    def changes(self, start: datetime, end: datetime) -> Iterator[datetime]:
+        """Instants in (start, end) where this rotation's answer may change (a superset)."""
+        k = self.index_at(start) or 0
+        while (handoff := self.boundary(k)) < end:
+            if handoff > start:
+                yield handoff
+            k += 1
+        window = self.window
+        if window is None:
+            return
+        day = wall(start, self.tz).date() - timedelta(days=1)
+        last = wall(end, self.tz).date() + timedelta(days=1)
+        while day <= last:
+            for edge in window:
+                naive = datetime.combine(day, edge)
+                # Both readings of a folded time, and the gap rule's instant.
+                yield naive.replace(tzinfo=self.tz, fold=0).astimezone(UTC)
+                yield naive.replace(tzinfo=self.tz, fold=1).astimezone(UTC)
+                yield localize(naive, self.tz)
+            day += timedelta(days=1)
+        # The wall clock jumps at a transition and may jump over a window's edge.
+        yield from transitions(self.tz, start, end)
+
+
+# --- one schedule ------------------------------------------------------------------------------
+
+Entry = tuple[int, int | None]  # (user id, winning layer; None when there by an override)
+
+
+@dataclass
+class Roster:
+    """A schedule's rotations and the overrides of a time window, resolved in memory."""
+
+    schedule: Schedule
+    turns: list[Turns]
+    overrides: list[ScheduleOverride] = field(default_factory=list)
+
+    def resolve(self, at: datetime) -> list[Entry]:
+        layers: dict[int, list[int]] = {}
+        for turns in self.turns:
+            user = turns.user_at(at)
+            if user is not None:
+                found = layers.setdefault(turns.rotation.layer, [])
+                if user not in found:
+                    found.append(user)
+        entries: list[Entry] = []
+        if layers:
+            top = max(layers)
+            entries = [(user, top) for user in layers[top]]
+        active = [o for o in self.overrides if o.start_at <= at < o.end_at]
+        for override in active:
+            if override.kind == OverrideKind.remove:
+                entries = [e for e in entries if e[0] != override.replaced_user_id]
+        for override in active:
+            if override.kind == OverrideKind.replace and override.user_id is not None:
+                swapped: Entry = (override.user_id, None)
+                entries = _dedupe(
+                    [swapped if e[0] == override.replaced_user_id else e for e in entries]
+                )
+        for override in active:
+            if override.kind == OverrideKind.add and override.user_id is not None:
+                entries = _dedupe([*entries, (override.user_id, None)])
+        return entries
+
+    def changes(self, start: datetime, end: datetime) -> set[datetime]:
+        points = {start}
+        for turns in self.turns:
+            points.update(p for p in turns.changes(start, end) if start < p < end)
+        for override in self.overrides:
+            points.update(p for p in (override.start_at, override.end_at) if start < p < end)
+        return points
+
+    def timeline(self, start: datetime, end: datetime) -> list[Shift]:
+        """The resolved shifts in [start, end): one per person and unbroken stretch."""
+        points = sorted(self.changes(start, end))
+        done: list[Shift] = []
+        open_: dict[int, tuple[datetime, int | None]] = {}
+        for point in points:
+            now_on = dict(self.resolve(point))
+            for user, (since, layer) in list(open_.items()):
+                if user not in now_on or now_on[user] != layer:
+                    done.append(_shift(user, since, point, layer))
+                    del open_[user]
+            for user, layer in now_on.items():
+                open_.setdefault(user, (point, layer))
+        done += [_shift(user, since, end, layer) for user, (since, layer) in open_.items()]
+        return sorted(done, key=lambda s: (s.start, s.user_id, s.end))
+
+
+def _dedupe(entries: list[Entry]) -> list[Entry]:
+    seen: set[int] = set()
+    kept: list[Entry] = []
+    for user, layer in entries:
+        if user not in seen:
+            seen.add(user)
+            kept.append((user, layer))
+    return kept
+
+
+def _shift(user: int, start: datetime, end: datetime, layer: int | None) -> Shift:
+    source: ShiftSource = "rotation" if layer is not None else "override"
+    return Shift(user_id=user, start=start, end=end, layer=layer, source=source)
+
+
+def _roster(session: Session, schedule: Schedule, start: datetime, end: datetime) -> Roster:
+    """The rotations and the overrides overlapping [start, end] (end included, for instants)."""
+    tz = zone(schedule.timezone)
+    rotations = session.exec(
+        select(Rotation).where(Rotation.schedule_id == schedule.id).order_by(col(Rotation.id))
+    ).all()
+    overrides = session.exec(
+        select(ScheduleOverride)
+        .where(
+            ScheduleOverride.schedule_id == schedule.id,
+            col(ScheduleOverride.start_at) <= end,
+            col(ScheduleOverride.end_at) > start,
+        )
+        .order_by(col(ScheduleOverride.start_at), col(ScheduleOverride.id))
+    ).all()
+    return Roster(schedule, [Turns(r, tz) for r in rotations], list(overrides))
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be timezone-aware")
+    if end <= start:
+        raise RotaError("bad_window", 422, {"end": "bad_window"})
+    if end - start > MAX_WINDOW:
+        raise RotaError("window_too_long", 422, {"end": "window_too_long"})
+
+
+# --- who is on call ----------------------------------------------------------------------------
+
+
+def on_call(*, session: Session, schedule_id: int, at: datetime) -> list[int]:
+    """The user ids on call at the instant `at` (an unknown schedule has nobody)."""
+    if at.tzinfo is None:
+        raise ValueError("`at` must be timezone-aware")
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is None:
+        return []
+    at = at.astimezone(UTC)  # SQLite compares the stored UTC wall clock
+    return [user for user, _layer in _roster(session, schedule, at, at).resolve(at)]
+
+
+def shifts(*, session: Session, schedule_id: int, start: datetime, end: datetime) -> list[Shift]:
+    """Who is on call in [start, end), as contiguous segments (ordered by start, then user)."""
+    _check_window(start, end)
+    schedule = get_schedule(session=session, schedule_id=schedule_id)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    return _roster(session, schedule, start, end).timeline(start, end)
+
+
+def _on_call_for(session: Session, purpose: SchedulePurpose, at: datetime) -> list[int]:
+    people: list[int] = []
+    for schedule in list_schedules(session=session, purpose=purpose):
+        assert schedule.id is not None
+        found = on_call(session=session, schedule_id=schedule.id, at=at)
+        people += [user for user in found if user not in people]
+    return people
+
+
+def crisis_on_call(*, session: Session, at: datetime) -> list[int]:
+    """Everyone on call in the crisis schedules (by schedule id), at `at`."""
+    return _on_call_for(session, SchedulePurpose.crisis, at)
+
+
+def supervisor_on_duty(*, session: Session, at: datetime) -> list[int]:
+    """Everyone on call in the supervisor schedules (by schedule id), at `at`."""
+    return _on_call_for(session, SchedulePurpose.supervisor, at)
+
+
+# --- schedules and rotations -------------------------------------------------------------------
+
+
+def create_schedule(*, session: Session, data: ScheduleCreate) -> Schedule:
+    taken = session.exec(select(Schedule).where(Schedule.name == data.name)).first()
+    if taken is not None:
+        raise RotaError("name_taken", 409, {"name": "name_taken"})
+    schedule = Schedule.model_validate(data)
+    try:
+        with session.begin_nested():  # a concurrent create with the same name
+            session.add(schedule)
+    except IntegrityError:
+        raise RotaError("name_taken", 409, {"name": "name_taken"}) from None
+    return schedule
+
+
+def get_schedule(*, session: Session, schedule_id: int) -> Schedule:
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is None:
+        raise RotaError("no_schedule", 404)
+    return schedule
+
+
+def list_schedules(*, session: Session, purpose: SchedulePurpose | None = None) -> list[Schedule]:
+    query = select(Schedule).order_by(col(Schedule.id))
+    if purpose is not None:
+        query = query.where(Schedule.purpose == purpose)
+    return list(session.exec(query))
+
+
+def add_rotation(*, session: Session, schedule_id: int, data: RotationCreate) -> Rotation:
+    get_schedule(session=session, schedule_id=schedule_id)
+    _check_people(session, data.member_ids, "member_ids")
+    rotation = Rotation.model_validate(data, update={"schedule_id": schedule_id})
+    session.add(rotation)
+    session.flush()
+    return rotation
+
+
+def list_rotations(*, session: Session, schedule_id: int) -> list[Rotation]:
+    return list(
+        session.exec(
+            select(Rotation).where(Rotation.schedule_id == schedule_id).order_by(col(Rotation.id))
+        )
+    )
+
+
+def _check_people(session: Session, user_ids: Iterable[int], field_name: str) -> None:
+    wanted = set(user_ids)
+    if not wanted:
+        return
+    found = session.exec(select(User.id).where(col(User.id).in_(wanted), col(User.active))).all()
+    if set(found) != wanted:
+        raise RotaError("unknown_user", 422, {field_name: "unknown_user"})
+
+
+def display_names(*, session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    users = session.exec(select(User).where(col(User.id).in_(wanted))).all()
+    return {user.id: user.display_name for user in users if user.id is not None}
+
+
+# --- overrides ---------------------------------------------------------------------------------
+
+
+def add_override(
+    *, session: Session, schedule_id: int, data: OverrideCreate, created_by: int, now: datetime
+) -> ScheduleOverride:
+    get_schedule(session=session, schedule_id=schedule_id)
+    if data.end_at <= now:
+        raise RotaError("past", 422, {"end_at": "past"})
+    if data.user_id is not None:
+        _check_people(session, [data.user_id], "user_id")
+    if data.replaced_user_id is not None:
+        _check_people(session, [data.replaced_user_id], "replaced_user_id")
+    override = ScheduleOverride(
+        schedule_id=schedule_id,
+        kind=data.kind,
+        user_id=data.user_id,
+        replaced_user_id=data.replaced_user_id,
+        start_at=data.start_at.astimezone(UTC),
+        end_at=data.end_at.astimezone(UTC),
+        reason=data.reason,
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(override)
+    session.flush()
+    return override
+
+
+def list_overrides(
+    *, session: Session, schedule_id: int, start: datetime, end: datetime
+) -> list[ScheduleOverride]:
+    """The overrides of a schedule that overlap [start, end)."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    return list(
+        session.exec(
+            select(ScheduleOverride)
+            .where(
+                ScheduleOverride.schedule_id == schedule_id,
+                col(ScheduleOverride.start_at) < end,
+                col(ScheduleOverride.end_at) > start,
+            )
+            .order_by(col(ScheduleOverride.start_at), col(ScheduleOverride.id))
+        )
+    )
+
+
+# --- swaps -------------------------------------------------------------------------------------
+
+
+def request_swap(
+    *, session: Session, requester_id: int, data: SwapCreate, now: datetime
+) -> SwapRequest:
+    """Ask a colleague to take (part of) one's shifts; the requester must be on call in it."""
+    get_schedule(session=session, schedule_id=data.schedule_id)
+    if data.counterpart_id == requester_id:
+        raise RotaError("same_person", 422, {"counterpart_id": "same_person"})
+    _check_people(session, [data.counterpart_id], "counterpart_id")
+    if data.end_at <= now:
+        raise RotaError("past", 422, {"end_at": "past"})
+    if data.end_at - data.start_at > MAX_WINDOW:
+        raise RotaError("window_too_long", 422, {"end_at": "window_too_long"})
+    timeline = shifts(
+        session=session, schedule_id=data.schedule_id, start=data.start_at, end=data.end_at
+    )
+    if not any(shift.user_id == requester_id for shift in timeline):
+        raise RotaError("not_on_call", 422, {"start_at": "not_on_call"})
+    swap = SwapRequest(
+        schedule_id=data.schedule_id,
+        requester_id=requester_id,
+        counterpart_id=data.counterpart_id,
+        start_at=data.start_at.astimezone(UTC),
+        end_at=data.end_at.astimezone(UTC),
+        created_at=now,
+    )
+    session.add(swap)
+    session.flush()
+    return swap
+
+
+def _pending_swap(session: Session, swap_id: int) -> SwapRequest:
+    swap = session.get(SwapRequest, swap_id, with_for_update=True)
+    if swap is None:
+        raise RotaError("no_swap", 404)
+    return swap
+
+
+def answer_swap(
+    *, session: Session, swap_id: int, user_id: int, accept: bool, now: datetime
+) -> SwapRequest:
+    """Only the counterpart answers; accepting makes them replace the requester for the window."""
+    swap = _pending_swap(session, swap_id)
+    if swap.counterpart_id != user_id:
+        raise RotaError("not_counterpart", 403)
+    if swap.status != SwapStatus.pending:
+        raise RotaError("answered", 409)
+    if accept:
+        if swap.end_at <= now:
+            raise RotaError("past", 409)
+        override = ScheduleOverride(
+            schedule_id=swap.schedule_id,
+            kind=OverrideKind.replace,
+            user_id=swap.counterpart_id,
+            replaced_user_id=swap.requester_id,
+            start_at=swap.start_at,
+            end_at=swap.end_at,
+            reason=f"swap #{swap.id}",
+            created_by=user_id,
+            created_at=now,
+        )
+        session.add(override)
+        session.flush()
+        swap.override_id = override.id
+    swap.status = SwapStatus.accepted if accept else SwapStatus.declined
+    swap.answered_at = now
+    session.add(swap)
+    session.flush()
+    return swap
+
+
+def cancel_swap(*, session: Session, swap_id: int, user_id: int, now: datetime) -> SwapRequest:
+    """The requester withdraws a request nobody has answered yet."""
+    swap = _pending_swap(session, swap_id)
+    if swap.requester_id != user_id:
+        raise RotaError("not_requester", 403)
+    if swap.status != SwapStatus.pending:
+        raise RotaError("answered", 409)
+    swap.status = SwapStatus.cancelled
+    swap.answered_at = now
+    session.add(swap)
+    session.flush()
+    return swap
+
+
+def list_swaps(
+    *,
+    session: Session,
+    user_id: int | None = None,
+    schedule_id: int | None = None,
+    status: SwapStatus | None = None,
+) -> list[SwapRequest]:
+    """Swap requests, newest first; with `user_id`, those the person asked or was asked."""
+    query = select(SwapRequest).order_by(col(SwapRequest.created_at).desc(), col(SwapRequest.id))
+    if user_id is not None:
+        query = query.where(
+            (col(SwapRequest.requester_id) == user_id)
+            | (col(SwapRequest.counterpart_id) == user_id)
+        )
+    if schedule_id is not None:
+        query = query.where(SwapRequest.schedule_id == schedule_id)
+    if status is not None:
+        query = query.where(SwapRequest.status == status)
+    return list(session.exec(query))
+
+
+# --- calendar views ----------------------------------------------------------------------------
+
+
+def ical_feed(
+    *, session: Session, user_id: int, start: datetime, end: datetime, now: datetime
+) -> str:
+    """A person's on-call time in every schedule over [start, end), as iCalendar text."""
+    user = session.get(User, user_id)
+    _ = gettext_for(user.locale if user is not None else "")
+    events: list[ical.Event] = []
+    for schedule in list_schedules(session=session):
+        assert schedule.id is not None
+        mine = [
+            s
+            for s in shifts(session=session, schedule_id=schedule.id, start=start, end=end)
+            if s.user_id == user_id
+        ]
+        summary = _("On call: %(schedule)s") % {"schedule": schedule.name}
+        for span_start, span_end in _joined((s.start, s.end) for s in mine):
+            events.append(
+                ical.Event(
+                    uid=ical.event_uid(schedule.id, user_id, span_start),
+                    start=span_start,
+                    end=span_end,
+                    summary=summary,
+                )
+            )
+    events.sort(key=lambda e: (e.start, e.uid))
+    return ical.calendar(events=events, now=now, name=_("Hotline on-call shifts"))
+
+
+def _joined(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Spans that touch become one (a change of layer or source is no break for a person)."""
+    joined: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(spans):
+        if joined and joined[-1][1] >= start:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def _by_person(timeline: list[Shift]) -> list[Shift]:
+    """Touching shifts of one person and source become one (a change of layer is no break)."""
+    joined: list[Shift] = []
+    for shift in sorted(timeline, key=lambda s: (s.user_id, s.source, s.start)):
+        last = joined[-1] if joined else None
+        if last and (last.user_id, last.source, last.end) == (
+            shift.user_id,
+            shift.source,
+            shift.start,
+        ):
+            joined[-1] = last.model_copy(update={"end": shift.end})
+        else:
+            joined.append(shift)
+    return sorted(joined, key=lambda s: (s.start, s.user_id, s.end))
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """A piece of a shift within one local day, with its local start and end as HH:MM."""
+
+    user_id: int
+    start: datetime
+    end: datetime
+    start_label: str
+    end_label: str  # "24:00" when it runs to the end of the day
+    source: ShiftSource
+    now: bool  # this person is on call now, in this piece
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    start: datetime
+    end: datetime
+    today: bool
+    entries: list[DayEntry]
+
+
+def calendar_days(
+    *, session: Session, schedule_id: int, first_day: date, days: int, now: datetime
+) -> list[Day]:
+    """`days` local days from `first_day`: each day's shifts, cut at local midnight."""
+    schedule = get_schedule(session=session, schedule_id=schedule_id)
+    tz = zone(schedule.timezone)
+    edges = [
+        localize(datetime.combine(first_day + timedelta(days=n), time()), tz)
+        for n in range(days + 1)
+    ]
+    timeline = _by_person(
+        shifts(session=session, schedule_id=schedule_id, start=edges[0], end=edges[-1])
+    )
+    today = wall(now, tz).date()
+    result: list[Day] = []
+    for n in range(days):
+        day_start, day_end = edges[n], edges[n + 1]
+        entries: list[DayEntry] = []
+        for shift in timeline:
+            start, end = max(shift.start, day_start), min(shift.end, day_end)
+            if start >= end:
+                continue
+            entries.append(
+                DayEntry(
+                    user_id=shift.user_id,
+                    start=start,
+                    end=end,
+                    start_label=wall(start, tz).strftime("%H:%M"),
+                    end_label="24:00" if end == day_end else wall(end, tz).strftime("%H:%M"),
+                    source=shift.source,
+                    now=start <= now < end,
+                )
+            )
+        day = first_day + timedelta(days=n)
+        result.append(
+            Day(day=day, start=day_start, end=day_end, today=day == today, entries=entries)
+        )
+    return result

@@ -1,0 +1,92 @@
+"""In real Chromium: a counselor tags a live simulated call high; the crisis worker on call gets
+the alert in their console, acknowledges, and joins the caller's conference."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from hotline.auth.models import Role
+from hotline.calls.models import Call
+from hotline.escalation.models import Escalation, EscalationLog, EscalationStatus
+from hotline.rota import service as rota
+from hotline.rota.models import SchedulePurpose, ShiftKind
+from hotline.rota.schemas import RotationCreate, ScheduleCreate
+from tests.browser import chromium
+from tests.console.test_console_e2e import sign_in
+from tests.factories import make_line, make_user
+from tests.notes.test_note_e2e import take_call
+from tests.stack import Stack
+
+LINE = "+8657796525"
+CRISIS_PHONE = "+8613900001111"
+
+
+def test_high_risk_reaches_the_crisis_worker_who_joins_the_call(stack: Stack) -> None:
+    make_line(stack.db, number=LINE)
+    make_user(stack.db, "alice")
+    worker = make_user(stack.db, "zhao", role=Role.crisis, endpoint=CRISIS_PHONE)
+    with stack.db.session() as session:
+        schedule = rota.create_schedule(
+            session=session,
+            data=ScheduleCreate(
+                name="crisis", purpose=SchedulePurpose.crisis, timezone="Asia/Shanghai"
+            ),
+        )
+        assert schedule.id is not None and worker.id is not None
+        rota.add_rotation(
+            session=session,
+            schedule_id=schedule.id,
+            data=RotationCreate(
+                name="main",
+                layer=0,
+                shift=ShiftKind.weekly,
+                handoff_time="09:00",
+                start_date=date(2026, 1, 1),
+                member_ids=[worker.id],
+            ),
+        )
+    stack.dispatcher.sync_numbers()
+    with chromium() as browser:
+        counselor = browser.new_context().new_page()
+        crisis = browser.new_context().new_page()
+        sign_in(counselor, stack.url, "alice")
+        sign_in(crisis, stack.url, "zhao")
+        counselor.get_by_test_id("btn-available").click()
+        expect(counselor.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        take_call(counselor, stack)
+        counselor.get_by_test_id("sq-q1_wish_dead-yes").check()
+        counselor.get_by_test_id("sq-q2_suicidal_thoughts-yes").check()
+        counselor.get_by_test_id("sq-q4_intent-yes").check()
+        expect(counselor.get_by_test_id("escalation-banner")).to_be_visible(timeout=10_000)
+
+        stack.dispatcher.tick()  # the first step of the policy: console, SMS and voice
+        alert = crisis.get_by_test_id("alert-row")
+        expect(alert).to_be_visible(timeout=10_000)
+        expect(alert).to_have_attribute("data-status", "paging")
+        crisis.get_by_test_id("btn-ack").click()
+        expect(alert).to_have_attribute("data-status", "acknowledged", timeout=10_000)
+        crisis.get_by_test_id("btn-join").click()
+        expect(alert).to_have_attribute("data-status", "joined", timeout=10_000)
+
+    with stack.db.session() as session:
+        escalation = session.exec(select(Escalation)).one()
+        assert escalation.status == EscalationStatus.joined
+        kinds = [e.kind for e in session.exec(select(EscalationLog).order_by(EscalationLog.id))]
+    assert kinds[0] == "triggered"
+    assert {"page", "acknowledged", "join_requested", "joined"} <= set(kinds)
+    # The responder's phone really is in the caller's conference.
+    conference = stack.simulator.get_conference(escalation_call_sid(stack, escalation.call_id))
+    assert any(
+        e.get("event") == "participant-join" and (e.get("label") or "").startswith("crisis:")
+        for e in conference["events"]
+    )
+
+
+def escalation_call_sid(stack: Stack, call_id: int) -> str:
+    with stack.db.session() as session:
+        call = session.get(Call, call_id)
+        assert call is not None
+        return call.call_sid
