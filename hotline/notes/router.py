@@ -180,6 +180,7 @@ def save_note(
     call_id: int, body: NoteUpdate, request: Request, user: CurrentUser
 ) -> dict[str, Any] | JSONResponse:
     db, clock = _deps(request)
+    now = clock.now()
     try:
         with db.session() as session:
             note = notes.update_draft(
@@ -188,11 +189,14 @@ def save_note(
                 user=user,
                 version=body.version,
                 changes=body.fields,
-                now=clock.now(),
+                now=now,
             )
-            return notes.public(session=session, note=note)
+            result = notes.public(session=session, note=note)
     except notes.NoteError as error:
         return _fail(request, user, error, _current(db, call_id) if error.status == 409 else None)
+    if note.escalated_at == now:
+        request.app.state.dispatcher.kick()  # page the crisis team now, not at the next tick
+    return result
 
 
 @router.post("/calls/{call_id}/note/submit", response_model=None, dependencies=[CsrfChecked])

@@ -274,3 +274,63 @@ def test_an_unsubmitted_note_becomes_overdue_after_wrap_up_time(app_only: Stack)
     )
     submitted = alice.post(f"/api/calls/{call_id}/note/submit", {"version": done.json()["version"]})
     assert submitted.status_code == 200 and submitted.json()["overdue"] is False
+
+
+def test_admins_edit_the_taxonomy_and_referrals_without_a_deploy(app_only: Stack) -> None:
+    _call_id, alice = start(app_only)
+    make_user(app_only.db, "root", role=Role.admin)
+    admin = NoteClient(app_only, "root")
+    assert (
+        alice.post(
+            "/api/admin/categories", {"code": "x", "label_zh": "x", "label_en": "x"}
+        ).status_code
+        == 403
+    )
+    top = admin.post(
+        "/api/admin/categories",
+        {"code": "online", "label_zh": "网络问题", "label_en": "Online life"},
+    )
+    assert top.status_code == 201
+    child = admin.post(
+        "/api/admin/categories",
+        {
+            "code": "online.gaming",
+            "parent_id": top.json()["id"],
+            "label_zh": "游戏沉迷",
+            "label_en": "Gaming",
+        },
+    )
+    assert child.status_code == 201
+    assert (
+        admin.post(
+            "/api/admin/categories", {"code": "online", "label_zh": "a", "label_en": "b"}
+        ).status_code
+        == 409
+    )
+    grandchild = admin.post(
+        "/api/admin/categories",
+        {
+            "code": "online.gaming.x",
+            "parent_id": child.json()["id"],
+            "label_zh": "a",
+            "label_en": "b",
+        },
+    )
+    assert grandchild.status_code == 422  # two levels only
+    clinic = admin.post(
+        "/api/admin/referrals",
+        {"kind": "psychiatric_clinic", "name": "温州市第七人民医院", "phone": "0577-00000000"},
+    )
+    assert clinic.status_code == 201
+    options = alice.get("/api/notes/options").json()
+    online = next(c for c in options["categories"] if c["code"] == "online")
+    assert [c["code"] for c in online["children"]] == ["online.gaming"]
+    assert any(r["name"] == "温州市第七人民医院" for r in options["referrals"])
+    retired = admin.http.put(
+        f"/api/admin/categories/{top.json()['id']}",
+        json={"code": "online", "label_zh": "网络问题", "label_en": "Online life", "active": False},
+        headers={"X-CSRF-Token": admin.token},
+    )
+    assert retired.status_code == 200
+    options = alice.get("/api/notes/options").json()
+    assert "online" not in {c["code"] for c in options["categories"]}
