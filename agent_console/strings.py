@@ -120,4 +120,6 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "alert_acknowledged": _("Acknowledged"),
         "alert_joined": _("Responder is on the call"),
         "alert_unacknowledged": _("Nobody acknowledged: supervisor alarmed"),
+        "escalate_reason_needed": _("Say in a few words why the crisis team is needed."),
+        "escalate_done": _("The crisis team is being paged. Stay with the caller."),
     }

@@ -77,6 +77,51 @@
     }
   }
 
+  // The counselor's escalate button on the live call.
+  const escalateButton = document.getElementById("btn-escalate");
+  const escalateReason = document.getElementById("escalate-reason");
+  const escalateStatus = document.getElementById("escalate-status");
+  let liveCallId = null;
+
+  async function escalate() {
+    const reason = escalateReason.value.trim();
+    if (!reason) {
+      escalateStatus.textContent = t("escalate_reason_needed");
+      escalateReason.focus();
+      return;
+    }
+    escalateButton.disabled = true;
+    try {
+      const response = await fetch(`/api/calls/${liveCallId}/escalate`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+        body: JSON.stringify({ reason }),
+      });
+      const data = await response.json().catch(() => ({}));
+      escalateStatus.textContent = response.ok
+        ? t("escalate_done") : (data.detail || t("error_generic"));
+      escalateStatus.dataset.state = response.ok ? "raised" : "error";
+    } catch (_error) {
+      escalateStatus.textContent = t("error_generic");
+    } finally {
+      escalateButton.disabled = false;
+    }
+  }
+
+  if (escalateButton && escalateReason && escalateStatus) {
+    escalateButton.addEventListener("click", escalate);
+    document.addEventListener("hotline:snapshot", (event) => {
+      const call = (event.detail || {}).call;
+      const id = call && call.state !== "wrap_up" ? call.call_id : null;
+      if (id !== liveCallId) {
+        escalateStatus.textContent = "";
+        delete escalateStatus.dataset.state;
+      }
+      liveCallId = id;
+      escalateButton.disabled = liveCallId === null;
+    });
+  }
+
   if (panel && list && rowTemplate) {
     document.addEventListener("hotline:snapshot", (event) => {
       const snapshot = event.detail || {};

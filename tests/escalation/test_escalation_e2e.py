@@ -90,3 +90,27 @@ def escalation_call_sid(stack: Stack, call_id: int) -> str:
         call = session.get(Call, call_id)
         assert call is not None
         return call.call_sid
+
+
+def test_the_escalate_button_pages_the_crisis_team(stack: Stack) -> None:
+    make_line(stack.db, number=LINE)
+    make_user(stack.db, "alice")
+    stack.dispatcher.sync_numbers()
+    with chromium() as browser:
+        page = browser.new_page()
+        sign_in(page, stack.url, "alice")
+        page.get_by_test_id("btn-available").click()
+        expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        take_call(page, stack)
+        page.get_by_test_id("escalate-box").locator("summary").click()
+        page.get_by_test_id("btn-escalate").click()  # no reason yet: asked for one
+        expect(page.get_by_test_id("escalate-status")).not_to_be_empty()
+        page.get_by_test_id("escalate-reason").fill("Caller has the pills in hand")
+        page.get_by_test_id("btn-escalate").click()
+        expect(page.get_by_test_id("escalate-status")).to_have_attribute(
+            "data-state", "raised", timeout=10_000
+        )
+    with stack.db.session() as session:
+        escalation = session.exec(select(Escalation)).one()
+        assert escalation.reason == "Caller has the pills in hand"
+        assert escalation.status == EscalationStatus.paging
