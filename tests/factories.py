@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from hotline.auth import service as auth
 from hotline.auth.models import Role, User, UserCreate
 from hotline.db import Database
 from hotline.lines import service as lines
 from hotline.lines.models import Line, LineCreate
+from hotline.rota import service as rota
+from hotline.rota.models import SchedulePurpose, ShiftKind
+from hotline.rota.schemas import RotationCreate, ScheduleCreate
 
 PASSWORD = "correct-horse-battery"
 _numbers = itertools.count(1)
@@ -50,3 +53,30 @@ def make_user(
     )
     with db.session() as session:
         return auth.create_user(session=session, data=data, now=datetime.now(UTC))
+
+
+def make_rota(db: Database, purpose: str, members: list[User], *, name: str | None = None) -> int:
+    """A schedule with one weekly rotation of `members` (on call from 2026 on); its id."""
+    with db.session() as session:
+        schedule = rota.create_schedule(
+            session=session,
+            data=ScheduleCreate(
+                name=name or f"{purpose} rota",
+                purpose=SchedulePurpose(purpose),
+                timezone="Asia/Shanghai",
+            ),
+        )
+        assert schedule.id is not None
+        rota.add_rotation(
+            session=session,
+            schedule_id=schedule.id,
+            data=RotationCreate(
+                name="main",
+                layer=0,
+                shift=ShiftKind.weekly,
+                handoff_time="09:00",
+                start_date=date(2026, 1, 1),
+                member_ids=[m.id for m in members if m.id is not None],
+            ),
+        )
+        return schedule.id

@@ -4,9 +4,9 @@ webhooks of paging (the paging call's keypress, SMS replies, paging call status)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
@@ -23,7 +23,7 @@ from hotline.i18n import TWILIO_SAY_LANGUAGE, gettext_for
 from hotline.lines.models import Line
 from hotline.notes.router import CsrfChecked
 from hotline.notes.service import is_call_counselor
-from hotline.routing.engine import Dispatcher
+from hotline.routing.engine import DispatcherDep
 from hotline.routing.service import Effects
 from hotline.telephony.service import TWIML, idempotent
 from hotline.telephony.signature import SignedForm, require
@@ -41,14 +41,6 @@ class EscalateRequest(BaseModel):
 class ResolveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: str
-
-
-def _dispatcher(request: Request) -> Dispatcher:
-    dispatcher: Dispatcher = request.app.state.dispatcher
-    return dispatcher
-
-
-DispatcherDep = Annotated[Dispatcher, Depends(_dispatcher)]
 
 
 def error_message(_: Callable[[str], str], code: str) -> str:

@@ -13,9 +13,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi import Depends, Request
 
 from hotline.auth.models import User
 from hotline.calls.models import Call
@@ -276,3 +277,11 @@ class Dispatcher:
                     run_date=datetime.fromtimestamp(datetime.now(UTC).timestamp() + 2, UTC),
                 )
                 return
+
+
+def dispatcher_of(request: Request) -> Dispatcher:
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    return dispatcher
+
+
+DispatcherDep = Annotated[Dispatcher, Depends(dispatcher_of)]

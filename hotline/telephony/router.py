@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
 from hotline.calls import service as calls
@@ -16,21 +15,13 @@ from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.privacy import caller_hash
 from hotline.routing import service as routing
-from hotline.routing.engine import Dispatcher
+from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import prompts
 from hotline.telephony.service import TWIML, idempotent
 from hotline.telephony.signature import SignedForm, require
 
 router = APIRouter(prefix="/twilio", tags=["telephony"])
 ENDED_LEG_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
-
-
-def _dispatcher(request: Request) -> Dispatcher:
-    dispatcher: Dispatcher = request.app.state.dispatcher
-    return dispatcher
-
-
-DispatcherDep = Annotated[Dispatcher, Depends(_dispatcher)]
 
 
 def _run(request: Request, params: dict[str, str], handle: Callable[[Session], str]) -> Response:

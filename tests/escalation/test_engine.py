@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
@@ -25,10 +25,8 @@ from hotline.escalation.models import (
 )
 from hotline.lines.models import Line
 from hotline.migrate import upgrade
-from hotline.rota import service as rota
-from hotline.rota.schemas import RotationCreate, ScheduleCreate
 from tests.conftest import fresh_postgres_database
-from tests.factories import make_line, make_user
+from tests.factories import make_line, make_rota, make_user
 
 START = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
@@ -40,34 +38,13 @@ def db(database_url: str) -> Iterator[Database]:
     engine.dispose()
 
 
-def roster(db: Database, purpose: str, members: list[User]) -> None:
-    with db.session() as session:
-        schedule = rota.create_schedule(
-            session=session,
-            data=ScheduleCreate(name=f"{purpose} rota", purpose=purpose, timezone="Asia/Shanghai"),
-        )
-        assert schedule.id is not None
-        rota.add_rotation(
-            session=session,
-            schedule_id=schedule.id,
-            data=RotationCreate(
-                name="main",
-                layer=0,
-                shift="daily",
-                handoff_time="09:00",
-                start_date=date(2026, 1, 1),
-                member_ids=[m.id for m in members if m.id is not None],
-            ),
-        )
-
-
 def setup_call(
     db: Database, *, steps: list[dict[str, object]] | None = None, repeat: int = 2
 ) -> tuple[Call, User, User]:
     crisis = make_user(db, "crisis1", role=Role.crisis)
     supervisor = make_user(db, "super1", role=Role.supervisor)
-    roster(db, "crisis", [crisis])
-    roster(db, "supervisor", [supervisor])
+    make_rota(db, "crisis", [crisis])
+    make_rota(db, "supervisor", [supervisor])
     line = make_line(db)
     with db.session() as session:
         if steps is not None:

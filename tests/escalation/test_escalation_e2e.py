@@ -3,20 +3,15 @@ the alert in their console, acknowledges, and joins the caller's conference."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from playwright.sync_api import expect
 from sqlmodel import select
 
 from hotline.auth.models import Role
 from hotline.calls.models import Call
 from hotline.escalation.models import Escalation, EscalationLog, EscalationStatus
-from hotline.rota import service as rota
-from hotline.rota.models import SchedulePurpose, ShiftKind
-from hotline.rota.schemas import RotationCreate, ScheduleCreate
 from tests.browser import chromium
 from tests.console.test_console_e2e import sign_in
-from tests.factories import make_line, make_user
+from tests.factories import make_line, make_rota, make_user
 from tests.notes.test_note_e2e import take_call
 from tests.stack import Stack
 
@@ -28,26 +23,7 @@ def test_high_risk_reaches_the_crisis_worker_who_joins_the_call(stack: Stack) ->
     make_line(stack.db, number=LINE)
     make_user(stack.db, "alice")
     worker = make_user(stack.db, "zhao", role=Role.crisis, endpoint=CRISIS_PHONE)
-    with stack.db.session() as session:
-        schedule = rota.create_schedule(
-            session=session,
-            data=ScheduleCreate(
-                name="crisis", purpose=SchedulePurpose.crisis, timezone="Asia/Shanghai"
-            ),
-        )
-        assert schedule.id is not None and worker.id is not None
-        rota.add_rotation(
-            session=session,
-            schedule_id=schedule.id,
-            data=RotationCreate(
-                name="main",
-                layer=0,
-                shift=ShiftKind.weekly,
-                handoff_time="09:00",
-                start_date=date(2026, 1, 1),
-                member_ids=[worker.id],
-            ),
-        )
+    make_rota(stack.db, "crisis", [worker])
     stack.dispatcher.sync_numbers()
     with chromium() as browser:
         counselor = browser.new_context().new_page()

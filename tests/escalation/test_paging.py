@@ -3,16 +3,12 @@ acknowledged by SMS reply or by a keypress on the paging call."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlmodel import select
 
 from hotline.auth.models import Role
 from hotline.escalation.models import Escalation, EscalationLog, EscalationStatus, Page
-from hotline.rota import service as rota
-from hotline.rota.schemas import RotationCreate, ScheduleCreate
 from tests.calls import LINE, connected_call
-from tests.factories import make_line, make_user
+from tests.factories import make_line, make_rota, make_user
 from tests.notes.test_api import NoteClient
 from tests.stack import Stack, running_stack
 
@@ -22,24 +18,7 @@ CRISIS_PHONE = "+8613900009999"
 def escalated_call(stack: Stack) -> int:
     make_line(stack.db)
     worker = make_user(stack.db, "crisis1", role=Role.crisis, endpoint=CRISIS_PHONE)
-    with stack.db.session() as session:
-        schedule = rota.create_schedule(
-            session=session,
-            data=ScheduleCreate(name="crisis team", purpose="crisis", timezone="Asia/Shanghai"),
-        )
-        assert schedule.id is not None and worker.id is not None
-        rota.add_rotation(
-            session=session,
-            schedule_id=schedule.id,
-            data=RotationCreate(
-                name="main",
-                layer=0,
-                shift="weekly",
-                handoff_time="09:00",
-                start_date=date(2026, 1, 1),
-                member_ids=[worker.id],
-            ),
-        )
+    make_rota(stack.db, "crisis", [worker])
     stack.dispatcher.sync_numbers()
     call_id, _user_id = connected_call(stack, "CA" + "9" * 32, "alice")
     alice = NoteClient(stack, "alice")
