@@ -58,7 +58,7 @@ class Call(SQLModel, table=True):
     conference_sid: str | None = Field(default=None, max_length=64)
     caller_joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     connected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     end_reason: str | None = Field(default=None, max_length=64)
     voicemail_url: str | None = Field(default=None, max_length=500)

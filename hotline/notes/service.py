@@ -41,6 +41,7 @@ SENSITIVE_KEYS = ("screener", "override_reason", "referrals", "follow_up", "summ
 SUPERVISORS_TOPIC = "supervisors"
 REVIEWERS = (Role.supervisor, Role.admin)
 EXCERPT_CHARS = 140
+OVERDUE_LOOKBACK = timedelta(days=7)
 
 
 class NoteError(Exception):
@@ -393,6 +394,9 @@ def mark_overdue(*, session: Session, now: datetime, due_s: int) -> int:
         .where(
             col(Call.connected_at).is_not(None),
             col(Call.ended_at) <= cutoff,
+            # Bounded, so this per-second scan stays small on a year of calls; anything
+            # older was flagged long ago.
+            col(Call.ended_at) > cutoff - OVERDUE_LOOKBACK,
             col(Call.state).in_([CallState.wrap_up.value, CallState.completed.value]),
         )
         .where(
