@@ -37,7 +37,8 @@ bench: install
 i18n: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --ignore-dirs='simulator migrations' \
 		-o messages.pot hotline agent_console
-	$(BIN)/pybabel update -i messages.pot -d hotline/locale -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i messages.pot -d hotline/locale -D messages --no-fuzzy-matching \
+		--ignore-obsolete -w 100
 	rm messages.pot
 
 clean:

@@ -11,6 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from agent_console.pages import remember_locale, render, translator
 from agent_console.strings import js_strings
+from hotline.audit.models import AuditAction
+from hotline.audit.service import record_request
 from hotline.auth import service as auth
 from hotline.auth.deps import check_csrf, sign_in, sign_out, user_from_connection
 from hotline.routing import service as routing
@@ -47,11 +49,25 @@ async def login(
 
     user = await run_in_threadpool(authenticate)
     if user is None:
+        await run_in_threadpool(
+            record_request,
+            request,
+            action=AuditAction.sign_in_failed,
+            object_type="session",
+            username=username,
+        )
         _ = translator(request)
         return render(
             request, "login.html", status_code=401, error=_("Wrong username or password.")
         )
     sign_in(request, user)  # type: ignore[arg-type]
+    await run_in_threadpool(
+        record_request,
+        request,
+        action=AuditAction.sign_in,
+        object_type="session",
+        user=user,  # type: ignore[arg-type]
+    )
     return RedirectResponse("/console", status_code=303)
 
 
@@ -70,6 +86,7 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
                 reason=None,
                 now=dispatcher.clock.now(),
             )
+        record_request(request, action=AuditAction.sign_out, object_type="session", user=user)
     sign_out(request)
     return RedirectResponse("/login", status_code=303)
 

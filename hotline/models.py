@@ -1,5 +1,6 @@
 """Import every table so metadata (Alembic, tests) sees them all."""
 
+from hotline.audit.models import AuditEvent
 from hotline.auth.models import User
 from hotline.calls.models import Call, CallEvent
 from hotline.db import metadata
@@ -11,6 +12,7 @@ from hotline.routing.models import AgentStatus, PresenceEvent
 from hotline.telephony.models import WebhookReceipt
 
 __all__ = [
+    "AuditEvent",
     "Escalation",
     "EscalationLog",
     "EscalationPolicy",
