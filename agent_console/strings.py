@@ -119,6 +119,17 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "alert_paging": _("Paging the crisis team"),
         "alert_acknowledged": _("Acknowledged"),
         "alert_joined": _("Responder is on the call"),
+        "alert_took_over": _("Responder has taken over the call"),
+        "alert_called_back": _("Responder called the caller back"),
+        "rescue_none": _("No emergency services requested yet."),
+        "rescue_requested": _("Emergency services requested: waiting for dispatch."),
+        "rescue_dispatched": _("Emergency services dispatched: keep the caller on the line."),
+        "rescue_confirmed": _("Emergency services have reached the caller."),
+        "rescue_failed": _("Emergency services could not reach the caller."),
+        "rescue_keep_on_line": _(
+            "Keep the caller on the line until emergency services reach them."
+        ),
+        "rescue_note_needed": _("Say what was done next when the rescue failed."),
         "alert_unacknowledged": _("Nobody acknowledged: supervisor alarmed"),
         "escalate_reason_needed": _("Say in a few words why the crisis team is needed."),
         "escalate_done": _("The crisis team is being paged. Stay with the caller."),

@@ -4,7 +4,13 @@ from hotline.audit.models import AuditEvent
 from hotline.auth.models import User
 from hotline.calls.models import Call, CallEvent
 from hotline.db import metadata
-from hotline.escalation.models import Escalation, EscalationLog, EscalationPolicy, Page
+from hotline.escalation.models import (
+    Escalation,
+    EscalationLog,
+    EscalationPolicy,
+    Page,
+    RescueStep,
+)
 from hotline.lines.models import Line
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
@@ -26,6 +32,7 @@ __all__ = [
     "NoteAddendum",
     "PresenceEvent",
     "ReferralResource",
+    "RescueStep",
     "Rotation",
     "Schedule",
     "ScheduleOverride",

@@ -40,10 +40,61 @@
     }
   }
 
+  // Which rescue stage may follow which (the server checks the same order).
+  const RESCUE_NEXT = {
+    none: ["requested"],
+    requested: ["dispatched", "failed"],
+    dispatched: ["confirmed", "failed"],
+    failed: ["requested"],
+    confirmed: [],
+  };
+  const rescueTemplate = document.getElementById("rescue-controls");
+
+  async function recordRescue(id, stage, noteEl, errorEl) {
+    const note = noteEl.value.trim();
+    if (stage === "failed" && !note) {
+      errorEl.textContent = t("rescue_note_needed");
+      errorEl.hidden = false;
+      noteEl.focus();
+      return;
+    }
+    await act(id, "rescue", { stage, note: note || null }, errorEl);
+    if (errorEl.hidden) noteEl.value = "";
+  }
+
+  // The rescue steps for one escalation; `note` keeps what was typed across re-renders.
+  function rescueControls(id, rescueStatus, note) {
+    const box = rescueTemplate.content.firstElementChild.cloneNode(true);
+    const current = rescueStatus || "none";
+    box.dataset.stage = current;
+    box.querySelector('[data-role="rescue-status"]').textContent = t(`rescue_${current}`);
+    const noteEl = box.querySelector('[data-role="rescue-note"]');
+    const errorEl = box.querySelector('[data-role="rescue-error"]');
+    noteEl.value = note || "";
+    const allowed = RESCUE_NEXT[current] || [];
+    noteEl.parentElement.hidden = allowed.length === 0;
+    for (const button of box.querySelectorAll("[data-stage]")) {
+      button.hidden = !allowed.includes(button.dataset.stage);
+      button.addEventListener("click", () =>
+        recordRescue(id, button.dataset.stage, noteEl, errorEl));
+    }
+    return box;
+  }
+
+  function typedNotes(container) {
+    const notes = new Map();
+    for (const box of container.querySelectorAll("[data-escalation-id]")) {
+      const noteEl = box.querySelector('[data-role="rescue-note"]');
+      if (noteEl && noteEl.value) notes.set(box.dataset.escalationId, noteEl.value);
+    }
+    return notes;
+  }
+
   function render(alerts) {
     panel.hidden = alerts.length === 0;
     const fresh = alerts.some((a) => !known.has(a.escalation_id));
     known = new Set(alerts.map((a) => a.escalation_id));
+    const notes = typedNotes(list);
     list.replaceChildren();
     for (const alert of alerts) {
       const row = rowTemplate.content.firstElementChild.cloneNode(true);
@@ -62,6 +113,17 @@
       const outcome = row.querySelector('[data-role="outcome"]');
       ack.hidden = alert.acknowledged;
       join.hidden = !alert.acknowledged_by_me || alert.status === "joined";
+      const takeOver = row.querySelector('[data-role="take_over"]');
+      const calledBack = row.querySelector('[data-role="called_back"]');
+      takeOver.hidden = !alert.acknowledged_by_me || alert.status !== "joined";
+      calledBack.hidden = !alert.acknowledged_by_me || alert.status !== "acknowledged";
+      takeOver.addEventListener("click", () => act(alert.escalation_id, "take_over", null, errorEl));
+      calledBack.addEventListener("click", () =>
+        act(alert.escalation_id, "called_back", null, errorEl));
+      if (alert.acknowledged_by_me && (alert.level === "imminent" || alert.rescue_status)) {
+        row.querySelector('[data-role="rescue-slot"]').replaceWith(rescueControls(
+          alert.escalation_id, alert.rescue_status, notes.get(String(alert.escalation_id))));
+      }
       resolve.hidden = !alert.acknowledged_by_me;
       outcome.parentElement.hidden = !alert.acknowledged_by_me;
       ack.addEventListener("click", () => act(alert.escalation_id, "ack", null, errorEl));
@@ -119,6 +181,34 @@
       }
       liveCallId = id;
       escalateButton.disabled = liveCallId === null;
+    });
+  }
+
+  // The counselor's live call: rescue steps once an imminent escalation is open on it.
+  const callRescue = document.getElementById("call-rescue");
+  let shownRescue = "";
+
+  function renderCallRescue(call) {
+    const escalation = call && call.state === "connected" ? call.escalation : null;
+    const wanted = escalation && (escalation.level === "imminent" || escalation.rescue_status);
+    const key = wanted
+      ? `${escalation.escalation_id}:${escalation.rescue_status}:${escalation.status}` : "";
+    if (key === shownRescue) return;
+    shownRescue = key;
+    callRescue.hidden = !wanted;
+    const notes = typedNotes(callRescue);
+    for (const old of callRescue.querySelectorAll("[data-escalation-id]")) old.remove();
+    if (!wanted) return;
+    callRescue.querySelector(".rescue-keep").textContent = t("rescue_keep_on_line");
+    const box = rescueControls(
+      escalation.escalation_id, escalation.rescue_status, notes.get(String(escalation.escalation_id)));
+    box.dataset.escalationId = String(escalation.escalation_id);
+    callRescue.appendChild(box);
+  }
+
+  if (callRescue && rescueTemplate) {
+    document.addEventListener("hotline:snapshot", (event) => {
+      renderCallRescue((event.detail || {}).call);
     });
   }
 

@@ -17,6 +17,8 @@ class EscalationStatus(StrEnum):
     paging = "paging"  # steps are running until someone acknowledges
     acknowledged = "acknowledged"
     joined = "joined"  # the responder is in the caller's conference
+    took_over = "took_over"  # the responder has the caller; the counselor has left the call
+    called_back = "called_back"  # the caller was gone; the responder called them back
     unacknowledged = "unacknowledged"  # every step and repeat ran; the supervisor is alarmed
     resolved = "resolved"
 
@@ -26,6 +28,8 @@ OPEN_STATUSES = frozenset(
         EscalationStatus.paging,
         EscalationStatus.acknowledged,
         EscalationStatus.joined,
+        EscalationStatus.took_over,
+        EscalationStatus.called_back,
         EscalationStatus.unacknowledged,
     }
 )
@@ -82,6 +86,8 @@ class Escalation(SQLModel, table=True):
     resolved_by: int | None = Field(default=None, foreign_key="users.id")
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=32)
+    # Imminent risk: where the emergency-services rescue stands (see RescueStep).
+    rescue_status: str | None = Field(default=None, max_length=16)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -116,3 +122,24 @@ class EscalationLog(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="users.id")
     channel: str | None = Field(default=None, max_length=16)
     detail: str | None = Field(default=None, max_length=300)
+
+
+class RescueStage(StrEnum):
+    """Emergency services for imminent risk: requested -> dispatched -> contact confirmed, or
+    failed (with what was done next), after which they may be requested again."""
+
+    requested = "requested"
+    dispatched = "dispatched"
+    confirmed = "confirmed"
+    failed = "failed"
+
+
+class RescueStep(SQLModel, table=True):
+    __tablename__ = "rescue_steps"
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalations.id", index=True)
+    stage: RescueStage = Field(sa_type=StrEnumType(RescueStage))
+    at: datetime = Field(sa_type=UTCDateTime)
+    user_id: int = Field(foreign_key="users.id")
+    # Who was called and what they said, or what was done next: may identify the caller.
+    note: str | None = Field(default=None, sa_type=EncryptedText)

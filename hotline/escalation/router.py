@@ -18,11 +18,12 @@ from hotline.auth.models import Role, User
 from hotline.calls.models import Call
 from hotline.escalation import paging
 from hotline.escalation import service as escalations
-from hotline.escalation.models import Escalation, Page
+from hotline.escalation.models import Escalation, Page, RescueStage
 from hotline.i18n import TWILIO_SAY_LANGUAGE, gettext_for
 from hotline.lines.models import Line
 from hotline.notes.router import CsrfChecked
 from hotline.notes.service import is_call_counselor
+from hotline.routing import service as routing
 from hotline.routing.engine import DispatcherDep
 from hotline.routing.service import Effects
 from hotline.telephony.service import TWIML, idempotent
@@ -43,12 +44,21 @@ class ResolveRequest(BaseModel):
     outcome: str
 
 
+class RescueRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stage: RescueStage
+    note: str | None = Field(default=None, max_length=2000)
+
+
 def error_message(_: Callable[[str], str], code: str) -> str:
     return {
         "not_found": _("There is no such escalation."),
         "already_acknowledged": _("Someone else has already acknowledged this escalation."),
         "resolved": _("This escalation is already resolved."),
         "acknowledge_first": _("Acknowledge the escalation before joining the call."),
+        "join_first": _("Join the call before taking it over."),
+        "rescue_order": _("That rescue step does not follow the last one recorded."),
+        "rescue_note_needed": _("Say what was done next when the rescue failed."),
         "bad_outcome": _("Choose one of the listed outcomes."),
         "forbidden": _("You are not allowed to do this."),
     }.get(code, _("Something went wrong. Please try again."))
@@ -71,6 +81,11 @@ def _public(session: Session, escalation: Escalation) -> dict[str, Any]:
         "next_step_at": escalation.next_step_at.isoformat() if escalation.next_step_at else None,
         "acknowledged_by": escalation.acknowledged_by,
         "outcome": escalation.outcome,
+        "rescue_status": escalation.rescue_status,
+        "rescue": [
+            {"stage": step.stage.value, "at": step.at.isoformat(), "user_id": step.user_id}
+            for step in escalations.rescue_steps(session=session, escalation_id=escalation.id or 0)
+        ],
         "timeline": [
             {
                 "at": entry.at.isoformat(),
@@ -129,6 +144,28 @@ def get_escalation(
 
 
 @router.post(
+    "/api/escalations/{escalation_id}/rescue", response_model=None, dependencies=[CsrfChecked]
+)
+def rescue(
+    escalation_id: int, body: RescueRequest, user: CurrentUser, dispatcher: DispatcherDep
+) -> dict[str, Any] | JSONResponse:
+    """Imminent risk: emergency services requested, dispatched, contact confirmed or failed."""
+    try:
+        with dispatcher.db.session() as session:
+            escalation = escalations.rescue(
+                session=session,
+                escalation_id=escalation_id,
+                user=user,
+                stage=body.stage,
+                note=body.note,
+                now=dispatcher.clock.now(),
+            )
+            return _public(session, escalation)
+    except escalations.EscalationError as error:
+        return _fail(user, error)
+
+
+@router.post(
     "/api/escalations/{escalation_id}/{action}", response_model=None, dependencies=[CsrfChecked]
 )
 def act(
@@ -157,6 +194,15 @@ def act(
                     session=session, escalation_id=escalation_id, user=user, now=now
                 )
                 effects.connect_responder.append((call.id or 0, user.id or 0))
+            elif action == "take_over":
+                escalation, call = escalations.take_over(
+                    session=session, escalation_id=escalation_id, user=user, now=now
+                )
+                effects.merge(routing.hand_over(session=session, call=call, now=now) or Effects())
+            elif action == "called_back":
+                escalation = escalations.called_back(
+                    session=session, escalation_id=escalation_id, user=user, now=now
+                )
             elif action == "resolve" and body is not None:
                 escalation = escalations.resolve(
                     session=session,

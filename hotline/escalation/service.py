@@ -29,6 +29,8 @@ from hotline.escalation.models import (
     EscalationStatus,
     Page,
     PageStatus,
+    RescueStage,
+    RescueStep,
 )
 from hotline.lines.models import Line
 from hotline.realtime.events import agent_topic, emit
@@ -41,6 +43,22 @@ SUPERVISORS_TOPIC = "supervisors"
 PAGE_LEASE = timedelta(seconds=60)
 MAX_PAGE_ATTEMPTS = 3
 OUTCOMES = ("safe_plan", "emergency_services", "referred", "caller_disconnected", "other")
+ACKNOWLEDGED = (
+    EscalationStatus.acknowledged,
+    EscalationStatus.joined,
+    EscalationStatus.took_over,
+    EscalationStatus.called_back,
+)
+# The responder is with the caller: a counselor leaving must neither end nor requeue the call.
+RESPONDER_WITH_CALLER = (EscalationStatus.joined, EscalationStatus.took_over)
+# Which rescue stage may follow which; "failed" needs a note of what was done next.
+RESCUE_NEXT: dict[str | None, tuple[RescueStage, ...]] = {
+    None: (RescueStage.requested,),
+    RescueStage.requested: (RescueStage.dispatched, RescueStage.failed),
+    RescueStage.dispatched: (RescueStage.confirmed, RescueStage.failed),
+    RescueStage.failed: (RescueStage.requested,),
+    RescueStage.confirmed: (),
+}
 RESPONDERS = (Role.crisis, Role.supervisor, Role.admin)
 
 # Used when a line has no policy of its own: the crisis on-call, then the supervisor on duty.
@@ -115,10 +133,14 @@ def trigger(
     existing = session.exec(
         select(Escalation).where(Escalation.call_id == call.id).with_for_update()
     ).first()
+    if call.counselor_id is not None:
+        emit(session, agent_topic(call.counselor_id))  # their live call shows the escalation
     if existing is not None:
         if is_lower(RiskLevel(existing.level), RiskLevel(level)):
             existing.level = level
             record(session, existing, "level_raised", now, user_id=user_id, detail=level)
+            if level == RiskLevel.IMMINENT and existing.status != EscalationStatus.resolved:
+                _alert_supervisor_of_imminent(session, existing, now)
             if existing.status == EscalationStatus.paging:
                 existing.next_step_at = now  # page the next step now, don't wait
         return existing
@@ -137,6 +159,8 @@ def trigger(
     session.add(escalation)
     session.flush()
     record(session, escalation, "triggered", now, user_id=user_id, detail=level)
+    if level == RiskLevel.IMMINENT:
+        _alert_supervisor_of_imminent(session, escalation, now)
     calls.record_event(
         session=session, call_id=call.id, state="escalated", now=now, user_id=user_id, detail=level
     )
@@ -232,11 +256,7 @@ def run_due(*, session: Session, now: datetime) -> int:
     return len(due)
 
 
-def _alarm(session: Session, escalation: Escalation, now: datetime) -> None:
-    """Nobody acknowledged: the supervisor on duty must know, and it stays open."""
-    escalation.status = EscalationStatus.unacknowledged
-    escalation.alarm_at = now
-    escalation.next_step_at = None
+def _supervisors(session: Session, now: datetime) -> list[int]:
     supervisors = rota.supervisor_on_duty(session=session, at=now)
     if not supervisors:  # nobody rostered: every supervisor account is better than no one
         supervisors = [
@@ -246,6 +266,22 @@ def _alarm(session: Session, escalation: Escalation, now: datetime) -> None:
             )
             if u.id is not None
         ]
+    return supervisors
+
+
+def _alert_supervisor_of_imminent(session: Session, escalation: Escalation, now: datetime) -> None:
+    """Imminent danger: the supervisor on duty knows at once, besides the crisis team's paging."""
+    supervisors = _supervisors(session, now)
+    record(session, escalation, "supervisor_alerted", now, detail=f"{len(supervisors)}")
+    _queue_pages(session, escalation, supervisors, ["console", "sms"], now)
+
+
+def _alarm(session: Session, escalation: Escalation, now: datetime) -> None:
+    """Nobody acknowledged: the supervisor on duty must know, and it stays open."""
+    escalation.status = EscalationStatus.unacknowledged
+    escalation.alarm_at = now
+    escalation.next_step_at = None
+    supervisors = _supervisors(session, now)
     record(session, escalation, "alarm", now, detail=f"{len(supervisors)} supervisor(s)")
     _queue_pages(session, escalation, supervisors, ["console", "sms", "voice"], now, alarm=True)
     emit(session, SUPERVISORS_TOPIC, {"escalation_id": escalation.id, "alarm": True})
@@ -263,7 +299,7 @@ def acknowledge(
     *, session: Session, escalation_id: int, user: User, now: datetime, channel: str
 ) -> Escalation:
     escalation = _open(session, escalation_id)
-    if escalation.status in (EscalationStatus.acknowledged, EscalationStatus.joined):
+    if escalation.status in ACKNOWLEDGED:
         if escalation.acknowledged_by == user.id:
             return escalation  # a repeated acknowledgement
         raise EscalationError("already_acknowledged")
@@ -305,12 +341,121 @@ def responder_joined(*, session: Session, call: Call, user_id: int, now: datetim
     escalation = session.exec(
         select(Escalation).where(Escalation.call_id == call.id).with_for_update()
     ).first()
-    if escalation is None or escalation.status == EscalationStatus.joined:
-        return
+    if escalation is None or escalation.status != EscalationStatus.acknowledged:
+        return  # already joined or took over, or resolved: nothing changes
     escalation.status = EscalationStatus.joined
     escalation.joined_at = now
     record(session, escalation, "joined", now, user_id=user_id)
     _notify_everyone_paged(session, escalation)
+
+
+def responder_with_caller(*, session: Session, call_id: int) -> bool:
+    """A crisis responder is in the caller's conference (joined, or took the call over)."""
+    status = session.exec(select(Escalation.status).where(Escalation.call_id == call_id)).first()
+    return status in RESPONDER_WITH_CALLER
+
+
+def take_over(
+    *, session: Session, escalation_id: int, user: User, now: datetime
+) -> tuple[Escalation, Call]:
+    """The responder who joined keeps the caller; the counselor is released from the call."""
+    escalation = _open(session, escalation_id)
+    if escalation.acknowledged_by != user.id:
+        raise EscalationError("acknowledge_first")
+    if escalation.status not in (EscalationStatus.joined, EscalationStatus.took_over):
+        raise EscalationError("join_first")
+    if escalation.status == EscalationStatus.joined:
+        escalation.status = EscalationStatus.took_over
+        record(session, escalation, "took_over", now, user_id=user.id)
+        _notify_everyone_paged(session, escalation)
+    call = session.get(Call, escalation.call_id)
+    assert call is not None
+    return escalation, call
+
+
+def called_back(*, session: Session, escalation_id: int, user: User, now: datetime) -> Escalation:
+    """The caller was no longer on the line and the responder reached them by calling back."""
+    escalation = _open(session, escalation_id)
+    if escalation.acknowledged_by != user.id:
+        raise EscalationError("acknowledge_first")
+    if escalation.status == EscalationStatus.resolved:
+        raise EscalationError("resolved")
+    if escalation.status != EscalationStatus.called_back:
+        escalation.status = EscalationStatus.called_back
+        record(session, escalation, "called_back", now, user_id=user.id)
+        _notify_everyone_paged(session, escalation)
+    return escalation
+
+
+def may_act_on_rescue(*, session: Session, escalation: Escalation, user: User) -> bool:
+    """The call's counselor (who often phones 110/120 while keeping the caller on the line),
+    the responder who acknowledged, and supervisors."""
+    if user.role in (Role.supervisor, Role.admin) or escalation.acknowledged_by == user.id:
+        return True
+    call = session.get(Call, escalation.call_id)
+    return call is not None and call.counselor_id == user.id
+
+
+def rescue(
+    *,
+    session: Session,
+    escalation_id: int,
+    user: User,
+    stage: RescueStage,
+    note: str | None,
+    now: datetime,
+) -> Escalation:
+    """Record the next stage of an emergency-services rescue, in order, with its time."""
+    escalation = _open(session, escalation_id)
+    if not may_act_on_rescue(session=session, escalation=escalation, user=user):
+        raise EscalationError("forbidden", 403)
+    if escalation.status == EscalationStatus.resolved:
+        raise EscalationError("resolved")
+    if stage not in RESCUE_NEXT[escalation.rescue_status]:
+        raise EscalationError("rescue_order")
+    if stage == RescueStage.failed and not (note and note.strip()):
+        raise EscalationError("rescue_note_needed", 422)
+    assert escalation.id is not None and user.id is not None
+    escalation.rescue_status = stage.value
+    session.add(
+        RescueStep(
+            escalation_id=escalation.id,
+            stage=stage,
+            at=now,
+            user_id=user.id,
+            note=note.strip() if note and note.strip() else None,
+        )
+    )
+    record(session, escalation, f"rescue_{stage.value}", now, user_id=user.id)
+    emit(session, SUPERVISORS_TOPIC, {"escalation_id": escalation.id, "rescue": stage.value})
+    _notify_everyone_paged(session, escalation)
+    call = session.get(Call, escalation.call_id)
+    if call is not None and call.counselor_id is not None:
+        emit(session, agent_topic(call.counselor_id))
+    return escalation
+
+
+def rescue_steps(*, session: Session, escalation_id: int) -> list[RescueStep]:
+    return list(
+        session.exec(
+            select(RescueStep)
+            .where(RescueStep.escalation_id == escalation_id)
+            .order_by(col(RescueStep.id))
+        )
+    )
+
+
+def for_call(*, session: Session, call_id: int) -> dict[str, Any] | None:
+    """The escalation of a call as its counselor's console shows it, or None."""
+    escalation = session.exec(select(Escalation).where(Escalation.call_id == call_id)).first()
+    if escalation is None:
+        return None
+    return {
+        "escalation_id": escalation.id,
+        "level": escalation.level,
+        "status": escalation.status.value,
+        "rescue_status": escalation.rescue_status,
+    }
 
 
 def resolve(
@@ -449,6 +594,7 @@ def alerts_for(*, session: Session, user_id: int) -> list[dict[str, Any]]:
             "created_at": e.created_at.isoformat(),
             "acknowledged_by_me": e.acknowledged_by == user_id,
             "acknowledged": e.acknowledged_by is not None,
+            "rescue_status": e.rescue_status,
         }
         for e, line in rows
     ]

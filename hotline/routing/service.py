@@ -395,9 +395,49 @@ def decline(*, session: Session, user: User, call_id: int, now: datetime) -> Non
     )
 
 
+def hand_over(
+    *, session: Session, call: Call, now: datetime, leg_gone: bool = False
+) -> Effects | None:
+    """The counselor leaves a call a crisis responder is in: the caller stays with the responder.
+
+    The call's counselor part ends (wrap-up, then the note); the conference goes on. None when
+    the call was not live with its counselor.
+    """
+    user_id, leg = call.counselor_id, call.counselor_call_sid
+    if user_id is None or not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.wrap_up,
+        expect=[CallState.connected],
+        now=now,
+        user_id=user_id,
+        detail="handed_to_responder",
+        ended_at=now,
+        end_reason="handed_to_responder",
+    ):
+        return None
+    _set_agent(
+        session=session,
+        user_id=user_id,
+        to=AgentState.wrap_up,
+        expect=[AgentState.on_call],
+        now=now,
+        call_id=call.id,
+    )
+    return Effects(hang_up=[leg] if leg and not leg_gone else [])
+
+
 def hang_up(*, session: Session, user: User, call_id: int, now: datetime) -> Effects:
     assert user.id is not None
     call = session.get(Call, call_id)
+    if (
+        call is not None
+        and call.counselor_id == user.id
+        and escalations.responder_with_caller(session=session, call_id=call_id)
+    ):
+        handed = hand_over(session=session, call=call, now=now)
+        if handed is not None:
+            return handed
     if call is None or not calls.transition(
         session=session,
         call=call,
@@ -572,6 +612,9 @@ def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime)
     user_id = call.counselor_id
     if user_id is None or call.counselor_call_sid != leg_sid:
         return
+    if escalations.responder_with_caller(session=session, call_id=call.id or 0):
+        hand_over(session=session, call=call, now=now, leg_gone=True)
+        return
     if calls.transition(
         session=session,
         call=call,
@@ -707,6 +750,7 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
                 "repeat_caller": call.repeat_caller,
                 "crisis_level": level,
                 "escalated": escalated,
+                "escalation": escalations.for_call(session=session, call_id=call.id),
                 "connected_at": _iso(call.connected_at),
                 "ended_at": _iso(call.ended_at),
             }

@@ -165,8 +165,10 @@ def test_a_higher_level_pages_the_next_step_at_once(db: Database) -> None:
     run(db, clock)
     clock.advance(30)
     trigger(db, call, clock.now(), "imminent")
+    # Imminent: the supervisor on duty is alerted at once, then the next step runs now.
+    assert pages(db)[2:] == [(supervisor.id, "console", False), (supervisor.id, "sms", False)]
     run(db, clock)
-    assert pages(db)[2:] == [(supervisor.id, "console", False)]
+    assert pages(db)[4:] == [(supervisor.id, "console", False)]
 
 
 def test_nobody_on_call_is_logged_and_the_next_step_still_runs(db: Database) -> None:

@@ -12,6 +12,7 @@ from hotline.escalation.models import Escalation, EscalationLog, EscalationStatu
 from tests.browser import chromium
 from tests.console.test_console_e2e import sign_in
 from tests.factories import make_line, make_rota, make_user
+from tests.notes.test_api import NoteClient
 from tests.notes.test_note_e2e import take_call
 from tests.stack import Stack
 
@@ -46,19 +47,37 @@ def test_high_risk_reaches_the_crisis_worker_who_joins_the_call(stack: Stack) ->
         expect(alert).to_have_attribute("data-status", "acknowledged", timeout=10_000)
         crisis.get_by_test_id("btn-join").click()
         expect(alert).to_have_attribute("data-status", "joined", timeout=10_000)
+        crisis.get_by_test_id("btn-take-over").click()
+        expect(alert).to_have_attribute("data-status", "took_over", timeout=10_000)
+        expect(counselor.get_by_test_id("wrapup-panel")).to_be_visible(timeout=10_000)
 
     with stack.db.session() as session:
         escalation = session.exec(select(Escalation)).one()
-        assert escalation.status == EscalationStatus.joined
+        assert escalation.status == EscalationStatus.took_over
         kinds = [e.kind for e in session.exec(select(EscalationLog).order_by(EscalationLog.id))]
     assert kinds[0] == "triggered"
-    assert {"page", "acknowledged", "join_requested", "joined"} <= set(kinds)
+    assert {"page", "acknowledged", "join_requested", "joined", "took_over"} <= set(kinds)
     # The responder's phone really is in the caller's conference.
     conference = stack.simulator.get_conference(escalation_call_sid(stack, escalation.call_id))
     assert any(
         e.get("event") == "participant-join" and (e.get("label") or "").startswith("crisis:")
         for e in conference["events"]
     )
+    # The counselor has left; the caller is still in the conference with the responder.
+    stack.simulator.wait_for(
+        lambda: all(
+            p["status"] != "connected" or not (p["label"] or "").startswith("counselor:")
+            for p in stack.simulator.get_conference(escalation_call_sid(stack, escalation.call_id))[
+                "participants"
+            ]
+        )
+    )
+    conference = stack.simulator.get_conference(escalation_call_sid(stack, escalation.call_id))
+    assert conference["status"] == "in-progress", conference
+    present = {
+        (p["label"] or "caller") for p in conference["participants"] if p["status"] == "connected"
+    }
+    assert "caller" in present and any(label.startswith("crisis:") for label in present)
 
 
 def escalation_call_sid(stack: Stack, call_id: int) -> str:
@@ -86,7 +105,35 @@ def test_the_escalate_button_pages_the_crisis_team(stack: Stack) -> None:
         expect(page.get_by_test_id("escalate-status")).to_have_attribute(
             "data-state", "raised", timeout=10_000
         )
+        # Imminent danger: the counselor keeps the caller on the line and tracks the rescue.
+        rescue = page.get_by_test_id("call-rescue")
+        expect(rescue).to_be_hidden()
+        raise_to_imminent(stack)
+        expect(rescue).to_be_visible(timeout=10_000)
+        expect(rescue.get_by_test_id("rescue-dispatched")).to_be_hidden()
+        rescue.get_by_test_id("rescue-requested").click()
+        expect(rescue.get_by_test_id("rescue")).to_have_attribute(
+            "data-stage", "requested", timeout=10_000
+        )
+        rescue.get_by_test_id("rescue-failed").click()  # no note: asked for one, nothing sent
+        expect(rescue.get_by_test_id("rescue-error")).to_be_visible()
+        expect(rescue.get_by_test_id("rescue")).to_have_attribute("data-stage", "requested")
+        rescue.get_by_test_id("rescue-dispatched").click()
+        expect(rescue.get_by_test_id("rescue")).to_have_attribute(
+            "data-stage", "dispatched", timeout=10_000
+        )
     with stack.db.session() as session:
         escalation = session.exec(select(Escalation)).one()
         assert escalation.reason == "Caller has the pills in hand"
         assert escalation.status == EscalationStatus.paging
+
+
+def raise_to_imminent(stack: Stack) -> None:
+    """The counselor raises the open escalation to imminent (from another signed-in client)."""
+    with stack.db.session() as session:
+        call_id = session.exec(select(Escalation.call_id)).one()
+    response = NoteClient(stack, "alice").post(
+        f"/api/calls/{call_id}/escalate",
+        {"reason": "Has the pills in hand now", "level": "imminent"},
+    )
+    assert response.status_code == 200 and response.json()["level"] == "imminent", response.text
