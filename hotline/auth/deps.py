@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from starlette.requests import HTTPConnection
 
 from hotline.auth.models import Role, User
@@ -55,7 +55,12 @@ def csrf_token(request: Request) -> str:
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get(SESSION_CSRF)
-    if not expected or not submitted or not secrets.compare_digest(expected, submitted):
+    # Bytes: compare_digest refuses non-ASCII str, and a forged token may be anything.
+    if (
+        not expected
+        or not submitted
+        or not secrets.compare_digest(expected.encode(), submitted.encode())
+    ):
         raise HTTPException(status_code=403, detail="invalid or missing CSRF token")
 
 
@@ -67,3 +72,13 @@ def sign_in(request: Request, user: User) -> None:
 
 def sign_out(request: Request) -> None:
     request.session.clear()
+
+
+def require_csrf_header(
+    request: Request, x_csrf_token: Annotated[str | None, Header()] = None
+) -> None:
+    """JSON requests that change state carry the session's CSRF token in X-CSRF-Token."""
+    check_csrf(request, x_csrf_token)
+
+
+CsrfChecked = Depends(require_csrf_header)

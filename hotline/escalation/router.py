@@ -13,7 +13,7 @@ from sqlmodel import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from hotline.auth.deps import CurrentUser
+from hotline.auth.deps import CsrfChecked, CurrentUser
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
 from hotline.escalation import paging
@@ -21,7 +21,6 @@ from hotline.escalation import service as escalations
 from hotline.escalation.models import Escalation, Page, RescueStage
 from hotline.i18n import TWILIO_SAY_LANGUAGE, gettext_for
 from hotline.lines.models import Line
-from hotline.notes.router import CsrfChecked
 from hotline.notes.service import is_call_counselor
 from hotline.routing import service as routing
 from hotline.routing.engine import DispatcherDep

@@ -9,12 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from hotline.auth.deps import require_role
+from hotline.auth.deps import CsrfChecked, require_role
 from hotline.auth.models import Role
 from hotline.db import Database
 from hotline.notes.models import IssueCategory, ReferralResource
 from hotline.notes.options import REFERRAL_KINDS
-from hotline.notes.router import CsrfChecked
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[require_role(Role.admin)])
 

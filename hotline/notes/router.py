@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 
-from hotline.auth.deps import CurrentUser, check_csrf
+from hotline.auth.deps import CsrfChecked, CurrentUser
 from hotline.auth.models import User
 from hotline.calls.models import Call
 from hotline.clock import Clock
@@ -22,15 +22,6 @@ from hotline.notes.schemas import AddendumCreate, NoteSubmit, NoteUpdate
 from hotline.risk.triage import COLOURS, FLASHING, PROTECTIVE_FACTORS, RiskLevel
 
 router = APIRouter(prefix="/api", tags=["notes"])
-
-
-def require_csrf_header(
-    request: Request, x_csrf_token: Annotated[str | None, Header()] = None
-) -> None:
-    check_csrf(request, x_csrf_token)
-
-
-CsrfChecked = Depends(require_csrf_header)
 
 
 def _translator(request: Request, user: User) -> Callable[[str], str]:
