@@ -7,6 +7,7 @@ from hotline.db import metadata
 from hotline.escalation.models import Escalation, EscalationLog, EscalationPolicy, Page
 from hotline.lines.models import Line
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
+from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
 from hotline.routing.models import AgentStatus, PresenceEvent
 from hotline.telephony.models import WebhookReceipt
@@ -21,6 +22,8 @@ __all__ = [
     "Call",
     "CallEvent",
     "CallNote",
+    "CallRecording",
+    "CallReview",
     "IssueCategory",
     "Line",
     "NoteAddendum",
