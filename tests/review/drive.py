@@ -62,7 +62,9 @@ def answer(db: Database, user: User, call_id: int, accept_at: datetime, join_at:
             conference_sid=f"CF{call_id}",
             now=join_at,
         )
-        routing.caller_joined(session=session, call=call, conference_sid=f"CF{call_id}", now=join_at)
+        routing.caller_joined(
+            session=session, call=call, conference_sid=f"CF{call_id}", now=join_at
+        )
 
 
 def hang_up(db: Database, user: User, call_id: int, at: datetime, wrap_s: float) -> None:

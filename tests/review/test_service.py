@@ -48,8 +48,13 @@ def alice_day(db: Database) -> tuple[User, User, int, int]:
     alice = make_user(db, "alice")
     bob = make_user(db, "bob", line_ids=[other_line.id or 0])
     with db.session() as session:
-        audit(session=session, now=at(-60), action=AuditAction.sign_in, object_type="session",
-              user=alice)  # fmt: skip
+        audit(
+            session=session,
+            now=at(-60),
+            action=AuditAction.sign_in,
+            object_type="session",
+            user=alice,
+        )
     drive.presence(db, alice, AgentState.available, at(-60))  # 23:00 local on the 22nd
     # 00:30 local: a call is offered and runs out unanswered; back to available at once.
     first = drive.ring(db, line, "CA1", at(30))
@@ -67,8 +72,13 @@ def alice_day(db: Database) -> tuple[User, User, int, int]:
     # 23:00 local: signs out.
     drive.presence(db, alice, AgentState.offline, at(23 * 60))
     with db.session() as session:
-        audit(session=session, now=at(23 * 60), action=AuditAction.sign_out,
-              object_type="session", user=alice)  # fmt: skip
+        audit(
+            session=session,
+            now=at(23 * 60),
+            action=AuditAction.sign_out,
+            object_type="session",
+            user=alice,
+        )
     # Bob works the other line for an hour.
     drive.presence(db, bob, AgentState.available, at(120))
     drive.presence(db, bob, AgentState.offline, at(180))
@@ -107,13 +117,14 @@ def test_shift_log_clips_at_the_start_of_the_period_and_at_now(db: Database) -> 
     with db.session() as session:
         # The day before: only the last hour (23:00 to midnight) was available.
         before = review.shift_log(
-            session=session, start=DAY - timedelta(days=1), end=DAY - timedelta(days=1),
-            now=at(48 * 60), user_id=alice.id,
-        )  # fmt: skip
-        # Looked at 00:35 local on the day: nothing after now is counted.
-        early = review.shift_log(
-            session=session, start=DAY, end=DAY, now=at(35), user_id=alice.id
+            session=session,
+            start=DAY - timedelta(days=1),
+            end=DAY - timedelta(days=1),
+            now=at(48 * 60),
+            user_id=alice.id,
         )
+        # Looked at 00:35 local on the day: nothing after now is counted.
+        early = review.shift_log(session=session, start=DAY, end=DAY, now=at(35), user_id=alice.id)
     assert len(before) == 1
     assert before[0].seconds["available"] == 3600.0
     assert before[0].seconds["offline"] == 23 * 3600.0
@@ -135,9 +146,7 @@ def test_shift_log_filters_by_line_and_person(db: Database) -> None:
             session=session, start=DAY, end=DAY, now=at(48 * 60), user_id=bob.id
         )
         with pytest.raises(review.ReviewError, match="range_too_long"):
-            review.shift_log(
-                session=session, start=DAY, end=DAY + timedelta(days=40), now=at(0)
-            )
+            review.shift_log(session=session, start=DAY, end=DAY + timedelta(days=40), now=at(0))
     assert [r.user_id for r in by_line] == [alice.id]
     assert [r.user_id for r in by_person] == [bob.id]
 
@@ -154,9 +163,13 @@ def test_escalation_log_filters_and_timeline(db: Database) -> None:
             call = session.get(Call, call_id)
             assert call is not None
             escalations.trigger(
-                session=session, call=call, level=level, reason="secret reason",
-                user_id=alice.id, now=at(12 if call_id == first else 22),
-            )  # fmt: skip
+                session=session,
+                call=call,
+                level=level,
+                reason="secret reason",
+                user_id=alice.id,
+                now=at(12 if call_id == first else 22),
+            )
     with db.session() as session:
         escalations.run_due(session=session, now=at(23))
     with db.session() as session:
@@ -173,9 +186,7 @@ def test_escalation_log_filters_and_timeline(db: Database) -> None:
         acked, _ = review.escalation_log(
             session=session, flt=review.EscalationFilter(status="acknowledged")
         )
-        late, _ = review.escalation_log(
-            session=session, flt=review.EscalationFilter(since=at(15))
-        )
+        late, _ = review.escalation_log(session=session, flt=review.EscalationFilter(since=at(15)))
         detail = review.escalation_detail(session=session, escalation_id=high["id"])
     assert total == 2 and [r["level"] for r in everything] == ["imminent", "high"]
     assert [r["call_id"] for r in imminent] == [second]
@@ -208,12 +219,14 @@ def test_call_search_review_and_feedback(db: Database) -> None:
         session.flush()
         divorce_id, work_id, family_id = divorce.id, work.id, family.id
     mine = drive.whole_call(db, line, alice, "CA1", at(10), 300, 10)
-    drive.write_note(db, alice, mine, at(16), submit=False, categories=[divorce_id],
-                     crisis_level="moderate")  # fmt: skip
+    drive.write_note(
+        db, alice, mine, at(16), submit=False, categories=[divorce_id], crisis_level="moderate"
+    )
     drive.presence(db, alice, AgentState.offline, at(17))  # so Bob gets the next call
     theirs = drive.whole_call(db, line, bob, "CA2", at(20), 300, 10)
-    drive.write_note(db, bob, theirs, at(26), submit=False, categories=[work_id],
-                     crisis_level="low")  # fmt: skip
+    drive.write_note(
+        db, bob, theirs, at(26), submit=False, categories=[work_id], crisis_level="low"
+    )
     with db.session() as session:
 
         def search(**filters: object) -> list[int]:
@@ -229,17 +242,34 @@ def test_call_search_review_and_feedback(db: Database) -> None:
         assert search(since=at(15)) == [theirs]
         assert search(line_id=(line.id or 0) + 99) == []
         with pytest.raises(review.ReviewError, match="bad_score"):
-            review.save_review(session=session, call_id=mine, reviewer=boss,
-                               scores={"rapport": 6}, marked_for_review=False, comment="",
-                               now=at(30))  # fmt: skip
+            review.save_review(
+                session=session,
+                call_id=mine,
+                reviewer=boss,
+                scores={"rapport": 6},
+                marked_for_review=False,
+                comment="",
+                now=at(30),
+            )
         with pytest.raises(review.ReviewError, match="forbidden"):
-            review.save_review(session=session, call_id=mine, reviewer=alice,
-                               scores={}, marked_for_review=False, comment="", now=at(30))  # fmt: skip
+            review.save_review(
+                session=session,
+                call_id=mine,
+                reviewer=alice,
+                scores={},
+                marked_for_review=False,
+                comment="",
+                now=at(30),
+            )
         review.save_review(
-            session=session, call_id=mine, reviewer=boss,
-            scores={"rapport": 5, "risk_assessment": 3}, marked_for_review=True,
-            comment="Ask about the plan earlier.", now=at(30),
-        )  # fmt: skip
+            session=session,
+            call_id=mine,
+            reviewer=boss,
+            scores={"rapport": 5, "risk_assessment": 3},
+            marked_for_review=True,
+            comment="Ask about the plan earlier.",
+            now=at(30),
+        )
     with db.session() as session:
         rows, _ = review.call_search(session=session, flt=review.CallFilter(marked=True))
         assert [r["id"] for r in rows] == [mine]
@@ -267,13 +297,25 @@ def test_recording_is_stored_once_for_its_conference(db: Database) -> None:
     with db.session() as session:
         for _ in range(2):
             review.store_recording(
-                session=session, conference_sid=f"CF{call_id}", call_sid=None,
-                recording_sid="RE1", url="https://api.example/Recordings/RE1", duration_s=300,
+                session=session,
+                conference_sid=f"CF{call_id}",
+                call_sid=None,
+                recording_sid="RE1",
+                url="https://api.example/Recordings/RE1",
+                duration_s=300,
                 now=at(20),
-            )  # fmt: skip
-        assert review.store_recording(
-            session=session, conference_sid="CFnone", call_sid=None, recording_sid="RE2",
-            url="x", duration_s=1, now=at(20),
-        ) is None  # fmt: skip
+            )
+        assert (
+            review.store_recording(
+                session=session,
+                conference_sid="CFnone",
+                call_sid=None,
+                recording_sid="RE2",
+                url="x",
+                duration_s=1,
+                now=at(20),
+            )
+            is None
+        )
         found = review.recordings_of(session=session, call_id=call_id)
     assert [(r.recording_sid, r.duration_s) for r in found] == [("RE1", 300)]
