@@ -206,9 +206,12 @@ def test_feedback_reaches_only_the_calls_counselor(world: World) -> None:
         data={"csrf_token": token, "score_rapport": "9"},
     )
     assert bad.status_code == 422
-    assert boss.post(
-        f"/supervisor/calls/{world.call_id}/review", data={"score_rapport": "5"}
-    ).status_code == 403  # no CSRF token
+    assert (
+        boss.post(
+            f"/supervisor/calls/{world.call_id}/review", data={"score_rapport": "5"}
+        ).status_code
+        == 403
+    )  # no CSRF token
     marked = boss.get("/supervisor/calls", params={"marked": "1"}).text
     assert f'data-id="{world.call_id}"' in marked and f'data-id="{world.bob_call_id}"' not in marked
     alice_page = client_for(stack, "alice").get("/console/feedback").text
