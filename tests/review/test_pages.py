@@ -280,3 +280,19 @@ def test_recording_callback_and_authenticated_playback(world: World) -> None:
         assert [(p.username, p.object_id) for p in plays] == [("boss", str(stored[0].id))]
     finally:
         media.stop()
+
+
+def test_a_recording_line_asks_twilio_for_the_recording_status(app_only: Stack) -> None:
+    from tests.calls import inbound
+
+    make_line(app_only.db, number="+8657796525", recording=True)
+    make_line(app_only.db, number="+8601012356")
+    callback = f'recordingStatusCallback="{app_only.url}/twilio/recording/status"'
+    for number, records in (("+8657796525", True), ("+8601012356", False)):
+        sid = "CA" + number[-6:] * 5 + "ab"
+        params = inbound(sid, to=number)
+        assert app_only.webhook("/twilio/voice/incoming", params).status_code == 200
+        twiml = app_only.webhook("/twilio/voice/gather", {**params, "Digits": "1"}).text
+        assert "<Conference" in twiml
+        assert (callback in twiml) is records
+        assert ('record="record-from-start"' in twiml) is records
