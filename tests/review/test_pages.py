@@ -10,6 +10,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -178,6 +179,15 @@ def test_pages_show_the_records_and_the_csv_has_the_filtered_rows(world: World) 
     only_alice = boss.get("/supervisor/calls.csv", params={"person": world.alice.id}).content
     _header, *alice_rows = list(csv.reader(io.StringIO(only_alice.decode("utf-8-sig"))))
     assert [r[0] for r in alice_rows] == [str(world.call_id)]
+    # Dates are local days: the calls were made today, none of them tomorrow.
+    today = stack.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    listed = boss.get("/supervisor/calls", params={"from": today.isoformat()}).text
+    assert listed.count('data-testid="call-row"') == 2
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    listed = boss.get("/supervisor/calls", params={"from": tomorrow, "to": tomorrow}).text
+    assert 'data-testid="call-row"' not in listed and 'data-testid="no-results"' in listed
+    too_long = boss.get("/supervisor/shifts", params={"from": "2026-01-01", "to": "2026-11-01"})
+    assert 'data-testid="filter-error"' in too_long.text
     # Headers follow the reader's language.
     boss.get("/supervisor/escalations", params={"lang": "zh_CN"})
     chinese = boss.get("/supervisor/escalations.csv").content.decode("utf-8-sig")

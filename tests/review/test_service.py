@@ -189,6 +189,11 @@ def test_escalation_log_filters_and_timeline(db: Database) -> None:
         late, _ = review.escalation_log(session=session, flt=review.EscalationFilter(since=at(15)))
         detail = review.escalation_detail(session=session, escalation_id=high["id"])
     assert total == 2 and [r["level"] for r in everything] == ["imminent", "high"]
+    with db.session() as session:
+        second_page, paged_total = review.escalation_log(
+            session=session, flt=review.EscalationFilter(), limit=1, offset=1
+        )
+    assert paged_total == 2 and [r["level"] for r in second_page] == ["high"]
     assert [r["call_id"] for r in imminent] == [second]
     assert [r["id"] for r in acked] == [high["id"]]
     assert acked[0]["acknowledged_by"] == "Zhao" and acked[0]["seconds_to_ack"] == 12 * 60
