@@ -21,6 +21,7 @@ from hotline.escalation.router import router as escalation_router
 from hotline.notes.admin import router as notes_admin_router
 from hotline.notes.router import router as notes_router
 from hotline.realtime.bus import make_bus
+from hotline.review.router import router as review_router
 from hotline.rota.router import router as rota_router
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notes_admin_router)
     app.include_router(escalation_router)
     app.include_router(rota_router)
+    app.include_router(review_router)
     app.include_router(console_router)
     app.include_router(console_ws_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -13,6 +13,7 @@ from hotline.escalation.models import (
 )
 from hotline.lines.models import Line
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
+from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
 from hotline.routing.models import AgentStatus, PresenceEvent
 from hotline.telephony.models import WebhookReceipt
@@ -27,6 +28,8 @@ __all__ = [
     "Call",
     "CallEvent",
     "CallNote",
+    "CallRecording",
+    "CallReview",
     "IssueCategory",
     "Line",
     "NoteAddendum",

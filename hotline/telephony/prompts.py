@@ -89,6 +89,7 @@ def queue(
     conference_status_url: str,
     after_url: str,
     record: bool,
+    recording_status_url: str | None = None,
 ) -> str:
     """Into the caller's own conference, to wait there (hold prompts) until a counselor joins."""
     _ = gettext_for(lang)
@@ -115,6 +116,10 @@ def queue(
         status_callback_event="start end join leave",
         status_callback_method="POST",
         record="record-from-start" if record else None,
+        # Twilio posts the finished recording here (its URL is kept; playback is proxied).
+        recording_status_callback=recording_status_url if record else None,
+        recording_status_callback_event="completed" if record else None,
+        recording_status_callback_method="POST" if record else None,
     )
     return str(response)
 

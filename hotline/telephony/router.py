@@ -97,6 +97,7 @@ def gather(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> R
             conference_status_url=_url(request, "/twilio/conference/status"),
             after_url=_url(request, f"/twilio/voice/after?lang={lang}"),
             record=line.recording,
+            recording_status_url=_url(request, "/twilio/recording/status"),
         )
 
     response = _run(request, params, handle)

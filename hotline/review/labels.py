@@ -1,0 +1,140 @@
+"""Translated labels for the supervisors' pages and their CSV files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hotline.notes.options import AGE_BANDS, CALL_TYPES, GENDERS, INTERVENTIONS, LEVEL_LABELS
+
+Gettext = Callable[[str], str]
+
+
+def states(_: Gettext) -> dict[str, str]:
+    return {
+        "offline": _("Signed off"),
+        "available": _("Available"),
+        "offered": _("Call offered"),
+        "on_call": _("On a call"),
+        "wrap_up": _("Wrap-up"),
+        "break": _("On a break"),
+        "away": _("Away"),
+    }
+
+
+def levels(_: Gettext) -> dict[str, str]:
+    return {key: _(label) for key, label in LEVEL_LABELS.items()}
+
+
+def call_types(_: Gettext) -> dict[str, str]:
+    return {key: _(label) for key, label in CALL_TYPES.items()}
+
+
+def note_options(_: Gettext) -> dict[str, dict[str, str]]:
+    return {
+        "interventions": {key: _(label) for key, label in INTERVENTIONS.items()},
+        "age_bands": {key: _(label) for key, label in AGE_BANDS.items()},
+        "genders": {key: _(label) for key, label in GENDERS.items()},
+    }
+
+
+def escalation_statuses(_: Gettext) -> dict[str, str]:
+    return {
+        "paging": _("Paging"),
+        "acknowledged": _("Acknowledged"),
+        "joined": _("Responder joined"),
+        "took_over": _("Responder took over"),
+        "called_back": _("Responder called back"),
+        "unacknowledged": _("Nobody acknowledged"),
+        "resolved": _("Resolved"),
+    }
+
+
+def outcomes(_: Gettext) -> dict[str, str]:
+    return {
+        "safe_plan": _("Caller safe, plan agreed"),
+        "emergency_services": _("Emergency services sent"),
+        "referred": _("Referred to care"),
+        "caller_disconnected": _("Caller disconnected"),
+        "other": _("Other outcome"),
+    }
+
+
+def timeline_kinds(_: Gettext) -> dict[str, str]:
+    return {
+        "triggered": _("Escalation triggered"),
+        "level_raised": _("Crisis level raised"),
+        "page": _("Paged"),
+        "alarm_page": _("Supervisor alarmed"),
+        "page_sent": _("Page delivered to the provider"),
+        "page_retry": _("Page retried"),
+        "page_failed": _("Page failed"),
+        "page_unanswered": _("Paging call not answered"),
+        "nobody_on_call": _("Nobody on call for this step"),
+        "alarm": _("Nobody acknowledged: supervisor alarm"),
+        "acknowledged": _("Acknowledged"),
+        "join_requested": _("Joining the call"),
+        "joined": _("Responder joined the call"),
+        "took_over": _("Responder took over the call"),
+        "called_back": _("Responder called the caller back"),
+        "supervisor_alerted": _("Imminent danger: supervisor on duty alerted"),
+        "rescue_requested": _("Emergency services requested"),
+        "rescue_dispatched": _("Emergency services dispatched"),
+        "rescue_confirmed": _("Emergency services reached the caller"),
+        "rescue_failed": _("Emergency services could not reach the caller"),
+        "resolved": _("Resolved"),
+    }
+
+
+def channels(_: Gettext) -> dict[str, str]:
+    return {"console": _("Console"), "sms": _("SMS"), "voice": _("Voice call")}
+
+
+def page_statuses(_: Gettext) -> dict[str, str]:
+    return {
+        "queued": _("Queued"),
+        "sending": _("Sending"),
+        "sent": _("Sent"),
+        "failed": _("Failed"),
+        "answered": _("Answered"),
+    }
+
+
+def call_states(_: Gettext) -> dict[str, str]:
+    return {
+        "ringing": _("Ringing"),
+        "ivr": _("In the menu"),
+        "queued": _("Waiting"),
+        "offered": _("Offered"),
+        "connected": _("Connected"),
+        "wrap_up": _("Wrap-up"),
+        "completed": _("Completed"),
+        "abandoned": _("Abandoned"),
+        "overflow": _("Overflow"),
+        "failed": _("Failed"),
+    }
+
+
+def criteria(_: Gettext) -> dict[str, str]:
+    """The QA form's criteria (see hotline.review.models.QA_CRITERIA)."""
+    return {
+        "rapport": _("Rapport and listening"),
+        "risk_assessment": _("Risk assessment"),
+        "intervention": _("Intervention and safety planning"),
+        "documentation": _("Documentation"),
+    }
+
+
+def all_labels(_: Gettext) -> dict[str, dict[str, str]]:
+    return {
+        "states": states(_),
+        "levels": levels(_),
+        "call_types": call_types(_),
+        "statuses": escalation_statuses(_),
+        "outcomes": outcomes(_),
+        "kinds": timeline_kinds(_),
+        "channels": channels(_),
+        "page_statuses": page_statuses(_),
+        "call_states": call_states(_),
+        "criteria": criteria(_),
+        **note_options(_),
+    }

@@ -1,0 +1,308 @@
+"""The supervisors' pages over real HTTP, on both databases: who may open each page and export,
+what is written to the audit log, the CSV files, QA feedback reaching only its counselor, and the
+recording proxy (Twilio's media server is stood in for by a small HTTP server)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request, Response
+from sqlmodel import select
+
+from agent_console.client import csrf_from
+from hotline.audit.models import AuditAction, AuditEvent
+from hotline.auth.models import Role, User
+from hotline.calls.models import Call
+from hotline.escalation import service as escalations
+from hotline.review.models import CallRecording
+from hotline.routing.models import AgentState
+from tests.factories import PASSWORD, make_line, make_rota, make_user
+from tests.review import drive
+from tests.servers import ServerThread, bind_free_socket
+from tests.stack import ACCOUNT_SID, AUTH_TOKEN, Stack, running_stack
+
+AUDIO = b"ID3-fake-mp3-bytes"
+
+
+@dataclass
+class World:
+    stack: Stack
+    alice: User
+    bob: User
+    call_id: int
+    bob_call_id: int
+    escalation_id: int
+
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[World]:
+    # No engine: the test drives routing itself, at the fake clock's times.
+    with running_stack(database_url, with_simulator=False, run_engine=False) as stack:
+        db, now = stack.db, stack.clock.now()
+        line = make_line(db, recording=True)
+        alice = make_user(db, "alice")
+        bob = make_user(db, "bob")
+        worker = make_user(db, "zhao", role=Role.crisis)
+        make_user(db, "boss", role=Role.supervisor)
+        make_user(db, "root", role=Role.admin)
+        make_rota(db, "crisis", [worker])
+        call_id = drive.whole_call(db, line, alice, "CA1", now - timedelta(hours=1), 300, 10)
+        drive.write_note(
+            db,
+            alice,
+            call_id,
+            now - timedelta(minutes=50),
+            submit=False,
+            summary="Caller lost her job; agreed to call a friend tonight.",
+        )
+        drive.presence(db, alice, AgentState.offline, now - timedelta(minutes=49))
+        bob_call = drive.whole_call(db, line, bob, "CA2", now - timedelta(minutes=40), 60, 10)
+        with db.session() as session:
+            call = session.get(Call, call_id)
+            assert call is not None
+            escalation = escalations.trigger(
+                session=session,
+                call=call,
+                level="high",
+                reason="pills at hand",
+                user_id=alice.id,
+                now=now - timedelta(minutes=58),
+            )
+            assert escalation.id is not None
+            escalation_id = escalation.id
+        yield World(stack, alice, bob, call_id, bob_call, escalation_id)
+
+
+def client_for(stack: Stack, username: str | None) -> httpx.Client:
+    client = httpx.Client(base_url=stack.url, timeout=15)
+    if username is not None:
+        token = csrf_from(client.get("/login").text)
+        answer = client.post(
+            "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+        )
+        assert answer.status_code == 303
+    return client
+
+
+def routes(world: World) -> list[str]:
+    return [
+        "/supervisor/shifts",
+        "/supervisor/shifts.csv",
+        "/supervisor/escalations",
+        "/supervisor/escalations.csv",
+        f"/supervisor/escalations/{world.escalation_id}",
+        "/supervisor/calls",
+        "/supervisor/calls.csv",
+        f"/supervisor/calls/{world.call_id}",
+    ]
+
+
+def test_only_supervisors_and_admins_open_the_pages(world: World) -> None:
+    stack = world.stack
+    expected = {None: None, "alice": 403, "zhao": 403, "boss": 200, "root": 200}
+    for username, status in expected.items():
+        client = client_for(stack, username)
+        for path in routes(world):
+            answer = client.get(path)
+            if username is None:
+                if path.endswith(".csv"):
+                    assert answer.status_code == 401, path
+                else:
+                    assert answer.status_code == 303, path
+                    assert answer.headers["location"] == "/login"
+            else:
+                assert answer.status_code == status, (username, path)
+        # Saving a review is refused too, whatever the form says.
+        page = client.get("/console").text if username else ""
+        token = csrf_from(page) if username else "x"
+        posted = client.post(
+            f"/supervisor/calls/{world.call_id}/review",
+            data={"csrf_token": token, "score_rapport": "4", "comment": "hi"},
+        )
+        if username in ("boss", "root"):
+            assert posted.status_code == 303
+        else:
+            assert posted.status_code in (303, 403) and "saved" not in posted.headers.get(
+                "location", ""
+            )
+
+
+def test_views_and_exports_are_audited(world: World) -> None:
+    stack = world.stack
+    boss = client_for(stack, "boss")
+    for path in routes(world):
+        assert boss.get(path, params={"line": ""}).status_code == 200, path
+    with stack.db.session() as session:
+        rows = session.exec(
+            select(AuditEvent).where(AuditEvent.username == "boss").order_by(AuditEvent.id)  # type: ignore[arg-type]
+        ).all()
+    got = [(r.action, r.object_type, r.object_id) for r in rows]
+    assert got == [
+        (AuditAction.sign_in, "session", None),
+        (AuditAction.view, "shift_log", None),
+        (AuditAction.export, "shift_log", None),
+        (AuditAction.view, "escalation_log", None),
+        (AuditAction.export, "escalation_log", None),
+        (AuditAction.view, "escalation", str(world.escalation_id)),
+        (AuditAction.view, "call_list", None),
+        (AuditAction.export, "call_list", None),
+        (AuditAction.view, "call", str(world.call_id)),
+    ]
+    # Nothing of the note or the escalation's reason is in the log.
+    assert not any("lost her job" in (r.detail or "") for r in rows)
+    assert not any("pills" in (r.detail or "") for r in rows)
+
+
+def test_pages_show_the_records_and_the_csv_has_the_filtered_rows(world: World) -> None:
+    stack = world.stack
+    boss = client_for(stack, "boss")
+    detail = boss.get(f"/supervisor/escalations/{world.escalation_id}").text
+    assert 'data-kind="triggered"' in detail and "Alice" in detail
+    assert "pills at hand" not in detail  # the reason is the caller's data
+    call_page = boss.get(f"/supervisor/calls/{world.call_id}").text
+    assert "Caller lost her job" in call_page  # the note, decrypted for the reviewer
+    assert "No recording has been received" in call_page
+    shifts = boss.get("/supervisor/shifts.csv").content.decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(shifts)))
+    assert header[:2] == ["Day", "Person"] and "Calls handled" in header
+    handled = {row[1]: int(row[header.index("Calls handled")]) for row in rows}
+    # The supervisor appears too: signing in is part of their shift.
+    assert handled == {"Alice": 1, "Bob": 1, "Boss": 0}
+    only_alice = boss.get("/supervisor/calls.csv", params={"person": world.alice.id}).content
+    _header, *alice_rows = list(csv.reader(io.StringIO(only_alice.decode("utf-8-sig"))))
+    assert [r[0] for r in alice_rows] == [str(world.call_id)]
+    # Dates are local days: the calls were made today, none of them tomorrow.
+    today = stack.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    listed = boss.get("/supervisor/calls", params={"from": today.isoformat()}).text
+    assert listed.count('data-testid="call-row"') == 2
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    listed = boss.get("/supervisor/calls", params={"from": tomorrow, "to": tomorrow}).text
+    assert 'data-testid="call-row"' not in listed and 'data-testid="no-results"' in listed
+    too_long = boss.get("/supervisor/shifts", params={"from": "2026-01-01", "to": "2026-11-01"})
+    assert 'data-testid="filter-error"' in too_long.text
+    # Headers follow the reader's language.
+    boss.get("/supervisor/escalations", params={"lang": "zh_CN"})
+    chinese = boss.get("/supervisor/escalations.csv").content.decode("utf-8-sig")
+    zh_header, *esc_rows = list(csv.reader(io.StringIO(chinese)))
+    assert zh_header[0] != "Escalation" and len(esc_rows) == 1
+    assert esc_rows[0][1] == str(world.call_id)
+
+
+def test_feedback_reaches_only_the_calls_counselor(world: World) -> None:
+    stack = world.stack
+    boss = client_for(stack, "boss")
+    token = csrf_from(boss.get(f"/supervisor/calls/{world.call_id}").text)
+    answer = boss.post(
+        f"/supervisor/calls/{world.call_id}/review",
+        data={
+            "csrf_token": token,
+            "score_rapport": "5",
+            "score_documentation": "2",
+            "marked_for_review": "1",
+            "comment": "Warm opening; finish the note before the next call.",
+        },
+    )
+    assert answer.status_code == 303
+    bad = boss.post(
+        f"/supervisor/calls/{world.call_id}/review",
+        data={"csrf_token": token, "score_rapport": "9"},
+    )
+    assert bad.status_code == 422
+    assert (
+        boss.post(
+            f"/supervisor/calls/{world.call_id}/review", data={"score_rapport": "5"}
+        ).status_code
+        == 403
+    )  # no CSRF token
+    marked = boss.get("/supervisor/calls", params={"marked": "1"}).text
+    assert f'data-id="{world.call_id}"' in marked and f'data-id="{world.bob_call_id}"' not in marked
+    alice_page = client_for(stack, "alice").get("/console/feedback").text
+    assert "finish the note before the next call" in alice_page
+    bob_page = client_for(stack, "bob").get("/console/feedback").text
+    assert "finish the note" not in bob_page and 'data-testid="no-feedback"' in bob_page
+    assert client_for(stack, None).get("/console/feedback").status_code == 303
+    with stack.db.session() as session:
+        edits = session.exec(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.edit)  # type: ignore[arg-type]
+        ).all()
+    assert [(e.object_type, e.object_id, e.username) for e in edits] == [
+        ("call_review", str(world.call_id), "boss")
+    ]
+
+
+def media_server() -> ServerThread:
+    """Twilio's media server as far as the proxy sees it: basic auth, an mp3 per recording."""
+    app = FastAPI()
+    expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+
+    @app.get("/2010-04-01/Accounts/{account}/Recordings/{name}")
+    def recording(account: str, name: str, request: Request) -> Response:
+        if request.headers.get("authorization") != expected:
+            return Response(status_code=401)
+        if name != "RE1.mp3":
+            return Response(status_code=404)
+        return Response(AUDIO, media_type="audio/mpeg")
+
+    return ServerThread(app, bind_free_socket()).start()
+
+
+def test_recording_callback_and_authenticated_playback(world: World) -> None:
+    stack = world.stack
+    media = media_server()
+    try:
+        params = {
+            "AccountSid": ACCOUNT_SID,
+            "ConferenceSid": f"CF{world.call_id}",
+            "RecordingSid": "RE1",
+            "RecordingUrl": f"{media.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE1",
+            "RecordingStatus": "completed",
+            "RecordingDuration": "300",
+        }
+        assert stack.webhook("/twilio/recording/status", params, signature="bad").status_code == 403
+        assert stack.webhook("/twilio/recording/status", params).status_code == 200
+        assert stack.webhook("/twilio/recording/status", params).status_code == 200  # a retry
+        with stack.db.session() as session:
+            stored = session.exec(select(CallRecording)).all()
+        assert [(r.call_id, r.recording_sid) for r in stored] == [(world.call_id, "RE1")]
+        path = f"/supervisor/calls/{world.call_id}/recordings/{stored[0].id}"
+        boss = client_for(stack, "boss")
+        assert f'src="{path}"' in boss.get(f"/supervisor/calls/{world.call_id}").text
+        played = boss.get(path)
+        assert played.status_code == 200 and played.content == AUDIO
+        assert played.headers["content-type"] == "audio/mpeg"
+        assert client_for(stack, "alice").get(path).status_code == 403
+        assert client_for(stack, "zhao").get(path).status_code == 403
+        assert client_for(stack, None).get(path).status_code == 303
+        wrong_call = f"/supervisor/calls/{world.bob_call_id}/recordings/{stored[0].id}"
+        assert boss.get(wrong_call).status_code == 404
+        with stack.db.session() as session:
+            plays = session.exec(
+                select(AuditEvent).where(AuditEvent.object_type == "recording")
+            ).all()
+        assert [(p.username, p.object_id) for p in plays] == [("boss", str(stored[0].id))]
+    finally:
+        media.stop()
+
+
+def test_a_recording_line_asks_twilio_for_the_recording_status(app_only: Stack) -> None:
+    from tests.calls import inbound
+
+    make_line(app_only.db, number="+8657796525", recording=True)
+    make_line(app_only.db, number="+8601012356")
+    callback = f'recordingStatusCallback="{app_only.url}/twilio/recording/status"'
+    for number, records in (("+8657796525", True), ("+8601012356", False)):
+        sid = "CA" + number[-6:] * 5 + "ab"
+        params = inbound(sid, to=number)
+        assert app_only.webhook("/twilio/voice/incoming", params).status_code == 200
+        twiml = app_only.webhook("/twilio/voice/gather", {**params, "Digits": "1"}).text
+        assert "<Conference" in twiml
+        assert (callback in twiml) is records
+        assert ('record="record-from-start"' in twiml) is records
