@@ -13,7 +13,7 @@ import hotline.realtime.events  # noqa: F401 - registers the after-commit publis
 from agent_console.pages import STATIC_DIR
 from agent_console.router import router as console_router
 from agent_console.ws import router as console_ws_router
-from hotline import crypto
+from hotline import crypto, errors, logs
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
@@ -32,6 +32,7 @@ SESSION_MAX_AGE_S = 12 * 3600  # a long night shift
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
+    logs.install_scrubbing()
     clock = clock or SystemClock()
     crypto.configure(crypto.keyring_from(settings.secret_key, settings.data_keys, settings.env))
     bus = make_bus(settings.redis_url)
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         https_only=settings.public_base_url.startswith("https://"),
     )
     app.add_middleware(SecurityHeaders)
+    errors.install(app)
     app.include_router(telephony_router)
     app.include_router(notes_router)
     app.include_router(notes_admin_router)

@@ -36,6 +36,42 @@ def keys_generate(key_id: str) -> None:
     typer.echo(f"{key_id}:{crypto.generate_key()}")
 
 
+@keys_app.command("rotate")
+def keys_rotate(
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="rows per transaction")] = 200,
+) -> None:
+    """Re-encrypt every stored value under the current (last) key of HOTLINE_DATA_KEYS.
+
+    Safe while the service runs; run it again to resume after an interruption.
+    """
+    from hotline.key_rotation import rotate
+
+    db = _database()
+    keyring = crypto.current_keyring()
+    reports = rotate(db=db, keyring=keyring, batch=batch)
+    for report in reports:
+        typer.echo(
+            f"{report.name}: {report.rotated} re-encrypted, "
+            f"{report.changed_meanwhile} changed meanwhile, {len(report.failed)} undecryptable"
+        )
+    failed = sum(len(r.failed) for r in reports)
+    if failed:
+        typer.echo(f"{failed} values did not decrypt with any configured key", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"all values are under key {keyring.current_id!r}")
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """How many stored values each data key encrypts (an old key can go once it has none)."""
+    from hotline.key_rotation import key_usage
+
+    db = _database()
+    for column, counts in key_usage(db=db).items():
+        by_key = ", ".join(f"{key}={n}" for key, n in sorted(counts.items())) or "empty"
+        typer.echo(f"{column}: {by_key}")
+
+
 def _database() -> Database:
     settings = get_settings()
     crypto.configure(crypto.keyring_from(settings.secret_key, settings.data_keys, settings.env))
