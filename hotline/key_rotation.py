@@ -20,7 +20,17 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Column, Table, Text, func, literal, select, type_coerce, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Table,
+    Text,
+    func,
+    literal,
+    select,
+    type_coerce,
+    update,
+)
 
 import hotline.models  # noqa: F401 - every table in the metadata
 from hotline.crypto import VERSION, DecryptionError, EncryptedText, Keyring
@@ -62,7 +72,7 @@ def encrypted_columns() -> list[EncryptedColumn]:
     return found
 
 
-def _raw(column: Column[str]) -> object:
+def _raw(column: Column[str]) -> ColumnElement[str]:
     """The column as stored (the ciphertext), bypassing EncryptedText's decryption."""
     return type_coerce(column, Text())
 
@@ -81,7 +91,7 @@ def _batches(
     while True:
         query = select(target.primary_key, raw).where(target.column.is_not(None))
         if prefix is not None:
-            query = query.where(func.substr(raw, 1, len(prefix)) != prefix)  # type: ignore[arg-type]
+            query = query.where(func.substr(raw, 1, len(prefix)) != prefix)
         if last is not None:
             query = query.where(target.primary_key > last)
         query = query.order_by(target.primary_key).limit(batch)
@@ -117,7 +127,7 @@ def rotate(
                 for pk, stored, sealed in fresh:
                     result = session.execute(
                         update(target.table)
-                        .where(target.primary_key == pk, raw == stored)  # type: ignore[arg-type]
+                        .where(target.primary_key == pk, raw == stored)
                         .values({target.column.name: literal(sealed, Text())})
                     )
                     if result.rowcount == 1:  # type: ignore[attr-defined]

@@ -142,9 +142,9 @@ def configure(level: str = "INFO") -> None:
         handler.setFormatter(logging.Formatter(FORMAT))
         handler._hotline = True  # type: ignore[attr-defined]
         root.addHandler(handler)
-    for handler in root.handlers:  # also records built without the factory (e.g. unpickled)
-        if not any(isinstance(f, ScrubFilter) for f in handler.filters):
-            handler.addFilter(ScrubFilter())
+    for existing in root.handlers:  # also records built without the factory (e.g. unpickled)
+        if not any(isinstance(f, ScrubFilter) for f in existing.filters):
+            existing.addFilter(ScrubFilter())
     root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # These log request URLs at INFO, and URLs can carry phone numbers (PhoneNumber=+86...).

@@ -204,9 +204,7 @@ def test_rotation_resumes_and_never_overwrites_a_concurrent_write(
                     addendum.text = "改过的补充"
             return plaintext
 
-    meddling = AppWritesMeanwhile(
-        {"old": bytes(range(32)), "new": bytes(range(50, 82))}, "new"
-    )
+    meddling = AppWritesMeanwhile({"old": bytes(range(32)), "new": bytes(range(50, 82))}, "new")
     reports = rotate(db=db, keyring=meddling, batch=3)
     expected[("note_addenda.text", 5)] = "改过的补充"
     assert sum(report.changed_meanwhile for report in reports) == 1
