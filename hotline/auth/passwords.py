@@ -3,8 +3,9 @@
 - at least 12 characters (and at most 256);
 - not the username, and does not contain it (case-insensitive);
 - not a well-known password, nor one with only digits/punctuation added to a well-known word;
-- at least two kinds of characters among lower case, upper case, digits and others (so a long
-  passphrase of words with spaces or hyphens passes; "aaaaaaaaaaaa" or "123456789012" does not).
+- at least two kinds of characters among lower case, upper case, digits, letters without case
+  (Chinese characters) and others (spaces, punctuation): a long passphrase of words with spaces
+  or hyphens passes; "lowercaseonly" or "123456789012" does not.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def _classes(password: str) -> int:
             any(c.islower() for c in password),
             any(c.isupper() for c in password),
             any(c.isdigit() for c in password),
+            any(c.isalpha() and not c.islower() and not c.isupper() for c in password),
             any(not c.isalnum() for c in password),
         )
     )
