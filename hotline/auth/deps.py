@@ -20,6 +20,16 @@ SESSION_CSRF = "csrf"
 SESSION_PENDING = "pending_uid"
 SESSION_PENDING_AT = "pending_at"
 PENDING_MAX_AGE_S = 300
+# The language chosen on the sign-in page; the only thing that survives the session renewal.
+SESSION_LOCALE = "locale"
+
+
+def _renew(request: Request) -> None:
+    """A fresh session (no fixation), keeping only the chosen language."""
+    locale = request.session.get(SESSION_LOCALE)
+    request.session.clear()
+    if isinstance(locale, str):
+        request.session[SESSION_LOCALE] = locale
 
 
 def user_from_connection(conn: HTTPConnection) -> User | None:
@@ -67,14 +77,14 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 
 
 def sign_in(request: Request, user: User) -> None:
-    request.session.clear()  # a fresh session at sign-in: no fixation
+    _renew(request)  # a fresh session at sign-in: no fixation
     request.session[SESSION_USER] = user.id
     csrf_token(request)
 
 
 def begin_second_factor(request: Request, user: User, *, now: datetime) -> None:
     """The password was right; the session waits for the second factor (no privileges yet)."""
-    request.session.clear()
+    _renew(request)
     request.session[SESSION_PENDING] = user.id
     request.session[SESSION_PENDING_AT] = now.timestamp()
     csrf_token(request)
@@ -92,4 +102,4 @@ def pending_user_id(request: Request, *, now: datetime) -> int | None:
 
 
 def sign_out(request: Request) -> None:
-    request.session.clear()
+    _renew(request)
