@@ -11,14 +11,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
 
-from hotline.auth.deps import csrf_token
+from hotline.auth.deps import SESSION_LOCALE, csrf_token
 from hotline.auth.models import User
 from hotline.i18n import LOCALES, gettext_for, negotiate
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 STATIC_DIR = HERE / "static"
-SESSION_LOCALE = "locale"
 
 
 def locale_of(conn: HTTPConnection, user: User | None = None) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from typing import Annotated
 
+import segno
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from agent_console.pages import remember_locale, render, translator
@@ -14,7 +17,15 @@ from agent_console.strings import js_strings
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth import service as auth
-from hotline.auth.deps import check_csrf, sign_in, sign_out, user_from_connection
+from hotline.auth.deps import (
+    begin_second_factor,
+    check_csrf,
+    pending_user_id,
+    sign_in,
+    sign_out,
+    user_from_connection,
+)
+from hotline.auth.models import AttemptOutcome, User
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState
 
@@ -33,6 +44,26 @@ def login_page(request: Request) -> Response:
     return render(request, "login.html", error=None)
 
 
+def _limits(request: Request) -> auth.Limits:
+    settings = request.app.state.settings
+    return auth.Limits(
+        max_failures=settings.login_max_failures,
+        max_failures_per_ip=settings.login_max_failures_per_ip,
+        window=timedelta(seconds=settings.login_window_s),
+        lockout=timedelta(seconds=settings.login_lockout_s),
+    )
+
+
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _locked_page(request: Request) -> Response:
+    _ = translator(request)
+    message = _("Too many sign-in attempts. Wait a few minutes, then try again.")
+    return render(request, "login.html", status_code=429, error=message)
+
+
 @router.post("/login")
 async def login(
     request: Request,
@@ -41,33 +72,184 @@ async def login(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
+    settings = request.app.state.settings
+    now = request.app.state.clock.now()
+    ip = _ip(request)
 
-    def authenticate() -> object:
-        database = request.app.state.db
-        with database.session() as session:
-            return auth.authenticate(session=session, username=username, password=password)
+    def attempt() -> tuple[str, User | None]:
+        with request.app.state.db.session() as session:
+            limits = _limits(request)
+            if auth.locked_until(session=session, username=username, ip=ip, limits=limits, now=now):
+                auth.record_attempt(
+                    session=session,
+                    username=username,
+                    ip=ip,
+                    step="password",
+                    outcome=AttemptOutcome.locked,
+                    now=now,
+                )
+                record_request(
+                    request,
+                    action=AuditAction.sign_in_failed,
+                    object_type="session",
+                    username=username,
+                    detail="locked out",
+                    session=session,
+                )
+                return "locked", None
+            user = auth.authenticate(session=session, username=username, password=password)
+            if user is None:
+                auth.record_attempt(
+                    session=session,
+                    username=username,
+                    ip=ip,
+                    step="password",
+                    outcome=AttemptOutcome.failed,
+                    now=now,
+                )
+                record_request(
+                    request,
+                    action=AuditAction.sign_in_failed,
+                    object_type="session",
+                    username=username,
+                    session=session,
+                )
+                return "failed", None
+            if auth.needs_totp(user, settings.totp_roles):
+                # Not a success yet: only the second factor ends the failure count.
+                return "second_factor", user
+            auth.record_attempt(
+                session=session,
+                username=username,
+                ip=ip,
+                step="password",
+                outcome=AttemptOutcome.success,
+                now=now,
+            )
+            record_request(
+                request,
+                action=AuditAction.sign_in,
+                object_type="session",
+                user=user,
+                session=session,
+            )
+            return "signed_in", user
 
-    user = await run_in_threadpool(authenticate)
-    if user is None:
-        await run_in_threadpool(
-            record_request,
-            request,
-            action=AuditAction.sign_in_failed,
-            object_type="session",
-            username=username,
-        )
+    outcome, user = await run_in_threadpool(attempt)
+    if outcome == "locked":
+        return _locked_page(request)
+    if outcome == "failed" or user is None:
         _ = translator(request)
         return render(
             request, "login.html", status_code=401, error=_("Wrong username or password.")
         )
-    sign_in(request, user)  # type: ignore[arg-type]
-    await run_in_threadpool(
-        record_request,
-        request,
-        action=AuditAction.sign_in,
-        object_type="session",
-        user=user,  # type: ignore[arg-type]
-    )
+    if outcome == "second_factor":
+        begin_second_factor(request, user, now=now)
+        return RedirectResponse("/login/totp", status_code=303)
+    sign_in(request, user)
+    return RedirectResponse("/console", status_code=303)
+
+
+def _pending(request: Request, session: Session) -> User | None:
+    user_id = pending_user_id(request, now=request.app.state.clock.now())
+    user = session.get(User, user_id) if user_id is not None else None
+    return user if user is not None and user.active else None
+
+
+def _qr_data_uri(uri: str) -> str:
+    return str(segno.make(uri, error="m").svg_data_uri(scale=5, border=2))
+
+
+def _totp_page(
+    request: Request, user: User, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    if auth.totp_enrolled(user):
+        return render(request, "totp.html", status_code=status_code, error=error, enrol=None)
+    with request.app.state.db.session() as session:
+        fresh = session.get(User, user.id)
+        assert fresh is not None
+        secret = auth.start_totp_enrolment(session=session, user=fresh)
+        uri = auth.provisioning_uri(user=fresh, issuer=request.app.state.settings.totp_issuer)
+    enrol = {"secret": secret, "uri": uri, "qr": _qr_data_uri(uri)}
+    return render(request, "totp.html", status_code=status_code, error=error, enrol=enrol)
+
+
+@router.get("/login/totp")
+def totp_page(request: Request) -> Response:
+    with request.app.state.db.session() as session:
+        user = _pending(request, session)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    return _totp_page(request, user)
+
+
+@router.post("/login/totp")
+def totp_submit(
+    request: Request,
+    code: Annotated[str, Form(max_length=16)],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    now = request.app.state.clock.now()
+    ip = _ip(request)
+    _ = translator(request)
+    with request.app.state.db.session() as session:
+        user = _pending(request, session)
+        if user is None:
+            sign_out(request)
+            return RedirectResponse("/login", status_code=303)
+        username = user.username
+        if auth.locked_until(
+            session=session, username=username, ip=ip, limits=_limits(request), now=now
+        ):
+            auth.record_attempt(
+                session=session,
+                username=username,
+                ip=ip,
+                step="totp",
+                outcome=AttemptOutcome.locked,
+                now=now,
+            )
+            record_request(
+                request,
+                action=AuditAction.sign_in_failed,
+                object_type="session",
+                user=user,
+                detail="locked out (second factor)",
+                session=session,
+            )
+            locked = True
+        else:
+            locked = False
+            enrolling = not auth.totp_enrolled(user)
+            check = auth.confirm_totp if enrolling else auth.verify_totp
+            passed = check(session=session, user=user, code=code, now=now)
+            auth.record_attempt(
+                session=session,
+                username=username,
+                ip=ip,
+                step="totp",
+                outcome=AttemptOutcome.success if passed else AttemptOutcome.failed,
+                now=now,
+            )
+            record_request(
+                request,
+                action=AuditAction.sign_in if passed else AuditAction.sign_in_failed,
+                object_type="session",
+                user=user,
+                detail=("totp enrolled" if enrolling else "totp")
+                if passed
+                else "wrong second-factor code",
+                session=session,
+            )
+    if locked:
+        sign_out(request)
+        return _locked_page(request)
+    if not passed:
+        return _totp_page(
+            request, user, status_code=401, error=_("That code is not right. Try the next one.")
+        )
+    sign_in(request, user)
     return RedirectResponse("/console", status_code=303)
 
 

@@ -13,7 +13,8 @@ import hotline.realtime.events  # noqa: F401 - registers the after-commit publis
 from agent_console.pages import STATIC_DIR
 from agent_console.router import router as console_router
 from agent_console.ws import router as console_ws_router
-from hotline import crypto, errors
+from hotline import crypto, errors, logs
+from hotline.audit.router import router as audit_router
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
@@ -33,6 +34,7 @@ SESSION_MAX_AGE_S = 12 * 3600  # a long night shift
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
+    logs.install_scrubbing()
     clock = clock or SystemClock()
     crypto.configure(crypto.keyring_from(settings.secret_key, settings.data_keys, settings.env))
     bus = make_bus(settings.redis_url)
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(escalation_router)
     app.include_router(rota_router)
     app.include_router(review_router)
+    app.include_router(audit_router)
     app.include_router(console_router)
     app.include_router(console_ws_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

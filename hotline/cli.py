@@ -8,10 +8,12 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from hotline import crypto, logs
 from hotline.auth import service as auth
 from hotline.auth.models import Role, UserCreate
+from hotline.auth.passwords import PasswordRuleError
 from hotline.clock import SystemClock
 from hotline.config import get_settings
 from hotline.db import Database, make_engine
@@ -34,6 +36,42 @@ app.add_typer(keys_app, name="keys")
 def keys_generate(key_id: str) -> None:
     """Print a new key entry to append to HOTLINE_DATA_KEYS (the last entry is current)."""
     typer.echo(f"{key_id}:{crypto.generate_key()}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="rows per transaction")] = 200,
+) -> None:
+    """Re-encrypt every stored value under the current (last) key of HOTLINE_DATA_KEYS.
+
+    Safe while the service runs; run it again to resume after an interruption.
+    """
+    from hotline.key_rotation import rotate
+
+    db = _database()
+    keyring = crypto.current_keyring()
+    reports = rotate(db=db, keyring=keyring, batch=batch)
+    for report in reports:
+        typer.echo(
+            f"{report.name}: {report.rotated} re-encrypted, "
+            f"{report.changed_meanwhile} changed meanwhile, {len(report.failed)} undecryptable"
+        )
+    failed = sum(len(r.failed) for r in reports)
+    if failed:
+        typer.echo(f"{failed} values did not decrypt with any configured key", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"all values are under key {keyring.current_id!r}")
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """How many stored values each data key encrypts (an old key can go once it has none)."""
+    from hotline.key_rotation import key_usage
+
+    db = _database()
+    for column, counts in key_usage(db=db).items():
+        by_key = ", ".join(f"{key}={n}" for key, n in sorted(counts.items())) or "empty"
+        typer.echo(f"{column}: {by_key}")
 
 
 def _database() -> Database:
@@ -103,19 +141,61 @@ def users_create(
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
     ] = "",
 ) -> None:
-    """Create a staff account."""
-    data = UserCreate(
-        username=username,
-        display_name=display_name,
-        role=role,
-        endpoint=endpoint,
-        languages=languages.split(","),
-        line_ids=[int(i) for i in line_ids.split(",") if i],
-        password=password,
-    )
+    """Create a staff account (the password must follow the rules: hotline/auth/passwords.py)."""
+    try:
+        data = UserCreate(
+            username=username,
+            display_name=display_name,
+            role=role,
+            endpoint=endpoint,
+            languages=languages.split(","),
+            line_ids=[int(i) for i in line_ids.split(",") if i],
+            password=password,
+        )
+    except ValidationError as error:
+        for problem in error.errors():
+            typer.echo(
+                f"{'.'.join(map(str, problem['loc'])) or 'user'}: {problem['msg']}", err=True
+            )
+        raise typer.Exit(1) from None
     with _database().session() as session:
         user = auth.create_user(session=session, data=data, now=SystemClock().now())
         typer.echo(f"created user {user.username} ({user.role})")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: str,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Set a new password for an account (checked against the password rules)."""
+    with _database().session() as session:
+        user = auth.get_by_username(session=session, username=username)
+        if user is None:
+            typer.echo(f"no user {username!r}", err=True)
+            raise typer.Exit(1)
+        try:
+            auth.set_password(
+                session=session, user=user, password=password, now=SystemClock().now()
+            )
+        except PasswordRuleError as error:
+            typer.echo(f"password: {error}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"password changed for {username}")
+
+
+@users_app.command("reset-totp")
+def users_reset_totp(username: str) -> None:
+    """Forget an account's two-step sign-in app (lost phone): it enrols again at next sign-in."""
+    with _database().session() as session:
+        user = auth.get_by_username(session=session, username=username)
+        if user is None:
+            typer.echo(f"no user {username!r}", err=True)
+            raise typer.Exit(1)
+        auth.reset_totp(session=session, user=user)
+        typer.echo(f"two-step sign-in reset for {username}")
 
 
 @lines_app.command("list")

@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     run_engine: bool = True
     # Point the lines' numbers at this instance at start-up (simulator mode only).
     sync_numbers_on_start: bool = True
+    # Sign-in: a username is locked out for login_lockout_s after login_max_failures failed
+    # attempts (password or second factor) within login_window_s; one address after
+    # login_max_failures_per_ip. Counted in the database, across instances.
+    login_max_failures: int = 5
+    login_max_failures_per_ip: int = 50
+    login_window_s: int = 900
+    login_lockout_s: int = 900
+    # Roles that must pass a TOTP second factor (RFC 6238) to sign in; the issuer name that
+    # authenticator apps show.
+    totp_roles: list[str] = Field(default_factory=lambda: ["supervisor", "admin"])
+    totp_issuer: str = "Hotline"
     # Names this process in offer records and logs (several instances share one database).
     instance_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 

@@ -77,11 +77,15 @@ def entries(
     since: datetime | None = None,
     until: datetime | None = None,
     user_id: int | None = None,
+    username: str | None = None,
     action: AuditAction | None = None,
-    limit: int = 500,
+    limit: int | None = 500,
     offset: int = 0,
 ) -> list[AuditEvent]:
+    """Entries, newest first; `username` also finds failed sign-ins under a name with no user."""
     query = select(AuditEvent)
+    if username:
+        query = query.where(AuditEvent.username == username)
     if since is not None:
         query = query.where(col(AuditEvent.at) >= since)
     if until is not None:
@@ -91,4 +95,5 @@ def entries(
     if action is not None:
         query = query.where(AuditEvent.action == action)
     query = query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-    return list(session.exec(query.offset(offset).limit(limit)))
+    query = query.offset(offset)
+    return list(session.exec(query if limit is None else query.limit(limit)))

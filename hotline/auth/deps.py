@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -13,6 +14,22 @@ from hotline.db import Database
 
 SESSION_USER = "uid"
 SESSION_CSRF = "csrf"
+# Between a correct password and the second factor: only who is signing in, and since when.
+# Such a session has no user and no role: everything but the second-factor pages treats it as
+# signed out.
+SESSION_PENDING = "pending_uid"
+SESSION_PENDING_AT = "pending_at"
+PENDING_MAX_AGE_S = 300
+# The language chosen on the sign-in page; the only thing that survives the session renewal.
+SESSION_LOCALE = "locale"
+
+
+def _renew(request: Request) -> None:
+    """A fresh session (no fixation), keeping only the chosen language."""
+    locale = request.session.get(SESSION_LOCALE)
+    request.session.clear()
+    if isinstance(locale, str):
+        request.session[SESSION_LOCALE] = locale
 
 
 def user_from_connection(conn: HTTPConnection) -> User | None:
@@ -65,13 +82,32 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 
 
 def sign_in(request: Request, user: User) -> None:
-    request.session.clear()  # a fresh session at sign-in: no fixation
+    _renew(request)  # a fresh session at sign-in: no fixation
     request.session[SESSION_USER] = user.id
     csrf_token(request)
 
 
+def begin_second_factor(request: Request, user: User, *, now: datetime) -> None:
+    """The password was right; the session waits for the second factor (no privileges yet)."""
+    _renew(request)
+    request.session[SESSION_PENDING] = user.id
+    request.session[SESSION_PENDING_AT] = now.timestamp()
+    csrf_token(request)
+
+
+def pending_user_id(request: Request, *, now: datetime) -> int | None:
+    """Whose second factor this session waits for, if it started less than 5 minutes ago."""
+    user_id = request.session.get(SESSION_PENDING)
+    started = request.session.get(SESSION_PENDING_AT)
+    if not isinstance(user_id, int) or not isinstance(started, int | float):
+        return None
+    if not 0 <= now.timestamp() - started <= PENDING_MAX_AGE_S:
+        return None
+    return user_id
+
+
 def sign_out(request: Request) -> None:
-    request.session.clear()
+    _renew(request)
 
 
 def require_csrf_header(

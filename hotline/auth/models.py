@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import model_validator
 from sqlmodel import JSON, Field, SQLModel
 
+from hotline.auth.passwords import check_password
+from hotline.crypto import EncryptedText
 from hotline.models_base import StrEnumType, UTCDateTime
 
 
@@ -35,11 +38,44 @@ class User(UserBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     password_hash: str = Field(max_length=256)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret, encrypted; set but unconfirmed
+    # during enrolment. The last accepted time step: a code is accepted once, never replayed.
+    totp_secret: str | None = Field(default=None, sa_type=EncryptedText)
+    totp_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    totp_last_step: int | None = None
 
 
 class UserCreate(UserBase):
-    password: str = Field(min_length=10, max_length=256)
+    password: str = Field(max_length=256)
+
+    @model_validator(mode="after")
+    def _password_rules(self) -> UserCreate:
+        check_password(self.password, username=self.username)
+        return self
 
 
 class UserPublic(UserBase):
     id: int
+
+
+class AttemptOutcome(StrEnum):
+    success = "success"
+    failed = "failed"  # wrong password or code (or no such user: indistinguishable)
+    locked = "locked"  # refused without checking: too many recent failures
+
+
+class SignInAttempt(SQLModel, table=True):
+    """One sign-in step tried (password or second factor): what rate limiting counts.
+
+    Kept in the database so every app instance sees the same counts. Rows are about the
+    username typed, which may not exist: lock-out never tells whether it does.
+    """
+
+    __tablename__ = "sign_in_attempts"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    username: str = Field(max_length=64, index=True)
+    ip: str | None = Field(default=None, max_length=64, index=True)
+    step: str = Field(max_length=16)  # "password" | "totp"
+    outcome: AttemptOutcome = Field(sa_type=StrEnumType(AttemptOutcome))
