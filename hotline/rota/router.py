@@ -19,24 +19,29 @@ from pydantic import AwareDatetime
 from sqlmodel import Session
 
 from agent_console.pages import locale_of, remember_locale, render, translator
+from hotline.audit.models import AuditAction
+from hotline.audit.service import record_request
 from hotline.auth.deps import CurrentUser, check_csrf, require_role, user_from_connection
 from hotline.auth.models import Role, User
 from hotline.clock import Clock
 from hotline.db import Database
 from hotline.rota import service as rota
 from hotline.rota.ical import check_feed_token, feed_token
-from hotline.rota.models import SchedulePurpose
+from hotline.rota.models import ScheduleOverride, SchedulePurpose, SwapRequest
 from hotline.rota.schemas import (
     OnCallPublic,
+    OverrideCancelled,
     OverrideCreate,
     OverridePublic,
     Person,
     RotationCreate,
     RotationPublic,
+    RotationUpdate,
     ScheduleCreate,
     ScheduleDetail,
     SchedulePublic,
     SchedulesPublic,
+    ScheduleUpdate,
     ShiftsPublic,
     SwapAnswer,
     SwapCreate,
@@ -79,16 +84,42 @@ def messages(_: Callable[[str], str]) -> dict[str, str]:
         "not_counterpart": _("Only the person asked can answer this swap request."),
         "not_requester": _("Only the person who asked can cancel this swap request."),
         "answered": _("This swap request has already been answered."),
+        "no_rotation": _("There is no such rotation."),
+        "no_override": _("There is no such override."),
+        "schedule_in_use": _(
+            "This schedule is still paged by: %(names)s. Change those escalation policies "
+            "first, or wait until the open escalations are closed."
+        ),
+        "last_schedule": _(
+            "This is the only schedule of its kind: lines without their own escalation policy "
+            "page its on-call person. Add another schedule first."
+        ),
+        "int_parsing": _("Enter a whole number."),
+        "int_type": _("Enter a whole number."),
+        "greater_than_equal": _("This number is too small."),
+        "less_than_equal": _("This number is too large."),
+        "date_from_datetime_parsing": _("Enter a date, for example 2026-11-23."),
+        "date_parsing": _("Enter a date, for example 2026-11-23."),
+        "datetime_parsing": _("Enter a date and time."),
+        "datetime_from_date_parsing": _("Enter a date and time."),
+        "enum": _("Choose one of the options."),
     }
 
 
-def _error_response(request: Request, code: str, status: int, errors: dict[str, str]) -> Response:
+def _error_response(
+    request: Request,
+    code: str,
+    status: int,
+    errors: dict[str, str],
+    params: dict[str, str] | None = None,
+) -> Response:
     _ = translator(request, user_from_connection(request))
     known = messages(_)
     fallback = _("This value is not valid.")
+    detail = known.get(code, fallback)
     return JSONResponse(
         {
-            "detail": known.get(code, fallback),
+            "detail": detail % params if params else detail,
             "code": code,
             "errors": {path: known.get(error, fallback) for path, error in errors.items()},
         },
@@ -115,7 +146,9 @@ class RotaRoute(APIRoute):
             try:
                 return await handler(request)
             except rota.RotaError as error:
-                return _error_response(request, error.code, error.status, error.errors)
+                return _error_response(
+                    request, error.code, error.status, error.errors, error.params
+                )
             except RequestValidationError as error:
                 return _error_response(request, "invalid", 422, _field_errors(error))
 
@@ -163,11 +196,56 @@ def list_schedules(request: Request, _user: CurrentUser) -> SchedulesPublic:
     return SchedulesPublic(data=data, count=len(data))
 
 
+def _audit(
+    request: Request,
+    session: Session,
+    user: User,
+    object_type: str,
+    object_id: int | None,
+    detail: str,
+) -> None:
+    """One audit row for a change to the rota, committed with the change itself."""
+    record_request(
+        request,
+        action=AuditAction.edit,
+        object_type=object_type,
+        object_id=object_id,
+        user=user,
+        detail=detail,
+        session=session,
+    )
+
+
 @router.post("/api/rota/schedules", status_code=201, dependencies=[Admin, CsrfChecked])
-def create_schedule(body: ScheduleCreate, request: Request) -> SchedulePublic:
+def create_schedule(body: ScheduleCreate, request: Request, user: CurrentUser) -> SchedulePublic:
     with _db(request).session() as session:
         schedule = rota.create_schedule(session=session, data=body)
+        session.flush()
+        _audit(request, session, user, "schedule", schedule.id, "created")
         return SchedulePublic.model_validate(schedule, from_attributes=True)
+
+
+@router.patch("/api/rota/schedules/{schedule_id}", dependencies=[Admin, CsrfChecked])
+def update_schedule(
+    schedule_id: int, body: ScheduleUpdate, request: Request, user: CurrentUser
+) -> SchedulePublic:
+    with _db(request).session() as session:
+        schedule, changes = rota.update_schedule(
+            session=session, schedule_id=schedule_id, data=body
+        )
+        detail = "updated; " + rota.describe_changes(changes) if changes else "unchanged"
+        _audit(request, session, user, "schedule", schedule_id, detail)
+        return SchedulePublic.model_validate(schedule, from_attributes=True)
+
+
+@router.delete(
+    "/api/rota/schedules/{schedule_id}", status_code=204, dependencies=[Admin, CsrfChecked]
+)
+def delete_schedule(schedule_id: int, request: Request, user: CurrentUser) -> Response:
+    with _db(request).session() as session:
+        schedule = rota.delete_schedule(session=session, schedule_id=schedule_id)
+        _audit(request, session, user, "schedule", schedule_id, f"deleted; name: {schedule.name}")
+    return Response(status_code=204)
 
 
 @router.get("/api/rota/schedules/{schedule_id}")
@@ -190,10 +268,44 @@ def get_schedule(schedule_id: int, request: Request, _user: CurrentUser) -> Sche
     status_code=201,
     dependencies=[Admin, CsrfChecked],
 )
-def add_rotation(schedule_id: int, body: RotationCreate, request: Request) -> RotationPublic:
+def add_rotation(
+    schedule_id: int, body: RotationCreate, request: Request, user: CurrentUser
+) -> RotationPublic:
     with _db(request).session() as session:
         rotation = rota.add_rotation(session=session, schedule_id=schedule_id, data=body)
+        _audit(
+            request, session, user, "rotation", rotation.id, f"created in schedule {schedule_id}"
+        )
         return RotationPublic.model_validate(rotation, from_attributes=True)
+
+
+@router.patch("/api/rota/rotations/{rotation_id}", dependencies=[Admin, CsrfChecked])
+def update_rotation(
+    rotation_id: int, body: RotationUpdate, request: Request, user: CurrentUser
+) -> RotationPublic:
+    """The rota answers from the new definition from now on, for past instants too; who was
+    paged is in the escalation log, and the old values are in this edit's audit row."""
+    with _db(request).session() as session:
+        rotation, changes = rota.update_rotation(
+            session=session, rotation_id=rotation_id, data=body
+        )
+        detail = "updated; " + rota.describe_changes(changes) if changes else "unchanged"
+        _audit(request, session, user, "rotation", rotation_id, detail)
+        return RotationPublic.model_validate(rotation, from_attributes=True)
+
+
+@router.delete(
+    "/api/rota/rotations/{rotation_id}", status_code=204, dependencies=[Admin, CsrfChecked]
+)
+def delete_rotation(rotation_id: int, request: Request, user: CurrentUser) -> Response:
+    with _db(request).session() as session:
+        rotation = rota.delete_rotation(session=session, rotation_id=rotation_id)
+        detail = (
+            f"deleted from schedule {rotation.schedule_id}; layer: {rotation.layer}; "
+            f"shift: {rotation.shift.value}; members: {rotation.member_ids}"
+        )
+        _audit(request, session, user, "rotation", rotation_id, detail)
+    return Response(status_code=204)
 
 
 # --- who is on call ----------------------------------------------------------------------------
@@ -272,7 +384,36 @@ def add_override(
             created_by=user.id,
             now=_now(request),
         )
+        detail = _override_detail("created", override)
+        _audit(request, session, user, "override", override.id, detail)
         return OverridePublic.model_validate(override, from_attributes=True)
+
+
+def _override_detail(what: str, override: ScheduleOverride) -> str:
+    return (
+        f"{what}; schedule {override.schedule_id}; {override.kind.value}; "
+        f"user: {override.user_id}; replaced: {override.replaced_user_id}; "
+        f"{override.start_at.isoformat()} - {override.end_at.isoformat()}"
+    )
+
+
+@router.delete("/api/rota/overrides/{override_id}", dependencies=[Supervising, CsrfChecked])
+def cancel_override(override_id: int, request: Request, user: CurrentUser) -> OverrideCancelled:
+    """Not begun: deleted. Under way: ends now. Over: refused (the past stays as it was)."""
+    with _db(request).session() as session:
+        override, deleted = rota.cancel_override(
+            session=session, override_id=override_id, now=_now(request)
+        )
+        _audit(
+            request,
+            session,
+            user,
+            "override",
+            override_id,
+            _override_detail("deleted" if deleted else "ended early", override),
+        )
+        public = OverridePublic.model_validate(override, from_attributes=True)
+        return OverrideCancelled(deleted=deleted, override=None if deleted else public)
 
 
 @router.get("/api/rota/swaps")
@@ -291,6 +432,7 @@ def request_swap(body: SwapCreate, request: Request, user: CurrentUser) -> SwapP
         swap = rota.request_swap(
             session=session, requester_id=user.id, data=body, now=_now(request)
         )
+        _audit(request, session, user, "swap", swap.id, _swap_detail("requested", swap))
         return SwapPublic.model_validate(swap, from_attributes=True)
 
 
@@ -305,6 +447,7 @@ def answer_swap(swap_id: int, body: SwapAnswer, request: Request, user: CurrentU
             accept=body.accept,
             now=_now(request),
         )
+        _audit(request, session, user, "swap", swap_id, _swap_detail(swap.status.value, swap))
         return SwapPublic.model_validate(swap, from_attributes=True)
 
 
@@ -315,7 +458,17 @@ def cancel_swap(swap_id: int, request: Request, user: CurrentUser) -> SwapPublic
         swap = rota.cancel_swap(
             session=session, swap_id=swap_id, user_id=user.id, now=_now(request)
         )
+        _audit(request, session, user, "swap", swap_id, _swap_detail("cancelled", swap))
         return SwapPublic.model_validate(swap, from_attributes=True)
+
+
+def _swap_detail(what: str, swap: SwapRequest) -> str:
+    detail = (
+        f"{what}; schedule {swap.schedule_id}; requester: {swap.requester_id}; "
+        f"counterpart: {swap.counterpart_id}; "
+        f"{swap.start_at.isoformat()} - {swap.end_at.isoformat()}"
+    )
+    return detail + (f"; override {swap.override_id}" if swap.override_id else "")
 
 
 # --- calendar feed and page --------------------------------------------------------------------
