@@ -723,6 +723,13 @@ def request_swap(
     return swap
 
 
+def get_swap(*, session: Session, swap_id: int) -> SwapRequest:
+    swap = session.get(SwapRequest, swap_id)
+    if swap is None:
+        raise RotaError("no_swap", 404)
+    return swap
+
+
 def _pending_swap(session: Session, swap_id: int) -> SwapRequest:
     swap = session.get(SwapRequest, swap_id, with_for_update=True)
     if swap is None:
@@ -816,7 +823,7 @@ def ical_feed(
             if s.user_id == user_id
         ]
         summary = _("On call: %(schedule)s") % {"schedule": schedule.name}
-        for span_start, span_end in _joined((s.start, s.end) for s in mine):
+        for span_start, span_end in joined_spans((s.start, s.end) for s in mine):
             events.append(
                 ical.Event(
                     uid=ical.event_uid(schedule.id, user_id, span_start),
@@ -829,7 +836,7 @@ def ical_feed(
     return ical.calendar(events=events, now=now, name=_("Hotline on-call shifts"))
 
 
-def _joined(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+def joined_spans(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     """Spans that touch become one (a change of layer or source is no break for a person)."""
     joined: list[tuple[datetime, datetime]] = []
     for start, end in sorted(spans):
