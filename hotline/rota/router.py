@@ -652,6 +652,11 @@ def _page(
         swaps=[(s, when(s.start_at), when(s.end_at)) for s in pending],
         done_message=done_messages(_).get(done or ""),
         errors=errors or {},
+        action_errors=[
+            message
+            for key, message in sorted((errors or {}).items())
+            if key.startswith(("swaps.", "overrides."))
+        ],
         values=values or {},
     )
 
