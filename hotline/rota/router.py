@@ -87,6 +87,10 @@ def messages(_: Callable[[str], str]) -> dict[str, str]:
         "not_requester": _("Only the person who asked can cancel this swap request."),
         "answered": _("This swap request has already been answered."),
         "no_rotation": _("There is no such rotation."),
+        "requester_off_call": _(
+            "The rota has changed: the person who asked is no longer on call then. "
+            "They can send a new request."
+        ),
         "no_override": _("There is no such override."),
         "schedule_in_use": _(
             "This schedule is still paged by: %(names)s. Change those escalation policies "

@@ -749,6 +749,13 @@ def answer_swap(
     if accept:
         if swap.end_at <= now:
             raise RotaError("past", 409)
+        # The rota may have been edited since the request: a swap of a shift the requester no
+        # longer holds would change nothing, so it is refused rather than silently accepted.
+        timeline = shifts(
+            session=session, schedule_id=swap.schedule_id, start=swap.start_at, end=swap.end_at
+        )
+        if not any(shift.user_id == swap.requester_id for shift in timeline):
+            raise RotaError("requester_off_call", 409)
         override = ScheduleOverride(
             schedule_id=swap.schedule_id,
             kind=OverrideKind.replace,

@@ -21,6 +21,7 @@ from hotline.rota.models import (
 from hotline.rota.schemas import (
     OverrideCreate,
     RotationCreate,
+    RotationUpdate,
     ScheduleCreate,
     Shift,
     SwapCreate,
@@ -295,6 +296,37 @@ def test_a_pending_swap_can_be_cancelled_by_its_requester_only(team: Team) -> No
         with pytest.raises(rota.RotaError) as late:
             rota.answer_swap(session=session, swap_id=swap.id, user_id=team.b, accept=True, now=NOW)
         assert late.value.code == "answered"
+
+
+def test_a_swap_of_a_shift_the_rota_no_longer_gives_the_requester_is_refused(team: Team) -> None:
+    schedule_id = team.schedule()
+    rotation = team.rotation(schedule_id, [team.a, team.b], date(2026, 11, 2))
+    assert rotation.id is not None
+    with team.db.session() as session:
+        swap = rota.request_swap(
+            session=session,
+            requester_id=team.a,
+            data=SwapCreate(
+                schedule_id=schedule_id,
+                counterpart_id=team.c,
+                start_at=local("2026-11-03 09:00"),
+                end_at=local("2026-11-04 09:00"),
+            ),
+            now=NOW,
+        )
+        assert swap.id is not None
+        rota.update_rotation(
+            session=session,
+            rotation_id=rotation.id,
+            data=RotationUpdate(member_ids=[team.b, team.d]),
+        )
+        with pytest.raises(rota.RotaError) as stale:
+            rota.answer_swap(session=session, swap_id=swap.id, user_id=team.c, accept=True, now=NOW)
+        assert stale.value.code == "requester_off_call"
+        declined = rota.answer_swap(
+            session=session, swap_id=swap.id, user_id=team.c, accept=False, now=NOW
+        )
+        assert declined.status == SwapStatus.declined
 
 
 def test_localize_handles_gaps_and_folds_deterministically() -> None:
