@@ -1,7 +1,9 @@
 """The rota over HTTP: JSON under /api/rota, the two-week calendar page and the iCal feed.
 
 Errors come back as {"detail", "code", "errors": {field: message}}, translated for the signed-in
-person, whether a service refused (RotaError) or the request did not validate.
+person, whether a service refused (RotaError) or the request did not validate. The page's own
+forms (overrides, swaps) answer with a redirect, or with the page and each error by its field.
+Every change is written to the audit log in the same transaction as the change.
 """
 
 from __future__ import annotations
