@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,6 +15,7 @@ from hotline.rota.models import (
     OverrideKind,
     RotationBase,
     ScheduleBase,
+    SchedulePurpose,
     ShiftKind,
     SwapStatus,
 )
@@ -57,6 +58,16 @@ class ScheduleCreate(ScheduleBase):
 
 class SchedulePublic(ScheduleBase):
     id: int
+
+
+class ScheduleUpdate(BaseModel):
+    """The fields to change; the result is checked as a whole by ScheduleCreate."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    purpose: SchedulePurpose | None = None
+    timezone: str | None = None
+    description: str | None = None
 
 
 class RotationCreate(RotationBase):
@@ -104,6 +115,22 @@ class RotationCreate(RotationBase):
         if len(value) > 200:
             raise _error("too_long")
         return value
+
+
+class RotationUpdate(BaseModel):
+    """The fields to change (null clears the daily window); the result is checked as a whole
+    by RotationCreate, so a custom shift still needs its length and a window both ends."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    layer: int | None = None
+    shift: ShiftKind | None = None
+    shift_hours: int | None = None
+    handoff_time: str | None = None
+    start_date: date | None = None
+    member_ids: list[int] | None = None
+    active_from: str | None = None
+    active_until: str | None = None
 
 
 class RotationPublic(RotationBase):
@@ -177,6 +204,13 @@ class OverridePublic(BaseModel):
     reason: str
     created_by: int
     created_at: datetime
+
+
+class OverrideCancelled(BaseModel):
+    """A cancelled override: deleted (it had not begun), or ended now (it was under way)."""
+
+    deleted: bool
+    override: OverridePublic | None
 
 
 class SwapCreate(Strict):

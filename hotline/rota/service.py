@@ -18,6 +18,16 @@ The rules, in the order they apply at an instant `at`:
    additions.
 
 The result keeps rotation order, a replacement in the place of whom it replaces, additions last.
+
+Editing. The rota answers from its current definition, for the past too: after a rotation is
+changed (members, order, hand-off, start, layer, window) "who was on call at T" is what the new
+definition says about T. Who was actually paged is in the escalation log (each escalation keeps a
+snapshot of its policy, and every page names the person), and every edit is in the audit log
+with the values it replaced, so the old answer can be rebuilt. Overrides are the exception that
+keeps history: one that is over cannot be cancelled, and cancelling one that has begun ends it
+now instead of deleting it. A schedule that an escalation policy (and so a line) names, that an
+open escalation is paging, or that is the last of its purpose (the default policy pages every
+crisis schedule and every supervisor schedule) cannot be deleted or given another purpose.
 """
 
 from __future__ import annotations
@@ -26,13 +36,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
-from hotline.auth.models import User
+from hotline.auth.models import Role, User
+from hotline.escalation.models import OPEN_STATUSES, Escalation, EscalationPolicy
 from hotline.i18n import gettext_for
+from hotline.lines.models import Line
 from hotline.rota import ical
 from hotline.rota.ical import check_feed_token as check_feed_token
 from hotline.rota.ical import feed_token as feed_token
@@ -49,7 +63,9 @@ from hotline.rota.models import (
 from hotline.rota.schemas import (
     OverrideCreate,
     RotationCreate,
+    RotationUpdate,
     ScheduleCreate,
+    ScheduleUpdate,
     Shift,
     ShiftSource,
     SwapCreate,
@@ -62,11 +78,18 @@ ONE_SECOND = timedelta(seconds=1)
 class RotaError(Exception):
     """`code` says what went wrong; `errors` maps field names to error codes."""
 
-    def __init__(self, code: str, status: int = 409, errors: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        status: int = 409,
+        errors: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.status = status
         self.errors = errors or {}
+        self.params = params or {}  # values for the translated message, e.g. {"names": ...}
 
 
 # --- local wall-clock time ---------------------------------------------------------------------
@@ -411,6 +434,167 @@ def list_rotations(*, session: Session, schedule_id: int) -> list[Rotation]:
     )
 
 
+Change = tuple[str, object, object]  # (field, old value, new value)
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(model: type[M], values: dict[str, object]) -> M:
+    """`values` checked by a create schema, its errors as a RotaError mapping field -> code."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        errors: dict[str, str] = {}
+        for item in error.errors():
+            path = ".".join(str(part) for part in item.get("loc", ())) or "body"
+            errors.setdefault(path, str(item.get("type", "invalid")))
+        raise RotaError("invalid", 422, errors) from None
+
+
+def _changes(before: dict[str, object], after: dict[str, object]) -> list[Change]:
+    return [(name, before[name], after[name]) for name in after if before[name] != after[name]]
+
+
+def describe_changes(changes: list[Change]) -> str:
+    """`field: old -> new; ...` for the audit log (rota fields only: never caller data)."""
+    return "; ".join(f"{name}: {old} -> {new}" for name, old, new in changes)
+
+
+def schedule_references(*, session: Session, schedule_id: int) -> list[str]:
+    """What pages this schedule by its id: escalation policies (with the lines that use them)
+    and open escalations, whose policy snapshot keeps paging it until they close."""
+
+    def names_it(steps: object) -> bool:
+        if not isinstance(steps, list):
+            return False
+        for step in steps:
+            targets = step.get("targets", []) if isinstance(step, dict) else []
+            for target in targets if isinstance(targets, list) else []:
+                if (
+                    isinstance(target, dict)
+                    and target.get("kind") == "schedule"
+                    and str(target.get("id")) == str(schedule_id)
+                ):
+                    return True
+        return False
+
+    found: list[str] = []
+    for policy in session.exec(select(EscalationPolicy).order_by(col(EscalationPolicy.id))):
+        if names_it(policy.steps):
+            lines = session.exec(
+                select(Line.name).where(Line.escalation_policy_id == policy.id).order_by(Line.name)
+            ).all()
+            found.append(f"{policy.name} ({', '.join(lines)})" if lines else policy.name)
+    open_escalations = session.exec(
+        select(Escalation.id)
+        .where(col(Escalation.status).in_([s.value for s in OPEN_STATUSES]))
+        .order_by(col(Escalation.id))
+    ).all()
+    for escalation_id in open_escalations:
+        escalation = session.get(Escalation, escalation_id)
+        if escalation is not None and names_it(escalation.policy.get("steps")):
+            found.append(f"#{escalation_id}")
+    return found
+
+
+def _check_not_needed(session: Session, schedule: Schedule) -> None:
+    """Refuse to take a schedule out of service while something pages it."""
+    assert schedule.id is not None
+    using = schedule_references(session=session, schedule_id=schedule.id)
+    if using:
+        raise RotaError("schedule_in_use", 409, params={"names": ", ".join(using)})
+    others = [
+        s for s in list_schedules(session=session, purpose=schedule.purpose) if s.id != schedule.id
+    ]
+    if not others:
+        raise RotaError("last_schedule", 409)
+
+
+def update_schedule(
+    *, session: Session, schedule_id: int, data: ScheduleUpdate
+) -> tuple[Schedule, list[Change]]:
+    """Change a schedule's name, purpose, time zone or description; what changed, for the log."""
+    schedule = get_schedule(session=session, schedule_id=schedule_id)
+    before = schedule.model_dump(include=set(ScheduleCreate.model_fields))
+    merged = _validated(ScheduleCreate, {**before, **data.model_dump(exclude_unset=True)})
+    after = merged.model_dump()
+    if after["name"] != before["name"]:
+        taken = session.exec(
+            select(Schedule).where(Schedule.name == merged.name, Schedule.id != schedule_id)
+        ).first()
+        if taken is not None:
+            raise RotaError("name_taken", 409, {"name": "name_taken"})
+    if merged.purpose != schedule.purpose:
+        _check_not_needed(session, schedule)
+    changes = _changes(before, after)
+    schedule.sqlmodel_update(after)
+    try:
+        with session.begin_nested():  # a concurrent rename to the same name
+            session.add(schedule)
+    except IntegrityError:
+        raise RotaError("name_taken", 409, {"name": "name_taken"}) from None
+    return schedule, changes
+
+
+def delete_schedule(*, session: Session, schedule_id: int) -> Schedule:
+    """Delete a schedule with its rotations, overrides and swap requests, unless it is needed."""
+    schedule = get_schedule(session=session, schedule_id=schedule_id)
+    _check_not_needed(session, schedule)
+    session.exec(delete(SwapRequest).where(col(SwapRequest.schedule_id) == schedule_id))
+    session.exec(delete(ScheduleOverride).where(col(ScheduleOverride.schedule_id) == schedule_id))
+    session.exec(delete(Rotation).where(col(Rotation.schedule_id) == schedule_id))
+    session.delete(schedule)
+    session.flush()
+    return schedule
+
+
+def get_rotation(*, session: Session, rotation_id: int) -> Rotation:
+    rotation = session.get(Rotation, rotation_id)
+    if rotation is None:
+        raise RotaError("no_rotation", 404)
+    return rotation
+
+
+def update_rotation(
+    *, session: Session, rotation_id: int, data: RotationUpdate
+) -> tuple[Rotation, list[Change]]:
+    """Change a rotation; the result is checked as a whole, like a new one. The rota then
+    answers from the new definition, for the past too (see the module's docstring)."""
+    rotation = get_rotation(session=session, rotation_id=rotation_id)
+    before = rotation.model_dump(include=set(RotationCreate.model_fields))
+    merged = _validated(RotationCreate, {**before, **data.model_dump(exclude_unset=True)})
+    if "member_ids" in data.model_fields_set:
+        _check_people(session, merged.member_ids, "member_ids")
+    after = merged.model_dump()
+    changes = _changes(before, after)
+    rotation.sqlmodel_update(after)
+    session.add(rotation)
+    session.flush()
+    return rotation, changes
+
+
+def delete_rotation(*, session: Session, rotation_id: int) -> Rotation:
+    rotation = get_rotation(session=session, rotation_id=rotation_id)
+    session.delete(rotation)
+    session.flush()
+    return rotation
+
+
+def candidates(*, session: Session, purpose: SchedulePurpose) -> list[User]:
+    """Active people who may be put on call in a schedule of this purpose."""
+    roles = (
+        [Role.crisis, Role.supervisor, Role.admin]
+        if purpose == SchedulePurpose.crisis
+        else [Role.supervisor, Role.admin]
+    )
+    return list(
+        session.exec(
+            select(User)
+            .where(col(User.active), col(User.role).in_([r.value for r in roles]))
+            .order_by(col(User.display_name), col(User.id))
+        )
+    )
+
+
 def _check_people(session: Session, user_ids: Iterable[int], field_name: str) -> None:
     wanted = set(user_ids)
     if not wanted:
@@ -475,6 +659,37 @@ def list_overrides(
     )
 
 
+def get_override(*, session: Session, override_id: int) -> ScheduleOverride:
+    override = session.get(ScheduleOverride, override_id, with_for_update=True)
+    if override is None:
+        raise RotaError("no_override", 404)
+    return override
+
+
+def cancel_override(
+    *, session: Session, override_id: int, now: datetime
+) -> tuple[ScheduleOverride, bool]:
+    """Cancel an override without rewriting the past: one that has not begun is deleted (and a
+    swap it came from is marked cancelled); one under way ends now; one that is over stays.
+    Returns the override and whether it was deleted."""
+    override = get_override(session=session, override_id=override_id)
+    if override.end_at <= now:
+        raise RotaError("past", 409)
+    if override.start_at < now:
+        override.end_at = now
+        session.add(override)
+        session.flush()
+        return override, False
+    for swap in session.exec(select(SwapRequest).where(SwapRequest.override_id == override_id)):
+        swap.override_id = None
+        swap.status = SwapStatus.cancelled
+        session.add(swap)
+    session.flush()
+    session.delete(override)
+    session.flush()
+    return override, True
+
+
 # --- swaps -------------------------------------------------------------------------------------
 
 
@@ -508,6 +723,13 @@ def request_swap(
     return swap
 
 
+def get_swap(*, session: Session, swap_id: int) -> SwapRequest:
+    swap = session.get(SwapRequest, swap_id)
+    if swap is None:
+        raise RotaError("no_swap", 404)
+    return swap
+
+
 def _pending_swap(session: Session, swap_id: int) -> SwapRequest:
     swap = session.get(SwapRequest, swap_id, with_for_update=True)
     if swap is None:
@@ -527,6 +749,13 @@ def answer_swap(
     if accept:
         if swap.end_at <= now:
             raise RotaError("past", 409)
+        # The rota may have been edited since the request: a swap of a shift the requester no
+        # longer holds would change nothing, so it is refused rather than silently accepted.
+        timeline = shifts(
+            session=session, schedule_id=swap.schedule_id, start=swap.start_at, end=swap.end_at
+        )
+        if not any(shift.user_id == swap.requester_id for shift in timeline):
+            raise RotaError("requester_off_call", 409)
         override = ScheduleOverride(
             schedule_id=swap.schedule_id,
             kind=OverrideKind.replace,
@@ -601,7 +830,7 @@ def ical_feed(
             if s.user_id == user_id
         ]
         summary = _("On call: %(schedule)s") % {"schedule": schedule.name}
-        for span_start, span_end in _joined((s.start, s.end) for s in mine):
+        for span_start, span_end in joined_spans((s.start, s.end) for s in mine):
             events.append(
                 ical.Event(
                     uid=ical.event_uid(schedule.id, user_id, span_start),
@@ -614,7 +843,7 @@ def ical_feed(
     return ical.calendar(events=events, now=now, name=_("Hotline on-call shifts"))
 
 
-def _joined(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+def joined_spans(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     """Spans that touch become one (a change of layer or source is no break for a person)."""
     joined: list[tuple[datetime, datetime]] = []
     for start, end in sorted(spans):
@@ -652,6 +881,7 @@ class DayEntry:
     end_label: str  # "24:00" when it runs to the end of the day
     source: ShiftSource
     now: bool  # this person is on call now, in this piece
+    swap: bool = False  # there by an override that an accepted swap made
 
 
 @dataclass(frozen=True)
@@ -676,6 +906,23 @@ def calendar_days(
     timeline = _by_person(
         shifts(session=session, schedule_id=schedule_id, start=edges[0], end=edges[-1])
     )
+    overrides = list_overrides(
+        session=session, schedule_id=schedule_id, start=edges[0], end=edges[-1]
+    )
+    from_swaps = set(
+        session.exec(
+            select(SwapRequest.override_id).where(
+                SwapRequest.schedule_id == schedule_id, col(SwapRequest.override_id).is_not(None)
+            )
+        ).all()
+    )
+
+    def by_swap(user_id: int, start: datetime, end: datetime) -> bool:
+        return any(
+            o.id in from_swaps and o.user_id == user_id and o.start_at < end and o.end_at > start
+            for o in overrides
+        )
+
     today = wall(now, tz).date()
     result: list[Day] = []
     for n in range(days):
@@ -694,6 +941,7 @@ def calendar_days(
                     end_label="24:00" if end == day_end else wall(end, tz).strftime("%H:%M"),
                     source=shift.source,
                     now=start <= now < end,
+                    swap=shift.source == "override" and by_swap(shift.user_id, start, end),
                 )
             )
         day = first_day + timedelta(days=n)

@@ -8,14 +8,18 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
+from agent_console.client import csrf_from
 from hotline.auth.models import Role
+from hotline.clock import FakeClock
 from hotline.db import Database, make_engine
 from hotline.rota import service as rota
 from hotline.rota.models import Rotation, SchedulePurpose
 from hotline.rota.schemas import RotationCreate, ScheduleCreate
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
+from tests.stack import running_stack
 
 
 @pytest.fixture
@@ -85,3 +89,55 @@ def utc(text: str) -> datetime:
 def local(text: str, zone: str = "Asia/Shanghai") -> datetime:
     """A wall-clock time that exists exactly once in `zone`, as a UTC instant."""
     return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+# --- the real application over HTTP --------------------------------------------------------------
+
+SECRET = "test-secret-key-that-is-long-enough-000"
+
+
+@dataclass
+class Api:
+    url: str
+    db: Database
+    clock: FakeClock
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    """The real application (no simulator needed), its clock at 10:00 in Shanghai."""
+    with running_stack(database_url, with_simulator=False) as stack:
+        stack.clock.advance((utc("2026-11-03 02:00") - stack.clock.now()).total_seconds())
+        assert stack.settings.secret_key == SECRET
+        yield Api(stack.url, stack.db, stack.clock)
+
+
+class Client:
+    """A signed-in person with the CSRF header on every change."""
+
+    def __init__(self, api: Api, username: str) -> None:
+        self.http = httpx.Client(base_url=api.url, timeout=10)
+        page = self.http.get("/login")
+        signed_in = self.http.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": csrf_from(page.text)},
+        )
+        assert signed_in.status_code == 303
+        page = self.http.get("/rota?lang=en", follow_redirects=True)
+        assert page.status_code == 200, page.text[-3000:]
+        self.token = csrf_from(page.text)
+
+    def get(self, path: str, **params: str) -> httpx.Response:
+        return self.http.get(path, params=params)
+
+    def post(self, path: str, body: dict[str, Any], *, csrf: bool = True) -> httpx.Response:
+        headers = {"X-CSRF-Token": self.token} if csrf else {}
+        return self.http.post(path, json=body, headers=headers)
+
+    def patch(self, path: str, body: dict[str, Any], *, csrf: bool = True) -> httpx.Response:
+        headers = {"X-CSRF-Token": self.token} if csrf else {}
+        return self.http.patch(path, json=body, headers=headers)
+
+    def delete(self, path: str, *, csrf: bool = True) -> httpx.Response:
+        headers = {"X-CSRF-Token": self.token} if csrf else {}
+        return self.http.delete(path, headers=headers)

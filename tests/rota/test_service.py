@@ -9,6 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from hotline.calls import service as calls
+from hotline.escalation import service as escalations
+from hotline.escalation.models import Escalation, EscalationPolicy, EscalationStatus
+from hotline.lines.models import Line
 from hotline.rota import service as rota
 from hotline.rota.models import (
     OverrideKind,
@@ -21,10 +25,12 @@ from hotline.rota.models import (
 from hotline.rota.schemas import (
     OverrideCreate,
     RotationCreate,
+    RotationUpdate,
     ScheduleCreate,
     Shift,
     SwapCreate,
 )
+from tests.factories import make_line
 from tests.rota.conftest import Team, local, utc
 
 NY = "America/New_York"
@@ -297,6 +303,37 @@ def test_a_pending_swap_can_be_cancelled_by_its_requester_only(team: Team) -> No
         assert late.value.code == "answered"
 
 
+def test_a_swap_of_a_shift_the_rota_no_longer_gives_the_requester_is_refused(team: Team) -> None:
+    schedule_id = team.schedule()
+    rotation = team.rotation(schedule_id, [team.a, team.b], date(2026, 11, 2))
+    assert rotation.id is not None
+    with team.db.session() as session:
+        swap = rota.request_swap(
+            session=session,
+            requester_id=team.a,
+            data=SwapCreate(
+                schedule_id=schedule_id,
+                counterpart_id=team.c,
+                start_at=local("2026-11-03 09:00"),
+                end_at=local("2026-11-04 09:00"),
+            ),
+            now=NOW,
+        )
+        assert swap.id is not None
+        rota.update_rotation(
+            session=session,
+            rotation_id=rotation.id,
+            data=RotationUpdate(member_ids=[team.b, team.d]),
+        )
+        with pytest.raises(rota.RotaError) as stale:
+            rota.answer_swap(session=session, swap_id=swap.id, user_id=team.c, accept=True, now=NOW)
+        assert stale.value.code == "requester_off_call"
+        declined = rota.answer_swap(
+            session=session, swap_id=swap.id, user_id=team.c, accept=False, now=NOW
+        )
+        assert declined.status == SwapStatus.declined
+
+
 def test_localize_handles_gaps_and_folds_deterministically() -> None:
     new_york = ZoneInfo(NY)
     # 02:30 does not exist on 2026-03-08: the first valid instant after is 03:00 EDT.
@@ -502,3 +539,41 @@ def test_calendar_days_cut_shifts_at_local_midnight(team: Team) -> None:
     ]
     assert days[1].start == local("2026-11-03 00:00")
     assert datetime(2026, 11, 3, tzinfo=UTC) - days[1].start == timedelta(hours=8)
+
+
+def test_a_schedule_an_open_escalation_still_pages_is_not_deleted(team: Team) -> None:
+    first, second = team.schedule(), team.schedule("Backup")
+    team.rotation(first, [team.a], date(2026, 11, 2))
+    line = make_line(team.db)
+    with team.db.session() as session:
+        policy = EscalationPolicy(
+            name="by schedule",
+            steps=[{"targets": [{"kind": "schedule", "id": first}], "channels": ["console"]}],
+        )
+        session.add(policy)
+        session.flush()
+        stored = session.get(Line, line.id)
+        assert stored is not None
+        stored.escalation_policy_id = policy.id
+        call = calls.start_inbound(
+            session=session, line=stored, call_sid="CA1", caller_hash="h", now=NOW
+        )
+        escalation = escalations.trigger(
+            session=session, call=call, level="high", reason=None, user_id=None, now=NOW
+        )
+        policy.steps = []  # the policy no longer names it; the open escalation's snapshot does
+        session.add(policy)
+    with team.db.session() as session:
+        with pytest.raises(rota.RotaError) as in_use:
+            rota.delete_schedule(session=session, schedule_id=first)
+    assert in_use.value.code == "schedule_in_use"
+    assert in_use.value.params == {"names": f"#{escalation.id}"}
+    with team.db.session() as session:
+        open_one = session.get(Escalation, escalation.id)
+        assert open_one is not None
+        open_one.status = EscalationStatus.resolved
+        session.add(open_one)
+    with team.db.session() as session:
+        rota.delete_schedule(session=session, schedule_id=first)
+        assert [s.id for s in rota.list_schedules(session=session)] == [second]
+        assert rota.list_rotations(session=session, schedule_id=first) == []
