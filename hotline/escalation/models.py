@@ -82,7 +82,7 @@ class Escalation(SQLModel, table=True):
     resolved_by: int | None = Field(default=None, foreign_key="users.id")
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=32)
-    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class Page(SQLModel, table=True):
