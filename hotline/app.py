@@ -24,6 +24,7 @@ from hotline.realtime.bus import make_bus
 from hotline.rota.router import router as rota_router
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
+from hotline.stats.router import router as stats_router
 from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notes_admin_router)
     app.include_router(escalation_router)
     app.include_router(rota_router)
+    app.include_router(stats_router)
     app.include_router(console_router)
     app.include_router(console_ws_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -22,7 +22,7 @@ notes only; a draft can still change. Escalation times run from the escalation's
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -191,7 +191,6 @@ class NoteFigures:
     difficult: int = 0
     follow_up_wanted: int = 0
     counselling: int = 0  # call type self or third party
-    extra: dict[str, int] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
         return asdict(self)
@@ -263,7 +262,7 @@ def bucket_key(dialect: str, local: ColumnElement[Any], bucket: Bucket) -> Colum
         return func.strftime("%Y-%m", local)
     if bucket is Bucket.quarter:
         month = cast(func.strftime("%m", local), Integer)
-        return func.strftime("%Y", local) + "-Q" + cast((month + 2) / 3, String)
+        return func.strftime("%Y", local) + "-Q" + cast((month + 2) // 3, String)
     if bucket is Bucket.hour:
         return cast(func.strftime("%H", local), Integer)
     return (cast(func.strftime("%w", local), Integer) + 6) % 7 + 1
@@ -320,9 +319,9 @@ def call_figures(
         _count_if(
             and_(abandoned, seconds_between(dialect, ended, queued) <= SHORT_ABANDON_S)
         ).label("abandoned_short"),
-        _count_if(
-            and_(col(Call.state) == CallState.abandoned.value, queued.is_(None))
-        ).label("abandoned_ivr"),
+        _count_if(and_(col(Call.state) == CallState.abandoned.value, queued.is_(None))).label(
+            "abandoned_ivr"
+        ),
         _count_if(col(Call.state) == CallState.overflow.value).label("overflow"),
         _count_if(and_(answered, in_queue, wait <= SERVICE_LEVELS_S[0])).label("answered_20"),
         _count_if(and_(answered, in_queue, wait <= SERVICE_LEVELS_S[1])).label("answered_60"),
@@ -330,8 +329,8 @@ def call_figures(
         _count_if(handled).label("handled"),
         _sum_if(handled, seconds_between(dialect, ended, connected)).label("talk_sum_s"),
         _sum_if(handled, seconds_between(dialect, completed, ended)).label("wrap_sum_s"),
-        _count_if(col(Call.repeat_caller)).label("repeat"),
-        _count_if(col(Call.in_danger)).label("in_danger"),
+        _count_if(col(Call.repeat_caller).is_(True)).label("repeat"),
+        _count_if(col(Call.in_danger).is_(True)).label("in_danger"),
     ]
     query = select(*columns).where(*call_filter(scope))
     if bucket is not None:
@@ -340,17 +339,14 @@ def call_figures(
     rows = session.execute(query).mappings().all()
     figures = []
     for row in rows:
-        data = dict(row)
-        if bucket is not None and data["key"] is not None and bucket.value in ("hour", "weekday"):
-            data["key"] = int(data["key"])
-        figures.append(
-            CallFigures(
-                **{
-                    name: (float(value) if name.endswith("_s") else value)
-                    for name, value in data.items()
-                }
-            )
-        )
+        data: dict[str, Any] = {}
+        for name, value in row.items():
+            if name == "key":
+                hourly = bucket is not None and bucket in (Bucket.hour, Bucket.weekday)
+                data[name] = int(value) if hourly and value is not None else value
+            else:
+                data[name] = float(value) if name.endswith("_s") else int(value)
+        figures.append(CallFigures(**data))
     if bucket is None and not figures:
         figures = [CallFigures()]
     return figures
@@ -372,9 +368,9 @@ def distribution(*, session: Session, scope: Scope, measure: str) -> list[tuple[
         value = seconds_between(dialect, col(Call.completed_at), col(Call.connected_at))
         present = and_(col(Call.connected_at).is_not(None), col(Call.completed_at).is_not(None))
         edges = HANDLE_EDGES
-    index = case(
-        *[(value < edge, i) for i, edge in enumerate(edges)], else_=len(edges)
-    ).label("slot")
+    index = case(*[(value < edge, i) for i, edge in enumerate(edges)], else_=len(edges)).label(
+        "slot"
+    )
     rows = session.execute(
         select(index, func.count()).where(*call_filter(scope), present).group_by(index)
     ).all()
@@ -402,15 +398,16 @@ def note_figures(*, session: Session, scope: Scope) -> NoteFigures:
             func.count().label("notes"),
             _count_if(level.in_(HIGH_LEVELS)).label("high_risk"),
             _count_if(level == "imminent").label("imminent"),
-            _count_if(col(CallNote.difficult)).label("difficult"),
-            _count_if(col(CallNote.follow_up_wanted)).label("follow_up_wanted"),
+            _count_if(col(CallNote.difficult).is_(True)).label("difficult"),
+            _count_if(col(CallNote.follow_up_wanted).is_(True)).label("follow_up_wanted"),
             _count_if(col(CallNote.call_type).in_(("self", "third_party"))).label("counselling"),
         )
         .select_from(CallNote)
         .join(Call, col(Call.id) == col(CallNote.call_id))
         .where(*_notes_base(scope))
     ).one()
-    return NoteFigures(**{key: int(value or 0) for key, value in row._mapping.items()})
+    counts: dict[str, Any] = {key: int(value or 0) for key, value in row._mapping.items()}
+    return NoteFigures(**counts)
 
 
 def counts_by(*, session: Session, scope: Scope, dimension: Dimension) -> dict[str, int]:
@@ -420,7 +417,9 @@ def counts_by(*, session: Session, scope: Scope, dimension: Dimension) -> dict[s
         key: Any = col(Call.caller_area)
         query = select(key, func.count()).where(*call_filter(scope)).group_by(key)
     elif dimension in (Dimension.crisis_level, Dimension.call_type):
-        key = col(CallNote.crisis_level if dimension is Dimension.crisis_level else CallNote.call_type)
+        key = col(
+            CallNote.crisis_level if dimension is Dimension.crisis_level else CallNote.call_type
+        )
         query = (
             select(key, func.count())
             .select_from(CallNote)
@@ -523,4 +522,3 @@ def staff_on_duty(*, session: Session, scope: Scope) -> int:
         return len(ids)
     users = session.execute(select(col(User.id), col(User.line_ids)).where(col(User.id).in_(ids)))
     return sum(1 for _id, line_ids in users if not line_ids or scope.line_id in line_ids)
-
