@@ -452,7 +452,7 @@ def counts_by(*, session: Session, scope: Scope, dimension: Dimension) -> dict[s
             .group_by(key)
         )
     return {
-        ("none" if value is None else str(value)): int(n)
+        ("unset" if value is None else str(value)): int(n)
         for value, n in session.execute(query).all()
     }
 
