@@ -189,10 +189,13 @@ def generate(
     groups = list(POPULATION_GROUPS)
     hours = list(range(24))
     call_id, note_id, escalation_id = first_call, first_note, first_escalation
-    for i in range(n):
-        day = rng.randrange(days)
-        hour = rng.choices(hours, HOUR_WEIGHTS)[0]
-        local = start + timedelta(days=day, hours=hour, seconds=rng.randrange(3600))
+    # Arrival times in order, as a live system writes them (rows of a day sit together on disk).
+    arrivals = sorted(
+        (rng.randrange(days), hour, rng.randrange(3600))
+        for hour in rng.choices(hours, HOUR_WEIGHTS, k=n)
+    )
+    for i, (day, hour, second) in enumerate(arrivals):
+        local = start + timedelta(days=day, hours=hour, seconds=second)
         created = local - TZ_OFFSET
         row: dict[str, Any] = dict.fromkeys(CALL_COLUMNS)
         row.update(

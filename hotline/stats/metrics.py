@@ -57,6 +57,7 @@ SERVICE_LEVELS_S = (20, 60)
 # have reached the line, so the period filter can use the index on created_at.
 MAX_IVR = timedelta(hours=1)
 HIGH_LEVELS = ("high", "imminent")
+COUNSELLING = ("self", "third_party")
 ON_DUTY_STATES = (
     AgentState.available.value,
     AgentState.offered.value,
@@ -116,6 +117,14 @@ class CallFigures:
     wrap_sum_s: float = 0.0
     repeat: int = 0
     in_danger: int = 0
+    local: int = 0  # caller's number in the line's local prefixes
+    out_of_area: int = 0
+
+    def add(self, other: CallFigures) -> None:
+        """Fold another bucket's figures into these (every stored figure is a sum)."""
+        for name in self.__dataclass_fields__:
+            if name != "key":
+                setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
     def answer_rate(self) -> float | None:
@@ -331,6 +340,8 @@ def call_figures(
         _sum_if(handled, seconds_between(dialect, completed, ended)).label("wrap_sum_s"),
         _count_if(col(Call.repeat_caller).is_(True)).label("repeat"),
         _count_if(col(Call.in_danger).is_(True)).label("in_danger"),
+        _count_if(col(Call.caller_area) == "local").label("local"),
+        _count_if(col(Call.caller_area) == "out_of_area").label("out_of_area"),
     ]
     query = select(*columns).where(*call_filter(scope))
     if bucket is not None:
@@ -352,36 +363,77 @@ def call_figures(
     return figures
 
 
+def combined(figures: list[CallFigures]) -> CallFigures:
+    total = CallFigures()
+    for figure in figures:
+        total.add(figure)
+    return total
+
+
+def hour_weekday(*, session: Session, scope: Scope) -> list[tuple[int, int, int, int]]:
+    """(ISO weekday, local hour, offered, answered) for each hour of the week with calls."""
+    dialect = _dialect(session)
+    local = local_time(dialect, arrival(), scope)
+    weekday = bucket_key(dialect, local, Bucket.weekday).label("weekday")
+    hour = bucket_key(dialect, local, Bucket.hour).label("hour")
+    rows = session.execute(
+        select(weekday, hour, func.count(), func.count(col(Call.connected_at)))
+        .where(*call_filter(scope))
+        .group_by(weekday, hour)
+    ).all()
+    return [(int(d), int(h), int(n), int(a)) for d, h, n, a in rows]
+
+
 def totals(*, session: Session, scope: Scope) -> CallFigures:
     figures = call_figures(session=session, scope=scope)
     return figures[0] if figures else CallFigures()
 
 
-def distribution(*, session: Session, scope: Scope, measure: str) -> list[tuple[str, int]]:
-    """How answered calls' waits ("wait") or handle times ("handle") spread over ranges."""
-    dialect = _dialect(session)
-    if measure == "wait":
-        value = seconds_between(dialect, col(Call.connected_at), col(Call.queued_at))
-        present = and_(col(Call.connected_at).is_not(None), col(Call.queued_at).is_not(None))
-        edges = WAIT_EDGES
-    else:
-        value = seconds_between(dialect, col(Call.completed_at), col(Call.connected_at))
-        present = and_(col(Call.connected_at).is_not(None), col(Call.completed_at).is_not(None))
-        edges = HANDLE_EDGES
-    index = case(*[(value < edge, i) for i, edge in enumerate(edges)], else_=len(edges)).label(
-        "slot"
-    )
-    rows = session.execute(
-        select(index, func.count()).where(*call_filter(scope), present).group_by(index)
-    ).all()
-    counts = {int(slot): int(n) for slot, n in rows}
-    labels = []
-    lower = 0
+def _slot(value: ColumnElement[float], edges: tuple[int, ...]) -> ColumnElement[int]:
+    return case(*[(value < edge, i) for i, edge in enumerate(edges)], else_=len(edges))
+
+
+def _labels(edges: tuple[int, ...]) -> list[str]:
+    labels, lower = [], 0
     for edge in edges:
         labels.append(f"{lower}-{edge}")
         lower = edge
-    labels.append(f"{lower}+")
-    return [(label, counts.get(i, 0)) for i, label in enumerate(labels)]
+    return [*labels, f"{lower}+"]
+
+
+def distributions(
+    *, session: Session, scope: Scope
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """How answered calls' waits, and completed calls' handle times, spread over ranges (s)."""
+    dialect = _dialect(session)
+    connected = col(Call.connected_at)
+    wait = _slot(seconds_between(dialect, connected, col(Call.queued_at)), WAIT_EDGES)
+    handle = _slot(seconds_between(dialect, col(Call.completed_at), connected), HANDLE_EDGES)
+    has_wait = and_(connected.is_not(None), col(Call.queued_at).is_not(None))
+    has_handle = and_(connected.is_not(None), col(Call.completed_at).is_not(None))
+    wait_slot = case((has_wait, wait), else_=None).label("wait")
+    handle_slot = case((has_handle, handle), else_=None).label("handle")
+    rows = session.execute(
+        select(wait_slot, handle_slot, func.count())
+        .where(*call_filter(scope), connected.is_not(None))
+        .group_by(wait_slot, handle_slot)
+    ).all()
+    waits = [0] * (len(WAIT_EDGES) + 1)
+    handles = [0] * (len(HANDLE_EDGES) + 1)
+    for w, h, n in rows:
+        if w is not None:
+            waits[int(w)] += int(n)
+        if h is not None:
+            handles[int(h)] += int(n)
+    return (
+        list(zip(_labels(WAIT_EDGES), waits, strict=True)),
+        list(zip(_labels(HANDLE_EDGES), handles, strict=True)),
+    )
+
+
+def distribution(*, session: Session, scope: Scope, measure: str) -> list[tuple[str, int]]:
+    waits, handles = distributions(session=session, scope=scope)
+    return waits if measure == "wait" else handles
 
 
 # --- notes ------------------------------------------------------------------------------------
@@ -400,7 +452,7 @@ def note_figures(*, session: Session, scope: Scope) -> NoteFigures:
             _count_if(level == "imminent").label("imminent"),
             _count_if(col(CallNote.difficult).is_(True)).label("difficult"),
             _count_if(col(CallNote.follow_up_wanted).is_(True)).label("follow_up_wanted"),
-            _count_if(col(CallNote.call_type).in_(("self", "third_party"))).label("counselling"),
+            _count_if(col(CallNote.call_type).in_(COUNSELLING)).label("counselling"),
         )
         .select_from(CallNote)
         .join(Call, col(Call.id) == col(CallNote.call_id))
@@ -408,6 +460,41 @@ def note_figures(*, session: Session, scope: Scope) -> NoteFigures:
     ).one()
     counts: dict[str, Any] = {key: int(value or 0) for key, value in row._mapping.items()}
     return NoteFigures(**counts)
+
+
+def note_breakdown(
+    *, session: Session, scope: Scope
+) -> tuple[NoteFigures, dict[str, int], dict[str, int]]:
+    """The note figures and the counts by crisis level and by call type, in one scan."""
+    level = col(CallNote.crisis_level)
+    kind = col(CallNote.call_type)
+    rows = session.execute(
+        select(
+            level,
+            kind,
+            func.count(),
+            _count_if(col(CallNote.difficult).is_(True)),
+            _count_if(col(CallNote.follow_up_wanted).is_(True)),
+        )
+        .select_from(CallNote)
+        .join(Call, col(Call.id) == col(CallNote.call_id))
+        .where(*_notes_base(scope))
+        .group_by(level, kind)
+    ).all()
+    figures = NoteFigures()
+    levels: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    for lvl, typ, n, difficult, follow in rows:
+        n = int(n)
+        figures.notes += n
+        figures.difficult += int(difficult)
+        figures.follow_up_wanted += int(follow)
+        figures.high_risk += n if lvl in HIGH_LEVELS else 0
+        figures.imminent += n if lvl == "imminent" else 0
+        figures.counselling += n if typ in COUNSELLING else 0
+        levels["unset" if lvl is None else lvl] = levels.get("unset" if lvl is None else lvl, 0) + n
+        kinds["unset" if typ is None else typ] = kinds.get("unset" if typ is None else typ, 0) + n
+    return figures, levels, kinds
 
 
 def counts_by(*, session: Session, scope: Scope, dimension: Dimension) -> dict[str, int]:

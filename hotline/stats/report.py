@@ -37,8 +37,7 @@ def build_rows(
 ) -> list[Row]:
     _: Callable[[str], str] = gettext_for(locale)
     totals = metrics.totals(session=session, scope=scope)
-    notes = metrics.note_figures(session=session, scope=scope)
-    areas = metrics.counts_by(session=session, scope=scope, dimension=Dimension.caller_area)
+    notes, _levels, _kinds = metrics.note_breakdown(session=session, scope=scope)
     categories = metrics.counts_by(session=session, scope=scope, dimension=Dimension.category)
     groups = metrics.counts_by(session=session, scope=scope, dimension=Dimension.population_group)
     escalations = metrics.escalation_figures(session=session, scope=scope)
@@ -65,9 +64,9 @@ def build_rows(
         Row(calls, _("Answered within 20 seconds"), totals.service_level_20, "rate"),
         Row(calls, _("Answered within 60 seconds"), totals.service_level_60, "rate"),
         Row(calls, _("Average handle time (seconds)"), totals.aht_s, "seconds"),
-        Row(callers, _("Local callers"), areas.get("local", 0)),
-        Row(callers, _("Out-of-area callers"), areas.get("out_of_area", 0)),
-        Row(callers, _("Area not known"), areas.get("unknown", 0)),
+        Row(callers, _("Local callers"), totals.local),
+        Row(callers, _("Out-of-area callers"), totals.out_of_area),
+        Row(callers, _("Area not known"), totals.offered - totals.local - totals.out_of_area),
         Row(callers, _("Repeat callers"), totals.repeat),
         Row(risk, _("High-crisis calls (high or imminent)"), notes.high_risk),
         Row(risk, _("Imminent danger"), notes.imminent),

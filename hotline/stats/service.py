@@ -81,25 +81,43 @@ def month_scope(*, session: Session, line_id: int | None, month: str) -> Scope:
 
 
 def overview(*, session: Session, scope: Scope, bucket: Bucket) -> dict[str, Any]:
-    """Everything the statistics page shows, as plain JSON-ready data."""
+    """Everything the statistics page shows, as plain JSON-ready data.
+
+    Six aggregate queries: the bucketed call figures (their sum is the period's totals),
+    hour-by-weekday counts, both distributions, the notes by level and type, and the two
+    multi-valued note fields; then escalations and staff on small tables."""
+    series = metrics.call_figures(session=session, scope=scope, bucket=bucket)
+    totals = metrics.combined(series)
+    by_hour = {h: [0, 0] for h in range(24)}
+    by_weekday = {d: [0, 0] for d in range(1, 8)}
+    for weekday, hour, offered, answered in metrics.hour_weekday(session=session, scope=scope):
+        for slot in (by_hour[hour], by_weekday[weekday]):
+            slot[0] += offered
+            slot[1] += answered
+    waits, handles = metrics.distributions(session=session, scope=scope)
+    notes, levels, kinds = metrics.note_breakdown(session=session, scope=scope)
+    areas = {"local": totals.local, "out_of_area": totals.out_of_area}
+    areas["unknown"] = totals.offered - totals.local - totals.out_of_area
     return {
-        "totals": metrics.totals(session=session, scope=scope).public(),
-        "series": [
-            f.public() for f in metrics.call_figures(session=session, scope=scope, bucket=bucket)
-        ],
-        "by_hour": [
-            f.public()
-            for f in metrics.call_figures(session=session, scope=scope, bucket=Bucket.hour)
-        ],
+        "totals": totals.public(),
+        "series": [f.public() for f in series],
+        "by_hour": [{"key": h, "offered": v[0], "answered": v[1]} for h, v in by_hour.items()],
         "by_weekday": [
-            f.public()
-            for f in metrics.call_figures(session=session, scope=scope, bucket=Bucket.weekday)
+            {"key": d, "offered": v[0], "answered": v[1]} for d, v in by_weekday.items()
         ],
-        "wait_distribution": metrics.distribution(session=session, scope=scope, measure="wait"),
-        "handle_distribution": metrics.distribution(session=session, scope=scope, measure="handle"),
-        "notes": metrics.note_figures(session=session, scope=scope).public(),
+        "wait_distribution": waits,
+        "handle_distribution": handles,
+        "notes": notes.public(),
         "counts": {
-            d.value: metrics.counts_by(session=session, scope=scope, dimension=d) for d in Dimension
+            Dimension.crisis_level.value: levels,
+            Dimension.call_type.value: kinds,
+            Dimension.category.value: metrics.counts_by(
+                session=session, scope=scope, dimension=Dimension.category
+            ),
+            Dimension.population_group.value: metrics.counts_by(
+                session=session, scope=scope, dimension=Dimension.population_group
+            ),
+            Dimension.caller_area.value: {k: v for k, v in areas.items() if v},
         },
         "escalations": metrics.escalation_figures(session=session, scope=scope).public(),
         "staff_on_duty": metrics.staff_on_duty(session=session, scope=scope),

@@ -184,3 +184,27 @@ def test_month_scope_follows_the_line_zone(db: Database, day: Day) -> None:
                 first_day=date(2026, 3, 2),
                 last_day=date(2026, 3, 1),
             )
+
+
+def test_the_page_overview_agrees_with_the_single_figures(db: Database, day: Day) -> None:
+    s = scope(day, days=2)
+    with db.session() as session:
+        data = stats.overview(session=session, scope=s, bucket=Bucket.day)
+        totals = metrics.totals(session=session, scope=s)
+        hours = metrics.call_figures(session=session, scope=s, bucket=Bucket.hour)
+        notes = metrics.note_figures(session=session, scope=s)
+        levels = metrics.counts_by(session=session, scope=s, dimension=Dimension.crisis_level)
+        types = metrics.counts_by(session=session, scope=s, dimension=Dimension.call_type)
+        areas = metrics.counts_by(session=session, scope=s, dimension=Dimension.caller_area)
+        waits = metrics.distribution(session=session, scope=s, measure="wait")
+    assert data["totals"] == totals.public()
+    assert data["totals"]["offered"] == 10 and data["totals"]["local"] == 1
+    assert {r["key"]: r["offered"] for r in data["by_hour"] if r["offered"]} == {
+        f.key: f.offered for f in hours
+    }
+    assert {r["key"]: r["offered"] for r in data["by_weekday"] if r["offered"]} == {2: 9, 3: 1}
+    assert data["notes"] == notes.public()
+    assert data["counts"]["crisis_level"] == levels
+    assert data["counts"]["call_type"] == types
+    assert data["counts"]["caller_area"] == areas
+    assert data["wait_distribution"] == waits
