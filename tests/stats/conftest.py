@@ -63,6 +63,10 @@ def answered(queued: datetime, wait: float, talk: float, wrap: float | None) -> 
 
 @pytest.fixture
 def day(db: Database) -> Day:
+    return build_day(db)
+
+
+def build_day(db: Database) -> Day:
     """The calls of local 2026-03-10 (and one just after), each worked out by hand in the tests.
 
     A answered after exactly 20 s, talk 300 + wrap 60      (local, high risk, difficult)
