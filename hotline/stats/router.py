@@ -54,6 +54,7 @@ BUCKET_LABELS = {
     Bucket.month: N_("Month"),
     Bucket.quarter: N_("Quarter"),
 }
+UNSET = {"unset": N_("Not recorded")}
 AREA_LABELS = {
     "local": N_("Local"),
     "out_of_area": N_("Out of area"),
@@ -381,8 +382,8 @@ def stats_page(
         charts=_charts(data, _),
         buckets=BUCKET_LABELS,
         weekday_labels=WEEKDAY_LABELS,
-        level_labels=LEVEL_LABELS,
-        call_type_labels=CALL_TYPES,
+        level_labels={**LEVEL_LABELS, **UNSET},
+        call_type_labels={**CALL_TYPES, **UNSET},
         group_labels=POPULATION_GROUPS,
         area_labels=AREA_LABELS,
         category_labels=categories,
