@@ -114,7 +114,7 @@ def main() -> None:
     )
     try:
         client = httpx.Client(base_url=base, timeout=120)
-        for _ in range(100):
+        for _ in range(600):  # a loaded machine can take a while to import and start
             try:
                 client.get("/login")
                 break
