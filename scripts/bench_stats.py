@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--year", type=int, default=2026)
+    parser.add_argument("--only", default="", help="comma-separated words: time matching URLs")
     args = parser.parse_args()
     line_id = ensure_supervisor(args.database_url)
     port = free_port()
@@ -127,7 +128,10 @@ def main() -> None:
         assert signed.status_code == 303, signed.status_code
         print(f"{'what':32} {'p50 ms':>8} {'max ms':>8}")
         worst = 0.0
+        chosen = [w for w in args.only.split(",") if w]
         for label, url in urls(line_id, args.year):
+            if chosen and not any(word in label for word in chosen):
+                continue
             response = client.get(url)  # warm-up
             assert response.status_code == 200, (url, response.status_code)
             times = []
