@@ -26,6 +26,7 @@ from hotline.review.router import router as review_router
 from hotline.rota.router import router as rota_router
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
+from hotline.stats.router import router as stats_router
 from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(rota_router)
     app.include_router(review_router)
     app.include_router(audit_router)
+    app.include_router(stats_router)
     app.include_router(console_router)
     app.include_router(console_ws_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

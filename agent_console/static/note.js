@@ -27,6 +27,7 @@
     "interventions",
     "referrals",
     "follow_up",
+    "difficult",
     "summary",
   ];
   const URGENT_PATHS = [
@@ -264,6 +265,7 @@
       interventions: [],
       referrals: [],
       follow_up: { wanted: false, consent: false, callback_number: "", within: null, plan: "" },
+      difficult: false,
       summary: "",
     };
   }

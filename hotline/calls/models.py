@@ -45,7 +45,9 @@ class Call(SQLModel, table=True):
     priority: int = PRIORITY_NORMAL
     in_danger: bool = False
     repeat_caller: bool = False
-    created_at: datetime = Field(sa_type=UTCDateTime)
+    # local | out_of_area | unknown, from the caller number's prefix (the number is not kept).
+    caller_area: str = Field(default="unknown", max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     queue_deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     offered_to_id: int | None = Field(default=None, foreign_key="users.id")

@@ -71,7 +71,13 @@ def transition(
 
 
 def start_inbound(
-    *, session: Session, line: Line, call_sid: str, caller_hash: str, now: datetime
+    *,
+    session: Session,
+    line: Line,
+    call_sid: str,
+    caller_hash: str,
+    now: datetime,
+    caller_area: str = "unknown",
 ) -> Call:
     """The caller reached a line: store the call (ringing, then ivr). Idempotent on CallSid."""
     existing = get_by_sid(session=session, call_sid=call_sid)
@@ -90,6 +96,7 @@ def start_inbound(
         state=CallState.ivr,
         created_at=now,
         repeat_caller=repeat is not None,
+        caller_area=caller_area,
         language=line.languages[0] if line.languages else None,
     )
     session.add(call)

@@ -88,7 +88,7 @@ class Escalation(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=32)
     # Imminent risk: where the emergency-services rescue stands (see RescueStep).
     rescue_status: str | None = Field(default=None, max_length=16)
-    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class Page(SQLModel, table=True):

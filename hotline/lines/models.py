@@ -20,6 +20,9 @@ class LineBase(SQLModel):
     partner_number: str | None = Field(default=None, max_length=32)
     overflow_action: str = Field(default="forward", max_length=16)  # forward | voicemail
     recording: bool = False
+    # Caller-number prefixes that count as local for the statistics (e.g. ["+86571", "0571"]);
+    # only the resulting class is stored with a call, never the number.
+    local_prefixes: list[str] = Field(default_factory=list, sa_type=JSON)
     active: bool = True
     # How high-risk calls on this line reach the crisis team (None: the default policy).
     escalation_policy_id: int | None = Field(default=None, foreign_key="escalation_policies.id")

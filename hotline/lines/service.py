@@ -35,3 +35,15 @@ def is_open(line: Line, now: datetime) -> bool:
     hhmm = local.strftime("%H:%M")
     spans = line.opening_hours.get(WEEKDAYS[local.weekday()], [])
     return any(start <= hhmm < end for start, end in spans)
+
+
+def caller_area(line: Line, number: str | None) -> str:
+    """local | out_of_area | unknown, from the caller number's prefix against the line's list.
+
+    Only this class is stored; the number itself never is. Withheld or unusable numbers, and a
+    line without a list of local prefixes, give "unknown".
+    """
+    digits = "".join(ch for ch in (number or "") if ch.isdigit() or ch == "+")
+    if len(digits.lstrip("+")) < 5 or not line.local_prefixes:
+        return "unknown"
+    return "local" if any(digits.startswith(p) for p in line.local_prefixes) else "out_of_area"

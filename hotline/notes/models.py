@@ -63,6 +63,7 @@ class CallNote(SQLModel, table=True):
     crisis_level: str | None = Field(default=None, max_length=16, index=True)
     level_lowered: bool = False  # the counselor overrode the suggestion downward
     follow_up_wanted: bool = False
+    difficult: bool = False  # the counselor marked the call as difficult (monthly report)
     # Encrypted JSON: screener, override_reason, referrals, follow_up, summary.
     sensitive: str | None = Field(default=None, sa_type=EncryptedText)
     escalated_level: str | None = Field(default=None, max_length=16)

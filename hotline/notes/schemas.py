@@ -87,6 +87,7 @@ class NoteFields(Strict):
     interventions: list[str] = Field(default_factory=list)
     referrals: list[ReferralEntry] = Field(default_factory=list, max_length=20)
     follow_up: FollowUp = Field(default_factory=FollowUp)
+    difficult: bool = False
     summary: str = Field(default="", max_length=20000)
 
     @field_validator("call_type")

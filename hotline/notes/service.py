@@ -84,6 +84,7 @@ def fields_of(note: CallNote) -> NoteFields:
             "categories": note.categories,
             "crisis_level": note.crisis_level,
             "interventions": note.interventions,
+            "difficult": note.difficult,
             **sensitive,
         }
     )
@@ -97,6 +98,7 @@ def _store(note: CallNote, fields: NoteFields) -> None:
     note.crisis_level = data["crisis_level"]
     note.interventions = data["interventions"]
     note.follow_up_wanted = data["follow_up"]["wanted"]
+    note.difficult = data["difficult"]
     note.sensitive = json.dumps({key: data[key] for key in SENSITIVE_KEYS}, ensure_ascii=False)
 
 

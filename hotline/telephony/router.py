@@ -59,6 +59,7 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
             call_sid=params["CallSid"],
             caller_hash=caller_hash(settings.secret_key, params["From"]),
             now=now,
+            caller_area=lines.caller_area(line, params.get("From")),
         )
         return prompts.welcome(line, _url(request, "/twilio/voice/gather"))
 

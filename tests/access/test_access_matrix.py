@@ -122,6 +122,13 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/calls/{call_id}"): SUPERVISING,
     ("POST", "/supervisor/calls/{call_id}/review"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}/recordings/{recording_id}"): SUPERVISING,
+    ("GET", "/supervisor/stats"): SUPERVISING,
+    ("GET", "/supervisor/stats/report.xlsx"): SUPERVISING,
+    ("GET", "/supervisor/stats/report.csv"): SUPERVISING,
+    ("GET", "/api/stats/overview"): SUPERVISING,
+    ("GET", "/api/stats/calls"): SUPERVISING,
+    ("GET", "/api/stats/counts/{dimension}"): SUPERVISING,
+    ("GET", "/api/stats/escalations"): SUPERVISING,
     # Admins only.
     ("GET", "/api/admin/categories"): ADMIN,
     ("POST", "/api/admin/categories"): ADMIN,
@@ -131,6 +138,11 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("PUT", "/api/admin/referrals/{resource_id}"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
+}
+# Required query parameters, so a refusal must come from the access check itself.
+QUERIES = {
+    "/supervisor/stats/report.xlsx": {"month": "2026-11"},
+    "/supervisor/stats/report.csv": {"month": "2026-11"},
 }
 # A body that passes validation, so a refusal must come from the access check itself.
 BODIES: dict[tuple[str, str], Any] = {
@@ -235,7 +247,7 @@ def client_for(stack: Stack, identity: str) -> tuple[httpx.Client, str]:
 
 
 def fill(path: str, ids: dict[str, Any]) -> str:
-    params = {"action": "ack"} | {k: str(v) for k, v in ids.items()}
+    params = {"action": "ack", "dimension": "crisis_level"} | {k: str(v) for k, v in ids.items()}
     if path.startswith("/rota/swaps/"):
         params["action"] = "accept"
     for name, value in params.items():
@@ -249,7 +261,7 @@ def call_route(
 ) -> httpx.Response:
     headers = {"X-CSRF-Token": token}
     if method in ("GET", "HEAD"):
-        return http.request(method, path, headers=headers)
+        return http.request(method, path, headers=headers, params=QUERIES.get(route))
     if route.startswith("/api/"):
         body = BODIES.get((method, route), {})
         return http.request(method, path, headers=headers, json=body)

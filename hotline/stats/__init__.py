@@ -1,0 +1,1 @@
+"""Supervisor statistics and the monthly health-commission report."""
