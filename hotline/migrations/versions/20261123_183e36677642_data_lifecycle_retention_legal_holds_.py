@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "183e36677642"
 down_revision: str | None = "8464b2a8846b"
 branch_labels: str | Sequence[str] | None = None
