@@ -8,7 +8,7 @@ too. A few references are not the caller's record and only lose the link (`NULLI
 presence history, the counselor's current status, and a block set from the call (the block is
 about the caller and has its own expiry). Webhook receipts name their call by CallSid, not by a
 foreign key: those of a purged call go with it, and any other receipt goes once it is older than
-the shortest retention. The audit log is never purged.
+the shortest retention and matches no stored call. The audit log is never purged.
 
 A call's age is counted from when it ended (or was created, if it never ended). Deletes run in
 bounded batches, each its own transaction, so a large purge never holds the database for long;
@@ -22,6 +22,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Column, Table, and_, delete, func, or_, update
 from sqlalchemy import select as sa_select
@@ -141,7 +142,7 @@ def active_holds(*, session: Session) -> list[LegalHold]:
     )
 
 
-def _held_call_ids() -> object:
+def _held_call_ids() -> Any:
     return select(LegalHold.call_id).where(col(LegalHold.released_at).is_(None))
 
 
@@ -162,7 +163,7 @@ def expired_call_ids(
                 and_(ended.is_not(None), ended < cutoff),
                 and_(ended.is_(None), created < cutoff),
             ),
-            col(Call.id).not_in(_held_call_ids()),  # type: ignore[arg-type]
+            col(Call.id).not_in(_held_call_ids()),
         )
         .order_by(col(Call.id))
         .limit(limit)
@@ -241,23 +242,35 @@ def remove_calls(
     if sids:
         receipts = col(WebhookReceipt.call_sid).in_(sids)
         matched = session.exec(select(func.count()).where(receipts)).one()
-        counts["webhook_receipts"] += int(matched)
+        if matched:
+            counts["webhook_receipts"] += int(matched)
         if not dry_run:
             session.execute(delete(WebhookReceipt).where(receipts))
     _remove(session, Call.__table__, list(call_ids), counts, dry_run)  # type: ignore[attr-defined]
 
 
 def _stale_receipt_ids(session: Session, cutoff: datetime, after_id: int, limit: int) -> list[int]:
-    held = list(session.exec(_held_call_ids()))  # type: ignore[call-overload]
-    protected = sorted(_sids_of(session, held)) if held else []
+    """Receipts older than `cutoff` that belong to no stored call (those go with their call)."""
+    receipt_sid = col(WebhookReceipt.call_sid)
     query = (
         select(WebhookReceipt.id)
-        .where(col(WebhookReceipt.created_at) < cutoff, col(WebhookReceipt.id) > after_id)
+        .where(
+            col(WebhookReceipt.created_at) < cutoff,
+            col(WebhookReceipt.id) > after_id,
+            receipt_sid.not_in(select(Call.call_sid)),
+            receipt_sid.not_in(
+                select(Call.counselor_call_sid).where(col(Call.counselor_call_sid).is_not(None))
+            ),
+            receipt_sid.not_in(
+                select(Call.conference_sid).where(col(Call.conference_sid).is_not(None))
+            ),
+            receipt_sid.not_in(
+                select(Page.provider_sid).where(col(Page.provider_sid).is_not(None))
+            ),
+        )
         .order_by(col(WebhookReceipt.id))
         .limit(limit)
     )
-    if protected:
-        query = query.where(col(WebhookReceipt.call_sid).not_in(protected))
     return [receipt_id for receipt_id in session.exec(query) if receipt_id is not None]
 
 
@@ -317,7 +330,8 @@ def purge(
     while True:
         with db.session() as session:
             receipt_ids = _stale_receipt_ids(session, shortest, after, batch_size)
-            result.counts["webhook_receipts"] += len(receipt_ids)
+            if receipt_ids:
+                result.counts["webhook_receipts"] += len(receipt_ids)
             if receipt_ids and not dry_run:
                 session.execute(
                     delete(WebhookReceipt).where(col(WebhookReceipt.id).in_(receipt_ids))
@@ -327,7 +341,8 @@ def purge(
         after = receipt_ids[-1]
     with db.session() as session:
         block_ids = _stale_block_ids(session, shortest)
-        result.counts["blocked_callers"] += len(block_ids)
+        if block_ids:
+            result.counts["blocked_callers"] += len(block_ids)
         if block_ids and not dry_run:
             session.execute(delete(BlockedCaller).where(col(BlockedCaller.id).in_(block_ids)))
     with db.session() as session:
