@@ -96,7 +96,7 @@ def list_blocked(request: Request, user: ReviewerUser) -> dict[str, Any]:
     return {"data": data, "count": len(data)}
 
 
-@router.post("", status_code=201, dependencies=[CsrfChecked])
+@router.post("", status_code=201, dependencies=[CsrfChecked], response_model=None)
 def add_block(body: BlockIn, request: Request, user: ReviewerUser) -> Response | dict[str, Any]:
     db, clock = _deps(request)
     settings: Settings = request.app.state.settings
@@ -136,7 +136,7 @@ def add_block(body: BlockIn, request: Request, user: ReviewerUser) -> Response |
         return _fail(user, error)
 
 
-@router.delete("/{entry_id}", dependencies=[CsrfChecked])
+@router.delete("/{entry_id}", dependencies=[CsrfChecked], response_model=None)
 def remove_block(entry_id: int, request: Request, user: ReviewerUser) -> Response | dict[str, Any]:
     db, clock = _deps(request)
     try:

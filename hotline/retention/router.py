@@ -96,7 +96,7 @@ def list_retention(request: Request, user: AdminUser) -> dict[str, Any]:
     }
 
 
-@router.put("/lines/{line_id}/retention", dependencies=[CsrfChecked])
+@router.put("/lines/{line_id}/retention", dependencies=[CsrfChecked], response_model=None)
 def set_retention(
     line_id: int, body: RetentionIn, request: Request, user: AdminUser
 ) -> Response | dict[str, Any]:
@@ -134,7 +134,9 @@ def list_holds(request: Request, user: AdminUser) -> dict[str, Any]:
     return {"data": holds, "count": len(holds)}
 
 
-@router.post("/calls/{call_id}/legal-hold", status_code=201, dependencies=[CsrfChecked])
+@router.post(
+    "/calls/{call_id}/legal-hold", status_code=201, dependencies=[CsrfChecked], response_model=None
+)
 def place_hold(
     call_id: int, body: HoldIn, request: Request, user: AdminUser
 ) -> Response | dict[str, Any]:
@@ -158,7 +160,7 @@ def place_hold(
         return _fail(user, error)
 
 
-@router.delete("/calls/{call_id}/legal-hold", dependencies=[CsrfChecked])
+@router.delete("/calls/{call_id}/legal-hold", dependencies=[CsrfChecked], response_model=None)
 def release_hold(call_id: int, request: Request, user: AdminUser) -> Response | dict[str, Any]:
     db, clock = _deps(request)
     try:
