@@ -29,6 +29,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+import hotline.models  # noqa: F401 - every table, so that every reference to a call is known
 from hotline.audit import service as audit
 from hotline.audit.models import AuditAction
 from hotline.auth.models import User
