@@ -112,7 +112,8 @@ def is_held(*, session: Session, call_id: int) -> bool:
 def place_hold(
     *, session: Session, call_id: int, user: User, reason: str, now: datetime
 ) -> LegalHold:
-    if session.get(Call, call_id) is None:
+    # Locks the call (PostgreSQL) against a purge batch deleting it at the same moment.
+    if session.get(Call, call_id, with_for_update=True) is None:
         raise RetentionError("no_call", 404)
     if _active_hold(session, call_id) is not None:
         raise RetentionError("already_held", 409)
@@ -151,9 +152,20 @@ def _held_call_ids() -> Any:
 
 
 def expired_call_ids(
-    *, session: Session, line_id: int, cutoff: datetime, after_id: int, limit: int
+    *,
+    session: Session,
+    line_id: int,
+    cutoff: datetime,
+    after_id: int,
+    limit: int,
+    lock: bool = False,
 ) -> list[int]:
-    """Calls of one line that ended (or, never ended, were created) before `cutoff`, not held."""
+    """Calls of one line that ended (or, never ended, were created) before `cutoff`, not held.
+
+    With `lock` (PostgreSQL) the rows stay locked until the batch commits, so a legal hold
+    placed meanwhile (which locks the call too) waits and then finds the call gone, or, placed
+    first, makes the purge skip the call.
+    """
     ended, created = col(Call.ended_at), col(Call.created_at)
     query = (
         select(Call.id)
@@ -169,6 +181,8 @@ def expired_call_ids(
         .order_by(col(Call.id))
         .limit(limit)
     )
+    if lock:
+        query = query.with_for_update(skip_locked=True)
     return [call_id for call_id in session.exec(query) if call_id is not None]
 
 
@@ -322,6 +336,7 @@ def purge(
                     cutoff=cutoff,
                     after_id=after,
                     limit=batch_size,
+                    lock=not dry_run,
                 )
                 remove_calls(session=session, call_ids=ids, counts=result.counts, dry_run=dry_run)
             if len(ids) < batch_size:
