@@ -50,6 +50,9 @@ def error_message(_: Callable[[str], str], code: str) -> str:
         "already_blocked": _("This caller is already blocked."),
         "not_found": _("There is no such block."),
         "bad_duration": _("Choose 24 hours or permanent."),
+        "withheld": _(
+            "This caller withheld their number; blocking it would block everyone who does."
+        ),
     }.get(code, _("Something went wrong. Please try again."))
 
 
@@ -106,6 +109,7 @@ def add_block(body: BlockIn, request: Request, user: ReviewerUser) -> Response |
                 entry = blocklist.block_caller_of(
                     session=session,
                     call_id=body.call_id,
+                    secret=settings.secret_key,
                     duration=body.duration,
                     reason=body.reason,
                     user=user,
@@ -116,6 +120,7 @@ def add_block(body: BlockIn, request: Request, user: ReviewerUser) -> Response |
                 entry = blocklist.block(
                     session=session,
                     caller_hash=caller_hash(settings.secret_key, body.number),
+                    secret=settings.secret_key,
                     duration=body.duration,
                     reason=body.reason,
                     user=user,

@@ -14,10 +14,25 @@ from hotline.blocklist.models import BlockedCaller
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
 from hotline.lines.models import Line
+from hotline.privacy import caller_hash as hash_of
+from hotline.privacy import normalize_number
 
 Duration = Literal["24h", "permanent"]
 DURATIONS: dict[str, timedelta | None] = {"24h": timedelta(hours=24), "permanent": None}
 END_REASON = "blocked"
+# A withheld caller ID arrives as "anonymous" (and the like) or as one of Twilio's keypad
+# spellings of ANONYMOUS, RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE. Every such caller shares
+# one hash, so blocking one would block everyone who hides their number: never allowed.
+WITHHELD = ("", "+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253")
+_WITHHELD_DIGITS = frozenset(normalize_number(number) for number in WITHHELD)
+
+
+def is_withheld(number: str) -> bool:
+    return normalize_number(number) in _WITHHELD_DIGITS
+
+
+def withheld_hashes(secret: str) -> frozenset[str]:
+    return frozenset(hash_of(secret, number) for number in WITHHELD)
 
 
 class BlocklistError(Exception):
@@ -46,6 +61,7 @@ def block(
     *,
     session: Session,
     caller_hash: str,
+    secret: str,
     duration: Duration,
     reason: str,
     user: User,
@@ -54,6 +70,8 @@ def block(
 ) -> BlockedCaller:
     if duration not in DURATIONS:
         raise BlocklistError("bad_duration", 422)
+    if caller_hash in withheld_hashes(secret):
+        raise BlocklistError("withheld", 422)
     if active_entry(session=session, caller_hash=caller_hash, now=now) is not None:
         raise BlocklistError("already_blocked", 409)
     assert user.id is not None
@@ -72,7 +90,14 @@ def block(
 
 
 def block_caller_of(
-    *, session: Session, call_id: int, duration: Duration, reason: str, user: User, now: datetime
+    *,
+    session: Session,
+    call_id: int,
+    secret: str,
+    duration: Duration,
+    reason: str,
+    user: User,
+    now: datetime,
 ) -> BlockedCaller:
     """Block "the caller of call N": the number is never typed, seen or stored."""
     call = session.get(Call, call_id)
@@ -81,6 +106,7 @@ def block_caller_of(
     return block(
         session=session,
         caller_hash=call.caller_hash,
+        secret=secret,
         duration=duration,
         reason=reason,
         user=user,

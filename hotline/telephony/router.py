@@ -53,7 +53,9 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
             return prompts.not_in_service()
         now = dispatcher.clock.now()
         hashed = caller_hash(settings.secret_key, params["From"])
-        if blocklist.is_blocked(session=session, caller_hash=hashed, now=now):
+        if not blocklist.is_withheld(params["From"]) and blocklist.is_blocked(
+            session=session, caller_hash=hashed, now=now
+        ):
             blocklist.turn_away(
                 session=session, line=line, call_sid=params["CallSid"], caller_hash=hashed, now=now
             )

@@ -171,3 +171,28 @@ def test_a_blocked_call_through_the_simulator_hears_the_numbers_and_ends(stack: 
     assert call_of(stack, again).state == CallState.queued
     stack.simulator.hangup(again)
     staff.close()
+
+
+def test_a_withheld_number_can_never_be_blocked(app_only: Stack) -> None:
+    """Every caller who hides their number shares one hash: blocking one would block them all."""
+    make_line(app_only.db)
+    make_user(app_only.db, "sup", role=Role.supervisor)
+    hidden = {**inbound(sid(1)), "From": "anonymous"}
+    app_only.webhook("/twilio/voice/incoming", hidden)
+    call_id = call_of(app_only, sid(1)).id
+    supervisor = Staff(app_only, "sup")
+    refused = supervisor.post(
+        "/api/blocklist", {"call_id": call_id, "duration": "permanent", "reason": "abuse"}
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "withheld"
+    for placeholder in ("+266696687", "+8656696", "anonymous"):
+        by_number = supervisor.post(
+            "/api/blocklist", {"number": placeholder, "duration": "24h", "reason": "abuse"}
+        )
+        assert by_number.status_code == 422, placeholder
+    with app_only.db.session() as session:
+        assert session.exec(select(BlockedCaller)).all() == []
+    # Another caller who hides their number still gets through to the menu and the queue.
+    other = {**inbound(sid(2)), "From": "+266696687"}
+    assert "<Gather" in app_only.webhook("/twilio/voice/incoming", other).text
+    supervisor.close()

@@ -150,6 +150,7 @@ def test_subject_access_exports_exactly_that_callers_records_to_admins_only(
             blocklist.block(
                 session=session,
                 caller_hash=caller_hash(SECRET, number),
+                secret=SECRET,
                 duration="24h",
                 reason=f"abusive ({number[-2:]})",
                 user=admin_user,
