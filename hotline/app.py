@@ -15,6 +15,7 @@ from agent_console.router import router as console_router
 from agent_console.ws import router as console_ws_router
 from hotline import crypto, errors, logs
 from hotline.audit.router import router as audit_router
+from hotline.blocklist.router import router as blocklist_router
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
@@ -22,6 +23,7 @@ from hotline.escalation.router import router as escalation_router
 from hotline.notes.admin import router as notes_admin_router
 from hotline.notes.router import router as notes_router
 from hotline.realtime.bus import make_bus
+from hotline.retention.router import router as retention_router
 from hotline.review.router import router as review_router
 from hotline.rota.router import router as rota_router
 from hotline.routing.engine import Dispatcher
@@ -83,6 +85,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(review_router)
     app.include_router(audit_router)
     app.include_router(stats_router)
+    app.include_router(retention_router)
+    app.include_router(blocklist_router)
     app.include_router(console_router)
     app.include_router(console_ws_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

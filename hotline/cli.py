@@ -243,6 +243,41 @@ def lines_sync() -> None:
 
 
 @app.command()
+def purge(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count, delete nothing")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=10000)] = 200,
+) -> None:
+    """Purge calls past their line's retention (except legal holds); print the counts."""
+    from hotline.retention import service as retention
+
+    result = retention.purge(
+        db=_database(),
+        now=SystemClock().now(),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        actor="cli",
+    )
+    typer.echo(("would purge: " if dry_run else "purged: ") + result.summary())
+
+
+@lines_app.command("retention")
+def lines_retention(number: str, days: int) -> None:
+    """Set how many days a line's records are kept (at least 1095, the guideline's 3 years)."""
+    from hotline.retention import service as retention
+    from hotline.retention.models import MIN_RETENTION_DAYS
+
+    with _database().session() as session:
+        line = lines.get_by_number(session=session, number=number)
+        if line is None or line.id is None:
+            raise typer.BadParameter(f"no active line {number}")
+        try:
+            retention.set_retention(session=session, line_id=line.id, days=days)
+        except retention.RetentionError as error:
+            raise typer.BadParameter(f"{error.code}: at least {MIN_RETENTION_DAYS} days") from error
+        typer.echo(f"{number} keeps records {days} days")
+
+
+@app.command()
 def simulate(
     calls: Annotated[int, typer.Option(min=1)] = 20,
     concurrency: Annotated[int, typer.Option(min=1)] = 4,

@@ -2,6 +2,7 @@
 
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import User
+from hotline.blocklist.models import BlockedCaller
 from hotline.calls.models import Call, CallEvent
 from hotline.db import metadata
 from hotline.escalation.models import (
@@ -13,6 +14,7 @@ from hotline.escalation.models import (
 )
 from hotline.lines.models import Line
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
+from hotline.retention.models import LegalHold, RetentionRun
 from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
 from hotline.routing.models import AgentStatus, PresenceEvent
@@ -25,17 +27,20 @@ __all__ = [
     "EscalationPolicy",
     "Page",
     "AgentStatus",
+    "BlockedCaller",
     "Call",
     "CallEvent",
     "CallNote",
     "CallRecording",
     "CallReview",
     "IssueCategory",
+    "LegalHold",
     "Line",
     "NoteAddendum",
     "PresenceEvent",
     "ReferralResource",
     "RescueStep",
+    "RetentionRun",
     "Rotation",
     "Schedule",
     "ScheduleOverride",

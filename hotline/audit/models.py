@@ -14,6 +14,7 @@ class AuditAction(StrEnum):
     view = "view"
     export = "export"
     edit = "edit"
+    purge = "purge"  # a retention run (counts only)
     sign_in = "sign_in"
     sign_in_failed = "sign_in_failed"
     sign_out = "sign_out"

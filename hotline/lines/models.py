@@ -26,6 +26,11 @@ class LineBase(SQLModel):
     active: bool = True
     # How high-risk calls on this line reach the crisis team (None: the default policy).
     escalation_policy_id: int | None = Field(default=None, foreign_key="escalation_policies.id")
+    # Days a call's records are kept after it ended, then purged; never fewer than the national
+    # guideline's 3 years (hotline.retention.models.MIN_RETENTION_DAYS).
+    retention_days: int = Field(
+        default=1095, ge=1095, le=36500, sa_column_kwargs={"server_default": "1095"}
+    )
 
 
 class Line(LineBase, table=True):

@@ -99,6 +99,9 @@ def _store(note: CallNote, fields: NoteFields) -> None:
     note.interventions = data["interventions"]
     note.follow_up_wanted = data["follow_up"]["wanted"]
     note.difficult = data["difficult"]
+    follow_up = data["follow_up"]
+    if not (follow_up["wanted"] and follow_up["consent"]):
+        follow_up["callback_number"] = ""  # a number is kept only with consent to call back
     note.sensitive = json.dumps({key: data[key] for key in SENSITIVE_KEYS}, ensure_ascii=False)
 
 

@@ -29,11 +29,15 @@ from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.realtime.events import agent_topic, emit
+from hotline.retention import service as retention
 from hotline.routing import service as routing
 from hotline.telephony.port import TelephonyPort
 
 log = logging.getLogger(__name__)
 TICK_JOB = "dispatcher-tick"
+RETENTION_JOB = "retention-purge"
+# The purge runs once a day (claimed per day across instances); this is how often it is checked.
+RETENTION_CHECK_S = 3600
 OVERFLOW_RETRY_S = 30
 
 
@@ -58,6 +62,9 @@ class Dispatcher:
     def start(self, *, sync_numbers: bool) -> None:
         self._scheduler.add_job(
             self._tick_job, "interval", id=TICK_JOB, seconds=self.settings.engine_interval_s
+        )
+        self._scheduler.add_job(
+            self._retention_job, "interval", id=RETENTION_JOB, seconds=RETENTION_CHECK_S
         )
         if sync_numbers:
             self._scheduler.add_job(
@@ -124,6 +131,18 @@ class Dispatcher:
                 self.apply(effects)
                 if not self._dirty.is_set():
                     return offers
+
+    def _retention_job(self) -> None:
+        try:
+            self.run_retention()
+        except Exception:
+            log.exception("retention purge failed")
+
+    def run_retention(self) -> retention.PurgeResult | None:
+        """The day's purge, if no instance has run it yet today (its own sessions, in batches)."""
+        return retention.run_scheduled(
+            db=self.db, now=self.clock.now(), instance=self.settings.instance_name
+        )
 
     def apply(self, effects: routing.Effects) -> None:
         """Hand phone-network work to the worker pool; never on a request or a transaction."""

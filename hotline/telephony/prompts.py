@@ -8,6 +8,8 @@ from hotline.i18n import TWILIO_SAY_LANGUAGE, gettext_for
 from hotline.lines.models import Line
 
 DANGER_KEY = "9"
+# Where a caller the line cannot take is sent: police, ambulance, the national crisis line.
+POLICE, AMBULANCE, NATIONAL_CRISIS_LINE = "110", "120", "12356"
 
 
 def N_(message: str) -> str:
@@ -43,6 +45,23 @@ def closed(line: Line, lang: str) -> str:
     if line.partner_number:
         _say(response, _("We are transferring you to a partner hotline."), lang)
         response.dial(line.partner_number)
+    response.hangup()
+    return str(response)
+
+
+def blocked(line: Line) -> str:
+    """A blocked caller is never left in silence: the emergency numbers, in each of the line's
+    languages, and then the call ends."""
+    response = VoiceResponse()
+    for lang in line.languages or ["zh_CN"]:
+        _ = gettext_for(lang)
+        text = _(
+            "This hotline cannot take your call now. If you are in danger, call %(police)s for "
+            "the police or %(ambulance)s for an ambulance. You can also call the national "
+            "psychological assistance line on %(crisis_line)s."
+        )
+        numbers = {"police": POLICE, "ambulance": AMBULANCE, "crisis_line": NATIONAL_CRISIS_LINE}
+        _say(response, text % numbers, lang)
     response.hangup()
     return str(response)
 

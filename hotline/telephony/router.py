@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
+from hotline.blocklist import service as blocklist
 from hotline.calls import service as calls
 from hotline.calls.models import TERMINAL_STATES, Call, CallState
 from hotline.config import Settings
@@ -51,13 +52,21 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
         if line is None:
             return prompts.not_in_service()
         now = dispatcher.clock.now()
+        hashed = caller_hash(settings.secret_key, params["From"])
+        if not blocklist.is_withheld(params["From"]) and blocklist.is_blocked(
+            session=session, caller_hash=hashed, now=now
+        ):
+            blocklist.turn_away(
+                session=session, line=line, call_sid=params["CallSid"], caller_hash=hashed, now=now
+            )
+            return prompts.blocked(line)
         if not lines.is_open(line, now):
             return prompts.closed(line, prompts.line_language(line, None))
         calls.start_inbound(
             session=session,
             line=line,
             call_sid=params["CallSid"],
-            caller_hash=caller_hash(settings.secret_key, params["From"]),
+            caller_hash=hashed,
             now=now,
             caller_area=lines.caller_area(line, params.get("From")),
         )

@@ -129,6 +129,9 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/api/stats/calls"): SUPERVISING,
     ("GET", "/api/stats/counts/{dimension}"): SUPERVISING,
     ("GET", "/api/stats/escalations"): SUPERVISING,
+    ("GET", "/api/blocklist"): SUPERVISING,
+    ("POST", "/api/blocklist"): SUPERVISING,
+    ("DELETE", "/api/blocklist/{entry_id}"): SUPERVISING,
     # Admins only.
     ("GET", "/api/admin/categories"): ADMIN,
     ("POST", "/api/admin/categories"): ADMIN,
@@ -136,6 +139,12 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/api/admin/referrals"): ADMIN,
     ("POST", "/api/admin/referrals"): ADMIN,
     ("PUT", "/api/admin/referrals/{resource_id}"): ADMIN,
+    ("GET", "/api/admin/retention"): ADMIN,
+    ("PUT", "/api/admin/lines/{line_id}/retention"): ADMIN,
+    ("GET", "/api/admin/legal-holds"): ADMIN,
+    ("POST", "/api/admin/calls/{call_id}/legal-hold"): ADMIN,
+    ("DELETE", "/api/admin/calls/{call_id}/legal-hold"): ADMIN,
+    ("POST", "/api/admin/subject-access"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
 }
@@ -205,6 +214,8 @@ def seed(stack: Stack) -> dict[str, Any]:
             "user_id": zhao.id,
             "category_id": 1,
             "resource_id": 1,
+            "line_id": 1,
+            "entry_id": 1,
         }
     with stack.db.session() as session:
         shifts = rota.shifts(

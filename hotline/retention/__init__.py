@@ -1,0 +1,1 @@
+"""Data lifecycle: retention and purge, legal holds, and the subject-access export."""
