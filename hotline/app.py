@@ -14,6 +14,7 @@ from agent_console.pages import STATIC_DIR
 from agent_console.router import router as console_router
 from agent_console.ws import router as console_ws_router
 from hotline import crypto
+from hotline.board.router import router as board_router
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notes_admin_router)
     app.include_router(escalation_router)
     app.include_router(rota_router)
+    app.include_router(board_router)
     app.include_router(console_router)
     app.include_router(console_ws_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -2,6 +2,7 @@
 
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import User
+from hotline.board.models import CallMonitor, HelpRequest
 from hotline.calls.models import Call, CallEvent
 from hotline.db import metadata
 from hotline.escalation.models import Escalation, EscalationLog, EscalationPolicy, Page
@@ -19,6 +20,8 @@ __all__ = [
     "Page",
     "AgentStatus",
     "Call",
+    "CallMonitor",
+    "HelpRequest",
     "CallEvent",
     "CallNote",
     "IssueCategory",
