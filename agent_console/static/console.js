@@ -68,6 +68,8 @@
     callLineNumber: $("call-line-number"),
     callLanguage: $("call-language"),
     btnHangup: $("btn-hangup"),
+    btnHelp: $("btn-help"),
+    helpStatus: $("help-status"),
     wrapupPanel: $("wrapup-panel"),
     wrapupTitle: $("wrapup-title"),
     wrapupLineName: $("wrapup-line-name"),
@@ -298,6 +300,20 @@
       el.callPanel.dataset.crisisLevel = level;
     }
     enable(el.btnHangup, ready && call !== null && typeof call.call_id === "number");
+    // Help from a supervisor: one open request per call; the status says who took it.
+    const help = (call && call.help) || null;
+    const helpState = help && typeof help.status === "string" ? help.status : "";
+    if (el.btnHelp) {
+      enable(el.btnHelp, ready && call !== null && call.state === "connected" && helpState !== "open");
+      el.helpStatus.dataset.help = helpState;
+      show(el.helpStatus, helpState === "open" || helpState === "acknowledged");
+      setText(
+        el.helpStatus,
+        helpState === "acknowledged"
+          ? t("help_acknowledged").replace("{name}", String(help.acknowledged_by || ""))
+          : helpState === "open" ? t("help_requested") : "",
+      );
+    }
 
     // Wrap-up.
     show(el.wrapupPanel, wrap !== null);
@@ -772,6 +788,15 @@
     }
     command({ type: "hangup", call_id: call.call_id });
   });
+
+  if (el.btnHelp) {
+    el.btnHelp.addEventListener("click", () => {
+      const call = liveCall(snapshot);
+      if (isEnabled(el.btnHelp) && call) {
+        command({ type: "request_help", call_id: call.call_id });
+      }
+    });
+  }
 
   el.btnFinish.addEventListener("click", () => {
     const wrap = wrapUpCall(snapshot);
