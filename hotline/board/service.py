@@ -149,13 +149,12 @@ def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
     monitors: dict[int, list[dict[str, Any]]] = {}
     escalated: dict[int, str] = {}
     if live_ids:
-        escalated = dict(
-            session.exec(
-                select(Escalation.call_id, Escalation.level).where(
-                    col(Escalation.call_id).in_(live_ids)
-                )
+        rows = session.exec(
+            select(Escalation.call_id, Escalation.level).where(
+                col(Escalation.call_id).in_(live_ids)
             )
-        )
+        ).all()
+        escalated = {call_id: level for call_id, level in rows}  # noqa: C416
         monitor_rows = session.exec(
             select(CallMonitor, User)
             .join(User, col(User.id) == CallMonitor.user_id)
