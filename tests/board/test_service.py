@@ -76,8 +76,7 @@ def test_board_figures(app_only: Stack) -> None:
     stack.clock.advance(10)
     now = stack.clock.now()
 
-    with counted(stack) as one_call:
-        seen = snapshot(stack, supervisor.id)
+    seen = snapshot(stack, supervisor.id)
     assert seen["server_time"] == now.isoformat()
     lines = {line["line_id"]: line for line in seen["lines"]}
     assert lines[line_a.id]["queue_length"] == 2
