@@ -5,25 +5,34 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
+import httpx
 from websockets.sync.client import ClientConnection, connect
 
-from agent_console.client import ConsoleClient
+from agent_console.client import csrf_from
 
 Board = dict[str, Any]
 
 
 class BoardClient:
     def __init__(self, base_url: str, username: str, password: str) -> None:
-        # The console client's sign-in (its own console socket is closed again at once).
-        self.console = ConsoleClient(base_url, username, password)
-        self.console.ws.close()
+        self.http = httpx.Client(base_url=base_url, timeout=10)
+        page = self.http.get("/login")
+        response = self.http.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf_from(page.text)},
+        )
+        if response.status_code != 303:
+            raise PermissionError(f"sign-in failed for {username}: {response.status_code}")
+        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
         self.errors: list[dict[str, Any]] = []
         self.last: Board | None = None
         url = base_url.replace("http://", "ws://") + "/ws/board"
-        self.ws: ClientConnection = connect(
-            url, additional_headers={"Cookie": self.console.cookie}, open_timeout=10
+        self._connections = ExitStack()
+        self.ws: ClientConnection = self._connections.enter_context(
+            connect(url, additional_headers={"Cookie": cookie}, open_timeout=10)
         )
 
     def send(self, kind: str, **fields: Any) -> None:
@@ -63,8 +72,8 @@ class BoardClient:
         return next(e for e in self.errors if e["code"] == code)
 
     def close(self) -> None:
-        self.ws.close()
-        self.console.close()
+        self._connections.close()
+        self.http.close()
 
 
 def live_call(board: Board, call_id: int) -> dict[str, Any] | None:
