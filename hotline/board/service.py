@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from hotline.board.models import (
 )
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
+from hotline.db import Database
 from hotline.escalation.models import OPEN_STATUSES, Escalation
 from hotline.escalation.service import DEFAULT_POLICY
 from hotline.lines.models import Line
@@ -74,7 +76,23 @@ def _colour(level: str | None) -> str | None:
 
 
 def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
-    """Everything the live board shows, for one supervisor (their own monitors and alerts)."""
+    """Everything the live board shows, for one supervisor (their own monitors and alerts),
+    in eight queries whatever the number of calls."""
+    counselors = _counselors(session)
+    return {
+        "type": "board",
+        "server_time": now.isoformat(),
+        "lines": _queues(session),
+        "counselors": counselors,
+        "counselors_by_state": dict(sorted(Counter(c["state"] for c in counselors).items())),
+        "calls": _live_calls(session, user_id),
+        "escalations": _open_escalations(session),
+        "help_requests": _open_help(session, user_id),
+    }
+
+
+def _queues(session: Session) -> list[dict[str, Any]]:
+    """Per active line: calls waiting (queued, or offered and not yet accepted), oldest first."""
     waiting = (
         select(
             Call.line_id,
@@ -102,7 +120,11 @@ def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
                 "longest_wait_since": _iso(oldest),
             }
         )
+    return lines
 
+
+def _counselors(session: Session) -> list[dict[str, Any]]:
+    """Every active counselor, and anyone else taking calls now, with time in their state."""
     people = session.exec(
         select(User, AgentStatus)
         .join(AgentStatus, col(AgentStatus.user_id) == User.id, isouter=True)
@@ -115,7 +137,7 @@ def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
         )
         .order_by(col(User.display_name), col(User.id))
     ).all()
-    counselors = [
+    return [
         {
             "user_id": person.id,
             "name": person.display_name,
@@ -126,8 +148,10 @@ def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
         }
         for person, status in people
     ]
-    by_state = Counter(c["state"] for c in counselors)
 
+
+def _live_calls(session: Session, user_id: int) -> list[dict[str, Any]]:
+    """Accepted and connected calls with their crisis colour and who is monitoring them."""
     counselor = aliased(User)
     live_rows = session.exec(
         select(Call, Line, counselor, CallNote)
@@ -202,7 +226,10 @@ def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
                 "monitors": monitors.get(call.id or 0, []),
             }
         )
+    return live_calls
 
+
+def _open_escalations(session: Session) -> list[dict[str, Any]]:
     responder = aliased(User)
     escalation_rows = session.exec(
         select(Escalation, Line, responder)
@@ -232,7 +259,11 @@ def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
                 "acknowledged_by": acknowledger.display_name if acknowledger else None,
             }
         )
+    return escalations
 
+
+def _open_help(session: Session, user_id: int) -> list[dict[str, Any]]:
+    """Open help requests on live calls; `for_me`: this supervisor was alerted."""
     asker = aliased(User)
     help_rows = session.exec(
         select(HelpRequest, Call, Line, asker)
@@ -245,7 +276,7 @@ def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
         )
         .order_by(col(HelpRequest.created_at), col(HelpRequest.id))
     ).all()
-    help_requests = [
+    return [
         {
             "help_id": request.id,
             "call_id": request.call_id,
@@ -257,17 +288,6 @@ def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
         }
         for request, _call, line, person in help_rows
     ]
-
-    return {
-        "type": "board",
-        "server_time": now.isoformat(),
-        "lines": lines,
-        "counselors": counselors,
-        "counselors_by_state": dict(sorted(by_state.items())),
-        "calls": live_calls,
-        "escalations": escalations,
-        "help_requests": help_requests,
-    }
 
 
 # --- help requests ------------------------------------------------------------------------------
@@ -538,11 +558,12 @@ def _lock_for(monitor_id: int) -> threading.Lock:
         return _locks.setdefault(monitor_id, threading.Lock())
 
 
-def reconcile_monitor(*, db: Any, telephony: TelephonyPort, monitor_id: int, now: Any) -> None:
+def reconcile_monitor(
+    *, db: Database, telephony: TelephonyPort, monitor_id: int, now: Callable[[], datetime]
+) -> None:
     """Make the phone network match the monitor row: dial, switch mode, or remove the leg.
 
-    `db` is the `Database`, `now` a callable returning the time; runs on the dispatcher's
-    worker pool, never inside a transaction.
+    `now` is the clock's `now`; runs on the dispatcher's worker pool, never in a transaction.
     """
     with _lock_for(monitor_id):
         with db.session() as session:
@@ -575,6 +596,8 @@ def reconcile_monitor(*, db: Any, telephony: TelephonyPort, monitor_id: int, now
                         conference=conference_sid or conference, leg_sid=leg
                     )
                     _set_applied(db, monitor_id, "removed")
+                with _locks_guard:  # this monitor is over: nothing more to serialise
+                    _locks.pop(monitor_id, None)
                 return
             if leg is None:
                 if mode == MonitorMode.whisper and counselor_leg is None:
@@ -619,7 +642,7 @@ def reconcile_monitor(*, db: Any, telephony: TelephonyPort, monitor_id: int, now
                     log.warning("monitor %s: could not remove the leg", monitor_id)
 
 
-def _set_applied(db: Any, monitor_id: int, applied: str) -> None:
+def _set_applied(db: Database, monitor_id: int, applied: str) -> None:
     with db.session() as session:
         session.execute(
             update(CallMonitor)
