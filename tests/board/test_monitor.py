@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from agent_console.client import ConsoleClient
 from hotline.audit.models import AuditEvent
-from hotline.auth.models import Role
+from hotline.auth.models import Role, User
 from hotline.board.models import CallMonitor, MonitorStatus
 from hotline.calls.models import Call, CallEvent
 from tests.board.helpers import BoardClient, my_monitor
@@ -123,10 +123,15 @@ def test_listen_whisper_barge_leave(stack: Stack) -> None:
     board.close()
 
 
-def test_a_supervisor_without_a_phone_is_told(stack: Stack) -> None:
+def test_refused_requests_and_a_phone_that_is_busy(stack: Stack) -> None:
     make_line(stack.db, number=LINE)
     make_user(stack.db, "alice")
     make_user(stack.db, "sam", role=Role.supervisor, endpoint=SUPERVISOR_PHONE)
+    phoneless = make_user(stack.db, "sue", role=Role.supervisor)
+    with stack.db.session() as session:
+        stored = session.get(User, phoneless.id)
+        assert stored is not None
+        stored.endpoint = ""
     stack.dispatcher.sync_numbers()
     console = ConsoleClient(stack.url, "alice", PASSWORD)
     board = BoardClient(stack.url, "sam", PASSWORD)
@@ -135,7 +140,21 @@ def test_a_supervisor_without_a_phone_is_told(stack: Stack) -> None:
     assert board.wait_error("no_live_call")["message"]
     board.send("monitor", call_id=call_id, mode="shout")
     assert board.wait_error("bad_message")["message"]
+    other = BoardClient(stack.url, "sue", PASSWORD)
+    other.send("monitor", call_id=call_id, mode="listen")
+    assert other.wait_error("no_endpoint")["message"]
+    other.close()
+
+    # The supervisor's phone is busy: the monitor fails and leaves the board; the call goes on.
+    stack.simulator.set_phone(SUPERVISOR_PHONE, "busy")
+    board.send("monitor", call_id=call_id, mode="listen")
+    board.wait(lambda b: (my_monitor(b, call_id) or {}).get("status") == "dialing")
+    board.wait(lambda b: my_monitor(b, call_id) is None)
+    with stack.db.session() as session:
+        monitor = session.exec(select(CallMonitor)).one()
+        assert monitor.status == MonitorStatus.failed and monitor.error == "leg_busy"
     assert supervisor_leg(stack, caller) is None
+
     # The caller hangs up: the board no longer shows the call.
     stack.simulator.hangup(caller)
     board.wait(lambda b: b["calls"] == [])
