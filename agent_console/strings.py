@@ -126,4 +126,6 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "help_requested": _("A supervisor has been asked to help. Stay with the caller."),
         # {name} is the supervisor who took the request.
         "help_acknowledged": _("{name} is coming to help."),
+        # On a supervisor's console: {name} is the counselor, {line} the line's name.
+        "help_alert": _("{name} asks for your help on {line}."),
     }

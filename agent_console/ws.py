@@ -109,6 +109,10 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
         call = snapshot.get("call")
         if call is not None:  # the counselor's help request on this call, if any
             call["help"] = board.help_for_call(session=session, call_id=call["call_id"])
+        user = session.get(User, user_id)
+        if user is not None and user.role in board.SUPERVISOR_ROLES:
+            # A supervisor on their console is alerted too (silently): counselors asking them.
+            snapshot["help_alerts"] = board.help_alerts_for(session=session, user_id=user_id)
         return snapshot
 
 

@@ -69,6 +69,8 @@
     callLanguage: $("call-language"),
     btnHangup: $("btn-hangup"),
     btnHelp: $("btn-help"),
+    helpAlert: $("help-alert"),
+    helpAlertText: $("help-alert-text"),
     helpStatus: $("help-status"),
     wrapupPanel: $("wrapup-panel"),
     wrapupTitle: $("wrapup-title"),
@@ -300,6 +302,16 @@
       el.callPanel.dataset.crisisLevel = level;
     }
     enable(el.btnHangup, ready && call !== null && typeof call.call_id === "number");
+    // A supervisor's console: counselors who asked them for help (silent, visible).
+    if (el.helpAlert) {
+      const asking = (snap && Array.isArray(snap.help_alerts)) ? snap.help_alerts : [];
+      show(el.helpAlert, asking.length > 0);
+      setText(
+        el.helpAlertText,
+        asking.map((a) => t("help_alert").replace("{name}", String(a.counselor_name || ""))
+          .replace("{line}", String(a.line_name || ""))).join(" "),
+      );
+    }
     // Help from a supervisor: one open request per call; the status says who took it.
     const help = (call && call.help) || null;
     const helpState = help && typeof help.status === "string" ? help.status : "";

@@ -262,6 +262,11 @@ def _open_escalations(session: Session) -> list[dict[str, Any]]:
     return escalations
 
 
+def help_alerts_for(*, session: Session, user_id: int) -> list[dict[str, Any]]:
+    """The open help requests this supervisor was alerted to (their console's banner)."""
+    return [request for request in _open_help(session, user_id) if request["for_me"]]
+
+
 def _open_help(session: Session, user_id: int) -> list[dict[str, Any]]:
     """Open help requests on live calls; `for_me`: this supervisor was alerted."""
     asker = aliased(User)
@@ -364,7 +369,8 @@ def acknowledge_help(*, session: Session, user: User, help_id: int, now: datetim
         now=now,
         user_id=user.id,
     )
-    emit(session, agent_topic(request.user_id))
+    for user_id in {request.user_id, *(request.alerted_user_ids or [])}:
+        emit(session, agent_topic(user_id))  # the counselor, and the other consoles alerted
     emit(session, BOARD_TOPIC)
     return request
 
@@ -390,6 +396,13 @@ def help_for_call(*, session: Session, call_id: int) -> dict[str, Any] | None:
 
 def call_ended(*, session: Session, call_id: int, now: datetime) -> None:
     """The caller's conference is over: close its open help requests and monitors."""
+    open_requests = session.exec(
+        select(HelpRequest).where(
+            HelpRequest.call_id == call_id, HelpRequest.status == HelpStatus.open
+        )
+    ).all()
+    for user_id in {u for request in open_requests for u in request.alerted_user_ids or []}:
+        emit(session, agent_topic(user_id))  # their consoles drop the alert
     closed = session.execute(
         update(HelpRequest)
         .where(

@@ -83,7 +83,10 @@ def test_help_request_from_console_to_board_and_back(app_only: Stack) -> None:
     call_id, _ = connected_call(app_only, "CA" + "1" * 32, "alice")
     console = ConsoleClient(app_only.url, "alice", PASSWORD)
     board = BoardClient(app_only.url, "sam", PASSWORD)
+    supervisor_console = ConsoleClient(app_only.url, "sam", PASSWORD)
+    assert supervisor_console.wait(lambda s: True)["help_alerts"] == []
     snapshot = console.wait(lambda s: s["call"] is not None)
+    assert "help_alerts" not in snapshot  # a counselor is never alerted
     assert snapshot["call"]["help"] is None
 
     console.send("request_help", call_id=call_id)
@@ -93,10 +96,13 @@ def test_help_request_from_console_to_board_and_back(app_only: Stack) -> None:
     [request] = seen["help_requests"]
     assert request["call_id"] == call_id and request["for_me"] is True
     assert request["counselor_name"] == "Alice"
+    alerted = supervisor_console.wait(lambda s: bool(s["help_alerts"]))
+    assert alerted["help_alerts"][0]["help_id"] == request["help_id"]
 
     board.send("ack_help", help_id=request["help_id"])
     board.wait(lambda b: b["help_requests"] == [])
     taken = console.wait(lambda s: s["call"]["help"]["status"] == "acknowledged")
+    supervisor_console.wait(lambda s: s["help_alerts"] == [])
     assert taken["call"]["help"]["acknowledged_by"] == "Sam"
     board.send("ack_help", help_id=request["help_id"])  # a second supervisor is too late
     assert board.wait_error("help_already_handled")["message"]
@@ -112,4 +118,5 @@ def test_help_request_from_console_to_board_and_back(app_only: Stack) -> None:
         assert [(e.object_type, e.object_id) for e in audit] == [("call", str(call_id))]
     assert events.count("help_requested") == 1 and events.count("help_acknowledged") == 1
     console.close()
+    supervisor_console.close()
     board.close()
