@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from agent_console.client import ConsoleClient
@@ -76,3 +76,52 @@ def test_supervisor_sees_the_call_and_whispers_to_the_counselor(stack: Stack) ->
     assert leg["call_sid"] in everyone[counselor_leg]["hears"]
     assert leg["call_sid"] not in everyone[caller]["hears"]
     counselor.close()
+
+
+def test_request_help_reaches_the_supervisor_who_takes_it(stack: Stack) -> None:
+    make_line(stack.db, number=LINE)
+    make_user(stack.db, "alice")
+    make_user(stack.db, "sam", role=Role.supervisor, endpoint=SUPERVISOR_PHONE)
+    stack.dispatcher.sync_numbers()
+    with chromium() as browser:
+        counselor = browser.new_context().new_page()
+        supervisor = browser.new_context().new_page()
+        errors: list[str] = []
+        for page in (counselor, supervisor):
+            page.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in(counselor, stack.url, "alice")
+        sign_in(supervisor, stack.url, "sam")
+        supervisor.goto(stack.url + "/supervisor/board")
+        expect(supervisor.get_by_test_id("board-conn")).to_have_attribute(
+            "data-status", "connected", timeout=10_000
+        )
+        counselor.get_by_test_id("btn-available").click()
+        expect(counselor.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        take_call_in_browser(counselor, stack)
+
+        counselor.get_by_test_id("btn-help").click()
+        expect(counselor.get_by_test_id("help-status")).to_have_attribute(
+            "data-help", "open", timeout=10_000
+        )
+        expect(counselor.get_by_test_id("btn-help")).to_have_attribute("aria-disabled", "true")
+        alert = supervisor.get_by_test_id("help-alert")
+        expect(alert).to_be_visible(timeout=10_000)
+        expect(alert).to_contain_text("Alice")
+        expect(supervisor.get_by_test_id("help-row")).to_have_attribute("data-for-me", "true")
+        alert.get_by_test_id("btn-ack-help").click()
+        expect(supervisor.get_by_test_id("help-alerts")).to_be_hidden(timeout=10_000)
+        expect(counselor.get_by_test_id("help-status")).to_have_attribute(
+            "data-help", "acknowledged", timeout=10_000
+        )
+        expect(counselor.get_by_test_id("help-status")).to_contain_text("Sam")
+        assert errors == []
+
+
+def take_call_in_browser(page: Page, stack: Stack) -> str:
+    sid: str = stack.simulator.place_call("+8613812345678", LINE, digits="1")
+    expect(page.get_by_test_id("offer-panel")).to_be_visible(timeout=10_000)
+    page.get_by_test_id("btn-accept").click()
+    expect(page.get_by_test_id("call-panel")).to_have_attribute(
+        "data-call-state", "connected", timeout=10_000
+    )
+    return sid
