@@ -332,6 +332,9 @@ async def board_socket(websocket: WebSocket) -> None:
 def monitor_status(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     """Call progress of a supervisor's leg: one that never answered or hung up is over."""
     require(params, "CallSid", "CallStatus")
+    monitor_id = request.query_params.get("monitor_id", "")
+    if not monitor_id.isdigit():
+        return Response(prompts.empty(), media_type=TWIML, status_code=400)
 
     def handle(session: Session) -> str:
         if params["CallStatus"] in ENDED_LEG_STATUSES:
@@ -340,6 +343,7 @@ def monitor_status(request: Request, params: SignedForm, dispatcher: DispatcherD
                 leg_sid=params["CallSid"],
                 now=dispatcher.clock.now(),
                 reason=f"leg_{params['CallStatus']}",
+                monitor_id=int(monitor_id),
             )
         return prompts.empty()
 

@@ -534,11 +534,25 @@ def monitor_joined(
         _record_monitor(session, monitor, "monitor_joined", now, detail=monitor.mode.value)
 
 
-def monitor_left(*, session: Session, leg_sid: str, now: datetime, reason: str) -> None:
-    """The supervisor's leg left the conference, hung up, or never answered."""
-    monitor = session.exec(select(CallMonitor).where(CallMonitor.leg_sid == leg_sid)).first()
+def monitor_left(
+    *,
+    session: Session,
+    leg_sid: str,
+    now: datetime,
+    reason: str,
+    monitor_id: int | None = None,
+) -> None:
+    """The supervisor's leg left the conference, hung up, or never answered. With `monitor_id`
+    (the leg's own status callback) it is found even before its REST answer stored the CallSid."""
+    if monitor_id is not None:
+        monitor = session.get(CallMonitor, monitor_id, with_for_update=True)
+        if monitor is not None and monitor.leg_sid not in (None, leg_sid):
+            return  # a callback about some other leg
+    else:
+        monitor = session.exec(select(CallMonitor).where(CallMonitor.leg_sid == leg_sid)).first()
     if monitor is None or monitor.status not in LIVE_MONITOR_STATUSES:
         return
+    monitor.leg_sid = leg_sid
     monitor.status = (
         MonitorStatus.ended if monitor.status == MonitorStatus.joined else MonitorStatus.failed
     )
