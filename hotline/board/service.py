@@ -508,25 +508,23 @@ def stop_monitor(*, session: Session, user: User, monitor_id: int, now: datetime
 def monitor_joined(
     *, session: Session, call: Call, user_id: int, leg_sid: str, now: datetime
 ) -> None:
-    """The conference says a supervisor's leg is in (perhaps before its REST answer came back
-    with the leg's CallSid, so found by the label's user too)."""
-    monitor = session.exec(select(CallMonitor).where(CallMonitor.leg_sid == leg_sid)).first()
+    """The conference says a supervisor's leg is in. This may come before the REST answer that
+    stores the leg's CallSid, so the monitor is found by call and user, with this CallSid or
+    none yet (in one locking query: a concurrent store of the CallSid still matches)."""
+    monitor = session.exec(
+        select(CallMonitor)
+        .where(
+            col(CallMonitor.call_id) == call.id,
+            col(CallMonitor.user_id) == user_id,
+            or_(col(CallMonitor.leg_sid) == leg_sid, col(CallMonitor.leg_sid).is_(None)),
+            col(CallMonitor.status).in_([s.value for s in LIVE_MONITOR_STATUSES]),
+        )
+        .order_by(col(CallMonitor.id).desc())
+        .with_for_update()
+    ).first()
     if monitor is None:
-        monitor = session.exec(
-            select(CallMonitor)
-            .where(
-                CallMonitor.call_id == call.id,
-                CallMonitor.user_id == user_id,
-                col(CallMonitor.leg_sid).is_(None),
-                CallMonitor.status == MonitorStatus.dialing,
-            )
-            .with_for_update()
-        ).first()
-        if monitor is None:
-            return
-        monitor.leg_sid = leg_sid
-    if monitor.call_id != call.id:
         return
+    monitor.leg_sid = leg_sid
     if monitor.status == MonitorStatus.dialing:
         monitor.status = MonitorStatus.joined
         monitor.joined_at = now
