@@ -133,4 +133,10 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "alert_unacknowledged": _("Nobody acknowledged: supervisor alarmed"),
         "escalate_reason_needed": _("Say in a few words why the crisis team is needed."),
         "escalate_done": _("The crisis team is being paged. Stay with the caller."),
+        # The counselor's help request to the supervisor on duty.
+        "help_requested": _("A supervisor has been asked to help. Stay with the caller."),
+        # {name} is the supervisor who took the request.
+        "help_acknowledged": _("{name} is coming to help."),
+        # On a supervisor's console: {name} is the counselor, {line} the line's name.
+        "help_alert": _("{name} asks for your help on {line}."),
     }

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from agent_console.pages import translator
 from hotline.auth.deps import user_from_connection
 from hotline.auth.models import User
+from hotline.board import service as board
 from hotline.realtime.events import agent_topic
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher
@@ -40,11 +41,12 @@ def error_message(_: Callable[[str], str], code: str) -> str:
             "queue and you were set away."
         ),
         "bad_message": _("The console sent a request the server did not understand."),
+        "monitor_failed": _("Your phone could not be added to the call."),
     }
     return messages.get(code, _("Something went wrong. Please try again."))
 
 
-def _origin_allowed(websocket: WebSocket) -> bool:
+def origin_allowed(websocket: WebSocket) -> bool:
     """Refuse cross-site websocket hijacking: the page must come from this host."""
     origin = websocket.headers.get("origin")
     if origin is None:
@@ -89,6 +91,13 @@ def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) ->
             else:
                 routing.finish_wrap_up(session=session, user=user, call_id=call_id, now=now)
                 effects.kick = True
+        elif kind == "request_help":
+            if not isinstance(call_id, int):
+                raise routing.RoutingError("bad_message")
+            try:
+                board.request_help(session=session, user=user, call_id=call_id, now=now)
+            except board.BoardError as error:
+                raise routing.RoutingError(error.code) from error
         else:
             raise routing.RoutingError("bad_message")
     dispatcher.apply(effects)
@@ -96,12 +105,20 @@ def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) ->
 
 def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
     with dispatcher.db.session() as session:
-        return routing.snapshot(session=session, user_id=user_id, now=dispatcher.clock.now())
+        snapshot = routing.snapshot(session=session, user_id=user_id, now=dispatcher.clock.now())
+        call = snapshot.get("call")
+        if call is not None:  # the counselor's help request on this call, if any
+            call["help"] = board.help_for_call(session=session, call_id=call["call_id"])
+        user = session.get(User, user_id)
+        if user is not None and user.role in board.SUPERVISOR_ROLES:
+            # A supervisor on their console is alerted too (silently): counselors asking them.
+            snapshot["help_alerts"] = board.help_alerts_for(session=session, user_id=user_id)
+        return snapshot
 
 
 @router.websocket("/ws/console")
 async def console_socket(websocket: WebSocket) -> None:
-    if not _origin_allowed(websocket):
+    if not origin_allowed(websocket):
         await websocket.accept()
         await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
         return

@@ -16,6 +16,7 @@ from agent_console.ws import router as console_ws_router
 from hotline import crypto, errors, logs
 from hotline.audit.router import router as audit_router
 from hotline.blocklist.router import router as blocklist_router
+from hotline.board.router import router as board_router
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(stats_router)
     app.include_router(retention_router)
     app.include_router(blocklist_router)
+    app.include_router(board_router)
     app.include_router(console_router)
     app.include_router(console_ws_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -3,6 +3,7 @@
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import User
 from hotline.blocklist.models import BlockedCaller
+from hotline.board.models import CallMonitor, HelpRequest
 from hotline.calls.models import Call, CallEvent
 from hotline.db import metadata
 from hotline.escalation.models import (
@@ -29,6 +30,8 @@ __all__ = [
     "AgentStatus",
     "BlockedCaller",
     "Call",
+    "CallMonitor",
+    "HelpRequest",
     "CallEvent",
     "CallNote",
     "CallRecording",

@@ -68,6 +68,10 @@
     callLineNumber: $("call-line-number"),
     callLanguage: $("call-language"),
     btnHangup: $("btn-hangup"),
+    btnHelp: $("btn-help"),
+    helpAlert: $("help-alert"),
+    helpAlertText: $("help-alert-text"),
+    helpStatus: $("help-status"),
     wrapupPanel: $("wrapup-panel"),
     wrapupTitle: $("wrapup-title"),
     wrapupLineName: $("wrapup-line-name"),
@@ -298,6 +302,30 @@
       el.callPanel.dataset.crisisLevel = level;
     }
     enable(el.btnHangup, ready && call !== null && typeof call.call_id === "number");
+    // A supervisor's console: counselors who asked them for help (silent, visible).
+    if (el.helpAlert) {
+      const asking = (snap && Array.isArray(snap.help_alerts)) ? snap.help_alerts : [];
+      show(el.helpAlert, asking.length > 0);
+      setText(
+        el.helpAlertText,
+        asking.map((a) => t("help_alert").replace("{name}", String(a.counselor_name || ""))
+          .replace("{line}", String(a.line_name || ""))).join(" "),
+      );
+    }
+    // Help from a supervisor: one open request per call; the status says who took it.
+    const help = (call && call.help) || null;
+    const helpState = help && typeof help.status === "string" ? help.status : "";
+    if (el.btnHelp) {
+      enable(el.btnHelp, ready && call !== null && call.state === "connected" && helpState !== "open");
+      el.helpStatus.dataset.help = helpState;
+      show(el.helpStatus, helpState === "open" || helpState === "acknowledged");
+      setText(
+        el.helpStatus,
+        helpState === "acknowledged"
+          ? t("help_acknowledged").replace("{name}", String(help.acknowledged_by || ""))
+          : helpState === "open" ? t("help_requested") : "",
+      );
+    }
 
     // Wrap-up.
     show(el.wrapupPanel, wrap !== null);
@@ -772,6 +800,15 @@
     }
     command({ type: "hangup", call_id: call.call_id });
   });
+
+  if (el.btnHelp) {
+    el.btnHelp.addEventListener("click", () => {
+      const call = liveCall(snapshot);
+      if (isEnabled(el.btnHelp) && call) {
+        command({ type: "request_help", call_id: call.call_id });
+      }
+    });
+  }
 
   el.btnFinish.addEventListener("click", () => {
     const wrap = wrapUpCall(snapshot);

@@ -22,6 +22,7 @@ from hotline.calls.models import (
     CallState,
 )
 from hotline.lines.models import Line
+from hotline.realtime.events import BOARD_TOPIC, emit
 
 REPEAT_CALLER_WINDOW = timedelta(days=90)
 
@@ -64,6 +65,7 @@ def transition(
     if session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
         return False
     session.refresh(call)
+    emit(session, BOARD_TOPIC)
     record_event(
         session=session, call_id=call.id, state=to.value, now=now, user_id=user_id, detail=detail
     )

@@ -33,7 +33,7 @@ from hotline.escalation.models import (
     RescueStep,
 )
 from hotline.lines.models import Line
-from hotline.realtime.events import agent_topic, emit
+from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
 from hotline.risk.triage import RiskLevel, is_lower
 from hotline.rota import service as rota
 
@@ -109,6 +109,7 @@ def record(
         )
     )
     emit(session, f"escalation.{escalation.id}")
+    emit(session, BOARD_TOPIC)
 
 
 def _policy_for(session: Session, line: Line) -> dict[str, Any]:

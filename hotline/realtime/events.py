@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 
 PENDING_KEY = "pending_events"
+# Something the supervisors' live board shows changed (a call, a counselor, an escalation).
+BOARD_TOPIC = "board"
 
 
 def emit(session: OrmSession, topic: str, data: dict[str, Any] | None = None) -> None:

@@ -161,6 +161,10 @@ class Dispatcher:
         if effects.kick:
             self.kick()
 
+    def submit(self, function: Callable[[Any], object], argument: Any) -> None:
+        """Run phone-network work for another feature on the worker pool (after a commit)."""
+        self._network.submit(self._guard, function, argument)
+
     @staticmethod
     def _guard(function: Callable[[Any], object], argument: Any) -> None:
         try:

@@ -24,7 +24,7 @@ from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
 from hotline.escalation import service as escalations
 from hotline.lines.models import Line
 from hotline.notes import service as notes
-from hotline.realtime.events import agent_topic, emit
+from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
 from hotline.routing.models import AgentState, AgentStatus, PresenceEvent
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ def _set_agent(
         PresenceEvent(user_id=user_id, state=to.value, reason=reason, at=now, call_id=call_id)
     )
     emit(session, agent_topic(user_id))
+    emit(session, BOARD_TOPIC)
     status = session.get(AgentStatus, user_id)
     if status is not None:
         session.refresh(status)

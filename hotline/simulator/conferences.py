@@ -354,6 +354,31 @@ class Conferences:
             )
             self.emit(conference, "participant-modify", participant)
 
+    # ------------------------------------------------------------------ who hears whom
+
+    @staticmethod
+    def audible(speaker: Participant, listener: Participant) -> bool:
+        """Does ``listener`` hear ``speaker``? Twilio's rules: a muted participant is heard by
+        nobody; a coach (coaching=true) is heard only by the participant it coaches, and hears
+        everyone; a participant on hold neither hears nor is heard."""
+        if speaker is listener or not (speaker.present and listener.present):
+            return False
+        if speaker.hold or listener.hold or speaker.muted:
+            return False
+        return not speaker.coaching or speaker.call_sid_to_coach == listener.call_sid
+
+    def hears(self, conference: Conference, listener: Participant) -> list[str]:
+        """The CallSids ``listener`` hears now (nobody before the conference starts)."""
+        if conference.status != "in-progress":
+            return []
+        return [p.call_sid for p in conference.present if self.audible(p, listener)]
+
+    def heard_by(self, conference: Conference, speaker: Participant) -> list[str]:
+        """The CallSids that hear ``speaker`` now."""
+        if conference.status != "in-progress":
+            return []
+        return [p.call_sid for p in conference.present if self.audible(speaker, p)]
+
     # ------------------------------------------------------------------ being in a conference
 
     async def stay(self, call: Call, participant: Participant, runner: CallRunner) -> None:

@@ -12,7 +12,9 @@ JSON endpoints under ``{root}/control/``:
 - ``POST phones`` {number, mode, answer_delay_s?}; ``GET phones`` (settings and ringing legs)
 - ``GET numbers``; ``POST numbers`` {number, voice_url, voice_method?, status_callback?,
   sms_url?} (the same as the REST IncomingPhoneNumbers create)
-- ``GET conferences``; ``GET conferences/{sid or friendly name}``
+- ``GET conferences``; ``GET conferences/{sid or friendly name}`` (each participant with
+  ``hears`` and ``heard_by``: the CallSids it hears and that hear it, by Twilio's muted,
+  coaching and hold rules)
 - ``GET messages``; ``POST messages`` {from, to, body} (an SMS arrives at one of the numbers)
 - ``POST reset`` {numbers?} stop every call and forget them
 """
@@ -113,7 +115,9 @@ def call_view(sim: Simulator, call: Call, *, transcript: bool = True) -> dict[st
     return view
 
 
-def participant_view(participant: Participant) -> dict[str, Any]:
+def participant_view(
+    participant: Participant, hears: list[str], heard_by: list[str]
+) -> dict[str, Any]:
     return {
         "call_sid": participant.call_sid,
         "label": participant.label,
@@ -124,10 +128,13 @@ def participant_view(participant: Participant) -> dict[str, Any]:
         "call_sid_to_coach": participant.call_sid_to_coach,
         "start_conference_on_enter": participant.start_conference_on_enter,
         "end_conference_on_exit": participant.end_conference_on_exit,
+        # Who this participant hears, and who hears them, now (CallSids).
+        "hears": hears,
+        "heard_by": heard_by,
     }
 
 
-def conference_view(conference: Conference) -> dict[str, Any]:
+def conference_view(sim: Simulator, conference: Conference) -> dict[str, Any]:
     return {
         "sid": conference.sid,
         "friendly_name": conference.friendly_name,
@@ -135,7 +142,14 @@ def conference_view(conference: Conference) -> dict[str, Any]:
         "created_at": iso(conference.created_at),
         "reason_ended": conference.reason_ended,
         "call_sid_ending": conference.call_sid_ending,
-        "participants": [participant_view(p) for p in conference.participants.values()],
+        "participants": [
+            participant_view(
+                p,
+                sim.conferences.hears(conference, p),
+                sim.conferences.heard_by(conference, p),
+            )
+            for p in conference.participants.values()
+        ],
         "events": list(conference.events),
     }
 
@@ -333,14 +347,14 @@ def control_router(sim: Simulator) -> APIRouter:
 
     @router.get("/control/conferences")
     async def conferences() -> list[dict[str, Any]]:
-        return [conference_view(c) for c in world.conferences.values()]
+        return [conference_view(sim, c) for c in world.conferences.values()]
 
     @router.get("/control/conferences/{sid_or_name}")
     async def conference(sid_or_name: str) -> dict[str, Any]:
         found = world.conference(sid_or_name)
         if found is None:
             raise SimulatorError(f"conference {sid_or_name} not found", status=404, code=20404)
-        return conference_view(found)
+        return conference_view(sim, found)
 
     # ------------------------------------------------------------------ messages
 

@@ -503,6 +503,18 @@ def rest_router(sim: Simulator) -> APIRouter:
 
     # ------------------------------------------------------------------ Participants
 
+    def check_coaching(room: Conference, coaching: bool, coach: str | None) -> None:
+        """A coach needs the CallSid it coaches, and that call must be in the conference."""
+        if not coaching:
+            return
+        if coach is None:
+            raise SimulatorError("CallSidToCoach is required when Coaching is true.", code=21220)
+        coached = room.participants.get(coach)
+        if coached is None or not coached.present:
+            raise SimulatorError(
+                "The participant to be whispered is not present in the conference.", code=16028
+            )
+
     @router.post("/Conferences/{conference}/Participants.json")
     async def create_participant(conference: str, request: Request) -> JSONResponse:
         form = await request.form()
@@ -515,12 +527,16 @@ def rest_router(sim: Simulator) -> APIRouter:
         else:
             room = sim.conferences.open(conference, callback(form, "Conference", DEFAULT_EVENTS))
         wait_url = _text(form, "WaitUrl")
-        coach = _text(form, "CallSidToCoach")
+        coach = _text(form, "CallSidToCoach") or None
+        # Twilio: Coaching defaults to true when CallSidToCoach is given; true needs one.
+        coaching = _flag(_text(form, "Coaching"))
+        coaching = coach is not None if coaching is None else coaching
+        check_coaching(room, coaching, coach)
         settings = JoinSettings(
             label=_text(form, "Label") or None,
             muted=bool(_flag(_text(form, "Muted"))),
-            coaching=bool(_flag(_text(form, "Coaching"))),
-            call_sid_to_coach=coach or None,
+            coaching=coaching,
+            call_sid_to_coach=coach,
             start_conference_on_enter=_flag(_text(form, "StartConferenceOnEnter")) is not False,
             end_conference_on_exit=bool(_flag(_text(form, "EndConferenceOnExit"))),
             beep=_text(form, "Beep") or "true",
@@ -568,12 +584,16 @@ def rest_router(sim: Simulator) -> APIRouter:
         room = find_conference(conference)
         participant = find_participant(room, call_sid)
         form = await request.form()
+        coach = _text(form, "CallSidToCoach") or None
+        coaching = _flag(_text(form, "Coaching"))
+        if coaching or (coaching is None and coach is not None and participant.coaching):
+            check_coaching(room, True, coach or participant.call_sid_to_coach)
         sim.conferences.update(
             participant,
             muted=_flag(_text(form, "Muted")),
             hold=_flag(_text(form, "Hold")),
-            coaching=_flag(_text(form, "Coaching")),
-            call_sid_to_coach=_text(form, "CallSidToCoach") or None,
+            coaching=coaching,
+            call_sid_to_coach=coach,
             end_conference_on_exit=_flag(_text(form, "EndConferenceOnExit")),
         )
         return JSONResponse(shapes.participant(participant))

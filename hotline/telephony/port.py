@@ -42,6 +42,50 @@ class TelephonyPort:
         )
         return str(participant.call_sid)
 
+    def add_monitor(
+        self,
+        *,
+        conference: str,
+        to: str,
+        from_: str,
+        label: str,
+        muted: bool,
+        call_sid_to_coach: str | None,
+        status_callback: str,
+    ) -> str:
+        """A supervisor's leg in a caller's conference: muted (listen), coaching the counselor's
+        leg (whisper) or a normal participant (barge). Never ends or starts the conference."""
+        extra: dict[str, object] = {}
+        if call_sid_to_coach is not None:
+            extra = {"coaching": True, "call_sid_to_coach": call_sid_to_coach}
+        participant = self._client.conferences(conference).participants.create(
+            from_=from_,
+            to=to,
+            label=label,
+            muted=muted,
+            start_conference_on_enter=False,
+            end_conference_on_exit=False,
+            beep="false",
+            timeout=30,
+            status_callback=status_callback,
+            status_callback_event=["completed"],
+            **extra,
+        )
+        return str(participant.call_sid)
+
+    def update_monitor(
+        self, *, conference: str, leg_sid: str, muted: bool, call_sid_to_coach: str | None
+    ) -> None:
+        """Switch a supervisor's leg between listen, whisper and barge."""
+        participant = self._client.conferences(conference).participants(leg_sid)
+        if call_sid_to_coach is not None:
+            participant.update(muted=muted, coaching=True, call_sid_to_coach=call_sid_to_coach)
+        else:
+            participant.update(muted=muted, coaching=False)
+
+    def remove_participant(self, *, conference: str, leg_sid: str) -> None:
+        self._client.conferences(conference).participants(leg_sid).delete()
+
     def end_conference(self, name: str) -> None:
         # A conference is "init" until someone who starts it is in; end it in either state.
         for conference in self._client.conferences.list(friendly_name=name):

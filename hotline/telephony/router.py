@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
 from hotline.blocklist import service as blocklist
+from hotline.board import service as board
 from hotline.calls import service as calls
 from hotline.calls.models import TERMINAL_STATES, Call, CallState
 from hotline.config import Settings
@@ -213,6 +214,16 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
                     now=now,
                 )
             )
+        elif event == "participant-join" and label.startswith("supervisor:"):
+            board.monitor_joined(
+                session=session,
+                call=call,
+                user_id=int(label.split(":", 1)[1]),
+                leg_sid=leg,
+                now=now,
+            )
+        elif event == "participant-leave" and label.startswith("supervisor:"):
+            board.monitor_left(session=session, leg_sid=leg, now=now, reason="left")
         elif event == "participant-join" and label.startswith("crisis:"):
             escalations.responder_joined(
                 session=session, call=call, user_id=int(label.split(":", 1)[1]), now=now
@@ -234,6 +245,8 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
             effects.merge(
                 routing.caller_left(session=session, call=call, now=now, reason="conference_ended")
             )
+        if event == "conference-end" and call.id is not None:
+            board.call_ended(session=session, call_id=call.id, now=now)
         return prompts.empty()
 
     response = _run(request, params, handle)

@@ -55,6 +55,7 @@ TWILIO_WEBHOOKS = [
     "/twilio/page/keypress",
     "/twilio/page/status",
     "/twilio/sms/incoming",
+    "/twilio/monitor/status",
 ]
 DOCS = ["/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"]
 
@@ -122,6 +123,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/calls/{call_id}"): SUPERVISING,
     ("POST", "/supervisor/calls/{call_id}/review"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}/recordings/{recording_id}"): SUPERVISING,
+    ("GET", "/supervisor/board"): SUPERVISING,
     ("GET", "/supervisor/stats"): SUPERVISING,
     ("GET", "/supervisor/stats/report.xlsx"): SUPERVISING,
     ("GET", "/supervisor/stats/report.csv"): SUPERVISING,

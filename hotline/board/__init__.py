@@ -1,0 +1,1 @@
+"""The supervisor's live board, live-call monitoring and counselors' help requests."""
