@@ -65,6 +65,15 @@ def app_only(database_url: str) -> Iterator[object]:
 
 
 @pytest.fixture
+def quiet_app(database_url: str) -> Iterator[object]:
+    """The app without its background engine, so only the request under test writes rows."""
+    from tests.stack import running_stack
+
+    with running_stack(database_url, with_simulator=False, run_engine=False) as stack:
+        yield stack
+
+
+@pytest.fixture
 def stack(database_url: str) -> Iterator[object]:
     """The app and the Twilio simulator, each under uvicorn, with a fake clock."""
     from tests.stack import running_stack

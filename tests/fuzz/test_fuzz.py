@@ -4,7 +4,7 @@ must write nothing: the row count of every table is the same before and after it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -22,7 +22,7 @@ from hotline.db import metadata
 from tests.calls import connected_call
 from tests.factories import PASSWORD, make_line, make_rota, make_user
 from tests.notes.test_api import NoteClient
-from tests.stack import Stack, running_stack
+from tests.stack import Stack
 
 EXAMPLES_PER_OPERATION = 12
 WEBHOOK_EXAMPLES = 40
@@ -107,13 +107,6 @@ def fuzz_operation(
         )
 
     fuzz()
-
-
-@pytest.fixture
-def quiet_app(database_url: str) -> Iterator[Stack]:
-    """The app without its background engine, so only the request under test writes rows."""
-    with running_stack(database_url, with_simulator=False, run_engine=False) as stack:
-        yield stack
 
 
 @pytest.mark.timeout(1200)
