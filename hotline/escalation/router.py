@@ -13,6 +13,8 @@ from sqlmodel import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from hotline.audit.models import AuditAction
+from hotline.audit.service import record_request
 from hotline.auth.deps import CsrfChecked, CurrentUser
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
@@ -131,7 +133,7 @@ def escalate(
 
 @router.get("/api/escalations/{escalation_id}", response_model=None)
 def get_escalation(
-    escalation_id: int, user: CurrentUser, dispatcher: DispatcherDep
+    escalation_id: int, request: Request, user: CurrentUser, dispatcher: DispatcherDep
 ) -> dict[str, Any] | JSONResponse:
     with dispatcher.db.session() as session:
         escalation = session.get(Escalation, escalation_id)
@@ -139,6 +141,14 @@ def get_escalation(
             return _fail(user, escalations.EscalationError("not_found", 404))
         if user.role not in escalations.RESPONDERS:
             return _fail(user, escalations.EscalationError("forbidden", 403))
+        record_request(
+            request,
+            action=AuditAction.view,
+            object_type="escalation",
+            object_id=escalation_id,
+            user=user,
+            session=session,
+        )
         return _public(session, escalation)
 
 

@@ -9,6 +9,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 
+from hotline.audit.models import AuditAction
+from hotline.audit.service import record_request
 from hotline.auth.deps import CsrfChecked, CurrentUser
 from hotline.auth.models import User
 from hotline.calls.models import Call
@@ -66,6 +68,28 @@ def _fail(
 
 def _deps(request: Request) -> tuple[Database, Clock]:
     return request.app.state.db, request.app.state.clock
+
+
+def _audit(
+    request: Request,
+    session: Session,
+    user: User,
+    action: AuditAction,
+    object_type: str,
+    call_id: int,
+    detail: str | None = None,
+) -> None:
+    """Views, submissions and addenda of a record are audited; draft autosaves (every few
+    seconds, by the note's own counselor) are not."""
+    record_request(
+        request,
+        action=action,
+        object_type=object_type,
+        object_id=call_id,
+        user=user,
+        detail=detail,
+        session=session,
+    )
 
 
 def _call(session: Session, call_id: int) -> Call:
@@ -161,6 +185,7 @@ def get_note(call_id: int, request: Request, user: CurrentUser) -> dict[str, Any
             note = notes.open_note(
                 session=session, call=_call(session, call_id), user=user, now=clock.now()
             )
+            _audit(request, session, user, AuditAction.view, "note", call_id)
             return notes.public(session=session, note=note)
     except notes.NoteError as error:
         return _fail(request, user, error)
@@ -204,6 +229,7 @@ def submit_note(
                 version=body.version,
                 now=clock.now(),
             )
+            _audit(request, session, user, AuditAction.edit, "note", call_id, "submitted")
             return notes.public(session=session, note=note)
     except notes.NoteError as error:
         return _fail(request, user, error, _current(db, call_id) if error.status == 409 else None)
@@ -223,6 +249,7 @@ def add_addendum(
                 text=body.text,
                 now=clock.now(),
             )
+            _audit(request, session, user, AuditAction.edit, "note", call_id, "addendum")
             return notes.public(session=session, note=note)
     except notes.NoteError as error:
         return _fail(request, user, error)
@@ -236,6 +263,7 @@ def caller_history(
     try:
         with db.session() as session:
             found = notes.history(session=session, call=_call(session, call_id), user=user)
+            _audit(request, session, user, AuditAction.view, "caller_history", call_id)
             return {"data": found, "count": len(found)}
     except notes.NoteError as error:
         return _fail(request, user, error)

@@ -37,6 +37,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
     true,
     union,
@@ -45,6 +46,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from hotline.auth.models import User
+from hotline.blocklist.service import END_REASON as BLOCKED
 from hotline.calls.models import Call, CallState
 from hotline.escalation.models import Escalation
 from hotline.models_base import UTCDateTime
@@ -288,6 +290,8 @@ def arrival() -> ColumnElement[datetime]:
 def call_filter(scope: Scope) -> list[ColumnElement[bool]]:
     arrived = arrival()
     where = [
+        # A blocked (abusive) caller is turned away with the emergency numbers: never offered.
+        or_(col(Call.end_reason).is_(None), col(Call.end_reason) != BLOCKED),
         col(Call.created_at) >= scope.start - MAX_IVR,
         col(Call.created_at) < scope.end,
         arrived >= literal(scope.start, UTCDateTime()),

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from agent_console.client import csrf_from
 from hotline.audit.models import AuditAction, AuditEvent
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_line, make_user
 from tests.stack import Stack
 
 
@@ -49,3 +49,32 @@ def test_the_database_refuses_to_rewrite_the_log(app_only: Stack, statement: str
             session.execute(text(statement))
     with app_only.db.session() as session:
         assert len(session.exec(select(AuditEvent)).all()) == 1
+
+
+def test_reading_a_note_a_caller_history_or_an_escalation_is_recorded(app_only: Stack) -> None:
+    from hotline.auth.models import Role
+    from tests.calls import connected_call
+    from tests.notes.test_api import NoteClient
+
+    make_line(app_only.db)
+    make_user(app_only.db, "wang", role=Role.supervisor)
+    call_id, _ = connected_call(app_only, "CA" + "4" * 32, "alice")
+    alice, wang = NoteClient(app_only, "alice"), NoteClient(app_only, "wang")
+    assert alice.get(f"/api/calls/{call_id}/note").status_code == 200
+    escalation = alice.post(f"/api/calls/{call_id}/escalate", {"reason": "audit"}).json()["id"]
+    assert wang.get(f"/api/calls/{call_id}/history").status_code == 200
+    assert wang.get(f"/api/escalations/{escalation}").status_code == 200
+    with app_only.db.session() as session:
+        views = [
+            (e.username, e.object_type, e.object_id)
+            for e in session.exec(
+                select(AuditEvent)
+                .where(AuditEvent.action == AuditAction.view)
+                .order_by(AuditEvent.id)  # type: ignore[arg-type]
+            )
+        ]
+    assert views == [
+        ("alice", "note", str(call_id)),
+        ("wang", "caller_history", str(call_id)),
+        ("wang", "escalation", str(escalation)),
+    ]

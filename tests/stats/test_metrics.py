@@ -208,3 +208,23 @@ def test_the_page_overview_agrees_with_the_single_figures(db: Database, day: Day
     assert data["counts"]["call_type"] == types
     assert data["counts"]["caller_area"] == areas
     assert data["wait_distribution"] == waits
+
+
+def test_a_blocked_caller_is_not_an_offered_call(db: Database, day: Day) -> None:
+    from hotline.blocklist.service import turn_away
+    from hotline.lines.models import Line
+
+    with db.session() as session:
+        before = metrics.totals(session=session, scope=scope(day))
+        line = session.get(Line, day.line_id)
+        assert line is not None
+        turn_away(
+            session=session,
+            line=line,
+            call_sid="CA" + "b" * 32,
+            caller_hash="blocked-caller",
+            now=DAY_START + timedelta(hours=5),
+        )
+    with db.session() as session:
+        after = metrics.totals(session=session, scope=scope(day))
+    assert (after.offered, after.answer_rate) == (before.offered, before.answer_rate)
