@@ -260,6 +260,21 @@ def purge(
     typer.echo(("would purge: " if dry_run else "purged: ") + result.summary())
 
 
+@app.command()
+def rollup() -> None:
+    """Bring the statistics roll-up up to date now (the scheduler does it a month at a time)."""
+    from hotline.stats import rollup as stats_rollup
+
+    database = _database()
+    total = 0
+    while True:
+        result = stats_rollup.refresh(db=database, now=SystemClock().now())
+        total += result.days
+        if result.pending == 0 or result.days == 0:
+            break
+    typer.echo(f"rolled up {total} line-days")
+
+
 @lines_app.command("retention")
 def lines_retention(number: str, days: int) -> None:
     """Set how many days a line's records are kept (at least 1095, the guideline's 3 years)."""

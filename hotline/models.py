@@ -19,10 +19,15 @@ from hotline.retention.models import LegalHold, RetentionRun
 from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
 from hotline.routing.models import AgentStatus, PresenceEvent
+from hotline.stats.models import StatsCount, StatsHour, StatsRollup, StatsStale
 from hotline.telephony.models import WebhookReceipt
 
 __all__ = [
     "AuditEvent",
+    "StatsCount",
+    "StatsHour",
+    "StatsRollup",
+    "StatsStale",
     "Escalation",
     "EscalationLog",
     "EscalationPolicy",

@@ -23,6 +23,7 @@ from hotline.calls.models import (
 )
 from hotline.lines.models import Line
 from hotline.realtime.events import BOARD_TOPIC, emit
+from hotline.stats import changes
 
 REPEAT_CALLER_WINDOW = timedelta(days=90)
 
@@ -65,6 +66,7 @@ def transition(
     if session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
         return False
     session.refresh(call)
+    changes.mark_changed(session=session, call=call, now=now)
     emit(session, BOARD_TOPIC)
     record_event(
         session=session, call_id=call.id, state=to.value, now=now, user_id=user_id, detail=detail

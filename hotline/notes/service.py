@@ -36,6 +36,7 @@ from hotline.risk.triage import (
     missing_answers,
     suggested_level,
 )
+from hotline.stats import changes
 
 SENSITIVE_KEYS = ("screener", "override_reason", "referrals", "follow_up", "summary")
 SUPERVISORS_TOPIC = "supervisors"
@@ -289,6 +290,7 @@ def submit(*, session: Session, call: Call, user: User, version: int, now: datet
     note.updated_at = now
     note.overdue = False
     note.version += 1
+    changes.mark_changed(session=session, call=call, now=now)
     assert call.id is not None
     calls.record_event(
         session=session, call_id=call.id, state="note_submitted", now=now, user_id=user.id

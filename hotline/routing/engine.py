@@ -31,6 +31,7 @@ from hotline.notes import service as notes
 from hotline.realtime.events import agent_topic, emit
 from hotline.retention import service as retention
 from hotline.routing import service as routing
+from hotline.stats import rollup
 from hotline.telephony.port import TelephonyPort
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ RETENTION_JOB = "retention-purge"
 # The purge runs once a day (claimed per day across instances); this is how often it is checked.
 RETENTION_CHECK_S = 3600
 OVERFLOW_RETRY_S = 30
+ROLLUP_JOB = "stats-rollup"
+# How often the statistics roll-up takes in newly settled days (a year's backlog: a few runs).
+ROLLUP_INTERVAL_S = 60
 
 
 class Dispatcher:
@@ -65,6 +69,9 @@ class Dispatcher:
         )
         self._scheduler.add_job(
             self._retention_job, "interval", id=RETENTION_JOB, seconds=RETENTION_CHECK_S
+        )
+        self._scheduler.add_job(
+            self._rollup_job, "interval", id=ROLLUP_JOB, seconds=ROLLUP_INTERVAL_S
         )
         if sync_numbers:
             self._scheduler.add_job(
@@ -137,6 +144,12 @@ class Dispatcher:
             self.run_retention()
         except Exception:
             log.exception("retention purge failed")
+
+    def _rollup_job(self) -> None:
+        try:
+            rollup.refresh(db=self.db, now=self.clock.now())
+        except Exception:
+            log.exception("statistics roll-up failed")
 
     def run_retention(self) -> retention.PurgeResult | None:
         """The day's purge, if no instance has run it yet today (its own sessions, in batches)."""

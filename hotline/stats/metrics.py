@@ -397,7 +397,7 @@ def _slot(value: ColumnElement[float], edges: tuple[int, ...]) -> ColumnElement[
     return case(*[(value < edge, i) for i, edge in enumerate(edges)], else_=len(edges))
 
 
-def _labels(edges: tuple[int, ...]) -> list[str]:
+def range_labels(edges: tuple[int, ...]) -> list[str]:
     labels, lower = [], 0
     for edge in edges:
         labels.append(f"{lower}-{edge}")
@@ -430,8 +430,8 @@ def distributions(
         if h is not None:
             handles[int(h)] += int(n)
     return (
-        list(zip(_labels(WAIT_EDGES), waits, strict=True)),
-        list(zip(_labels(HANDLE_EDGES), handles, strict=True)),
+        list(zip(range_labels(WAIT_EDGES), waits, strict=True)),
+        list(zip(range_labels(HANDLE_EDGES), handles, strict=True)),
     )
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from hotline.i18n import gettext_for
 from hotline.notes.models import IssueCategory
 from hotline.notes.options import POPULATION_GROUPS
-from hotline.stats import metrics
+from hotline.stats import metrics, rollup
 from hotline.stats.metrics import Dimension, Scope
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,10 +36,10 @@ def build_rows(
     *, session: Session, scope: Scope, month: str, line_name: str, locale: str
 ) -> list[Row]:
     _: Callable[[str], str] = gettext_for(locale)
-    totals = metrics.totals(session=session, scope=scope)
-    notes, _levels, _kinds = metrics.note_breakdown(session=session, scope=scope)
-    categories = metrics.counts_by(session=session, scope=scope, dimension=Dimension.category)
-    groups = metrics.counts_by(session=session, scope=scope, dimension=Dimension.population_group)
+    totals = rollup.totals(session=session, scope=scope)
+    notes, _levels, _kinds = rollup.note_breakdown(session=session, scope=scope)
+    categories = rollup.counts_by(session=session, scope=scope, dimension=Dimension.category)
+    groups = rollup.counts_by(session=session, scope=scope, dimension=Dimension.population_group)
     escalations = metrics.escalation_figures(session=session, scope=scope)
     staff = metrics.staff_on_duty(session=session, scope=scope)
 

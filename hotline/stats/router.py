@@ -24,7 +24,7 @@ from hotline.db import Database
 from hotline.i18n import gettext_for
 from hotline.notes.models import IssueCategory
 from hotline.notes.options import CALL_TYPES, LEVEL_LABELS, POPULATION_GROUPS
-from hotline.stats import charts, metrics, report
+from hotline.stats import charts, metrics, report, rollup
 from hotline.stats import service as stats
 from hotline.stats.metrics import Bucket, Dimension, Scope
 from hotline.stats.service import StatsError
@@ -210,8 +210,7 @@ def api_calls(
         chosen = Bucket(bucket) if bucket else filters.bucket
         return {
             "series": [
-                f.public()
-                for f in metrics.call_figures(session=session, scope=scope, bucket=chosen)
+                f.public() for f in rollup.call_figures(session=session, scope=scope, bucket=chosen)
             ]
         }
 
@@ -237,7 +236,7 @@ def api_counts(
         f"counts:{dimension.value}",
         {"line": line, "start": start, "end": end, "bucket": None},
         lambda session, scope, _f: {
-            "counts": metrics.counts_by(session=session, scope=scope, dimension=dimension)
+            "counts": rollup.counts_by(session=session, scope=scope, dimension=dimension)
         },
     )
 

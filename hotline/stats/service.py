@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from hotline.lines.models import Line
-from hotline.stats import metrics
+from hotline.stats import metrics, rollup
 from hotline.stats.metrics import Bucket, Dimension, Scope
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -83,19 +83,18 @@ def month_scope(*, session: Session, line_id: int | None, month: str) -> Scope:
 def overview(*, session: Session, scope: Scope, bucket: Bucket) -> dict[str, Any]:
     """Everything the statistics page shows, as plain JSON-ready data.
 
-    Six aggregate queries: the bucketed call figures (their sum is the period's totals),
-    hour-by-weekday counts, both distributions, the notes by level and type, and the two
-    multi-valued note fields; then escalations and staff on small tables."""
-    series = metrics.call_figures(session=session, scope=scope, bucket=bucket)
+    The call and note figures come from the daily roll-up for settled days and from the calls
+    themselves for the rest (`rollup`); escalations and staff from their small tables."""
+    series = rollup.call_figures(session=session, scope=scope, bucket=bucket)
     totals = metrics.combined(series)
     by_hour = {h: [0, 0] for h in range(24)}
     by_weekday = {d: [0, 0] for d in range(1, 8)}
-    for weekday, hour, offered, answered in metrics.hour_weekday(session=session, scope=scope):
+    for weekday, hour, offered, answered in rollup.hour_weekday(session=session, scope=scope):
         for slot in (by_hour[hour], by_weekday[weekday]):
             slot[0] += offered
             slot[1] += answered
-    waits, handles = metrics.distributions(session=session, scope=scope)
-    notes, levels, kinds = metrics.note_breakdown(session=session, scope=scope)
+    waits, handles = rollup.distributions(session=session, scope=scope)
+    notes, levels, kinds = rollup.note_breakdown(session=session, scope=scope)
     areas = {"local": totals.local, "out_of_area": totals.out_of_area}
     areas["unknown"] = totals.offered - totals.local - totals.out_of_area
     return {
@@ -111,10 +110,10 @@ def overview(*, session: Session, scope: Scope, bucket: Bucket) -> dict[str, Any
         "counts": {
             Dimension.crisis_level.value: levels,
             Dimension.call_type.value: kinds,
-            Dimension.category.value: metrics.counts_by(
+            Dimension.category.value: rollup.counts_by(
                 session=session, scope=scope, dimension=Dimension.category
             ),
-            Dimension.population_group.value: metrics.counts_by(
+            Dimension.population_group.value: rollup.counts_by(
                 session=session, scope=scope, dimension=Dimension.population_group
             ),
             Dimension.caller_area.value: {k: v for k, v in areas.items() if v},
