@@ -1,12 +1,15 @@
 """Benchmark: every statistics page, API call and report download, through real HTTP.
 
 Runs `hotline serve` (no call engine) against an already seeded database (see
-scripts/seed_calls.py), signs in as a supervisor it creates, requests each URL `--runs` times
-after one warm-up request, and prints the median and the maximum per URL (milliseconds).
+scripts/seed_calls.py) whose statistics roll-up is up to date (`hotline rollup`), signs in as a
+supervisor it creates, requests each URL `--runs` times after one warm-up request, and prints the
+median and the maximum per URL (milliseconds). "A year" is the seeded calls' last 365 days.
 
     createdb -h 127.0.0.1 -U postgres stats_bench
-    python scripts/seed_calls.py --database-url postgresql+psycopg://postgres@127.0.0.1/stats_bench
-    python scripts/bench_stats.py --database-url postgresql+psycopg://postgres@127.0.0.1/stats_bench
+    export HOTLINE_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/stats_bench
+    python scripts/seed_calls.py --database-url $HOTLINE_DATABASE_URL --start 2025-11-21
+    hotline rollup
+    python scripts/bench_stats.py --database-url $HOTLINE_DATABASE_URL
 """
 
 from __future__ import annotations
@@ -18,16 +21,18 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from agent_console.client import csrf_from
 from hotline import crypto
 from hotline.auth import service as auth
 from hotline.auth.models import Role, User, UserCreate
+from hotline.calls.models import Call
 from hotline.db import Database, make_engine
 from hotline.lines.models import Line
 
@@ -66,10 +71,26 @@ def ensure_supervisor(url: str) -> int | None:
     return line if line is not None else first
 
 
-def urls(line_id: int | None, year: int) -> list[tuple[str, str]]:
+def seeded_year(url: str) -> tuple[date, date]:
+    """The last 365 days of the seeded calls (local days of the first line), so that the
+    benchmark's "year" is a past year, as a supervisor would ask for it."""
+    db = Database(make_engine(url))
+    with db.session() as session:
+        zone = session.exec(select(Line.timezone).order_by(col(Line.id))).first() or "UTC"
+        last = session.exec(select(func.max(col(Call.created_at)))).first()
+    db.engine.dispose()
+    assert last is not None, "seed the database first (scripts/seed_calls.py)"
+    last_day = last.astimezone(ZoneInfo(zone)).date()
+    return last_day - timedelta(days=364), last_day
+
+
+def urls(line_id: int | None, first: date, last: date) -> list[tuple[str, str]]:
     line = f"&line={line_id}" if line_id is not None else ""
-    year_range = f"start={year}-01-01&end={year}-12-31"
-    month_range = f"start={year}-06-01&end={year}-06-30"
+    year_range = f"start={first}&end={last}"
+    month_start = (last.replace(day=1) - timedelta(days=1)).replace(day=1)  # the last full month
+    month_end = last.replace(day=1) - timedelta(days=1)
+    month = month_start.strftime("%Y-%m")
+    month_range = f"start={month_start}&end={month_end}"
     return [
         ("page, 30 days by day", f"/supervisor/stats?{month_range}{line}"),
         ("page, year by day", f"/supervisor/stats?{year_range}{line}"),
@@ -84,8 +105,8 @@ def urls(line_id: int | None, year: int) -> list[tuple[str, str]]:
         ("api categories, year", f"/api/stats/counts/category?{year_range}{line}"),
         ("api groups, year", f"/api/stats/counts/population_group?{year_range}{line}"),
         ("api escalations, year", f"/api/stats/escalations?{year_range}{line}"),
-        ("report.xlsx, month", f"/supervisor/stats/report.xlsx?month={year}-06{line}"),
-        ("report.csv, month", f"/supervisor/stats/report.csv?month={year}-06{line}"),
+        ("report.xlsx, month", f"/supervisor/stats/report.xlsx?month={month}{line}"),
+        ("report.csv, month", f"/supervisor/stats/report.csv?month={month}{line}"),
     ]
 
 
@@ -93,10 +114,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--year", type=int, default=2026)
     parser.add_argument("--only", default="", help="comma-separated words: time matching URLs")
     args = parser.parse_args()
     line_id = ensure_supervisor(args.database_url)
+    first, last = seeded_year(args.database_url)
+    print(f"a year: {first} to {last}")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -130,7 +152,7 @@ def main() -> None:
         print(f"{'what':32} {'p50 ms':>8} {'max ms':>8}")
         worst = 0.0
         chosen = [w for w in args.only.split(",") if w]
-        for label, url in urls(line_id, args.year):
+        for label, url in urls(line_id, first, last):
             if chosen and not any(word in label for word in chosen):
                 continue
             response = client.get(url)  # warm-up
