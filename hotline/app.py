@@ -61,7 +61,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await bus.stop()
             db.engine.dispose()
 
-    app = FastAPI(title="hotline", lifespan=lifespan)
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="hotline",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = settings
     app.state.clock = clock
     app.state.bus = bus

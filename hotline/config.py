@@ -56,8 +56,15 @@ class Settings(BaseSettings):
     # authenticator apps show.
     totp_roles: list[str] = Field(default_factory=lambda: ["supervisor", "admin"])
     totp_issuer: str = "Hotline"
+    # The OpenAPI schema and its /docs pages; unset means on, except in production where they
+    # would map the whole API for anyone who asks.
+    api_docs: bool | None = None
     # Names this process in offer records and logs (several instances share one database).
     instance_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.env != "production"
 
     @property
     def is_sqlite(self) -> bool:
