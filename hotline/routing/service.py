@@ -574,7 +574,9 @@ def caller_joined(
             )
         _connect_if_both_in(session=session, call=call, now=now)
         return Effects()
-    if call.state == CallState.connected:
+    if call.state in (CallState.connected, CallState.overflow):
+        # Overflow: the caller is being moved to voicemail or the partner line. A join reported
+        # late (callbacks can arrive after the redirect) must not send them a goodbye instead.
         return Effects()
     # The call is already over for us: never leave a caller alone in an empty conference.
     return Effects(goodbye=[call.call_sid])

@@ -215,6 +215,38 @@ def test_a_caller_entering_a_conference_after_the_call_ended_is_not_left_alone(
     assert effects.goodbye == [call_sid]
 
 
+def test_a_late_join_callback_does_not_undo_the_overflow(app_only: Stack) -> None:
+    """The caller's participant-join can reach us after the maximum wait sent them on (it did
+    under load in CI): answering it with a goodbye would hang up a caller on their way to the
+    partner line."""
+    make_line(app_only.db, max_queue_wait_s=30, partner_number="+8612356")
+    call_sid = "CA" + "e" * 32
+    app_only.webhook("/twilio/voice/incoming", inbound(call_sid))
+    app_only.webhook("/twilio/voice/gather", {**inbound(call_sid), "Digits": "1"})
+    app_only.clock.advance(31)
+    with app_only.db.session() as session:
+        effects = routing.overflow_due(session=session, now=app_only.clock.now())
+    assert effects.overflow == [call_sid]
+    join = {
+        "ConferenceSid": "CF" + "e" * 32,
+        "FriendlyName": call_sid,
+        "StatusCallbackEvent": "participant-join",
+        "CallSid": call_sid,
+    }
+    with app_only.db.session() as session:
+        call = calls.get_by_sid(session=session, call_sid=call_sid)
+        assert call is not None and call.state == CallState.overflow
+        now = app_only.clock.now()
+        late = routing.caller_joined(
+            session=session, call=call, conference_sid=join["ConferenceSid"], now=now
+        )
+    assert late.goodbye == [] and late.hang_up == []
+    assert app_only.webhook("/twilio/conference/status", join).status_code == 200
+    with app_only.db.session() as session:
+        call = calls.get_by_sid(session=session, call_sid=call_sid)
+        assert call is not None and call.state == CallState.overflow
+
+
 def test_a_counselor_whose_phone_drops_sends_the_caller_to_the_front_of_the_queue(
     app_only: Stack,
 ) -> None:
