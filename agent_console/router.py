@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import segno
@@ -58,6 +58,34 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def _attempted(
+    request: Request,
+    session: Session,
+    *,
+    username: str,
+    step: str,
+    outcome: AttemptOutcome,
+    now: datetime,
+    user: User | None = None,
+    detail: str | None = None,
+) -> None:
+    """Count a sign-in attempt (for the lock-out) and write it to the audit log."""
+    auth.record_attempt(
+        session=session, username=username, ip=_ip(request), step=step, outcome=outcome, now=now
+    )
+    record_request(
+        request,
+        action=AuditAction.sign_in
+        if outcome is AttemptOutcome.success
+        else AuditAction.sign_in_failed,
+        object_type="session",
+        user=user,
+        username=None if user is not None else username,
+        detail=detail,
+        session=session,
+    )
+
+
 def _locked_page(request: Request) -> Response:
     _ = translator(request)
     message = _("Too many sign-in attempts. Wait a few minutes, then try again.")
@@ -80,58 +108,38 @@ async def login(
         with request.app.state.db.session() as session:
             limits = _limits(request)
             if auth.locked_until(session=session, username=username, ip=ip, limits=limits, now=now):
-                auth.record_attempt(
-                    session=session,
+                _attempted(
+                    request,
+                    session,
                     username=username,
-                    ip=ip,
                     step="password",
                     outcome=AttemptOutcome.locked,
                     now=now,
-                )
-                record_request(
-                    request,
-                    action=AuditAction.sign_in_failed,
-                    object_type="session",
-                    username=username,
                     detail="locked out",
-                    session=session,
                 )
                 return "locked", None
             user = auth.authenticate(session=session, username=username, password=password)
             if user is None:
-                auth.record_attempt(
-                    session=session,
+                _attempted(
+                    request,
+                    session,
                     username=username,
-                    ip=ip,
                     step="password",
                     outcome=AttemptOutcome.failed,
                     now=now,
-                )
-                record_request(
-                    request,
-                    action=AuditAction.sign_in_failed,
-                    object_type="session",
-                    username=username,
-                    session=session,
                 )
                 return "failed", None
             if auth.needs_totp(user, settings.totp_roles):
                 # Not a success yet: only the second factor ends the failure count.
                 return "second_factor", user
-            auth.record_attempt(
-                session=session,
+            _attempted(
+                request,
+                session,
                 username=username,
-                ip=ip,
                 step="password",
                 outcome=AttemptOutcome.success,
                 now=now,
-            )
-            record_request(
-                request,
-                action=AuditAction.sign_in,
-                object_type="session",
                 user=user,
-                session=session,
             )
             return "signed_in", user
 
@@ -202,21 +210,15 @@ def totp_submit(
         if auth.locked_until(
             session=session, username=username, ip=ip, limits=_limits(request), now=now
         ):
-            auth.record_attempt(
-                session=session,
+            _attempted(
+                request,
+                session,
                 username=username,
-                ip=ip,
                 step="totp",
                 outcome=AttemptOutcome.locked,
                 now=now,
-            )
-            record_request(
-                request,
-                action=AuditAction.sign_in_failed,
-                object_type="session",
                 user=user,
                 detail="locked out (second factor)",
-                session=session,
             )
             locked = True
         else:
@@ -224,23 +226,17 @@ def totp_submit(
             enrolling = not auth.totp_enrolled(user)
             check = auth.confirm_totp if enrolling else auth.verify_totp
             passed = check(session=session, user=user, code=code, now=now)
-            auth.record_attempt(
-                session=session,
+            _attempted(
+                request,
+                session,
                 username=username,
-                ip=ip,
                 step="totp",
                 outcome=AttemptOutcome.success if passed else AttemptOutcome.failed,
                 now=now,
-            )
-            record_request(
-                request,
-                action=AuditAction.sign_in if passed else AuditAction.sign_in_failed,
-                object_type="session",
                 user=user,
                 detail=("totp enrolled" if enrolling else "totp")
                 if passed
                 else "wrong second-factor code",
-                session=session,
             )
     if locked:
         sign_out(request)
