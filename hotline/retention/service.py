@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 import hotline.models  # noqa: F401 - every table, so that every reference to a call is known
 from hotline.audit import service as audit
 from hotline.audit.models import AuditAction
-from hotline.auth.models import User
+from hotline.auth.models import SignInAttempt, User
 from hotline.blocklist.models import BlockedCaller
 from hotline.calls.models import Call
 from hotline.db import Database, metadata
@@ -44,6 +44,7 @@ from hotline.telephony.models import WebhookReceipt
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 200
+SIGN_IN_ATTEMPTS_KEPT = timedelta(days=30)
 # References to a call that are not part of the caller's record: only the link is removed.
 NULLIFY = frozenset(
     {
@@ -361,6 +362,14 @@ def purge(
             result.counts["blocked_callers"] += len(block_ids)
         if block_ids and not dry_run:
             session.execute(delete(BlockedCaller).where(col(BlockedCaller.id).in_(block_ids)))
+    with db.session() as session:
+        # Lock-out only looks back minutes; the audit log keeps every sign-in for good.
+        old = col(SignInAttempt.at) < now - SIGN_IN_ATTEMPTS_KEPT
+        attempts = session.execute(sa_select(func.count()).where(old)).scalar() or 0
+        if attempts:
+            result.counts["sign_in_attempts"] += attempts
+        if attempts and not dry_run:
+            session.execute(delete(SignInAttempt).where(old))
     with db.session() as session:
         audit.record(
             session=session,

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from hotline.audit.models import AuditAction, AuditEvent
-from hotline.auth.models import Role, User
+from hotline.auth.models import AttemptOutcome, Role, SignInAttempt, User
 from hotline.calls.models import Call
 from hotline.clock import FakeClock
 from hotline.db import Database, make_engine
@@ -237,6 +237,27 @@ def test_old_receipts_of_no_call_go_recent_ones_stay(
     assert result.counts["webhook_receipts"] == 1
     with db.session() as session:
         assert session.exec(select(WebhookReceipt.key)).all() == ["new"]
+
+
+def test_sign_in_attempts_go_after_thirty_days(db: Database) -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    with db.session() as session:
+        for name, age in (("old", 31), ("edge", 30), ("new", 1)):
+            session.add(
+                SignInAttempt(
+                    at=now - days(age),
+                    username=name,
+                    ip="10.0.0.1",
+                    step="password",
+                    outcome=AttemptOutcome.failed,
+                )
+            )
+    counted = retention.purge(db=db, now=now, dry_run=True)
+    assert counted.counts["sign_in_attempts"] == 1
+    result = retention.purge(db=db, now=now)
+    assert result.counts["sign_in_attempts"] == 1
+    with db.session() as session:
+        assert sorted(session.exec(select(SignInAttempt.username)).all()) == ["edge", "new"]
 
 
 def test_the_scheduled_purge_runs_once_a_day_across_instances(
