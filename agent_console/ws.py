@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from agent_console.pages import translator
 from hotline.auth.deps import user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
+from hotline.realtime import socket_loop
 from hotline.realtime.events import agent_topic
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher
@@ -130,60 +128,21 @@ async def console_socket(websocket: WebSocket) -> None:
     user_id = user.id
     dispatcher: Dispatcher = websocket.app.state.dispatcher
     _ = translator(websocket, user)
-    send_lock = asyncio.Lock()
-    subscription = websocket.app.state.bus.subscribe({agent_topic(user_id)})
 
-    async def send(payload: dict[str, Any]) -> None:
-        async with send_lock:
-            await websocket.send_text(json.dumps(payload))
+    def command(message: dict[str, Any]) -> str | None:
+        try:
+            _run_command(dispatcher, user, message)
+        except routing.RoutingError as error:
+            return error.code
+        return None
 
-    async def send_snapshot() -> None:
-        # Read and sent under one lock, so a snapshot read earlier never arrives later.
-        async with send_lock:
-            snapshot = await run_in_threadpool(_snapshot, dispatcher, user_id)
-            await websocket.send_text(json.dumps(snapshot))
-
-    async def send_error(code: str) -> None:
-        await send({"type": "error", "code": code, "message": error_message(_, code)})
-
-    async def commands() -> None:
-        while True:
-            try:
-                message = json.loads(await websocket.receive_text())
-            except json.JSONDecodeError:
-                await send_error("bad_message")
-                continue
-            if not isinstance(message, dict):
-                await send_error("bad_message")
-            elif message.get("type") == "ping":
-                await send({"type": "pong", "id": message.get("id")})
-            elif message.get("type") == "resync":
-                await send_snapshot()
-            else:
-                try:
-                    await run_in_threadpool(_run_command, dispatcher, user, message)
-                except routing.RoutingError as error:
-                    await send_error(error.code)
-                await send_snapshot()
-
-    async def events() -> None:
-        while True:
-            event = await subscription.get()
-            if isinstance(event.data.get("error"), str):
-                await send_error(event.data["error"])
-            await send_snapshot()
-
-    await send_snapshot()
-    tasks = [asyncio.create_task(commands()), asyncio.create_task(events())]
-    try:
-        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            error = task.exception()
-            if error is not None and not isinstance(error, WebSocketDisconnect):
-                log.error("console socket failed for user=%s", user_id, exc_info=error)
-    finally:
-        for task in tasks:
-            task.cancel()
-        subscription.close()
-        with contextlib.suppress(Exception):
-            await websocket.close()
+    await socket_loop.serve(
+        websocket,
+        name="console",
+        user_id=user_id,
+        topics={agent_topic(user_id)},
+        snapshot=lambda: _snapshot(dispatcher, user_id),
+        command=command,
+        error_message=lambda code: error_message(_, code),
+        forbidden_code=CLOSE_FORBIDDEN_ORIGIN,
+    )

@@ -3,14 +3,11 @@ status callback of supervisors' phone legs. See docs/board-protocol.md."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, Response, WebSocket
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +21,7 @@ from hotline.auth.models import User
 from hotline.board import service as board
 from hotline.board.models import MonitorMode
 from hotline.escalation.service import ESCALATIONS_TOPIC, SUPERVISORS_TOPIC
+from hotline.realtime import socket_loop
 from hotline.realtime.events import BOARD_TOPIC, agent_topic
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import prompts
@@ -245,84 +243,28 @@ async def board_socket(websocket: WebSocket) -> None:
     ip = websocket.client.host if websocket.client else None
     dispatcher: Dispatcher = websocket.app.state.dispatcher
     _ = translator(websocket, user)
-    send_lock = asyncio.Lock()
-    subscription = websocket.app.state.bus.subscribe(
-        {BOARD_TOPIC, ESCALATIONS_TOPIC, SUPERVISORS_TOPIC, agent_topic(user_id)}
+
+    def command(message: dict[str, Any]) -> str | None:
+        try:
+            _run_command(dispatcher, user_id, ip, message)
+        except board.BoardError as error:
+            if error.code == "forbidden":
+                raise socket_loop.Revoked from error
+            return error.code
+        return None
+
+    await socket_loop.serve(
+        websocket,
+        name="board",
+        user_id=user_id,
+        topics={BOARD_TOPIC, ESCALATIONS_TOPIC, SUPERVISORS_TOPIC, agent_topic(user_id)},
+        snapshot=lambda: _snapshot(dispatcher, user_id),
+        command=command,
+        error_message=lambda code: error_message(_, code),
+        forbidden_code=CLOSE_FORBIDDEN,
+        coalesce_s=COALESCE_S,
+        refresh_s=REFRESH_S,
     )
-
-    class Revoked(Exception):
-        pass
-
-    async def send(payload: dict[str, Any]) -> None:
-        async with send_lock:
-            await websocket.send_text(json.dumps(payload))
-
-    async def send_snapshot() -> None:
-        async with send_lock:  # read and sent under one lock: never an older one after a newer
-            snapshot = await run_in_threadpool(_snapshot, dispatcher, user_id)
-            if snapshot is None:
-                raise Revoked
-            await websocket.send_text(json.dumps(snapshot))
-
-    async def send_error(code: str) -> None:
-        await send({"type": "error", "code": code, "message": error_message(_, code)})
-
-    async def commands() -> None:
-        while True:
-            try:
-                message = json.loads(await websocket.receive_text())
-            except json.JSONDecodeError:
-                await send_error("bad_message")
-                continue
-            if not isinstance(message, dict):
-                await send_error("bad_message")
-            elif message.get("type") == "ping":
-                await send({"type": "pong", "id": message.get("id")})
-            elif message.get("type") == "resync":
-                await send_snapshot()
-            else:
-                try:
-                    await run_in_threadpool(_run_command, dispatcher, user_id, ip, message)
-                except board.BoardError as error:
-                    if error.code == "forbidden":
-                        raise Revoked from error
-                    await send_error(error.code)
-                await send_snapshot()
-
-    async def events() -> None:
-        while True:
-            event = await subscription.get()
-            errors = [event.data.get("error")]
-            await asyncio.sleep(COALESCE_S)  # let the rest of a burst arrive
-            while not subscription.queue.empty():
-                errors.append(subscription.queue.get_nowait().data.get("error"))
-            for code in errors:
-                if isinstance(code, str):
-                    await send_error(code)
-            await send_snapshot()
-
-    async def refresh() -> None:
-        while True:
-            await asyncio.sleep(REFRESH_S)
-            await send_snapshot()
-
-    await send_snapshot()
-    tasks = [asyncio.create_task(job()) for job in (commands, events, refresh)]
-    try:
-        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            error = task.exception()
-            if isinstance(error, Revoked):
-                with contextlib.suppress(Exception):
-                    await websocket.close(code=CLOSE_FORBIDDEN)
-            elif error is not None and not isinstance(error, WebSocketDisconnect):
-                log.error("board socket failed for user=%s", user_id, exc_info=error)
-    finally:
-        for task in tasks:
-            task.cancel()
-        subscription.close()
-        with contextlib.suppress(Exception):
-            await websocket.close()
 
 
 # --- the supervisor's phone leg -----------------------------------------------------------------
