@@ -1,0 +1,118 @@
+"""Serving one signed-in user's websocket: the console's and the supervisors' board share it.
+
+The client gets a snapshot at once, another after each of its commands, and another when an
+event arrives on one of its topics (a burst of events makes one snapshot). Snapshots are read and
+sent under one lock, so an older one never arrives after a newer. `ping` gets `pong`, `resync` a
+snapshot; anything else is a command. `Revoked` (from a command or a snapshot) closes the socket
+with the forbidden code: the user lost the right to it while connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from fastapi import WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+log = logging.getLogger(__name__)
+
+
+class Revoked(Exception):
+    """The user may no longer use this socket."""
+
+
+async def serve(
+    websocket: WebSocket,
+    *,
+    name: str,
+    user_id: int,
+    topics: Iterable[str],
+    snapshot: Callable[[], dict[str, Any] | None],
+    command: Callable[[dict[str, Any]], str | None],
+    error_message: Callable[[str], str],
+    forbidden_code: int,
+    coalesce_s: float = 0.0,
+    refresh_s: float | None = None,
+) -> None:
+    """Run the socket until it closes. `snapshot` (None: revoked) and `command` (an error code or
+    None) are blocking and run in the thread pool; `refresh_s` sends a snapshot that often too."""
+    send_lock = asyncio.Lock()
+    subscription = websocket.app.state.bus.subscribe(set(topics))
+
+    async def send(payload: dict[str, Any]) -> None:
+        async with send_lock:
+            await websocket.send_text(json.dumps(payload))
+
+    async def send_snapshot() -> None:
+        async with send_lock:
+            data = await run_in_threadpool(snapshot)
+            if data is None:
+                raise Revoked
+            await websocket.send_text(json.dumps(data))
+
+    async def send_error(code: str) -> None:
+        await send({"type": "error", "code": code, "message": error_message(code)})
+
+    async def commands() -> None:
+        while True:
+            try:
+                message = json.loads(await websocket.receive_text())
+            except json.JSONDecodeError:
+                await send_error("bad_message")
+                continue
+            if not isinstance(message, dict):
+                await send_error("bad_message")
+            elif message.get("type") == "ping":
+                await send({"type": "pong", "id": message.get("id")})
+            elif message.get("type") == "resync":
+                await send_snapshot()
+            else:
+                code = await run_in_threadpool(command, message)
+                if code is not None:
+                    await send_error(code)
+                await send_snapshot()
+
+    async def events() -> None:
+        while True:
+            event = await subscription.get()
+            errors = [event.data.get("error")]
+            await asyncio.sleep(coalesce_s)  # let the rest of a burst arrive
+            while not subscription.queue.empty():
+                errors.append(subscription.queue.get_nowait().data.get("error"))
+            for code in errors:
+                if isinstance(code, str):
+                    await send_error(code)
+            await send_snapshot()
+
+    async def refresh() -> None:
+        while refresh_s is not None:
+            await asyncio.sleep(refresh_s)
+            await send_snapshot()
+
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        await send_snapshot()
+        jobs = (commands, events) if refresh_s is None else (commands, events, refresh)
+        tasks = [asyncio.create_task(job()) for job in jobs]
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            error = task.exception()
+            if isinstance(error, Revoked):
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=forbidden_code)
+            elif error is not None and not isinstance(error, WebSocketDisconnect):
+                log.error("%s socket failed for user=%s", name, user_id, exc_info=error)
+    except Revoked:
+        with contextlib.suppress(Exception):
+            await websocket.close(code=forbidden_code)
+    finally:
+        for task in tasks:
+            task.cancel()
+        subscription.close()
+        with contextlib.suppress(Exception):
+            await websocket.close()
