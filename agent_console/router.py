@@ -226,6 +226,11 @@ def totp_submit(
             enrolling = not auth.totp_enrolled(user)
             check = auth.confirm_totp if enrolling else auth.verify_totp
             passed = check(session=session, user=user, code=code, now=now)
+            recovered = False
+            if not passed and not enrolling:
+                recovered = passed = auth.use_recovery_code(
+                    session=session, user=user, code=code, now=now
+                )
             _attempted(
                 request,
                 session,
@@ -234,7 +239,7 @@ def totp_submit(
                 outcome=AttemptOutcome.success if passed else AttemptOutcome.failed,
                 now=now,
                 user=user,
-                detail=("totp enrolled" if enrolling else "totp")
+                detail=("totp enrolled" if enrolling else "recovery code" if recovered else "totp")
                 if passed
                 else "wrong second-factor code",
             )
@@ -246,7 +251,64 @@ def totp_submit(
             request, user, status_code=401, error=_("That code is not right. Try the next one.")
         )
     sign_in(request, user)
-    return RedirectResponse("/console", status_code=303)
+    # A new enrolment goes on to make recovery codes, for the day the phone is lost.
+    return RedirectResponse("/account/recovery-codes" if enrolling else "/console", status_code=303)
+
+
+@router.get("/account/recovery-codes")
+def recovery_codes_page(request: Request) -> Response:
+    remember_locale(request)
+    user = user_from_connection(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    with request.app.state.db.session() as session:
+        left = auth.recovery_codes_left(session=session, user=user)
+    return render(
+        request,
+        "recovery_codes.html",
+        user=user,
+        enrolled=auth.totp_enrolled(user),
+        left=left,
+        codes=None,
+    )
+
+
+@router.post("/account/recovery-codes")
+def recovery_codes_create(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    user = user_from_connection(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    if not auth.totp_enrolled(user):
+        _ = translator(request, user)
+        return render(
+            request,
+            "recovery_codes.html",
+            status_code=409,
+            user=user,
+            enrolled=False,
+            left=0,
+            codes=None,
+            error=_("Your account has no two-step sign-in, so it needs no recovery codes."),
+        )
+    with request.app.state.db.session() as session:
+        codes = auth.new_recovery_codes(
+            session=session, user=user, now=request.app.state.clock.now()
+        )
+        record_request(
+            request,
+            action=AuditAction.edit,
+            object_type="recovery_codes",
+            object_id=user.id,
+            user=user,
+            detail=f"created {len(codes)}",
+            session=session,
+        )
+    response = render(
+        request, "recovery_codes.html", user=user, enrolled=True, left=len(codes), codes=codes
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/logout")

@@ -1,7 +1,7 @@
 """Import every table so metadata (Alembic, tests) sees them all."""
 
 from hotline.audit.models import AuditEvent
-from hotline.auth.models import User
+from hotline.auth.models import TotpRecoveryCode, User
 from hotline.blocklist.models import BlockedCaller
 from hotline.board.models import CallMonitor, HelpRequest
 from hotline.calls.models import Call, CallEvent
@@ -24,6 +24,7 @@ from hotline.telephony.models import WebhookReceipt
 
 __all__ = [
     "AuditEvent",
+    "TotpRecoveryCode",
     "StatsCount",
     "StatsHour",
     "StatsRollup",

@@ -79,3 +79,15 @@ class SignInAttempt(SQLModel, table=True):
     ip: str | None = Field(default=None, max_length=64, index=True)
     step: str = Field(max_length=16)  # "password" | "totp"
     outcome: AttemptOutcome = Field(sa_type=StrEnumType(AttemptOutcome))
+
+
+class TotpRecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for the authenticator app (a lost phone). Only its
+    SHA-256 is kept: 40 random bits, and guessing counts towards the sign-in lock-out."""
+
+    __tablename__ = "totp_recovery_codes"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, func, select
 
-from hotline.auth.models import AttemptOutcome, SignInAttempt, User, UserCreate
+from hotline.auth.models import (
+    AttemptOutcome,
+    SignInAttempt,
+    TotpRecoveryCode,
+    User,
+    UserCreate,
+)
 from hotline.auth.passwords import check_password
 from hotline.clock import as_utc
 
@@ -20,6 +28,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
 TOTP_STEP_S = 30
 TOTP_DRIFT_STEPS = 1  # accept the previous and next 30-second code too (clock drift)
+RECOVERY_CODES = 10
 
 
 def hash_password(password: str) -> str:
@@ -225,8 +234,55 @@ def confirm_totp(*, session: Session, user: User, code: str, now: datetime) -> b
     return True
 
 
+def _recovery_digest(code: str) -> str:
+    normalized = "".join(ch for ch in code.lower() if ch.isalnum())
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+def new_recovery_codes(*, session: Session, user: User, now: datetime) -> list[str]:
+    """A fresh set of one-time recovery codes, shown once; the previous set stops working."""
+    assert user.id is not None
+    session.execute(delete(TotpRecoveryCode).where(col(TotpRecoveryCode.user_id) == user.id))
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = secrets.token_hex(5)
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        session.add(
+            TotpRecoveryCode(user_id=user.id, code_hash=_recovery_digest(raw), created_at=now)
+        )
+    session.flush()
+    return codes
+
+
+def recovery_codes_left(*, session: Session, user: User) -> int:
+    return int(
+        session.exec(
+            select(func.count()).where(
+                col(TotpRecoveryCode.user_id) == user.id, col(TotpRecoveryCode.used_at).is_(None)
+            )
+        ).one()
+    )
+
+
+def use_recovery_code(*, session: Session, user: User, code: str, now: datetime) -> bool:
+    """Accept an unused recovery code once (compare-and-set: never twice, even at once)."""
+    if user.id is None or not totp_enrolled(user):
+        return False
+    used = session.execute(
+        update(TotpRecoveryCode)
+        .where(
+            col(TotpRecoveryCode.user_id) == user.id,
+            col(TotpRecoveryCode.code_hash) == _recovery_digest(code),
+            col(TotpRecoveryCode.used_at).is_(None),
+        )
+        .values(used_at=now)
+    )
+    return bool(used.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def reset_totp(*, session: Session, user: User) -> None:
     """Forget the second factor: the user enrols again at the next sign-in."""
+    session.execute(delete(TotpRecoveryCode).where(col(TotpRecoveryCode.user_id) == user.id))
     user.totp_secret = None
     user.totp_confirmed_at = None
     user.totp_last_step = None

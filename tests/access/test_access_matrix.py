@@ -74,6 +74,8 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/"): SIGNED_IN,
     ("GET", "/console"): SIGNED_IN,
     ("GET", "/console/feedback"): SIGNED_IN,  # each sees feedback on their own calls only
+    ("GET", "/account/recovery-codes"): SIGNED_IN,  # one's own second-factor recovery codes
+    ("POST", "/account/recovery-codes"): SIGNED_IN,
     ("GET", "/api/notes/options"): SIGNED_IN,
     ("GET", "/rota"): SIGNED_IN,
     ("GET", "/rota/{schedule_id}"): SIGNED_IN,

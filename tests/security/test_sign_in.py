@@ -3,6 +3,8 @@ CSRF on every state-changing route. Real HTTP, both databases."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from sqlmodel import select
@@ -11,6 +13,7 @@ from websockets.sync.client import connect
 
 from agent_console.client import csrf_from
 from hotline.audit.models import AuditAction, AuditEvent
+from hotline.auth import service as auth
 from hotline.auth.models import Role, SignInAttempt, User
 from tests.factories import PASSWORD, make_user
 from tests.security.helpers import (
@@ -115,7 +118,8 @@ def test_a_supervisor_enrols_then_needs_a_fresh_code_each_time(database_url: str
         assert wrong.status_code == 401 and "That code is not right" in wrong.text
         code = code_at(stack, secret)
         done = post_code(http, code)
-        assert done.status_code == 303 and done.headers["location"] == "/console"
+        # A new enrolment goes on to make recovery codes.
+        assert done.status_code == 303 and done.headers["location"] == "/account/recovery-codes"
         assert http.get("/console").status_code == 200
 
         # Next sign-in: the code form (no key shown), and the same code is not accepted twice.
@@ -132,6 +136,66 @@ def test_a_supervisor_enrols_then_needs_a_fresh_code_each_time(database_url: str
         assert (AuditAction.sign_in, "totp enrolled") in details
         assert (AuditAction.sign_in, "totp") in details
         assert details.count((AuditAction.sign_in_failed, "wrong second-factor code")) == 2
+
+
+RECOVERY_CODE = re.compile(r"<li><code>([0-9a-f]{5}-[0-9a-f]{5})</code></li>")
+
+
+def _recovery_codes(http: httpx.Client) -> list[str]:
+    token = csrf_from(http.get("/account/recovery-codes").text)
+    page = http.post("/account/recovery-codes", data={"csrf_token": token})
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    return RECOVERY_CODE.findall(page.text)
+
+
+def test_recovery_codes_stand_in_for_a_lost_phone_once_each(database_url: str) -> None:
+    with secure_stack(database_url) as stack:
+        make_user(stack.db, "sue", role=Role.supervisor)
+        make_user(stack.db, "cora")
+        http = client(stack)
+        post_login(http, "sue", PASSWORD)
+        secret = secret_from(http.get("/login/totp").text)
+        assert post_code(http, code_at(stack, secret)).status_code == 303
+        first = _recovery_codes(http)
+        codes = _recovery_codes(http)  # a new set replaces the first
+        assert len(codes) == 10 and len(set(codes)) == 10 and not set(codes) & set(first)
+        assert "Unused recovery codes: 10" in http.get("/account/recovery-codes").text
+        with stack.db.session() as session:
+            stored = session.connection().exec_driver_sql(
+                "SELECT code_hash FROM totp_recovery_codes"
+            )
+            hashes = [row[0] for row in stored]
+        assert len(hashes) == 10 and not {c.replace("-", "") for c in codes} & set(hashes)
+
+        lost = client(stack)
+        assert post_login(lost, "sue", PASSWORD).headers["location"] == "/login/totp"
+        assert post_code(lost, first[0]).status_code == 401  # replaced: no longer valid
+        used = post_code(lost, codes[0].upper())
+        assert used.status_code == 303 and used.headers["location"] == "/console"
+        assert lost.get("/console").status_code == 200
+
+        again = client(stack)
+        post_login(again, "sue", PASSWORD)
+        assert post_code(again, codes[0]).status_code == 401  # each code works once
+        assert post_code(again, codes[1]).status_code == 303
+        assert "Unused recovery codes: 8" in again.get("/account/recovery-codes").text
+
+        details = [
+            (e.action, e.object_type, e.detail) for e in _audit(stack) if e.username == "sue"
+        ]
+        assert (AuditAction.edit, "recovery_codes", "created 10") in details
+        assert details.count((AuditAction.sign_in, "session", "recovery code")) == 2
+
+        counselor = client(stack)
+        post_login(counselor, "cora", PASSWORD)
+        token = csrf_from(counselor.get("/account/recovery-codes").text)
+        refused = counselor.post("/account/recovery-codes", data={"csrf_token": token})
+        assert refused.status_code == 409 and RECOVERY_CODE.findall(refused.text) == []
+
+        with stack.db.session() as session:
+            sue = session.exec(select(User).where(User.username == "sue")).one()
+            auth.reset_totp(session=session, user=sue)
+            assert auth.recovery_codes_left(session=session, user=sue) == 0
 
 
 def test_wrong_codes_count_towards_the_lock_and_the_step_expires(database_url: str) -> None:
