@@ -38,9 +38,9 @@ class FollowUp(SQLModel, table=True):
     # The open ones by due time: the queue, the overdue list and the expiry update read this.
     __table_args__ = (Index("ix_follow_ups_status_due_at", "status", "due_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    # One follow-up per call, whatever happens to the note afterwards.
+    # One per call, made from the call's (one) note: the note is found by call_id, so there is
+    # a single foreign-key path from a call to its follow-up (the purge follows those).
     call_id: int = Field(foreign_key="calls.id", unique=True)
-    note_id: int = Field(foreign_key="call_notes.id", index=True)
     line_id: int = Field(foreign_key="lines.id", index=True)
     # The note's crisis level (or the screener's suggestion) was high or imminent.
     priority: bool = False

@@ -80,7 +80,6 @@ def schedule(
     *,
     session: Session,
     call: Call,
-    note_id: int,
     within: str | None,
     level: str | None,
     submitted_at: datetime,
@@ -93,7 +92,6 @@ def schedule(
     window = within if within in WINDOWS else DEFAULT_WINDOW
     follow_up = FollowUp(
         call_id=call.id,
-        note_id=note_id,
         line_id=call.line_id,
         priority=level in PRIORITY_LEVELS,
         within=window,

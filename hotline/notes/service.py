@@ -289,7 +289,7 @@ def submit(*, session: Session, call: Call, user: User, version: int, now: datet
     note.updated_at = now
     note.overdue = False
     note.version += 1
-    assert call.id is not None and note.id is not None
+    assert call.id is not None
     calls.record_event(
         session=session, call_id=call.id, state="note_submitted", now=now, user_id=user.id
     )
@@ -297,7 +297,6 @@ def submit(*, session: Session, call: Call, user: User, version: int, now: datet
         followups.schedule(
             session=session,
             call=call,
-            note_id=note.id,
             within=fields.follow_up.within,
             level=_highest(note.crisis_level, note.suggested_level),
             submitted_at=now,

@@ -77,7 +77,6 @@ def _follow_up(
     session.add(
         FollowUp(
             call_id=call.id,
-            note_id=note.id,
             line_id=line_id,
             within="24h",
             due_at=due,

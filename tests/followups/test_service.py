@@ -94,13 +94,12 @@ def test_only_a_wanted_and_consented_follow_up_is_scheduled_once(db: Database) -
     with db.session() as session:
         call = session.get(Call, consented)
         note = notes.note_of(session=session, call_id=consented)
-        assert call is not None and note is not None and note.id is not None
+        assert call is not None and note is not None
         with pytest.raises(notes.NoteError):
             notes.submit(session=session, call=call, user=alice, version=note.version, now=T0)
         again = followups.schedule(
             session=session,
             call=call,
-            note_id=note.id,
             within="24h",
             level="high",
             submitted_at=T0 + 9 * H,

@@ -21,7 +21,6 @@ def upgrade() -> None:
         "follow_ups",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
-        sa.Column("note_id", sa.Integer(), nullable=False),
         sa.Column("line_id", sa.Integer(), nullable=False),
         sa.Column("priority", sa.Boolean(), nullable=False),
         sa.Column("within", sa.String(length=8), nullable=False),
@@ -41,9 +40,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["line_id"], ["lines.id"], name=op.f("fk_follow_ups_line_id_lines")
         ),
-        sa.ForeignKeyConstraint(
-            ["note_id"], ["call_notes.id"], name=op.f("fk_follow_ups_note_id_call_notes")
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_follow_ups")),
         sa.UniqueConstraint("call_id", name=op.f("uq_follow_ups_call_id")),
     )
@@ -53,7 +49,6 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_follow_ups_due_at"), ["due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_follow_ups_line_id"), ["line_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_follow_ups_note_id"), ["note_id"], unique=False)
         batch_op.create_index("ix_follow_ups_status_due_at", ["status", "due_at"], unique=False)
 
     op.create_table(
@@ -87,7 +82,6 @@ def downgrade() -> None:
     op.drop_table("follow_up_attempts")
     with op.batch_alter_table("follow_ups", schema=None) as batch_op:
         batch_op.drop_index("ix_follow_ups_status_due_at")
-        batch_op.drop_index(batch_op.f("ix_follow_ups_note_id"))
         batch_op.drop_index(batch_op.f("ix_follow_ups_line_id"))
         batch_op.drop_index(batch_op.f("ix_follow_ups_due_at"))
         batch_op.drop_index(batch_op.f("ix_follow_ups_assigned_to_id"))
