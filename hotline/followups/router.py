@@ -9,7 +9,7 @@ the callback number was on the page.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -113,7 +113,8 @@ def _filter(
     tz = _zone(session, line_id)
 
     def midnight(day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=tz)
+        # In UTC: SQLite compares the stored (UTC) text, so the bound must be UTC too.
+        return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
     return FollowUpFilter(
         line_id=line_id,

@@ -6,17 +6,19 @@ import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from hotline.auth.models import User
+from hotline.calls.models import Call, CallState
 from hotline.db import Database
-from hotline.followups.models import FollowUp
+from hotline.followups.models import FollowUp, FollowUpStatus
 from hotline.lines.models import Line
-from hotline.notes.models import IssueCategory
+from hotline.notes.models import CallNote, IssueCategory, NoteStatus
 from tests.review.drive import whole_call, write_note
 
 CALLBACK = "+8613912345678"
 _sids = itertools.count(1)
+H = timedelta(hours=1)
 
 SCREENS: dict[str, dict[str, Any]] = {
     "none": {"q1_wish_dead": False, "q2_suicidal_thoughts": False, "q6_behaviour": False},
@@ -87,3 +89,53 @@ def submitted_follow_up(
     with db.session() as session:
         found = session.exec(select(FollowUp).where(FollowUp.call_id == call_id)).one()
         return found
+
+
+def bare_follow_up(
+    session: Session,
+    user: User,
+    line_id: int,
+    name: str,
+    due: datetime,
+    status: FollowUpStatus,
+    closed: datetime | None = None,
+) -> int:
+    """A follow-up with just enough call and note under it, written straight to the tables."""
+    assert user.id is not None
+    created = due - 24 * H
+    call = Call(
+        call_sid=f"CA{name}",
+        line_id=line_id,
+        caller_hash=f"h-{name}",
+        state=CallState.completed,
+        created_at=created - H,
+    )
+    session.add(call)
+    session.flush()
+    assert call.id is not None
+    note = CallNote(
+        call_id=call.id,
+        author_id=user.id,
+        status=NoteStatus.submitted,
+        follow_up_wanted=True,
+        created_at=created,
+        updated_at=created,
+        submitted_at=created,
+    )
+    session.add(note)
+    session.flush()
+    assert note.id is not None
+    follow_up = FollowUp(
+        call_id=call.id,
+        line_id=line_id,
+        within="24h",
+        due_at=due,
+        status=status,
+        created_at=created,
+        closed_at=closed,
+        close_reason=None if closed is None else "reached",
+    )
+    session.add(follow_up)
+    session.flush()
+    assert follow_up.id is not None
+    return follow_up.id

@@ -8,18 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session
 
-from hotline.auth.models import User
-from hotline.calls.models import Call, CallState
 from hotline.db import Database, make_engine
 from hotline.followups.metrics import follow_up_figures
-from hotline.followups.models import FollowUp, FollowUpStatus
-from hotline.notes.models import CallNote, NoteStatus
+from hotline.followups.models import FollowUpStatus
 from hotline.stats import report
 from hotline.stats import service as stats
 from hotline.stats.metrics import Bucket, Scope
 from tests.factories import make_line, make_user
+from tests.followups.drive import bare_follow_up
 
 # Local 2026-03-10 in Asia/Shanghai (UTC+8) is [03-09 16:00, 03-10 16:00) UTC.
 DAY_START = datetime(2026, 3, 9, 16, 0, tzinfo=UTC)
@@ -39,53 +36,6 @@ def db(database_url: str) -> Iterator[Database]:
 class Fixture:
     line_id: int
     other_line_id: int
-
-
-def _follow_up(
-    session: Session,
-    user: User,
-    line_id: int,
-    name: str,
-    due: datetime,
-    status: FollowUpStatus,
-    closed: datetime | None = None,
-) -> None:
-    assert user.id is not None
-    created = due - 24 * H
-    call = Call(
-        call_sid=f"CA{name}",
-        line_id=line_id,
-        caller_hash=f"h-{name}",
-        state=CallState.completed,
-        created_at=created - H,
-    )
-    session.add(call)
-    session.flush()
-    assert call.id is not None
-    note = CallNote(
-        call_id=call.id,
-        author_id=user.id,
-        status=NoteStatus.submitted,
-        follow_up_wanted=True,
-        created_at=created,
-        updated_at=created,
-        submitted_at=created,
-    )
-    session.add(note)
-    session.flush()
-    assert note.id is not None
-    session.add(
-        FollowUp(
-            call_id=call.id,
-            line_id=line_id,
-            within="24h",
-            due_at=due,
-            status=status,
-            created_at=created,
-            closed_at=closed,
-            close_reason=None if closed is None else "reached",
-        )
-    )
 
 
 @pytest.fixture
@@ -119,8 +69,8 @@ def fixture(db: Database) -> Fixture:
             ("G", DAY_START - S, failed, DAY_START + H),
             ("H", day + 8 * H, done, day + 8 * H),
         ]:
-            _follow_up(session, alice, line.id, name, due, status, closed)
-        _follow_up(session, alice, other.id, "I", day + 9 * H, done, day + 8 * H)
+            bare_follow_up(session, alice, line.id, name, due, status, closed)
+        bare_follow_up(session, alice, other.id, "I", day + 9 * H, done, day + 8 * H)
     return Fixture(line_id=line.id, other_line_id=other.id)
 
 
