@@ -22,7 +22,7 @@ def outcomes(_: Gettext) -> dict[str, str]:
         "reached": _("Reached the caller"),
         "no_answer": _("No answer"),
         "voicemail": _("Voicemail"),
-        "wrong_number": _("Wrong number"),
+        "wrong_number": _("Wrong number or not the caller"),
         "declined": _("Caller declined"),
         "referred": _("Reached and referred"),
     }
