@@ -13,6 +13,7 @@ from hotline.escalation.models import (
     Page,
     RescueStep,
 )
+from hotline.followups.models import FollowUp, FollowUpAttempt
 from hotline.lines.models import Line
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
 from hotline.retention.models import LegalHold, RetentionRun
@@ -32,6 +33,8 @@ __all__ = [
     "Escalation",
     "EscalationLog",
     "EscalationPolicy",
+    "FollowUp",
+    "FollowUpAttempt",
     "Page",
     "AgentStatus",
     "BlockedCaller",

@@ -16,6 +16,7 @@ from hotline.auth.models import Role, User
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
 from hotline.escalation import service as escalations
+from hotline.followups import service as followups
 from hotline.lines.models import Line
 from hotline.notes.models import (
     CallNote,
@@ -280,9 +281,8 @@ def submission_errors(
 
 def submit(*, session: Session, call: Call, user: User, version: int, now: datetime) -> CallNote:
     note = _writable(session=session, call=call, user=user, version=version, now=now)
-    errors = submission_errors(
-        session=session, fields=fields_of(note), suggestion=note.suggested_level
-    )
+    fields = fields_of(note)
+    errors = submission_errors(session=session, fields=fields, suggestion=note.suggested_level)
     if errors:
         raise NoteError("invalid", 422, errors)
     note.status = NoteStatus.submitted
@@ -295,6 +295,14 @@ def submit(*, session: Session, call: Call, user: User, version: int, now: datet
     calls.record_event(
         session=session, call_id=call.id, state="note_submitted", now=now, user_id=user.id
     )
+    if fields.follow_up.wanted and fields.follow_up.consent:
+        followups.schedule(
+            session=session,
+            call=call,
+            within=fields.follow_up.within,
+            level=_highest(note.crisis_level, note.suggested_level),
+            submitted_at=now,
+        )
     session.flush()
     return note
 

@@ -14,6 +14,7 @@ from hotline.blocklist import service as blocklist
 from hotline.calls import service as calls
 from hotline.calls.models import Call
 from hotline.escalation.models import Escalation, EscalationLog, Page
+from hotline.followups import service as followups
 from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.privacy import caller_hash
@@ -110,14 +111,21 @@ def _call(session: Session, call: Call) -> dict[str, Any]:
 
 def subject_access(*, session: Session, secret: str, number: str, now: datetime) -> dict[str, Any]:
     """Every call from this number with its events, note (decrypted, with addenda and the
-    follow-up), escalation (pages, log), legal holds; and every blocklist entry."""
+    follow-up), escalation (pages, log), legal holds; the follow-ups with their attempts; and
+    every blocklist entry."""
     hashed = caller_hash(secret, number)
     found = session.exec(
         select(Call).where(Call.caller_hash == hashed).order_by(col(Call.created_at), col(Call.id))
     )
     exported = [_call(session, call) for call in found]
+    # What the note asked for, and the calls back made: who, when, the outcome (the callers'
+    # words are in the note; the counselors' remarks on attempts are not exported).
     follow_ups = [
-        {"call_id": item["id"], **item["note"]["follow_up"]}
+        {
+            "call_id": item["id"],
+            **item["note"]["follow_up"],
+            "scheduled": followups.export_of(session=session, call_id=item["id"]),
+        }
         for item in exported
         if item["note"] is not None and item["note"]["follow_up"].get("wanted")
     ]

@@ -25,6 +25,7 @@ from hotline.config import Settings
 from hotline.db import Database
 from hotline.escalation import paging
 from hotline.escalation import service as escalations
+from hotline.followups import service as followups
 from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.notes import service as notes
@@ -117,6 +118,8 @@ class Dispatcher:
                     effects.merge(routing.overflow_due(session=session, now=now))
                 with self.db.session() as session:
                     notes.mark_overdue(session=session, now=now, due_s=self.settings.note_due_s)
+                with self.db.session() as session:
+                    followups.expire_overdue(session=session, now=now)
                 with self.db.session() as session:
                     escalations.run_due(session=session, now=now)
                 with self.db.session() as session:

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
+from hotline.followups.metrics import follow_up_figures
 from hotline.i18n import gettext_for
 from hotline.notes.models import IssueCategory
 from hotline.notes.options import POPULATION_GROUPS
@@ -42,6 +43,7 @@ def build_rows(
     groups = rollup.counts_by(session=session, scope=scope, dimension=Dimension.population_group)
     escalations = metrics.escalation_figures(session=session, scope=scope)
     staff = metrics.staff_on_duty(session=session, scope=scope)
+    follow_ups = follow_up_figures(session=session, scope=scope)
 
     general, calls, callers, risk, problems, people = (
         _("Report"),
@@ -74,6 +76,7 @@ def build_rows(
         Row(risk, _("Escalations to the crisis team"), escalations.count),
         Row(risk, _("Mean time to acknowledge (seconds)"), escalations.mean_ack_s, "seconds"),
         Row(risk, _("Follow-ups wanted"), notes.follow_up_wanted),
+        Row(risk, _("Follow-up completion rate"), follow_ups.completion_rate, "rate"),
         Row(general, _("Staff on duty"), staff),
     ]
     labels = {

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from hotline.followups.metrics import follow_up_figures
 from hotline.lines.models import Line
 from hotline.stats import metrics, rollup
 from hotline.stats.metrics import Bucket, Dimension, Scope
@@ -120,4 +121,5 @@ def overview(*, session: Session, scope: Scope, bucket: Bucket) -> dict[str, Any
         },
         "escalations": metrics.escalation_figures(session=session, scope=scope).public(),
         "staff_on_duty": metrics.staff_on_duty(session=session, scope=scope),
+        "follow_ups": follow_up_figures(session=session, scope=scope).public(),
     }

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from agent_console.client import csrf_from
 from hotline.auth.models import Role
+from hotline.followups.models import FollowUp
 from hotline.review.models import CallRecording
 from hotline.rota import service as rota
 from hotline.rota.models import Rotation
@@ -93,6 +94,21 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/api/calls/{call_id}/note/addenda"): CALL_AND_SUPERVISING,
     ("GET", "/api/calls/{call_id}/history"): CALL_AND_SUPERVISING,
     ("POST", "/api/calls/{call_id}/escalate"): CALL_AND_SUPERVISING,
+    # Follow-ups: everyone who takes calls works those of their lines (here every line; another
+    # line's counselor is refused in tests/followups), claimed ones only by the assignee (409
+    # for the others); supervisors see every line, take over and cancel.
+    ("GET", "/console/followups"): SIGNED_IN,
+    ("GET", "/console/followups/{follow_up_id}"): SIGNED_IN,
+    ("POST", "/console/followups/{follow_up_id}/claim"): SIGNED_IN,
+    ("POST", "/console/followups/{follow_up_id}/release"): SIGNED_IN,
+    ("POST", "/console/followups/{follow_up_id}/attempts"): SIGNED_IN,
+    ("POST", "/console/followups/{follow_up_id}/cancel"): SUPERVISING,
+    ("GET", "/api/followups"): SIGNED_IN,
+    ("GET", "/api/followups/{follow_up_id}"): SIGNED_IN,
+    ("POST", "/api/followups/{follow_up_id}/claim"): SIGNED_IN,
+    ("POST", "/api/followups/{follow_up_id}/release"): SIGNED_IN,
+    ("POST", "/api/followups/{follow_up_id}/attempts"): SIGNED_IN,
+    ("POST", "/api/followups/{follow_up_id}/cancel"): SUPERVISING,
     # Escalations: the crisis team and supervisors; the rescue also the call's counselor.
     ("GET", "/api/escalations/{escalation_id}"): RESPONDERS,
     ("POST", "/api/escalations/{escalation_id}/{action}"): RESPONDERS,
@@ -120,6 +136,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/escalations"): SUPERVISING,
     ("GET", "/supervisor/escalations.csv"): SUPERVISING,
     ("GET", "/supervisor/escalations/{escalation_id}"): SUPERVISING,
+    ("GET", "/supervisor/followups"): SUPERVISING,
     ("GET", "/supervisor/calls"): SUPERVISING,
     ("GET", "/supervisor/calls.csv"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}"): SUPERVISING,
@@ -166,6 +183,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/escalations/{escalation_id}/rescue"): {"stage": "requested"},
     ("POST", "/api/escalations/{escalation_id}/{action}"): None,
     ("POST", "/api/rota/swaps/{swap_id}/answer"): {"accept": False},
+    ("POST", "/api/followups/{follow_up_id}/attempts"): {"outcome": "no_answer"},
 }
 
 
@@ -178,7 +196,7 @@ def seed(stack: Stack) -> dict[str, Any]:
     make_user(stack.db, "root", role=Role.admin)
     crisis_schedule = make_rota(stack.db, "crisis", [zhao, li])
     make_rota(stack.db, "supervisor", [wang])
-    call_id, _ = connected_call(stack, "CA" + "3" * 32, "alice")
+    call_id, alice_id = connected_call(stack, "CA" + "3" * 32, "alice")
     alice = NoteClient(stack, "alice")
     escalation = alice.post(f"/api/calls/{call_id}/escalate", {"reason": "matrix"})
     assert escalation.status_code == 200, escalation.text
@@ -200,6 +218,16 @@ def seed(stack: Stack) -> dict[str, Any]:
             created_by=wang.id or 0,
             now=now,
         )
+        # alice's call asked for a follow-up, and she is working on it.
+        follow_up = FollowUp(
+            call_id=call_id,
+            line_id=1,
+            within="72h",
+            due_at=now + _days(3),
+            created_at=now,
+            assigned_to_id=alice_id,
+        )
+        session.add(follow_up)
         recording = CallRecording(
             call_id=call_id,
             recording_sid="RE" + "1" * 32,
@@ -215,6 +243,7 @@ def seed(stack: Stack) -> dict[str, Any]:
             "rotation_id": rotation.id,
             "override_id": override.id,
             "recording_id": recording.id,
+            "follow_up_id": follow_up.id,
             "user_id": zhao.id,
             "category_id": 1,
             "resource_id": 1,

@@ -1,0 +1,73 @@
+"""Translated names of follow-up statuses, outcomes and closing reasons, and error messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Gettext = Callable[[str], str]
+
+
+def statuses(_: Gettext) -> dict[str, str]:
+    return {
+        "overdue": _("Overdue"),
+        "scheduled": _("Scheduled"),
+        "completed": _("Completed"),
+        "failed": _("Failed"),
+        "cancelled": _("Cancelled"),
+    }
+
+
+def outcomes(_: Gettext) -> dict[str, str]:
+    return {
+        "reached": _("Reached the caller"),
+        "no_answer": _("No answer"),
+        "voicemail": _("Voicemail"),
+        "wrong_number": _("Wrong number or not the caller"),
+        "declined": _("Caller declined"),
+        "referred": _("Reached and referred"),
+    }
+
+
+def close_reasons(_: Gettext) -> dict[str, str]:
+    return {
+        **outcomes(_),
+        "attempts": _("Three attempts without reaching the caller"),
+        "expired": _("More than 48 hours past due"),
+        "cancelled": _("Cancelled by a supervisor"),
+    }
+
+
+def windows(_: Gettext) -> dict[str, str]:
+    return {"24h": _("within 24 hours"), "72h": _("within 72 hours"), "7d": _("within 7 days")}
+
+
+def all_labels(_: Gettext) -> dict[str, dict[str, str]]:
+    return {
+        "statuses": statuses(_),
+        "outcomes": outcomes(_),
+        "close_reasons": close_reasons(_),
+        "windows": windows(_),
+    }
+
+
+def error_message(_: Gettext, code: str) -> str:
+    return {
+        "not_found": _("There is no such follow-up."),
+        "forbidden": _("This follow-up is not on your lines."),
+        "closed": _("This follow-up is already closed."),
+        "claimed": _("Someone else is working on this follow-up."),
+        "too_long": _("This text is too long."),
+        "bad_outcome": _("Choose what happened on the call."),
+    }.get(code, _("Something went wrong. Please try again."))
+
+
+def notice(_: Gettext, code: str) -> str | None:
+    """The message shown after an action, chosen by a fixed code in the redirect."""
+    return {
+        "claimed": _("The follow-up is yours now."),
+        "released": _("The follow-up is back on the queue."),
+        "completed": _("Attempt logged: the caller was reached, the follow-up is completed."),
+        "failed": _("Attempt logged: the follow-up is closed as failed."),
+        "logged": _("Attempt logged: the follow-up stays open."),
+        "cancelled": _("The follow-up is cancelled."),
+    }.get(code)

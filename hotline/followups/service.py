@@ -1,0 +1,380 @@
+"""Follow-ups: calls back to at-risk callers who asked for one and consented (DESIGN.md 7).
+
+Scheduling: when a note with follow-up wanted AND consent is submitted, one follow-up is created
+for the call (in the same transaction; never a second one), due `within` (24 h, 72 h or 7 days;
+72 h when the counselor left it empty) after the note's submission. It is a **priority**
+follow-up when the note's crisis level, or the screener's suggestion, was high or imminent (the
+safe side, as for escalation).
+
+Who works it: counselors and crisis workers see the follow-ups of their lines (no lines in
+their profile: every line) and take one from the queue by claiming it, or by logging the first
+attempt; supervisors and admins see every line, may take over a claimed one and cancel one. The
+callback number stays encrypted in the note and is shown only to the person the follow-up is
+assigned to, each time in the audit log.
+
+Policy, kept simple on purpose (a real line writes it into its procedures):
+
+- **completed** when an attempt reaches the caller: outcome `reached`, or `referred` (reached
+  and passed to another service) or `declined` (reached, and the caller did not want to talk:
+  their wish ends the follow-up; calling again would disregard it);
+- **failed** after 3 unsuccessful attempts (`no_answer`, `voicemail`), at once on
+  `wrong_number` (further calls would reach a stranger), or when it is more than 48 h past due
+  without having reached the caller (`expired`; the dispatcher's tick closes it);
+- **overdue**: still scheduled after its due time; supervisors see these on their page from the
+  due time until they expire;
+- **cancelled** only by a supervisor or admin (e.g. the caller withdrew consent).
+
+Attempts keep who, when and the outcome; the attempt's remark is encrypted and, like the plan
+and the number, shown to the assignee and supervisors only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from hotline.auth.models import Role, User
+from hotline.calls.models import Call
+from hotline.followups.models import (
+    CallbackOutcome,
+    FollowUp,
+    FollowUpAttempt,
+    FollowUpStatus,
+)
+from hotline.lines.models import Line
+
+WINDOWS = {"24h": timedelta(hours=24), "72h": timedelta(hours=72), "7d": timedelta(days=7)}
+DEFAULT_WINDOW = "72h"
+PRIORITY_LEVELS = frozenset({"high", "imminent"})
+MAX_UNSUCCESSFUL = 3
+EXPIRE_AFTER = timedelta(hours=48)
+CONTACT = frozenset({CallbackOutcome.reached, CallbackOutcome.referred, CallbackOutcome.declined})
+SUPERVISING = (Role.supervisor, Role.admin)
+PAGE_SIZE = 50
+NOTE_MAX_CHARS = 2000
+# What the lists filter on: a status, or "overdue" (scheduled and past due).
+STATUS_FILTERS = ("overdue", *(status.value for status in FollowUpStatus))
+
+
+class FollowUpError(Exception):
+    def __init__(self, code: str, status: int) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+
+
+# --- scheduling -------------------------------------------------------------------------------
+
+
+def of_call(*, session: Session, call_id: int) -> FollowUp | None:
+    return session.exec(select(FollowUp).where(FollowUp.call_id == call_id)).first()
+
+
+def schedule(
+    *,
+    session: Session,
+    call: Call,
+    within: str | None,
+    level: str | None,
+    submitted_at: datetime,
+) -> FollowUp:
+    """The call's follow-up, created if it has none yet (one per call, also under a race)."""
+    assert call.id is not None
+    existing = of_call(session=session, call_id=call.id)
+    if existing is not None:
+        return existing
+    window = within if within in WINDOWS else DEFAULT_WINDOW
+    follow_up = FollowUp(
+        call_id=call.id,
+        line_id=call.line_id,
+        priority=level in PRIORITY_LEVELS,
+        within=window,
+        due_at=submitted_at + WINDOWS[window],
+        created_at=submitted_at,
+    )
+    try:
+        with session.begin_nested():
+            session.add(follow_up)
+            session.flush()
+    except IntegrityError:  # created a moment ago by another request
+        found = of_call(session=session, call_id=call.id)
+        assert found is not None
+        return found
+    return follow_up
+
+
+# --- who may do what --------------------------------------------------------------------------
+
+
+def supervises(user: User) -> bool:
+    return user.role in SUPERVISING
+
+
+def covers(user: User, line_id: int) -> bool:
+    """Supervisors see every line; others the lines in their profile (none listed: every line,
+    as routing reads it)."""
+    return supervises(user) or not user.line_ids or line_id in user.line_ids
+
+
+def _visible(user: User) -> list[ColumnElement[bool]]:
+    if supervises(user) or not user.line_ids:
+        return []
+    return [col(FollowUp.line_id).in_(user.line_ids)]
+
+
+def get(*, session: Session, follow_up_id: int, user: User, lock: bool = False) -> FollowUp:
+    follow_up = session.get(FollowUp, follow_up_id, with_for_update=lock)
+    if follow_up is None:
+        raise FollowUpError("not_found", 404)
+    if not covers(user, follow_up.line_id):
+        raise FollowUpError("forbidden", 403)
+    return follow_up
+
+
+def is_assignee(user: User, follow_up: FollowUp) -> bool:
+    return follow_up.assigned_to_id is not None and follow_up.assigned_to_id == user.id
+
+
+def may_read_text(user: User, follow_up: FollowUp) -> bool:
+    """The plan and the attempts' remarks: the person working it, and supervisors."""
+    return is_assignee(user, follow_up) or supervises(user)
+
+
+def _writable(session: Session, follow_up_id: int, user: User) -> FollowUp:
+    follow_up = get(session=session, follow_up_id=follow_up_id, user=user, lock=True)
+    if follow_up.status != FollowUpStatus.scheduled:
+        raise FollowUpError("closed", 409)
+    held_by_other = follow_up.assigned_to_id not in (None, user.id)
+    if held_by_other and not supervises(user):
+        raise FollowUpError("claimed", 409)
+    return follow_up
+
+
+# --- working a follow-up ----------------------------------------------------------------------
+
+
+def claim(*, session: Session, follow_up_id: int, user: User) -> FollowUp:
+    """Take it from the queue (a supervisor may also take it over from someone)."""
+    follow_up = _writable(session, follow_up_id, user)
+    follow_up.assigned_to_id = user.id
+    session.flush()
+    return follow_up
+
+
+def release(*, session: Session, follow_up_id: int, user: User) -> FollowUp:
+    """Put it back on the queue (its assignee, or a supervisor)."""
+    follow_up = _writable(session, follow_up_id, user)
+    follow_up.assigned_to_id = None
+    session.flush()
+    return follow_up
+
+
+def _close(follow_up: FollowUp, status: FollowUpStatus, reason: str, now: datetime) -> None:
+    follow_up.status = status
+    follow_up.close_reason = reason
+    follow_up.closed_at = now
+
+
+def log_attempt(
+    *,
+    session: Session,
+    follow_up_id: int,
+    user: User,
+    outcome: CallbackOutcome,
+    note: str,
+    now: datetime,
+) -> FollowUp:
+    """Record one call back and apply the policy (module docstring). An unassigned follow-up
+    becomes the caller's: whoever phoned is the one working it."""
+    if len(note) > NOTE_MAX_CHARS:
+        raise FollowUpError("too_long", 422)
+    follow_up = _writable(session, follow_up_id, user)
+    assert follow_up.id is not None and user.id is not None
+    if follow_up.assigned_to_id is None:
+        follow_up.assigned_to_id = user.id
+    session.add(
+        FollowUpAttempt(
+            follow_up_id=follow_up.id,
+            at=now,
+            user_id=user.id,
+            outcome=outcome,
+            note=note.strip() or None,
+        )
+    )
+    follow_up.attempts += 1
+    if outcome in CONTACT:
+        _close(follow_up, FollowUpStatus.completed, outcome.value, now)
+    elif outcome == CallbackOutcome.wrong_number:
+        _close(follow_up, FollowUpStatus.failed, outcome.value, now)
+    elif follow_up.attempts >= MAX_UNSUCCESSFUL:  # every earlier attempt was unsuccessful
+        _close(follow_up, FollowUpStatus.failed, "attempts", now)
+    session.flush()
+    return follow_up
+
+
+def cancel(*, session: Session, follow_up_id: int, user: User, now: datetime) -> FollowUp:
+    if not supervises(user):
+        raise FollowUpError("forbidden", 403)
+    follow_up = _writable(session, follow_up_id, user)
+    _close(follow_up, FollowUpStatus.cancelled, "cancelled", now)
+    session.flush()
+    return follow_up
+
+
+def expire_overdue(*, session: Session, now: datetime) -> int:
+    """Fail follow-ups more than 48 h past due. One compare-and-set update: however many
+    instances tick, each follow-up is closed once, and never one an attempt just closed."""
+    result = session.execute(
+        update(FollowUp)
+        .where(
+            col(FollowUp.status) == FollowUpStatus.scheduled.value,
+            col(FollowUp.due_at) < now - EXPIRE_AFTER,
+        )
+        .values(status=FollowUpStatus.failed, close_reason="expired", closed_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowUpFilter:
+    line_id: int | None = None
+    status: str | None = None  # one of STATUS_FILTERS
+    due_from: datetime | None = None
+    due_until: datetime | None = None
+
+
+def _where(user: User, flt: FollowUpFilter, now: datetime) -> list[ColumnElement[bool]]:
+    where = _visible(user)
+    status, due = col(FollowUp.status), col(FollowUp.due_at)
+    if flt.line_id is not None:
+        where.append(col(FollowUp.line_id) == flt.line_id)
+    if flt.status == "overdue":
+        where += [status == FollowUpStatus.scheduled.value, due < now]
+    elif flt.status:
+        where.append(status == flt.status)
+    if flt.due_from is not None:
+        where.append(due >= flt.due_from)
+    if flt.due_until is not None:
+        where.append(due < flt.due_until)
+    return where
+
+
+def search(
+    *,
+    session: Session,
+    user: User,
+    flt: FollowUpFilter,
+    now: datetime,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Follow-ups the user may see: open ones first, soonest due first; then closed ones, latest
+    due first. Returns one page of rows and the total."""
+    where = _where(user, flt, now)
+    total = session.exec(select(func.count()).select_from(FollowUp).where(*where)).one()
+    assignee = aliased(User)
+    is_open = col(FollowUp.status) == FollowUpStatus.scheduled.value
+    rows = session.exec(
+        select(FollowUp, Line.name, Line.timezone, assignee.display_name)
+        .join(Line, col(Line.id) == col(FollowUp.line_id))
+        .join(assignee, col(assignee.id) == col(FollowUp.assigned_to_id), isouter=True)
+        .where(*where)
+        .order_by(
+            case((is_open, 0), else_=1),
+            case((is_open, col(FollowUp.due_at))).asc(),
+            col(FollowUp.due_at).desc(),
+            col(FollowUp.id),
+        )
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [row(f, line, tz, name, now) for f, line, tz, name in rows], int(total)
+
+
+def row(
+    follow_up: FollowUp, line_name: str, timezone: str, assignee: str | None, now: datetime
+) -> dict[str, Any]:
+    """What lists show: no caller data (no number, no plan, no remark)."""
+    return {
+        "id": follow_up.id,
+        "call_id": follow_up.call_id,
+        "line_id": follow_up.line_id,
+        "line_name": line_name,
+        "timezone": timezone,
+        "priority": follow_up.priority,
+        "within": follow_up.within,
+        "due_at": follow_up.due_at,
+        "status": follow_up.status.value,
+        "overdue": follow_up.status == FollowUpStatus.scheduled and follow_up.due_at < now,
+        "assigned_to_id": follow_up.assigned_to_id,
+        "assigned_to": assignee,
+        "attempts": follow_up.attempts,
+        "created_at": follow_up.created_at,
+        "closed_at": follow_up.closed_at,
+        "close_reason": follow_up.close_reason,
+    }
+
+
+def overdue_count(*, session: Session, user: User, line_id: int | None, now: datetime) -> int:
+    flt = FollowUpFilter(line_id=line_id, status="overdue")
+    where = _where(user, flt, now)
+    return int(session.exec(select(func.count()).select_from(FollowUp).where(*where)).one())
+
+
+def detail_row(*, session: Session, follow_up: FollowUp, now: datetime) -> dict[str, Any]:
+    line = session.get(Line, follow_up.line_id)
+    assignee = session.get(User, follow_up.assigned_to_id) if follow_up.assigned_to_id else None
+    return row(
+        follow_up,
+        line.name if line else "",
+        line.timezone if line else "Asia/Shanghai",
+        assignee.display_name if assignee else None,
+        now,
+    )
+
+
+def attempts_of(*, session: Session, follow_up_id: int) -> list[tuple[FollowUpAttempt, str]]:
+    """Each attempt with the name of who made it, oldest first."""
+    rows = session.exec(
+        select(FollowUpAttempt, User.display_name)
+        .join(User, col(User.id) == col(FollowUpAttempt.user_id))
+        .where(FollowUpAttempt.follow_up_id == follow_up_id)
+        .order_by(col(FollowUpAttempt.at), col(FollowUpAttempt.id))
+    ).all()
+    return list(rows)
+
+
+def export_of(*, session: Session, call_id: int) -> dict[str, Any] | None:
+    """For the subject-access export: the follow-up and its attempts (who, when, outcome),
+    without the attempts' remarks."""
+    follow_up = of_call(session=session, call_id=call_id)
+    if follow_up is None:
+        return None
+    assert follow_up.id is not None
+    attempts = session.exec(
+        select(FollowUpAttempt)
+        .where(FollowUpAttempt.follow_up_id == follow_up.id)
+        .order_by(col(FollowUpAttempt.at), col(FollowUpAttempt.id))
+    )
+    return {
+        "id": follow_up.id,
+        "status": follow_up.status.value,
+        "priority": follow_up.priority,
+        "within": follow_up.within,
+        "due_at": follow_up.due_at.isoformat(),
+        "closed_at": follow_up.closed_at.isoformat() if follow_up.closed_at else None,
+        "close_reason": follow_up.close_reason,
+        "attempts": [
+            {"at": a.at.isoformat(), "user_id": a.user_id, "outcome": a.outcome.value}
+            for a in attempts
+        ],
+    }

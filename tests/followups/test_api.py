@@ -1,0 +1,236 @@
+"""Follow-ups over real HTTP (app under uvicorn, real database, injected clock): created by
+submitting a note through the note API, worked through the JSON API and the console forms,
+within the access rules (lines, the assignee, roles); every view in the audit log, and the
+callback number only on the assignee's screen."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import text
+from sqlmodel import select
+
+from hotline.audit.models import AuditAction, AuditEvent
+from hotline.auth.models import Role
+from hotline.followups.models import FollowUp, FollowUpStatus
+from tests.calls import connected_call
+from tests.factories import make_line, make_user
+from tests.followups.drive import CALLBACK, bare_follow_up, note_fields, submitted_follow_up
+from tests.notes.test_api import NoteClient
+from tests.stack import Stack
+from tests.staff import Staff
+
+REMARK = "她妈妈接的电话，说她在睡觉"
+OTHER_LINE = "+8601012356"
+
+
+def follow_ups(stack: Stack) -> list[FollowUp]:
+    with stack.db.session() as session:
+        return list(session.exec(select(FollowUp).order_by(FollowUp.id)))  # type: ignore[arg-type]
+
+
+def audit(stack: Stack, object_type: str) -> list[AuditEvent]:
+    with stack.db.session() as session:
+        return list(
+            session.exec(
+                select(AuditEvent)
+                .where(AuditEvent.object_type == object_type)
+                .order_by(AuditEvent.id)  # type: ignore[arg-type]
+            )
+        )
+
+
+def rows(page: httpx.Response) -> list[int]:
+    return [int(i) for i in re.findall(r'data-testid="followup-row" data-id="(\d+)"', page.text)]
+
+
+def form(staff: Staff, path: str, **fields: str) -> httpx.Response:
+    return staff.http.post(path, data={"csrf_token": staff.token, **fields})
+
+
+def test_a_submitted_note_schedules_one_follow_up_worked_by_its_line(app_only: Stack) -> None:
+    line = make_line(app_only.db)
+    other = make_line(app_only.db, number=OTHER_LINE)
+    make_user(app_only.db, "alice", line_ids=[line.id or 0])
+    make_user(app_only.db, "bob", line_ids=[line.id or 0])
+    make_user(app_only.db, "carol", line_ids=[other.id or 0])
+    call_id, _ = connected_call(app_only, "CA" + "1" * 32, "alice")
+    writer = NoteClient(app_only, "alice")
+    saved = writer.put(call_id, 1, **note_fields(app_only.db, within="24h", level="high"))
+    assert saved.status_code == 200, saved.text
+    submitted_at = app_only.clock.now()
+    done = writer.post(f"/api/calls/{call_id}/note/submit", {"version": saved.json()["version"]})
+    assert done.status_code == 200, done.text
+    again = writer.post(f"/api/calls/{call_id}/note/submit", {"version": done.json()["version"]})
+    assert again.status_code == 409
+    (follow_up,) = follow_ups(app_only)
+    assert follow_up.call_id == call_id and follow_up.priority is True
+    assert follow_up.due_at == submitted_at + timedelta(hours=24)
+    fid = follow_up.id
+    path = f"/api/followups/{fid}"
+
+    # Nobody signed in: refused, and the page sends the browser to sign in.
+    anonymous = httpx.Client(base_url=app_only.url, timeout=10)
+    assert anonymous.get("/api/followups").status_code == 401
+    assert anonymous.get(path).status_code == 401
+    page = anonymous.get("/console/followups")
+    assert page.status_code == 303 and page.headers["location"] == "/login"
+
+    # Another line's counselor neither sees nor works it.
+    carol = Staff(app_only, "carol")
+    assert carol.get("/api/followups").json()["count"] == 0
+    assert carol.get(path).status_code == 403
+    assert carol.post(f"{path}/attempts", {"outcome": "reached"}).status_code == 403
+    assert carol.post(f"{path}/claim", {}).status_code == 403
+    assert form(carol, f"/console/followups/{fid}/attempts", outcome="reached").status_code == 403
+    assert "/console/followups/" not in carol.get("/console/followups").text
+
+    # Its line's counselors see it on the queue; the number only once someone works on it.
+    alice, bob = Staff(app_only, "alice"), Staff(app_only, "bob")
+    listed = alice.get("/api/followups").json()
+    assert listed["count"] == 1 and listed["data"][0]["id"] == fid
+    assert "callback_number" not in listed["data"][0]
+    unclaimed = alice.get(path).json()
+    assert unclaimed["callback_number"] is None and unclaimed["plan"] is None
+    assert alice.post(f"{path}/claim", {}, csrf=False).status_code == 403
+    claimed = alice.post(f"{path}/claim", {})
+    assert claimed.status_code == 200
+    assert claimed.json()["callback_number"] == CALLBACK and claimed.json()["mine"] is True
+    assert claimed.json()["plan"] == "Ask how the job centre appointment went"
+    as_bob = bob.get(path).json()
+    assert as_bob["callback_number"] is None and as_bob["assigned_to"] == "Alice"
+    assert bob.post(f"{path}/attempts", {"outcome": "no_answer"}).json()["code"] == "claimed"
+
+    # Bad input: a clear 4xx, nothing changes.
+    assert alice.post(f"{path}/attempts", {"outcome": "hung_up"}).status_code == 422
+    assert alice.post(f"{path}/attempts", {"outcome": "reached", "x": 1}).status_code == 422
+    long = alice.post(f"{path}/attempts", {"outcome": "no_answer", "note": "x" * 2001})
+    assert long.status_code == 422
+    assert alice.get("/api/followups?status=done").status_code == 422
+    assert follow_ups(app_only)[0].attempts == 0
+
+    tried = alice.post(f"{path}/attempts", {"outcome": "no_answer", "note": REMARK})
+    assert tried.status_code == 200, tried.text
+    assert (tried.json()["status"], tried.json()["attempts"]) == ("scheduled", 1)
+    assert tried.json()["history"][0]["note"] == REMARK
+    assert bob.get(path).json()["history"][0]["note"] is None  # remarks: assignee, supervisors
+    reached = alice.post(f"{path}/attempts", {"outcome": "reached"}).json()
+    assert (reached["status"], reached["close_reason"]) == ("completed", "reached")
+    assert reached["callback_number"] is None  # closed: no one needs the number any more
+    assert alice.get("/api/followups?status=scheduled").json()["count"] == 0
+    assert alice.get("/api/followups?status=completed").json()["count"] == 1
+
+    # The audit log: each view, saying when the number was on screen; never the number.
+    views = [(e.user_id, e.detail) for e in audit(app_only, "follow_up")]
+    shown = [detail for _user, detail in views if detail == "callback number shown"]
+    assert len(shown) == 2  # the answers to the claim and to the first attempt, while open
+    edits = [e.detail for e in audit(app_only, "follow_up") if e.action == AuditAction.edit]
+    assert edits == ["claim", "attempt no_answer", "attempt reached"]
+    assert audit(app_only, "follow_up_list")
+    with app_only.db.engine.connect() as connection:
+        raw = " ".join(
+            str(v)
+            for table in ("audit_log", "follow_up_attempts", "follow_ups")
+            for row in connection.execute(text(f"select * from {table}"))
+            for v in row
+        )
+    assert CALLBACK not in raw and CALLBACK.lstrip("+") not in raw and REMARK not in raw
+
+
+def test_the_console_forms_claim_show_the_number_and_log(quiet_app: Stack) -> None:
+    app_only = quiet_app  # no background dispatcher: the helper offers its calls itself
+    line = make_line(app_only.db)
+    alice = make_user(app_only.db, "alice")
+    make_user(app_only.db, "bob")
+    follow_up = submitted_follow_up(app_only.db, line, alice, app_only.clock.now())
+    fid = follow_up.id
+    counselor = Staff(app_only, "alice")
+    queue = counselor.get("/console/followups")
+    assert queue.status_code == 200 and f'data-id="{fid}"' in queue.text
+    assert CALLBACK not in queue.text
+    refused = counselor.http.post(f"/console/followups/{fid}/claim", data={"csrf_token": "x"})
+    assert refused.status_code == 403
+    claimed = form(counselor, f"/console/followups/{fid}/claim")
+    assert claimed.status_code == 303
+    assert claimed.headers["location"] == f"/console/followups/{fid}?done=claimed"
+    page = counselor.get(claimed.headers["location"])
+    assert CALLBACK in page.text and "The follow-up is yours now." in page.text
+    assert [e.detail for e in audit(app_only, "follow_up") if e.action == AuditAction.view] == [
+        "callback number shown"
+    ]
+    other = Staff(app_only, "bob")
+    assert CALLBACK not in other.get(f"/console/followups/{fid}").text
+    held = form(other, f"/console/followups/{fid}/attempts", outcome="no_answer")
+    assert held.status_code == 409 and "Someone else is working on" in held.text
+    bad = form(counselor, f"/console/followups/{fid}/attempts", outcome="")
+    assert bad.status_code == 422 and "Choose what happened on the call." in bad.text
+    assert follow_ups(app_only)[0].attempts == 0
+    logged = form(counselor, f"/console/followups/{fid}/attempts", outcome="voicemail")
+    assert logged.headers["location"] == f"/console/followups/{fid}?done=logged"
+    released = form(counselor, f"/console/followups/{fid}/release")
+    assert released.headers["location"] == "/console/followups?done=released"
+    assert follow_ups(app_only)[0].assigned_to_id is None
+    # A counselor cannot cancel; a closed one takes no more attempts.
+    assert form(counselor, f"/console/followups/{fid}/cancel").status_code == 403
+    finished = form(other, f"/console/followups/{fid}/attempts", outcome="wrong_number")
+    assert finished.headers["location"] == "/console/followups?done=failed"
+    closed = form(other, f"/console/followups/{fid}/attempts", outcome="reached")
+    assert closed.status_code == 409 and "already closed" in closed.text
+    assert counselor.get("/console/followups/99999").status_code == 404
+
+
+def test_supervisors_see_every_line_and_the_overdue_ones(quiet_app: Stack) -> None:
+    stack = quiet_app
+    line = make_line(stack.db)
+    other = make_line(stack.db, number=OTHER_LINE)
+    alice = make_user(stack.db, "alice", line_ids=[line.id or 0])
+    make_user(stack.db, "boss", role=Role.supervisor)
+    now = stack.clock.now()
+    with stack.db.session() as session:
+        overdue = bare_follow_up(
+            session, alice, line.id or 0, "late", now - timedelta(hours=1), FollowUpStatus.scheduled
+        )
+        later = [
+            bare_follow_up(
+                session,
+                alice,
+                other.id or 0,
+                f"later{n}",
+                now + timedelta(hours=n + 1),
+                FollowUpStatus.scheduled,
+            )
+            for n in range(50)  # due later, on the other line
+        ]
+    boss, counselor = Staff(stack, "boss"), Staff(stack, "alice")
+    assert counselor.get("/supervisor/followups").status_code == 403
+    assert counselor.get("/api/followups").json()["count"] == 1  # alice's line only
+    page = boss.get("/supervisor/followups")
+    assert page.status_code == 200
+    assert "Overdue follow-ups: 1" in page.text
+    assert rows(page) == [overdue, *later[:49]]  # soonest due first, 50 a page
+    assert rows(boss.get("/supervisor/followups?page=2")) == [later[49]]
+    assert rows(boss.get("/supervisor/followups?status=overdue")) == [overdue]
+    assert rows(boss.get(f"/supervisor/followups?line={line.id}")) == [overdue]
+    # Due on the local day (UTC+8) of 11:00 on 23 November: 10:00 (overdue), 12:00 ... 23:00.
+    today = (now + timedelta(hours=8)).date().isoformat()
+    assert rows(boss.get(f"/supervisor/followups?from={today}&to={today}")) == [
+        overdue,
+        *later[:12],
+    ]
+    assert boss.get("/api/followups?status=overdue").json()["count"] == 1
+    filters = [e.detail for e in audit(stack, "follow_up_list") if e.user_id is not None]
+    assert "status=overdue" in filters
+
+    # More than 48 hours past due, the dispatcher's tick closes it as failed.
+    stack.clock.advance(47 * 3600)
+    stack.dispatcher.tick()
+    assert boss.get(f"/api/followups/{overdue}").json()["status"] == "scheduled"
+    stack.clock.advance(3600 + 1)
+    stack.dispatcher.tick()
+    expired = boss.get(f"/api/followups/{overdue}").json()
+    assert (expired["status"], expired["close_reason"]) == ("failed", "expired")
+    assert counselor.post(f"/api/followups/{later[0]}/cancel", {}).status_code == 403
+    cancelled = boss.post(f"/api/followups/{later[0]}/cancel", {})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
