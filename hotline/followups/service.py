@@ -1,10 +1,10 @@
 """Follow-ups: calls back to at-risk callers who asked for one and consented (DESIGN.md 7).
 
 Scheduling: when a note with follow-up wanted AND consent is submitted, one follow-up is created
-for the call (in the same transaction; never a second one), due `within` (24 h, 72 h or 7 days;
-72 h when the counselor left it empty) after the note's submission. It is a **priority**
-follow-up when the note's crisis level, or the screener's suggestion, was high or imminent (the
-safe side, as for escalation).
+for the call (in the same transaction; never a second one), due `within` (24 h, 72 h or 7 days)
+after the note's submission. It is a **priority** follow-up when the note's crisis level, or the
+screener's suggestion, was high or imminent (the safe side, as for escalation); left empty, the
+window is 24 h for a priority follow-up and 72 h otherwise.
 
 Who works it: counselors and crisis workers see the follow-ups of their lines (no lines in
 their profile: every line) and take one from the queue by claiming it, or by logging the first
@@ -51,6 +51,7 @@ from hotline.lines.models import Line
 
 WINDOWS = {"24h": timedelta(hours=24), "72h": timedelta(hours=72), "7d": timedelta(days=7)}
 DEFAULT_WINDOW = "72h"
+PRIORITY_WINDOW = "24h"  # a high-risk caller is not left three days without a call
 PRIORITY_LEVELS = frozenset({"high", "imminent"})
 MAX_UNSUCCESSFUL = 3
 EXPIRE_AFTER = timedelta(hours=48)
@@ -89,11 +90,12 @@ def schedule(
     existing = of_call(session=session, call_id=call.id)
     if existing is not None:
         return existing
-    window = within if within in WINDOWS else DEFAULT_WINDOW
+    priority = level in PRIORITY_LEVELS
+    window = within if within in WINDOWS else PRIORITY_WINDOW if priority else DEFAULT_WINDOW
     follow_up = FollowUp(
         call_id=call.id,
         line_id=call.line_id,
-        priority=level in PRIORITY_LEVELS,
+        priority=priority,
         within=window,
         due_at=submitted_at + WINDOWS[window],
         created_at=submitted_at,

@@ -58,10 +58,13 @@ def test_due_after_submission_by_the_window_asked_for(
     assert follow_up.priority is False  # moderate
 
 
-def test_high_risk_makes_it_priority(db: Database) -> None:
+def test_high_risk_makes_it_priority_due_within_a_day_unless_chosen(db: Database) -> None:
     line = make_line(db)
     alice = make_user(db, "alice")
-    assert submitted_follow_up(db, line, alice, T0, level="high").priority is True
+    unset = submitted_follow_up(db, line, alice, T0, level="high", within=None)
+    assert unset.priority is True and unset.within == "24h" and unset.due_at == T0 + 24 * H
+    chosen = submitted_follow_up(db, line, alice, T0, level="high", within="72h")
+    assert chosen.priority is True and chosen.due_at == T0 + 72 * H
 
 
 def test_only_a_wanted_and_consented_follow_up_is_scheduled_once(db: Database) -> None:

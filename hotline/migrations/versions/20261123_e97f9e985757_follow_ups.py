@@ -1,7 +1,7 @@
 """follow-ups: scheduled callbacks to at-risk callers and their attempts
 
 Revision ID: e97f9e985757
-Revises: b10ae638b2c6
+Revises: 0ed7fb105b02
 Create Date: 2026-11-23 18:15:50.853868
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e97f9e985757"
-down_revision: str | None = "b10ae638b2c6"
+down_revision: str | None = "0ed7fb105b02"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
