@@ -1,10 +1,9 @@
 """The supervisors' pages over real HTTP, on both databases: who may open each page and export,
 what is written to the audit log, the CSV files, QA feedback reaching only its counselor, and the
-recording proxy (Twilio's media server is stood in for by a small HTTP server)."""
+recording proxy (fed by the Twilio simulator, which records the call and serves the media)."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from collections.abc import Iterator
@@ -14,10 +13,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request, Response
-from sqlmodel import select
+from sqlmodel import col, select
 
-from agent_console.client import csrf_from
+from agent_console.client import ConsoleClient, csrf_from
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
@@ -26,10 +24,10 @@ from hotline.review.models import CallRecording
 from hotline.routing.models import AgentState
 from tests.factories import PASSWORD, make_line, make_rota, make_user
 from tests.review import drive
-from tests.servers import ServerThread, bind_free_socket
-from tests.stack import ACCOUNT_SID, AUTH_TOKEN, Stack, running_stack
+from tests.stack import ACCOUNT_SID, Stack, running_stack
 
-AUDIO = b"ID3-fake-mp3-bytes"
+LINE = "+8657796525"
+CALLER = "+8613812345678"
 
 
 @dataclass
@@ -238,58 +236,68 @@ def test_feedback_reaches_only_the_calls_counselor(world: World) -> None:
     ]
 
 
-def media_server() -> ServerThread:
-    """Twilio's media server as far as the proxy sees it: basic auth, an mp3 per recording."""
-    app = FastAPI()
-    expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+def take_recorded_call(stack: Stack) -> tuple[int, str]:
+    """A simulated caller on a recording line talks to Alice (her console bot), then hangs up:
+    the simulator records the conference and posts its recording callback. (call id, CallSid)"""
+    make_line(stack.db, number=LINE, recording=True)
+    stack.dispatcher.sync_numbers()
+    console = ConsoleClient(stack.url, "alice", PASSWORD)
+    console.send("set_state", state="available", reason=None)
+    console.state("available")
+    caller = stack.simulator.place_call(CALLER, LINE, digits="1")
+    offer = console.offer()
+    console.send("accept", call_id=offer["call_id"])
+    console.wait(lambda s: (s["call"] or {}).get("state") == "connected")
+    stack.simulator.hangup(caller)
+    console.state("wrap_up")
+    console.close()
+    return offer["call_id"], caller
 
-    @app.get("/2010-04-01/Accounts/{account}/Recordings/{name}")
-    def recording(account: str, name: str, request: Request) -> Response:
-        if request.headers.get("authorization") != expected:
-            return Response(status_code=401)
-        if name != "RE1.mp3":
-            return Response(status_code=404)
-        return Response(AUDIO, media_type="audio/mpeg")
 
-    return ServerThread(app, bind_free_socket()).start()
+def stored_recordings(stack: Stack) -> list[CallRecording]:
+    with stack.db.session() as session:
+        return list(session.exec(select(CallRecording).order_by(col(CallRecording.id))).all())
 
 
-def test_recording_callback_and_authenticated_playback(world: World) -> None:
-    stack = world.stack
-    media = media_server()
-    try:
-        params = {
-            "AccountSid": ACCOUNT_SID,
-            "ConferenceSid": f"CF{world.call_id}",
-            "RecordingSid": "RE1",
-            "RecordingUrl": f"{media.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE1",
-            "RecordingStatus": "completed",
-            "RecordingDuration": "300",
-        }
-        assert stack.webhook("/twilio/recording/status", params, signature="bad").status_code == 403
-        assert stack.webhook("/twilio/recording/status", params).status_code == 200
-        assert stack.webhook("/twilio/recording/status", params).status_code == 200  # a retry
-        with stack.db.session() as session:
-            stored = session.exec(select(CallRecording)).all()
-        assert [(r.call_id, r.recording_sid) for r in stored] == [(world.call_id, "RE1")]
-        path = f"/supervisor/calls/{world.call_id}/recordings/{stored[0].id}"
-        boss = client_for(stack, "boss")
-        assert f'src="{path}"' in boss.get(f"/supervisor/calls/{world.call_id}").text
-        played = boss.get(path)
-        assert played.status_code == 200 and played.content == AUDIO
-        assert played.headers["content-type"] == "audio/mpeg"
-        assert client_for(stack, "alice").get(path).status_code == 403
-        assert client_for(stack, "zhao").get(path).status_code == 403
-        assert client_for(stack, None).get(path).status_code == 303
-        wrong_call = f"/supervisor/calls/{world.bob_call_id}/recordings/{stored[0].id}"
-        assert boss.get(wrong_call).status_code == 404
-        with stack.db.session() as session:
-            plays = session.exec(
-                select(AuditEvent).where(AuditEvent.object_type == "recording")
-            ).all()
-        assert [(p.username, p.object_id) for p in plays] == [("boss", str(stored[0].id))]
-    finally:
-        media.stop()
+def test_a_recorded_call_plays_back_through_the_proxy(stack: Stack) -> None:
+    make_user(stack.db, "alice")
+    make_user(stack.db, "zhao", role=Role.crisis)
+    make_user(stack.db, "boss", role=Role.supervisor)
+    call_id, _caller = take_recorded_call(stack)
+    [stored] = stack.simulator.wait_for(lambda: stored_recordings(stack))
+    [made] = stack.simulator.list_recordings()
+    assert (stored.call_id, stored.recording_sid, stored.url) == (call_id, made["sid"], made["url"])
+    assert stored.duration_s == made["duration"] >= 1
+
+    path = f"/supervisor/calls/{call_id}/recordings/{stored.id}"
+    boss = client_for(stack, "boss")
+    assert f'src="{path}"' in boss.get(f"/supervisor/calls/{call_id}").text
+    played = boss.get(path)
+    assert played.status_code == 200 and played.headers["content-type"] == "audio/mpeg"
+    assert played.headers["cache-control"] == "no-store"
+    # The simulator's MP3 of that length: 36 ms frames, each starting with the frame sync.
+    frames = len(played.content) // 144
+    assert played.content[:2] == b"\xff\xfb" and frames * 0.036 >= made["duration"]
+    assert client_for(stack, "alice").get(path).status_code == 403
+    assert client_for(stack, "zhao").get(path).status_code == 403
+    assert client_for(stack, None).get(path).status_code == 303
+    assert boss.get(f"/supervisor/calls/{call_id + 1}/recordings/{stored.id}").status_code == 404
+    with stack.db.session() as session:
+        plays = session.exec(select(AuditEvent).where(AuditEvent.object_type == "recording")).all()
+    assert [(p.username, p.object_id) for p in plays] == [("boss", str(stored.id))]
+
+    # The callback again, as Twilio retries it: kept once; unsigned: refused.
+    params = {
+        "AccountSid": ACCOUNT_SID,
+        "ConferenceSid": made["conference_sid"],
+        "RecordingSid": made["sid"],
+        "RecordingUrl": made["url"],
+        "RecordingStatus": "completed",
+        "RecordingDuration": str(made["duration"]),
+    }
+    assert stack.webhook("/twilio/recording/status", params, signature="bad").status_code == 403
+    assert stack.webhook("/twilio/recording/status", params).status_code == 200
+    assert [r.id for r in stored_recordings(stack)] == [stored.id]
 
 
 def test_a_recording_line_asks_twilio_for_the_recording_status(app_only: Stack) -> None:
