@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from fastapi import FastAPI, Response
 from sqlmodel import col, select
 
 from agent_console.client import ConsoleClient, csrf_from
@@ -22,8 +24,10 @@ from hotline.calls.models import Call
 from hotline.escalation import service as escalations
 from hotline.review.models import CallRecording
 from hotline.routing.models import AgentState
+from hotline.telephony.models import WebhookReceipt
 from tests.factories import PASSWORD, make_line, make_rota, make_user
 from tests.review import drive
+from tests.servers import ServerThread, bind_free_socket
 from tests.stack import ACCOUNT_SID, Stack, running_stack
 
 LINE = "+8657796525"
@@ -314,3 +318,95 @@ def test_a_recording_line_asks_twilio_for_the_recording_status(app_only: Stack) 
         assert "<Conference" in twiml
         assert (callback in twiml) is records
         assert ('record="record-from-start"' in twiml) is records
+
+
+RECORDING = "RE" + "ab" * 16
+BAD_RECORDING_URLS = (
+    f"https://evil.example/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+    f"http://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+    f"https://api.twilio.com.evil.example/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+    f"https://user:SECRET@api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+    f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}?t=SECRET",
+    # Another resource of this account (its SMS, its calls) or another account's recording.
+    f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
+    f"https://api.twilio.com/2010-04-01/Accounts/AC{'2' * 32}/Recordings/{RECORDING}",
+    f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}/../../Calls",
+    # The simulator's host (its URL here is http://127.0.0.1:9), but another port.
+    f"http://127.0.0.1:10/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+    "not a url",
+)
+
+
+def test_a_recording_callback_pointing_elsewhere_is_refused(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    stack = world.stack
+    with caplog.at_level(logging.WARNING):
+        for n, url in enumerate(BAD_RECORDING_URLS):
+            params = {
+                "AccountSid": ACCOUNT_SID,
+                "ConferenceSid": f"CF{world.call_id}",
+                "RecordingSid": f"RE{n:032d}",
+                "RecordingUrl": url,
+                "RecordingStatus": "completed",
+            }
+            assert stack.webhook("/twilio/recording/status", params).status_code == 400, url
+    with stack.db.session() as session:
+        assert session.exec(select(CallRecording)).all() == []
+        receipts = session.exec(
+            select(WebhookReceipt).where(WebhookReceipt.endpoint == "/twilio/recording/status")
+        ).all()
+        assert receipts == []  # nothing written: not even the webhook's receipt
+    refused = [r.getMessage() for r in caplog.records if "callback refused" in r.getMessage()]
+    assert len(refused) == len(BAD_RECORDING_URLS)
+    assert not any("SECRET" in line or "Recordings" in line for line in refused)
+    # Twilio's own API is where real recordings are.
+    good = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}"
+    params = {
+        "ConferenceSid": f"CF{world.call_id}",
+        "RecordingSid": RECORDING,
+        "RecordingUrl": good,
+    }
+    assert stack.webhook("/twilio/recording/status", params).status_code == 200
+    assert [r.url for r in stored_recordings(stack)] == [good]
+
+
+def test_a_stored_recording_elsewhere_is_never_fetched(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A URL kept before the check (or under other settings) gets no credentials sent to it."""
+    stack = world.stack
+    hits: list[str] = []
+    trap = FastAPI()
+
+    @trap.get("/{path:path}")
+    def anything(path: str) -> Response:
+        hits.append(path)
+        return Response(b"ID3", media_type="audio/mpeg")
+
+    server = ServerThread(trap, bind_free_socket()).start()
+    try:
+        url = (
+            f"http://user:pw-SECRET@127.0.0.1:{server.port}/2010-04-01/Accounts/{ACCOUNT_SID}"
+            f"/Recordings/{RECORDING}?token=SECRET"
+        )
+        with stack.db.session() as session:
+            recording = CallRecording(
+                call_id=world.call_id,
+                recording_sid=RECORDING,
+                url=url,
+                created_at=stack.clock.now(),
+            )
+            session.add(recording)
+            session.flush()
+            recording_id = recording.id
+        boss = client_for(stack, "boss")
+        with caplog.at_level(logging.WARNING):
+            answer = boss.get(f"/supervisor/calls/{world.call_id}/recordings/{recording_id}")
+        assert answer.status_code == 502 and b"ID3" not in answer.content
+        assert hits == []
+        [line] = [r.getMessage() for r in caplog.records if "not fetched" in r.getMessage()]
+        assert f"recording {recording_id}" in line and "127.0.0.1" in line
+        assert "SECRET" not in line and "user" not in line and "Recordings" not in line
+    finally:
+        server.stop()
