@@ -229,6 +229,7 @@ def shifts_page(request: Request, user: Reviewer) -> Response:
         total=len(rows),
         page=page,
         pages=max(1, -(-len(rows) // review.PAGE_SIZE)),
+        totals=review.shift_totals(rows),
         error=error,
         states=review.STATES,
         labels=labels.all_labels(translator(request, user)),
@@ -270,28 +271,42 @@ def shifts_csv(request: Request, user: Reviewer) -> Response:
         _("Offers missed"),
     ]
     tz = query["tz"]
-    return _csv(
-        "shift-log",
-        header,
-        (
-            [
-                r.day.isoformat(),
-                r.name,
-                _iso(r.first_sign_in, tz),
-                _iso(r.last_sign_out, tz),
-                r.sign_ins,
-                r.sign_outs,
-                r.went_offline,
-                *[round(r.seconds.get(s, 0.0)) for s in review.STATES],
-                r.calls_handled,
-                r.notes_submitted,
-                r.notes_overdue,
-                r.offers_missed,
-            ]
-            for r in rows
-        ),
-        now=_now(request),
+    lines: list[list[Any]] = [
+        [
+            r.day.isoformat(),
+            r.name,
+            _iso(r.first_sign_in, tz),
+            _iso(r.last_sign_out, tz),
+            r.sign_ins,
+            r.sign_outs,
+            r.went_offline,
+            *[round(r.seconds.get(s, 0.0)) for s in review.STATES],
+            r.calls_handled,
+            r.notes_submitted,
+            r.notes_overdue,
+            r.offers_missed,
+        ]
+        for r in rows
+    ]
+    # The last line sums the whole filtered period (every person and day above).
+    totals = review.shift_totals(rows)
+    lines.append(
+        [
+            _("Total"),
+            "",
+            "",
+            "",
+            totals.sign_ins,
+            totals.sign_outs,
+            totals.went_offline,
+            *[round(totals.seconds.get(s, 0.0)) for s in review.STATES],
+            totals.calls_handled,
+            totals.notes_submitted,
+            totals.notes_overdue,
+            totals.offers_missed,
+        ]
     )
+    return _csv("shift-log", header, lines, now=_now(request))
 
 
 # --- the escalation log -----------------------------------------------------------------------

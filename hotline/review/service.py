@@ -112,6 +112,36 @@ class ShiftRow:
         )
 
 
+@dataclass
+class ShiftTotals:
+    """The shift log's sums over every row of the filtered period (all pages)."""
+
+    rows: int = 0
+    sign_ins: int = 0
+    sign_outs: int = 0
+    went_offline: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STATES, 0.0))
+    calls_handled: int = 0
+    notes_submitted: int = 0
+    notes_overdue: int = 0
+    offers_missed: int = 0
+
+
+def shift_totals(rows: Sequence[ShiftRow]) -> ShiftTotals:
+    totals = ShiftTotals(rows=len(rows))
+    for row in rows:
+        totals.sign_ins += row.sign_ins
+        totals.sign_outs += row.sign_outs
+        totals.went_offline += row.went_offline
+        for state, seconds in row.seconds.items():
+            totals.seconds[state] = totals.seconds.get(state, 0.0) + seconds
+        totals.calls_handled += row.calls_handled
+        totals.notes_submitted += row.notes_submitted
+        totals.notes_overdue += row.notes_overdue
+        totals.offers_missed += row.offers_missed
+    return totals
+
+
 def _people(*, session: Session, line_id: int | None, user_id: int | None) -> dict[int, User]:
     query = select(User).where(col(User.role).in_([Role.counselor.value, Role.supervisor.value]))
     if user_id is not None:

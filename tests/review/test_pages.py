@@ -173,11 +173,22 @@ def test_pages_show_the_records_and_the_csv_has_the_filtered_rows(world: World) 
     assert "Caller lost her job" in call_page  # the note, decrypted for the reviewer
     assert "No recording has been received" in call_page
     shifts = boss.get("/supervisor/shifts.csv").content.decode("utf-8-sig")
-    header, *rows = list(csv.reader(io.StringIO(shifts)))
+    header, *rows, total = list(csv.reader(io.StringIO(shifts)))
     assert header[:2] == ["Day", "Person"] and "Calls handled" in header
     handled = {row[1]: int(row[header.index("Calls handled")]) for row in rows}
     # The supervisor appears too: signing in is part of their shift.
     assert handled == {"Alice": 1, "Bob": 1, "Boss": 0}
+    # The last line sums the whole filtered period, column by column.
+    assert total[:4] == ["Total", "", "", ""]
+    for column in range(4, len(header)):
+        assert int(total[column]) == sum(int(row[column]) for row in rows), header[column]
+    assert int(total[header.index("Calls handled")]) == 2
+    page = boss.get("/supervisor/shifts").text
+    footer = page[page.index('data-testid="shift-total"') : page.index("</tfoot>")]
+    assert 'data-rows="3"' in footer and "Total for the period" in footer
+    assert 'data-testid="total-calls-handled">2<' in footer
+    only_bob = boss.get("/supervisor/shifts", params={"person": world.bob.id}).text
+    assert 'data-testid="total-calls-handled">1<' in only_bob
     only_alice = boss.get("/supervisor/calls.csv", params={"person": world.alice.id}).content
     _header, *alice_rows = list(csv.reader(io.StringIO(only_alice.decode("utf-8-sig"))))
     assert [r[0] for r in alice_rows] == [str(world.call_id)]

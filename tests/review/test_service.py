@@ -345,3 +345,22 @@ def test_recordings_come_only_from_twilio_or_the_configured_simulator() -> None:
     ):
         sources = review.recording_sources(settings)
         assert review.recording_url_allowed(url, account_sid=account, sources=sources) is allowed
+
+
+def test_shift_totals_sum_every_row_of_the_period(db: Database) -> None:
+    alice_day(db)
+    with db.session() as session:
+        rows = review.shift_log(
+            session=session, start=DAY - timedelta(days=1), end=DAY, now=at(48 * 60)
+        )
+    totals = review.shift_totals(rows)
+    # Alice's two days (the 22nd's last hour, all of the 23rd) and Bob's 23rd; worked by hand
+    # from the figures above: 1 sign-in (the evening before), 1 sign-out, 2 times offline.
+    assert totals.rows == len(rows) == 3
+    assert (totals.sign_ins, totals.sign_outs, totals.went_offline) == (1, 1, 2)
+    assert totals.seconds["available"] == 3600.0 + 81410.0 + 3600.0
+    assert totals.seconds["on_call"] == 1210.0 and totals.seconds["wrap_up"] == 150.0
+    assert sum(totals.seconds.values()) == 3 * 86400
+    assert (totals.calls_handled, totals.offers_missed) == (2, 1)
+    assert (totals.notes_submitted, totals.notes_overdue) == (1, 1)
+    assert review.shift_totals([]) == review.ShiftTotals()
