@@ -26,6 +26,7 @@ from hotline.notes.models import (
 )
 from hotline.notes.options import COUNSELLING_TYPES
 from hotline.notes.schemas import NoteFields
+from hotline.privacy import withheld_hashes
 from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
 from hotline.risk.triage import (
     ESCALATING,
@@ -360,10 +361,16 @@ def public(*, session: Session, note: CallNote) -> dict[str, Any]:
     }
 
 
-def history(*, session: Session, call: Call, user: User, limit: int = 20) -> list[dict[str, Any]]:
-    """Earlier calls from the same caller: only for their counselor now, and reviewers."""
+def history(
+    *, session: Session, call: Call, user: User, secret: str, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Earlier calls from the same caller: only for their counselor now, and reviewers.
+
+    None for a caller who withheld their number: that hash is everyone who hides theirs."""
     if not (is_call_counselor(user, call) or user.role in REVIEWERS):
         raise NoteError("forbidden", 403)
+    if call.caller_hash in withheld_hashes(secret):
+        return []
     rows = session.exec(
         select(Call, Line, CallNote)
         .join(Line, col(Line.id) == Call.line_id)
