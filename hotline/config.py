@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     connect_timeout_s: int = 45
     missed_offers_before_away: int = 2
     engine_interval_s: float = 1.0
+    # A supervisor's listen/whisper/barge leg still ringing this long after it was asked for
+    # (its phone never answered and no callback said so) is given up and its call cancelled.
+    monitor_dial_timeout_s: int = 60
     run_engine: bool = True
     # Point the lines' numbers at this instance at start-up (simulator mode only).
     sync_numbers_on_start: bool = True

@@ -19,3 +19,22 @@ def caller_hash(secret: str, number: str) -> str:
         b"caller:" + secret.encode(), normalize_number(number).encode(), hashlib.sha256
     )
     return digest.hexdigest()
+
+
+# A withheld caller ID arrives as "anonymous" (and the like, which have no digits) or as one of
+# Twilio's keypad spellings of ANONYMOUS, RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE; a browser
+# caller arrives as "client:<identity>", which is no phone number either. None of them tells one
+# caller from another: never a repeat caller, never someone's history, never blockable.
+WITHHELD = ("", "+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253")
+_WITHHELD_DIGITS = frozenset(normalize_number(number) for number in WITHHELD)
+
+
+def is_withheld(number: str) -> bool:
+    return (
+        number.strip().lower().startswith("client:") or normalize_number(number) in _WITHHELD_DIGITS
+    )
+
+
+def withheld_hashes(secret: str) -> frozenset[str]:
+    """The hashes that withheld caller IDs are stored under (each shared by many callers)."""
+    return frozenset(caller_hash(secret, number) for number in WITHHELD)

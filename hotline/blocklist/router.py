@@ -19,7 +19,7 @@ from hotline.clock import Clock
 from hotline.config import Settings
 from hotline.db import Database
 from hotline.i18n import gettext_for
-from hotline.privacy import caller_hash
+from hotline.privacy import caller_hash, is_withheld
 
 router = APIRouter(prefix="/api/blocklist", tags=["blocklist"])
 ReviewerUser = Annotated[User, require_role(Role.supervisor, Role.admin)]
@@ -118,7 +118,10 @@ def add_block(body: BlockIn, request: Request, user: ReviewerUser) -> Response |
                 assert body.number is not None
                 entry = blocklist.block(
                     session=session,
-                    caller_hash=caller_hash(settings.secret_key, body.number),
+                    # Stored as incoming calls are: any withheld ID under the one hash.
+                    caller_hash=caller_hash(
+                        settings.secret_key, "" if is_withheld(body.number) else body.number
+                    ),
                     secret=settings.secret_key,
                     duration=body.duration,
                     reason=body.reason,

@@ -14,25 +14,13 @@ from hotline.blocklist.models import BlockedCaller
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
 from hotline.lines.models import Line
-from hotline.privacy import caller_hash as hash_of
-from hotline.privacy import normalize_number
+from hotline.privacy import withheld_hashes
 
 Duration = Literal["24h", "permanent"]
 DURATIONS: dict[str, timedelta | None] = {"24h": timedelta(hours=24), "permanent": None}
 END_REASON = "blocked"
-# A withheld caller ID arrives as "anonymous" (and the like) or as one of Twilio's keypad
-# spellings of ANONYMOUS, RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE. Every such caller shares
-# one hash, so blocking one would block everyone who hides their number: never allowed.
-WITHHELD = ("", "+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253")
-_WITHHELD_DIGITS = frozenset(normalize_number(number) for number in WITHHELD)
-
-
-def is_withheld(number: str) -> bool:
-    return normalize_number(number) in _WITHHELD_DIGITS
-
-
-def withheld_hashes(secret: str) -> frozenset[str]:
-    return frozenset(hash_of(secret, number) for number in WITHHELD)
+# Every caller who withholds their number shares one hash (`hotline.privacy.is_withheld`), so
+# blocking one would block everyone who hides their number: never allowed.
 
 
 class BlocklistError(Exception):

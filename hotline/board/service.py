@@ -14,7 +14,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, update
@@ -572,6 +572,57 @@ def _monitor_failed(session: Session, monitor_id: int, error: str, now: datetime
     emit(session, agent_topic(monitor.user_id), {"error": "monitor_failed"})
 
 
+MONITOR_TIMEOUT_ERROR = "no_answer_timeout"
+
+
+def expire_dialing_monitors(*, session: Session, now: datetime, timeout_s: int) -> list[int]:
+    """Supervisors' legs still dialling `timeout_s` after they were asked for are failed (their
+    phone never answered, and no callback said so). Compare-and-set: each is failed by one tick
+    on one instance. Returns those this call failed; cancel their legs after the commit."""
+    due = session.exec(
+        select(CallMonitor.id)
+        .where(
+            col(CallMonitor.status) == MonitorStatus.dialing.value,
+            col(CallMonitor.created_at) <= now - timedelta(seconds=timeout_s),
+        )
+        .order_by(col(CallMonitor.id))
+        .limit(100)
+    ).all()
+    failed = []
+    for monitor_id in due:
+        moved = session.execute(
+            update(CallMonitor)
+            .where(
+                col(CallMonitor.id) == monitor_id,
+                col(CallMonitor.status) == MonitorStatus.dialing.value,
+            )
+            .values(status=MonitorStatus.failed.value, ended_at=now, error=MONITOR_TIMEOUT_ERROR)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # another instance got there first, or the leg answered meanwhile
+        monitor = session.get(CallMonitor, monitor_id, populate_existing=True)
+        assert monitor is not None and monitor_id is not None
+        _record_monitor(session, monitor, "monitor_failed", now, detail=MONITOR_TIMEOUT_ERROR)
+        emit(session, agent_topic(monitor.user_id), {"error": "monitor_failed"})
+        log.info("monitor %s: the supervisor's phone did not answer in time", monitor_id)
+        failed.append(monitor_id)
+    return failed
+
+
+def cancel_monitor_leg(*, db: Database, telephony: TelephonyPort, monitor_id: int) -> None:
+    """Hang up a given-up monitor's leg, if it was dialled. Under the monitor's lock, so a dial
+    still in flight in this process has stored its CallSid first."""
+    with _lock_for(monitor_id):
+        with db.session() as session:
+            monitor = session.get(CallMonitor, monitor_id)
+            leg = monitor.leg_sid if monitor is not None else None
+        if leg is not None:
+            telephony.hang_up(leg)  # cancels it while ringing, hangs it up if it just answered
+            _set_applied(db, monitor_id, "removed")
+    with _locks_guard:
+        _locks.pop(monitor_id, None)
+
+
 # One reconcile at a time per monitor in this process, so two quick mode switches can't be
 # applied in the wrong order (each applies the latest wish, read under the lock).
 _locks: dict[int, threading.Lock] = {}
@@ -644,7 +695,13 @@ def reconcile_monitor(
                         .where(col(CallMonitor.id) == monitor_id)
                         .values(leg_sid=leg, applied_mode=mode.value)
                     )
+                    current = session.get(CallMonitor, monitor_id, populate_existing=True)
+                    over = current is None or current.status not in LIVE_MONITOR_STATUSES
                 log.info("supervisor leg %s dialled for monitor=%s (%s)", leg, monitor_id, mode)
+                if over:
+                    # Given up while the dial was in flight (on another instance, say).
+                    telephony.hang_up(leg)
+                    _set_applied(db, monitor_id, "removed")
                 return
             if applied != mode.value:
                 telephony.update_monitor(

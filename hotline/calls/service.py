@@ -82,17 +82,23 @@ def start_inbound(
     caller_hash: str,
     now: datetime,
     caller_area: str = "unknown",
+    withheld: bool = False,
 ) -> Call:
-    """The caller reached a line: store the call (ringing, then ivr). Idempotent on CallSid."""
+    """The caller reached a line: store the call (ringing, then ivr). Idempotent on CallSid.
+
+    A caller who withheld their number shares its hash with every other such caller, so they
+    are never taken for a repeat caller."""
     existing = get_by_sid(session=session, call_sid=call_sid)
     if existing is not None:
         return existing
     assert line.id is not None
-    repeat = session.exec(
-        select(Call.id).where(
-            Call.caller_hash == caller_hash, Call.created_at >= now - REPEAT_CALLER_WINDOW
-        )
-    ).first()
+    repeat = None
+    if not withheld:
+        repeat = session.exec(
+            select(Call.id).where(
+                Call.caller_hash == caller_hash, Call.created_at >= now - REPEAT_CALLER_WINDOW
+            )
+        ).first()
     call = Call(
         call_sid=call_sid,
         line_id=line.id,

@@ -262,7 +262,12 @@ def caller_history(
     db, _clock = _deps(request)
     try:
         with db.session() as session:
-            found = notes.history(session=session, call=_call(session, call_id), user=user)
+            found = notes.history(
+                session=session,
+                call=_call(session, call_id),
+                user=user,
+                secret=request.app.state.settings.secret_key,
+            )
             _audit(request, session, user, AuditAction.view, "caller_history", call_id)
             return {"data": found, "count": len(found)}
     except notes.NoteError as error:

@@ -27,7 +27,8 @@ from hotline.notes.models import (
 )
 from hotline.notes.options import COUNSELLING_TYPES
 from hotline.notes.schemas import NoteFields
-from hotline.realtime.events import agent_topic, emit
+from hotline.privacy import withheld_hashes
+from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
 from hotline.risk.triage import (
     ESCALATING,
     LEVEL_ORDER,
@@ -44,6 +45,8 @@ SUPERVISORS_TOPIC = "supervisors"
 REVIEWERS = (Role.supervisor, Role.admin)
 EXCERPT_CHARS = 140
 OVERDUE_LOOKBACK = timedelta(days=7)
+# The supervisors' live board shows these calls with the note's crisis colour.
+ON_THE_BOARD = (CallState.offered, CallState.connected)
 
 
 class NoteError(Exception):
@@ -172,6 +175,7 @@ def update_draft(
 ) -> CallNote:
     """Merge `changes` (whole top-level fields) into the draft; raise the escalation at once."""
     note = _writable(session=session, call=call, user=user, version=version, now=now)
+    shown_before = _highest(note.crisis_level, note.suggested_level)
     unknown = sorted(set(changes) - set(NoteFields.model_fields))
     if unknown:
         raise NoteError("invalid", 422, dict.fromkeys(unknown, "extra_forbidden"))
@@ -192,6 +196,9 @@ def update_draft(
     note.version += 1
     note.updated_at = now
     _escalate_if_needed(session=session, note=note, call=call, user=user, now=now)
+    shown_after = _highest(note.crisis_level, note.suggested_level)
+    if call.state in ON_THE_BOARD and shown_after != shown_before:
+        emit(session, BOARD_TOPIC)  # the call's colour changes now, not at the board's refresh
     session.flush()
     return note
 
@@ -364,10 +371,16 @@ def public(*, session: Session, note: CallNote) -> dict[str, Any]:
     }
 
 
-def history(*, session: Session, call: Call, user: User, limit: int = 20) -> list[dict[str, Any]]:
-    """Earlier calls from the same caller: only for their counselor now, and reviewers."""
+def history(
+    *, session: Session, call: Call, user: User, secret: str, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Earlier calls from the same caller: only for their counselor now, and reviewers.
+
+    None for a caller who withheld their number: that hash is everyone who hides theirs."""
     if not (is_call_counselor(user, call) or user.role in REVIEWERS):
         raise NoteError("forbidden", 403)
+    if call.caller_hash in withheld_hashes(secret):
+        return []
     rows = session.exec(
         select(Call, Line, CallNote)
         .join(Line, col(Line.id) == Call.line_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -37,6 +38,7 @@ from hotline.risk.triage import LEVEL_ORDER
 from hotline.telephony.service import idempotent
 from hotline.telephony.signature import SignedForm, require
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["review"])
 REVIEWERS = (Role.supervisor, Role.admin)
 RECORDING_FETCH_TIMEOUT_S = 30
@@ -227,6 +229,7 @@ def shifts_page(request: Request, user: Reviewer) -> Response:
         total=len(rows),
         page=page,
         pages=max(1, -(-len(rows) // review.PAGE_SIZE)),
+        totals=review.shift_totals(rows),
         error=error,
         states=review.STATES,
         labels=labels.all_labels(translator(request, user)),
@@ -268,28 +271,42 @@ def shifts_csv(request: Request, user: Reviewer) -> Response:
         _("Offers missed"),
     ]
     tz = query["tz"]
-    return _csv(
-        "shift-log",
-        header,
-        (
-            [
-                r.day.isoformat(),
-                r.name,
-                _iso(r.first_sign_in, tz),
-                _iso(r.last_sign_out, tz),
-                r.sign_ins,
-                r.sign_outs,
-                r.went_offline,
-                *[round(r.seconds.get(s, 0.0)) for s in review.STATES],
-                r.calls_handled,
-                r.notes_submitted,
-                r.notes_overdue,
-                r.offers_missed,
-            ]
-            for r in rows
-        ),
-        now=_now(request),
+    lines: list[list[Any]] = [
+        [
+            r.day.isoformat(),
+            r.name,
+            _iso(r.first_sign_in, tz),
+            _iso(r.last_sign_out, tz),
+            r.sign_ins,
+            r.sign_outs,
+            r.went_offline,
+            *[round(r.seconds.get(s, 0.0)) for s in review.STATES],
+            r.calls_handled,
+            r.notes_submitted,
+            r.notes_overdue,
+            r.offers_missed,
+        ]
+        for r in rows
+    ]
+    # The last line sums the whole filtered period (every person and day above).
+    totals = review.shift_totals(rows)
+    lines.append(
+        [
+            _("Total"),
+            "",
+            "",
+            "",
+            totals.sign_ins,
+            totals.sign_outs,
+            totals.went_offline,
+            *[round(totals.seconds.get(s, 0.0)) for s in review.STATES],
+            totals.calls_handled,
+            totals.notes_submitted,
+            totals.notes_overdue,
+            totals.offers_missed,
+        ]
     )
+    return _csv("shift-log", header, lines, now=_now(request))
 
 
 # --- the escalation log -----------------------------------------------------------------------
@@ -700,9 +717,23 @@ async def save_review(call_id: int, request: Request, user: Reviewer) -> Respons
 
 @router.post("/twilio/recording/status")
 def recording_status(request: Request, params: SignedForm) -> Response:
-    """Twilio's recording status callback: keep the URL of a completed recording of a call."""
+    """Twilio's recording status callback: keep the URL of a completed recording of a call.
+
+    Only a recording at Twilio's API (or the simulator) is kept: playback sends the account's
+    credentials to that URL, so a signed callback must not be able to point them elsewhere."""
     require(params, "RecordingSid", "RecordingUrl")
     database = _db(request)
+    settings: Settings = request.app.state.settings
+    if not review.recording_url_allowed(
+        params["RecordingUrl"],
+        account_sid=settings.twilio_account_sid,
+        sources=review.recording_sources(settings),
+    ):
+        log.warning(
+            "recording callback refused: RecordingUrl on host %s is not an allowed recording",
+            review.url_host(params["RecordingUrl"]),
+        )
+        raise HTTPException(status_code=400, detail="RecordingUrl is not an allowed recording")
 
     def handle(session: Session) -> str:
         if params.get("RecordingStatus", "completed") == "completed":
@@ -745,6 +776,17 @@ def play_recording(call_id: int, recording_id: int, request: Request, user: Revi
             session=session,
         )
     settings: Settings = request.app.state.settings
+    if not review.recording_url_allowed(
+        url, account_sid=settings.twilio_account_sid, sources=review.recording_sources(settings)
+    ):
+        # Stored before this check existed, or the settings changed: never send the
+        # credentials there.
+        log.warning(
+            "recording %s not fetched: its URL on host %s is not an allowed recording",
+            recording_id,
+            review.url_host(url),
+        )
+        raise HTTPException(status_code=502, detail="recording unavailable")
     try:
         upstream = httpx.get(
             url if url.endswith((".mp3", ".wav")) else url + ".mp3",

@@ -7,11 +7,13 @@ Counts are fetched as (person, time) pairs by SQL with every filter applied, the
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, cast, exists, func, literal, literal_column, or_
@@ -24,6 +26,7 @@ from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call, CallEvent
 from hotline.clock import as_utc
+from hotline.config import Settings
 from hotline.escalation import service as escalations
 from hotline.escalation.models import OPEN_STATUSES, Escalation, Page
 from hotline.lines.models import Line
@@ -107,6 +110,36 @@ class ShiftRow:
             or self.notes_overdue
             or self.offers_missed
         )
+
+
+@dataclass
+class ShiftTotals:
+    """The shift log's sums over every row of the filtered period (all pages)."""
+
+    rows: int = 0
+    sign_ins: int = 0
+    sign_outs: int = 0
+    went_offline: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STATES, 0.0))
+    calls_handled: int = 0
+    notes_submitted: int = 0
+    notes_overdue: int = 0
+    offers_missed: int = 0
+
+
+def shift_totals(rows: Sequence[ShiftRow]) -> ShiftTotals:
+    totals = ShiftTotals(rows=len(rows))
+    for row in rows:
+        totals.sign_ins += row.sign_ins
+        totals.sign_outs += row.sign_outs
+        totals.went_offline += row.went_offline
+        for state, seconds in row.seconds.items():
+            totals.seconds[state] = totals.seconds.get(state, 0.0) + seconds
+        totals.calls_handled += row.calls_handled
+        totals.notes_submitted += row.notes_submitted
+        totals.notes_overdue += row.notes_overdue
+        totals.offers_missed += row.offers_missed
+    return totals
 
 
 def _people(*, session: Session, line_id: int | None, user_id: int | None) -> dict[int, User]:
@@ -679,6 +712,54 @@ def feedback_for(*, session: Session, user: User, limit: int = 100) -> list[dict
 
 
 # --- recordings -------------------------------------------------------------------------------
+
+TWILIO_API_URL = "https://api.twilio.com"
+# A recording's media and nothing else: the proxy sends the account's credentials with it.
+_RECORDING_PATH = re.compile(
+    r"/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Recordings/RE[0-9a-fA-F]{32}"
+    r"(\.mp3|\.wav)?"
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def recording_sources(settings: Settings) -> tuple[str, ...]:
+    """Where recordings may be fetched from: Twilio's API, and the simulator in simulator mode."""
+    if settings.telephony_mode == "simulator":
+        return (TWILIO_API_URL, settings.simulator_url)
+    return (TWILIO_API_URL,)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+def recording_url_allowed(url: str, *, account_sid: str, sources: Sequence[str]) -> bool:
+    """Is `url` one of this account's recordings at one of `sources` (and nothing more)?"""
+    try:
+        parts = urlsplit(url)
+        origin = _origin(url)
+    except ValueError:  # e.g. a port that is not a number
+        return False
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        return False
+    for source in sources:
+        prefix = urlsplit(source).path.rstrip("/")
+        if origin != _origin(source) or not parts.path.startswith(prefix + "/"):
+            continue
+        found = _RECORDING_PATH.fullmatch(parts.path[len(prefix) :])
+        if found is not None and found.group("account") == account_sid:
+            return True
+    return False
+
+
+def url_host(url: str) -> str:
+    """Only the host of a URL, for a log line (no credentials, path or query)."""
+    try:
+        return urlsplit(url).hostname or "?"
+    except ValueError:
+        return "?"
 
 
 def store_recording(

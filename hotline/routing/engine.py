@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import Depends, Request
 
 from hotline.auth.models import User
+from hotline.board import service as board
 from hotline.calls.models import Call
 from hotline.clock import Clock
 from hotline.config import Settings
@@ -126,6 +127,12 @@ class Dispatcher:
                     pages = escalations.claim_pages(session=session, now=now)
                 for page_id in pages:
                     self._network.submit(self._guard, self.send_page, page_id)
+                with self.db.session() as session:
+                    stuck = board.expire_dialing_monitors(
+                        session=session, now=now, timeout_s=self.settings.monitor_dial_timeout_s
+                    )
+                for monitor_id in stuck:
+                    self._network.submit(self._guard, self.cancel_monitor_leg, monitor_id)
                 while True:
                     with self.db.session() as session:
                         made = routing.offer_next(
@@ -295,6 +302,10 @@ class Dispatcher:
             escalations.page_sent(
                 session=session, page_id=page_id, provider_sid=sid, now=self.clock.now()
             )
+
+    def cancel_monitor_leg(self, monitor_id: int) -> None:
+        """Hang up a supervisor's leg that was given up because it never answered."""
+        board.cancel_monitor_leg(db=self.db, telephony=self.telephony, monitor_id=monitor_id)
 
     def _say_goodbye(self, call_sid: str) -> None:
         self.telephony.redirect(call_sid, self.telephony.url("/twilio/voice/after"))

@@ -128,6 +128,13 @@ class SimulatorControl:
         )
         return result
 
+    # ------------------------------------------------------------------ recordings
+
+    def list_recordings(self) -> list[dict[str, Any]]:
+        """Finished recordings: sid, source, conference_sid, call_sid, duration, url."""
+        result: list[dict[str, Any]] = self._request("GET", "/recordings")
+        return result
+
     # ------------------------------------------------------------------ waiting
 
     def wait_for(

@@ -7,7 +7,10 @@ waitUrl, fetched and interpreted again and again, at most once per ``hold_refetc
 seconds. A participant with endConferenceOnExit=true leaving, the last one leaving, or a REST
 update with Status=completed ends it: everyone leaves, each TwiML call continues after its
 <Dial>, and legs added over REST hang up. Status callbacks go to the statusCallback given by the
-first participant, for the events it asked for (default: start and end).
+first participant, for the events it asked for (default: start and end). A conference that a
+participant's <Conference record="record-from-start"> asks to record is recorded from its start to
+its end; the recording then exists (its media under the REST Recordings resource) and its
+recordingStatusCallback is posted, after the conference's own end callback.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hotline.simulator.params import recording_params
 from hotline.simulator.world import (
     Call,
     Callback,
@@ -101,6 +105,16 @@ class Conferences:
         elif conference.status_callback is None and not conference.participants:
             conference.status_callback = status_callback
         return conference
+
+    def ask_to_record(self, conference: Conference, callback: Callback | None) -> None:
+        """A participant's TwiML says record-from-start: record it (from now, if it is on)."""
+        if conference.status == "completed":
+            return
+        conference.record = True
+        if conference.recording_callback is None:
+            conference.recording_callback = callback
+        if conference.status == "in-progress" and conference.recording_started_at is None:
+            conference.recording_started_at = utcnow()
 
     def participant_of(self, call: Call) -> Participant | None:
         if call.conference_sid is None:
@@ -214,6 +228,8 @@ class Conferences:
         log.info("call %s joined conference %s", call.sid, conference.sid)
         if settings.start_conference_on_enter and conference.status == "init":
             conference.status = "in-progress"
+            if conference.record:
+                conference.recording_started_at = utcnow()
             self.emit(conference, "conference-start")
             conference.started.set()
             for other in conference.present:
@@ -299,6 +315,29 @@ class Conferences:
             extra["CallSidEndingConference"] = by_call_sid
         self.emit(conference, "conference-end", None, **extra)
         log.info("conference %s ended: %s", conference.sid, reason)
+        self._finish_recording(conference)
+
+    def _finish_recording(self, conference: Conference) -> None:
+        """A recorded conference ended: its recording is ready; tell the recording callback."""
+        started = conference.recording_started_at
+        if started is None:
+            return  # never started (nobody who starts it joined): Twilio records nothing
+        seconds = (utcnow() - started).total_seconds()
+        recording = self.sim.add_recording(
+            source="DialVerb",
+            start_time=started,
+            # Wall-clock seconds like call durations; at least 1 so the audio is not empty.
+            duration=max(1, round(seconds)),
+            conference_sid=conference.sid,
+        )
+        conference.events.append(
+            {"at": iso(utcnow()), "event": "recording-completed", "recording_sid": recording.sid}
+        )
+        callback = conference.recording_callback
+        if callback is None or "completed" not in callback.events:
+            return
+        params = recording_params(recording, self.sim.recording_url(recording))
+        self.sim.notify(conference.sid, None, callback.url, params, callback.method, "recording")
 
     def call_ended(self, call: Call) -> None:
         participant = self.participant_of(call)

@@ -16,6 +16,8 @@ JSON endpoints under ``{root}/control/``:
   ``hears`` and ``heard_by``: the CallSids it hears and that hear it, by Twilio's muted,
   coaching and hold rules)
 - ``GET messages``; ``POST messages`` {from, to, body} (an SMS arrives at one of the numbers)
+- ``GET recordings`` (finished recordings: conferences recorded from start, voicemails; the
+  media itself is under the REST API, with the account's credentials, as on Twilio)
 - ``POST reset`` {numbers?} stop every call and forget them
 """
 
@@ -41,6 +43,7 @@ from hotline.simulator.world import (
     Number,
     Participant,
     PhoneMode,
+    Recording,
     iso,
     new_sid,
     utcnow,
@@ -175,6 +178,19 @@ def message_view(message: Message) -> dict[str, Any]:
         "direction": message.direction,
         "status": message.status,
         "created_at": iso(message.created_at),
+    }
+
+
+def recording_view(sim: Simulator, recording: Recording) -> dict[str, Any]:
+    return {
+        "sid": recording.sid,
+        "source": recording.source,
+        "status": recording.status,
+        "conference_sid": recording.conference_sid,
+        "call_sid": recording.call_sid,
+        "duration": recording.duration,
+        "start_time": iso(recording.start_time),
+        "url": sim.recording_url(recording),
     }
 
 
@@ -366,6 +382,12 @@ def control_router(sim: Simulator) -> APIRouter:
     async def receive_message(body: InboundMessage) -> dict[str, Any]:
         message = await sim.receive_message(from_=body.from_, to=body.to, body=body.body)
         return message_view(message)
+
+    # ------------------------------------------------------------------ recordings
+
+    @router.get("/control/recordings")
+    async def recordings() -> list[dict[str, Any]]:
+        return [recording_view(sim, r) for r in world.recordings.values()]
 
     # ------------------------------------------------------------------ reset
 

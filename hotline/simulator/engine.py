@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
+from datetime import datetime
 from typing import Any
 
 from hotline.simulator.conferences import Conferences
@@ -26,6 +27,7 @@ from hotline.simulator.world import (
     Fetch,
     Message,
     PhoneMode,
+    Recording,
     TranscriptEntry,
     World,
     new_sid,
@@ -124,11 +126,17 @@ class Simulator:
             await self._shutdown()
 
     async def reset(self, *, numbers: bool = False) -> None:
-        """Stop every call silently and forget calls, conferences, messages and phone settings;
-        the registered numbers too if ``numbers``."""
+        """Stop every call silently and forget calls, conferences, messages, recordings and phone
+        settings; the registered numbers too if ``numbers``."""
         await self._cancel_tasks()
         world = self.world
-        for records in (world.calls, world.conferences, world.messages, world.phones):
+        for records in (
+            world.calls,
+            world.conferences,
+            world.messages,
+            world.phones,
+            world.recordings,
+        ):
             records.clear()
         if numbers:
             world.numbers.clear()
@@ -353,6 +361,38 @@ class Simulator:
         log.info("call %s ended: %s", call.sid, status)
         self.progress(call, "completed")
         call.ended.set()
+
+    # ------------------------------------------------------------------ recordings
+
+    def add_recording(
+        self,
+        *,
+        source: str,
+        start_time: datetime,
+        duration: int,
+        conference_sid: str | None = None,
+        call_sid: str | None = None,
+        sid: str | None = None,
+    ) -> Recording:
+        recording = Recording(
+            sid=sid or new_sid("RE"),
+            account_sid=self.config.account_sid,
+            source=source,
+            start_time=start_time,
+            duration=duration,
+            conference_sid=conference_sid,
+            call_sid=call_sid,
+        )
+        self.world.recordings[recording.sid] = recording
+        log.info("recording %s completed (%d s)", recording.sid, duration)
+        return recording
+
+    def recording_url(self, recording: Recording) -> str:
+        """Twilio's RecordingUrl: the media resource, without an extension."""
+        return (
+            f"{self.config.base_url}/2010-04-01/Accounts/{recording.account_sid}"
+            f"/Recordings/{recording.sid}"
+        )
 
     # ------------------------------------------------------------------ control
 

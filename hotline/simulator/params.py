@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.simulator.world import Call, rfc2822, utcnow
+from hotline.simulator.world import Call, Recording, rfc2822, utcnow
 
 API_VERSION = "2010-04-01"
 # Country of a number by its E.164 prefix (longest first); the simulator has no number database.
@@ -83,3 +83,23 @@ def progress_params(
         params["CallDuration"] = str(duration)
         params["Duration"] = str((duration + 59) // 60)
     return params
+
+
+def recording_params(recording: Recording, url: str) -> dict[str, str]:
+    """A recordingStatusCallback: the recording is ready at ``url`` (append .wav or .mp3)."""
+    params = {
+        "AccountSid": recording.account_sid,
+        "ErrorCode": "0",
+        "RecordingChannels": str(recording.channels),
+        "RecordingDuration": str(recording.duration),
+        "RecordingSid": recording.sid,
+        "RecordingSource": recording.source,
+        "RecordingStartTime": rfc2822(recording.start_time) or "",
+        "RecordingStatus": recording.status,
+        "RecordingUrl": url,
+    }
+    if recording.conference_sid:
+        params["ConferenceSid"] = recording.conference_sid
+    if recording.call_sid:
+        params["CallSid"] = recording.call_sid
+    return dict(sorted(params.items()))

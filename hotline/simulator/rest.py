@@ -2,8 +2,10 @@
 
 Point the library at it with ``client.api.base_url = config.public_url`` (``Client.api`` is the
 ``api.twilio.com`` domain; every ``client.calls``, ``client.conferences``,
-``client.incoming_phone_numbers`` and ``client.messages`` request goes through it).
-Requests need HTTP Basic auth with the account SID and auth token. Errors use Twilio's JSON error
+``client.incoming_phone_numbers``, ``client.messages`` and ``client.recordings`` request goes
+through it). Requests need HTTP Basic auth with the account SID and auth token, recordings'
+media too (``Recordings/RE....wav``, ``.mp3``, or no extension for WAV; as a Twilio account with
+"enforce HTTP auth on media URLs" has it). Errors use Twilio's JSON error
 body ``{code, message, more_info, status}`` so the library raises ``TwilioRestException``.
 """
 
@@ -20,6 +22,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.datastructures import FormData
 
+from hotline.simulator import audio
 from hotline.simulator.conferences import DEFAULT_EVENTS, JoinSettings
 from hotline.simulator.engine import Simulator, SimulatorError
 from hotline.simulator.params import API_VERSION
@@ -31,6 +34,7 @@ from hotline.simulator.world import (
     Message,
     Number,
     Participant,
+    Recording,
     new_sid,
     rfc2822,
     utcnow,
@@ -217,6 +221,28 @@ class Resources:
             "status": message.status,
             "subresource_uris": {"media": f"{self.base}/Messages/{message.sid}/Media.json"},
             "uri": f"{self.base}/Messages/{message.sid}.json",
+        }
+
+    def recording(self, recording: Recording) -> dict[str, Any]:
+        uri = f"{self.base}/Recordings/{recording.sid}"
+        return {
+            "account_sid": recording.account_sid,
+            "api_version": API_VERSION,
+            "call_sid": recording.call_sid,
+            "channels": recording.channels,
+            "conference_sid": recording.conference_sid,
+            "date_created": rfc2822(recording.created_at),
+            "date_updated": rfc2822(recording.created_at),
+            "duration": str(recording.duration),
+            "error_code": None,
+            "media_url": self.sim.recording_url(recording),
+            "price": None,
+            "price_unit": "USD",
+            "sid": recording.sid,
+            "source": recording.source,
+            "start_time": rfc2822(recording.start_time),
+            "status": recording.status,
+            "uri": f"{uri}.json",
         }
 
 
@@ -606,6 +632,57 @@ def rest_router(sim: Simulator) -> APIRouter:
             raise not_found(f"/Participants/{call_sid}.json")
         sim.conferences.kick(participant)
         return Response(status_code=204)
+
+    # ------------------------------------------------------------------ Recordings
+
+    def recordings_page(request: Request, records: list[Recording], path: str) -> JSONResponse:
+        records = filtered(
+            sorted(records, key=lambda r: r.created_at, reverse=True),
+            request,
+            {"CallSid": lambda r: r.call_sid, "ConferenceSid": lambda r: r.conference_sid},
+        )
+        return page(request, "recordings", [shapes.recording(r) for r in records], path)
+
+    @router.get("/Recordings.json")
+    async def list_recordings(request: Request) -> JSONResponse:
+        return recordings_page(
+            request, list(world.recordings.values()), f"{shapes.base}/Recordings.json"
+        )
+
+    @router.get("/Conferences/{conference}/Recordings.json")
+    async def list_conference_recordings(conference: str, request: Request) -> JSONResponse:
+        room = find_conference(conference)
+        return recordings_page(
+            request,
+            [r for r in world.recordings.values() if r.conference_sid == room.sid],
+            f"{shapes.base}/Conferences/{room.sid}/Recordings.json",
+        )
+
+    @router.get("/Calls/{sid}/Recordings.json")
+    async def list_call_recordings(sid: str, request: Request) -> JSONResponse:
+        call = find_call(sid)
+        return recordings_page(
+            request,
+            [r for r in world.recordings.values() if r.call_sid == call.sid],
+            f"{shapes.base}/Calls/{call.sid}/Recordings.json",
+        )
+
+    @router.get("/Recordings/{name}")
+    async def get_recording(name: str) -> Response:
+        """The resource (.json) or its media: .wav or no extension (WAV), or .mp3."""
+        sid, dot, extension = name.partition(".")
+        recording = world.recordings.get(sid)
+        if (
+            recording is None
+            or extension not in ("", "json", "wav", "mp3")
+            or (dot and not extension)
+        ):
+            raise not_found(f"/Recordings/{name}")
+        if extension == "json":
+            return JSONResponse(shapes.recording(recording))
+        if extension == "mp3":
+            return Response(audio.mp3(recording.duration), media_type="audio/mpeg")
+        return Response(audio.wav(recording.duration), media_type="audio/x-wav")
 
     # ------------------------------------------------------------------ Messages
 

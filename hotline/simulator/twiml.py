@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree
 
 from hotline.simulator.conferences import JoinSettings, wait_any
-from hotline.simulator.world import Call, Callback, Fetch, new_sid
+from hotline.simulator.world import Call, Callback, Fetch, new_sid, utcnow
 
 if TYPE_CHECKING:
     from hotline.simulator.engine import Simulator
@@ -333,6 +333,7 @@ class CallRunner:
         )
         loop = asyncio.get_running_loop()
         started = time.monotonic()
+        started_at = utcnow()
         deadline = loop.time() + self.sim.human_wait(max_length)
         pressed = ""
 
@@ -342,6 +343,14 @@ class CallRunner:
             duration = min(max_length, elapsed / scale) if scale > 0 else 0.0
             if not digits:
                 duration = max_length
+            # The message exists from now on: its media is served like any recording's.
+            self.sim.add_recording(
+                source="RecordVerb",
+                start_time=started_at,
+                duration=max(1, round(duration)),
+                call_sid=self.call.sid,
+                sid=recording_sid,
+            )
             return {
                 "RecordingDuration": str(round(duration)),
                 "RecordingSid": recording_sid,
@@ -514,6 +523,19 @@ class CallRunner:
         self.note("dial", name, conference=True)
         conferences = self.sim.conferences
         conference = conferences.open(name, callback)
+        if noun.get("record") == "record-from-start":
+            recording_callback = document.resolve(noun.get("recordingStatusCallback"))
+            events = noun.get("recordingStatusCallbackEvent") or "completed"
+            conferences.ask_to_record(
+                conference,
+                Callback(
+                    recording_callback,
+                    noun.get("recordingStatusCallbackMethod", "POST"),
+                    frozenset(events.replace(",", " ").split()),
+                )
+                if recording_callback
+                else None,
+            )
         participant = conferences.join(conference, self.call, settings)
         joined = time.monotonic()
         try:

@@ -189,6 +189,10 @@ class Conference:
     # REST participants being dialled: the conference is not empty while they ring.
     pending_legs: set[str] = field(default_factory=set)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # record="record-from-start": recorded from its start to its end; where to report it.
+    record: bool = False
+    recording_callback: Callback | None = None
+    recording_started_at: datetime | None = None
     started: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
@@ -216,12 +220,30 @@ class Message:
 
 
 @dataclass
+class Recording:
+    """A finished recording; its audio is made up on request (see ``audio``)."""
+
+    sid: str
+    account_sid: str
+    # RecordVerb (a voicemail) or DialVerb (a <Dial><Conference record=...>).
+    source: str
+    start_time: datetime
+    duration: int
+    conference_sid: str | None = None
+    call_sid: str | None = None
+    status: str = "completed"
+    channels: int = 1
+    created_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
 class World:
     numbers: dict[str, Number] = field(default_factory=dict)
     phones: dict[str, Phone] = field(default_factory=dict)
     calls: dict[str, Call] = field(default_factory=dict)
     conferences: dict[str, Conference] = field(default_factory=dict)
     messages: dict[str, Message] = field(default_factory=dict)
+    recordings: dict[str, Recording] = field(default_factory=dict)
 
     def number_by_phone(self, phone_number: str) -> Number | None:
         for number in self.numbers.values():

@@ -15,7 +15,7 @@ from hotline.config import Settings
 from hotline.escalation import service as escalations
 from hotline.lines import service as lines
 from hotline.lines.models import Line
-from hotline.privacy import caller_hash
+from hotline.privacy import caller_hash, is_withheld
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import prompts
@@ -45,18 +45,20 @@ def _url(request: Request, path: str) -> str:
 
 @router.post("/voice/incoming")
 def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
-    require(params, "CallSid", "To", "From")
+    # No From (or an empty one) is a caller who withheld their number: still put through.
+    require(params, "CallSid", "To")
     settings: Settings = request.app.state.settings
+    number = params.get("From", "")
 
     def handle(session: Session) -> str:
         line = lines.get_by_number(session=session, number=params["To"])
         if line is None:
             return prompts.not_in_service()
         now = dispatcher.clock.now()
-        hashed = caller_hash(settings.secret_key, params["From"])
-        if not blocklist.is_withheld(params["From"]) and blocklist.is_blocked(
-            session=session, caller_hash=hashed, now=now
-        ):
+        withheld = is_withheld(number)
+        # Every withheld caller ID is kept under one hash (that of no number at all).
+        hashed = caller_hash(settings.secret_key, "" if withheld else number)
+        if not withheld and blocklist.is_blocked(session=session, caller_hash=hashed, now=now):
             blocklist.turn_away(
                 session=session, line=line, call_sid=params["CallSid"], caller_hash=hashed, now=now
             )
@@ -69,7 +71,8 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
             call_sid=params["CallSid"],
             caller_hash=hashed,
             now=now,
-            caller_area=lines.caller_area(line, params.get("From")),
+            caller_area=lines.caller_area(line, number),
+            withheld=withheld,
         )
         return prompts.welcome(line, _url(request, "/twilio/voice/gather"))
 

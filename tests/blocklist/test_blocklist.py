@@ -185,7 +185,7 @@ def test_a_withheld_number_can_never_be_blocked(app_only: Stack) -> None:
         "/api/blocklist", {"call_id": call_id, "duration": "permanent", "reason": "abuse"}
     )
     assert refused.status_code == 422 and refused.json()["code"] == "withheld"
-    for placeholder in ("+266696687", "+8656696", "anonymous"):
+    for placeholder in ("+266696687", "+8656696", "anonymous", "client:counselor7"):
         by_number = supervisor.post(
             "/api/blocklist", {"number": placeholder, "duration": "24h", "reason": "abuse"}
         )

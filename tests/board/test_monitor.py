@@ -1,5 +1,6 @@
 """Listen, whisper and barge end to end: the board's commands, the app's twilio client, and the
-simulator's conference deciding who hears whom."""
+simulator's conference deciding who hears whom; and a supervisor's leg that never answers, given
+up by the dispatcher's tick at the injected clock's time."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hotline.board.models import CallMonitor, MonitorStatus
 from hotline.calls.models import Call, CallEvent
 from tests.board.helpers import BoardClient, my_monitor
 from tests.factories import PASSWORD, make_line, make_user
-from tests.stack import Stack
+from tests.stack import Stack, running_stack
 
 LINE = "+8657796525"
 CALLER = "+8613812345678"
@@ -160,3 +161,66 @@ def test_refused_requests_and_a_phone_that_is_busy(stack: Stack) -> None:
     board.wait(lambda b: b["calls"] == [])
     console.close()
     board.close()
+
+
+def test_a_supervisor_phone_that_never_answers_is_given_up(database_url: str) -> None:
+    # A manual phone rings "for ever" (no answer, no callback) until the monitor times out.
+    with running_stack(database_url, gather_time_scale=1000.0) as stack:
+        make_line(stack.db, number=LINE)
+        make_user(stack.db, "alice")
+        make_user(stack.db, "sam", role=Role.supervisor, endpoint=SUPERVISOR_PHONE)
+        stack.dispatcher.sync_numbers()
+        console = ConsoleClient(stack.url, "alice", PASSWORD)
+        board = BoardClient(stack.url, "sam", PASSWORD)
+        call_id, caller = take_call(stack, console)
+        stack.simulator.set_phone(SUPERVISOR_PHONE, "manual")
+        board.send("monitor", call_id=call_id, mode="listen")
+        board.wait(lambda b: (my_monitor(b, call_id) or {}).get("status") == "dialing")
+
+        def ringing_leg() -> str | None:
+            ringing = stack.simulator.phones()["ringing"]
+            return next((c["sid"] for c in ringing if c["to"] == SUPERVISOR_PHONE), None)
+
+        leg = stack.simulator.wait_for(ringing_leg)
+        stack.simulator.wait_for(lambda: monitor_row(stack).leg_sid == leg)
+
+        stack.clock.advance(stack.settings.monitor_dial_timeout_s - 1)
+        stack.dispatcher.tick()
+        assert monitor_row(stack).status == MonitorStatus.dialing  # not yet
+
+        stack.clock.advance(2)
+        stack.dispatcher.tick()
+        failed = monitor_row(stack)
+        assert failed.status == MonitorStatus.failed and failed.error == "no_answer_timeout"
+        assert failed.ended_at == stack.clock.now()
+        # The board hears of it at once (not at its periodic refresh), with the reason.
+        board.wait(lambda b: my_monitor(b, call_id) is None, timeout=5)
+        assert board.wait_error("monitor_failed")["message"]
+        # The ringing phone is cancelled through the phone network; the call goes on.
+        assert stack.simulator.wait_for_status(leg, "canceled")["answered"] is False
+        assert set(legs(stack, caller)) == {caller, counselor_leg(stack, call_id)}
+
+        stack.clock.advance(60)
+        stack.dispatcher.tick()  # fires once: nothing more to give up
+        with stack.db.session() as session:
+            events = session.exec(
+                select(CallEvent).where(
+                    CallEvent.call_id == call_id, CallEvent.state == "monitor_failed"
+                )
+            ).all()
+        assert [e.detail for e in events] == ["no_answer_timeout"]
+        assert monitor_row(stack).status == MonitorStatus.failed
+        console.close()
+        board.close()
+
+
+def monitor_row(stack: Stack) -> CallMonitor:
+    with stack.db.session() as session:
+        return session.exec(select(CallMonitor)).one()
+
+
+def counselor_leg(stack: Stack, call_id: int) -> str:
+    with stack.db.session() as session:
+        call = session.get(Call, call_id)
+        assert call is not None and call.counselor_call_sid is not None
+        return call.counselor_call_sid

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from hotline.auth.models import Role
 from hotline.board import service as board
-from hotline.board.models import HelpRequest, HelpStatus
+from hotline.board.models import CallMonitor, HelpRequest, HelpStatus, MonitorMode, MonitorStatus
 from hotline.calls.models import Call, CallEvent
 from hotline.escalation import service as escalations
 from hotline.routing import service as routing
@@ -193,3 +193,34 @@ def test_help_goes_to_the_supervisor_on_duty(app_only: Stack) -> None:
             e.state for e in session.exec(select(CallEvent).where(CallEvent.call_id == call_id))
         ]
     assert "help_requested" in events
+
+
+def test_a_monitor_still_dialing_is_given_up_once(app_only: Stack) -> None:
+    """No CallSid yet (the dial never came back): failed once, with nothing to cancel."""
+    stack = app_only
+    make_line(stack.db, number=LINE_A)
+    supervisor = make_user(stack.db, "sam", role=Role.supervisor)
+    call_id, _ = connected_call(stack, "CA" + "1" * 32, "alice")
+    start = stack.clock.now()
+    with stack.db.session() as session:
+        monitor = CallMonitor(
+            call_id=call_id, user_id=supervisor.id or 0, mode=MonitorMode.listen, created_at=start
+        )
+        session.add(monitor)
+        session.flush()
+        monitor_id = monitor.id
+    timeout = stack.settings.monitor_dial_timeout_s
+
+    def expire(seconds: float) -> list[int]:
+        with stack.db.session() as session:
+            return board.expire_dialing_monitors(
+                session=session, now=start + timedelta(seconds=seconds), timeout_s=timeout
+            )
+
+    assert expire(timeout - 0.5) == []
+    assert expire(timeout) == [monitor_id]
+    assert expire(timeout + 1) == []  # compare-and-set: the second sweep finds nothing to do
+    with stack.db.session() as session:
+        stored = session.get(CallMonitor, monitor_id)
+        assert stored is not None and stored.status == MonitorStatus.failed
+        assert stored.leg_sid is None and stored.error == "no_answer_timeout"

@@ -1,5 +1,6 @@
-"""The board websocket over real connections: who may read it, snapshots and updates, and the
-counselor's help request from the console to the supervisor's board."""
+"""The board websocket over real connections: who may read it, snapshots and updates (a note's
+crisis level among them), and the counselor's help request from the console to the supervisor's
+board."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from websockets.sync.client import connect
 from agent_console.client import ConsoleClient
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import Role, User
+from hotline.board import router as board_router
 from hotline.calls.models import CallEvent
-from tests.board.helpers import BoardClient
+from hotline.escalation.models import Escalation
+from tests.board.helpers import BoardClient, live_call
 from tests.calls import connected_call, inbound
 from tests.factories import PASSWORD, make_line, make_user
+from tests.notes.test_api import NoteClient
 from tests.stack import Stack
 
 
@@ -119,4 +123,32 @@ def test_help_request_from_console_to_board_and_back(app_only: Stack) -> None:
     assert events.count("help_requested") == 1 and events.count("help_acknowledged") == 1
     console.close()
     supervisor_console.close()
+    board.close()
+
+
+def test_a_crisis_level_change_reaches_the_board_at_once(
+    app_only: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No escalation (moderate is below high): the colour comes with the note's save, not with
+    the board's periodic refresh (pushed back out of reach here)."""
+    monkeypatch.setattr(board_router, "REFRESH_S", 3600.0)
+    make_line(app_only.db)
+    make_user(app_only.db, "sam", role=Role.supervisor)
+    call_id, _ = connected_call(app_only, "CA" + "1" * 32, "alice")
+    alice = NoteClient(app_only, "alice")
+    board = BoardClient(app_only.url, "sam", PASSWORD)
+    seen = board.wait(lambda b: live_call(b, call_id) is not None)
+    assert live_call(seen, call_id)["colour"] is None  # type: ignore[index]
+
+    # The screener's suggestion (Q1 only: low) is the colour until the counselor confirms one.
+    saved = alice.put(call_id, 1, screener={"q1_wish_dead": True})
+    assert saved.status_code == 200, saved.text
+    seen = board.wait(lambda b: (live_call(b, call_id) or {}).get("colour") == "yellow", 5)
+    saved = alice.put(call_id, 2, crisis_level="moderate", call_type="self")
+    assert saved.status_code == 200, saved.text
+    seen = board.wait(lambda b: (live_call(b, call_id) or {}).get("colour") == "orange", 5)
+    assert live_call(seen, call_id)["escalated"] is False  # type: ignore[index]
+    with app_only.db.session() as session:
+        assert session.exec(select(Escalation)).all() == []
+    alice.console.close()
     board.close()

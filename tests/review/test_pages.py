@@ -1,12 +1,12 @@
 """The supervisors' pages over real HTTP, on both databases: who may open each page and export,
 what is written to the audit log, the CSV files, QA feedback reaching only its counselor, and the
-recording proxy (Twilio's media server is stood in for by a small HTTP server)."""
+recording proxy (fed by the Twilio simulator, which records the call and serves the media)."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,22 +14,24 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request, Response
-from sqlmodel import select
+from fastapi import FastAPI, Response
+from sqlmodel import col, select
 
-from agent_console.client import csrf_from
+from agent_console.client import ConsoleClient, csrf_from
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
 from hotline.escalation import service as escalations
 from hotline.review.models import CallRecording
 from hotline.routing.models import AgentState
+from hotline.telephony.models import WebhookReceipt
 from tests.factories import PASSWORD, make_line, make_rota, make_user
 from tests.review import drive
 from tests.servers import ServerThread, bind_free_socket
-from tests.stack import ACCOUNT_SID, AUTH_TOKEN, Stack, running_stack
+from tests.stack import ACCOUNT_SID, Stack, running_stack
 
-AUDIO = b"ID3-fake-mp3-bytes"
+LINE = "+8657796525"
+CALLER = "+8613812345678"
 
 
 @dataclass
@@ -171,11 +173,22 @@ def test_pages_show_the_records_and_the_csv_has_the_filtered_rows(world: World) 
     assert "Caller lost her job" in call_page  # the note, decrypted for the reviewer
     assert "No recording has been received" in call_page
     shifts = boss.get("/supervisor/shifts.csv").content.decode("utf-8-sig")
-    header, *rows = list(csv.reader(io.StringIO(shifts)))
+    header, *rows, total = list(csv.reader(io.StringIO(shifts)))
     assert header[:2] == ["Day", "Person"] and "Calls handled" in header
     handled = {row[1]: int(row[header.index("Calls handled")]) for row in rows}
     # The supervisor appears too: signing in is part of their shift.
     assert handled == {"Alice": 1, "Bob": 1, "Boss": 0}
+    # The last line sums the whole filtered period, column by column.
+    assert total[:4] == ["Total", "", "", ""]
+    for column in range(4, len(header)):
+        assert int(total[column]) == sum(int(row[column]) for row in rows), header[column]
+    assert int(total[header.index("Calls handled")]) == 2
+    page = boss.get("/supervisor/shifts").text
+    footer = page[page.index('data-testid="shift-total"') : page.index("</tfoot>")]
+    assert 'data-rows="3"' in footer and "Total for the period" in footer
+    assert 'data-testid="total-calls-handled">2<' in footer
+    only_bob = boss.get("/supervisor/shifts", params={"person": world.bob.id}).text
+    assert 'data-testid="total-calls-handled">1<' in only_bob
     only_alice = boss.get("/supervisor/calls.csv", params={"person": world.alice.id}).content
     _header, *alice_rows = list(csv.reader(io.StringIO(only_alice.decode("utf-8-sig"))))
     assert [r[0] for r in alice_rows] == [str(world.call_id)]
@@ -238,58 +251,68 @@ def test_feedback_reaches_only_the_calls_counselor(world: World) -> None:
     ]
 
 
-def media_server() -> ServerThread:
-    """Twilio's media server as far as the proxy sees it: basic auth, an mp3 per recording."""
-    app = FastAPI()
-    expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+def take_recorded_call(stack: Stack) -> tuple[int, str]:
+    """A simulated caller on a recording line talks to Alice (her console bot), then hangs up:
+    the simulator records the conference and posts its recording callback. (call id, CallSid)"""
+    make_line(stack.db, number=LINE, recording=True)
+    stack.dispatcher.sync_numbers()
+    console = ConsoleClient(stack.url, "alice", PASSWORD)
+    console.send("set_state", state="available", reason=None)
+    console.state("available")
+    caller = stack.simulator.place_call(CALLER, LINE, digits="1")
+    offer = console.offer()
+    console.send("accept", call_id=offer["call_id"])
+    console.wait(lambda s: (s["call"] or {}).get("state") == "connected")
+    stack.simulator.hangup(caller)
+    console.state("wrap_up")
+    console.close()
+    return offer["call_id"], caller
 
-    @app.get("/2010-04-01/Accounts/{account}/Recordings/{name}")
-    def recording(account: str, name: str, request: Request) -> Response:
-        if request.headers.get("authorization") != expected:
-            return Response(status_code=401)
-        if name != "RE1.mp3":
-            return Response(status_code=404)
-        return Response(AUDIO, media_type="audio/mpeg")
 
-    return ServerThread(app, bind_free_socket()).start()
+def stored_recordings(stack: Stack) -> list[CallRecording]:
+    with stack.db.session() as session:
+        return list(session.exec(select(CallRecording).order_by(col(CallRecording.id))).all())
 
 
-def test_recording_callback_and_authenticated_playback(world: World) -> None:
-    stack = world.stack
-    media = media_server()
-    try:
-        params = {
-            "AccountSid": ACCOUNT_SID,
-            "ConferenceSid": f"CF{world.call_id}",
-            "RecordingSid": "RE1",
-            "RecordingUrl": f"{media.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE1",
-            "RecordingStatus": "completed",
-            "RecordingDuration": "300",
-        }
-        assert stack.webhook("/twilio/recording/status", params, signature="bad").status_code == 403
-        assert stack.webhook("/twilio/recording/status", params).status_code == 200
-        assert stack.webhook("/twilio/recording/status", params).status_code == 200  # a retry
-        with stack.db.session() as session:
-            stored = session.exec(select(CallRecording)).all()
-        assert [(r.call_id, r.recording_sid) for r in stored] == [(world.call_id, "RE1")]
-        path = f"/supervisor/calls/{world.call_id}/recordings/{stored[0].id}"
-        boss = client_for(stack, "boss")
-        assert f'src="{path}"' in boss.get(f"/supervisor/calls/{world.call_id}").text
-        played = boss.get(path)
-        assert played.status_code == 200 and played.content == AUDIO
-        assert played.headers["content-type"] == "audio/mpeg"
-        assert client_for(stack, "alice").get(path).status_code == 403
-        assert client_for(stack, "zhao").get(path).status_code == 403
-        assert client_for(stack, None).get(path).status_code == 303
-        wrong_call = f"/supervisor/calls/{world.bob_call_id}/recordings/{stored[0].id}"
-        assert boss.get(wrong_call).status_code == 404
-        with stack.db.session() as session:
-            plays = session.exec(
-                select(AuditEvent).where(AuditEvent.object_type == "recording")
-            ).all()
-        assert [(p.username, p.object_id) for p in plays] == [("boss", str(stored[0].id))]
-    finally:
-        media.stop()
+def test_a_recorded_call_plays_back_through_the_proxy(stack: Stack) -> None:
+    make_user(stack.db, "alice")
+    make_user(stack.db, "zhao", role=Role.crisis)
+    make_user(stack.db, "boss", role=Role.supervisor)
+    call_id, _caller = take_recorded_call(stack)
+    [stored] = stack.simulator.wait_for(lambda: stored_recordings(stack))
+    [made] = stack.simulator.list_recordings()
+    assert (stored.call_id, stored.recording_sid, stored.url) == (call_id, made["sid"], made["url"])
+    assert stored.duration_s == made["duration"] >= 1
+
+    path = f"/supervisor/calls/{call_id}/recordings/{stored.id}"
+    boss = client_for(stack, "boss")
+    assert f'src="{path}"' in boss.get(f"/supervisor/calls/{call_id}").text
+    played = boss.get(path)
+    assert played.status_code == 200 and played.headers["content-type"] == "audio/mpeg"
+    assert played.headers["cache-control"] == "no-store"
+    # The simulator's MP3 of that length: 36 ms frames, each starting with the frame sync.
+    frames = len(played.content) // 144
+    assert played.content[:2] == b"\xff\xfb" and frames * 0.036 >= made["duration"]
+    assert client_for(stack, "alice").get(path).status_code == 403
+    assert client_for(stack, "zhao").get(path).status_code == 403
+    assert client_for(stack, None).get(path).status_code == 303
+    assert boss.get(f"/supervisor/calls/{call_id + 1}/recordings/{stored.id}").status_code == 404
+    with stack.db.session() as session:
+        plays = session.exec(select(AuditEvent).where(AuditEvent.object_type == "recording")).all()
+    assert [(p.username, p.object_id) for p in plays] == [("boss", str(stored.id))]
+
+    # The callback again, as Twilio retries it: kept once; unsigned: refused.
+    params = {
+        "AccountSid": ACCOUNT_SID,
+        "ConferenceSid": made["conference_sid"],
+        "RecordingSid": made["sid"],
+        "RecordingUrl": made["url"],
+        "RecordingStatus": "completed",
+        "RecordingDuration": str(made["duration"]),
+    }
+    assert stack.webhook("/twilio/recording/status", params, signature="bad").status_code == 403
+    assert stack.webhook("/twilio/recording/status", params).status_code == 200
+    assert [r.id for r in stored_recordings(stack)] == [stored.id]
 
 
 def test_a_recording_line_asks_twilio_for_the_recording_status(app_only: Stack) -> None:
@@ -306,3 +329,95 @@ def test_a_recording_line_asks_twilio_for_the_recording_status(app_only: Stack) 
         assert "<Conference" in twiml
         assert (callback in twiml) is records
         assert ('record="record-from-start"' in twiml) is records
+
+
+RECORDING = "RE" + "ab" * 16
+BAD_RECORDING_URLS = (
+    f"https://evil.example/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+    f"http://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+    f"https://api.twilio.com.evil.example/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+    f"https://user:SECRET@api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+    f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}?t=SECRET",
+    # Another resource of this account (its SMS, its calls) or another account's recording.
+    f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
+    f"https://api.twilio.com/2010-04-01/Accounts/AC{'2' * 32}/Recordings/{RECORDING}",
+    f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}/../../Calls",
+    # The simulator's host (its URL here is http://127.0.0.1:9), but another port.
+    f"http://127.0.0.1:10/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+    "not a url",
+)
+
+
+def test_a_recording_callback_pointing_elsewhere_is_refused(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    stack = world.stack
+    with caplog.at_level(logging.WARNING):
+        for n, url in enumerate(BAD_RECORDING_URLS):
+            params = {
+                "AccountSid": ACCOUNT_SID,
+                "ConferenceSid": f"CF{world.call_id}",
+                "RecordingSid": f"RE{n:032d}",
+                "RecordingUrl": url,
+                "RecordingStatus": "completed",
+            }
+            assert stack.webhook("/twilio/recording/status", params).status_code == 400, url
+    with stack.db.session() as session:
+        assert session.exec(select(CallRecording)).all() == []
+        receipts = session.exec(
+            select(WebhookReceipt).where(WebhookReceipt.endpoint == "/twilio/recording/status")
+        ).all()
+        assert receipts == []  # nothing written: not even the webhook's receipt
+    refused = [r.getMessage() for r in caplog.records if "callback refused" in r.getMessage()]
+    assert len(refused) == len(BAD_RECORDING_URLS)
+    assert not any("SECRET" in line or "Recordings" in line for line in refused)
+    # Twilio's own API is where real recordings are.
+    good = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}"
+    params = {
+        "ConferenceSid": f"CF{world.call_id}",
+        "RecordingSid": RECORDING,
+        "RecordingUrl": good,
+    }
+    assert stack.webhook("/twilio/recording/status", params).status_code == 200
+    assert [r.url for r in stored_recordings(stack)] == [good]
+
+
+def test_a_stored_recording_elsewhere_is_never_fetched(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A URL kept before the check (or under other settings) gets no credentials sent to it."""
+    stack = world.stack
+    hits: list[str] = []
+    trap = FastAPI()
+
+    @trap.get("/{path:path}")
+    def anything(path: str) -> Response:
+        hits.append(path)
+        return Response(b"ID3", media_type="audio/mpeg")
+
+    server = ServerThread(trap, bind_free_socket()).start()
+    try:
+        url = (
+            f"http://user:pw-SECRET@127.0.0.1:{server.port}/2010-04-01/Accounts/{ACCOUNT_SID}"
+            f"/Recordings/{RECORDING}?token=SECRET"
+        )
+        with stack.db.session() as session:
+            recording = CallRecording(
+                call_id=world.call_id,
+                recording_sid=RECORDING,
+                url=url,
+                created_at=stack.clock.now(),
+            )
+            session.add(recording)
+            session.flush()
+            recording_id = recording.id
+        boss = client_for(stack, "boss")
+        with caplog.at_level(logging.WARNING):
+            answer = boss.get(f"/supervisor/calls/{world.call_id}/recordings/{recording_id}")
+        assert answer.status_code == 502 and b"ID3" not in answer.content
+        assert hits == []
+        [line] = [r.getMessage() for r in caplog.records if "not fetched" in r.getMessage()]
+        assert f"recording {recording_id}" in line and "127.0.0.1" in line
+        assert "SECRET" not in line and "user" not in line and "Recordings" not in line
+    finally:
+        server.stop()

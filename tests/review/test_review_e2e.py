@@ -1,6 +1,7 @@
 """In real Chromium against the running stack (app + Twilio simulator): the supervisor reads the
 escalation log after real escalations, filters it and follows one escalation's timeline; and
-the supervisor reviews a call, whose counselor then reads the comment in their console."""
+the supervisor reviews a call, whose counselor then reads the comment in their console; and the
+supervisor plays a recorded call (recorded by the simulator, fetched through the proxy)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.calls import connected_call
 from tests.console.test_console_e2e import sign_in
 from tests.factories import make_line, make_rota, make_user
 from tests.notes.test_api import NoteClient
+from tests.review.test_pages import stored_recordings, take_recorded_call
 from tests.stack import Stack
 
 LINE = "+8657796525"
@@ -131,3 +133,27 @@ def test_supervisor_reviews_a_call_and_the_counselor_reads_the_comment(stack: St
         expect(item.get_by_test_id("feedback-comment")).to_have_text(comment)
         expect(item.get_by_test_id("feedback-score-rapport")).to_have_text("4 / 5")
         expect(item).to_contain_text("Boss")
+
+
+def test_supervisor_plays_a_recorded_call_in_the_browser(stack: Stack) -> None:
+    make_user(stack.db, "alice")
+    make_user(stack.db, "boss", role=Role.supervisor)
+    call_id, _caller = take_recorded_call(stack)
+    stack.simulator.wait_for(lambda: stored_recordings(stack))
+
+    with chromium() as browser:
+        page = browser.new_page()
+        sign_in(page, stack.url, "boss")
+        page.goto(f"{stack.url}/supervisor/calls/{call_id}")
+        player = page.get_by_test_id("recording-player")
+        expect(player).to_have_count(1)
+        # Chromium fetches the audio through the proxy and decodes it.
+        duration = player.evaluate(
+            """(audio) => new Promise((resolve, reject) => {
+                audio.addEventListener("loadedmetadata", () => resolve(audio.duration));
+                audio.addEventListener("error", () => reject(new Error(String(audio.error?.code))));
+                audio.preload = "auto";
+                audio.load();
+            })"""
+        )
+        assert duration >= stack.simulator.list_recordings()[0]["duration"]

@@ -24,6 +24,7 @@ from hotline.review.models import CallReview
 from hotline.routing.models import AgentState
 from tests.factories import make_line, make_rota, make_user
 from tests.review import drive
+from tests.stack import make_settings
 
 # Local midnight of 23 November 2026 in Asia/Shanghai (UTC+8).
 DAY = date(2026, 11, 23)
@@ -324,3 +325,42 @@ def test_recording_is_stored_once_for_its_conference(db: Database) -> None:
         )
         found = review.recordings_of(session=session, call_id=call_id)
     assert [(r.recording_sid, r.duration_s) for r in found] == [("RE1", 300)]
+
+
+def test_recordings_come_only_from_twilio_or_the_configured_simulator() -> None:
+    account = "AC" + "1" * 32
+    path = f"/2010-04-01/Accounts/{account}/Recordings/RE{'0' * 32}"
+    simulated = make_settings("sqlite://", 8000, 8765, twilio_account_sid=account)
+    real = make_settings(
+        "sqlite://", 8000, 8765, twilio_account_sid=account, telephony_mode="twilio"
+    )
+    simulator = simulated.simulator_url
+    for settings, url, allowed in (
+        (simulated, f"{simulator}{path}", True),
+        (simulated, f"https://api.twilio.com{path}.mp3", True),
+        (real, f"https://api.twilio.com{path}.wav", True),
+        (real, f"{simulator}{path}", False),  # no simulator outside simulator mode
+        (simulated, f"{simulator}{path}.ogg", False),
+        (simulated, f"{simulator}{path}#x", False),
+    ):
+        sources = review.recording_sources(settings)
+        assert review.recording_url_allowed(url, account_sid=account, sources=sources) is allowed
+
+
+def test_shift_totals_sum_every_row_of_the_period(db: Database) -> None:
+    alice_day(db)
+    with db.session() as session:
+        rows = review.shift_log(
+            session=session, start=DAY - timedelta(days=1), end=DAY, now=at(48 * 60)
+        )
+    totals = review.shift_totals(rows)
+    # Alice's two days (the 22nd's last hour, all of the 23rd) and Bob's 23rd; worked by hand
+    # from the figures above: 1 sign-in (the evening before), 1 sign-out, 2 times offline.
+    assert totals.rows == len(rows) == 3
+    assert (totals.sign_ins, totals.sign_outs, totals.went_offline) == (1, 1, 2)
+    assert totals.seconds["available"] == 3600.0 + 81410.0 + 3600.0
+    assert totals.seconds["on_call"] == 1210.0 and totals.seconds["wrap_up"] == 150.0
+    assert sum(totals.seconds.values()) == 3 * 86400
+    assert (totals.calls_handled, totals.offers_missed) == (2, 1)
+    assert (totals.notes_submitted, totals.notes_overdue) == (1, 1)
+    assert review.shift_totals([]) == review.ShiftTotals()

@@ -125,6 +125,15 @@ def customer_app(recorder: Recorder, base: str) -> FastAPI:
             return twiml(response)
         response.say("Connecting you.", language="en-US")
         dial = Dial(action="/after", method="POST")
+        # 3: the same, recorded (as hotline asks for a line that records).
+        recorded: dict[str, str] = {}
+        if params.get("Digits") == "3":
+            recorded = {
+                "record": "record-from-start",
+                "recording_status_callback": "recording-status",
+                "recording_status_callback_event": "completed",
+                "recording_status_callback_method": "POST",
+            }
         dial.conference(
             params["CallSid"],
             start_conference_on_enter=False,
@@ -135,6 +144,7 @@ def customer_app(recorder: Recorder, base: str) -> FastAPI:
             status_callback=f"{base}/conference-status",
             status_callback_event="start end join leave",
             status_callback_method="POST",
+            **recorded,
         )
         response.append(dial)
         return twiml(response)
@@ -229,7 +239,13 @@ def customer_app(recorder: Recorder, base: str) -> FastAPI:
             media_type="application/xml",
         )
 
-    for path in ("/status", "/conference-status", "/participant-status", "/call-status"):
+    for path in (
+        "/status",
+        "/conference-status",
+        "/participant-status",
+        "/call-status",
+        "/recording-status",
+    ):
         app.add_api_route(path, received_empty(received), methods=["POST"])
     return app
 

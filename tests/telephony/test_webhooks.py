@@ -15,6 +15,7 @@ from hotline.routing.models import AgentState, AgentStatus
 from hotline.telephony.models import WebhookReceipt
 from tests.calls import CALLER, connected_call, inbound
 from tests.factories import make_line, make_user
+from tests.notes.test_api import NoteClient
 from tests.stack import Stack, running_stack
 
 
@@ -275,3 +276,55 @@ def test_a_counselor_whose_phone_drops_sends_the_caller_to_the_front_of_the_queu
         assert dropped.state == CallState.queued and dropped.counselor_id is None
         assert dropped.priority > other.priority  # back ahead of everyone, in danger included
         assert agent.state == AgentState.wrap_up
+
+
+# Caller IDs that identify nobody: Twilio's spellings of a withheld number, none at all, and
+# browser clients (an identity, not a phone number).
+WITHHELD_IDS = (
+    "anonymous",
+    "Anonymous",
+    "Restricted",
+    "+266696687",
+    "+86282452253",
+    "",
+    None,  # no From parameter at all
+    "client:alice",
+    "client:counselor7",
+)
+
+
+def test_a_withheld_caller_id_is_never_a_repeat_caller_nor_anyones_history(
+    app_only: Stack,
+) -> None:
+    make_line(app_only.db)
+    for n, caller in enumerate(WITHHELD_IDS):
+        params = inbound(f"CA{n:032d}")
+        if caller is None:
+            del params["From"]
+        else:
+            params["From"] = caller
+        answer = app_only.webhook("/twilio/voice/incoming", params)
+        assert answer.status_code == 200 and "<Gather" in answer.text, caller
+    # A caller with a number calling twice is recognised, as before.
+    for sid in ("CA" + "e" * 32, "CA" + "d" * 32):
+        app_only.webhook("/twilio/voice/incoming", inbound(sid, caller=CALLER))
+    with app_only.db.session() as session:
+        stored = {c.call_sid: c for c in session.exec(select(Call))}
+    withheld = [stored[f"CA{n:032d}"] for n in range(len(WITHHELD_IDS))]
+    assert [c.repeat_caller for c in withheld] == [False] * len(WITHHELD_IDS)
+    assert len({c.caller_hash for c in withheld}) == 1  # stored as they always were: one class
+    assert stored["CA" + "d" * 32].repeat_caller is True
+
+    # Nor does a withheld caller's counselor see the other withheld callers as their history.
+    hidden_id, _ = connected_call(app_only, "CA" + "b" * 32, "alice", caller="anonymous")
+    with app_only.db.session() as session:
+        hidden = session.get(Call, hidden_id)
+        assert hidden is not None and hidden.repeat_caller is False
+    alice = NoteClient(app_only, "alice")
+    history = alice.get(f"/api/calls/{hidden_id}/history")
+    assert history.status_code == 200 and history.json() == {"data": [], "count": 0}
+    known_id, _ = connected_call(app_only, "CA" + "c" * 32, "bob", caller=CALLER)
+    bob = NoteClient(app_only, "bob")
+    assert bob.get(f"/api/calls/{known_id}/history").json()["count"] == 2
+    alice.console.close()
+    bob.console.close()
