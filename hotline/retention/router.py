@@ -20,6 +20,7 @@ from hotline.config import Settings
 from hotline.db import Database
 from hotline.i18n import gettext_for
 from hotline.lines.models import Line
+from hotline.privacy import is_withheld
 from hotline.retention import access
 from hotline.retention import service as retention
 from hotline.retention.models import MIN_RETENTION_DAYS, LegalHold
@@ -51,6 +52,10 @@ def error_message(_: Callable[[str], str], code: str) -> str:
         % {"days": MIN_RETENTION_DAYS},
         "already_held": _("This call is already under legal hold."),
         "not_held": _("This call is not under legal hold."),
+        "withheld": _(
+            "That is how a withheld caller ID arrives: many callers share it, so it cannot show "
+            "what is held about one person."
+        ),
     }.get(code, _("Something went wrong. Please try again."))
 
 
@@ -187,6 +192,8 @@ def subject_access(body: SubjectAccessIn, request: Request, user: AdminUser) -> 
     db, clock = _deps(request)
     settings: Settings = request.app.state.settings
     now = clock.now()
+    if is_withheld(body.number):  # its records are many strangers' records
+        return _fail(user, retention.RetentionError("withheld", 422))
     with db.session() as session:
         export = access.subject_access(
             session=session, secret=settings.secret_key, number=body.number, now=now

@@ -182,6 +182,9 @@ def test_subject_access_exports_exactly_that_callers_records_to_admins_only(
 
     nobody = admin.post("/api/admin/subject-access", {"number": "+8610000000000"}).json()
     assert nobody["calls"] == [] and nobody["blocklist"] == []
+    # Twilio's keypad spelling of ANONYMOUS: every withheld caller's records, so refused.
+    withheld = admin.post("/api/admin/subject-access", {"number": "+266696687"})
+    assert withheld.status_code == 422 and withheld.json()["code"] == "withheld"
 
     exports = audit_entries(app_only, "subject_access")
     assert [(e.action, e.detail) for e in exports] == [
