@@ -20,6 +20,20 @@ templates = Jinja2Templates(directory=HERE / "templates")
 STATIC_DIR = HERE / "static"
 
 
+def _as_option(item: Any, value: str, text: str) -> tuple[Any, Any]:
+    """An object as a (value, text) choice of a select field (`_filters.html`)."""
+    return getattr(item, value), getattr(item, text)
+
+
+def _pair_with(key: str, texts: dict[str, str]) -> tuple[str, str]:
+    """A key and its label (the key itself if it has none) as a choice of a select field."""
+    return key, texts.get(key, key)
+
+
+templates.env.filters["as_option"] = _as_option
+templates.env.filters["pair_with"] = _pair_with
+
+
 def locale_of(conn: HTTPConnection, user: User | None = None) -> str:
     chosen = conn.session.get(SESSION_LOCALE)
     if isinstance(chosen, str) and chosen in LOCALES:

@@ -189,6 +189,10 @@ def test_pages_show_the_records_and_the_csv_has_the_filtered_rows(world: World) 
     assert 'data-testid="total-calls-handled">2<' in footer
     only_bob = boss.get("/supervisor/shifts", params={"person": world.bob.id}).text
     assert 'data-testid="total-calls-handled">1<' in only_bob
+    assert f'<option value="{world.bob.id}" selected>Bob</option>' in only_bob  # kept chosen
+    chosen = boss.get("/supervisor/escalations", params={"level": "high", "status": "open"}).text
+    assert '<option value="high" selected>' in chosen and '<option value="open" selected>' in chosen
+    assert chosen.count(" selected>") == 2
     only_alice = boss.get("/supervisor/calls.csv", params={"person": world.alice.id}).content
     _header, *alice_rows = list(csv.reader(io.StringIO(only_alice.decode("utf-8-sig"))))
     assert [r[0] for r in alice_rows] == [str(world.call_id)]
