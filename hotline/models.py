@@ -16,7 +16,7 @@ from hotline.escalation.models import (
 from hotline.followups.models import FollowUp, FollowUpAttempt
 from hotline.lines.models import Line
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
-from hotline.retention.models import LegalHold, RetentionRun
+from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
 from hotline.routing.models import AgentStatus, PresenceEvent
@@ -47,6 +47,7 @@ __all__ = [
     "CallReview",
     "IssueCategory",
     "LegalHold",
+    "RecordingDeletion",
     "Line",
     "NoteAddendum",
     "PresenceEvent",

@@ -43,3 +43,15 @@ class RetentionRun(SQLModel, table=True):
     finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Counts only, e.g. "calls=3 call_events=12 ...".
     summary: str | None = Field(default=None, max_length=500)
+
+
+class RecordingDeletion(SQLModel, table=True):
+    """A recording at the phone provider whose call was purged: our copy of its URL is gone in
+    the same transaction, and the dispatcher deletes the provider's copy from this list (an
+    outbox, so a network failure only delays it)."""
+
+    __tablename__ = "recording_deletions"
+    id: int | None = Field(default=None, primary_key=True)
+    recording_sid: str = Field(max_length=64, unique=True)
+    requested_at: dt.datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0

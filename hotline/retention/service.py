@@ -19,7 +19,9 @@ daily run is claimed once per day across instances (`RetentionRun`).
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,12 +40,20 @@ from hotline.calls.models import Call
 from hotline.db import Database, metadata
 from hotline.escalation.models import Escalation, Page
 from hotline.lines.models import Line
-from hotline.retention.models import MIN_RETENTION_DAYS, LegalHold, RetentionRun
+from hotline.retention.models import (
+    MIN_RETENTION_DAYS,
+    LegalHold,
+    RecordingDeletion,
+    RetentionRun,
+)
+from hotline.review.models import CallRecording
 from hotline.telephony.models import WebhookReceipt
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 200
+RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
+DELETIONS_PER_RUN = 50
 SIGN_IN_ATTEMPTS_KEPT = timedelta(days=30)
 # References to a call that are not part of the caller's record: only the link is removed.
 NULLIFY = frozenset(
@@ -248,12 +258,51 @@ def _sids_of(session: Session, call_ids: list[int]) -> set[str]:
     return sids
 
 
+def _recording_sids(session: Session, call_ids: list[int]) -> set[str]:
+    """The provider's recordings of these calls: conference recordings and voicemails."""
+    sids = set(
+        session.exec(
+            select(CallRecording.recording_sid).where(col(CallRecording.call_id).in_(call_ids))
+        )
+    )
+    voicemails = session.exec(
+        select(Call.voicemail_url).where(
+            col(Call.id).in_(call_ids), col(Call.voicemail_url).is_not(None)
+        )
+    )
+    for url in voicemails:
+        found = RECORDING_SID.search(url or "")
+        if found:
+            sids.add(found.group(0))
+    return sids
+
+
 def remove_calls(
-    *, session: Session, call_ids: list[int], counts: Counter[str], dry_run: bool
+    *,
+    session: Session,
+    call_ids: list[int],
+    counts: Counter[str],
+    dry_run: bool,
+    now: datetime,
 ) -> None:
-    """Delete these calls with everything attached, and their webhook receipts."""
+    """Delete these calls with everything attached, and their webhook receipts; queue their
+    recordings for deletion at the provider."""
     if not call_ids:
         return
+    recordings = _recording_sids(session, call_ids)
+    if recordings:
+        counts["provider_recordings"] += len(recordings)
+    if recordings and not dry_run:
+        queued = set(
+            session.exec(
+                select(RecordingDeletion.recording_sid).where(
+                    col(RecordingDeletion.recording_sid).in_(recordings)
+                )
+            )
+        )
+        for sid in sorted(recordings - queued):
+            session.add(RecordingDeletion(recording_sid=sid, requested_at=now))
+        session.flush()
     sids = sorted(_sids_of(session, call_ids))
     if sids:
         receipts = col(WebhookReceipt.call_sid).in_(sids)
@@ -339,7 +388,13 @@ def purge(
                     limit=batch_size,
                     lock=not dry_run,
                 )
-                remove_calls(session=session, call_ids=ids, counts=result.counts, dry_run=dry_run)
+                remove_calls(
+                    session=session,
+                    call_ids=ids,
+                    counts=result.counts,
+                    dry_run=dry_run,
+                    now=now,
+                )
             if len(ids) < batch_size:
                 break
             after = ids[-1]
@@ -416,3 +471,39 @@ def run_scheduled(
             stored.finished_at = now
             stored.summary = result.summary()[:500]
     return result
+
+
+# --- the provider's copies ------------------------------------------------------------------------
+
+
+def delete_provider_recordings(
+    *, db: Database, delete_at_provider: Callable[[str], None], limit: int = DELETIONS_PER_RUN
+) -> int:
+    """Delete queued recordings at the provider (`delete_at_provider(sid)`, which treats "not
+    found" as done); returns how many went. A failure is counted and retried on the next run.
+    Deleting is idempotent, so instances working the same queue do no harm."""
+    with db.session() as session:
+        queued = list(
+            session.exec(
+                select(RecordingDeletion.id, RecordingDeletion.recording_sid)
+                .order_by(col(RecordingDeletion.attempts), col(RecordingDeletion.id))
+                .limit(limit)
+            )
+        )
+    done = 0
+    for row_id, sid in queued:
+        try:
+            delete_at_provider(sid)
+        except Exception:
+            log.warning("could not delete recording %s at the provider; will retry", sid)
+            with db.session() as session:
+                session.execute(
+                    update(RecordingDeletion)
+                    .where(col(RecordingDeletion.id) == row_id)
+                    .values(attempts=RecordingDeletion.attempts + 1)
+                )
+            continue
+        with db.session() as session:
+            session.execute(delete(RecordingDeletion).where(col(RecordingDeletion.id) == row_id))
+        done += 1
+    return done

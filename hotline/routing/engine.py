@@ -43,6 +43,9 @@ RETENTION_JOB = "retention-purge"
 RETENTION_CHECK_S = 3600
 OVERFLOW_RETRY_S = 30
 ROLLUP_JOB = "stats-rollup"
+RECORDINGS_JOB = "provider-recordings"
+# How often recordings of purged calls are deleted at the provider (retried until they go).
+RECORDINGS_INTERVAL_S = 300
 # How often the statistics roll-up takes in newly settled days (a year's backlog: a few runs).
 ROLLUP_INTERVAL_S = 60
 
@@ -74,6 +77,12 @@ class Dispatcher:
         )
         self._scheduler.add_job(
             self._rollup_job, "interval", id=ROLLUP_JOB, seconds=ROLLUP_INTERVAL_S
+        )
+        self._scheduler.add_job(
+            self.delete_provider_recordings,
+            "interval",
+            id=RECORDINGS_JOB,
+            seconds=RECORDINGS_INTERVAL_S,
         )
         if sync_numbers:
             self._scheduler.add_job(
@@ -160,6 +169,16 @@ class Dispatcher:
             rollup.refresh(db=self.db, now=self.clock.now())
         except Exception:
             log.exception("statistics roll-up failed")
+
+    def delete_provider_recordings(self) -> int:
+        """Delete the provider's copies of purged calls' recordings (never on a request)."""
+        try:
+            return retention.delete_provider_recordings(
+                db=self.db, delete_at_provider=self.telephony.delete_recording
+            )
+        except Exception:
+            log.exception("deleting purged recordings at the provider failed")
+            return 0
 
     def run_retention(self) -> retention.PurgeResult | None:
         """The day's purge, if no instance has run it yet today (its own sessions, in batches)."""

@@ -667,6 +667,14 @@ def rest_router(sim: Simulator) -> APIRouter:
             f"{shapes.base}/Calls/{call.sid}/Recordings.json",
         )
 
+    @router.delete("/Recordings/{name}")
+    async def delete_recording(name: str) -> Response:
+        """Twilio deletes a recording and its media: later requests for it get 404."""
+        sid = name.removesuffix(".json")
+        if world.recordings.pop(sid, None) is None:
+            raise not_found(f"/Recordings/{name}")
+        return Response(status_code=204)
+
     @router.get("/Recordings/{name}")
     async def get_recording(name: str) -> Response:
         """The resource (.json) or its media: .wav or no extension (WAV), or .mp3."""

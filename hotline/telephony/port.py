@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from twilio.base.exceptions import TwilioException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from hotline.config import Settings
@@ -97,6 +97,14 @@ class TelephonyPort:
 
     def redirect(self, call_sid: str, url: str) -> None:
         self._client.calls(call_sid).update(url=url, method="POST")
+
+    def delete_recording(self, recording_sid: str) -> None:
+        """Delete a recording at the provider; one already gone counts as deleted."""
+        try:
+            self._client.recordings(recording_sid).delete()
+        except TwilioRestException as error:
+            if error.status != 404:
+                raise
 
     def send_sms(self, *, to: str, from_: str, body: str) -> str:
         message = self._client.messages.create(to=to, from_=from_, body=body)

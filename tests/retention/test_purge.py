@@ -99,8 +99,9 @@ def test_one_second_before_expiry_stays_one_second_after_goes_with_everything_at
     for table, n in ATTACHED.items():
         expected[table] -= n
     expected["audit_log"] += 1
+    expected["recording_deletions"] += 1  # the provider's copy of its recording, to delete
     assert after == expected
-    assert dict(result.counts) == ATTACHED
+    assert dict(result.counts) == {**ATTACHED, "provider_recordings": 1}
     with db.session() as session:
         # Staff presence history stays, without the link to the purged call.
         links = [e.call_id for e in session.exec(select(PresenceEvent))]
@@ -111,7 +112,9 @@ def test_one_second_before_expiry_stays_one_second_after_goes_with_everything_at
     entries = purge_entries(db)
     assert [e.detail for e in entries] == [
         "nothing",
-        " ".join(f"{table}={n}" for table, n in sorted(ATTACHED.items())),
+        " ".join(
+            f"{table}={n}" for table, n in sorted({**ATTACHED, "provider_recordings": 1}.items())
+        ),
     ]
     assert all(e.object_type == "retention" and e.username == "scheduler" for e in entries)
 
@@ -144,7 +147,8 @@ def test_a_legal_hold_keeps_the_call_and_its_records_until_released(
     before = row_counts(db)
     result = retention.purge(db=db, now=clock.now())
     assert exists(db, held.call_id) and not exists(db, other.call_id)
-    assert dict(result.counts) == ATTACHED  # only the other call's rows
+    # Only the other call's rows (and its recording, queued for deletion at the provider).
+    assert dict(result.counts) == {**ATTACHED, "provider_recordings": 1}
     after = row_counts(db)
     assert after["call_notes"] == before["call_notes"] - 1 == 1
     assert after["escalation_log"] == 2 and after["note_addenda"] == 1
