@@ -53,6 +53,22 @@ def current_user(request: Request) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+def sign_in_redirect() -> HTTPException:
+    """A page asked for without a session: the browser is sent to the sign-in page."""
+    return HTTPException(status_code=303, detail="sign in required", headers={"Location": "/login"})
+
+
+def page_user(request: Request) -> User:
+    """The signed-in user of a page (HTML); without a session, off to sign in."""
+    user = user_from_connection(request)
+    if user is None:
+        raise sign_in_redirect()
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+
+
 def require_role(*roles: Role) -> Any:
     def check(user: CurrentUser) -> User:
         if user.role not in roles:

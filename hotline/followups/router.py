@@ -22,7 +22,13 @@ from sqlmodel import Session, col, select
 from agent_console.pages import remember_locale, render, translator
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
-from hotline.auth.deps import CsrfChecked, CurrentUser, check_csrf, user_from_connection
+from hotline.auth.deps import (
+    CsrfChecked,
+    CurrentUser,
+    PageUser,
+    check_csrf,
+    page_user,
+)
 from hotline.auth.models import User
 from hotline.db import Database
 from hotline.followups import labels
@@ -41,19 +47,8 @@ LIST_KEYS = ("line", "status", "from", "to")
 # --- dependencies -----------------------------------------------------------------------------
 
 
-def _to_sign_in() -> HTTPException:
-    return HTTPException(status_code=303, detail="sign in required", headers={"Location": "/login"})
-
-
-def _signed_in(request: Request) -> User:
-    user = user_from_connection(request)
-    if user is None:
-        raise _to_sign_in()
-    return user
-
-
 def _supervising(request: Request) -> User:
-    user = _signed_in(request)
+    user = page_user(request)
     if not followups.supervises(user):
         raise HTTPException(status_code=403, detail="not allowed for your role")
     return user
@@ -65,7 +60,6 @@ def _api_supervising(user: CurrentUser) -> User:
     return user
 
 
-SignedIn = Annotated[User, Depends(_signed_in)]
 Supervising = Annotated[User, Depends(_supervising)]
 ApiSupervising = Annotated[User, Depends(_api_supervising)]
 
@@ -204,7 +198,7 @@ def _read(request: Request, session: Session, user: User, follow_up_id: int) -> 
 
 
 @router.get("/console/followups", include_in_schema=False)
-def queue_page(request: Request, user: SignedIn) -> Response:
+def queue_page(request: Request, user: PageUser) -> Response:
     """Open follow-ups of the user's lines, soonest due first (overdue ones on top)."""
     remember_locale(request)
     page = max(1, _int(request.query_params.get("page")) or 1)
@@ -266,7 +260,7 @@ def _detail_page(
 
 
 @router.get("/console/followups/{follow_up_id}", include_in_schema=False)
-def follow_up_page(follow_up_id: int, request: Request, user: SignedIn) -> Response:
+def follow_up_page(follow_up_id: int, request: Request, user: PageUser) -> Response:
     remember_locale(request)
     return _detail_page(request, user, follow_up_id)
 
@@ -301,7 +295,7 @@ def _form_action(
 def claim_form(
     follow_up_id: int,
     request: Request,
-    user: SignedIn,
+    user: PageUser,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     done = _form_action(
@@ -321,7 +315,7 @@ def claim_form(
 def release_form(
     follow_up_id: int,
     request: Request,
-    user: SignedIn,
+    user: PageUser,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     done = _form_action(
@@ -341,7 +335,7 @@ def release_form(
 def attempt_form(
     follow_up_id: int,
     request: Request,
-    user: SignedIn,
+    user: PageUser,
     csrf_token: Annotated[str, Form()] = "",
     outcome: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",

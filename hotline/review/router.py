@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from agent_console.pages import locale_of, remember_locale, render, translator
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
-from hotline.auth.deps import check_csrf, user_from_connection
+from hotline.auth.deps import PageUser, check_csrf, sign_in_redirect, user_from_connection
 from hotline.auth.models import Role, User
 from hotline.config import Settings
 from hotline.db import Database
@@ -44,31 +44,18 @@ REVIEWERS = (Role.supervisor, Role.admin)
 RECORDING_FETCH_TIMEOUT_S = 30
 
 
-def _to_sign_in() -> HTTPException:
-    """A page asked for without a session: the browser is sent to the sign-in page."""
-    return HTTPException(status_code=303, detail="sign in required", headers={"Location": "/login"})
-
-
 def _reviewer(request: Request) -> User:
     user = user_from_connection(request)
     if user is None:
         if request.url.path.endswith(".csv"):
             raise HTTPException(status_code=401, detail="sign in required")
-        raise _to_sign_in()
+        raise sign_in_redirect()
     if user.role not in REVIEWERS:
         raise HTTPException(status_code=403, detail="not allowed for your role")
     return user
 
 
-def _signed_in(request: Request) -> User:
-    user = user_from_connection(request)
-    if user is None:
-        raise _to_sign_in()
-    return user
-
-
 Reviewer = Annotated[User, Depends(_reviewer)]
-SignedIn = Annotated[User, Depends(_signed_in)]
 
 
 def _db(request: Request) -> Database:
@@ -809,7 +796,7 @@ def play_recording(call_id: int, recording_id: int, request: Request, user: Revi
 
 
 @router.get("/console/feedback", include_in_schema=False)
-def feedback_page(request: Request, user: SignedIn) -> Response:
+def feedback_page(request: Request, user: PageUser) -> Response:
     """Supervisors' comments and scores on this person's own calls."""
     remember_locale(request)
     with _db(request).session() as session:
