@@ -217,6 +217,20 @@
           node("td", {}, line.name, " ", node("span", { className: "num", dir: "ltr" }, line.number)),
           node("td", { className: "num", "data-testid": "queue-length" }, line.queue_length),
           node("td", {}, line.longest_wait_since ? timer(line.longest_wait_since, "longest-wait") : "—"),
+          node(
+            "td",
+            { className: "num", "data-testid": "followups-overdue", "data-priority": line.followups_overdue_priority },
+            line.followups_overdue
+              ? node(
+                  "a",
+                  {
+                    href: `/supervisor/followups?status=overdue&line=${line.line_id}`,
+                    className: line.followups_overdue_priority ? "overdue-priority" : "",
+                  },
+                  String(line.followups_overdue),
+                )
+              : "0",
+          ),
         ),
       ),
     );

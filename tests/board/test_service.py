@@ -16,10 +16,12 @@ from hotline.board import service as board
 from hotline.board.models import CallMonitor, HelpRequest, HelpStatus, MonitorMode, MonitorStatus
 from hotline.calls.models import Call, CallEvent
 from hotline.escalation import service as escalations
+from hotline.followups.models import FollowUp, FollowUpStatus
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState
 from tests.calls import connected_call, inbound
 from tests.factories import make_line, make_rota, make_user
+from tests.followups.drive import bare_follow_up
 from tests.stack import Stack
 
 LINE_A = "+8657796525"
@@ -154,7 +156,44 @@ def test_the_board_costs_the_same_few_queries_however_many_calls(app_only: Stack
     with counted(stack) as more:
         seen = snapshot(stack, supervisor.id)
     assert len(seen["calls"]) == 2 and seen["lines"][0]["queue_length"] == 1
-    assert len(more) == len(one_call) <= 8
+    assert len(more) == len(one_call) <= 9
+
+
+def test_overdue_follow_ups_are_counted_per_line(app_only: Stack) -> None:
+    stack = app_only
+    line_a = make_line(stack.db, number=LINE_A)
+    line_b = make_line(stack.db, number=LINE_B)
+    supervisor = make_user(stack.db, "sam", role=Role.supervisor)
+    alice = make_user(stack.db, "alice")
+    assert supervisor.id is not None and line_a.id is not None and line_b.id is not None
+    now = stack.clock.now()
+    hour = timedelta(hours=1)
+    scheduled, done = FollowUpStatus.scheduled, FollowUpStatus.completed
+    with stack.db.session() as session:
+        for name, line_id, due, status in (
+            ("late", line_a.id, now - hour, scheduled),
+            ("late-priority", line_a.id, now - 2 * hour, scheduled),
+            ("not-yet", line_a.id, now + hour, scheduled),
+            ("reached", line_a.id, now - hour, done),
+            ("late-b", line_b.id, now - hour, scheduled),
+        ):
+            follow_up_id = bare_follow_up(
+                session, alice, line_id, name, due, status, closed=now if status == done else None
+            )
+            if name == "late-priority":
+                found = session.get(FollowUp, follow_up_id)
+                assert found is not None
+                found.priority = True
+    lines = {line["line_id"]: line for line in snapshot(stack, supervisor.id)["lines"]}
+    assert lines[line_a.id]["followups_overdue"] == 2
+    assert lines[line_a.id]["followups_overdue_priority"] == 1
+    assert (
+        lines[line_b.id]["followups_overdue"],
+        lines[line_b.id]["followups_overdue_priority"],
+    ) == (
+        1,
+        0,
+    )
 
 
 def test_help_goes_to_the_supervisor_on_duty(app_only: Stack) -> None:

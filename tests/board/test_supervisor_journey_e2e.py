@@ -1,11 +1,13 @@
-"""The supervisor's round in one Chromium session (issue 5, "done when"): a simulated call appears
-on the live board, the supervisor whispers to the counselor, sees the counselor's escalation on
-the board, opens it in the escalation log, and exports the month's report, which counts the call.
+"""The supervisor's round in one Chromium session (issue 5, "done when"): a simulated call
+appears on the live board (next to another line's overdue follow-up), the supervisor whispers to
+the counselor, sees the counselor's escalation on the board, opens it in the escalation log, and
+exports the month's report, which counts the call.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,18 +16,35 @@ from playwright.sync_api import expect
 
 from agent_console.client import ConsoleClient
 from hotline.auth.models import Role
+from hotline.followups.models import FollowUp, FollowUpStatus
 from tests.board.test_monitor import LINE, SUPERVISOR_PHONE, supervisor_leg, take_call
 from tests.browser import chromium
 from tests.console.test_console_e2e import sign_in
 from tests.factories import PASSWORD, make_line, make_user
+from tests.followups.drive import bare_follow_up
 from tests.notes.test_api import NoteClient
 from tests.stack import Stack
 
 
 def test_the_supervisors_round(stack: Stack, tmp_path: Path) -> None:
     line = make_line(stack.db, number=LINE)
-    make_user(stack.db, "alice")
+    alice = make_user(stack.db, "alice")
     make_user(stack.db, "sam", role=Role.supervisor, endpoint=SUPERVISOR_PHONE)
+    # Another line has a high-risk caller's follow-up an hour past due.
+    other = make_line(stack.db, number="+8612356")
+    assert other.id is not None
+    with stack.db.session() as session:
+        late = bare_follow_up(
+            session,
+            alice,
+            other.id,
+            "late",
+            stack.clock.now() - timedelta(hours=1),
+            FollowUpStatus.scheduled,
+        )
+        follow_up = session.get(FollowUp, late)
+        assert follow_up is not None
+        follow_up.priority = True
     stack.dispatcher.sync_numbers()
     counselor = ConsoleClient(stack.url, "alice", PASSWORD)
     month = stack.clock.now().astimezone(ZoneInfo(line.timezone)).strftime("%Y-%m")
@@ -39,6 +58,14 @@ def test_the_supervisors_round(stack: Stack, tmp_path: Path) -> None:
         page.wait_for_url(re.compile(r"/supervisor/board"))
         expect(page.get_by_test_id("board-conn")).to_have_attribute(
             "data-status", "connected", timeout=10_000
+        )
+        line_row = page.locator(f'[data-testid="line-row"][data-line-id="{line.id}"]')
+        expect(line_row.get_by_test_id("followups-overdue")).to_have_text("0")
+        other_row = page.locator(f'[data-testid="line-row"][data-line-id="{other.id}"]')
+        overdue = other_row.get_by_test_id("followups-overdue").locator("a.overdue-priority")
+        expect(overdue).to_have_text("1")
+        expect(overdue).to_have_attribute(
+            "href", f"/supervisor/followups?status=overdue&line={other.id}"
         )
 
         # 1. The call appears on the board, and the supervisor whispers to the counselor.
