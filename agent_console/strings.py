@@ -108,6 +108,14 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         # Previous calls from the same caller.
         "note_history_no_summary": _("No summary"),
         "note_history_no_level": _("Level not recorded"),
+        "note_history_followup": _(
+            "A follow-up call is owed to this caller (due {due}). Submitting this note as a"
+            " counselling call completes it."
+        ),
+        "note_history_followup_priority": _(
+            "A priority follow-up call is owed to this caller (due {due}). Submitting this note"
+            " as a counselling call completes it."
+        ),
         # The crisis level on the live call (same wording as the note's levels).
         "level_none": _("No suicidal ideation"),
         "level_low": _("Low risk"),

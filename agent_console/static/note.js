@@ -1476,6 +1476,15 @@
           : "";
         li.querySelector('[data-slot="excerpt"]').textContent =
           row.summary_excerpt || t("note_history_no_summary");
+        // A follow-up still owed to this caller: counselling them now meets it.
+        const followUp = li.querySelector('[data-slot="followup"]');
+        if (row.follow_up_due_at) {
+          followUp.textContent = t(
+            row.follow_up_priority ? "note_history_followup_priority" : "note_history_followup",
+          ).replace("{due}", dateOf(row.follow_up_due_at));
+          followUp.dataset.priority = String(row.follow_up_priority === true);
+          show(followUp, true);
+        }
         return li;
       }),
     );

@@ -34,6 +34,7 @@ def close_reasons(_: Gettext) -> dict[str, str]:
         "attempts": _("Three attempts without reaching the caller"),
         "expired": _("More than 48 hours past due"),
         "cancelled": _("Cancelled by a supervisor"),
+        "called_in": _("The caller rang the line again and talked with a counselor"),
     }
 
 

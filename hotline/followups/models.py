@@ -55,7 +55,8 @@ class FollowUp(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Why it closed: an outcome (reached, referred, declined, wrong_number), "attempts" (too
-    # many unsuccessful ones), "expired" (too long past due) or "cancelled".
+    # many unsuccessful ones), "expired" (too long past due), "cancelled" or "called_in" (the
+    # caller rang the line again and was counselled).
     close_reason: str | None = Field(default=None, max_length=16)
 
 

@@ -22,7 +22,12 @@ Policy, kept simple on purpose (a real line writes it into its procedures):
   without having reached the caller (`expired`; the dispatcher's tick closes it);
 - **overdue**: still scheduled after its due time; supervisors see these on their page from the
   due time until they expire;
-- **cancelled** only by a supervisor or admin (e.g. the caller withdrew consent).
+- **cancelled** only by a supervisor or admin (e.g. the caller withdrew consent);
+- **completed, "called_in"** when the caller rings the line again and a counselor talks with
+  them (a counselling call type on the new call's submitted note): the follow-up's purpose, a
+  counselor's contact, is met, and a new follow-up is the new note's to ask for. The counselor
+  of the new call is recorded as having reached them. Never for a withheld number, whose hash
+  is shared by everyone who hides theirs.
 
 Attempts keep who, when and the outcome; the attempt's remark is encrypted and, like the plan
 and the number, shown to the assignee and supervisors only.
@@ -48,6 +53,9 @@ from hotline.followups.models import (
     FollowUpStatus,
 )
 from hotline.lines.models import Line
+from hotline.notes.options import COUNSELLING_TYPES
+from hotline.privacy import withheld_hashes
+from hotline.realtime.events import BOARD_TOPIC, emit
 
 WINDOWS = {"24h": timedelta(hours=24), "72h": timedelta(hours=72), "7d": timedelta(days=7)}
 DEFAULT_WINDOW = "72h"
@@ -57,6 +65,7 @@ MAX_UNSUCCESSFUL = 3
 EXPIRE_AFTER = timedelta(hours=48)
 CONTACT = frozenset({CallbackOutcome.reached, CallbackOutcome.referred, CallbackOutcome.declined})
 SUPERVISING = (Role.supervisor, Role.admin)
+CALLED_IN = "called_in"  # the close reason when the caller rang the line again
 PAGE_SIZE = 50
 NOTE_MAX_CHARS = 2000
 # What the lists filter on: a status, or "overdue" (scheduled and past due).
@@ -218,6 +227,57 @@ def log_attempt(
         _close(follow_up, FollowUpStatus.failed, "attempts", now)
     session.flush()
     return follow_up
+
+
+def owed_during(*, session: Session, call: Call, secret: str, now: datetime) -> list[FollowUp]:
+    """The caller's open follow-ups from their other calls that already existed while `call`
+    went on (none for a withheld number)."""
+    if call.caller_hash in withheld_hashes(secret):
+        return []
+    return list(
+        session.exec(
+            select(FollowUp)
+            .join(Call, col(Call.id) == col(FollowUp.call_id))
+            .where(
+                col(Call.caller_hash) == call.caller_hash,
+                col(FollowUp.call_id) != call.id,
+                col(FollowUp.created_at) <= (call.ended_at or now),
+                col(FollowUp.status) == FollowUpStatus.scheduled.value,
+            )
+            .order_by(col(FollowUp.due_at))
+            # An attempt or the expiry may be closing one right now: the row lock makes them
+            # wait, and the status is read again after it.
+            .with_for_update(of=FollowUp)
+        ).all()
+    )
+
+
+def close_on_call_in(
+    *, session: Session, call: Call, call_type: str | None, user: User, secret: str, now: datetime
+) -> list[FollowUp]:
+    """`call`'s note, of `call_type`, was just submitted by `user`: if they counselled the
+    caller, the caller's open follow-ups are completed (module docstring). Returns those."""
+    assert user.id is not None
+    if call_type not in COUNSELLING_TYPES:
+        return []
+    closed = owed_during(session=session, call=call, secret=secret, now=now)
+    for follow_up in closed:
+        assert follow_up.id is not None
+        session.add(
+            FollowUpAttempt(
+                follow_up_id=follow_up.id,
+                at=now,
+                user_id=user.id,
+                outcome=CallbackOutcome.reached,
+                note=None,
+            )
+        )
+        follow_up.attempts += 1
+        _close(follow_up, FollowUpStatus.completed, CALLED_IN, now)
+    if closed:
+        emit(session, BOARD_TOPIC)  # the board's overdue follow-ups
+        session.flush()
+    return closed
 
 
 def cancel(*, session: Session, follow_up_id: int, user: User, now: datetime) -> FollowUp:

@@ -16,6 +16,7 @@ from hotline.auth.models import User
 from hotline.calls.models import Call
 from hotline.clock import Clock
 from hotline.db import Database
+from hotline.followups import service as followups
 from hotline.i18n import gettext_for
 from hotline.notes import options
 from hotline.notes import service as notes
@@ -222,14 +223,29 @@ def submit_note(
     db, clock = _deps(request)
     try:
         with db.session() as session:
+            call = _call(session, call_id)
             note = notes.submit(
-                session=session,
-                call=_call(session, call_id),
-                user=user,
-                version=body.version,
-                now=clock.now(),
+                session=session, call=call, user=user, version=body.version, now=clock.now()
             )
             _audit(request, session, user, AuditAction.edit, "note", call_id, "submitted")
+            met = followups.close_on_call_in(
+                session=session,
+                call=call,
+                call_type=notes.fields_of(note).call_type,
+                user=user,
+                secret=request.app.state.settings.secret_key,
+                now=clock.now(),
+            )
+            for follow_up in met:
+                record_request(
+                    request,
+                    action=AuditAction.edit,
+                    object_type="follow_up",
+                    object_id=follow_up.id,
+                    user=user,
+                    detail=f"{followups.CALLED_IN} on call {call_id}",
+                    session=session,
+                )
             return notes.public(session=session, note=note)
     except notes.NoteError as error:
         return _fail(request, user, error, _current(db, call_id) if error.status == 409 else None)

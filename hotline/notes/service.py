@@ -17,6 +17,7 @@ from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
 from hotline.escalation import service as escalations
 from hotline.followups import service as followups
+from hotline.followups.models import FollowUp, FollowUpStatus
 from hotline.lines.models import Line
 from hotline.notes.models import (
     CallNote,
@@ -382,16 +383,18 @@ def history(
     if call.caller_hash in withheld_hashes(secret):
         return []
     rows = session.exec(
-        select(Call, Line, CallNote)
+        select(Call, Line, CallNote, FollowUp)
         .join(Line, col(Line.id) == Call.line_id)
         .join(CallNote, col(CallNote.call_id) == Call.id, isouter=True)
+        .join(FollowUp, col(FollowUp.call_id) == Call.id, isouter=True)
         .where(Call.caller_hash == call.caller_hash, Call.id != call.id)
         .order_by(col(Call.created_at).desc())
         .limit(limit)
     ).all()
     found = []
-    for earlier, line, note in rows:
+    for earlier, line, note, follow_up in rows:
         summary = fields_of(note).summary if note is not None else ""
+        waiting = follow_up is not None and follow_up.status == FollowUpStatus.scheduled
         found.append(
             {
                 "call_id": earlier.id,
@@ -400,6 +403,9 @@ def history(
                 "crisis_level": note.crisis_level if note else None,
                 "call_type": note.call_type if note else None,
                 "summary_excerpt": summary[:EXCERPT_CHARS],
+                # A follow-up still waiting to be made: this call, if counselling, meets it.
+                "follow_up_due_at": follow_up.due_at.isoformat() if waiting else None,
+                "follow_up_priority": bool(follow_up.priority) if waiting else False,
             }
         )
     return found

@@ -234,3 +234,63 @@ def test_supervisors_see_every_line_and_the_overdue_ones(quiet_app: Stack) -> No
     assert counselor.post(f"/api/followups/{later[0]}/cancel", {}).status_code == 403
     cancelled = boss.post(f"/api/followups/{later[0]}/cancel", {})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+
+
+def _submit(writer: NoteClient, call_id: int, **fields: object) -> None:
+    saved = writer.put(call_id, 1, **fields)
+    assert saved.status_code == 200, saved.text
+    done = writer.post(f"/api/calls/{call_id}/note/submit", {"version": saved.json()["version"]})
+    assert done.status_code == 200, done.text
+
+
+def test_the_caller_ringing_again_and_counselled_meets_their_follow_up(app_only: Stack) -> None:
+    line = make_line(app_only.db)
+    for name in ("alice", "bob", "dan"):
+        make_user(app_only.db, name, line_ids=[line.id or 0])
+    make_user(app_only.db, "boss", role=Role.supervisor)
+    first, _ = connected_call(app_only, "CA" + "1" * 32, "alice")
+    _submit(NoteClient(app_only, "alice"), first, **note_fields(app_only.db, level="high"))
+    (owed,) = follow_ups(app_only)
+    assert owed.status == FollowUpStatus.scheduled and owed.priority
+
+    # Rings again: the counselor sees the follow-up owed, in the caller's history.
+    second, _ = connected_call(app_only, "CA" + "2" * 32, "bob")
+    bob = NoteClient(app_only, "bob")
+    (earlier,) = bob.get(f"/api/calls/{second}/history").json()["data"]
+    assert earlier["call_id"] == first
+    assert earlier["follow_up_due_at"] == owed.due_at.isoformat()
+    assert earlier["follow_up_priority"] is True
+
+    # A silent call does not reach them: still owed.
+    _submit(bob, second, call_type="silent")
+    assert follow_ups(app_only)[0].status == FollowUpStatus.scheduled
+
+    # A counselling call does: completed, with dan recorded as having reached the caller.
+    third, _ = connected_call(app_only, "CA" + "3" * 32, "dan")
+    dan = NoteClient(app_only, "dan")
+    _submit(dan, third, **note_fields(app_only.db, level="none", wanted=False))
+    met = follow_ups(app_only)[0]
+    assert (met.status, met.close_reason, met.attempts) == (
+        FollowUpStatus.completed,
+        "called_in",
+        1,
+    )
+    assert met.closed_at == app_only.clock.now()
+    seen = Staff(app_only, "boss").get(f"/api/followups/{met.id}")
+    (attempt,) = seen.json()["history"]
+    assert (attempt["outcome"], attempt["by"]) == ("reached", "Dan")
+    edits = [e.detail for e in audit(app_only, "follow_up") if e.action == AuditAction.edit]
+    assert edits == [f"called_in on call {third}"]
+    history = dan.get(f"/api/calls/{third}/history").json()["data"]
+    assert [row["follow_up_due_at"] for row in history] == [None, None]
+
+
+def test_a_withheld_number_never_meets_anyone_elses_follow_up(app_only: Stack) -> None:
+    line = make_line(app_only.db)
+    for name in ("alice", "bob"):
+        make_user(app_only.db, name, line_ids=[line.id or 0])
+    first, _ = connected_call(app_only, "CA" + "1" * 32, "alice", caller="anonymous")
+    _submit(NoteClient(app_only, "alice"), first, **note_fields(app_only.db))
+    second, _ = connected_call(app_only, "CA" + "2" * 32, "bob", caller="anonymous")
+    _submit(NoteClient(app_only, "bob"), second, **note_fields(app_only.db, wanted=False))
+    assert [f.status for f in follow_ups(app_only)] == [FollowUpStatus.scheduled]

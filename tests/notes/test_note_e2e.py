@@ -71,6 +71,9 @@ def test_note_escalation_reload_submit_addendum_and_history(stack: Stack) -> Non
         page.get_by_test_id("sq-q5_plan-no").check()
         page.get_by_test_id("sq-q6_behaviour-no").check()
         page.get_by_test_id("confirm-level").select_option("high")
+        page.get_by_test_id("followup-wanted").check()
+        page.get_by_test_id("followup-consent").check()
+        page.get_by_test_id("followup-number").fill("+8613912345678")
         saved(page)
         page.get_by_test_id("btn-submit-note").click()
         expect(page.get_by_test_id("note-readonly")).to_be_visible(timeout=10_000)
@@ -88,6 +91,10 @@ def test_note_escalation_reload_submit_addendum_and_history(stack: Stack) -> Non
         history = page.get_by_test_id("caller-history")
         expect(history).to_be_visible(timeout=10_000)
         expect(history).to_contain_text("Lost job last month")
+        # ...and the priority follow-up still owed to them, which this call can meet.
+        owed = history.get_by_test_id("history-followup")
+        expect(owed).to_be_visible()
+        expect(owed).to_contain_text("priority follow-up call is owed")
         assert errors == []
 
     with stack.db.session() as session:
