@@ -147,4 +147,9 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "help_acknowledged": _("{name} is coming to help."),
         # On a supervisor's console: {name} is the counselor, {line} the line's name.
         "help_alert": _("{name} asks for your help on {line}."),
+        # Follow-up calls due now on the counselor's lines, theirs or nobody's yet.
+        "followups_due": _("Follow-up calls due on your lines: {count}. Open the list"),
+        "followups_due_priority": _(
+            "Follow-up calls due on your lines: {count}, {priority} of them priority. Open the list"
+        ),
     }

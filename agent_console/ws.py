@@ -14,6 +14,7 @@ from agent_console.pages import translator
 from hotline.auth.deps import user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
+from hotline.followups import service as followups
 from hotline.realtime import socket_loop
 from hotline.realtime.events import agent_topic
 from hotline.routing import service as routing
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
+# Follow-ups fall due with time, not with an event: the console re-reads its state this often.
+REFRESH_S = 60.0
 
 
 def error_message(_: Callable[[str], str], code: str) -> str:
@@ -108,6 +111,10 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
         if call is not None:  # the counselor's help request on this call, if any
             call["help"] = board.help_for_call(session=session, call_id=call["call_id"])
         user = session.get(User, user_id)
+        if user is not None:  # for a quiet moment: call-backs waiting on their lines
+            snapshot["followups_due"] = followups.due_for(
+                session=session, user=user, now=dispatcher.clock.now()
+            )
         if user is not None and user.role in board.SUPERVISOR_ROLES:
             # A supervisor on their console is alerted too (silently): counselors asking them.
             snapshot["help_alerts"] = board.help_alerts_for(session=session, user_id=user_id)
@@ -145,4 +152,5 @@ async def console_socket(websocket: WebSocket) -> None:
         command=command,
         error_message=lambda code: error_message(_, code),
         forbidden_code=CLOSE_FORBIDDEN_ORIGIN,
+        refresh_s=REFRESH_S,
     )

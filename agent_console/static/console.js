@@ -348,6 +348,19 @@
       }
       setText(el.idleText, text);
     }
+    // A quiet moment: call-backs due on the counselor's lines that nobody else has taken.
+    const due = (snap && snap.followups_due) || { count: 0, priority: 0 };
+    const dueBox = $("followups-due");
+    if (dueBox) {
+      show(dueBox, idle && due.count > 0);
+      dueBox.dataset.priority = String(due.priority);
+      setText(
+        $("followups-due-link"),
+        t(due.priority > 0 ? "followups_due_priority" : "followups_due")
+          .replace("{count}", String(due.count))
+          .replace("{priority}", String(due.priority)),
+      );
+    }
 
     handleNewOffer(offer);
     renderTimers();

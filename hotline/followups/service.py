@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, update
+from sqlalchemy import ColumnElement, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -390,6 +390,23 @@ def overdue_count(*, session: Session, user: User, line_id: int | None, now: dat
     flt = FollowUpFilter(line_id=line_id, status="overdue")
     where = _where(user, flt, now)
     return int(session.exec(select(func.count()).select_from(FollowUp).where(*where)).one())
+
+
+def due_for(*, session: Session, user: User, now: datetime) -> dict[str, int]:
+    """What the console's idle panel says: follow-ups due now on the user's lines that are
+    theirs or nobody's yet, and how many of those are priority. One aggregate query."""
+    where = _where(user, FollowUpFilter(status="overdue"), now)
+    assigned = col(FollowUp.assigned_to_id)
+    where.append(or_(assigned.is_(None), assigned == user.id))
+    total, priority = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((col(FollowUp.priority), 1), else_=0)), 0),
+        )
+        .select_from(FollowUp)
+        .where(*where)
+    ).one()
+    return {"count": int(total), "priority": int(priority)}
 
 
 def detail_row(*, session: Session, follow_up: FollowUp, now: datetime) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""In real Chromium against the running app: a counselor opens the follow-up queue from the
-navigation, sees the overdue follow-up, claims it, reads the number, logs that the caller was
-reached, and the follow-up leaves the queue."""
+"""In real Chromium against the running app: a counselor's console says a follow-up is due on
+their lines; from there they open the queue, see the overdue follow-up, claim it, read the
+number and log that the caller was reached; the follow-up leaves the queue and the console."""
 
 from __future__ import annotations
 
@@ -28,8 +28,11 @@ def test_counselor_works_a_due_follow_up_from_the_queue(quiet_app: Stack) -> Non
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         sign_in(page, stack.url, "alice")
-        page.get_by_test_id("nav-followups").click()
-        page.wait_for_url(re.compile(r"/console/followups$"))
+        due = page.get_by_test_id("followups-due")
+        expect(due).to_contain_text("Follow-up calls due on your lines: 1.")
+        expect(due).to_have_attribute("data-priority", "0")
+        due.get_by_role("link").click()
+        page.wait_for_url(re.compile(r"/console/followups\?status=overdue$"))
         rows = page.get_by_test_id("followup-row")
         expect(rows).to_have_count(1)
         expect(rows.first).to_have_attribute("data-id", str(follow_up.id))
@@ -48,4 +51,7 @@ def test_counselor_works_a_due_follow_up_from_the_queue(quiet_app: Stack) -> Non
         expect(page.get_by_test_id("notice")).to_contain_text("completed")
         expect(page.get_by_test_id("followup-row")).to_have_count(0)
         expect(page.get_by_test_id("no-followups")).to_be_visible()
+        page.get_by_test_id("nav-console").click()
+        expect(page.get_by_test_id("idle-panel")).to_be_visible()
+        expect(page.get_by_test_id("followups-due")).to_be_hidden()
         assert errors == []

@@ -312,3 +312,42 @@ def test_supervisors_cancel_and_the_lists_filter(db: Database) -> None:
         )[0][0]
         assert first["overdue"] is True and first["line_name"] == line.name
         assert "callback_number" not in first and "plan" not in first
+
+
+def test_the_console_counts_what_is_due_and_not_taken_by_someone_else(db: Database) -> None:
+    line = make_line(db)
+    other = make_line(db, number="+8601012356")
+    alice = make_user(db, "alice", line_ids=[line.id or 0])
+    bob = make_user(db, "bob", line_ids=[line.id or 0])
+    carol = make_user(db, "carol", line_ids=[other.id or 0])
+    now = T0 + 30 * H
+    priority = submitted_follow_up(db, line, alice, T0, level="high", within=None)  # due T0+24h
+    plain = submitted_follow_up(db, line, alice, T0 + 5 * H, within="24h")  # due T0+29h
+    submitted_follow_up(db, line, alice, T0 + 10 * H, within="24h")  # due T0+34h: not yet
+    with db.session() as session:
+        due = followups.due_for(session=session, user=alice, now=now)
+        assert due == {"count": 2, "priority": 1}
+        assert followups.due_for(session=session, user=carol, now=now) == {
+            "count": 0,
+            "priority": 0,
+        }
+        followups.claim(session=session, follow_up_id=plain.id or 0, user=bob)
+    with db.session() as session:
+        assert followups.due_for(session=session, user=alice, now=now) == {
+            "count": 1,
+            "priority": 1,
+        }
+        assert followups.due_for(session=session, user=bob, now=now) == {"count": 2, "priority": 1}
+        followups.log_attempt(
+            session=session,
+            follow_up_id=priority.id or 0,
+            user=alice,
+            outcome=CallbackOutcome.reached,
+            note="",
+            now=now,
+        )
+    with db.session() as session:
+        assert followups.due_for(session=session, user=alice, now=now) == {
+            "count": 0,
+            "priority": 0,
+        }
