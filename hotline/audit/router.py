@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +16,7 @@ from hotline.audit.models import AuditAction, AuditEvent
 from hotline.audit.service import entries, record_request
 from hotline.auth.deps import user_from_connection
 from hotline.auth.models import Role, User
+from hotline.csv_export import csv_response
 
 router = APIRouter(tags=["audit"])
 PAGE_SIZE = 50
@@ -151,12 +150,6 @@ def audit_page(
     )
 
 
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @router.get("/admin/audit.csv", include_in_schema=False)
 def audit_export(request: Request, chosen: FiltersDep) -> Response:
     user = _admin(request)
@@ -165,33 +158,29 @@ def audit_export(request: Request, chosen: FiltersDep) -> Response:
     rows = _rows(request, chosen, limit=EXPORT_LIMIT, offset=0)
     _ = translator(request, user)
     labels = action_labels(_)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    header = [
+        _("Time (UTC)"),
+        _("User"),
+        _("Action"),
+        _("Action code"),
+        _("Object"),
+        _("Object id"),
+        _("Detail"),
+        _("Address"),
+    ]
+    lines = [
         [
-            _("Time (UTC)"),
-            _("User"),
-            _("Action"),
-            _("Action code"),
-            _("Object"),
-            _("Object id"),
-            _("Detail"),
-            _("Address"),
+            row.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            row.username,
+            labels.get(row.action, row.action),
+            row.action.value,
+            row.object_type,
+            row.object_id,
+            row.detail,
+            row.ip,
         ]
-    )
-    for row in rows:
-        writer.writerow(
-            [
-                _cell(row.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")),
-                _cell(row.username),
-                _cell(labels.get(row.action, row.action)),
-                _cell(row.action.value),
-                _cell(row.object_type),
-                _cell(row.object_id),
-                _cell(row.detail),
-                _cell(row.ip),
-            ]
-        )
+        for row in rows
+    ]
     record_request(
         request,
         action=AuditAction.export,
@@ -199,12 +188,4 @@ def audit_export(request: Request, chosen: FiltersDep) -> Response:
         user=user,
         detail=f"csv {chosen.describe()} rows={len(rows)}",
     )
-    stamp = request.app.state.clock.now().strftime("%Y%m%d-%H%M")
-    return Response(
-        "\ufeff" + out.getvalue(),  # a BOM, so spreadsheet programs read the Chinese right
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "content-disposition": f'attachment; filename="audit-log-{stamp}.csv"',
-            "cache-control": "no-store",
-        },
-    )
+    return csv_response("audit-log", header, lines, now=request.app.state.clock.now())

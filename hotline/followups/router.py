@@ -30,6 +30,7 @@ from hotline.auth.deps import (
     page_user,
 )
 from hotline.auth.models import User
+from hotline.csv_export import csv_response
 from hotline.db import Database
 from hotline.followups import labels
 from hotline.followups import service as followups
@@ -438,6 +439,59 @@ def supervisor_page(request: Request, user: Supervising) -> Response:
         when=_local,
         base_query=urlencode([(k, v) for k, v in params.multi_items() if k != "page"]),
     )
+
+
+@router.get("/supervisor/followups.csv", include_in_schema=False)
+def supervisor_csv(request: Request, user: Supervising) -> Response:
+    """The list as filtered on the page, every row (not only the page shown); no caller data."""
+    params = request.query_params
+    line_id = _int(params.get("line"))
+    now = _now(request)
+    found: list[dict[str, Any]] = []
+    with _db(request).session() as session:
+        start, end = _date(params.get("from")), _date(params.get("to"))
+        flt = _filter(session, line_id, params.get("status"), start, end)
+        while True:
+            rows, total = followups.search(
+                session=session, user=user, flt=flt, now=now, limit=500, offset=len(found)
+            )
+            found += rows
+            if not rows or len(found) >= total:
+                break
+        kept = {k: params[k] for k in LIST_KEYS if params.get(k)}
+        _audit(request, session, user, AuditAction.export, "follow_up_list", detail=urlencode(kept))
+    _ = translator(request, user)
+    names = labels.all_labels(_)
+    header = [
+        _("Follow-up"),
+        _("Call"),
+        _("Line"),
+        _("Priority"),
+        _("Window"),
+        _("Due"),
+        _("Status"),
+        _("Assigned to"),
+        _("Attempts"),
+        _("Closed at"),
+        _("Why it closed"),
+    ]
+    lines = (
+        [
+            r["id"],
+            r["call_id"],
+            r["line_name"],
+            _("Yes") if r["priority"] else _("No"),
+            names["windows"].get(r["within"], r["within"]),
+            _local(r["due_at"], r["timezone"]),
+            names["statuses"]["overdue" if r["overdue"] else r["status"]],
+            r["assigned_to"],
+            r["attempts"],
+            _local(r["closed_at"], r["timezone"]),
+            names["close_reasons"].get(r["close_reason"] or "", r["close_reason"]),
+        ]
+        for r in found
+    )
+    return csv_response("follow-ups", header, lines, now=now)
 
 
 # --- JSON -------------------------------------------------------------------------------------

@@ -6,10 +6,8 @@ Every supervisor page and export checks the role on the route and is written to 
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -26,6 +24,7 @@ from hotline.audit.service import record_request
 from hotline.auth.deps import PageUser, check_csrf, sign_in_redirect, user_from_connection
 from hotline.auth.models import Role, User
 from hotline.config import Settings
+from hotline.csv_export import csv_response
 from hotline.db import Database
 from hotline.escalation.models import EscalationStatus
 from hotline.escalation.service import OUTCOMES
@@ -107,26 +106,6 @@ def _options(session: Session) -> dict[str, Any]:
         .order_by(col(User.display_name))
     ).all()
     return {"lines": lines, "people": people}
-
-
-def _csv(
-    name: str, header: Sequence[str], rows: Iterable[Sequence[Any]], *, now: datetime
-) -> Response:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # so spreadsheet programs read UTF-8 (Chinese) correctly
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    filename = f"{name}-{now:%Y%m%d-%H%M}.csv"
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 def _iso(value: datetime | None, tz: Any) -> str:
@@ -293,7 +272,7 @@ def shifts_csv(request: Request, user: Reviewer) -> Response:
             totals.offers_missed,
         ]
     )
-    return _csv("shift-log", header, lines, now=_now(request))
+    return csv_response("shift-log", header, lines, now=_now(request))
 
 
 # --- the escalation log -----------------------------------------------------------------------
@@ -396,7 +375,7 @@ def escalations_csv(request: Request, user: Reviewer) -> Response:
         _("Resolved at"),
         _("Outcome"),
     ]
-    return _csv(
+    return csv_response(
         "escalation-log",
         header,
         (
@@ -567,7 +546,7 @@ def calls_csv(request: Request, user: Reviewer) -> Response:
         _("Marked for review"),
     ]
     yes, no = _("Yes"), _("No")
-    return _csv(
+    return csv_response(
         "calls",
         header,
         (

@@ -6,7 +6,6 @@ percentages) and percentages with one decimal in the CSV; times are seconds.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
+from hotline.csv_export import csv_text
 from hotline.followups.metrics import follow_up_figures
 from hotline.i18n import gettext_for
 from hotline.notes.models import IssueCategory
@@ -98,20 +98,17 @@ def headers(locale: str) -> list[str]:
 
 
 def to_csv(rows: list[Row], locale: str) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(headers(locale))
-    for row in rows:
-        value: object = row.value
-        if value is None:
-            value = ""
-        elif row.kind == "rate":
-            value = f"{float(row.value or 0) * 100:.1f}%"
-        elif row.kind == "seconds":
-            value = f"{float(row.value or 0):.1f}"
-        writer.writerow([row.section, row.item, value])
-    # A byte-order mark so spreadsheet programs read the Chinese text as UTF-8.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    def shown(row: Row) -> object:
+        if row.value is None:
+            return None
+        if row.kind == "rate":
+            return f"{float(row.value or 0) * 100:.1f}%"
+        if row.kind == "seconds":
+            return f"{float(row.value or 0):.1f}"
+        return row.value
+
+    lines = ([row.section, row.item, shown(row)] for row in rows)
+    return csv_text(headers(locale), lines).encode("utf-8")
 
 
 def to_xlsx(rows: list[Row], locale: str, title: str) -> bytes:
@@ -126,6 +123,8 @@ def to_xlsx(rows: list[Row], locale: str, title: str) -> bytes:
         if row.kind == "seconds" and isinstance(value, int | float):
             value = round(float(value), 1)
         sheet.append([row.section, row.item, value])
+        for label in sheet[sheet.max_row][:2]:
+            label.data_type = "s"  # names are typed by people: text, never a formula
         if row.kind == "rate":
             sheet.cell(row=sheet.max_row, column=3).number_format = "0.0%"
     sheet.column_dimensions["A"].width = 18

@@ -137,6 +137,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/escalations.csv"): SUPERVISING,
     ("GET", "/supervisor/escalations/{escalation_id}"): SUPERVISING,
     ("GET", "/supervisor/followups"): SUPERVISING,
+    ("GET", "/supervisor/followups.csv"): SUPERVISING,
     ("GET", "/supervisor/calls"): SUPERVISING,
     ("GET", "/supervisor/calls.csv"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}"): SUPERVISING,

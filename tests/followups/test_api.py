@@ -5,6 +5,8 @@ callback number only on the assignee's screen."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -15,6 +17,7 @@ from sqlmodel import select
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role
 from hotline.followups.models import FollowUp, FollowUpStatus
+from hotline.lines.models import Line
 from tests.calls import connected_call
 from tests.factories import make_line, make_user
 from tests.followups.drive import CALLBACK, bare_follow_up, note_fields, submitted_follow_up
@@ -294,3 +297,50 @@ def test_a_withheld_number_never_meets_anyone_elses_follow_up(app_only: Stack) -
     second, _ = connected_call(app_only, "CA" + "2" * 32, "bob", caller="anonymous")
     _submit(NoteClient(app_only, "bob"), second, **note_fields(app_only.db, wanted=False))
     assert [f.status for f in follow_ups(app_only)] == [FollowUpStatus.scheduled]
+
+
+def test_the_supervisors_list_downloads_as_csv_every_row_audited(quiet_app: Stack) -> None:
+    stack = quiet_app
+    # A name someone typed that a spreadsheet would run as a formula.
+    line = make_line(stack.db)
+    with stack.db.session() as session:
+        named = session.get(Line, line.id)
+        assert named is not None
+        named.name = '=HYPERLINK("http://evil")'
+        session.add(named)
+    alice = make_user(stack.db, "alice", line_ids=[line.id or 0])
+    make_user(stack.db, "boss", role=Role.supervisor)
+    now = stack.clock.now()
+    with stack.db.session() as session:
+        late = bare_follow_up(
+            session, alice, line.id or 0, "late", now - timedelta(hours=2), FollowUpStatus.scheduled
+        )
+        for n in range(520):  # more than one page of the export's reading
+            bare_follow_up(
+                session,
+                alice,
+                line.id or 0,
+                f"done{n}",
+                now - timedelta(days=3, minutes=n),
+                FollowUpStatus.completed,
+                closed=now - timedelta(days=3),
+            )
+    boss = Staff(stack, "boss")
+    assert Staff(stack, "alice").get("/supervisor/followups.csv").status_code == 403
+    page = boss.get("/supervisor/followups?status=overdue")
+    assert 'href="/supervisor/followups.csv?status=overdue"' in page.text
+
+    got = boss.get("/supervisor/followups.csv?status=overdue&lang=en")
+    assert got.status_code == 200
+    assert got.headers["content-type"].startswith("text/csv")
+    assert got.headers["cache-control"] == "no-store"
+    table = list(csv.reader(io.StringIO(got.text.lstrip("\ufeff"))))
+    assert table[0][:3] == ["Follow-up", "Call", "Line"]
+    (row,) = table[1:]
+    assert row[0] == str(late) and row[6] == "Overdue"
+    assert row[2] == '\'=HYPERLINK("http://evil")'  # text, never a formula
+
+    everything = boss.get("/supervisor/followups.csv")
+    assert len(list(csv.reader(io.StringIO(everything.text)))) == 1 + 521
+    exports = [e.detail for e in audit(stack, "follow_up_list") if e.action == AuditAction.export]
+    assert exports == ["status=overdue", None]
