@@ -123,8 +123,9 @@ def to_xlsx(rows: list[Row], locale: str, title: str) -> bytes:
         if row.kind == "seconds" and isinstance(value, int | float):
             value = round(float(value), 1)
         sheet.append([row.section, row.item, value])
-        for label in sheet[sheet.max_row][:2]:
-            label.data_type = "s"  # names are typed by people: text, never a formula
+        for written in sheet[sheet.max_row]:
+            if isinstance(written.value, str):
+                written.data_type = "s"  # names are typed by people: text, never a formula
         if row.kind == "rate":
             sheet.cell(row=sheet.max_row, column=3).number_format = "0.0%"
     sheet.column_dimensions["A"].width = 18

@@ -15,6 +15,7 @@ from agent_console.client import csrf_from
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role
 from hotline.i18n import gettext_for
+from hotline.lines.models import Line
 from hotline.notes.models import IssueCategory
 from tests.factories import PASSWORD, make_user
 from tests.stack import Stack
@@ -121,6 +122,11 @@ def test_the_api_answers_with_the_day_figures(app_only: Stack, day: Day) -> None
 def test_the_monthly_report_files(app_only: Stack, day: Day) -> None:
     """March 2026 holds the day plus call I of 11 March (see conftest)."""
     make_user(app_only.db, "sue", role=Role.supervisor)
+    with app_only.db.session() as session:  # a name a spreadsheet would run as a formula
+        line = session.get(Line, day.line_id)
+        assert line is not None
+        line.name = "=1+1"
+        session.add(line)
     client = sign_in(app_only, "sue")
     response = client.get(REPORT + f"&line={day.line_id}")
     assert response.status_code == 200
@@ -131,6 +137,8 @@ def test_the_monthly_report_files(app_only: Stack, day: Day) -> None:
     assert rows[0] == ("Section", "Item", "Value")
     values = {item: value for _section, item, value in rows[1:]}
     assert values["Month"] == "2026-03"
+    assert values["Line"] == "=1+1"
+    assert {c.data_type for c in sheet["C"] if c.value == "=1+1"} == {"s"}  # text, not a formula
     assert values["Calls received"] == 10
     assert values["Calls handled"] == 6
     assert values["Answer rate"] == pytest.approx(6 / 9)
@@ -158,6 +166,7 @@ def test_the_monthly_report_files(app_only: Stack, day: Day) -> None:
     table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     _ = gettext_for("zh_CN")
     assert table[0] == [_("Section"), _("Item"), _("Value")] != ["Section", "Item", "Value"]
+    assert [_("Line"), "'=1+1"] in [row[1:] for row in table]
     found = {row[1]: row[2] for row in table[1:]}
     assert found[_("Calls received")] == "10"
     assert found[_("Answer rate")] == "66.7%"
