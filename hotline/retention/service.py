@@ -18,10 +18,11 @@ daily run is claimed once per day across instances (`RetentionRun`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +38,7 @@ from hotline.audit.models import AuditAction
 from hotline.auth.models import SignInAttempt, User
 from hotline.blocklist.models import BlockedCaller
 from hotline.calls.models import Call
-from hotline.db import Database, metadata
+from hotline.db import Database
 from hotline.escalation.models import Escalation, Page
 from hotline.lines.models import Line
 from hotline.retention.models import (
@@ -76,6 +77,9 @@ class RetentionError(Exception):
 class PurgeResult:
     dry_run: bool
     counts: Counter[str] = field(default_factory=Counter)
+    # Rows of tables reached by more than one chain of references, already counted: across
+    # batches too, so a dry run counts each once, as a real purge deletes it once.
+    seen: dict[str, set[Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def summary(self) -> str:
         """Counts only, never what was deleted: "calls=3 call_events=12 ..." (or "nothing")."""
@@ -198,9 +202,9 @@ def expired_call_ids(
 
 
 def _children(table: Table) -> list[tuple[Table, Column[object]]]:
-    """Every (table, column) whose foreign key points at `table`."""
+    """Every (table, column) whose foreign key points at `table` (in `table`'s own metadata)."""
     found = []
-    for child in metadata.sorted_tables:
+    for child in table.metadata.sorted_tables:
         if child is table:
             continue
         for fk in child.foreign_keys:
@@ -209,10 +213,46 @@ def _children(table: Table) -> list[tuple[Table, Column[object]]]:
     return found
 
 
+@functools.cache
+def _shared(root: Table) -> frozenset[str]:
+    """Tables that more than one chain of foreign keys from `root` reaches: a dry run deletes
+    nothing, so it would meet (and count) such a row once per chain, or again from another
+    batch's call, where a real purge finds it already gone. Only these are remembered."""
+    chains: Counter[str] = Counter()
+
+    def walk(table: Table) -> None:
+        for child, column in _children(table):
+            if (child.name, column.name) in NULLIFY:
+                continue
+            chains[child.name] += 1
+            if len(child.primary_key.columns) == 1:
+                walk(child)
+
+    walk(root)
+    return frozenset(name for name, n in chains.items() if n > 1)
+
+
+def _unseen(seen: dict[str, set[Any]], table: Table, keys: Iterable[Any]) -> list[Any]:
+    """`keys` of `table` not met before (in their order), now remembered."""
+    met = seen.setdefault(table.name, set())
+    fresh = [key for key in dict.fromkeys(keys) if key not in met]
+    met.update(fresh)
+    return fresh
+
+
 def _remove(
-    session: Session, table: Table, ids: list[object], counts: Counter[str], dry_run: bool
+    session: Session,
+    table: Table,
+    ids: list[object],
+    counts: Counter[str],
+    dry_run: bool,
+    seen: dict[str, set[Any]],
+    shared: frozenset[str],
 ) -> None:
-    """Remove rows `ids` of `table` and, first, everything that references them."""
+    """Remove rows `ids` of `table` and, first, everything that references them. A row of a
+    `shared` table is counted (and walked) only the first time; `seen` remembers it."""
+    if table.name in shared:
+        ids = _unseen(seen, table, ids)
     if not ids:
         return
     (primary,) = table.primary_key.columns
@@ -226,11 +266,15 @@ def _remove(
             child_ids = list(
                 session.execute(sa_select(child_key[0]).where(column.in_(ids))).scalars()
             )
-            _remove(session, child, child_ids, counts, dry_run)
+            _remove(session, child, child_ids, counts, dry_run, seen, shared)
         else:  # a link table without an id of its own: nothing can reference its rows
-            matched = session.execute(
-                sa_select(func.count()).select_from(child).where(column.in_(ids))
-            ).scalar_one()
+            if child.name in shared:
+                keys = session.execute(sa_select(*child_key).where(column.in_(ids)))
+                matched = len(_unseen(seen, child, (tuple(key) for key in keys)))
+            else:
+                matched = session.execute(
+                    sa_select(func.count()).select_from(child).where(column.in_(ids))
+                ).scalar_one()
             counts[child.name] += int(matched)
             if not dry_run:
                 session.execute(delete(child).where(column.in_(ids)))
@@ -284,6 +328,7 @@ def remove_calls(
     counts: Counter[str],
     dry_run: bool,
     now: datetime,
+    seen: dict[str, set[Any]],
 ) -> None:
     """Delete these calls with everything attached, and their webhook receipts; queue their
     recordings for deletion at the provider."""
@@ -311,7 +356,8 @@ def remove_calls(
             counts["webhook_receipts"] += int(matched)
         if not dry_run:
             session.execute(delete(WebhookReceipt).where(receipts))
-    _remove(session, Call.__table__, list(call_ids), counts, dry_run)  # type: ignore[attr-defined]
+    root: Table = Call.__table__  # type: ignore[attr-defined]
+    _remove(session, root, list(call_ids), counts, dry_run, seen, _shared(root))
 
 
 def _stale_receipt_ids(session: Session, cutoff: datetime, after_id: int, limit: int) -> list[int]:
@@ -394,6 +440,7 @@ def purge(
                     counts=result.counts,
                     dry_run=dry_run,
                     now=now,
+                    seen=result.seen,
                 )
             if len(ids) < batch_size:
                 break

@@ -5,8 +5,9 @@ Point the library at it with ``client.api.base_url = config.public_url`` (``Clie
 ``client.incoming_phone_numbers``, ``client.messages`` and ``client.recordings`` request goes
 through it). Requests need HTTP Basic auth with the account SID and auth token, recordings'
 media too (``Recordings/RE....wav``, ``.mp3``, or no extension for WAV; as a Twilio account with
-"enforce HTTP auth on media URLs" has it). Errors use Twilio's JSON error
-body ``{code, message, more_info, status}`` so the library raises ``TwilioRestException``.
+"enforce HTTP auth on media URLs" has it), and the media answers a byte ``Range`` so a player
+can seek. Errors use Twilio's JSON error body ``{code, message, more_info, status}`` so the
+library raises ``TwilioRestException``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -41,6 +43,7 @@ from hotline.simulator.world import (
 )
 
 PREFIX = "/2010-04-01/Accounts/{account_sid}"
+BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.IGNORECASE)
 
 
 def twilio_error(status: int, code: int, message: str) -> JSONResponse:
@@ -244,6 +247,34 @@ class Resources:
             "status": recording.status,
             "uri": f"{uri}.json",
         }
+
+
+def media(body: bytes, media_type: str, range_header: str | None) -> Response:
+    """A recording's media, or the one byte range asked for (206), so a player can seek, as
+    Twilio's media URLs allow. A header this cannot use (malformed, several ranges) is ignored
+    and the whole file sent, as HTTP lets a server do; a range past the end gets 416."""
+    size = len(body)
+    whole = Response(body, media_type=media_type, headers={"Accept-Ranges": "bytes"})
+    matched = BYTE_RANGE.fullmatch((range_header or "").strip())
+    if matched is None or matched.groups() == ("", ""):
+        return whole
+    first, last = matched.groups()
+    if first:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+        if last and int(last) < start:
+            return whole  # an invalid range: ignored
+        satisfiable = start < size
+    else:  # "-n": the last n bytes
+        start, end = max(size - int(last), 0), size - 1
+        satisfiable = int(last) > 0 and size > 0
+    if not satisfiable:
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    return Response(
+        body[start : end + 1],
+        status_code=206,
+        media_type=media_type,
+        headers={"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{size}"},
+    )
 
 
 def page(request: Request, key: str, records: list[dict[str, Any]], path: str) -> JSONResponse:
@@ -676,7 +707,7 @@ def rest_router(sim: Simulator) -> APIRouter:
         return Response(status_code=204)
 
     @router.get("/Recordings/{name}")
-    async def get_recording(name: str) -> Response:
+    async def get_recording(name: str, request: Request) -> Response:
         """The resource (.json) or its media: .wav or no extension (WAV), or .mp3."""
         sid, dot, extension = name.partition(".")
         recording = world.recordings.get(sid)
@@ -688,9 +719,10 @@ def rest_router(sim: Simulator) -> APIRouter:
             raise not_found(f"/Recordings/{name}")
         if extension == "json":
             return JSONResponse(shapes.recording(recording))
+        asked = request.headers.get("range")
         if extension == "mp3":
-            return Response(audio.mp3(recording.duration), media_type="audio/mpeg")
-        return Response(audio.wav(recording.duration), media_type="audio/x-wav")
+            return media(audio.mp3(recording.duration), "audio/mpeg", asked)
+        return media(audio.wav(recording.duration), "audio/x-wav", asked)
 
     # ------------------------------------------------------------------ Messages
 

@@ -4,11 +4,13 @@ per-line periods and the guideline minimum, and the once-a-day scheduled run."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, func, insert, text
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from hotline.audit.models import AuditAction, AuditEvent
@@ -179,8 +181,88 @@ def test_dry_run_counts_what_would_go_and_deletes_nothing(
     real = retention.purge(db=db, now=now, batch_size=2)
     assert dry.counts == real.counts
     assert real.counts["calls"] == 3 and row_counts(db)["calls"] == 0
+    after = row_counts(db)
+    gone = {table: before[table] - after[table] for table in before if after[table] < before[table]}
+    assert gone == {table: n for table, n in real.counts.items() if table != "provider_recordings"}
     assert purge_entries(db)[0].detail.startswith("dry run: ")  # type: ignore[union-attr]
     assert purge_entries(db)[0].object_id == "dry-run"
+
+
+def test_a_row_reached_by_two_paths_is_counted_once_dry_or_real(db: Database) -> None:
+    """No table of today's schema hangs below a call by two chains of references, but one added
+    later may (a page naming both its call and its escalation): the purge walks whatever the
+    foreign keys say, so this is a schema of its own, on the same databases."""
+    schema = MetaData()
+    calls = Table("t_calls", schema, Column("id", Integer, primary_key=True))
+    Table(
+        "t_escalations",
+        schema,
+        Column("id", Integer, primary_key=True),
+        Column("call_id", ForeignKey("t_calls.id"), nullable=False),
+    )
+    Table(
+        "t_pages",  # reached from its call and from its escalation
+        schema,
+        Column("id", Integer, primary_key=True),
+        Column("call_id", ForeignKey("t_calls.id"), nullable=False),
+        Column("escalation_id", ForeignKey("t_escalations.id")),
+    )
+    Table(  # below a row reached twice
+        "t_page_log",
+        schema,
+        Column("id", Integer, primary_key=True),
+        Column("page_id", ForeignKey("t_pages.id"), nullable=False),
+    )
+    Table(  # a link table (no id of its own) reached both ways
+        "t_watchers",
+        schema,
+        Column("call_id", ForeignKey("t_calls.id"), primary_key=True),
+        Column("escalation_id", ForeignKey("t_escalations.id"), primary_key=True),
+        Column("user_id", Integer, primary_key=True),
+    )
+    schema.create_all(db.engine)
+    rows = {
+        "t_calls": [(1,), (2,), (3,)],  # 1 and 2 go (one batch each), 3 stays
+        "t_escalations": [(1, 1), (2, 2), (3, 3)],
+        # Page 1: its call and escalation in one batch; page 2: call 1's, of call 2's
+        # escalation (met again in the next batch); page 3: one path only; page 4: stays.
+        "t_pages": [(1, 1, 1), (2, 1, 2), (3, 1, None), (4, 3, 3)],
+        "t_page_log": [(1, 1), (2, 2), (3, 2), (4, 4)],
+        "t_watchers": [(1, 1, 7), (1, 2, 7), (2, 2, 8), (3, 3, 7)],
+    }
+    with db.engine.begin() as connection:
+        for table in schema.sorted_tables:
+            names = [c.name for c in table.columns]
+            connection.execute(
+                insert(table), [dict(zip(names, r, strict=True)) for r in rows[table.name]]
+            )
+
+    def counted() -> dict[str, int]:
+        with db.session() as session:
+            return {
+                name: int(session.execute(sa_select(func.count()).select_from(table)).scalar_one())
+                for name, table in schema.tables.items()
+            }
+
+    def remove(dry_run: bool) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        seen: dict[str, set[object]] = {}
+        for batch in ([1], [2]):
+            with db.session() as session:
+                retention._remove(
+                    session, calls, list(batch), counts, dry_run, seen, retention._shared(calls)
+                )
+        return counts
+
+    before = counted()
+    dry = remove(dry_run=True)
+    assert counted() == before
+    real = remove(dry_run=False)
+    after = counted()
+    expected = {"t_calls": 2, "t_escalations": 2, "t_pages": 3, "t_page_log": 3, "t_watchers": 3}
+    assert dict(dry) == dict(real) == expected
+    assert {name: before[name] - after[name] for name in before} == expected
+    assert after == dict.fromkeys(expected, 1)
 
 
 def test_bounded_batches_purge_everything_due(

@@ -5,8 +5,10 @@ recording proxy (fed by the Twilio simulator, which records the call and serves 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlmodel import col, select
 
 from agent_console.client import ConsoleClient, csrf_from
@@ -28,7 +31,7 @@ from hotline.telephony.models import WebhookReceipt
 from tests.factories import PASSWORD, make_line, make_rota, make_user
 from tests.review import drive
 from tests.servers import ServerThread, bind_free_socket
-from tests.stack import ACCOUNT_SID, Stack, running_stack
+from tests.stack import ACCOUNT_SID, AUTH_TOKEN, Stack, running_stack
 
 LINE = "+8657796525"
 CALLER = "+8613812345678"
@@ -319,6 +322,77 @@ def test_a_recorded_call_plays_back_through_the_proxy(stack: Stack) -> None:
     assert [r.id for r in stored_recordings(stack)] == [stored.id]
 
 
+def recorded(stack: Stack) -> tuple[str, bytes]:
+    """A recorded call's playback path, and the MP3 the simulator serves for it."""
+    make_user(stack.db, "alice")
+    make_user(stack.db, "boss", role=Role.supervisor)
+    call_id, _caller = take_recorded_call(stack)
+    [stored] = stack.simulator.wait_for(lambda: stored_recordings(stack))
+    [made] = stack.simulator.list_recordings()
+    served = httpx.get(made["url"] + ".mp3", auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=10)
+    assert served.status_code == 200 and len(served.content) > 2 * 144
+    return f"/supervisor/calls/{call_id}/recordings/{stored.id}", served.content
+
+
+def test_the_proxy_streams_the_whole_recording_intact(stack: Stack) -> None:
+    path, served = recorded(stack)
+    received = b""
+    with client_for(stack, "boss").stream("GET", path) as played:
+        assert played.status_code == 200
+        assert played.headers["content-type"] == "audio/mpeg"
+        assert played.headers["cache-control"] == "no-store"
+        assert played.headers["accept-ranges"] == "bytes"  # so the player may seek
+        assert played.headers["content-length"] == str(len(served))
+        assert "transfer-encoding" not in played.headers
+        for chunk in played.iter_raw():
+            received += chunk
+    assert received == served
+
+
+def test_the_proxy_passes_a_byte_range_on_so_the_player_can_seek(stack: Stack) -> None:
+    path, served = recorded(stack)
+    boss = client_for(stack, "boss")
+    size = len(served)
+    for asked, start, end in (
+        ("bytes=144-1151", 144, 1151),  # the second to the eighth frame
+        (f"bytes={size - 100}-", size - 100, size - 1),  # to the end
+        ("bytes=-144", size - 144, size - 1),  # the last frame
+        (f"bytes=0-{size + 1000}", 0, size - 1),  # past the end: as far as there is
+    ):
+        part = boss.get(path, headers={"Range": asked})
+        assert part.status_code == 206, asked
+        assert part.content == served[start : end + 1], asked
+        assert part.headers["content-range"] == f"bytes {start}-{end}/{size}"
+        assert part.headers["content-length"] == str(end + 1 - start)
+        assert part.headers["cache-control"] == "no-store"
+        assert part.headers["content-type"] == "audio/mpeg"
+    beyond = boss.get(path, headers={"Range": f"bytes={size}-"})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{size}"
+    assert beyond.content == b""
+    # Each request is a view of the recording, in the audit log.
+    with stack.db.session() as session:
+        plays = session.exec(select(AuditEvent).where(AuditEvent.object_type == "recording")).all()
+    assert len(plays) == 5
+
+
+def test_the_provider_failing_gives_502_and_nothing_of_its_answer(stack: Stack) -> None:
+    path, _served = recorded(stack)
+    boss = client_for(stack, "boss")
+    [made] = stack.simulator.list_recordings()
+    # Gone at the provider (deleted there): its 404 and error body are not passed on.
+    gone = httpx.delete(made["url"], auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=10)
+    assert gone.status_code == 204
+    refused = boss.get(path)
+    assert refused.status_code == 502
+    assert refused.json() == {"detail": "recording unavailable"}
+    # The provider unreachable.
+    assert stack.simulator_server is not None
+    stack.simulator_server.stop()
+    for headers in ({}, {"Range": "bytes=0-99"}):
+        down = boss.get(path, headers=headers)
+        assert down.status_code == 502 and down.json() == {"detail": "recording unavailable"}
+
+
 def test_a_recording_line_asks_twilio_for_the_recording_status(app_only: Stack) -> None:
     from tests.calls import inbound
 
@@ -423,5 +497,64 @@ def test_a_stored_recording_elsewhere_is_never_fetched(
         [line] = [r.getMessage() for r in caplog.records if "not fetched" in r.getMessage()]
         assert f"recording {recording_id}" in line and "127.0.0.1" in line
         assert "SECRET" not in line and "user" not in line and "Recordings" not in line
+    finally:
+        server.stop()
+
+
+def test_the_proxy_streams_and_lets_go_of_the_provider_when_the_browser_leaves(
+    database_url: str,
+) -> None:
+    """A provider whose recording never ends: the player still gets its first bytes (nothing
+    waits for the whole file), and leaving closes the proxy's connection to the provider."""
+    asked: list[tuple[str | None, str | None]] = []
+    provider = FastAPI()
+
+    @provider.get("/{path:path}")
+    def endless(path: str, request: Request) -> StreamingResponse:
+        asked.append((request.headers.get("authorization"), request.headers.get("range")))
+        chunk = b"\xff\xfb" + bytes(142)
+        return StreamingResponse(
+            (chunk for _ in range(10**9)), status_code=206, media_type="audio/mpeg"
+        )
+
+    server = ServerThread(provider, bind_free_socket()).start()
+    try:
+        with running_stack(
+            database_url, with_simulator=False, run_engine=False, simulator_url=server.url
+        ) as stack:
+            line = make_line(stack.db, recording=True)
+            alice = make_user(stack.db, "alice")
+            make_user(stack.db, "boss", role=Role.supervisor)
+            now = stack.clock.now()
+            call_id = drive.whole_call(stack.db, line, alice, "CA1", now, 60, 10)
+            with stack.db.session() as session:
+                recording = CallRecording(
+                    call_id=call_id,
+                    recording_sid=RECORDING,
+                    url=f"{server.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+                    created_at=now,
+                )
+                session.add(recording)
+                session.flush()
+                path = f"/supervisor/calls/{call_id}/recordings/{recording.id}"
+            boss = client_for(stack, "boss")
+            connections = server.server.server_state.connections
+            # The proxy must close it itself, not leave it to the garbage collector.
+            gc.disable()
+            try:
+                with boss.stream("GET", path, headers={"Range": "bytes=0-"}) as played:
+                    assert played.status_code == 206
+                    assert next(played.iter_raw())[:2] == b"\xff\xfb"
+                    assert len(connections) == 1  # the proxy's, still reading
+                boss.close()
+                deadline = time.monotonic() + 10
+                while connections:  # a bounded wait for the close to arrive, not for time
+                    assert time.monotonic() < deadline, "the proxy kept the provider's connection"
+                    time.sleep(0.01)
+            finally:
+                gc.enable()
+        [(authorization, ranged)] = asked
+        assert authorization is not None and authorization.startswith("Basic ")
+        assert ranged == "bytes=0-"
     finally:
         server.stop()

@@ -52,6 +52,30 @@ def test_recorded_conference_posts_its_recording_and_serves_the_media(env: Env) 
     mp3 = httpx.get(url + ".mp3", auth=(ACCOUNT_SID, AUTH_TOKEN))
     assert mp3.status_code == 200 and mp3.headers["content-type"] == "audio/mpeg"
     assert mp3.content[:2] == b"\xff\xfb"  # an MPEG-1 Layer III frame
+    assert mp3.headers["accept-ranges"] == "bytes"
+    # A byte range, as a player seeking asks for it (Twilio's media URLs answer ranges too).
+    size = len(mp3.content)
+    for asked, start, end in (
+        ("bytes=10-19", 10, 19),
+        ("bytes=10-", 10, size - 1),
+        ("bytes=-16", size - 16, size - 1),
+        (f"bytes=-{size + 5}", 0, size - 1),
+        (f"bytes=0-{size * 2}", 0, size - 1),
+        ("BYTES=0-0", 0, 0),
+    ):
+        part = httpx.get(url + ".mp3", auth=(ACCOUNT_SID, AUTH_TOKEN), headers={"Range": asked})
+        assert part.status_code == 206, asked
+        assert part.content == mp3.content[start : end + 1], asked
+        assert part.headers["content-range"] == f"bytes {start}-{end}/{size}", asked
+    for past in (f"bytes={size}-", "bytes=-0"):
+        refused = httpx.get(url + ".mp3", auth=(ACCOUNT_SID, AUTH_TOKEN), headers={"Range": past})
+        assert refused.status_code == 416 and refused.headers["content-range"] == f"bytes */{size}"
+    # What it cannot use (several ranges, a reversed or malformed one) it ignores: the whole file.
+    for ignored in ("bytes=0-1,5-6", "bytes=9-3", "bytes=-", "items=0-1", "bytes=a-b"):
+        whole = httpx.get(url + ".mp3", auth=(ACCOUNT_SID, AUTH_TOKEN), headers={"Range": ignored})
+        assert whole.status_code == 200 and whole.content == mp3.content, ignored
+    wav_part = httpx.get(url, auth=(ACCOUNT_SID, AUTH_TOKEN), headers={"Range": "bytes=0-3"})
+    assert (wav_part.status_code, wav_part.content) == (206, b"RIFF")
     missing = httpx.get(url[:-4] + "0000.wav", auth=(ACCOUNT_SID, AUTH_TOKEN))
     assert missing.status_code == 404
 
