@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     telephony_mode: Literal["twilio", "simulator"] = "simulator"
     # Where the twilio REST client is pointed in simulator mode.
     simulator_url: str = "http://127.0.0.1:8000/sim"
+    # A REST request to the phone network that has not answered in this many seconds is given
+    # up (and, for a page, retried): without it one hung connection would hold a sender forever.
+    # Below the page lease (60 s), so a page is never sent by two senders at once.
+    twilio_timeout_s: float = Field(default=15.0, gt=0, lt=60)
     # Mount the simulator inside this process (the demo); tests may run it separately.
     simulator_embedded: bool = True
     redis_url: str | None = None

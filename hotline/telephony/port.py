@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from hotline.config import Settings
@@ -15,7 +16,11 @@ TelephonyError = TwilioException
 
 class TelephonyPort:
     def __init__(self, settings: Settings) -> None:
-        self._client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
+        self._client = Client(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            http_client=TwilioHttpClient(timeout=settings.twilio_timeout_s),
+        )
         if settings.telephony_mode == "simulator":
             self._client.api.base_url = settings.simulator_url.rstrip("/")
         self.public_base_url = settings.public_base_url.rstrip("/")
