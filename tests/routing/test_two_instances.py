@@ -8,17 +8,12 @@ offer and one connection.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
@@ -30,7 +25,7 @@ from hotline.routing.models import PresenceEvent
 from hotline.simulate import counselor_bot
 from tests.conftest import fresh_postgres_database, require_redis
 from tests.factories import PASSWORD, make_line, make_user
-from tests.servers import ServerThread, bind_free_socket
+from tests.servers import ServerThread, bind_free_socket, serve_process
 from tests.stack import ACCOUNT_SID, AUTH_TOKEN
 
 CALLS = 24
@@ -38,22 +33,11 @@ COUNSELORS = 6
 LINES = ("+8657796525", "+8612356")
 
 
-def free_port() -> int:
-    sock = bind_free_socket()
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
 @contextmanager
 def instance(name: str, database_url: str, redis_url: str, simulator_url: str) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ,
         "HOTLINE_ENV": "test",
         "HOTLINE_DATABASE_URL": database_url,
-        "HOTLINE_PUBLIC_BASE_URL": url,
         "HOTLINE_SIMULATOR_URL": simulator_url,
         "HOTLINE_SIMULATOR_EMBEDDED": "false",
         "HOTLINE_TELEPHONY_MODE": "simulator",
@@ -65,23 +49,8 @@ def instance(name: str, database_url: str, redis_url: str, simulator_url: str) -
         "HOTLINE_INSTANCE_NAME": name,
         "HOTLINE_ENGINE_INTERVAL_S": "0.2",
     }
-    hotline = Path(sys.executable).parent / "hotline"
-    process = subprocess.Popen([str(hotline), "serve", "--port", str(port)], env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:  # bounded wait for the process to come up
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"instance {name} did not start")
-            time.sleep(0.1)
+    with serve_process(env, name) as (url, _process):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def test_two_instances_never_double_offer() -> None:
