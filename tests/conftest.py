@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from hotline.db import Database, make_engine
 from hotline.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
@@ -53,6 +54,14 @@ def database_url(
     with fresh_postgres_database() as url:
         upgrade(url)
         yield url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """That database, for tests that use the services without an app."""
+    engine = make_engine(database_url)
+    yield Database(engine)
+    engine.dispose()
 
 
 @pytest.fixture

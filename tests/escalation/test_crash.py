@@ -12,13 +12,12 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
 from sqlmodel import col, select
 
-from hotline.db import Database, make_engine
+from hotline.db import Database
 from hotline.escalation.models import EscalationLog, Page, PageStatus
 from hotline.escalation.service import PAGE_LEASE
 from hotline.simulator.app import SimulatorConfig, create_simulator_app
@@ -28,13 +27,6 @@ from tests.servers import ServerThread, bind_free_socket, serve_process
 from tests.stack import ACCOUNT_SID, AUTH_TOKEN
 
 SMS_ONLY = [{"targets": [{"kind": "crisis_on_call"}], "channels": ["sms"], "wait_minutes": 30}]
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    engine = make_engine(database_url)
-    yield Database(engine)
-    engine.dispose()
 
 
 def env(database_url: str, provider_url: str, **extra: str) -> dict[str, str]:

@@ -4,10 +4,8 @@ supervisor alarm, acknowledgement, a restart mid-escalation, two dispatchers at 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlmodel import select
 
 from hotline.auth.models import Role, User
@@ -29,13 +27,6 @@ from tests.conftest import fresh_postgres_database
 from tests.factories import make_line, make_rota, make_user
 
 START = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    engine = make_engine(database_url)
-    yield Database(engine)
-    engine.dispose()
 
 
 def setup_call(

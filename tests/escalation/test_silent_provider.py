@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from hotline.clock import FakeClock
-from hotline.db import Database, make_engine
+from hotline.db import Database
 from hotline.escalation import service as escalations
 from hotline.escalation.models import EscalationLog, Page, PageStatus
 from hotline.routing.engine import Dispatcher
@@ -30,13 +30,6 @@ def silent_provider() -> Iterator[str]:
         server.bind(("127.0.0.1", 0))
         server.listen(8)
         yield f"http://127.0.0.1:{server.getsockname()[1]}"
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    engine = make_engine(database_url)
-    yield Database(engine)
-    engine.dispose()
 
 
 def test_a_page_to_a_provider_that_never_answers_is_retried(

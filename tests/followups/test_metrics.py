@@ -3,13 +3,12 @@ statistics page's data and the monthly report carrying them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hotline.db import Database, make_engine
+from hotline.db import Database
 from hotline.followups.metrics import follow_up_figures
 from hotline.followups.models import FollowUpStatus
 from hotline.stats import report
@@ -23,13 +22,6 @@ DAY_START = datetime(2026, 3, 9, 16, 0, tzinfo=UTC)
 DAY_END = DAY_START + timedelta(days=1)
 S = timedelta(seconds=1)
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(make_engine(database_url))
-    yield database
-    database.engine.dispose()
 
 
 @dataclass

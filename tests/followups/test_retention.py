@@ -4,14 +4,12 @@ the call is kept, and listed in the subject-access export without the attempts' 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
 from hotline.auth.models import Role, User
-from hotline.db import Database, make_engine
+from hotline.db import Database
 from hotline.followups.models import (
     CallbackOutcome,
     FollowUp,
@@ -30,13 +28,6 @@ ENDED = datetime(2023, 3, 1, 10, 0, 0, tzinfo=UTC)
 EXPIRES = ENDED + days(MIN_RETENTION_DAYS)
 CALLER = "+8613811112222"
 REMARK = "母亲接的电话，说她住院了"
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(make_engine(database_url))
-    yield database
-    database.engine.dispose()
 
 
 def with_follow_up(db: Database, line: Line, counselor: User, ended: datetime) -> int:

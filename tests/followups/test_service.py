@@ -4,7 +4,6 @@ after submission, priority for high risk; the completion and failure rules; who 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from sqlmodel import func, select
 
 from hotline.auth.models import Role
 from hotline.calls.models import Call
-from hotline.db import Database, make_engine
+from hotline.db import Database
 from hotline.followups import service as followups
 from hotline.followups.models import CallbackOutcome, FollowUp, FollowUpAttempt, FollowUpStatus
 from hotline.followups.service import FollowUpError
@@ -23,13 +22,6 @@ from tests.review.drive import write_note
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(make_engine(database_url))
-    yield database
-    database.engine.dispose()
 
 
 def count(db: Database) -> int:

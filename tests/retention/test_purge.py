@@ -5,7 +5,6 @@ per-line periods and the guideline minimum, and the once-a-day scheduled run."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +16,7 @@ from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import AttemptOutcome, Role, SignInAttempt, User
 from hotline.calls.models import Call
 from hotline.clock import FakeClock
-from hotline.db import Database, make_engine
+from hotline.db import Database
 from hotline.lines.models import Line
 from hotline.retention import service as retention
 from hotline.retention.models import MIN_RETENTION_DAYS, RetentionRun
@@ -28,13 +27,6 @@ from tests.retention.records import ATTACHED, Record, days, make_record, row_cou
 
 ENDED = datetime(2023, 3, 1, 10, 0, 0, tzinfo=UTC)
 EXPIRES = ENDED + days(MIN_RETENTION_DAYS)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(make_engine(database_url))
-    yield database
-    database.engine.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ overdue notes; the escalation log and its timeline; call search; QA reviews and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from hotline.audit.models import AuditAction
 from hotline.audit.service import record as audit
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
-from hotline.db import Database, make_engine
+from hotline.db import Database
 from hotline.escalation import service as escalations
 from hotline.escalation.models import EscalationStatus
 from hotline.notes import service as notes
@@ -33,13 +32,6 @@ T0 = datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
 
 def at(minutes: float = 0, seconds: float = 0) -> datetime:
     return T0 + timedelta(minutes=minutes, seconds=seconds)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(make_engine(database_url))
-    yield database
-    database.engine.dispose()
 
 
 def alice_day(db: Database) -> tuple[User, User, int, int]:

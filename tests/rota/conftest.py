@@ -14,19 +14,12 @@ import pytest
 from agent_console.client import csrf_from
 from hotline.auth.models import Role
 from hotline.clock import FakeClock
-from hotline.db import Database, make_engine
+from hotline.db import Database
 from hotline.rota import service as rota
 from hotline.rota.models import Rotation, SchedulePurpose
 from hotline.rota.schemas import RotationCreate, ScheduleCreate
 from tests.factories import PASSWORD, make_user
 from tests.stack import running_stack
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(make_engine(database_url))
-    yield database
-    database.engine.dispose()
 
 
 @dataclass

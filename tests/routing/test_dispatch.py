@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,20 +11,13 @@ from hotline.auth.models import User
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
 from hotline.clock import FakeClock
-from hotline.db import Database, make_engine
+from hotline.db import Database
 from hotline.lines.models import Line
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState, AgentStatus, PresenceEvent
 from tests.factories import make_line, make_user
 
 OFFER_S = 20
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    engine = make_engine(database_url)
-    yield Database(engine)
-    engine.dispose()
 
 
 @pytest.fixture

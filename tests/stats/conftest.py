@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from sqlmodel import col, select
 
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState
-from hotline.db import Database, make_engine
+from hotline.db import Database
 from hotline.escalation.models import Escalation, EscalationStatus
 from hotline.notes.models import CallNote, IssueCategory, NoteStatus
 from hotline.routing.models import PresenceEvent
@@ -22,13 +21,6 @@ from tests.factories import make_line, make_user
 T0 = datetime(2026, 3, 10, 0, 0, tzinfo=UTC)  # 08:00 local on Tuesday 10 March
 DAY_START = datetime(2026, 3, 9, 16, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(make_engine(database_url))
-    yield database
-    database.engine.dispose()
 
 
 @dataclass
