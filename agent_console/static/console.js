@@ -51,6 +51,7 @@
     offerPanel: $("offer-panel"),
     offerDanger: $("offer-danger"),
     offerRepeat: $("offer-repeat"),
+    offerHistory: $("offer-high-risk"),
     offerLineName: $("offer-line-name"),
     offerLineNumber: $("offer-line-number"),
     offerLanguage: $("offer-language"),
@@ -62,6 +63,7 @@
     callTitle: $("call-title"),
     callDanger: $("call-danger"),
     callRepeat: $("call-repeat"),
+    callHistory: $("call-high-risk"),
     callStatus: $("call-status"),
     callTimer: $("call-timer"),
     callLineName: $("call-line-name"),
@@ -270,6 +272,7 @@
     if (offer) {
       show(el.offerDanger, Boolean(offer.in_danger));
       show(el.offerRepeat, Boolean(offer.repeat_caller));
+      show(el.offerHistory, Boolean(offer.high_risk_history));
       el.offerPanel.dataset.danger = offer.in_danger ? "true" : "false";
       setText(el.offerLineName, String(offer.line_name || ""));
       setText(el.offerLineNumber, String(offer.line_number || ""));
@@ -284,6 +287,7 @@
     if (call) {
       show(el.callDanger, Boolean(call.in_danger));
       show(el.callRepeat, Boolean(call.repeat_caller));
+      show(el.callHistory, Boolean(call.high_risk_history));
       el.callPanel.dataset.danger = call.in_danger ? "true" : "false";
       setText(el.callStatus, t(call.state === "connected" ? "call_connected" : "call_connecting"));
       setText(el.callLineName, String(call.line_name || ""));

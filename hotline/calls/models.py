@@ -30,6 +30,7 @@ TERMINAL_STATES = frozenset(
 WAITING_STATES = frozenset({CallState.ringing, CallState.ivr, CallState.queued, CallState.offered})
 
 PRIORITY_NORMAL = 0
+PRIORITY_HIGH_RISK_HISTORY = 50
 PRIORITY_IN_DANGER = 100
 
 
@@ -45,6 +46,9 @@ class Call(SQLModel, table=True):
     priority: int = PRIORITY_NORMAL
     in_danger: bool = False
     repeat_caller: bool = False
+    # When it came in, the caller had an open high-risk history (hotline.routing.priority):
+    # they go ahead in the queue, and the counselor is told on the offer.
+    high_risk_history: bool = False
     # local | out_of_area | unknown, from the caller number's prefix (the number is not kept).
     caller_area: str = Field(default="unknown", max_length=16)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, select
 
 from hotline.calls.models import (
+    PRIORITY_HIGH_RISK_HISTORY,
     PRIORITY_IN_DANGER,
     PRIORITY_NORMAL,
     Call,
@@ -83,6 +84,7 @@ def start_inbound(
     now: datetime,
     caller_area: str = "unknown",
     withheld: bool = False,
+    high_risk_history: bool = False,
 ) -> Call:
     """The caller reached a line: store the call (ringing, then ivr). Idempotent on CallSid.
 
@@ -106,6 +108,7 @@ def start_inbound(
         state=CallState.ivr,
         created_at=now,
         repeat_caller=repeat is not None,
+        high_risk_history=high_risk_history and not withheld,
         caller_area=caller_area,
         language=line.languages[0] if line.languages else None,
     )
@@ -115,6 +118,14 @@ def start_inbound(
     record_event(session=session, call_id=call.id, state=CallState.ringing.value, now=now)
     record_event(session=session, call_id=call.id, state=CallState.ivr.value, now=now)
     return call
+
+
+def queue_priority(*, in_danger: bool, high_risk_history: bool) -> int:
+    """Who goes ahead in the queue (DESIGN.md 4): a caller in danger now, then a repeat caller
+    with an open high-risk history (hotline.routing.priority), then arrival order."""
+    if in_danger:
+        return PRIORITY_IN_DANGER
+    return PRIORITY_HIGH_RISK_HISTORY if high_risk_history else PRIORITY_NORMAL
 
 
 def enqueue(
@@ -135,7 +146,7 @@ def enqueue(
         detail="in_danger" if in_danger else None,
         language=language,
         in_danger=in_danger,
-        priority=PRIORITY_IN_DANGER if in_danger else PRIORITY_NORMAL,
+        priority=queue_priority(in_danger=in_danger, high_risk_history=call.high_risk_history),
         queued_at=now,
         queue_deadline_at=now + timedelta(seconds=max_wait_s),
     )

@@ -727,6 +727,7 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
             "priority": call.priority,
             "in_danger": call.in_danger,
             "repeat_caller": call.repeat_caller,
+            "high_risk_history": call.high_risk_history,
             "queued_at": _iso(call.queued_at),
             "expires_at": _iso(call.offer_expires_at),
         }
@@ -751,6 +752,7 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
                 "language": call.language,
                 "in_danger": call.in_danger,
                 "repeat_caller": call.repeat_caller,
+                "high_risk_history": call.high_risk_history,
                 "crisis_level": level,
                 "escalated": escalated,
                 "escalation": escalations.for_call(session=session, call_id=call.id),

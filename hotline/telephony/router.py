@@ -16,6 +16,7 @@ from hotline.escalation import service as escalations
 from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.privacy import caller_hash, is_withheld
+from hotline.routing import priority
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import prompts
@@ -73,6 +74,8 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
             now=now,
             caller_area=lines.caller_area(line, number),
             withheld=withheld,
+            high_risk_history=not withheld
+            and priority.has_open_high_risk_history(session=session, caller_hash=hashed, now=now),
         )
         return prompts.welcome(line, _url(request, "/twilio/voice/gather"))
 

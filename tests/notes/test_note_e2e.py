@@ -86,8 +86,11 @@ def test_note_escalation_reload_submit_addendum_and_history(stack: Stack) -> Non
         page.get_by_test_id("btn-finish-wrapup").click()
         expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
 
-        # The same caller again: their history is on screen for the counselor taking the call.
+        # The same caller again: their history is on screen for the counselor taking the call,
+        # and the call was marked high risk recently (it went ahead in the queue).
         take_call(page, stack)
+        expect(page.get_by_test_id("call-high-risk")).to_be_visible()
+        expect(page.get_by_test_id("call-high-risk")).to_contain_text("High risk recently")
         history = page.get_by_test_id("caller-history")
         expect(history).to_be_visible(timeout=10_000)
         expect(history).to_contain_text("Lost job last month")
