@@ -33,6 +33,7 @@ from hotline.security_headers import SecurityHeaders
 from hotline.stats.router import router as stats_router
 from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
+from hotline.voicemail.router import router as voicemail_router
 
 SESSION_MAX_AGE_S = 12 * 3600  # a long night shift
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notes_admin_router)
     app.include_router(escalation_router)
     app.include_router(followups_router)
+    app.include_router(voicemail_router)
     app.include_router(rota_router)
     app.include_router(review_router)
     app.include_router(audit_router)

@@ -22,6 +22,7 @@ from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapReques
 from hotline.routing.models import AgentStatus, PresenceEvent
 from hotline.stats.models import StatsCount, StatsHour, StatsRollup, StatsStale
 from hotline.telephony.models import WebhookReceipt
+from hotline.voicemail.models import Voicemail
 
 __all__ = [
     "AuditEvent",
@@ -59,6 +60,7 @@ __all__ = [
     "ScheduleOverride",
     "SwapRequest",
     "User",
+    "Voicemail",
     "WebhookReceipt",
     "metadata",
 ]

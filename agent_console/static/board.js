@@ -231,6 +231,22 @@
                 )
               : "0",
           ),
+          node(
+            "td",
+            { className: "num", "data-testid": "voicemails-waiting" },
+            line.voicemails_waiting
+              ? node(
+                  "a",
+                  {
+                    href: `/supervisor/voicemails?status=waiting&line=${line.line_id}`,
+                    className: "overdue-priority",
+                  },
+                  String(line.voicemails_waiting),
+                  " · ",
+                  timer(line.oldest_voicemail_at, "oldest-voicemail"),
+                )
+              : "0",
+          ),
         ),
       ),
     );

@@ -43,6 +43,7 @@ from hotline.risk.triage import COLOURS, FLASHING, LEVEL_ORDER, RiskLevel
 from hotline.rota import service as rota
 from hotline.routing.models import AgentState, AgentStatus
 from hotline.telephony.port import TelephonyPort
+from hotline.voicemail import service as voicemails
 
 log = logging.getLogger(__name__)
 SUPERVISOR_ROLES = (Role.supervisor, Role.admin)
@@ -94,7 +95,8 @@ def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
 
 def _queues(session: Session, now: datetime) -> list[dict[str, Any]]:
     """Per active line: calls waiting (queued, or offered and not yet accepted), oldest first;
-    and follow-ups past due that nobody has completed yet (priority ones apart)."""
+    follow-ups past due that nobody has completed yet (priority ones apart); voicemails nobody has
+    handled yet."""
     waiting = (
         select(
             Call.line_id,
@@ -120,10 +122,12 @@ def _queues(session: Session, now: datetime) -> list[dict[str, Any]]:
         .group_by(col(FollowUp.line_id))
     )
     overdue = {line_id: (count, priority) for line_id, count, priority in session.exec(late)}
+    unheard = voicemails.waiting_by_line(session=session)
     lines = []
     for line in session.exec(select(Line).where(col(Line.active)).order_by(col(Line.id))):
         count, oldest = queue.get(line.id or 0, (0, None))
         late_count, late_priority = overdue.get(line.id or 0, (0, 0))
+        messages, oldest_message = unheard.get(line.id or 0, (0, None))
         lines.append(
             {
                 "line_id": line.id,
@@ -133,6 +137,8 @@ def _queues(session: Session, now: datetime) -> list[dict[str, Any]]:
                 "longest_wait_since": _iso(oldest),
                 "followups_overdue": int(late_count),
                 "followups_overdue_priority": int(late_priority),
+                "voicemails_waiting": messages,
+                "oldest_voicemail_at": _iso(oldest_message),
             }
         )
     return lines

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
-from starlette.types import Receive, Scope, Send
 
 from agent_console.pages import locale_of, remember_locale, render, translator
 from hotline.audit.models import AuditAction
@@ -32,7 +29,7 @@ from hotline.escalation.models import EscalationStatus
 from hotline.escalation.service import OUTCOMES
 from hotline.lines.models import Line
 from hotline.notes.models import IssueCategory
-from hotline.review import labels
+from hotline.review import labels, playback
 from hotline.review import service as review
 from hotline.review.models import QA_CRITERIA, SCORE_MAX, SCORE_MIN, CallRecording
 from hotline.risk.triage import LEVEL_ORDER
@@ -42,10 +39,6 @@ from hotline.telephony.signature import SignedForm, require
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["review"])
 REVIEWERS = (Role.supervisor, Role.admin)
-RECORDING_FETCH_TIMEOUT_S = 30  # to connect, and for each read
-RECORDING_CHUNK_BYTES = 64 * 1024
-# The provider's headers a player needs to play and seek; nothing else of its answer is passed on.
-RELAYED_HEADERS = ("content-length", "content-range", "accept-ranges", "content-encoding")
 
 
 def _reviewer(request: Request) -> User:
@@ -746,87 +739,7 @@ def play_recording(call_id: int, recording_id: int, request: Request, user: Revi
             detail=f"call {call_id}",
             session=session,
         )
-    settings: Settings = request.app.state.settings
-    if not review.recording_url_allowed(
-        url, account_sid=settings.twilio_account_sid, sources=review.recording_sources(settings)
-    ):
-        # Stored before this check existed, or the settings changed: never send the
-        # credentials there.
-        log.warning(
-            "recording %s not fetched: its URL on host %s is not an allowed recording",
-            recording_id,
-            review.url_host(url),
-        )
-        raise HTTPException(status_code=502, detail="recording unavailable")
-    # Uncompressed, as the bytes are passed on untouched: their length and ranges are the file's.
-    asked = {"Accept-Encoding": "identity"}
-    if "range" in request.headers:  # the player seeking
-        asked["Range"] = request.headers["range"]
-    with ExitStack() as cleanup:
-        client = httpx.Client(
-            auth=(settings.twilio_account_sid, settings.twilio_auth_token),
-            timeout=RECORDING_FETCH_TIMEOUT_S,
-            follow_redirects=True,
-        )
-        cleanup.callback(client.close)
-        media = url if url.endswith((".mp3", ".wav")) else url + ".mp3"
-        try:
-            upstream = client.send(client.build_request("GET", media, headers=asked), stream=True)
-        except httpx.HTTPError as failure:
-            raise HTTPException(status_code=502, detail="recording unavailable") from failure
-        cleanup.callback(upstream.close)
-        if upstream.status_code == 416 and "Range" in asked:  # asked past the end: say so
-            headers = {"Cache-Control": "no-store"}
-            if "content-range" in upstream.headers:  # "bytes */<size>"
-                headers["Content-Range"] = upstream.headers["content-range"]
-            return Response(status_code=416, headers=headers)
-        if upstream.status_code not in (200, 206):
-            raise HTTPException(status_code=502, detail="recording unavailable")
-        headers = {
-            name: upstream.headers[name] for name in RELAYED_HEADERS if name in upstream.headers
-        }
-        relay = _Relay(
-            upstream,
-            client,
-            status_code=upstream.status_code,
-            media_type=upstream.headers.get("content-type", "audio/mpeg"),
-            headers={**headers, "Cache-Control": "no-store"},
-        )
-        cleanup.pop_all()  # from here the relay closes them
-        return relay
-
-
-class _Relay(StreamingResponse):
-    """The provider's open answer, passed on chunk by chunk, so a long recording is never held
-    in memory; whatever ends it (the last chunk, the browser leaving, an error) closes the
-    upstream response and its client."""
-
-    def __init__(
-        self,
-        upstream: httpx.Response,
-        client: httpx.Client,
-        *,
-        status_code: int,
-        media_type: str,
-        headers: dict[str, str],
-    ) -> None:
-        # A sync iterator: Starlette reads it in its thread pool.
-        super().__init__(
-            upstream.iter_raw(RECORDING_CHUNK_BYTES),
-            status_code=status_code,
-            media_type=media_type,
-            headers=headers,
-        )
-        self._upstream = upstream
-        self._client = client
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            # No chunk is being read now: a cancelled read in the thread pool is waited for.
-            self._upstream.close()
-            self._client.close()
+    return playback.stream(request, url, what=f"recording {recording_id}")
 
 
 # --- the counselor's feedback -----------------------------------------------------------------

@@ -22,6 +22,7 @@ from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import prompts
 from hotline.telephony.service import TWIML, idempotent
 from hotline.telephony.signature import SignedForm, require
+from hotline.voicemail import service as voicemails
 
 router = APIRouter(prefix="/twilio", tags=["telephony"])
 ENDED_LEG_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -161,10 +162,16 @@ def voicemail(request: Request, params: SignedForm, dispatcher: DispatcherDep) -
         if call is None:
             return prompts.goodbye("zh_CN")
         if params.get("RecordingUrl"):
+            now = dispatcher.clock.now()
             call.voicemail_url = params["RecordingUrl"]
             assert call.id is not None
-            calls.record_event(
-                session=session, call_id=call.id, state="voicemail", now=dispatcher.clock.now()
+            calls.record_event(session=session, call_id=call.id, state="voicemail", now=now)
+            duration = params.get("RecordingDuration", "")
+            voicemails.received(
+                session=session,
+                call=call,
+                duration_s=int(duration) if duration.isdigit() else None,
+                now=now,
             )
         return prompts.goodbye(call.language or "zh_CN")
 

@@ -22,6 +22,7 @@ from hotline.review.models import CallRecording
 from hotline.rota import service as rota
 from hotline.rota.models import Rotation
 from hotline.rota.schemas import OverrideCreate, SwapCreate
+from hotline.voicemail.models import Voicemail
 from tests.access.routes import flatten
 from tests.calls import connected_call
 from tests.factories import PASSWORD, make_line, make_rota, make_user
@@ -138,6 +139,9 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/escalations/{escalation_id}"): SUPERVISING,
     ("GET", "/supervisor/followups"): SUPERVISING,
     ("GET", "/supervisor/followups.csv"): SUPERVISING,
+    ("GET", "/supervisor/voicemails"): SUPERVISING,
+    ("GET", "/supervisor/voicemails/{voicemail_id}/audio"): SUPERVISING,
+    ("POST", "/supervisor/voicemails/{voicemail_id}/handle"): SUPERVISING,
     ("GET", "/supervisor/calls"): SUPERVISING,
     ("GET", "/supervisor/calls.csv"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}"): SUPERVISING,
@@ -236,6 +240,8 @@ def seed(stack: Stack) -> dict[str, Any]:
             created_at=now,
         )
         session.add(recording)
+        voicemail = Voicemail(call_id=call_id, line_id=1, recorded_at=now)
+        session.add(voicemail)
         session.flush()
         ids = {
             "call_id": call_id,
@@ -245,6 +251,7 @@ def seed(stack: Stack) -> dict[str, Any]:
             "override_id": override.id,
             "recording_id": recording.id,
             "follow_up_id": follow_up.id,
+            "voicemail_id": voicemail.id,
             "user_id": zhao.id,
             "category_id": 1,
             "resource_id": 1,

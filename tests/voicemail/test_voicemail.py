@@ -1,0 +1,133 @@
+"""A caller who waited past the line's maximum leaves a voicemail (the simulator records it
+through the real <Record> flow); it waits on the live board until a supervisor has listened to
+it through the authenticated proxy and marked what was done; every step audited."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from sqlmodel import select
+
+from hotline.audit.models import AuditEvent
+from hotline.auth.models import Role
+from hotline.board import service as board
+from hotline.calls.models import Call
+from hotline.voicemail.models import Voicemail, VoicemailOutcome
+from tests.calls import CALLER
+from tests.factories import make_line, make_user
+from tests.stack import ACCOUNT_SID, AUTH_TOKEN, Stack
+from tests.staff import Staff
+
+LINE = "+8657796525"
+
+
+def voicemails(stack: Stack) -> list[Voicemail]:
+    with stack.db.session() as session:
+        return list(session.exec(select(Voicemail)))
+
+
+def waiting_on_board(stack: Stack, user_id: int) -> int:
+    with stack.db.session() as session:
+        snapshot = board.board(session=session, user_id=user_id, now=stack.clock.now())
+    (line,) = snapshot["lines"]
+    return int(line["voicemails_waiting"])
+
+
+def audit(stack: Stack) -> list[tuple[str, str, str | None]]:
+    with stack.db.session() as session:
+        return [
+            (e.action.value, e.object_type, e.detail)
+            for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))  # type: ignore[arg-type]
+            if e.object_type.startswith("voicemail")
+        ]
+
+
+def leave_voicemail(stack: Stack) -> str:
+    """A call nobody answers in time, sent to voicemail; the caller speaks, then presses #."""
+    sid = stack.simulator.place_call(CALLER, LINE, digits="1")
+    stack.simulator.wait_for(lambda: stack.simulator.get_call(sid).get("in_conference"))
+    stack.clock.advance(31)
+    stack.dispatcher.tick()
+    stack.simulator.wait_for(
+        lambda: any(e["kind"] == "record" for e in stack.simulator.get_call(sid)["transcript"])
+    )
+    stack.simulator.press(sid, "#")
+    stack.simulator.wait_for(lambda: len(voicemails(stack)) == 1)
+    return sid
+
+
+def test_a_voicemail_waits_until_a_supervisor_has_heard_it_and_acted(stack: Stack) -> None:
+    make_line(stack.db, number=LINE, max_queue_wait_s=30, overflow_action="voicemail")
+    boss_user = make_user(stack.db, "boss", role=Role.supervisor)
+    make_user(stack.db, "alice")
+    stack.dispatcher.sync_numbers()
+    leave_voicemail(stack)
+    (message,) = voicemails(stack)
+    with stack.db.session() as session:
+        call = session.get(Call, message.call_id)
+        assert call is not None and call.voicemail_url
+        recorded_url = call.voicemail_url
+    assert message.handled_at is None
+    assert waiting_on_board(stack, boss_user.id or 0) == 1
+
+    # Only supervisors and admins see the list and the audio.
+    alice = Staff(stack, "alice")
+    assert alice.get("/supervisor/voicemails").status_code == 403
+    assert alice.get(f"/supervisor/voicemails/{message.id}/audio").status_code == 403
+    boss = Staff(stack, "boss")
+    page = boss.get("/supervisor/voicemails?status=waiting&lang=en")
+    assert page.status_code == 200
+    assert re.search(rf'data-id="{message.id}" data-status="waiting"', page.text)
+
+    # The message plays through the proxy, byte for byte what the provider keeps.
+    played = boss.get(f"/supervisor/voicemails/{message.id}/audio")
+    kept = httpx.get(recorded_url + ".mp3", auth=(ACCOUNT_SID, AUTH_TOKEN))
+    assert played.status_code == 200 and kept.status_code == 200
+    assert played.content == kept.content and len(played.content) > 0
+
+    # Bad input changes nothing: no token, an outcome that is not one.
+    path = f"/supervisor/voicemails/{message.id}/handle"
+    forged = boss.http.post(path, data={"outcome": "called_back"})
+    assert forged.status_code == 403
+    bad = boss.http.post(path, data={"outcome": "ignored", "csrf_token": boss.token})
+    assert bad.status_code == 303 and bad.headers["location"].endswith("done=bad_outcome")
+    assert voicemails(stack)[0].handled_at is None
+
+    done = boss.http.post(path, data={"outcome": "called_back", "csrf_token": boss.token})
+    assert done.status_code == 303 and done.headers["location"].endswith("done=handled")
+    (handled,) = voicemails(stack)
+    assert handled.outcome == VoicemailOutcome.called_back
+    assert handled.handled_by_id == boss_user.id and handled.handled_at == stack.clock.now()
+    again = boss.http.post(path, data={"outcome": "escalated", "csrf_token": boss.token})
+    assert again.headers["location"].endswith("done=already")
+    assert voicemails(stack)[0].outcome == VoicemailOutcome.called_back
+    assert waiting_on_board(stack, boss_user.id or 0) == 0
+    listed = boss.get("/supervisor/voicemails?status=handled&lang=en").text
+    assert "Called back and reached" in listed and "Boss" in listed
+
+    assert audit(stack) == [
+        ("view", "voicemail_list", "status=waiting"),
+        ("view", "voicemail", "played"),
+        ("edit", "voicemail", "handled called_back"),
+        ("view", "voicemail_list", "status=handled"),
+    ]
+
+
+def test_the_recording_callback_twice_makes_one_voicemail(app_only: Stack) -> None:
+    make_line(app_only.db, number=LINE, max_queue_wait_s=30, overflow_action="voicemail")
+    sid = "CA" + "7" * 32
+    form = {"CallSid": sid, "AccountSid": ACCOUNT_SID, "From": CALLER, "To": LINE}
+    app_only.webhook("/twilio/voice/incoming", form)
+    app_only.webhook("/twilio/voice/gather", {**form, "Digits": "1"})
+    recorded = {
+        **form,
+        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE1",
+        "RecordingDuration": "12",
+    }
+    assert app_only.webhook("/twilio/voice/voicemail", recorded).status_code == 200
+    assert (
+        app_only.webhook("/twilio/voice/voicemail", {**recorded, "Digits": "#"}).status_code == 200
+    )
+    (message,) = voicemails(app_only)
+    assert message.duration_s == 12
