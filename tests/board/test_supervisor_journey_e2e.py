@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from agent_console.client import ConsoleClient
 from hotline.auth.models import Role
 from hotline.followups.models import FollowUp, FollowUpStatus
+from hotline.voicemail.models import Voicemail
 from tests.board.test_monitor import LINE, SUPERVISOR_PHONE, supervisor_leg, take_call
 from tests.browser import chromium
 from tests.console.test_console_e2e import sign_in
@@ -45,6 +46,14 @@ def test_the_supervisors_round(stack: Stack, tmp_path: Path) -> None:
         follow_up = session.get(FollowUp, late)
         assert follow_up is not None
         follow_up.priority = True
+        # ...and a voicemail nobody has handled yet, left half an hour ago.
+        session.add(
+            Voicemail(
+                call_id=follow_up.call_id,
+                line_id=other.id,
+                recorded_at=stack.clock.now() - timedelta(minutes=30),
+            )
+        )
     stack.dispatcher.sync_numbers()
     counselor = ConsoleClient(stack.url, "alice", PASSWORD)
     month = stack.clock.now().astimezone(ZoneInfo(line.timezone)).strftime("%Y-%m")
@@ -66,6 +75,12 @@ def test_the_supervisors_round(stack: Stack, tmp_path: Path) -> None:
         expect(overdue).to_have_text("1")
         expect(overdue).to_have_attribute(
             "href", f"/supervisor/followups?status=overdue&line={other.id}"
+        )
+        expect(line_row.get_by_test_id("voicemails-waiting")).to_have_text("0")
+        unheard = other_row.get_by_test_id("voicemails-waiting").locator("a")
+        expect(unheard).to_contain_text("1 · 30:")
+        expect(unheard).to_have_attribute(
+            "href", f"/supervisor/voicemails?status=waiting&line={other.id}"
         )
 
         # 1. The call appears on the board, and the supervisor whispers to the counselor.
