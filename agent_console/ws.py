@@ -20,6 +20,7 @@ from hotline.realtime.events import agent_topic
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher
 from hotline.routing.models import AgentState
+from hotline.voicemail import service as voicemails
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -118,6 +119,9 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
         if user is not None and user.role in board.SUPERVISOR_ROLES:
             # A supervisor on their console is alerted too (silently): counselors asking them.
             snapshot["help_alerts"] = board.help_alerts_for(session=session, user_id=user_id)
+            snapshot["voicemails_waiting"] = sum(
+                count for count, _oldest in voicemails.waiting_by_line(session=session).values()
+            )
         return snapshot
 
 

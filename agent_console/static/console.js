@@ -316,6 +316,13 @@
           .replace("{line}", String(a.line_name || ""))).join(" "),
       );
     }
+    // A supervisor's console: voicemails waiting for someone to listen and act.
+    const unheard = $("voicemail-alert");
+    if (unheard) {
+      const count = (snap && snap.voicemails_waiting) || 0;
+      show(unheard, count > 0);
+      setText($("voicemail-alert-link"), t("voicemails_waiting").replace("{count}", String(count)));
+    }
     // Help from a supervisor: one open request per call; the status says who took it.
     const help = (call && call.help) || null;
     const helpState = help && typeof help.status === "string" ? help.status : "";
