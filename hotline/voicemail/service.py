@@ -102,19 +102,23 @@ def _where(flt: VoicemailFilter) -> list[ColumnElement[bool]]:
 def search(
     *, session: Session, flt: VoicemailFilter, limit: int = PAGE_SIZE, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
-    """Waiting ones first, oldest first (the longest unheard on top); then handled, newest
-    first. One page of rows and the total."""
+    """Waiting ones first: a caller who said they were in danger, then one with a high-risk
+    history, then the oldest (the longest unheard on top); then handled ones, newest first. One
+    page of rows and the total."""
     where = _where(flt)
     total = session.exec(select(func.count()).select_from(Voicemail).where(*where)).one()
     handler = aliased(User)
     waiting = col(Voicemail.handled_at).is_(None)
     rows = session.exec(
-        select(Voicemail, Line.name, Line.timezone, handler.display_name)
+        select(Voicemail, Line, Call, handler.display_name)
         .join(Line, col(Line.id) == col(Voicemail.line_id))
+        .join(Call, col(Call.id) == col(Voicemail.call_id))
         .join(handler, col(handler.id) == col(Voicemail.handled_by_id), isouter=True)
         .where(*where)
         .order_by(
             case((waiting, 0), else_=1),
+            case((waiting & col(Call.in_danger), 0), else_=1),
+            case((waiting & col(Call.high_risk_history), 0), else_=1),
             case((waiting, col(Voicemail.recorded_at))).asc(),
             col(Voicemail.recorded_at).desc(),
             col(Voicemail.id),
@@ -127,15 +131,17 @@ def search(
             "id": v.id,
             "call_id": v.call_id,
             "line_id": v.line_id,
-            "line_name": line,
-            "timezone": timezone,
+            "line_name": line.name,
+            "timezone": line.timezone,
             "recorded_at": v.recorded_at,
             "duration_s": v.duration_s,
             "handled_at": v.handled_at,
             "handled_by": name,
             "outcome": v.outcome.value if v.outcome else None,
+            "in_danger": call.in_danger,
+            "high_risk_history": call.high_risk_history,
         }
-        for v, line, timezone, name in rows
+        for v, line, call, name in rows
     ]
     return found, int(total)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlmodel import select
@@ -14,8 +15,10 @@ from agent_console.client import ConsoleClient
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import Role
 from hotline.board import service as board
-from hotline.calls.models import Call
+from hotline.calls.models import Call, CallState
+from hotline.db import Database
 from hotline.simulator.client import SimulatorControlError
+from hotline.voicemail import service as voicemail
 from hotline.voicemail.models import Voicemail, VoicemailOutcome
 from tests.calls import CALLER
 from tests.factories import PASSWORD, make_line, make_user
@@ -144,3 +147,55 @@ def test_the_recording_callback_twice_makes_one_voicemail(app_only: Stack) -> No
     )
     (message,) = voicemails(app_only)
     assert message.duration_s == 12
+
+
+def test_the_list_puts_callers_in_danger_then_high_risk_first_then_the_oldest(db: Database) -> None:
+    line = make_line(db)
+    boss = make_user(db, "boss", role=Role.supervisor)
+    start = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    ids: dict[str, int] = {}
+    with db.session() as session:
+        for n, (name, danger, history) in enumerate(
+            [
+                ("oldest", False, False),
+                ("handled", True, True),
+                ("history", False, True),
+                ("newer", False, False),
+                ("danger", True, False),
+            ]
+        ):
+            call = Call(
+                call_sid=f"CA{name}",
+                line_id=line.id or 0,
+                caller_hash=f"h-{name}",
+                state=CallState.overflow,
+                created_at=start + n * timedelta(minutes=10),
+                in_danger=danger,
+                high_risk_history=history,
+                voicemail_url=f"https://api.twilio.com/{name}",
+            )
+            session.add(call)
+            session.flush()
+            message = Voicemail(
+                call_id=call.id or 0, line_id=line.id or 0, recorded_at=call.created_at
+            )
+            session.add(message)
+            session.flush()
+            ids[name] = message.id or 0
+    with db.session() as session:
+        voicemail.handle(
+            session=session,
+            voicemail_id=ids["handled"],
+            user=boss,
+            outcome=VoicemailOutcome.escalated,
+            now=start + timedelta(hours=1),
+        )
+    with db.session() as session:
+        rows, total = voicemail.search(session=session, flt=voicemail.VoicemailFilter())
+        waiting, _ = voicemail.search(
+            session=session, flt=voicemail.VoicemailFilter(status="waiting")
+        )
+    order = {v: k for k, v in ids.items()}
+    assert [order[r["id"]] for r in rows] == ["danger", "history", "oldest", "newer", "handled"]
+    assert total == 5 and len(waiting) == 4
+    assert rows[0]["in_danger"] and rows[1]["high_risk_history"]
