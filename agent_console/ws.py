@@ -16,7 +16,7 @@ from hotline.auth.models import User
 from hotline.board import service as board
 from hotline.followups import service as followups
 from hotline.realtime import socket_loop
-from hotline.realtime.events import agent_topic
+from hotline.realtime.events import SUPERVISORS_TOPIC, agent_topic
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher
 from hotline.routing.models import AgentState
@@ -119,6 +119,7 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
         if user is not None and user.role in board.SUPERVISOR_ROLES:
             # A supervisor on their console is alerted too (silently): counselors asking them.
             snapshot["help_alerts"] = board.help_alerts_for(session=session, user_id=user_id)
+            snapshot["in_danger_waiting"] = board.in_danger_waiting(session=session)
             snapshot["voicemails_waiting"] = sum(
                 count for count, _oldest in voicemails.waiting_by_line(session=session).values()
             )
@@ -151,7 +152,9 @@ async def console_socket(websocket: WebSocket) -> None:
         websocket,
         name="console",
         user_id=user_id,
-        topics={agent_topic(user_id)},
+        # A supervisor's console is alerted too (a caller in danger waiting, help requests).
+        topics={agent_topic(user_id)}
+        | ({SUPERVISORS_TOPIC} if user.role in board.SUPERVISOR_ROLES else set()),
         snapshot=lambda: _snapshot(dispatcher, user_id),
         command=command,
         error_message=lambda code: error_message(_, code),

@@ -215,7 +215,15 @@
           "tr",
           { "data-testid": "line-row", "data-line-id": line.line_id, "data-queue": line.queue_length },
           node("td", {}, line.name, " ", node("span", { className: "num", dir: "ltr" }, line.number)),
-          node("td", { className: "num", "data-testid": "queue-length" }, line.queue_length),
+          node(
+            "td",
+            { className: "num", "data-testid": "queue-length", "data-in-danger": line.in_danger_waiting },
+            String(line.queue_length),
+            line.in_danger_waiting
+              ? node("span", { className: "overdue-priority", "data-testid": "in-danger-waiting" },
+                  " · ", t("in_danger_waiting").replace("{count}", String(line.in_danger_waiting)))
+              : "",
+          ),
           node("td", {}, line.longest_wait_since ? timer(line.longest_wait_since, "longest-wait") : "—"),
           node(
             "td",

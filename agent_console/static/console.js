@@ -316,6 +316,16 @@
           .replace("{line}", String(a.line_name || ""))).join(" "),
       );
     }
+    // A supervisor's console: callers in danger now still waiting for a counselor.
+    const dangerBox = $("danger-alert");
+    if (dangerBox) {
+      const waiting = (snap && Array.isArray(snap.in_danger_waiting)) ? snap.in_danger_waiting : [];
+      show(dangerBox, waiting.length > 0);
+      setText(
+        $("danger-alert-text"),
+        waiting.map((w) => t("danger_waiting").replace("{line}", String(w.line_name || ""))).join(" "),
+      );
+    }
     // A supervisor's console: voicemails waiting for someone to listen and act.
     const unheard = $("voicemail-alert");
     if (unheard) {

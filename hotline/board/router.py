@@ -20,9 +20,9 @@ from hotline.auth.deps import user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
 from hotline.board.models import MonitorMode
-from hotline.escalation.service import ESCALATIONS_TOPIC, SUPERVISORS_TOPIC
+from hotline.escalation.service import ESCALATIONS_TOPIC
 from hotline.realtime import socket_loop
-from hotline.realtime.events import BOARD_TOPIC, agent_topic
+from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import prompts
 from hotline.telephony.service import TWIML, idempotent
@@ -96,6 +96,8 @@ def board_strings(_: Callable[[str], str]) -> dict[str, str]:
         "state_wrap_up": _("Wrap-up"),
         "state_break": _("On a break"),
         "state_away": _("Away"),
+        # {count} callers who pressed "in danger now" are among those waiting.
+        "in_danger_waiting": _("{count} in danger now"),
         "call_connecting": _("Connecting"),
         "call_connected": _("Connected"),
         "level_none": _("No suicidal ideation"),

@@ -93,6 +93,30 @@ def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
     }
 
 
+# A caller still waiting for a counselor: queued, or offered and not yet accepted.
+_WAITING = (
+    or_(
+        col(Call.state) == CallState.queued.value,
+        and_(col(Call.state) == CallState.offered.value, col(Call.accepted_at).is_(None)),
+    ),
+)
+
+
+def in_danger_waiting(*, session: Session) -> list[dict[str, Any]]:
+    """Callers who pressed "in danger now" and are still waiting, longest first (a supervisor's
+    console alert: they may take the call themselves or find a counselor)."""
+    rows = session.exec(
+        select(Call, Line.name)
+        .join(Line, col(Line.id) == col(Call.line_id))
+        .where(*_WAITING, col(Call.in_danger))
+        .order_by(col(Call.queued_at))
+    )
+    return [
+        {"call_id": call.id, "line_name": name, "queued_at": _iso(call.queued_at)}
+        for call, name in rows
+    ]
+
+
 def _queues(session: Session, now: datetime) -> list[dict[str, Any]]:
     """Per active line: calls waiting (queued, or offered and not yet accepted), oldest first;
     follow-ups past due that nobody has completed yet (priority ones apart); voicemails nobody has
@@ -102,16 +126,14 @@ def _queues(session: Session, now: datetime) -> list[dict[str, Any]]:
             Call.line_id,
             func.count(col(Call.id)),
             func.min(col(Call.queued_at)),
+            func.coalesce(func.sum(case((col(Call.in_danger), 1), else_=0)), 0),
         )
-        .where(
-            or_(
-                col(Call.state) == CallState.queued.value,
-                and_(col(Call.state) == CallState.offered.value, col(Call.accepted_at).is_(None)),
-            )
-        )
+        .where(*_WAITING)
         .group_by(col(Call.line_id))
     )
-    queue = {line_id: (count, oldest) for line_id, count, oldest in session.exec(waiting)}
+    queue = {
+        line_id: (count, oldest, danger) for line_id, count, oldest, danger in session.exec(waiting)
+    }
     late = (
         select(
             FollowUp.line_id,
@@ -125,7 +147,7 @@ def _queues(session: Session, now: datetime) -> list[dict[str, Any]]:
     unheard = voicemails.waiting_by_line(session=session)
     lines = []
     for line in session.exec(select(Line).where(col(Line.active)).order_by(col(Line.id))):
-        count, oldest = queue.get(line.id or 0, (0, None))
+        count, oldest, danger = queue.get(line.id or 0, (0, None, 0))
         late_count, late_priority = overdue.get(line.id or 0, (0, 0))
         messages, oldest_message = unheard.get(line.id or 0, (0, None))
         lines.append(
@@ -135,6 +157,7 @@ def _queues(session: Session, now: datetime) -> list[dict[str, Any]]:
                 "number": line.number,
                 "queue_length": count,
                 "longest_wait_since": _iso(oldest),
+                "in_danger_waiting": int(danger),
                 "followups_overdue": int(late_count),
                 "followups_overdue_priority": int(late_priority),
                 "voicemails_waiting": messages,

@@ -23,7 +23,7 @@ from hotline.calls.models import (
     CallState,
 )
 from hotline.lines.models import Line
-from hotline.realtime.events import BOARD_TOPIC, emit
+from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, emit
 from hotline.stats import changes
 
 REPEAT_CALLER_WINDOW = timedelta(days=90)
@@ -137,6 +137,8 @@ def enqueue(
     max_wait_s: int,
     now: datetime,
 ) -> bool:
+    if in_danger:  # supervisors' consoles show a caller in danger waiting, at once
+        emit(session, SUPERVISORS_TOPIC, {"in_danger_call": call.id})
     return transition(
         session=session,
         call=call,

@@ -33,13 +33,12 @@ from hotline.escalation.models import (
     RescueStep,
 )
 from hotline.lines.models import Line
-from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
+from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
 from hotline.risk.triage import RiskLevel, is_lower
 from hotline.rota import service as rota
 
 log = logging.getLogger(__name__)
 ESCALATIONS_TOPIC = "escalations"
-SUPERVISORS_TOPIC = "supervisors"
 PAGE_LEASE = timedelta(seconds=60)
 MAX_PAGE_ATTEMPTS = 3
 OUTCOMES = ("safe_plan", "emergency_services", "referred", "caller_disconnected", "other")

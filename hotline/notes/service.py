@@ -29,7 +29,7 @@ from hotline.notes.models import (
 from hotline.notes.options import COUNSELLING_TYPES
 from hotline.notes.schemas import NoteFields
 from hotline.privacy import withheld_hashes
-from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
+from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
 from hotline.risk.triage import (
     ESCALATING,
     LEVEL_ORDER,
@@ -42,7 +42,6 @@ from hotline.risk.triage import (
 from hotline.stats import changes
 
 SENSITIVE_KEYS = ("screener", "override_reason", "referrals", "follow_up", "summary")
-SUPERVISORS_TOPIC = "supervisors"
 REVIEWERS = (Role.supervisor, Role.admin)
 EXCERPT_CHARS = 140
 OVERDUE_LOOKBACK = timedelta(days=7)

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session as OrmSession
 PENDING_KEY = "pending_events"
 # Something the supervisors' live board shows changed (a call, a counselor, an escalation).
 BOARD_TOPIC = "board"
+# Something a supervisor must notice (an escalation's alarm, an overdue note, a caller in danger
+# waiting): the board, and supervisors' consoles, listen.
+SUPERVISORS_TOPIC = "supervisors"
 
 
 def emit(session: OrmSession, topic: str, data: dict[str, Any] | None = None) -> None:

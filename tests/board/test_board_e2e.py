@@ -12,8 +12,10 @@ from agent_console.client import ConsoleClient
 from hotline.auth.models import Role
 from hotline.board.models import CallMonitor, MonitorMode, MonitorStatus
 from hotline.calls.models import Call
+from hotline.telephony.prompts import DANGER_KEY
 from tests.board.test_monitor import LINE, SUPERVISOR_PHONE, legs, supervisor_leg, take_call
 from tests.browser import chromium
+from tests.calls import inbound
 from tests.console.test_console_e2e import sign_in
 from tests.factories import PASSWORD, make_line, make_user
 from tests.stack import Stack
@@ -125,3 +127,30 @@ def take_call_in_browser(page: Page, stack: Stack) -> str:
         "data-call-state", "connected", timeout=10_000
     )
     return sid
+
+
+def test_a_caller_in_danger_waiting_shows_on_the_console_and_the_board(quiet_app: Stack) -> None:
+    stack = quiet_app
+    make_line(stack.db, number=LINE)
+    make_user(stack.db, "sam", role=Role.supervisor)
+    with chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in(page, stack.url, "sam")
+        expect(page.get_by_test_id("conn-status")).to_have_attribute(
+            "data-status", "connected", timeout=10_000
+        )
+        expect(page.get_by_test_id("danger-alert")).to_be_hidden()
+        sid = "CA" + "9" * 32
+        stack.webhook("/twilio/voice/incoming", inbound(sid, to=LINE))
+        stack.webhook("/twilio/voice/gather", {**inbound(sid, to=LINE), "Digits": DANGER_KEY})
+        alert = page.get_by_test_id("danger-alert")
+        expect(alert).to_be_visible(timeout=10_000)
+        expect(alert).to_contain_text("A caller in danger now is waiting on")
+        alert.get_by_role("link").click()
+        page.wait_for_url(re.compile(r"/supervisor/board"))
+        expect(page.get_by_test_id("in-danger-waiting")).to_contain_text(
+            "1 in danger now", timeout=10_000
+        )
+        assert errors == []

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import select
 
+from agent_console.client import ConsoleClient
 from hotline.auth.models import Role
 from hotline.board import service as board
 from hotline.board.models import CallMonitor, HelpRequest, HelpStatus, MonitorMode, MonitorStatus
@@ -19,8 +20,9 @@ from hotline.escalation import service as escalations
 from hotline.followups.models import FollowUp, FollowUpStatus
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState
+from hotline.telephony.prompts import DANGER_KEY
 from tests.calls import connected_call, inbound
-from tests.factories import make_line, make_rota, make_user
+from tests.factories import PASSWORD, make_line, make_rota, make_user
 from tests.followups.drive import bare_follow_up
 from tests.stack import Stack
 
@@ -263,3 +265,32 @@ def test_a_monitor_still_dialing_is_given_up_once(app_only: Stack) -> None:
         stored = session.get(CallMonitor, monitor_id)
         assert stored is not None and stored.status == MonitorStatus.failed
         assert stored.leg_sid is None and stored.error == "no_answer_timeout"
+
+
+def test_a_caller_in_danger_waiting_alerts_the_supervisors_consoles_at_once(
+    quiet_app: Stack,
+) -> None:
+    """No counselor is free: the board counts the caller in danger apart, and a supervisor's
+    console (already open) gets it by event, not by its minute's refresh; a counselor's not."""
+    stack = quiet_app
+    line = make_line(stack.db, number=LINE_A)
+    supervisor = make_user(stack.db, "sam", role=Role.supervisor)
+    make_user(stack.db, "bob")
+    boss_console = ConsoleClient(stack.url, "sam", PASSWORD)
+    bob_console = ConsoleClient(stack.url, "bob", PASSWORD)
+    assert boss_console.wait(lambda snap: "agent" in snap)["in_danger_waiting"] == []
+    assert "in_danger_waiting" not in bob_console.wait(lambda snap: "agent" in snap)
+
+    queue_call(stack, "CA" + "1" * 32)
+    sid = "CA" + "2" * 32
+    stack.webhook("/twilio/voice/incoming", inbound(sid))
+    stack.webhook("/twilio/voice/gather", {**inbound(sid), "Digits": DANGER_KEY})
+
+    alerted = boss_console.wait(lambda snap: len(snap.get("in_danger_waiting", [])) == 1)
+    (waiting,) = alerted["in_danger_waiting"]
+    assert waiting["line_name"] == line.name
+    assert waiting["queued_at"] == stack.clock.now().isoformat()
+    (row,) = snapshot(stack, supervisor.id or 0)["lines"]
+    assert (row["queue_length"], row["in_danger_waiting"]) == (2, 1)
+    boss_console.close()
+    bob_console.close()
