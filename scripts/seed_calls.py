@@ -2,7 +2,7 @@
 counselor presence, with realistic shapes (an evening-heavy hour-of-day curve, short and long
 abandons, overflow, crisis levels, categories and population groups).
 
-The database must already be migrated (`hotline migrate` or the benchmark script does it).
+The database must already be migrated (`hotline db upgrade` or the benchmark script does it).
 PostgreSQL is filled with COPY; SQLite with batched executemany.
 
     python scripts/seed_calls.py --database-url postgresql+psycopg://postgres@127.0.0.1/stats \
