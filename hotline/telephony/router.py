@@ -153,6 +153,11 @@ def overflow(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
     return _run(request, params, handle)
 
 
+def _seconds(value: str) -> int | None:
+    """A duration Twilio reports, or None for anything that is not one (a day at most)."""
+    return int(value) if value.isdigit() and int(value) <= 86_400 else None
+
+
 @router.post("/voice/voicemail")
 def voicemail(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     require(params, "CallSid")
@@ -166,11 +171,10 @@ def voicemail(request: Request, params: SignedForm, dispatcher: DispatcherDep) -
             call.voicemail_url = params["RecordingUrl"]
             assert call.id is not None
             calls.record_event(session=session, call_id=call.id, state="voicemail", now=now)
-            duration = params.get("RecordingDuration", "")
             voicemails.received(
                 session=session,
                 call=call,
-                duration_s=int(duration) if duration.isdigit() else None,
+                duration_s=_seconds(params.get("RecordingDuration", "")),
                 now=now,
             )
         return prompts.goodbye(call.language or "zh_CN")

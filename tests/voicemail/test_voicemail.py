@@ -147,6 +147,11 @@ def test_the_recording_callback_twice_makes_one_voicemail(app_only: Stack) -> No
     )
     (message,) = voicemails(app_only)
     assert message.duration_s == 12
+    # A duration that is no duration (beyond any integer column): the message is still kept.
+    other = {**recorded, "CallSid": "CA" + "8" * 32, "RecordingDuration": "9" * 30}
+    app_only.webhook("/twilio/voice/incoming", other)
+    assert app_only.webhook("/twilio/voice/voicemail", other).status_code == 200
+    assert sorted(v.duration_s or 0 for v in voicemails(app_only)) == [0, 12]
 
 
 def test_the_list_puts_callers_in_danger_then_high_risk_first_then_the_oldest(db: Database) -> None:
