@@ -33,7 +33,7 @@ from hotline.review import labels, playback
 from hotline.review import service as review
 from hotline.review.models import QA_CRITERIA, SCORE_MAX, SCORE_MIN, CallRecording
 from hotline.risk.triage import LEVEL_ORDER
-from hotline.telephony.service import idempotent
+from hotline.telephony.service import idempotent, seconds
 from hotline.telephony.signature import SignedForm, require
 
 log = logging.getLogger(__name__)
@@ -707,7 +707,7 @@ def recording_status(request: Request, params: SignedForm) -> Response:
                 call_sid=params.get("CallSid"),
                 recording_sid=params["RecordingSid"],
                 url=params["RecordingUrl"],
-                duration_s=_int(params.get("RecordingDuration")),
+                duration_s=seconds(params.get("RecordingDuration")),
                 now=_now(request),
             )
         return ""

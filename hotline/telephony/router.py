@@ -20,7 +20,7 @@ from hotline.routing import priority
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import prompts
-from hotline.telephony.service import TWIML, idempotent
+from hotline.telephony.service import TWIML, idempotent, seconds
 from hotline.telephony.signature import SignedForm, require
 from hotline.voicemail import service as voicemails
 
@@ -153,11 +153,6 @@ def overflow(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
     return _run(request, params, handle)
 
 
-def _seconds(value: str) -> int | None:
-    """A duration Twilio reports, or None for anything that is not one (a day at most)."""
-    return int(value) if value.isdigit() and int(value) <= 86_400 else None
-
-
 @router.post("/voice/voicemail")
 def voicemail(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     require(params, "CallSid")
@@ -174,7 +169,7 @@ def voicemail(request: Request, params: SignedForm, dispatcher: DispatcherDep) -
             voicemails.received(
                 session=session,
                 call=call,
-                duration_s=_seconds(params.get("RecordingDuration", "")),
+                duration_s=seconds(params.get("RecordingDuration")),
                 now=now,
             )
         return prompts.goodbye(call.language or "zh_CN")

@@ -19,6 +19,14 @@ log = logging.getLogger(__name__)
 TWIML = "application/xml"
 
 
+def seconds(value: str | None) -> int | None:
+    """A duration Twilio reports (RecordingDuration), or None for anything that is not one (more
+    than a day, or no number): the rest of the callback is still kept."""
+    if not value or not value.isdigit() or len(value) > 6 or int(value) > 86_400:
+        return None
+    return int(value)
+
+
 def receipt_key(endpoint: str, query: str, params: dict[str, str]) -> str:
     canonical = endpoint + "?" + query + "\n" + urlencode(sorted(params.items()))
     return hashlib.sha256(canonical.encode()).hexdigest()
