@@ -17,7 +17,6 @@ from hotline.followups import service as followups
 from hotline.followups.models import CallbackOutcome, FollowUp
 from hotline.privacy import caller_hash
 from hotline.routing import priority
-from hotline.routing import service as routing
 from hotline.routing.models import AgentState
 from hotline.telephony.prompts import DANGER_KEY
 from tests.calls import CALLER, inbound
@@ -112,14 +111,7 @@ def dial(stack: Stack, sid: str, caller: str, digits: str = "1") -> int:
 def offered(stack: Stack, name: str) -> int | None:
     """`name` becomes available; the dispatcher offers them a call: which one."""
     user = make_user(stack.db, name)
-    with stack.db.session() as session:
-        routing.set_presence(
-            session=session,
-            user=user,
-            state=AgentState.available,
-            reason=None,
-            now=stack.clock.now(),
-        )
+    presence(stack.db, user, AgentState.available, stack.clock.now())
     stack.dispatcher.tick()
     with stack.db.session() as session:
         call = session.exec(select(Call).where(Call.offered_to_id == user.id)).first()
