@@ -149,6 +149,8 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "help_alert": _("{name} asks for your help on {line}."),
         # On a supervisor's console: {line} is the line's name.
         "danger_waiting": _("A caller in danger now is waiting on {line}."),
+        # On a supervisor's console: high-risk callers whose follow-up call is past due.
+        "priority_followups_overdue": _("Priority follow-ups overdue: {count}. See who is late"),
         # On a supervisor's console: callers' voicemails nobody has handled yet.
         "voicemails_waiting": _("Voicemails not yet handled: {count}. Listen and act"),
         # Follow-up calls due now on the counselor's lines, theirs or nobody's yet.

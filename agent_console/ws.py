@@ -120,6 +120,9 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
             # A supervisor on their console is alerted too (silently): counselors asking them.
             snapshot["help_alerts"] = board.help_alerts_for(session=session, user_id=user_id)
             snapshot["in_danger_waiting"] = board.in_danger_waiting(session=session)
+            snapshot["priority_followups_overdue"] = followups.overdue_priority(
+                session=session, user=user, now=dispatcher.clock.now()
+            )
             snapshot["voicemails_waiting"] = sum(
                 count for count, _oldest in voicemails.waiting_by_line(session=session).values()
             )

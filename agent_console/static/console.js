@@ -326,6 +326,13 @@
         waiting.map((w) => t("danger_waiting").replace("{line}", String(w.line_name || ""))).join(" "),
       );
     }
+    // A supervisor's console: high-risk callers whose follow-up call is late.
+    const lateBox = $("priority-followups-alert");
+    if (lateBox) {
+      const late = (snap && snap.priority_followups_overdue) || 0;
+      show(lateBox, late > 0);
+      setText($("priority-followups-link"), t("priority_followups_overdue").replace("{count}", String(late)));
+    }
     // A supervisor's console: voicemails waiting for someone to listen and act.
     const unheard = $("voicemail-alert");
     if (unheard) {

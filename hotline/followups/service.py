@@ -392,6 +392,13 @@ def overdue_count(*, session: Session, user: User, line_id: int | None, now: dat
     return int(session.exec(select(func.count()).select_from(FollowUp).where(*where)).one())
 
 
+def overdue_priority(*, session: Session, user: User, now: datetime) -> int:
+    """Priority follow-ups past due on the lines the user sees (high-risk callers not yet
+    called back): a supervisor's console shows the count."""
+    where = _where(user, FollowUpFilter(status="overdue"), now) + [col(FollowUp.priority)]
+    return int(session.exec(select(func.count()).select_from(FollowUp).where(*where)).one())
+
+
 def due_for(*, session: Session, user: User, now: datetime) -> dict[str, int]:
     """What the console's idle panel says: follow-ups due now on the user's lines that are
     theirs or nobody's yet, and how many of those are priority. One aggregate query."""

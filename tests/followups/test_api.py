@@ -14,12 +14,13 @@ import httpx
 from sqlalchemy import text
 from sqlmodel import select
 
+from agent_console.client import ConsoleClient
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role
 from hotline.followups.models import FollowUp, FollowUpStatus
 from hotline.lines.models import Line
 from tests.calls import connected_call
-from tests.factories import make_line, make_user
+from tests.factories import PASSWORD, make_line, make_user
 from tests.followups.drive import CALLBACK, bare_follow_up, note_fields, submitted_follow_up
 from tests.notes.test_api import NoteClient
 from tests.stack import Stack
@@ -344,3 +345,27 @@ def test_the_supervisors_list_downloads_as_csv_every_row_audited(quiet_app: Stac
     assert len(list(csv.reader(io.StringIO(everything.text)))) == 1 + 521
     exports = [e.detail for e in audit(stack, "follow_up_list") if e.action == AuditAction.export]
     assert exports == ["status=overdue", None]
+
+
+def test_a_supervisors_console_counts_the_priority_follow_ups_past_due(quiet_app: Stack) -> None:
+    stack = quiet_app
+    line = make_line(stack.db)
+    alice = make_user(stack.db, "alice", line_ids=[line.id or 0])
+    make_user(stack.db, "boss", role=Role.supervisor)
+    now = stack.clock.now()
+    with stack.db.session() as session:
+        for name, due, priority in [
+            ("late-priority", now - timedelta(hours=1), True),
+            ("late", now - timedelta(hours=1), False),
+            ("soon-priority", now + timedelta(hours=1), True),
+        ]:
+            fid = bare_follow_up(session, alice, line.id or 0, name, due, FollowUpStatus.scheduled)
+            found = session.get(FollowUp, fid)
+            assert found is not None
+            found.priority = priority
+    boss = ConsoleClient(stack.url, "boss", PASSWORD)
+    assert boss.wait(lambda snap: "agent" in snap)["priority_followups_overdue"] == 1
+    boss.close()
+    counselor = ConsoleClient(stack.url, "alice", PASSWORD)
+    assert "priority_followups_overdue" not in counselor.wait(lambda snap: "agent" in snap)
+    counselor.close()
