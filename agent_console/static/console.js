@@ -5,7 +5,7 @@
 (() => {
   "use strict";
 
-  // DESIGN.md section 5: the crisis level's colour tag.
+  // docs/domain.md section 5: the crisis level's colour tag.
   const LEVEL_COLOURS = {
     none: "green", low: "yellow", moderate: "orange", high: "red", imminent: "red",
   };

@@ -121,7 +121,7 @@ def start_inbound(
 
 
 def queue_priority(*, in_danger: bool, high_risk_history: bool) -> int:
-    """Who goes ahead in the queue (DESIGN.md 4): a caller in danger now, then a repeat caller
+    """Who goes ahead in the queue (docs/domain.md 4): a caller in danger now, then a repeat caller
     with an open high-risk history (hotline.routing.priority), then arrival order."""
     if in_danger:
         return PRIORITY_IN_DANGER

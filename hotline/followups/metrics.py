@@ -1,4 +1,4 @@
-"""The follow-up figures of the statistics (DESIGN.md section 9: follow-up completion rate)."""
+"""The follow-up figures of the statistics (docs/domain.md section 9: follow-up completion rate)."""
 
 from __future__ import annotations
 

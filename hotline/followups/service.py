@@ -1,4 +1,4 @@
-"""Follow-ups: calls back to at-risk callers who asked for one and consented (DESIGN.md 7).
+"""Follow-ups: calls back to at-risk callers who asked for one and consented (docs/domain.md 7).
 
 Scheduling: when a note with follow-up wanted AND consent is submitted, one follow-up is created
 for the call (in the same transaction; never a second one), due `within` (24 h, 72 h or 7 days)

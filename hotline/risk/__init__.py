@@ -1,4 +1,4 @@
-"""Suicide-risk screening and crisis levels (DESIGN.md section 5)."""
+"""Suicide-risk screening and crisis levels (docs/domain.md section 5)."""
 
 from hotline.risk.triage import (
     COLOURS,

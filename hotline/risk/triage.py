@@ -1,6 +1,6 @@
 """The suicide-risk screen (Columbia C-SSRS screen) and its triage, as pure functions.
 
-DESIGN.md section 5: ask Q1 (wished to be dead) and Q2 (thoughts of killing oneself); if Q2 is yes
+docs/domain.md 5: ask Q1 (wished to be dead) and Q2 (thoughts of killing oneself); if Q2 is yes
 ask Q3 (thought about how), Q4 (intention to act) and Q5 (worked out the details / intends to carry
 out the plan); always ask Q6 (ever done, started or prepared anything to end one's life) and, if
 yes, whether that was within the past 3 months. Whether the situation is imminent (attempt in

@@ -1,1 +1,1 @@
-"""The crisis-team rota: who is on call, and the supervisor on duty (DESIGN.md section 6)."""
+"""The crisis-team rota: who is on call, and the supervisor on duty (docs/domain.md section 6)."""

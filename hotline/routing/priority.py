@@ -1,5 +1,5 @@
 """A repeat caller with an open high-risk history goes ahead in the queue, after a caller in
-danger now (DESIGN.md 4; the order is `hotline.calls.service.queue_priority`).
+danger now (docs/domain.md 4; the order is `hotline.calls.service.queue_priority`).
 
 An open high-risk history, read when the call comes in, is any of: an escalation of one of the
 caller's calls still open; a priority follow-up still owed to them (their note was high or

@@ -1,6 +1,6 @@
 """Supervisor statistics, computed by aggregation in the database (never by loading calls).
 
-Definitions (DESIGN.md section 9):
+Definitions (docs/domain.md section 9):
 
 - offered: every call that reached a line; answered: connected to a counselor (`connected_at`).
 - answer rate = answered / (offered - abandoned within 5 s of entering the queue).

@@ -1,5 +1,5 @@
 """The access matrix: every route of the app, with every role and anonymously, against what
-each may do (DESIGN.md section 8). A route missing from ALLOWED fails the test: a new route
+each may do (docs/domain.md section 8). A route missing from ALLOWED fails the test: a new route
 must be classified here before it ships.
 
 "Allowed" means the answer is neither 401/403 nor a redirect to the sign-in page (it may be

@@ -1,4 +1,4 @@
-"""The C-SSRS screen: every valid combination of answers against the DESIGN.md triage table."""
+"""The C-SSRS screen: every valid combination of answers against the docs/domain.md triage table."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ ORDER = ["none", "low", "moderate", "high", "imminent"]
 
 
 def expected_level(a: Answers) -> str:
-    """DESIGN.md section 5, read row by row from the top of the table down (complete screens)."""
+    """docs/domain.md 5, read row by row from the top of the table down (complete screens)."""
     behaviour_within_3_months = a["q6_behaviour"] is True and a["q6_within_3_months"] is True
     behaviour_before = a["q6_behaviour"] is True and a["q6_within_3_months"] is False
     # imminent: attempt in progress, or means at hand and intent now (the counselor's judgement)
