@@ -23,9 +23,10 @@ from hotline.escalation import service as escalations
 from hotline.escalation.models import Escalation, Page, RescueStage
 from hotline.i18n import TWILIO_SAY_LANGUAGE, gettext_for
 from hotline.lines.models import Line
+from hotline.notes import service as notes
 from hotline.notes.service import is_call_counselor
 from hotline.routing import service as routing
-from hotline.routing.engine import DispatcherDep
+from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.routing.service import Effects
 from hotline.telephony.service import TWIML, idempotent
 from hotline.telephony.signature import SignedForm, require
@@ -62,14 +63,50 @@ def error_message(_: Callable[[str], str], code: str) -> str:
         "rescue_note_needed": _("Say what was done next when the rescue failed."),
         "bad_outcome": _("Choose one of the listed outcomes."),
         "forbidden": _("You are not allowed to do this."),
+        "caller_gone": _("The caller has hung up: there is no call to join."),
     }.get(code, _("Something went wrong. Please try again."))
 
 
-def _fail(user: User, error: escalations.EscalationError) -> JSONResponse:
+def call_back_text(_: Callable[[str], str], way: str | None) -> str:
+    """Says how the caller can be called back, never the number itself."""
+    if way == "followup":
+        return _(
+            "A follow-up call is scheduled for this caller: call them back from the follow-up list."
+        )
+    if way == "callback_number":
+        return _(
+            "The counselor's note has a number to call the caller back: ask the counselor "
+            "or a supervisor."
+        )
+    return _("The caller left no number to call them back.")
+
+
+def _fail(
+    user: User, error: escalations.EscalationError, dispatcher: Dispatcher | None = None
+) -> JSONResponse:
     _ = gettext_for(user.locale)
-    return JSONResponse(
-        {"code": error.code, "detail": error_message(_, error.code)}, status_code=error.status
-    )
+    body: dict[str, Any] = {"code": error.code, "detail": error_message(_, error.code)}
+    if error.call_ended_at is not None and dispatcher is not None:
+        body.update(_caller_gone(_, error, dispatcher))
+    return JSONResponse(body, status_code=error.status)
+
+
+def _caller_gone(
+    _: Callable[[str], str], error: escalations.EscalationError, dispatcher: Dispatcher
+) -> dict[str, Any]:
+    """When the call ended (the line's local time) and how the caller can be called back."""
+    assert error.call_ended_at is not None and error.call_id is not None
+    with dispatcher.db.session() as session:
+        call = session.get(Call, error.call_id)
+        line = session.get(Line, call.line_id) if call else None
+        way = notes.callback_way(session=session, call_id=error.call_id)
+    local = escalations.local_time(error.call_ended_at, line.timezone if line else "UTC")
+    ended = _("The call ended at %(time)s.") % {"time": local}
+    return {
+        "detail": " ".join([error_message(_, error.code), ended, call_back_text(_, way)]),
+        "call_ended_at": error.call_ended_at.isoformat(),
+        "call_back": way,
+    }
 
 
 def _public(session: Session, escalation: Escalation) -> dict[str, Any]:
@@ -224,7 +261,7 @@ def act(
                 return JSONResponse({"detail": "unknown action"}, status_code=404)
             result = _public(session, escalation)
     except escalations.EscalationError as error:
-        return _fail(user, error)
+        return _fail(user, error, dispatcher)
     dispatcher.apply(effects)
     return result
 

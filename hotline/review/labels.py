@@ -82,6 +82,8 @@ def timeline_kinds(_: Gettext) -> dict[str, str]:
         "rescue_confirmed": _("Emergency services reached the caller"),
         "rescue_failed": _("Emergency services could not reach the caller"),
         "resolved": _("Resolved"),
+        "caller_left": _("The caller's call ended"),
+        "join_too_late": _("Responder's phone joined after the caller had gone: hung up"),
     }
 
 

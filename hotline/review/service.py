@@ -410,6 +410,7 @@ def escalation_log(
         | {e.acknowledged_by for e, _ in rows}
         | {e.resolved_by for e, _ in rows},
     )
+    ended = escalations.calls_ended(session=session, escalations=[e for e, _ in rows])
     found = []
     for escalation, line in rows:
         created = as_utc(escalation.created_at)
@@ -434,9 +435,14 @@ def escalation_log(
                 "resolved_by": names.get(escalation.resolved_by or 0),
                 "resolved_at": as_utc(escalation.resolved_at) if escalation.resolved_at else None,
                 "outcome": escalation.outcome,
+                "call_ended_at": _utc(ended.get(escalation.id or 0)),
             }
         )
     return found, int(total)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value else None
 
 
 def escalation_detail(*, session: Session, escalation_id: int) -> dict[str, Any] | None:
@@ -464,6 +470,9 @@ def escalation_detail(*, session: Session, escalation_id: int) -> dict[str, Any]
         "open": escalation.status in OPEN_STATUSES,
         "outcome": escalation.outcome,
         "created_at": as_utc(escalation.created_at),
+        "call_ended_at": _utc(
+            escalations.calls_ended(session=session, escalations=[escalation]).get(escalation_id)
+        ),
         "triggered_by": names.get(escalation.triggered_by or 0),
         "acknowledged_by": names.get(escalation.acknowledged_by or 0),
         "resolved_by": names.get(escalation.resolved_by or 0),

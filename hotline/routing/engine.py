@@ -278,6 +278,9 @@ class Dispatcher:
             call = session.get(Call, call_id)
             user = session.get(User, user_id)
             assert call is not None and user is not None
+            if escalations.caller_gone_at(session=session, call=call) is not None:
+                log.info("responder user=%s not dialled: caller of call=%s left", user_id, call_id)
+                return
             line = session.get(Line, call.line_id)
             assert line is not None
             conference, endpoint, number = call.call_sid, user.endpoint, line.number
@@ -286,6 +289,7 @@ class Dispatcher:
             to=endpoint,
             from_=number,
             label=f"crisis:{user_id}",
+            start_conference=False,
             status_callback=self.telephony.url(
                 f"/twilio/participant/status?call_id={call_id}&user_id={user_id}"
             ),
