@@ -224,6 +224,7 @@ def act(
 ) -> dict[str, Any] | JSONResponse:
     now = dispatcher.clock.now()
     effects = Effects()
+    to_end: list[str] = []
     try:
         _responder(user)
         with dispatcher.db.session() as session:
@@ -234,6 +235,9 @@ def act(
                     user=user,
                     now=now,
                     channel="console",
+                )
+                to_end = escalations.paging_calls_to_end(
+                    session=session, escalation_id=escalation_id
                 )
             elif action == "join":
                 escalation, call = escalations.request_join(
@@ -263,7 +267,14 @@ def act(
     except escalations.EscalationError as error:
         return _fail(user, error, dispatcher)
     dispatcher.apply(effects)
+    _end_paging_calls(dispatcher, to_end)
     return result
+
+
+def _end_paging_calls(dispatcher: Dispatcher, call_sids: list[str]) -> None:
+    """After the commit: the paging calls stop ringing once someone has acknowledged."""
+    for sid in call_sids:
+        dispatcher.submit(dispatcher.end_paging_call, sid)
 
 
 # --- Twilio webhooks of paging ----------------------------------------------------------------
@@ -317,6 +328,7 @@ def page_voice(request: Request, params: SignedForm, dispatcher: DispatcherDep) 
 @router.post("/twilio/page/keypress")
 def page_keypress(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     page_id = _page_id(request)
+    to_end: list[str] = []
 
     def handle(session: Session) -> str:
         response = VoiceResponse()
@@ -336,7 +348,15 @@ def page_keypress(request: Request, params: SignedForm, dispatcher: DispatcherDe
                     now=dispatcher.clock.now(),
                     channel="voice",
                 )
-                response.say(_("Acknowledged. Open the console to join the call."), language=lang)
+                to_end.extend(
+                    escalations.paging_calls_to_end(
+                        session=session,
+                        escalation_id=escalation.id or 0,
+                        keep=params.get("CallSid"),
+                    )
+                )
+                _offer_join(session, response, escalation, page_id, dispatcher, _, lang)
+                return str(response)
             except escalations.EscalationError:
                 response.say(
                     _("Someone else has already acknowledged this escalation."), language=lang
@@ -345,6 +365,97 @@ def page_keypress(request: Request, params: SignedForm, dispatcher: DispatcherDe
             response.say(
                 _("Not acknowledged. The alert goes on to the next person."), language=lang
             )
+        response.hangup()
+        return str(response)
+
+    response = idempotent(
+        db=dispatcher.db,
+        clock=dispatcher.clock,
+        endpoint=request.url.path,
+        query=request.url.query,
+        params=params,
+        handle=handle,
+    )
+    _end_paging_calls(dispatcher, to_end)
+    return response
+
+
+def _offer_join(
+    session: Session,
+    response: VoiceResponse,
+    escalation: Escalation,
+    page_id: int,
+    dispatcher: Dispatcher,
+    _: Callable[[str], str],
+    lang: str,
+) -> None:
+    """Acknowledged on the paging call: join the caller from the phone, while they are there."""
+    call = session.get(Call, escalation.call_id)
+    if call is None or escalations.caller_gone_at(session=session, call=call) is not None:
+        response.say(
+            _(
+                "Acknowledged. The caller has hung up: open the console to see how to call "
+                "them back."
+            ),
+            language=lang,
+        )
+        response.hangup()
+        return
+    gather = Gather(
+        num_digits=1,
+        timeout=10,
+        method="POST",
+        action=dispatcher.telephony.url(f"/twilio/page/join?page_id={page_id}"),
+    )
+    gather.say(
+        _("Acknowledged. Press 1 to join the caller now, or hang up and open the console."),
+        language=lang,
+    )
+    response.append(gather)
+    response.say(_("Acknowledged. Open the console to join the call."), language=lang)
+    response.hangup()
+
+
+@router.post("/twilio/page/join")
+def page_join(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """The responder pressed 1 after acknowledging: into the caller's conference, as a
+    crisis-labelled participant (so the join is recorded), never starting one."""
+    page_id = _page_id(request)
+
+    def handle(session: Session) -> str:
+        response = VoiceResponse()
+        found = _page_context(session, page_id)
+        if found is None:
+            response.hangup()
+            return str(response)
+        _page, user, escalation, _line = found
+        _ = gettext_for(user.locale)
+        lang = TWILIO_SAY_LANGUAGE.get(user.locale, "cmn-CN")
+        if params.get("Digits") != paging.JOIN_KEY:
+            response.say(_("Acknowledged. Open the console to join the call."), language=lang)
+            response.hangup()
+            return str(response)
+        try:
+            _escalation, call = escalations.request_join(
+                session=session,
+                escalation_id=escalation.id or 0,
+                user=user,
+                now=dispatcher.clock.now(),
+                channel="voice",
+            )
+        except escalations.EscalationError as error:
+            response.say(error_message(_, error.code), language=lang)
+            response.hangup()
+            return str(response)
+        response.say(_("Connecting you to the caller."), language=lang)
+        dial = response.dial()
+        dial.conference(
+            call.call_sid,
+            participant_label=f"crisis:{user.id}",
+            start_conference_on_enter=False,
+            end_conference_on_exit=False,
+            beep=False,
+        )
         response.hangup()
         return str(response)
 
@@ -393,6 +504,7 @@ def page_status(request: Request, params: SignedForm, dispatcher: DispatcherDep)
 def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     """An SMS to a line's number: a paged responder's reply acknowledges their page."""
     require(params, "From")
+    to_end: list[str] = []
 
     def handle(session: Session) -> str:
         reply = MessagingResponse()
@@ -410,6 +522,11 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
                     now=dispatcher.clock.now(),
                     channel="sms",
                 )
+                to_end.extend(
+                    escalations.paging_calls_to_end(
+                        session=session, escalation_id=page.escalation_id
+                    )
+                )
                 reply.message(_("Acknowledged. Open the console to join the call."))
             except escalations.EscalationError:
                 reply.message(_("Someone else has already acknowledged this escalation."))
@@ -417,7 +534,7 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
             reply.message(_("Reply 1 to acknowledge the crisis alert."))
         return str(reply)
 
-    return idempotent(
+    response = idempotent(
         db=dispatcher.db,
         clock=dispatcher.clock,
         endpoint=request.url.path,
@@ -425,3 +542,5 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
         params=params,
         handle=handle,
     )
+    _end_paging_calls(dispatcher, to_end)
+    return response

@@ -332,6 +332,21 @@ def acknowledge(
     return escalation
 
 
+def paging_calls_to_end(
+    *, session: Session, escalation_id: int, keep: str | None = None
+) -> list[str]:
+    """Once someone has acknowledged, every paging call of the escalation stops ringing or
+    talking, but `keep` (the call on which they pressed 1)."""
+    sids = session.exec(
+        select(Page.provider_sid).where(
+            Page.escalation_id == escalation_id,
+            Page.channel == Channel.voice,
+            col(Page.provider_sid).is_not(None),
+        )
+    ).all()
+    return [sid for sid in sids if sid and sid != keep]
+
+
 def _notify_everyone_paged(session: Session, escalation: Escalation) -> None:
     paged = set(session.exec(select(Page.user_id).where(Page.escalation_id == escalation.id)))
     for user_id in paged:
@@ -409,7 +424,7 @@ def caller_left(*, session: Session, call: Call, now: datetime) -> None:
 
 
 def request_join(
-    *, session: Session, escalation_id: int, user: User, now: datetime
+    *, session: Session, escalation_id: int, user: User, now: datetime, channel: str = "console"
 ) -> tuple[Escalation, Call]:
     escalation = _open(session, escalation_id)
     if escalation.acknowledged_by != user.id:
@@ -419,7 +434,7 @@ def request_join(
     ended_at = caller_gone_at(session=session, call=call)
     if ended_at is not None:  # dialling in would only open a fresh, empty conference
         raise EscalationError("caller_gone", call_id=call.id, call_ended_at=ended_at)
-    record(session, escalation, "join_requested", now, user_id=user.id)
+    record(session, escalation, "join_requested", now, user_id=user.id, channel=channel)
     return escalation, call
 
 
@@ -597,10 +612,12 @@ def claim_pages(*, session: Session, now: datetime, limit: int = 20) -> list[int
     return [page.id for page in pages if page.id is not None]
 
 
-def page_sent(*, session: Session, page_id: int, provider_sid: str | None, now: datetime) -> None:
+def page_sent(*, session: Session, page_id: int, provider_sid: str | None, now: datetime) -> bool:
+    """Record a page handed to the provider. False when someone acknowledged meanwhile: a paging
+    call placed then is to be ended at once."""
     page = session.get(Page, page_id)
     if page is None or page.status != PageStatus.sending:
-        return
+        return True
     page.status = PageStatus.sent
     page.provider_sid = provider_sid
     page.sent_at = now
@@ -615,6 +632,7 @@ def page_sent(*, session: Session, page_id: int, provider_sid: str | None, now: 
         channel=page.channel.value,
         detail=provider_sid,
     )
+    return escalation.status in (EscalationStatus.paging, EscalationStatus.unacknowledged)
 
 
 def page_failed(*, session: Session, page_id: int, error: str, now: datetime) -> None:
