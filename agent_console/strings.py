@@ -151,6 +151,17 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "alert_call_back_none": _("The caller left no number to call them back."),
         "escalate_reason_needed": _("Say in a few words why the crisis team is needed."),
         "escalate_done": _("The crisis team is being paged. Stay with the caller."),
+        # Alerts' sound and desktop notifications (attention.js).
+        "sound_on": _("Alert sound: on"),
+        "sound_off": _("Alert sound: off"),
+        "notify_blocked": _(
+            "Desktop alerts are blocked for this site: allow notifications in the browser's "
+            "settings."
+        ),
+        "notify_escalation_title": _("Crisis alert"),
+        # {level} is the crisis level, {line} the line's name.
+        "notify_escalation_body": _("{level} on {line}. Acknowledge in the console."),
+        "notify_danger_title": _("A caller in danger now is waiting"),
         # The counselor's help request to the supervisor on duty.
         "help_requested": _("A supervisor has been asked to help. Stay with the caller."),
         # {name} is the supervisor who took the request.

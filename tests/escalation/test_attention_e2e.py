@@ -1,0 +1,90 @@
+"""In real Chromium: a crisis alert reaching a crisis worker's console sounds an alarm (Web Audio)
+and shows a desktop notification, so it is noticed with the tab in the background; the person
+can switch the sound off, and that is remembered."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.browser import chromium
+from tests.calls import connected_call
+from tests.console.test_console_e2e import sign_in
+from tests.escalation.test_response import escalated
+from tests.notes.test_api import NoteClient
+from tests.stack import Stack
+
+# Counts what the page does with the browser's audio and notifications.
+RECORDER = """
+window.__notifications = [];
+window.__oscillators = 0;
+const RealNotification = window.Notification;
+class RecordingNotification extends RealNotification {
+  constructor(title, options) {
+    window.__notifications.push({ title, body: (options || {}).body || "" });
+    super(title, options);
+  }
+}
+Object.defineProperty(RecordingNotification, "permission", {
+  get: () => RealNotification.permission,
+});
+RecordingNotification.requestPermission = (...args) => RealNotification.requestPermission(...args);
+window.Notification = RecordingNotification;
+const realStart = OscillatorNode.prototype.start;
+OscillatorNode.prototype.start = function (...args) {
+  window.__oscillators += 1;
+  return realStart.apply(this, args);
+};
+"""
+
+
+def counts(page: Page) -> tuple[int, int]:
+    played, shown = page.evaluate("[window.__oscillators, window.__notifications.length]")
+    return int(played), int(shown)
+
+
+def test_a_crisis_alert_sounds_and_notifies_until_the_sound_is_switched_off(
+    app_only: Stack,
+) -> None:
+    stack = app_only
+    _call_id, _escalation_id, _alice, _zhao = escalated(stack, level="high")
+    with chromium() as browser:
+        context = browser.new_context(permissions=["notifications"])
+        page = context.new_page()
+        page.add_init_script(RECORDER)
+        sign_in(page, stack.url, "zhao")
+        expect(page.get_by_test_id("conn-status")).to_have_attribute(
+            "data-status", "connected", timeout=10_000
+        )
+        sound = page.get_by_test_id("btn-alert-sound")
+        expect(sound).to_have_attribute("data-sound", "on")
+        expect(page.get_by_test_id("btn-notify")).to_be_hidden()  # already granted
+
+        stack.dispatcher.tick()  # the policy's first step pages zhao's console (if not yet)
+        expect(page.get_by_test_id("alert-row")).to_be_visible(timeout=10_000)
+        page.wait_for_function("window.__notifications.length === 1", timeout=10_000)
+        played, _shown = counts(page)
+        assert played > 0
+        expect(page.locator("body")).to_have_attribute("data-alarms-played", "1")
+        notification = page.evaluate("window.__notifications[0]")
+        assert notification["title"] == "Crisis alert"
+        assert "High risk" in notification["body"] and "Line +8657796525" in notification["body"]
+
+        sound.click()  # off: remembered in this browser
+        expect(sound).to_have_attribute("data-sound", "off")
+        assert page.evaluate("localStorage.getItem('hotline.alertSound')") == "off"
+
+        # A second escalation: still notified, but silent now.
+        second_call, _ = connected_call(stack, "CA" + "8" * 32, "bob")
+        raised = NoteClient(stack, "bob").post(
+            f"/api/calls/{second_call}/escalate", {"reason": "Has a plan", "level": "high"}
+        )
+        assert raised.status_code == 200, raised.text
+        stack.dispatcher.tick()
+        expect(page.get_by_test_id("alert-row")).to_have_count(2, timeout=10_000)
+        page.wait_for_function("window.__notifications.length === 2", timeout=10_000)
+        assert counts(page) == (played, 2)
+        expect(page.locator("body")).to_have_attribute("data-alarms-played", "1")
+
+        page.reload()
+        expect(page.get_by_test_id("btn-alert-sound")).to_have_attribute("data-sound", "off")
+        context.close()
