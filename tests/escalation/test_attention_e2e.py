@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from hotline.auth.models import Role
+from hotline.telephony.prompts import DANGER_KEY
 from tests.browser import chromium
-from tests.calls import connected_call
+from tests.calls import LINE, connected_call, inbound
 from tests.console.test_console_e2e import sign_in
 from tests.escalation.test_response import escalated
+from tests.factories import make_line, make_user
 from tests.notes.test_api import NoteClient
 from tests.stack import Stack
 
@@ -87,4 +90,32 @@ def test_a_crisis_alert_sounds_and_notifies_until_the_sound_is_switched_off(
 
         page.reload()
         expect(page.get_by_test_id("btn-alert-sound")).to_have_attribute("data-sound", "off")
+        context.close()
+
+
+def test_a_caller_in_danger_waiting_alarms_a_supervisor_with_the_tab_in_the_background(
+    quiet_app: Stack,
+) -> None:
+    stack = quiet_app
+    make_line(stack.db, number=LINE)
+    make_user(stack.db, "sam", role=Role.supervisor)
+    with chromium() as browser:
+        context = browser.new_context(permissions=["notifications"])
+        page = context.new_page()
+        page.add_init_script(RECORDER)
+        sign_in(page, stack.url, "sam")
+        expect(page.get_by_test_id("conn-status")).to_have_attribute(
+            "data-status", "connected", timeout=10_000
+        )
+        assert counts(page) == (0, 0)
+        sid = "CA" + "9" * 32
+        stack.webhook("/twilio/voice/incoming", inbound(sid, to=LINE))
+        stack.webhook("/twilio/voice/gather", {**inbound(sid, to=LINE), "Digits": DANGER_KEY})
+        expect(page.get_by_test_id("danger-alert")).to_be_visible(timeout=10_000)
+        page.wait_for_function("window.__notifications.length === 1", timeout=10_000)
+        notification = page.evaluate("window.__notifications[0]")
+        assert notification["title"] == "A caller in danger now is waiting"
+        assert "Line +8657796525" in notification["body"]
+        assert counts(page)[0] > 0
+        expect(page.locator("body")).to_have_attribute("data-alarms-played", "1")
         context.close()
