@@ -123,9 +123,33 @@ def test_acknowledging_in_the_console_ends_the_other_paging_calls(database_url: 
         assert ("acknowledged", "console") in log_of(stack, escalation_id)
 
 
+def test_an_sms_reply_ends_the_paging_calls_too(database_url: str) -> None:
+    with running_stack(database_url, gather_time_scale=1.0) as stack:
+        line = make_line(stack.db, number=LINE)
+        make_user(stack.db, "alice")
+        first = make_user(stack.db, "zhao", role=Role.crisis, endpoint=PHONE_A)
+        second = make_user(stack.db, "qian", role=Role.crisis, endpoint=PHONE_B)
+        voice_policy(stack, line, [first, second])
+        with stack.db.session() as session:  # voice and SMS this time
+            policy = session.exec(select(EscalationPolicy)).one()
+            policy.steps = [{**policy.steps[0], "channels": ["sms", "voice"]}]
+        stack.simulator.set_phone(PHONE_A, "manual")
+        stack.simulator.set_phone(PHONE_B, "manual")
+        _sid, call_id = live_call(stack)
+        escalation_id = escalate(stack, call_id)
+        ringing_a = paging_call(stack, PHONE_A)["sid"]
+        ringing_b = paging_call(stack, PHONE_B)["sid"]
+        stack.simulator.wait_for(lambda: len(paging_sids(stack)) == 2)
+        stack.simulator.send_sms(PHONE_B, LINE, "1")  # qian acknowledges by SMS
+        assert stack.simulator.wait_for_status(ringing_a, *ENDED)["status"] == "canceled"
+        assert stack.simulator.wait_for_status(ringing_b, *ENDED)["status"] == "canceled"
+        assert ("acknowledged", "sms") in log_of(stack, escalation_id)
+
+
 def paging_sids(stack: Stack) -> list[str]:
     with stack.db.session() as session:
-        return [p.provider_sid for p in session.exec(select(Page)) if p.provider_sid]
+        pages = session.exec(select(Page)).all()
+        return [p.provider_sid for p in pages if p.provider_sid and p.channel == "voice"]
 
 
 def test_pressing_1_then_1_joins_the_caller_from_the_paging_call(database_url: str) -> None:
