@@ -139,8 +139,29 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         ),
         "rescue_note_needed": _("Say what was done next when the rescue failed."),
         "alert_unacknowledged": _("Nobody acknowledged: supervisor alarmed"),
+        # {time} is hh:mm on the line's clock.
+        "alert_call_ended": _("The caller hung up at {time}: there is no call to join."),
+        "alert_call_back_followup": _(
+            "A follow-up call is scheduled for this caller: call them back from the follow-up list."
+        ),
+        "alert_call_back_callback_number": _(
+            "The counselor's note has a number to call the caller back: ask the counselor "
+            "or a supervisor."
+        ),
+        "alert_call_back_none": _("The caller left no number to call them back."),
         "escalate_reason_needed": _("Say in a few words why the crisis team is needed."),
         "escalate_done": _("The crisis team is being paged. Stay with the caller."),
+        # Alerts' sound and desktop notifications (attention.js).
+        "sound_on": _("Alert sound: on"),
+        "sound_off": _("Alert sound: off"),
+        "notify_blocked": _(
+            "Desktop alerts are blocked for this site: allow notifications in the browser's "
+            "settings."
+        ),
+        "notify_escalation_title": _("Crisis alert"),
+        # {level} is the crisis level, {line} the line's name.
+        "notify_escalation_body": _("{level} on {line}. Acknowledge in the console."),
+        "notify_danger_title": _("A caller in danger now is waiting"),
         # The counselor's help request to the supervisor on duty.
         "help_requested": _("A supervisor has been asked to help. Stay with the caller."),
         # {name} is the supervisor who took the request.

@@ -15,6 +15,7 @@ from hotline.auth.deps import user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
 from hotline.followups import service as followups
+from hotline.notes import service as notes
 from hotline.realtime import socket_loop
 from hotline.realtime.events import SUPERVISORS_TOPIC, agent_topic
 from hotline.routing import service as routing
@@ -108,6 +109,9 @@ def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) ->
 def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
     with dispatcher.db.session() as session:
         snapshot = routing.snapshot(session=session, user_id=user_id, now=dispatcher.clock.now())
+        for alert in snapshot.get("alerts") or []:
+            if alert.get("call_ended_at"):  # the caller is gone: how to call them back, if at all
+                alert["call_back"] = notes.callback_way(session=session, call_id=alert["call_id"])
         call = snapshot.get("call")
         if call is not None:  # the counselor's help request on this call, if any
             call["help"] = board.help_for_call(session=session, call_id=call["call_id"])

@@ -21,8 +21,12 @@
     return input ? input.value : "";
   }
 
+  // The last refusal per escalation, kept across re-renders (a snapshot redraws every row).
+  const refusals = new Map();
+
   async function act(id, action, body, errorEl) {
     errorEl.hidden = true;
+    refusals.delete(id);
     try {
       const response = await fetch(`/api/escalations/${id}/${action}`, {
         method: "POST",
@@ -33,6 +37,7 @@
         const data = await response.json().catch(() => ({}));
         errorEl.textContent = data.detail || t("error_generic");
         errorEl.hidden = false;
+        refusals.set(id, errorEl.textContent);
       }
     } catch (_error) {
       errorEl.textContent = t("error_generic");
@@ -112,7 +117,20 @@
       const resolve = row.querySelector('[data-role="resolve"]');
       const outcome = row.querySelector('[data-role="outcome"]');
       ack.hidden = alert.acknowledged;
-      join.hidden = !alert.acknowledged_by_me || alert.status === "joined";
+      const ended = row.querySelector('[data-role="ended"]');
+      ended.hidden = !alert.call_ended_at;
+      if (alert.call_ended_at) {
+        // The caller is gone: say when, and how they can be called back (never the number).
+        row.dataset.callEnded = alert.call_ended_at;
+        ended.textContent = `${t("alert_call_ended").replace("{time}", alert.call_ended_time)} ${
+          t(`alert_call_back_${alert.call_back || "none"}`)}`;
+      }
+      if (refusals.has(alert.escalation_id)) {
+        errorEl.textContent = refusals.get(alert.escalation_id);
+        errorEl.hidden = false;
+      }
+      join.hidden = !alert.acknowledged_by_me || alert.status === "joined" ||
+        Boolean(alert.call_ended_at);
       const takeOver = row.querySelector('[data-role="take_over"]');
       const calledBack = row.querySelector('[data-role="called_back"]');
       takeOver.hidden = !alert.acknowledged_by_me || alert.status !== "joined";

@@ -303,7 +303,15 @@
           { "data-testid": "escalation-row", "data-escalation-id": escalation.escalation_id, "data-status": escalation.status },
           node("td", {}, escalation.line_name),
           node("td", {}, levelChip(escalation.level, escalation.colour, escalation.level === "imminent")),
-          node("td", {}, t(`escalation_${escalation.status}`)),
+          node(
+            "td",
+            {},
+            t(`escalation_${escalation.status}`),
+            escalation.call_ended_time
+              ? node("span", { className: "call-ended", "data-testid": "escalation-call-ended" },
+                  " · ", t("escalation_call_ended").replace("{time}", escalation.call_ended_time))
+              : null,
+          ),
           node(
             "td",
             {},

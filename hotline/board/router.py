@@ -112,6 +112,8 @@ def board_strings(_: Callable[[str], str]) -> dict[str, str]:
         "escalation_unacknowledged": _("Nobody acknowledged: supervisor alarmed"),
         "escalation_step": _("Step {step} of {steps}, round {round}"),
         "escalation_not_paged": _("Not paged yet"),
+        # {time} is hh:mm on the line's clock, when the escalated caller's call ended.
+        "escalation_call_ended": _("call ended {time}"),
         "in_danger": _("In danger now"),
         "listen": _("Listen"),
         "whisper": _("Whisper"),

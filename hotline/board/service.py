@@ -33,6 +33,7 @@ from hotline.board.models import (
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
 from hotline.db import Database
+from hotline.escalation import service as escalation_service
 from hotline.escalation.models import OPEN_STATUSES, Escalation
 from hotline.escalation.service import DEFAULT_POLICY
 from hotline.followups.models import FollowUp, FollowUpStatus
@@ -282,6 +283,9 @@ def _open_escalations(session: Session) -> list[dict[str, Any]]:
         .where(col(Escalation.status).in_([s.value for s in OPEN_STATUSES]))
         .order_by(col(Escalation.created_at), col(Escalation.id))
     ).all()
+    ended = escalation_service.calls_ended(
+        session=session, escalations=[row[0] for row in escalation_rows]
+    )
     escalations = []
     for escalation, line, acknowledger in escalation_rows:
         steps = len(escalation.policy.get("steps") or DEFAULT_POLICY["steps"])
@@ -301,6 +305,7 @@ def _open_escalations(session: Session) -> list[dict[str, Any]]:
                 "steps": steps,
                 "next_step_at": _iso(escalation.next_step_at),
                 "acknowledged_by": acknowledger.display_name if acknowledger else None,
+                **escalation_service.call_end(ended.get(escalation.id or 0), line),
             }
         )
     return escalations

@@ -13,6 +13,8 @@ from hotline.lines.models import Line
 from hotline.notes.options import LEVEL_LABELS
 
 ACK_KEY = "1"
+# After acknowledging on the paging call: this key puts the responder into the caller's call.
+JOIN_KEY = "1"
 
 
 class PageError(Exception):

@@ -23,9 +23,10 @@ from hotline.escalation import service as escalations
 from hotline.escalation.models import Escalation, Page, RescueStage
 from hotline.i18n import TWILIO_SAY_LANGUAGE, gettext_for
 from hotline.lines.models import Line
+from hotline.notes import service as notes
 from hotline.notes.service import is_call_counselor
 from hotline.routing import service as routing
-from hotline.routing.engine import DispatcherDep
+from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.routing.service import Effects
 from hotline.telephony.service import TWIML, idempotent
 from hotline.telephony.signature import SignedForm, require
@@ -62,14 +63,50 @@ def error_message(_: Callable[[str], str], code: str) -> str:
         "rescue_note_needed": _("Say what was done next when the rescue failed."),
         "bad_outcome": _("Choose one of the listed outcomes."),
         "forbidden": _("You are not allowed to do this."),
+        "caller_gone": _("The caller has hung up: there is no call to join."),
     }.get(code, _("Something went wrong. Please try again."))
 
 
-def _fail(user: User, error: escalations.EscalationError) -> JSONResponse:
+def call_back_text(_: Callable[[str], str], way: str | None) -> str:
+    """Says how the caller can be called back, never the number itself."""
+    if way == "followup":
+        return _(
+            "A follow-up call is scheduled for this caller: call them back from the follow-up list."
+        )
+    if way == "callback_number":
+        return _(
+            "The counselor's note has a number to call the caller back: ask the counselor "
+            "or a supervisor."
+        )
+    return _("The caller left no number to call them back.")
+
+
+def _fail(
+    user: User, error: escalations.EscalationError, dispatcher: Dispatcher | None = None
+) -> JSONResponse:
     _ = gettext_for(user.locale)
-    return JSONResponse(
-        {"code": error.code, "detail": error_message(_, error.code)}, status_code=error.status
-    )
+    body: dict[str, Any] = {"code": error.code, "detail": error_message(_, error.code)}
+    if error.call_ended_at is not None and dispatcher is not None:
+        body.update(_caller_gone(_, error, dispatcher))
+    return JSONResponse(body, status_code=error.status)
+
+
+def _caller_gone(
+    _: Callable[[str], str], error: escalations.EscalationError, dispatcher: Dispatcher
+) -> dict[str, Any]:
+    """When the call ended (the line's local time) and how the caller can be called back."""
+    assert error.call_ended_at is not None and error.call_id is not None
+    with dispatcher.db.session() as session:
+        call = session.get(Call, error.call_id)
+        line = session.get(Line, call.line_id) if call else None
+        way = notes.callback_way(session=session, call_id=error.call_id)
+    local = escalations.local_time(error.call_ended_at, line.timezone if line else "UTC")
+    ended = _("The call ended at %(time)s.") % {"time": local}
+    return {
+        "detail": " ".join([error_message(_, error.code), ended, call_back_text(_, way)]),
+        "call_ended_at": error.call_ended_at.isoformat(),
+        "call_back": way,
+    }
 
 
 def _public(session: Session, escalation: Escalation) -> dict[str, Any]:
@@ -187,6 +224,7 @@ def act(
 ) -> dict[str, Any] | JSONResponse:
     now = dispatcher.clock.now()
     effects = Effects()
+    to_end: list[str] = []
     try:
         _responder(user)
         with dispatcher.db.session() as session:
@@ -197,6 +235,9 @@ def act(
                     user=user,
                     now=now,
                     channel="console",
+                )
+                to_end = escalations.paging_calls_to_end(
+                    session=session, escalation_id=escalation_id
                 )
             elif action == "join":
                 escalation, call = escalations.request_join(
@@ -224,9 +265,16 @@ def act(
                 return JSONResponse({"detail": "unknown action"}, status_code=404)
             result = _public(session, escalation)
     except escalations.EscalationError as error:
-        return _fail(user, error)
+        return _fail(user, error, dispatcher)
     dispatcher.apply(effects)
+    _end_paging_calls(dispatcher, to_end)
     return result
+
+
+def _end_paging_calls(dispatcher: Dispatcher, call_sids: list[str]) -> None:
+    """After the commit: the paging calls stop ringing once someone has acknowledged."""
+    for sid in call_sids:
+        dispatcher.submit(dispatcher.end_paging_call, sid)
 
 
 # --- Twilio webhooks of paging ----------------------------------------------------------------
@@ -280,6 +328,7 @@ def page_voice(request: Request, params: SignedForm, dispatcher: DispatcherDep) 
 @router.post("/twilio/page/keypress")
 def page_keypress(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     page_id = _page_id(request)
+    to_end: list[str] = []
 
     def handle(session: Session) -> str:
         response = VoiceResponse()
@@ -299,7 +348,15 @@ def page_keypress(request: Request, params: SignedForm, dispatcher: DispatcherDe
                     now=dispatcher.clock.now(),
                     channel="voice",
                 )
-                response.say(_("Acknowledged. Open the console to join the call."), language=lang)
+                to_end.extend(
+                    escalations.paging_calls_to_end(
+                        session=session,
+                        escalation_id=escalation.id or 0,
+                        keep=params.get("CallSid"),
+                    )
+                )
+                _offer_join(session, response, escalation, page_id, dispatcher, _, lang)
+                return str(response)
             except escalations.EscalationError:
                 response.say(
                     _("Someone else has already acknowledged this escalation."), language=lang
@@ -308,6 +365,97 @@ def page_keypress(request: Request, params: SignedForm, dispatcher: DispatcherDe
             response.say(
                 _("Not acknowledged. The alert goes on to the next person."), language=lang
             )
+        response.hangup()
+        return str(response)
+
+    response = idempotent(
+        db=dispatcher.db,
+        clock=dispatcher.clock,
+        endpoint=request.url.path,
+        query=request.url.query,
+        params=params,
+        handle=handle,
+    )
+    _end_paging_calls(dispatcher, to_end)
+    return response
+
+
+def _offer_join(
+    session: Session,
+    response: VoiceResponse,
+    escalation: Escalation,
+    page_id: int,
+    dispatcher: Dispatcher,
+    _: Callable[[str], str],
+    lang: str,
+) -> None:
+    """Acknowledged on the paging call: join the caller from the phone, while they are there."""
+    call = session.get(Call, escalation.call_id)
+    if call is None or escalations.caller_gone_at(session=session, call=call) is not None:
+        response.say(
+            _(
+                "Acknowledged. The caller has hung up: open the console to see how to call "
+                "them back."
+            ),
+            language=lang,
+        )
+        response.hangup()
+        return
+    gather = Gather(
+        num_digits=1,
+        timeout=10,
+        method="POST",
+        action=dispatcher.telephony.url(f"/twilio/page/join?page_id={page_id}"),
+    )
+    gather.say(
+        _("Acknowledged. Press 1 to join the caller now, or hang up and open the console."),
+        language=lang,
+    )
+    response.append(gather)
+    response.say(_("Acknowledged. Open the console to join the call."), language=lang)
+    response.hangup()
+
+
+@router.post("/twilio/page/join")
+def page_join(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """The responder pressed 1 after acknowledging: into the caller's conference, as a
+    crisis-labelled participant (so the join is recorded), never starting one."""
+    page_id = _page_id(request)
+
+    def handle(session: Session) -> str:
+        response = VoiceResponse()
+        found = _page_context(session, page_id)
+        if found is None:
+            response.hangup()
+            return str(response)
+        _page, user, escalation, _line = found
+        _ = gettext_for(user.locale)
+        lang = TWILIO_SAY_LANGUAGE.get(user.locale, "cmn-CN")
+        if params.get("Digits") != paging.JOIN_KEY:
+            response.say(_("Acknowledged. Open the console to join the call."), language=lang)
+            response.hangup()
+            return str(response)
+        try:
+            _escalation, call = escalations.request_join(
+                session=session,
+                escalation_id=escalation.id or 0,
+                user=user,
+                now=dispatcher.clock.now(),
+                channel="voice",
+            )
+        except escalations.EscalationError as error:
+            response.say(error_message(_, error.code), language=lang)
+            response.hangup()
+            return str(response)
+        response.say(_("Connecting you to the caller."), language=lang)
+        dial = response.dial()
+        dial.conference(
+            call.call_sid,
+            participant_label=f"crisis:{user.id}",
+            start_conference_on_enter=False,
+            end_conference_on_exit=False,
+            beep=False,
+        )
         response.hangup()
         return str(response)
 
@@ -356,6 +504,7 @@ def page_status(request: Request, params: SignedForm, dispatcher: DispatcherDep)
 def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     """An SMS to a line's number: a paged responder's reply acknowledges their page."""
     require(params, "From")
+    to_end: list[str] = []
 
     def handle(session: Session) -> str:
         reply = MessagingResponse()
@@ -373,6 +522,11 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
                     now=dispatcher.clock.now(),
                     channel="sms",
                 )
+                to_end.extend(
+                    escalations.paging_calls_to_end(
+                        session=session, escalation_id=page.escalation_id
+                    )
+                )
                 reply.message(_("Acknowledged. Open the console to join the call."))
             except escalations.EscalationError:
                 reply.message(_("Someone else has already acknowledged this escalation."))
@@ -380,7 +534,7 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
             reply.message(_("Reply 1 to acknowledge the crisis alert."))
         return str(reply)
 
-    return idempotent(
+    response = idempotent(
         db=dispatcher.db,
         clock=dispatcher.clock,
         endpoint=request.url.path,
@@ -388,3 +542,5 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
         params=params,
         handle=handle,
     )
+    _end_paging_calls(dispatcher, to_end)
+    return response

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
@@ -59,6 +60,9 @@ RESCUE_NEXT: dict[str | None, tuple[RescueStage, ...]] = {
     RescueStage.confirmed: (),
 }
 RESPONDERS = (Role.crisis, Role.supervisor, Role.admin)
+# A call's end reason when its counselor left it to the responder (hotline.routing.service).
+HANDED_TO_RESPONDER = "handed_to_responder"
+CALLER_LEFT = "caller_left"
 
 # Used when a line has no policy of its own: the crisis on-call, then the supervisor on duty.
 DEFAULT_POLICY: dict[str, Any] = {
@@ -80,10 +84,19 @@ DEFAULT_POLICY: dict[str, Any] = {
 
 
 class EscalationError(Exception):
-    def __init__(self, code: str, status: int = 409) -> None:
+    def __init__(
+        self,
+        code: str,
+        status: int = 409,
+        *,
+        call_id: int | None = None,
+        call_ended_at: datetime | None = None,
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.status = status
+        self.call_id = call_id
+        self.call_ended_at = call_ended_at
 
 
 def record(
@@ -319,34 +332,130 @@ def acknowledge(
     return escalation
 
 
+def paging_calls_to_end(
+    *, session: Session, escalation_id: int, keep: str | None = None
+) -> list[str]:
+    """Once someone has acknowledged, every paging call of the escalation stops ringing or
+    talking, but `keep` (the call on which they pressed 1)."""
+    sids = session.exec(
+        select(Page.provider_sid).where(
+            Page.escalation_id == escalation_id,
+            Page.channel == Channel.voice,
+            col(Page.provider_sid).is_not(None),
+        )
+    ).all()
+    return [sid for sid in sids if sid and sid != keep]
+
+
 def _notify_everyone_paged(session: Session, escalation: Escalation) -> None:
     paged = set(session.exec(select(Page.user_id).where(Page.escalation_id == escalation.id)))
     for user_id in paged:
         emit(session, agent_topic(user_id))
 
 
+def _gone_at(call: Call, logged: datetime | None) -> datetime | None:
+    # A call handed to a responder ended for its counselor only: the caller's end is logged.
+    return logged if call.end_reason == HANDED_TO_RESPONDER else call.ended_at
+
+
+def caller_gone_at(*, session: Session, call: Call) -> datetime | None:
+    """When the caller's call ended, or None while they may still be on the line."""
+    logged = session.exec(
+        select(EscalationLog.at)
+        .join(Escalation, col(Escalation.id) == EscalationLog.escalation_id)
+        .where(Escalation.call_id == call.id, EscalationLog.kind == CALLER_LEFT)
+        .order_by(col(EscalationLog.id))
+    ).first()
+    return _gone_at(call, logged)
+
+
+def calls_ended(
+    *, session: Session, escalations: Iterable[Escalation]
+) -> dict[int, datetime | None]:
+    """caller_gone_at for many escalations (by escalation id) in two queries."""
+    by_call = {e.call_id: e.id for e in escalations if e.id is not None}
+    if not by_call:
+        return {}
+    found = session.exec(select(Call).where(col(Call.id).in_(list(by_call)))).all()
+    logged: dict[int, datetime] = {}
+    for escalation_id, at in session.exec(
+        select(EscalationLog.escalation_id, EscalationLog.at)
+        .where(
+            col(EscalationLog.escalation_id).in_(list(by_call.values())),
+            EscalationLog.kind == CALLER_LEFT,
+        )
+        .order_by(col(EscalationLog.id).desc())
+    ):
+        logged[escalation_id] = at
+    ended: dict[int, datetime | None] = {}
+    for call in found:
+        escalation_id = by_call[call.id or 0]
+        assert escalation_id is not None
+        ended[escalation_id] = _gone_at(call, logged.get(escalation_id))
+    return ended
+
+
+def local_time(at: datetime, timezone: str) -> str:
+    """hh:mm on the line's clock, as people on that line read it."""
+    return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+
+
+def call_end(ended: datetime | None, line: Line) -> dict[str, str | None]:
+    """When the escalated call ended, for the console and the board (None: still on)."""
+    return {
+        "call_ended_at": ended.isoformat() if ended else None,
+        "call_ended_time": local_time(ended, line.timezone) if ended else None,
+    }
+
+
+def caller_left(*, session: Session, call: Call, now: datetime) -> None:
+    """The caller's leg or conference ended: an escalation of the call logs it, once."""
+    escalation = session.exec(select(Escalation).where(Escalation.call_id == call.id)).first()
+    if escalation is None or escalation.id is None:
+        return
+    logged = session.exec(
+        select(EscalationLog.id).where(
+            EscalationLog.escalation_id == escalation.id, EscalationLog.kind == CALLER_LEFT
+        )
+    ).first()
+    if logged is None:
+        record(session, escalation, CALLER_LEFT, now)
+        _notify_everyone_paged(session, escalation)
+
+
 def request_join(
-    *, session: Session, escalation_id: int, user: User, now: datetime
+    *, session: Session, escalation_id: int, user: User, now: datetime, channel: str = "console"
 ) -> tuple[Escalation, Call]:
     escalation = _open(session, escalation_id)
     if escalation.acknowledged_by != user.id:
         raise EscalationError("acknowledge_first")
     call = session.get(Call, escalation.call_id)
     assert call is not None
-    record(session, escalation, "join_requested", now, user_id=user.id)
+    ended_at = caller_gone_at(session=session, call=call)
+    if ended_at is not None:  # dialling in would only open a fresh, empty conference
+        raise EscalationError("caller_gone", call_id=call.id, call_ended_at=ended_at)
+    record(session, escalation, "join_requested", now, user_id=user.id, channel=channel)
     return escalation, call
 
 
-def responder_joined(*, session: Session, call: Call, user_id: int, now: datetime) -> None:
+def responder_joined(*, session: Session, call: Call, user_id: int, now: datetime) -> bool:
+    """A responder's leg is in the caller's conference. False when the caller had already gone
+    (a join that raced the hang-up): that conference is the responder alone, to be ended."""
     escalation = session.exec(
         select(Escalation).where(Escalation.call_id == call.id).with_for_update()
     ).first()
+    if caller_gone_at(session=session, call=call) is not None:
+        if escalation is not None:
+            record(session, escalation, "join_too_late", now, user_id=user_id)
+            _notify_everyone_paged(session, escalation)
+        return False
     if escalation is None or escalation.status != EscalationStatus.acknowledged:
-        return  # already joined or took over, or resolved: nothing changes
+        return True  # already joined or took over, or resolved: nothing changes
     escalation.status = EscalationStatus.joined
     escalation.joined_at = now
     record(session, escalation, "joined", now, user_id=user_id)
     _notify_everyone_paged(session, escalation)
+    return True
 
 
 def responder_with_caller(*, session: Session, call_id: int) -> bool:
@@ -503,10 +612,12 @@ def claim_pages(*, session: Session, now: datetime, limit: int = 20) -> list[int
     return [page.id for page in pages if page.id is not None]
 
 
-def page_sent(*, session: Session, page_id: int, provider_sid: str | None, now: datetime) -> None:
+def page_sent(*, session: Session, page_id: int, provider_sid: str | None, now: datetime) -> bool:
+    """Record a page handed to the provider. False when someone acknowledged meanwhile: a paging
+    call placed then is to be ended at once."""
     page = session.get(Page, page_id)
     if page is None or page.status != PageStatus.sending:
-        return
+        return True
     page.status = PageStatus.sent
     page.provider_sid = provider_sid
     page.sent_at = now
@@ -521,6 +632,7 @@ def page_sent(*, session: Session, page_id: int, provider_sid: str | None, now: 
         channel=page.channel.value,
         detail=provider_sid,
     )
+    return escalation.status in (EscalationStatus.paging, EscalationStatus.unacknowledged)
 
 
 def page_failed(*, session: Session, page_id: int, error: str, now: datetime) -> None:
@@ -584,6 +696,7 @@ def alerts_for(*, session: Session, user_id: int) -> list[dict[str, Any]]:
         )
         .order_by(col(Escalation.id))
     ).all()
+    ended = calls_ended(session=session, escalations=[e for e, _line in rows])
     return [
         {
             "escalation_id": e.id,
@@ -595,6 +708,7 @@ def alerts_for(*, session: Session, user_id: int) -> list[dict[str, Any]]:
             "acknowledged_by_me": e.acknowledged_by == user_id,
             "acknowledged": e.acknowledged_by is not None,
             "rescue_status": e.rescue_status,
+            **call_end(ended.get(e.id or 0), line),
         }
         for e, line in rows
     ]

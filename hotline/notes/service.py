@@ -114,6 +114,18 @@ def note_of(*, session: Session, call_id: int) -> CallNote | None:
     return session.exec(select(CallNote).where(CallNote.call_id == call_id)).first()
 
 
+def callback_way(*, session: Session, call_id: int) -> str | None:
+    """How the caller can be called back, named but never shown: "followup" (one is scheduled),
+    "callback_number" (the note has a number, with consent), or None."""
+    follow_up = followups.of_call(session=session, call_id=call_id)
+    if follow_up is not None and follow_up.status == FollowUpStatus.scheduled:
+        return "followup"
+    note = note_of(session=session, call_id=call_id)
+    if note is not None and fields_of(note).follow_up.callback_number:
+        return "callback_number"
+    return None
+
+
 def open_note(*, session: Session, call: Call, user: User, now: datetime) -> CallNote:
     """The call's note for this user: created as an empty draft by the call's counselor."""
     assert call.id is not None and user.id is not None

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hotline.notes.options import AGE_BANDS, CALL_TYPES, GENDERS, INTERVENTIONS, LEVEL_LABELS
+from hotline.notes.options import (
+    AGE_BANDS,
+    CALL_TYPES,
+    GENDERS,
+    INTERVENTIONS,
+    LEVEL_LABELS,
+    POPULATION_GROUPS,
+    PROTECTIVE_FACTOR_LABELS,
+    REFERRAL_KINDS,
+)
 
 Gettext = Callable[[str], str]
 
@@ -34,6 +43,33 @@ def note_options(_: Gettext) -> dict[str, dict[str, str]]:
         "interventions": {key: _(label) for key, label in INTERVENTIONS.items()},
         "age_bands": {key: _(label) for key, label in AGE_BANDS.items()},
         "genders": {key: _(label) for key, label in GENDERS.items()},
+        "population_groups": {key: _(label) for key, label in POPULATION_GROUPS.items()},
+        "protective_factors": {key: _(label) for key, label in PROTECTIVE_FACTOR_LABELS.items()},
+        "referral_kinds": {key: _(label) for key, label in REFERRAL_KINDS.items()},
+        "followup_within": {"24h": _("24 hours"), "72h": _("72 hours"), "7d": _("7 days")},
+        "screener_questions": screener_questions(_),
+    }
+
+
+def screener_questions(_: Gettext) -> dict[str, str]:
+    """The screener's questions in the order the counselor asks them (as the note words them)."""
+    return {
+        "imminent": _("Imminent danger now (attempt in progress, or means at hand and intent now)"),
+        "q1_wish_dead": _(
+            "Have you wished you were dead or wished you could go to sleep and not wake up?"
+        ),
+        "q2_suicidal_thoughts": _("Have you actually had any thoughts of killing yourself?"),
+        "q3_method": _("Have you been thinking about how you might do this?"),
+        "q4_intent": _("Have you had these thoughts and had some intention of acting on them?"),
+        "q5_plan": _(
+            "Have you started to work out or worked out the details of how to kill yourself? "
+            "Do you intend to carry out this plan?"
+        ),
+        "q6_behaviour": _(
+            "Have you ever done anything, started to do anything, or prepared to do anything "
+            "to end your life?"
+        ),
+        "q6_within_3_months": _("Was this within the past 3 months?"),
     }
 
 
@@ -82,6 +118,8 @@ def timeline_kinds(_: Gettext) -> dict[str, str]:
         "rescue_confirmed": _("Emergency services reached the caller"),
         "rescue_failed": _("Emergency services could not reach the caller"),
         "resolved": _("Resolved"),
+        "caller_left": _("The caller's call ended"),
+        "join_too_late": _("Responder's phone joined after the caller had gone: hung up"),
     }
 
 

@@ -372,6 +372,7 @@ def escalations_csv(request: Request, user: Reviewer) -> Response:
         _("Resolved by"),
         _("Resolved at"),
         _("Outcome"),
+        _("Call ended at"),
     ]
     return csv_response(
         "escalation-log",
@@ -393,6 +394,7 @@ def escalations_csv(request: Request, user: Reviewer) -> Response:
                 r["resolved_by"],
                 _iso(r["resolved_at"], tz),
                 names["outcomes"].get(r["outcome"] or "", r["outcome"]),
+                _iso(r["call_ended_at"], tz),
             ]
             for r in found
         ),

@@ -31,7 +31,7 @@ from hotline.escalation import service as escalations
 from hotline.escalation.models import OPEN_STATUSES, Escalation, Page
 from hotline.lines.models import Line
 from hotline.notes import service as notes
-from hotline.notes.models import CallNote, IssueCategory, NoteStatus
+from hotline.notes.models import CallNote, IssueCategory, NoteStatus, ReferralResource
 from hotline.review.models import QA_CRITERIA, SCORE_MAX, SCORE_MIN, CallRecording, CallReview
 from hotline.routing.models import AgentState, PresenceEvent
 
@@ -410,6 +410,7 @@ def escalation_log(
         | {e.acknowledged_by for e, _ in rows}
         | {e.resolved_by for e, _ in rows},
     )
+    ended = escalations.calls_ended(session=session, escalations=[e for e, _ in rows])
     found = []
     for escalation, line in rows:
         created = as_utc(escalation.created_at)
@@ -434,9 +435,14 @@ def escalation_log(
                 "resolved_by": names.get(escalation.resolved_by or 0),
                 "resolved_at": as_utc(escalation.resolved_at) if escalation.resolved_at else None,
                 "outcome": escalation.outcome,
+                "call_ended_at": _utc(ended.get(escalation.id or 0)),
             }
         )
     return found, int(total)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value else None
 
 
 def escalation_detail(*, session: Session, escalation_id: int) -> dict[str, Any] | None:
@@ -464,6 +470,9 @@ def escalation_detail(*, session: Session, escalation_id: int) -> dict[str, Any]
         "open": escalation.status in OPEN_STATUSES,
         "outcome": escalation.outcome,
         "created_at": as_utc(escalation.created_at),
+        "call_ended_at": _utc(
+            escalations.calls_ended(session=session, escalations=[escalation]).get(escalation_id)
+        ),
         "triggered_by": names.get(escalation.triggered_by or 0),
         "acknowledged_by": names.get(escalation.acknowledged_by or 0),
         "resolved_by": names.get(escalation.resolved_by or 0),
@@ -624,6 +633,7 @@ def call_detail(*, session: Session, call_id: int) -> dict[str, Any] | None:
             "seconds": _talk_seconds(call),
         },
         "note": notes.public(session=session, note=note) if note is not None else None,
+        "referrals": _referrals(session, note),
         "escalation": (
             {"id": escalation.id, "status": escalation.status.value, "level": escalation.level}
             if escalation is not None
@@ -632,6 +642,27 @@ def call_detail(*, session: Session, call_id: int) -> dict[str, Any] | None:
         "recordings": recordings_of(session=session, call_id=call_id),
         "review": review_of(session=session, call_id=call_id),
     }
+
+
+def _referrals(session: Session, note: CallNote | None) -> list[dict[str, Any]]:
+    """The note's referrals with the directory's names (a resource since removed: its id)."""
+    if note is None:
+        return []
+    entries = notes.fields_of(note).referrals
+    ids = [entry.resource_id for entry in entries]
+    found = {
+        r.id: r
+        for r in session.exec(select(ReferralResource).where(col(ReferralResource.id).in_(ids)))
+    }
+    return [
+        {
+            "name": found[e.resource_id].name if e.resource_id in found else f"#{e.resource_id}",
+            "kind": found[e.resource_id].kind if e.resource_id in found else None,
+            "date": e.date.isoformat() if e.date else None,
+            "comment": e.comment,
+        }
+        for e in entries
+    ]
 
 
 def save_review(

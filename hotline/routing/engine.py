@@ -34,7 +34,7 @@ from hotline.realtime.events import agent_topic, emit
 from hotline.retention import service as retention
 from hotline.routing import service as routing
 from hotline.stats import rollup
-from hotline.telephony.port import TelephonyPort
+from hotline.telephony.port import TelephonyError, TelephonyPort
 
 log = logging.getLogger(__name__)
 TICK_JOB = "dispatcher-tick"
@@ -278,6 +278,9 @@ class Dispatcher:
             call = session.get(Call, call_id)
             user = session.get(User, user_id)
             assert call is not None and user is not None
+            if escalations.caller_gone_at(session=session, call=call) is not None:
+                log.info("responder user=%s not dialled: caller of call=%s left", user_id, call_id)
+                return
             line = session.get(Line, call.line_id)
             assert line is not None
             conference, endpoint, number = call.call_sid, user.endpoint, line.number
@@ -286,6 +289,7 @@ class Dispatcher:
             to=endpoint,
             from_=number,
             label=f"crisis:{user_id}",
+            start_conference=False,
             status_callback=self.telephony.url(
                 f"/twilio/participant/status?call_id={call_id}&user_id={user_id}"
             ),
@@ -318,9 +322,18 @@ class Dispatcher:
                 )
             return
         with self.db.session() as session:
-            escalations.page_sent(
+            wanted = escalations.page_sent(
                 session=session, page_id=page_id, provider_sid=sid, now=self.clock.now()
             )
+        if not wanted and message.channel == "voice":
+            self.end_paging_call(sid)
+
+    def end_paging_call(self, call_sid: str) -> None:
+        """Stop a paging call once someone has acknowledged; one already over is left be."""
+        try:
+            self.telephony.hang_up(call_sid)
+        except TelephonyError as error:
+            log.info("paging call not ended (%s): probably over already", type(error).__name__)
 
     def cancel_monitor_leg(self, monitor_id: int) -> None:
         """Hang up a supervisor's leg that was given up because it never answered."""

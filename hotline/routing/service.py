@@ -412,9 +412,9 @@ def hand_over(
         expect=[CallState.connected],
         now=now,
         user_id=user_id,
-        detail="handed_to_responder",
+        detail=escalations.HANDED_TO_RESPONDER,
         ended_at=now,
-        end_reason="handed_to_responder",
+        end_reason=escalations.HANDED_TO_RESPONDER,
     ):
         return None
     _set_agent(

@@ -29,14 +29,22 @@ class TelephonyPort:
         return self.public_base_url + path
 
     def dial_into_conference(
-        self, *, conference: str, to: str, from_: str, label: str, status_callback: str
+        self,
+        *,
+        conference: str,
+        to: str,
+        from_: str,
+        label: str,
+        status_callback: str,
+        start_conference: bool = True,
     ) -> str:
-        """Ring `to` and put them in the caller's conference; returns the new leg's CallSid."""
+        """Ring `to` and put them in the caller's conference; returns the new leg's CallSid.
+        A leg with `start_conference` False never starts one (a crisis responder's)."""
         participant = self._client.conferences(conference).participants.create(
             from_=from_,
             to=to,
             label=label,
-            start_conference_on_enter=True,
+            start_conference_on_enter=start_conference,
             end_conference_on_exit=False,
             beep="false",
             timeout=30,

@@ -186,6 +186,7 @@ def call_status(request: Request, params: SignedForm, dispatcher: DispatcherDep)
     def handle(session: Session) -> str:
         call = calls.get_by_sid(session=session, call_sid=params["CallSid"])
         if call is not None and params["CallStatus"] in ENDED_LEG_STATUSES:
+            escalations.caller_left(session=session, call=call, now=dispatcher.clock.now())
             effects.merge(
                 routing.caller_left(
                     session=session,
@@ -237,9 +238,12 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
         elif event == "participant-leave" and label.startswith("supervisor:"):
             board.monitor_left(session=session, leg_sid=leg, now=now, reason="left")
         elif event == "participant-join" and label.startswith("crisis:"):
-            escalations.responder_joined(
+            if not escalations.responder_joined(
                 session=session, call=call, user_id=int(label.split(":", 1)[1]), now=now
-            )
+            ):
+                # The caller had gone: never leave the responder alone in a fresh conference.
+                effects.hang_up.append(leg)
+                effects.end_conference.append(call.call_sid)
         elif event == "participant-join" and leg == call.call_sid:
             effects.merge(
                 routing.caller_joined(
@@ -247,6 +251,7 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
                 )
             )
         elif event == "participant-leave" and leg == call.call_sid:
+            escalations.caller_left(session=session, call=call, now=now)
             effects.merge(
                 routing.caller_left(session=session, call=call, now=now, reason="caller_left")
             )
@@ -259,6 +264,7 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
             )
         if event == "conference-end" and call.id is not None:
             board.call_ended(session=session, call_id=call.id, now=now)
+            escalations.caller_left(session=session, call=call, now=now)
         return prompts.empty()
 
     response = _run(request, params, handle)

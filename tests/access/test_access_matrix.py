@@ -55,6 +55,7 @@ TWILIO_WEBHOOKS = [
     "/twilio/recording/status",
     "/twilio/page/voice",
     "/twilio/page/keypress",
+    "/twilio/page/join",
     "/twilio/page/status",
     "/twilio/sms/incoming",
     "/twilio/monitor/status",
