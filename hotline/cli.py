@@ -10,6 +10,7 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
+import hotline.models  # noqa: F401 - every table, so foreign keys between features resolve
 from hotline import crypto, logs
 from hotline.auth import service as auth
 from hotline.auth.models import Role, UserCreate
