@@ -259,7 +259,7 @@ def page_voice(request: Request, params: SignedForm, dispatcher: DispatcherDep) 
         if found is None:
             response.hangup()
             return Response(str(response), media_type=TWIML)
-        _page, user, escalation, line = found
+        page, user, escalation, line = found
         lang = TWILIO_SAY_LANGUAGE.get(user.locale, "cmn-CN")
         gather = Gather(
             num_digits=1,
@@ -268,7 +268,11 @@ def page_voice(request: Request, params: SignedForm, dispatcher: DispatcherDep) 
             action=dispatcher.telephony.url(f"/twilio/page/keypress?page_id={page_id}"),
         )
         text = paging.alert_text(
-            level=escalation.level, line_name=line.name, locale=user.locale, voice=True
+            level=escalation.level,
+            line_name=line.name,
+            locale=user.locale,
+            voice=True,
+            repeat_of=paging.repeat_of(page),
         )
         gather.say(text, language=lang)
         response.append(gather)
