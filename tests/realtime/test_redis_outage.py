@@ -9,10 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -32,19 +29,12 @@ from hotline.realtime.bus import CHANNEL_PREFIX, RedisBus
 from tests.calls import LINE, inbound
 from tests.conftest import require_redis
 from tests.factories import make_line
+from tests.processes import logged_serve, until
 from tests.servers import bind_free_socket, free_port
-from tests.stack import ACCOUNT_SID, AUTH_TOKEN
+from tests.stack import AUTH_TOKEN
 
 OUTAGE = "Redis unreachable"
 RECOVERY = "Redis reachable again"
-
-
-def until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    """Bounded wait for something to happen elsewhere (not for time to pass)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 class Blackhole:
@@ -122,41 +112,9 @@ def hotline_serve(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, Path]]:
     db = Database(make_engine(database_url))
     make_line(db, number=LINE)
     db.engine.dispose()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "serve.log"
-    env = {
-        **os.environ,
-        "HOTLINE_ENV": "test",
-        "HOTLINE_DATABASE_URL": database_url,
-        "HOTLINE_PUBLIC_BASE_URL": url,
-        "HOTLINE_SIMULATOR_EMBEDDED": "false",
-        "HOTLINE_TELEPHONY_MODE": "simulator",
-        "HOTLINE_SIMULATOR_URL": "http://127.0.0.1:9",
-        "HOTLINE_SYNC_NUMBERS_ON_START": "false",
-        "HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "HOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "HOTLINE_SECRET_KEY": "test-secret-key-that-is-long-enough-000",
-        "HOTLINE_REDIS_URL": redis_url,
-    }
-    hotline = str(Path(sys.executable).parent / "hotline")
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [hotline, "serve", "--port", str(port)], env=env, stdout=log_file, stderr=log_file
-        )
-        try:
-
-            def healthy() -> bool:
-                assert process.poll() is None, log_path.read_text()  # it refused to start
-                with suppress(httpx.TransportError):
-                    return httpx.get(url + "/healthz", timeout=1).status_code == 200
-                return False
-
-            until(healthy, "hotline serve to answer")
-            yield url, log_path
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    with logged_serve(database_url, log_path, HOTLINE_REDIS_URL=redis_url) as url:
+        yield url, log_path
 
 
 def webhook(url: str, path: str, params: dict[str, str]) -> httpx.Response:
