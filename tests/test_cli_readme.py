@@ -284,3 +284,37 @@ def test_demo_serves_and_simulate_places_calls(tmp_path: Path) -> None:
     finally:
         demo.terminate()
         demo.communicate(timeout=20)
+
+
+def test_numbers_typed_at_the_cli_are_stored_in_e164(sqlite_url: str, tmp_path: Path) -> None:
+    hotline(
+        sqlite_url, tmp_path, "lines", "add", "0577 9652 5", "Line", "--partner-number", "12356"
+    )
+    hotline(sqlite_url, tmp_path, "lines", "retention", "057796525", "1500")
+    hotline(
+        sqlite_url,
+        tmp_path,
+        *("users", "create", "zhao", "Zhao", "--endpoint", "139 0000 9999"),
+        stdin=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    refused = subprocess.run(
+        [HOTLINE, "lines", "add", "call me", "Other line"],
+        cwd=tmp_path,
+        env=environment(sqlite_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    assert "not a phone number" in refused.stderr and "Traceback" not in refused.stderr
+    db = database(sqlite_url)
+    with db.session() as session:
+        line = session.exec(select(Line)).one()
+        assert (line.number, line.partner_number, line.retention_days) == (
+            "+8657796525",
+            "+8612356",
+            1500,
+        )
+        user = session.exec(select(User).where(User.username == "zhao")).one()
+        assert user.endpoint == "+8613900009999"
+    db.engine.dispose()

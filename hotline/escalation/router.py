@@ -13,6 +13,7 @@ from sqlmodel import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from hotline import phone
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth.deps import CsrfChecked, CurrentUser
@@ -363,7 +364,9 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
 
     def handle(session: Session) -> str:
         reply = MessagingResponse()
-        found = escalations.open_page_for_number(session=session, number=params["From"])
+        found = escalations.open_page_for_number(
+            session=session, number=phone.caller_id(params["From"])
+        )
         if found is None:
             return str(reply)  # not a responder: nothing is said back
         page, user = found
