@@ -115,3 +115,13 @@ def test_an_sms_reply_from_a_number_in_national_form_acknowledges(stack: Stack) 
     with stack.db.session() as session:
         escalation = session.get(Escalation, escalation_id)
         assert escalation is not None and escalation.status == EscalationStatus.acknowledged
+
+
+def test_a_callback_number_in_a_note_is_kept_in_e164(app_only: Stack) -> None:
+    from tests.notes.test_api import start
+
+    call_id, alice = start(app_only)
+    follow_up = {"wanted": True, "consent": True, "callback_number": "139 1234 5678"}
+    assert alice.put(call_id, 1, follow_up=follow_up).status_code == 200
+    note = alice.get(f"/api/calls/{call_id}/note").json()
+    assert note["follow_up"]["callback_number"] == "+8613912345678"
