@@ -13,7 +13,7 @@ import hotline.realtime.events  # noqa: F401 - registers the after-commit publis
 from agent_console.pages import STATIC_DIR
 from agent_console.router import router as console_router
 from agent_console.ws import router as console_ws_router
-from hotline import crypto, errors, logs
+from hotline import crypto, errors, logs, phone
 from hotline.audit.router import router as audit_router
 from hotline.blocklist.router import router as blocklist_router
 from hotline.board.router import router as board_router
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     logs.install_scrubbing()
     clock = clock or SystemClock()
     crypto.configure(crypto.keyring_from(settings.secret_key, settings.data_keys, settings.env))
+    phone.configure(settings.default_region)
     bus = make_bus(settings.redis_url)
     db = Database(make_engine(settings.database_url), bus)
     telephony = TelephonyPort(settings)

@@ -10,7 +10,8 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
-from hotline import crypto, logs
+import hotline.models  # noqa: F401 - every table, so foreign keys between features resolve
+from hotline import crypto, logs, phone
 from hotline.auth import service as auth
 from hotline.auth.models import Role, UserCreate
 from hotline.auth.passwords import PasswordRuleError
@@ -153,10 +154,7 @@ def users_create(
             password=password,
         )
     except ValidationError as error:
-        for problem in error.errors():
-            typer.echo(
-                f"{'.'.join(map(str, problem['loc'])) or 'user'}: {problem['msg']}", err=True
-            )
+        _print_problems(error)
         raise typer.Exit(1) from None
     with _database().session() as session:
         user = auth.create_user(session=session, data=data, now=SystemClock().now())
@@ -198,6 +196,11 @@ def users_reset_totp(username: str) -> None:
         typer.echo(f"two-step sign-in reset for {username}")
 
 
+def _print_problems(error: ValidationError) -> None:
+    for problem in error.errors():
+        typer.echo(f"{'.'.join(map(str, problem['loc'])) or 'value'}: {problem['msg']}", err=True)
+
+
 @lines_app.command("list")
 def lines_list() -> None:
     """Print the lines as JSON."""
@@ -216,14 +219,18 @@ def lines_add(
     overflow_action: str = "forward",
 ) -> None:
     """Add a line."""
-    data = LineCreate(
-        number=number,
-        name=name,
-        languages=languages.split(","),
-        partner_number=partner_number,
-        max_queue_wait_s=max_queue_wait_s,
-        overflow_action=overflow_action,
-    )
+    try:
+        data = LineCreate(
+            number=number,
+            name=name,
+            languages=languages.split(","),
+            partner_number=partner_number,
+            max_queue_wait_s=max_queue_wait_s,
+            overflow_action=overflow_action,
+        )
+    except ValidationError as error:
+        _print_problems(error)
+        raise typer.Exit(1) from None
     with _database().session() as session:
         line = lines.create_line(session=session, data=data)
         typer.echo(f"created line {line.number} (id {line.id})")
@@ -282,7 +289,7 @@ def lines_retention(number: str, days: int) -> None:
     from hotline.retention.models import MIN_RETENTION_DAYS
 
     with _database().session() as session:
-        line = lines.get_by_number(session=session, number=number)
+        line = lines.get_by_number(session=session, number=phone.caller_id(number))
         if line is None or line.id is None:
             raise typer.BadParameter(f"no active line {number}")
         try:

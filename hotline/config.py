@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # (`hotline keys generate`). Development and tests derive one from secret_key if unset.
     data_keys: str = ""
     default_locale: str = "zh_CN"
+    # Numbers typed without a country code (13812345678, 010-12345678) are read as this
+    # region's (ISO 3166 code) and stored in E.164 (hotline/phone.py).
+    default_region: str = "CN"
 
     offer_timeout_s: int = 20
     # A counselling call's note is overdue this long after the call ended.

@@ -43,6 +43,7 @@ SENSITIVE_FIELDS = (
     "password",
     "totp_code",
     "totp_secret",
+    "token",  # the iCal feed link's key, in access log URLs (?token=...)
     "From",
     "To",
     "Caller",

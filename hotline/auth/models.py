@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from sqlmodel import JSON, Field, SQLModel
 
+from hotline import phone
 from hotline.auth.passwords import check_password
 from hotline.crypto import EncryptedText
 from hotline.models_base import StrEnumType, UTCDateTime
@@ -48,6 +49,14 @@ class User(UserBase, table=True):
 
 class UserCreate(UserBase):
     password: str = Field(max_length=256)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_e164(cls, value: str) -> str:
+        """A phone number in E.164 (SMS replies are matched on it); a browser client as is."""
+        if not value or value.startswith("client:"):
+            return value
+        return phone.e164_or_error(value)
 
     @model_validator(mode="after")
     def _password_rules(self) -> UserCreate:

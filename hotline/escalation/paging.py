@@ -29,12 +29,22 @@ class Outgoing:
     text: str
 
 
-def alert_text(*, level: str, line_name: str, locale: str, voice: bool) -> str:
+def alert_text(
+    *, level: str, line_name: str, locale: str, voice: bool, repeat_of: int | None = None
+) -> str:
+    """The alert; `repeat_of` (the page's id) when it is sent again and the first may have
+    reached the person already (at-least-once: a sender that died mid-send, a timed-out send)."""
     _ = gettext_for(locale)
     text = _("Crisis alert from %(line)s: a caller is at %(level)s.") % {
         "line": line_name,
         "level": _(LEVEL_LABELS.get(level, level)).lower(),
     }
+    if repeat_of is not None:
+        text = (
+            _("Repeat of page %(page)s, in case it did not reach you.") % {"page": repeat_of}
+            + " "
+            + text
+        )
     if voice:
         return text + " " + _("Press 1 to acknowledge, then open the console to join the call.")
     return text + " " + _("Reply 1 to acknowledge, then open the console to join the call.")
@@ -60,5 +70,11 @@ def outgoing(*, session: Session, page_id: int) -> Outgoing | None:
             line_name=line.name,
             locale=user.locale,
             voice=page.channel.value == "voice",
+            repeat_of=repeat_of(page),
         ),
     )
+
+
+def repeat_of(page: Page) -> int | None:
+    """The page's id when this is not its first send: an earlier one may have gone out."""
+    return page.id if page.attempts > 1 else None

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from hotline import phone
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth.deps import CsrfChecked, CurrentUser
@@ -307,7 +308,7 @@ def page_voice(request: Request, params: SignedForm, dispatcher: DispatcherDep) 
         if found is None:
             response.hangup()
             return Response(str(response), media_type=TWIML)
-        _page, user, escalation, line = found
+        page, user, escalation, line = found
         lang = TWILIO_SAY_LANGUAGE.get(user.locale, "cmn-CN")
         gather = Gather(
             num_digits=1,
@@ -316,7 +317,11 @@ def page_voice(request: Request, params: SignedForm, dispatcher: DispatcherDep) 
             action=dispatcher.telephony.url(f"/twilio/page/keypress?page_id={page_id}"),
         )
         text = paging.alert_text(
-            level=escalation.level, line_name=line.name, locale=user.locale, voice=True
+            level=escalation.level,
+            line_name=line.name,
+            locale=user.locale,
+            voice=True,
+            repeat_of=paging.repeat_of(page),
         )
         gather.say(text, language=lang)
         response.append(gather)
@@ -508,7 +513,9 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
 
     def handle(session: Session) -> str:
         reply = MessagingResponse()
-        found = escalations.open_page_for_number(session=session, number=params["From"])
+        found = escalations.open_page_for_number(
+            session=session, number=phone.caller_id(params["From"])
+        )
         if found is None:
             return str(reply)  # not a responder: nothing is said back
         page, user = found

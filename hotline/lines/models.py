@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import field_validator
 from sqlmodel import JSON, Field, SQLModel
+
+from hotline import phone
 
 # Opening hours: weekday ("mon".."sun") -> list of ["HH:MM", "HH:MM"] local spans; None = 24 h.
 OpeningHours = dict[str, list[list[str]]]
@@ -39,7 +42,16 @@ class Line(LineBase, table=True):
 
 
 class LineCreate(LineBase):
-    pass
+    @field_validator("number")
+    @classmethod
+    def _number_e164(cls, value: str) -> str:
+        """E.164, as Twilio sends the dialled number (`To`) that finds the line."""
+        return phone.e164_or_error(value)
+
+    @field_validator("partner_number")
+    @classmethod
+    def _partner_e164(cls, value: str | None) -> str | None:
+        return phone.e164_or_error(value) if value else None
 
 
 class LinePublic(LineBase):

@@ -64,7 +64,8 @@ class CallNote(SQLModel, table=True):
     level_lowered: bool = False  # the counselor overrode the suggestion downward
     follow_up_wanted: bool = False
     difficult: bool = False  # the counselor marked the call as difficult (monthly report)
-    # Encrypted JSON: screener, override_reason, referrals, follow_up, summary.
+    # Encrypted JSON: screener, override_reason, referrals, follow_up, summary, and the
+    # profile's free-text region (the profile keeps only choices: age band, gender, groups).
     sensitive: str | None = Field(default=None, sa_type=EncryptedText)
     escalated_level: str | None = Field(default=None, max_length=16)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

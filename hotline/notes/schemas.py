@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hotline import phone
 from hotline.notes.options import (
     AGE_BANDS,
     CALL_TYPES,
@@ -72,7 +73,8 @@ class FollowUp(Strict):
     def _number(cls, value: str) -> str:
         if value and not re.match(PHONE_PATTERN, value):
             raise ValueError("not_a_phone_number")
-        return value
+        # E.164 when it reads as a number (the follow-up dials it); as typed otherwise.
+        return (phone.to_e164(value) or value) if value else value
 
 
 class NoteFields(Strict):

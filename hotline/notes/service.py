@@ -82,10 +82,12 @@ def _may_read(user: User, call: Call, note: CallNote | None) -> bool:
 
 def fields_of(note: CallNote) -> NoteFields:
     sensitive = json.loads(note.sensitive) if note.sensitive else {}
+    # The region is free text, so it is kept encrypted with the rest (older notes: in profile).
+    profile = {**note.profile, "region": sensitive.pop("region", note.profile.get("region", ""))}
     return NoteFields.model_validate(
         {
             "call_type": note.call_type,
-            "profile": note.profile,
+            "profile": profile,
             "categories": note.categories,
             "crisis_level": note.crisis_level,
             "interventions": note.interventions,
@@ -98,6 +100,7 @@ def fields_of(note: CallNote) -> NoteFields:
 def _store(note: CallNote, fields: NoteFields) -> None:
     data = fields.model_dump(mode="json")
     note.call_type = data["call_type"]
+    region = data["profile"].pop("region", "")
     note.profile = data["profile"]
     note.categories = data["categories"]
     note.crisis_level = data["crisis_level"]
@@ -107,7 +110,8 @@ def _store(note: CallNote, fields: NoteFields) -> None:
     follow_up = data["follow_up"]
     if not (follow_up["wanted"] and follow_up["consent"]):
         follow_up["callback_number"] = ""  # a number is kept only with consent to call back
-    note.sensitive = json.dumps({key: data[key] for key in SENSITIVE_KEYS}, ensure_ascii=False)
+    sensitive = {key: data[key] for key in SENSITIVE_KEYS} | {"region": region}
+    note.sensitive = json.dumps(sensitive, ensure_ascii=False)
 
 
 def note_of(*, session: Session, call_id: int) -> CallNote | None:

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import col, select
 
+from hotline import phone
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth.deps import CsrfChecked, require_role
@@ -42,6 +43,12 @@ class HoldIn(BaseModel):
 class SubjectAccessIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: str = Field(min_length=3, max_length=32, pattern=r"^\+?[\d\s()-]+$")
+
+    @field_validator("number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        """Calls are hashed from E.164 (as Twilio sends it): 13812345678 finds +8613812345678."""
+        return phone.e164_or_error(value)
 
 
 def error_message(_: Callable[[str], str], code: str) -> str:

@@ -90,13 +90,16 @@ def event_uid(schedule_id: int, user_id: int, start: datetime) -> str:
     return f"{schedule_id}-{user_id}-{utc_stamp(start)}@{UID_DOMAIN}"
 
 
-def feed_token(secret_key: str, user_id: int) -> str:
-    """The token in a person's feed URL: an HMAC of their id (changing the secret revokes all)."""
-    message = f"rota-ical-feed:{user_id}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+def feed_token(secret_key: str, user_id: int, version: int = 0) -> str:
+    """The token in a person's feed URL: an HMAC of their id and the link's version (renewing
+    the link revokes the older ones; changing the secret revokes all). Version 0 signs what the
+    first links signed, so links given out before versions existed keep working."""
+    message = f"rota-ical-feed:{user_id}" + (f":{version}" if version else "")
+    return hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def check_feed_token(secret_key: str, user_id: int, token: str | None) -> bool:
+def check_feed_token(secret_key: str, user_id: int, token: str | None, version: int = 0) -> bool:
     if not token:
         return False
-    return hmac.compare_digest(feed_token(secret_key, user_id).encode(), token.encode())
+    expected = feed_token(secret_key, user_id, version)
+    return hmac.compare_digest(expected.encode(), token.encode())

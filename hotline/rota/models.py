@@ -107,3 +107,13 @@ class SwapRequest(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The "replace" override an accepted swap created.
     override_id: int | None = Field(default=None, foreign_key="rota_overrides.id")
+
+
+class FeedKey(SQLModel, table=True):
+    """Which version of a person's calendar feed link is valid: renewing it (the person, or an
+    admin) revokes every link given out before. No row: the first link (version 0)."""
+
+    __tablename__ = "rota_feed_keys"
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    version: int = 0
+    renewed_at: datetime = Field(sa_type=UTCDateTime)

@@ -129,6 +129,7 @@ def done_messages(_: Callable[[str], str]) -> dict[str, str]:
         "swap_accepted": _("You accepted the swap: the shift is yours."),
         "swap_declined": _("You declined the swap."),
         "swap_withdrawn": _("Your swap request is withdrawn."),
+        "feed_renewed": _("Your old calendar link no longer works: subscribe to the new one."),
     }
 
 
@@ -499,16 +500,19 @@ def _secret(request: Request) -> str:
 
 
 def feed_path(request: Request, user_id: int) -> str:
-    return f"/rota/ical/{user_id}.ics?token={feed_token(_secret(request), user_id)}"
+    with _db(request).session() as session:
+        version = rota.feed_version(session=session, user_id=user_id)
+    return f"/rota/ical/{user_id}.ics?token={feed_token(_secret(request), user_id, version)}"
 
 
 @router.get("/rota/ical/{user_id}.ics", include_in_schema=False)
 def ical_feed(user_id: int, request: Request, token: str = "") -> Response:
     """A person's shifts for calendar apps: no session, the token in the URL is the key."""
-    if not check_feed_token(_secret(request), user_id, token):
-        return Response("not found", status_code=404, media_type="text/plain")
     now = _now(request)
     with _db(request).session() as session:
+        version = rota.feed_version(session=session, user_id=user_id)
+        if not check_feed_token(_secret(request), user_id, token, version):
+            return Response("not found", status_code=404, media_type="text/plain")
         person = session.get(User, user_id)
         if person is None or not person.active:
             return Response("not found", status_code=404, media_type="text/plain")
@@ -523,6 +527,34 @@ def ical_feed(user_id: int, request: Request, token: str = "") -> Response:
             "cache-control": "private, max-age=300",
         },
     )
+
+
+def _renew_feed(request: Request, user: User, user_id: int) -> None:
+    """Revoke a person's feed link (a new one replaces it), audited with the change."""
+    with _db(request).session() as session:
+        version = rota.renew_feed(session=session, user_id=user_id, now=_now(request))
+        _audit(request, session, user, "ical_feed", user_id, f"link renewed (version {version})")
+
+
+@router.post("/api/rota/feeds/{user_id}/renew", dependencies=[Admin, CsrfChecked])
+def renew_feed(user_id: int, request: Request, user: CurrentUser) -> dict[str, Any]:
+    """An admin revokes anyone's calendar feed link (a lost phone, someone who left)."""
+    _renew_feed(request, user, user_id)
+    return {"user_id": user_id, "renewed": True}
+
+
+@router.post("/rota/{schedule_id}/feed/renew", include_in_schema=False)
+def renew_own_feed_form(
+    schedule_id: int,
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    page_start: Annotated[str, Form()] = "",
+) -> Response:
+    """The person revokes their own feed link from the rota page and gets a new one."""
+    user = _form_user(request, csrf_token)
+    assert user.id is not None
+    _renew_feed(request, user, user.id)
+    return _done(schedule_id, page_start, "feed_renewed", "feed")
 
 
 @router.get("/rota", include_in_schema=False)

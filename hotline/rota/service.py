@@ -51,6 +51,7 @@ from hotline.rota import ical
 from hotline.rota.ical import check_feed_token as check_feed_token
 from hotline.rota.ical import feed_token as feed_token
 from hotline.rota.models import (
+    FeedKey,
     OverrideKind,
     Rotation,
     Schedule,
@@ -813,6 +814,24 @@ def list_swaps(
 
 
 # --- calendar views ----------------------------------------------------------------------------
+
+
+def feed_version(*, session: Session, user_id: int) -> int:
+    """The version of the person's feed link that is valid now."""
+    key = session.get(FeedKey, user_id)
+    return key.version if key is not None else 0
+
+
+def renew_feed(*, session: Session, user_id: int, now: datetime) -> int:
+    """Revoke the person's feed link and give them a new one; the new version."""
+    if session.get(User, user_id) is None:
+        raise RotaError("no_user", 404)
+    key = session.get(FeedKey, user_id) or FeedKey(user_id=user_id, renewed_at=now)
+    key.version += 1
+    key.renewed_at = now
+    session.add(key)
+    session.flush()
+    return key.version
 
 
 def ical_feed(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
+from hotline import phone
 from hotline.blocklist import service as blocklist
 from hotline.board import service as board
 from hotline.calls import service as calls
@@ -50,10 +51,10 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
     # No From (or an empty one) is a caller who withheld their number: still put through.
     require(params, "CallSid", "To")
     settings: Settings = request.app.state.settings
-    number = params.get("From", "")
+    number = phone.caller_id(params.get("From", ""))
 
     def handle(session: Session) -> str:
-        line = lines.get_by_number(session=session, number=params["To"])
+        line = lines.get_by_number(session=session, number=phone.caller_id(params["To"]))
         if line is None:
             return prompts.not_in_service()
         now = dispatcher.clock.now()

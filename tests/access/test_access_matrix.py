@@ -132,6 +132,9 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/api/rota/swaps/{swap_id}/answer"): {"li"},
     ("POST", "/rota/swaps/{swap_id}/{action}"): {"li"},
     ("POST", "/api/rota/swaps/{swap_id}/cancel"): {"zhao"},
+    # Anyone revokes their own calendar feed link; an admin anyone's.
+    ("POST", "/rota/{schedule_id}/feed/renew"): SIGNED_IN,
+    ("POST", "/api/rota/feeds/{user_id}/renew"): ADMIN,
     # Supervisors' pages and exports.
     ("GET", "/supervisor/shifts"): SUPERVISING,
     ("GET", "/supervisor/shifts.csv"): SUPERVISING,

@@ -1,0 +1,99 @@
+"""The caller's region in a note is free text ("温州鹿城区, near the school"): it is stored
+encrypted with the rest of the note's free text, never in the plain profile, and a migration
+moves the regions of notes written before into the encrypted part."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from hotline import crypto
+from hotline.calls import service as calls
+from hotline.db import Database, make_engine
+from hotline.migrate import upgrade
+from hotline.notes import service as notes
+from hotline.notes.models import CallNote
+from tests.conftest import fresh_postgres_database
+from tests.factories import make_line, make_user
+from tests.notes.test_api import start
+from tests.stack import Stack
+
+REGION = "温州鹿城区五马街道"
+SECRET = "test-secret-key-that-is-long-enough-000"
+
+
+def stored(db: Database, call_id: int) -> tuple[dict[str, Any], str]:
+    """The note's profile (plain JSON) and sensitive column as they are in the database."""
+    with db.session() as session:
+        row = session.execute(
+            text("SELECT profile, sensitive FROM call_notes WHERE call_id = :id"), {"id": call_id}
+        ).one()
+    profile = row.profile if isinstance(row.profile, dict) else json.loads(row.profile)
+    return profile, str(row.sensitive)
+
+
+def test_the_region_is_stored_encrypted_and_read_back(app_only: Stack) -> None:
+    call_id, alice = start(app_only)
+    profile = {"age_band": "25_34", "gender": "female", "region": REGION}
+    saved = alice.put(call_id, 1, profile=profile)
+    assert saved.status_code == 200, saved.text
+    assert alice.get(f"/api/calls/{call_id}/note").json()["profile"]["region"] == REGION
+    plain_profile, sensitive = stored(app_only.db, call_id)
+    assert "region" not in plain_profile
+    assert plain_profile["age_band"] == "25_34"  # the choices stay countable
+    assert REGION not in sensitive and "region" not in sensitive  # ciphertext
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/hotline.db"
+        return
+    with fresh_postgres_database() as url:
+        yield url
+
+
+def test_the_migration_encrypts_the_regions_already_stored(empty_url: str) -> None:
+    url = empty_url
+    upgrade(url, "d82ce3fbc6c7")  # before this change
+    crypto.configure(crypto.keyring_from(SECRET, None, "test"))
+    db = Database(make_engine(url))
+    line = make_line(db)
+    author = make_user(db, "alice")
+    assert author.id is not None
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    with db.session() as session:
+        call = calls.start_inbound(
+            session=session, line=line, call_sid="CA" + "1" * 32, caller_hash="h", now=now
+        )
+        assert call.id is not None
+        call_id = call.id
+        for_call = {"age_band": "25_34", "gender": "male", "population_groups": []}
+        session.add(
+            CallNote(
+                call_id=call_id,
+                author_id=author.id,
+                profile={**for_call, "region": REGION},
+                sensitive=json.dumps({"summary": "words"}),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    assert stored(db, call_id)[0]["region"] == REGION
+
+    upgrade(url)
+    plain_profile, sensitive = stored(db, call_id)
+    assert "region" not in plain_profile and REGION not in sensitive
+    with db.session() as session:
+        note = notes.note_of(session=session, call_id=call_id)
+        assert note is not None
+        fields = notes.fields_of(note)
+    assert fields.profile.region == REGION and fields.summary == "words"
+    assert fields.profile.age_band == "25_34"
+    db.engine.dispose()
