@@ -49,6 +49,10 @@ def error_message(_: Callable[[str], str], code: str) -> str:
         "not_submitted": _("Submit the note before adding an addendum."),
         "invalid": _("Some fields need attention."),
         "not_found": _("There is no such call."),
+        "risk_not_counselling": _(
+            "The risk screening says moderate risk or higher: record this call as counselling"
+            " (about themselves or someone else), not as this type."
+        ),
     }
     return messages.get(code, _("This value is not valid."))
 

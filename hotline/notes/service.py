@@ -47,6 +47,8 @@ EXCERPT_CHARS = 140
 OVERDUE_LOOKBACK = timedelta(days=7)
 # The supervisors' live board shows these calls with the note's crisis colour.
 ON_THE_BOARD = (CallState.offered, CallState.connected)
+# From this level up a call is counselling: never recorded as a prank, silent call, etc.
+COUNSELLING_FROM = RiskLevel.MODERATE
 
 
 class NoteError(Exception):
@@ -176,6 +178,15 @@ def _highest(*levels: str | None) -> RiskLevel | None:
     return max(known, key=LEVEL_ORDER.index) if known else None
 
 
+def _risk_forbids(call_type: str | None, *levels: str | None) -> bool:
+    """A non-counselling call type over a note whose screener or level says moderate or more:
+    one click must never turn a caller at risk into a prank in the statistics."""
+    if call_type is None or call_type in COUNSELLING_TYPES:
+        return False
+    level = _highest(*levels)
+    return level is not None and not is_lower(level, COUNSELLING_FROM)
+
+
 def update_draft(
     *,
     session: Session,
@@ -200,6 +211,11 @@ def update_draft(
     if skipped:
         raise NoteError("invalid", 422, {f"screener.{k}": v for k, v in skipped.items()})
     suggestion = suggested_level(fields.screener)
+    # Only a change of type is refused: a risk answer is always recorded.
+    if "call_type" in changes and _risk_forbids(
+        fields.call_type, suggestion, fields.crisis_level, note.escalated_level
+    ):
+        raise NoteError("risk_not_counselling", 422, {"call_type": "risk_not_counselling"})
     note.suggested_level = suggestion.value if suggestion else None
     note.level_lowered = bool(
         fields.crisis_level and suggestion and is_lower(fields.crisis_level, suggestion)
@@ -302,6 +318,11 @@ def submit(*, session: Session, call: Call, user: User, version: int, now: datet
     note = _writable(session=session, call=call, user=user, version=version, now=now)
     fields = fields_of(note)
     errors = submission_errors(session=session, fields=fields, suggestion=note.suggested_level)
+    if _risk_forbids(
+        fields.call_type, note.suggested_level, note.crisis_level, note.escalated_level
+    ):
+        errors["call_type"] = "risk_not_counselling"
+        raise NoteError("risk_not_counselling", 422, errors)
     if errors:
         raise NoteError("invalid", 422, errors)
     note.status = NoteStatus.submitted

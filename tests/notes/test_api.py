@@ -12,7 +12,7 @@ from sqlmodel import select
 from agent_console.client import ConsoleClient, csrf_from
 from hotline.auth.models import Role
 from hotline.calls.models import CallEvent
-from hotline.notes.models import CallNote, IssueCategory
+from hotline.notes.models import CallNote, IssueCategory, NoteStatus
 from tests.calls import connected_call
 from tests.factories import PASSWORD, make_line, make_user
 from tests.stack import Stack
@@ -208,6 +208,38 @@ def test_a_non_counselling_call_is_one_click(app_only: Stack) -> None:
     alice.put(call_id, 1, call_type="silent")
     done = alice.post(f"/api/calls/{call_id}/note/submit", {"version": 2})
     assert done.status_code == 200 and done.json()["status"] == "submitted"
+
+
+HIGH_RISK_SCREEN = {"q1_wish_dead": True, "q2_suicidal_thoughts": True, "q4_intent": True}
+
+
+def test_a_caller_at_risk_is_never_recorded_as_a_prank(app_only: Stack) -> None:
+    call_id, alice = start(app_only)
+    high = alice.put(call_id, 1, screener=HIGH_RISK_SCREEN, summary="has a plan").json()
+    assert high["escalation"]["level"] == "high"
+    prank = alice.put(call_id, high["version"], call_type="prank")
+    assert prank.status_code == 422 and prank.json()["code"] == "risk_not_counselling"
+    assert "moderate risk or higher" in prank.json()["errors"]["call_type"]
+    kept = alice.get(f"/api/calls/{call_id}/note").json()
+    assert kept["call_type"] is None and kept["version"] == high["version"]
+
+    # A type chosen before the risk answers: submitting it is refused, the draft kept as it is.
+    other, bob = start(app_only, "CA" + "2" * 32, "bob", "+8613800000002")
+    silent = bob.put(other, 1, call_type="silent").json()
+    risky = bob.put(
+        other,
+        silent["version"],
+        screener={"q1_wish_dead": True, "q2_suicidal_thoughts": True, "q3_method": True},
+    ).json()
+    assert risky["suggested_level"] == "moderate"
+    refused = bob.post(f"/api/calls/{other}/note/submit", {"version": risky["version"]})
+    assert refused.status_code == 422 and refused.json()["code"] == "risk_not_counselling"
+    assert set(refused.json()["errors"]) >= {"call_type"}
+    draft = bob.get(f"/api/calls/{other}/note").json()
+    assert draft["status"] == "draft" and draft["version"] == risky["version"]
+    assert draft["screener"]["q3_method"] is True and draft["call_type"] == "silent"
+    with app_only.db.session() as session:
+        assert all(n.status == NoteStatus.draft for n in session.exec(select(CallNote)))
 
 
 def test_caller_history_is_for_their_counselor_and_reviewers_only(app_only: Stack) -> None:
