@@ -93,6 +93,10 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
             "The note could not be submitted. Nothing you wrote is lost. Try again in a moment."
         ),
         "note_field_invalid": _("Check this field."),
+        # A quick (non-counselling) call type submits the note: {type} is its name.
+        "note_quick_confirm": _(
+            "Record this call as “{type}” and submit the note? A submitted note cannot be changed."
+        ),
         # The submitted note, read-only.
         "note_yes": _("Yes"),
         "note_no": _("No"),

@@ -95,6 +95,7 @@
     form: $("note-form"),
     callTypes: $("note-call-types"),
     quickTypes: $("note-quick-types"),
+    quickLocked: $("note-quick-locked"),
     ageBand: $("note-age-band"),
     gender: $("note-gender"),
     populationGroups: $("note-population-groups"),
@@ -636,6 +637,21 @@
     renderDerived();
   }
 
+  /** Any answer or level saying the caller may be at risk (docs/notes-api.md). */
+  function riskShown() {
+    const screener = model.screener || {};
+    const levels = [
+      note ? note.suggested_level : null,
+      model.crisis_level,
+      note && note.escalation ? note.escalation.level : null,
+    ];
+    return (
+      screener.imminent === true ||
+      SCREENER_QUESTIONS.some((field) => screener[field] === true) ||
+      levels.some((level) => (LEVEL_RANK[level] || 0) > 0)
+    );
+  }
+
   /** Everything that follows from the answers: branches, level, alerts, buttons. */
   function renderDerived() {
     const screener = model.screener || {};
@@ -690,9 +706,13 @@
       }
     }
 
+    // A caller who gave any risk answer is a counselling call: no one-click type for them.
+    const locked = riskShown();
     el.quickTypes.querySelectorAll("button").forEach((button) => {
       button.setAttribute("aria-pressed", model.call_type === button.value ? "true" : "false");
+      button.setAttribute("aria-disabled", locked ? "true" : "false");
     });
+    show(el.quickLocked, locked);
     show(el.overdue, Boolean(note && note.overdue && note.status !== "submitted"));
   }
 
@@ -1771,6 +1791,13 @@
   el.quickTypes.addEventListener("click", (event) => {
     const button = event.target instanceof Element ? event.target.closest("button") : null;
     if (!button || isReadOnly() || !note || submitting) {
+      return;
+    }
+    // Never by accident: it submits the note for good, so ask first; never over a risk answer.
+    if (button.getAttribute("aria-disabled") === "true" || riskShown()) {
+      return;
+    }
+    if (!window.confirm(fill("note_quick_confirm", { type: button.textContent.trim() }))) {
       return;
     }
     model.call_type = button.value;

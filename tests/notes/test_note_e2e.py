@@ -3,7 +3,7 @@ escalation at once, a reload loses nothing, submit, addendum, and the history on
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 from sqlmodel import select
 
 from hotline.notes.models import CallNote, NoteStatus
@@ -104,3 +104,50 @@ def test_note_escalation_reload_submit_addendum_and_history(stack: Stack) -> Non
         notes = session.exec(select(CallNote).order_by(CallNote.id)).all()
         assert notes[0].status == NoteStatus.submitted and notes[0].escalated_level == "high"
         assert notes[0].crisis_level == "high"
+
+
+def test_a_quick_type_asks_first_and_is_off_once_a_risk_answer_is_given(stack: Stack) -> None:
+    make_line(stack.db, number=LINE)
+    make_user(stack.db, "alice")
+    stack.dispatcher.sync_numbers()
+    with chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in(page, stack.url, "alice")
+        page.get_by_test_id("btn-available").click()
+        expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        take_call(page, stack)
+        expect(page.get_by_test_id("note-section")).to_have_attribute("data-mode", "edit")
+        prank = page.get_by_test_id("quick-type-prank")
+
+        # No risk answer yet: the button asks before it submits; "cancel" submits nothing.
+        asked: list[str] = []
+
+        def cancel(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.dismiss()
+
+        page.once("dialog", cancel)
+        prank.click()
+        expect(page.get_by_test_id("note-section")).to_have_attribute("data-mode", "edit")
+        assert len(asked) == 1 and "Prank call" in asked[0]
+
+        # High risk and the escalation on screen: the quick types are off, a click does nothing.
+        page.get_by_test_id("sq-q1_wish_dead-yes").check()
+        expect(prank).to_have_attribute("aria-disabled", "true")
+        expect(page.get_by_test_id("quick-types-locked")).to_be_visible()
+        page.get_by_test_id("sq-q2_suicidal_thoughts-yes").check()
+        page.get_by_test_id("sq-q4_intent-yes").check()
+        expect(page.get_by_test_id("escalation-banner")).to_be_visible(timeout=10_000)
+        expect(prank).to_be_disabled()
+        page.on("dialog", cancel)
+        prank.click(force=True)  # a click that gets through anyway does nothing
+        saved(page)
+        expect(page.get_by_test_id("note-section")).to_have_attribute("data-mode", "edit")
+        assert len(asked) == 1 and errors == []
+
+    with stack.db.session() as session:
+        note = session.exec(select(CallNote)).one()
+        assert note.status == NoteStatus.draft and note.call_type is None
+        assert note.escalated_level == "high"
