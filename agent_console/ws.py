@@ -44,6 +44,10 @@ def error_message(_: Callable[[str], str], code: str) -> str:
             "queue and you were set away."
         ),
         "bad_message": _("The console sent a request the server did not understand."),
+        "no_phone": _(
+            "You cannot take calls: your account has no phone number, SIP address or browser"
+            " phone the hotline can ring. Ask an administrator to add one."
+        ),
         "monitor_failed": _("Your phone could not be added to the call."),
     }
     return messages.get(code, _("Something went wrong. Please try again."))
