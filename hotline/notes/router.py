@@ -182,6 +182,15 @@ def note_options(request: Request, user: CurrentUser) -> dict[str, Any]:
     }
 
 
+@router.get("/notes/unfinished")
+def unfinished_notes(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """The signed-in user's notes still to submit (docs/notes-api.md)."""
+    db, _clock = _deps(request)
+    with db.session() as session:
+        found = notes.unfinished(session=session, user=user)
+    return {"data": found, "count": len(found)}
+
+
 @router.get("/calls/{call_id}/note", response_model=None)
 def get_note(call_id: int, request: Request, user: CurrentUser) -> dict[str, Any] | JSONResponse:
     db, clock = _deps(request)

@@ -227,6 +227,8 @@ def update_draft(
     shown_after = _highest(note.crisis_level, note.suggested_level)
     if call.state in ON_THE_BOARD and shown_after != shown_before:
         emit(session, BOARD_TOPIC)  # the call's colour changes now, not at the board's refresh
+    if (note.version == 2 or shown_after != shown_before) and user.id is not None:
+        emit(session, agent_topic(user.id))  # their list of unfinished notes shows it
     session.flush()
     return note
 
@@ -335,6 +337,8 @@ def submit(*, session: Session, call: Call, user: User, version: int, now: datet
     calls.record_event(
         session=session, call_id=call.id, state="note_submitted", now=now, user_id=user.id
     )
+    if user.id is not None:
+        emit(session, agent_topic(user.id))  # off their list of unfinished notes
     if fields.follow_up.wanted and fields.follow_up.consent:
         followups.schedule(
             session=session,
@@ -443,6 +447,47 @@ def history(
     return found
 
 
+UNFINISHED_LIMIT = 100
+
+
+def unfinished(*, session: Session, user: User) -> list[dict[str, Any]]:
+    """The user's notes still to submit, oldest call first: every answered call of theirs
+    without a submitted note, and every draft they wrote in, whether or not the call ever
+    connected (the caller may have hung up while it was connecting). Never the note's text."""
+    rows = session.exec(
+        select(Call, Line, CallNote)
+        .join(Line, col(Line.id) == Call.line_id)
+        .join(CallNote, col(CallNote.call_id) == Call.id, isouter=True)
+        .where(
+            or_(
+                and_(
+                    col(Call.counselor_id) == user.id,
+                    col(Call.connected_at).is_not(None),
+                    or_(col(CallNote.id).is_(None), col(CallNote.status) == NoteStatus.draft.value),
+                ),
+                and_(
+                    col(CallNote.author_id) == user.id,
+                    col(CallNote.status) == NoteStatus.draft.value,
+                    col(CallNote.version) > 1,  # something was saved: an empty draft loses nothing
+                ),
+            )
+        )
+        .order_by(col(Call.created_at), col(Call.id))
+        .limit(UNFINISHED_LIMIT)
+    ).all()
+    return [
+        {
+            "call_id": call.id,
+            "at": (call.connected_at or call.created_at).isoformat(),
+            "line_name": line.name,
+            "level": _highest(note.crisis_level, note.suggested_level) if note else None,
+            "connected": call.connected_at is not None,
+            "overdue": bool(note and note.overdue),
+        }
+        for call, line, note in rows
+    ]
+
+
 def level_of(*, session: Session, call_id: int) -> tuple[str | None, bool]:
     """The call's crisis colour for listings: (level, escalated)."""
     note = note_of(session=session, call_id=call_id)
@@ -486,4 +531,5 @@ def mark_overdue(*, session: Session, now: datetime, due_s: int) -> int:
         note.due_at = (call.ended_at or now) + timedelta(seconds=due_s)
         flagged += 1
         emit(session, SUPERVISORS_TOPIC, {"call_id": call.id, "overdue": True})
+        emit(session, agent_topic(note.author_id))
     return flagged
