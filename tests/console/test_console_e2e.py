@@ -58,8 +58,12 @@ def test_counselor_takes_a_call_from_offer_to_wrap_up(stack: Stack) -> None:
         stack.simulator.hangup(caller)
         expect(page.get_by_test_id("wrapup-panel")).to_be_visible(timeout=10_000)
         expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "wrap_up")
+        # The call's note is not written: the console says so before taking calls again.
+        asked: list[str] = []
+        page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
         page.get_by_test_id("btn-finish-wrapup").click()
         expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        assert asked == ["Notes not yet submitted: 1. Go available and take calls anyway?"]
         page.screenshot(path=str(stack.extra.get("shots", "/tmp")) + "/console-available.png")
         assert errors == []
 
