@@ -251,6 +251,8 @@ def test_a_counselors_unfinished_notes_are_listed_wherever_they_were_begun(
     alice.console.state("wrap_up")
     alice.console.send("finish_wrap_up", call_id=first)
     alice.console.state("available")
+    alice.console.send("set_state", state="offline", reason=None)  # connected_call makes her
+    alice.console.state("offline")  # available once the next caller waits (no race with it)
     second, _alice_id = connected_call(app_only, "CA" + "2" * 32, "alice", caller="+8613800000002")
     listed = alice.get("/api/notes/unfinished").json()
     assert listed["count"] == 2
