@@ -93,6 +93,10 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
             "The note could not be submitted. Nothing you wrote is lost. Try again in a moment."
         ),
         "note_field_invalid": _("Check this field."),
+        # A quick (non-counselling) call type submits the note: {type} is its name.
+        "note_quick_confirm": _(
+            "Record this call as “{type}” and submit the note? A submitted note cannot be changed."
+        ),
         # The submitted note, read-only.
         "note_yes": _("Yes"),
         "note_no": _("No"),
@@ -174,6 +178,10 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "priority_followups_overdue": _("Priority follow-ups overdue: {count}. See who is late"),
         # On a supervisor's console: callers' voicemails nobody has handled yet.
         "voicemails_waiting": _("Voicemails not yet handled: {count}. Listen and act"),
+        # Before going available (or finishing a wrap-up) with notes not yet submitted.
+        "unfinished_confirm": _(
+            "Notes not yet submitted: {count}. Go available and take calls anyway?"
+        ),
         # Follow-up calls due now on the counselor's lines, theirs or nobody's yet.
         "followups_due": _("Follow-up calls due on your lines: {count}. Open the list"),
         "followups_due_priority": _(

@@ -44,6 +44,10 @@ def error_message(_: Callable[[str], str], code: str) -> str:
             "queue and you were set away."
         ),
         "bad_message": _("The console sent a request the server did not understand."),
+        "no_phone": _(
+            "You cannot take calls: your account has no phone number, SIP address or browser"
+            " phone the hotline can ring. Ask an administrator to add one."
+        ),
         "monitor_failed": _("Your phone could not be added to the call."),
     }
     return messages.get(code, _("Something went wrong. Please try again."))
@@ -116,6 +120,8 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
         if call is not None:  # the counselor's help request on this call, if any
             call["help"] = board.help_for_call(session=session, call_id=call["call_id"])
         user = session.get(User, user_id)
+        if user is not None:  # notes they still have to submit, wherever they were begun
+            snapshot["unfinished_notes"] = notes.unfinished(session=session, user=user)
         if user is not None:  # for a quiet moment: call-backs waiting on their lines
             snapshot["followups_due"] = followups.due_for(
                 session=session, user=user, now=dispatcher.clock.now()

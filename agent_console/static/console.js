@@ -851,16 +851,27 @@
     });
   }
 
+  /* Notes still to submit: say how many before taking calls (the server allows it: callers wait). */
+  function confirmUnfinished() {
+    const notes = snapshot && Array.isArray(snapshot.unfinished_notes) ? snapshot.unfinished_notes : [];
+    return (
+      notes.length === 0 ||
+      window.confirm(t("unfinished_confirm").replace("{count}", String(notes.length)))
+    );
+  }
+
   el.btnFinish.addEventListener("click", () => {
     const wrap = wrapUpCall(snapshot);
     if (!isEnabled(el.btnFinish) || !wrap || typeof wrap.call_id !== "number") {
       return;
     }
-    command({ type: "finish_wrap_up", call_id: wrap.call_id });
+    if (confirmUnfinished()) {
+      command({ type: "finish_wrap_up", call_id: wrap.call_id });
+    }
   });
 
   el.btnAvailable.addEventListener("click", () => {
-    if (isEnabled(el.btnAvailable)) {
+    if (isEnabled(el.btnAvailable) && confirmUnfinished()) {
       command({ type: "set_state", state: "available", reason: null });
     }
   });

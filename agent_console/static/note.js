@@ -95,6 +95,7 @@
     form: $("note-form"),
     callTypes: $("note-call-types"),
     quickTypes: $("note-quick-types"),
+    quickLocked: $("note-quick-locked"),
     ageBand: $("note-age-band"),
     gender: $("note-gender"),
     populationGroups: $("note-population-groups"),
@@ -133,6 +134,9 @@
     addendumStatus: $("note-addendum-status"),
     addAddendum: $("note-add-addendum"),
     close: $("note-close"),
+    unfinished: $("unfinished-notes"),
+    unfinishedList: $("unfinished-list"),
+    unfinishedItem: $("unfinished-item"),
   };
 
   // ---- small helpers ---------------------------------------------------------------------
@@ -636,6 +640,21 @@
     renderDerived();
   }
 
+  /** Any answer or level saying the caller may be at risk (docs/notes-api.md). */
+  function riskShown() {
+    const screener = model.screener || {};
+    const levels = [
+      note ? note.suggested_level : null,
+      model.crisis_level,
+      note && note.escalation ? note.escalation.level : null,
+    ];
+    return (
+      screener.imminent === true ||
+      SCREENER_QUESTIONS.some((field) => screener[field] === true) ||
+      levels.some((level) => (LEVEL_RANK[level] || 0) > 0)
+    );
+  }
+
   /** Everything that follows from the answers: branches, level, alerts, buttons. */
   function renderDerived() {
     const screener = model.screener || {};
@@ -690,9 +709,13 @@
       }
     }
 
+    // A caller who gave any risk answer is a counselling call: no one-click type for them.
+    const locked = riskShown();
     el.quickTypes.querySelectorAll("button").forEach((button) => {
       button.setAttribute("aria-pressed", model.call_type === button.value ? "true" : "false");
+      button.setAttribute("aria-disabled", locked ? "true" : "false");
     });
+    show(el.quickLocked, locked);
     show(el.overdue, Boolean(note && note.overdue && note.status !== "submitted"));
   }
 
@@ -1502,6 +1525,7 @@
     show(el.readonly, readOnly);
     section.dataset.mode = !ready ? "loading" : readOnly ? "readonly" : "edit";
     show(el.close, readOnly && callId !== liveCallId);
+    renderUnfinished();
     // The emergency guidance stays on screen after submission.
     if (readOnly && el.guidance.parentNode !== el.readonlyGuidanceSlot) {
       el.readonlyGuidanceSlot.append(el.guidance);
@@ -1679,17 +1703,80 @@
     persist();
   }
 
+  // ---- the counselor's unfinished notes, from any call -------------------------------------
+
+  let unfinished = []; // the snapshot's unfinished_notes
+  let unfinishedKey = "";
+
+  function unfinishedRow(row) {
+    const li = el.unfinishedItem.content.firstElementChild.cloneNode(true);
+    li.dataset.callId = String(row.call_id);
+    const at = parseTime(row.at);
+    const time = li.querySelector('[data-slot="at"]');
+    time.textContent = at === null ? t("no_value") : `${localDate(at)} ${clock(at, false)}`;
+    if (at !== null) {
+      time.setAttribute("datetime", new Date(at).toISOString());
+    }
+    li.querySelector('[data-slot="line"]').textContent = row.line_name || "";
+    const chip = li.querySelector('[data-slot="level"]');
+    const info = row.level ? levelInfo(row.level) : null;
+    chip.dataset.level = row.level || "";
+    chip.dataset.colour = info && info.colour ? info.colour : "";
+    chip.textContent = row.level
+      ? (info && info.label) || t(`level_${row.level}`)
+      : t("note_history_no_level");
+    show(li.querySelector('[data-slot="overdue"]'), row.overdue === true);
+    show(li.querySelector('[data-slot="missed"]'), row.connected === false);
+    const current = row.call_id === callId && !dismissed.has(row.call_id);
+    show(li.querySelector('[data-slot="current"]'), current);
+    li.setAttribute("aria-current", current ? "true" : "false");
+    li.querySelector('[data-slot="open"]').value = String(row.call_id);
+    return li;
+  }
+
+  /** Rebuilt only when something shown changed, so a focused Open button keeps focus. */
+  function renderUnfinished() {
+    if (!el.unfinished) {
+      return;
+    }
+    const key = stable([unfinished, callId, dismissed.has(callId), Boolean(options)]);
+    if (key === unfinishedKey) {
+      return;
+    }
+    unfinishedKey = key;
+    show(el.unfinished, unfinished.length > 0);
+    el.unfinishedList.replaceChildren(...unfinished.map(unfinishedRow));
+    if (unfinished.length > 0 && !options) {
+      loadOptions().then(renderUnfinished); // the levels' colours and labels
+    }
+  }
+
+  function openFromList(id) {
+    dismissed.delete(id);
+    addPending(id);
+    open(id);
+    renderMode();
+    el.title.focus({ preventScroll: true });
+    section.scrollIntoView({ block: "start", behavior: "auto" });
+  }
+
   // ---- the snapshot from console.js ------------------------------------------------------
 
   function onSnapshot(snap) {
     const call = snap && typeof snap === "object" ? snap.call : null;
+    unfinished = snap && Array.isArray(snap.unfinished_notes) ? snap.unfinished_notes : [];
     if (call && typeof call.call_id === "number") {
+      // A new call brings its note on screen; after that the counselor may open another one.
+      const fresh = call.call_id !== liveCallId || callId === null;
       liveCallId = call.call_id;
       liveCallState = typeof call.state === "string" ? call.state : "";
-      dismissed.delete(call.call_id);
-      addPending(call.call_id);
-      open(call.call_id);
-      if ((call.state === "connecting" || call.state === "connected") && options) {
+      if (fresh) {
+        dismissed.delete(call.call_id);
+        addPending(call.call_id);
+        open(call.call_id);
+      }
+      const talkingNow = call.state === "connecting" || call.state === "connected";
+      if (talkingNow && options && callId === call.call_id) {
         loadHistory(call.call_id);
       }
     } else {
@@ -1773,6 +1860,13 @@
     if (!button || isReadOnly() || !note || submitting) {
       return;
     }
+    // Never by accident: it submits the note for good, so ask first; never over a risk answer.
+    if (button.getAttribute("aria-disabled") === "true" || riskShown()) {
+      return;
+    }
+    if (!window.confirm(fill("note_quick_confirm", { type: button.textContent.trim() }))) {
+      return;
+    }
     model.call_type = button.value;
     controls("call_type").forEach(writeControl);
     change("call_type", ["call_type"], true);
@@ -1823,6 +1917,14 @@
     }
   });
   el.close.addEventListener("click", () => close(false));
+  if (el.unfinishedList) {
+    el.unfinishedList.addEventListener("click", (event) => {
+      const button = event.target instanceof Element ? event.target.closest('[data-slot="open"]') : null;
+      if (button && Number.isInteger(Number(button.value))) {
+        openFromList(Number(button.value));
+      }
+    });
+  }
 
   // Ctrl+S / Cmd+S saves now instead of opening the browser's "save page".
   section.addEventListener("keydown", (event) => {

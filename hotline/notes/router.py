@@ -49,6 +49,10 @@ def error_message(_: Callable[[str], str], code: str) -> str:
         "not_submitted": _("Submit the note before adding an addendum."),
         "invalid": _("Some fields need attention."),
         "not_found": _("There is no such call."),
+        "risk_not_counselling": _(
+            "The risk screening says moderate risk or higher: record this call as counselling"
+            " (about themselves or someone else), not as this type."
+        ),
     }
     return messages.get(code, _("This value is not valid."))
 
@@ -176,6 +180,15 @@ def note_options(request: Request, user: CurrentUser) -> dict[str, Any]:
             for r in resources
         ],
     }
+
+
+@router.get("/notes/unfinished")
+def unfinished_notes(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """The signed-in user's notes still to submit (docs/notes-api.md)."""
+    db, _clock = _deps(request)
+    with db.session() as session:
+        found = notes.unfinished(session=session, user=user)
+    return {"data": found, "count": len(found)}
 
 
 @router.get("/calls/{call_id}/note", response_model=None)

@@ -47,6 +47,8 @@ EXCERPT_CHARS = 140
 OVERDUE_LOOKBACK = timedelta(days=7)
 # The supervisors' live board shows these calls with the note's crisis colour.
 ON_THE_BOARD = (CallState.offered, CallState.connected)
+# From this level up a call is counselling: never recorded as a prank, silent call, etc.
+COUNSELLING_FROM = RiskLevel.MODERATE
 
 
 class NoteError(Exception):
@@ -180,6 +182,15 @@ def _highest(*levels: str | None) -> RiskLevel | None:
     return max(known, key=LEVEL_ORDER.index) if known else None
 
 
+def _risk_forbids(call_type: str | None, *levels: str | None) -> bool:
+    """A non-counselling call type over a note whose screener or level says moderate or more:
+    one click must never turn a caller at risk into a prank in the statistics."""
+    if call_type is None or call_type in COUNSELLING_TYPES:
+        return False
+    level = _highest(*levels)
+    return level is not None and not is_lower(level, COUNSELLING_FROM)
+
+
 def update_draft(
     *,
     session: Session,
@@ -204,6 +215,11 @@ def update_draft(
     if skipped:
         raise NoteError("invalid", 422, {f"screener.{k}": v for k, v in skipped.items()})
     suggestion = suggested_level(fields.screener)
+    # Only a change of type is refused: a risk answer is always recorded.
+    if "call_type" in changes and _risk_forbids(
+        fields.call_type, suggestion, fields.crisis_level, note.escalated_level
+    ):
+        raise NoteError("risk_not_counselling", 422, {"call_type": "risk_not_counselling"})
     note.suggested_level = suggestion.value if suggestion else None
     note.level_lowered = bool(
         fields.crisis_level and suggestion and is_lower(fields.crisis_level, suggestion)
@@ -215,6 +231,8 @@ def update_draft(
     shown_after = _highest(note.crisis_level, note.suggested_level)
     if call.state in ON_THE_BOARD and shown_after != shown_before:
         emit(session, BOARD_TOPIC)  # the call's colour changes now, not at the board's refresh
+    if (note.version == 2 or shown_after != shown_before) and user.id is not None:
+        emit(session, agent_topic(user.id))  # their list of unfinished notes shows it
     session.flush()
     return note
 
@@ -306,6 +324,11 @@ def submit(*, session: Session, call: Call, user: User, version: int, now: datet
     note = _writable(session=session, call=call, user=user, version=version, now=now)
     fields = fields_of(note)
     errors = submission_errors(session=session, fields=fields, suggestion=note.suggested_level)
+    if _risk_forbids(
+        fields.call_type, note.suggested_level, note.crisis_level, note.escalated_level
+    ):
+        errors["call_type"] = "risk_not_counselling"
+        raise NoteError("risk_not_counselling", 422, errors)
     if errors:
         raise NoteError("invalid", 422, errors)
     note.status = NoteStatus.submitted
@@ -318,6 +341,8 @@ def submit(*, session: Session, call: Call, user: User, version: int, now: datet
     calls.record_event(
         session=session, call_id=call.id, state="note_submitted", now=now, user_id=user.id
     )
+    if user.id is not None:
+        emit(session, agent_topic(user.id))  # off their list of unfinished notes
     if fields.follow_up.wanted and fields.follow_up.consent:
         followups.schedule(
             session=session,
@@ -426,6 +451,47 @@ def history(
     return found
 
 
+UNFINISHED_LIMIT = 100
+
+
+def unfinished(*, session: Session, user: User) -> list[dict[str, Any]]:
+    """The user's notes still to submit, oldest call first: every answered call of theirs
+    without a submitted note, and every draft they wrote in, whether or not the call ever
+    connected (the caller may have hung up while it was connecting). Never the note's text."""
+    rows = session.exec(
+        select(Call, Line, CallNote)
+        .join(Line, col(Line.id) == Call.line_id)
+        .join(CallNote, col(CallNote.call_id) == Call.id, isouter=True)
+        .where(
+            or_(
+                and_(
+                    col(Call.counselor_id) == user.id,
+                    col(Call.connected_at).is_not(None),
+                    or_(col(CallNote.id).is_(None), col(CallNote.status) == NoteStatus.draft.value),
+                ),
+                and_(
+                    col(CallNote.author_id) == user.id,
+                    col(CallNote.status) == NoteStatus.draft.value,
+                    col(CallNote.version) > 1,  # something was saved: an empty draft loses nothing
+                ),
+            )
+        )
+        .order_by(col(Call.created_at), col(Call.id))
+        .limit(UNFINISHED_LIMIT)
+    ).all()
+    return [
+        {
+            "call_id": call.id,
+            "at": (call.connected_at or call.created_at).isoformat(),
+            "line_name": line.name,
+            "level": _highest(note.crisis_level, note.suggested_level) if note else None,
+            "connected": call.connected_at is not None,
+            "overdue": bool(note and note.overdue),
+        }
+        for call, line, note in rows
+    ]
+
+
 def level_of(*, session: Session, call_id: int) -> tuple[str | None, bool]:
     """The call's crisis colour for listings: (level, escalated)."""
     note = note_of(session=session, call_id=call_id)
@@ -469,4 +535,5 @@ def mark_overdue(*, session: Session, now: datetime, due_s: int) -> int:
         note.due_at = (call.ended_at or now) + timedelta(seconds=due_s)
         flagged += 1
         emit(session, SUPERVISORS_TOPIC, {"call_id": call.id, "overdue": True})
+        emit(session, agent_topic(note.author_id))
     return flagged

@@ -26,6 +26,7 @@ from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
 from hotline.routing.models import AgentState, AgentStatus, PresenceEvent
+from hotline.telephony.endpoints import dialable
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,12 @@ def _set_agent(
     return True
 
 
+def _reachable(session: Session, user_id: int) -> bool:
+    """Their phone as stored now (a console socket holds the user as it was at sign-in)."""
+    current = session.get(User, user_id)
+    return current is not None and dialable(current.endpoint)
+
+
 def set_presence(
     *, session: Session, user: User, state: AgentState, reason: str | None, now: datetime
 ) -> AgentStatus:
@@ -129,6 +136,8 @@ def set_presence(
         raise RoutingError("state_not_allowed")
     if state == AgentState.on_break and reason not in BREAK_REASONS:
         raise RoutingError("break_reason_required")
+    if state == AgentState.available and not _reachable(session, user.id):
+        raise RoutingError("no_phone")  # every offer they accepted would fail to connect
     if status.state == state and status.reason == (
         reason if state == AgentState.on_break else None
     ):
@@ -186,8 +195,8 @@ def offer_next(
         assert call.id is not None
         for _status, user in free:
             assert user.id is not None
-            if not _covers(user, call):
-                continue
+            if not _covers(user, call) or not dialable(user.endpoint):
+                continue  # (available from before their phone was removed: never offered)
             try:
                 with session.begin_nested():
                     if not _set_agent(

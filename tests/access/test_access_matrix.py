@@ -80,6 +80,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/account/recovery-codes"): SIGNED_IN,  # one's own second-factor recovery codes
     ("POST", "/account/recovery-codes"): SIGNED_IN,
     ("GET", "/api/notes/options"): SIGNED_IN,
+    ("GET", "/api/notes/unfinished"): SIGNED_IN,  # each sees only their own notes to write
     ("GET", "/rota"): SIGNED_IN,
     ("GET", "/rota/{schedule_id}"): SIGNED_IN,
     ("GET", "/api/rota/schedules"): SIGNED_IN,

@@ -7,6 +7,8 @@ import re
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
+from hotline.auth import service as auth
+from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState
 from tests.browser import chromium
 from tests.factories import PASSWORD, make_line, make_user
@@ -56,8 +58,12 @@ def test_counselor_takes_a_call_from_offer_to_wrap_up(stack: Stack) -> None:
         stack.simulator.hangup(caller)
         expect(page.get_by_test_id("wrapup-panel")).to_be_visible(timeout=10_000)
         expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "wrap_up")
+        # The call's note is not written: the console says so before taking calls again.
+        asked: list[str] = []
+        page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
         page.get_by_test_id("btn-finish-wrapup").click()
         expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        assert asked == ["Notes not yet submitted: 1. Go available and take calls anyway?"]
         page.screenshot(path=str(stack.extra.get("shots", "/tmp")) + "/console-available.png")
         assert errors == []
 
@@ -65,3 +71,23 @@ def test_counselor_takes_a_call_from_offer_to_wrap_up(stack: Stack) -> None:
         call = session.exec(select(Call)).one()
         assert call.state == CallState.completed
         assert call.in_danger and call.connected_at is not None
+
+
+def test_no_phone_cannot_go_available_and_is_told_why(stack: Stack) -> None:
+    make_user(stack.db, "root", role=Role.admin)
+    with stack.db.session() as session:
+        root = auth.get_by_username(session=session, username="root")
+        assert root is not None
+        root.endpoint = ""  # as the demo's admin
+        session.add(root)
+    with chromium() as browser:
+        page = browser.new_page()
+        sign_in(page, stack.url, "root")
+        expect(page.get_by_test_id("conn-status")).to_have_attribute(
+            "data-status", "connected", timeout=10_000
+        )
+        page.get_by_test_id("btn-available").click()
+        error = page.get_by_test_id("console-error")
+        expect(error).to_be_visible(timeout=10_000)
+        expect(error).to_contain_text("no phone number")
+        expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "offline")

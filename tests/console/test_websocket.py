@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlmodel import select
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from agent_console.client import ConsoleClient
 from hotline.app import create_app
+from hotline.auth import service as auth
+from hotline.auth.models import Role
+from hotline.calls.models import Call, CallState
 from tests.calls import inbound
 from tests.factories import PASSWORD, make_line, make_user
 from tests.servers import ServerThread, bind_free_socket
@@ -91,3 +95,44 @@ def test_offer_survives_reconnect_and_server_restart(app_only: Stack) -> None:
     finally:
         console.close()
         restarted.stop()
+
+
+def set_endpoint(stack: Stack, username: str, endpoint: str) -> None:
+    with stack.db.session() as session:
+        user = auth.get_by_username(session=session, username=username)
+        assert user is not None
+        user.endpoint = endpoint
+        session.add(user)
+
+
+@pytest.mark.parametrize("endpoint", ["", "13900000001", "+86", "client:", "sip:nobody"])
+def test_no_phone_no_calls(app_only: Stack, endpoint: str) -> None:
+    make_line(app_only.db)
+    make_user(app_only.db, "root", role=Role.admin)
+    set_endpoint(app_only, "root", endpoint)
+    console = ConsoleClient(app_only.url, "root", PASSWORD)
+    console.state("offline")
+    console.send("set_state", state="available", reason=None)
+    console.send("set_state", state="break", reason="rest")  # the next command still works
+    assert console.state("break")["agent"]["state"] == "break"
+    assert [e["code"] for e in console.errors] == ["no_phone"]
+    assert "no phone number" in console.errors[0]["message"]
+    console.close()
+
+
+def test_a_phone_removed_while_available_gets_no_offer(app_only: Stack) -> None:
+    make_line(app_only.db)
+    make_user(app_only.db, "alice", endpoint="client:alice")
+    console = ConsoleClient(app_only.url, "alice", PASSWORD)
+    console.send("set_state", state="available", reason=None)
+    console.state("available")
+    set_endpoint(app_only, "alice", "")
+    app_only.webhook("/twilio/voice/incoming", inbound())
+    app_only.webhook("/twilio/voice/gather", {**inbound(), "Digits": "1"})
+    app_only.dispatcher.tick()
+    with app_only.db.session() as session:
+        assert session.exec(select(Call)).one().state == CallState.queued
+    set_endpoint(app_only, "alice", "sip:alice@pbx.example.org")
+    app_only.dispatcher.tick()
+    assert console.offer()["line_number"] == "+8657796525"
+    console.close()

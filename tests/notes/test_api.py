@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from agent_console.client import ConsoleClient, csrf_from
 from hotline.auth.models import Role
-from hotline.calls.models import CallEvent
-from hotline.notes.models import CallNote, IssueCategory
+from hotline.calls.models import Call, CallEvent, CallState
+from hotline.notes.models import CallNote, IssueCategory, NoteStatus
 from tests.calls import connected_call
 from tests.factories import PASSWORD, make_line, make_user
 from tests.stack import Stack
@@ -208,6 +208,108 @@ def test_a_non_counselling_call_is_one_click(app_only: Stack) -> None:
     alice.put(call_id, 1, call_type="silent")
     done = alice.post(f"/api/calls/{call_id}/note/submit", {"version": 2})
     assert done.status_code == 200 and done.json()["status"] == "submitted"
+
+
+HIGH_RISK_SCREEN = {"q1_wish_dead": True, "q2_suicidal_thoughts": True, "q4_intent": True}
+
+
+def test_a_caller_at_risk_is_never_recorded_as_a_prank(app_only: Stack) -> None:
+    call_id, alice = start(app_only)
+    high = alice.put(call_id, 1, screener=HIGH_RISK_SCREEN, summary="has a plan").json()
+    assert high["escalation"]["level"] == "high"
+    prank = alice.put(call_id, high["version"], call_type="prank")
+    assert prank.status_code == 422 and prank.json()["code"] == "risk_not_counselling"
+    assert "moderate risk or higher" in prank.json()["errors"]["call_type"]
+    kept = alice.get(f"/api/calls/{call_id}/note").json()
+    assert kept["call_type"] is None and kept["version"] == high["version"]
+
+    # A type chosen before the risk answers: submitting it is refused, the draft kept as it is.
+    other, bob = start(app_only, "CA" + "2" * 32, "bob", "+8613800000002")
+    silent = bob.put(other, 1, call_type="silent").json()
+    risky = bob.put(
+        other,
+        silent["version"],
+        screener={"q1_wish_dead": True, "q2_suicidal_thoughts": True, "q3_method": True},
+    ).json()
+    assert risky["suggested_level"] == "moderate"
+    refused = bob.post(f"/api/calls/{other}/note/submit", {"version": risky["version"]})
+    assert refused.status_code == 422 and refused.json()["code"] == "risk_not_counselling"
+    assert set(refused.json()["errors"]) >= {"call_type"}
+    draft = bob.get(f"/api/calls/{other}/note").json()
+    assert draft["status"] == "draft" and draft["version"] == risky["version"]
+    assert draft["screener"]["q3_method"] is True and draft["call_type"] == "silent"
+    with app_only.db.session() as session:
+        assert all(n.status == NoteStatus.draft for n in session.exec(select(CallNote)))
+
+
+def test_a_counselors_unfinished_notes_are_listed_wherever_they_were_begun(
+    app_only: Stack,
+) -> None:
+    first, alice = start(app_only)
+    alice.put(first, 1, summary="half a note", screener={"q1_wish_dead": True})
+    alice.console.send("hangup", call_id=first)
+    alice.console.state("wrap_up")
+    alice.console.send("finish_wrap_up", call_id=first)
+    alice.console.state("available")
+    alice.console.send("set_state", state="offline", reason=None)  # connected_call makes her
+    alice.console.state("offline")  # available once the next caller waits (no race with it)
+    second, _alice_id = connected_call(app_only, "CA" + "2" * 32, "alice", caller="+8613800000002")
+    listed = alice.get("/api/notes/unfinished").json()
+    assert listed["count"] == 2
+    old, new = listed["data"]
+    assert old["call_id"] == first and new["call_id"] == second
+    assert old["line_name"] == "Line +8657796525" and old["level"] == "low"
+    assert old["connected"] is True and old["overdue"] is False and old["at"]
+    assert new["level"] is None  # no note opened yet: still one to write
+    # The console's snapshot carries the same list (for the warning before going available).
+    snapshot = alice.console.wait(lambda s: len(s.get("unfinished_notes", [])) == 2)
+    assert [n["call_id"] for n in snapshot["unfinished_notes"]] == [first, second]
+    # Opened from the list in another browser: the draft is there, and still hers to write.
+    note = alice.get(f"/api/calls/{first}/note").json()
+    assert note["summary"] == "half a note"
+    done = alice.put(first, note["version"], call_type="silent")
+    alice.post(f"/api/calls/{first}/note/submit", {"version": done.json()["version"]})
+    assert [n["call_id"] for n in alice.get("/api/notes/unfinished").json()["data"]] == [second]
+    make_user(app_only.db, "bob")
+    assert NoteClient(app_only, "bob").get("/api/notes/unfinished").json() == {
+        "data": [],
+        "count": 0,
+    }
+
+
+def test_a_note_begun_for_a_call_that_never_connected_is_kept(stack: Stack) -> None:
+    make_line(stack.db)
+    stack.dispatcher.sync_numbers()
+    phone = "+8613900009999"
+    make_user(stack.db, "carol", endpoint=phone)
+    stack.simulator.set_phone(phone, "manual")  # her phone rings and rings
+    carol = NoteClient(stack, "carol")
+    carol.console.send("set_state", state="available", reason=None)
+    carol.console.state("available")
+    caller = stack.simulator.place_call("+8613800000003", "+8657796525", digits="1")
+    call_id = carol.console.offer()["call_id"]
+    carol.console.send("accept", call_id=call_id)
+    carol.console.wait(lambda s: (s["call"] or {}).get("state") == "connecting")
+    note = carol.get(f"/api/calls/{call_id}/note").json()
+    saved = carol.put(call_id, note["version"], summary="said she took pills", crisis_level="high")
+    assert saved.status_code == 200
+    # The caller hangs up before the counselor's phone is in: the call never connected.
+    stack.simulator.hangup(caller)
+    carol.console.wait(lambda s: s["call"] is None)
+
+    def abandoned() -> bool:
+        with stack.db.session() as session:
+            call = session.get(Call, call_id)
+            return call is not None and call.state == CallState.abandoned
+
+    assert stack.simulator.wait_for(abandoned)
+    listed = carol.get("/api/notes/unfinished").json()["data"]
+    assert [(n["call_id"], n["connected"], n["level"]) for n in listed] == [
+        (call_id, False, "high")
+    ]
+    kept = carol.get(f"/api/calls/{call_id}/note").json()
+    assert kept["summary"] == "said she took pills" and kept["status"] == "draft"
+    assert carol.put(call_id, kept["version"], summary="more").status_code == 200
 
 
 def test_caller_history_is_for_their_counselor_and_reviewers_only(app_only: Stack) -> None:

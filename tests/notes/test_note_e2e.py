@@ -3,7 +3,9 @@ escalation at once, a reload loses nothing, submit, addendum, and the history on
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import re
+
+from playwright.sync_api import Dialog, Page, expect
 from sqlmodel import select
 
 from hotline.notes.models import CallNote, NoteStatus
@@ -104,3 +106,102 @@ def test_note_escalation_reload_submit_addendum_and_history(stack: Stack) -> Non
         notes = session.exec(select(CallNote).order_by(CallNote.id)).all()
         assert notes[0].status == NoteStatus.submitted and notes[0].escalated_level == "high"
         assert notes[0].crisis_level == "high"
+
+
+def test_a_quick_type_asks_first_and_is_off_once_a_risk_answer_is_given(stack: Stack) -> None:
+    make_line(stack.db, number=LINE)
+    make_user(stack.db, "alice")
+    stack.dispatcher.sync_numbers()
+    with chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in(page, stack.url, "alice")
+        page.get_by_test_id("btn-available").click()
+        expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        take_call(page, stack)
+        expect(page.get_by_test_id("note-section")).to_have_attribute("data-mode", "edit")
+        prank = page.get_by_test_id("quick-type-prank")
+
+        # No risk answer yet: the button asks before it submits; "cancel" submits nothing.
+        asked: list[str] = []
+
+        def cancel(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.dismiss()
+
+        page.once("dialog", cancel)
+        prank.click()
+        expect(page.get_by_test_id("note-section")).to_have_attribute("data-mode", "edit")
+        assert len(asked) == 1 and "Prank call" in asked[0]
+
+        # High risk and the escalation on screen: the quick types are off, a click does nothing.
+        page.get_by_test_id("sq-q1_wish_dead-yes").check()
+        expect(prank).to_have_attribute("aria-disabled", "true")
+        expect(page.get_by_test_id("quick-types-locked")).to_be_visible()
+        page.get_by_test_id("sq-q2_suicidal_thoughts-yes").check()
+        page.get_by_test_id("sq-q4_intent-yes").check()
+        expect(page.get_by_test_id("escalation-banner")).to_be_visible(timeout=10_000)
+        expect(prank).to_be_disabled()
+        page.on("dialog", cancel)
+        prank.click(force=True)  # a click that gets through anyway does nothing
+        saved(page)
+        expect(page.get_by_test_id("note-section")).to_have_attribute("data-mode", "edit")
+        assert len(asked) == 1 and errors == []
+
+    with stack.db.session() as session:
+        note = session.exec(select(CallNote)).one()
+        assert note.status == NoteStatus.draft and note.call_type is None
+        assert note.escalated_level == "high"
+
+
+def test_an_unfinished_note_is_listed_and_opens_in_another_browser(stack: Stack) -> None:
+    make_line(stack.db, number=LINE)
+    make_user(stack.db, "alice")
+    stack.dispatcher.sync_numbers()
+    draft = "Exam next week, cannot sleep; to be continued"
+    with chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in(page, stack.url, "alice")
+        page.get_by_test_id("btn-available").click()
+        expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        first = take_call(page, stack)
+        page.get_by_test_id("sq-q1_wish_dead-yes").check()
+        page.get_by_test_id("summary").fill(draft)
+        saved(page)
+        stack.simulator.hangup(first)
+        expect(page.get_by_test_id("wrapup-panel")).to_be_visible(timeout=10_000)
+        asked: list[str] = []
+        page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+        page.get_by_test_id("btn-finish-wrapup").click()
+        expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        assert asked and asked[0].startswith("Notes not yet submitted: 1.")
+        take_call(page, stack)  # the next call: its note takes the screen
+
+        # Another browser, as after a crash or at another desk: the draft is listed and opens.
+        other = browser.new_context().new_page()
+        other.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in(other, stack.url, "alice")
+        listed = other.get_by_test_id("unfinished-notes")
+        expect(listed).to_be_visible(timeout=10_000)
+        item = listed.get_by_test_id("unfinished-item").first
+        expect(item.get_by_test_id("unfinished-line")).to_have_text(f"Line {LINE}")
+        expect(item.get_by_test_id("unfinished-level")).to_have_attribute("data-level", "low")
+        expect(item.get_by_test_id("unfinished-level")).to_have_text("Low risk")
+        expect(item.get_by_test_id("unfinished-at")).to_have_text(
+            re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+        )
+        expect(listed.get_by_test_id("unfinished-item")).to_have_count(2)  # and the live call's
+        item.get_by_test_id("unfinished-open").click()
+        expect(other.get_by_test_id("summary")).to_have_value(draft, timeout=10_000)
+        expect(other.get_by_test_id("sq-q1_wish_dead-yes")).to_be_checked()
+        # It is written on there; the next snapshot (the level changed) leaves it on screen.
+        other.get_by_test_id("sq-q6_behaviour-yes").check()
+        expect(item.get_by_test_id("unfinished-level")).to_have_attribute(
+            "data-level", "moderate", timeout=10_000
+        )
+        expect(other.get_by_test_id("summary")).to_have_value(draft)
+        expect(item).to_have_attribute("aria-current", "true")
+        assert errors == []
