@@ -32,6 +32,7 @@ from hotline.escalation.models import (
     RescueStage,
     RescueStep,
 )
+from hotline.escalation.models import RESPONDERS as RESPONDERS  # (the rota needs it too)
 from hotline.lines.models import Line
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
 from hotline.risk.triage import RiskLevel, is_lower
@@ -58,7 +59,6 @@ RESCUE_NEXT: dict[str | None, tuple[RescueStage, ...]] = {
     RescueStage.failed: (RescueStage.requested,),
     RescueStage.confirmed: (),
 }
-RESPONDERS = (Role.crisis, Role.supervisor, Role.admin)
 
 # Used when a line has no policy of its own: the crisis on-call, then the supervisor on duty.
 DEFAULT_POLICY: dict[str, Any] = {
