@@ -21,6 +21,7 @@ from agent_console.client import ConsoleClient, csrf_from
 from hotline.audit.models import AuditEvent
 from hotline.auth import service as auth
 from hotline.auth.models import Role, User
+from hotline.routing.models import AgentState, AgentStatus
 from tests.factories import PASSWORD, make_user
 from tests.security.helpers import client, code_at, post_code, post_login, secret_from
 from tests.stack import Stack, running_stack
@@ -148,6 +149,24 @@ def test_disable_from_the_cli_closes_console_and_board_and_enable_lets_back_in(
     assert post_login(client(app), "alice", PASSWORD).status_code == 303
     assert console.http.get(NOTE).status_code == 401  # the old session stays ended
     console.close()
+
+
+def test_a_disabled_users_next_command_is_not_run(database_url: str) -> None:
+    """Every message is checked, not only the periodic check (here a minute away)."""
+    with running_stack(
+        database_url, with_simulator=False, run_engine=False, session_check_s=60
+    ) as stack:
+        make_user(stack.db, "alice")
+        console = ConsoleClient(stack.url, "alice", PASSWORD)
+        console.state("offline")
+        assert hotline_cli(stack, "users", "disable", "alice").returncode == 0
+        console.send("set_state", state="available", reason=None)
+        assert close_code(console.ws) == 4401
+        with stack.db.session() as session:
+            alice = session.exec(select(User).where(User.username == "alice")).one()
+            status = session.get(AgentStatus, alice.id)
+            assert status is None or status.state == AgentState.offline
+        console.close()
 
 
 def test_a_role_change_ends_the_sessions(app: Stack) -> None:
