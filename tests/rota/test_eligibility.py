@@ -90,3 +90,22 @@ def test_a_crisis_shift_needs_someone_who_can_acknowledge(api: Api) -> None:
     assert 'data-testid="rota-unfit"' in page.text
     warning = page.text.split('data-testid="rota-unfit"')[1].split("</div>")[0]
     assert "Alice" in warning and "Counselor" in warning and "Bob" not in warning
+
+
+def test_a_purpose_change_keeps_only_people_who_may_hold_it(api: Api) -> None:
+    make_user(api.db, "admin", role=Role.admin)
+    bob_id = make_user(api.db, "bob", role=Role.crisis).id
+    admin = Client(api, "admin")
+    admin.post("/api/rota/schedules", {"name": "Crisis A"})
+    second = admin.post("/api/rota/schedules", {"name": "Crisis B"}).json()["id"]
+    rotation = {
+        "name": "days",
+        "shift": "daily",
+        "handoff_time": "09:00",
+        "start_date": "2026-11-02",
+        "member_ids": [bob_id],
+    }
+    assert admin.post(f"/api/rota/schedules/{second}/rotations", rotation).status_code == 201
+    changed = admin.patch(f"/api/rota/schedules/{second}", {"purpose": "supervisor"})
+    assert changed.status_code == 422 and changed.json()["code"] == "not_eligible"
+    assert admin.get(f"/api/rota/schedules/{second}").json()["purpose"] == "crisis"
