@@ -154,7 +154,7 @@ async def login(
     if outcome == "second_factor":
         begin_second_factor(request, user, now=now)
         return RedirectResponse("/login/totp", status_code=303)
-    sign_in(request, user)
+    await run_in_threadpool(sign_in, request, user)
     return RedirectResponse("/console", status_code=303)
 
 
@@ -273,12 +273,59 @@ def recovery_codes_page(request: Request) -> Response:
     )
 
 
+def _password_confirmed(request: Request, user: User, password: str) -> str | None:
+    """Re-check the password before a sensitive change (a stolen session alone is not enough);
+    a wrong one counts towards the sign-in lock-out. None if confirmed, else why not."""
+    now = request.app.state.clock.now()
+    with request.app.state.db.session() as session:
+        if auth.locked_until(
+            session=session,
+            username=user.username,
+            ip=_ip(request),
+            limits=_limits(request),
+            now=now,
+        ):
+            return "locked"
+        if auth.verify_password(user.password_hash, password):
+            return None
+        auth.record_attempt(
+            session=session,
+            username=user.username,
+            ip=_ip(request),
+            step="reauth",
+            outcome=AttemptOutcome.failed,
+            now=now,
+        )
+        return "wrong"
+
+
 @router.post("/account/recovery-codes")
-def recovery_codes_create(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+def recovery_codes_create(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
     check_csrf(request, csrf_token)
     user = user_from_connection(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
+    refused = _password_confirmed(request, user, password) if auth.totp_enrolled(user) else None
+    if refused is not None:
+        _ = translator(request, user)
+        with request.app.state.db.session() as session:
+            left = auth.recovery_codes_left(session=session, user=user)
+        return render(
+            request,
+            "recovery_codes.html",
+            status_code=429 if refused == "locked" else 401,
+            user=user,
+            enrolled=True,
+            left=left,
+            codes=None,
+            error=_("Too many sign-in attempts. Wait a few minutes, then try again.")
+            if refused == "locked"
+            else _("Wrong password. New recovery codes need your password."),
+        )
     if not auth.totp_enrolled(user):
         _ = translator(request, user)
         return render(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from agent_console.pages import translator
-from hotline.auth.deps import user_from_connection
+from hotline.auth.deps import session_check, user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
 from hotline.followups import service as followups
@@ -172,5 +172,7 @@ async def console_socket(websocket: WebSocket) -> None:
         command=command,
         error_message=lambda code: error_message(_, code),
         forbidden_code=CLOSE_FORBIDDEN_ORIGIN,
+        alive=session_check(websocket),
+        check_s=websocket.app.state.settings.session_check_s,
         refresh_s=REFRESH_S,
     )

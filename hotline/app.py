@@ -35,8 +35,6 @@ from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
 from hotline.voicemail.router import router as voicemail_router
 
-SESSION_MAX_AGE_S = 12 * 3600  # a long night shift
-
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -82,7 +80,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie="hotline_session",
-        max_age=SESSION_MAX_AGE_S,
+        # The cookie outlives no session; the session itself is checked on the server.
+        max_age=settings.session_max_age_s,
         same_site="lax",
         https_only=settings.public_base_url.startswith("https://"),
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -12,6 +14,8 @@ from pydantic import ValidationError
 
 import hotline.models  # noqa: F401 - every table, so foreign keys between features resolve
 from hotline import crypto, logs, phone
+from hotline.audit.models import AuditAction
+from hotline.audit.service import record
 from hotline.auth import service as auth
 from hotline.auth.models import Role, UserCreate
 from hotline.auth.passwords import PasswordRuleError
@@ -192,13 +196,51 @@ def users_reset_totp(username: str) -> None:
         if user is None:
             typer.echo(f"no user {username!r}", err=True)
             raise typer.Exit(1)
-        auth.reset_totp(session=session, user=user)
+        auth.reset_totp(session=session, user=user, now=SystemClock().now())
         typer.echo(f"two-step sign-in reset for {username}")
 
 
 def _print_problems(error: ValidationError) -> None:
     for problem in error.errors():
         typer.echo(f"{'.'.join(map(str, problem['loc'])) or 'value'}: {problem['msg']}", err=True)
+
+
+def _change_user(username: str, change: str, apply: Callable[..., object]) -> None:
+    """Apply an account change from the command line, audited (no signed-in actor: the CLI)."""
+    now = SystemClock().now()
+    with _database().session() as session:
+        user = auth.get_by_username(session=session, username=username)
+        if user is None:
+            typer.echo(f"no user {username!r}", err=True)
+            raise typer.Exit(1)
+        apply(session=session, user=user, now=now)
+        record(
+            session=session,
+            now=now,
+            action=AuditAction.edit,
+            object_type="user",
+            object_id=user.id,
+            detail=f"{change} (hotline users)",
+        )
+    typer.echo(f"{username}: {change}")
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable an account: it cannot sign in, and its sessions and open consoles end now."""
+    _change_user(username, "disabled", partial(auth.set_active, active=False))
+
+
+@users_app.command("enable")
+def users_enable(username: str) -> None:
+    """Let a disabled account sign in again."""
+    _change_user(username, "enabled", partial(auth.set_active, active=True))
+
+
+@users_app.command("set-role")
+def users_set_role(username: str, role: Role) -> None:
+    """Change an account's role; its sessions end (it signs in again with the new role)."""
+    _change_user(username, f"role set to {role.value}", partial(auth.set_role, role=role))
 
 
 @lines_app.command("list")

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # authenticator apps show.
     totp_roles: list[str] = Field(default_factory=lambda: ["supervisor", "admin"])
     totp_issuer: str = "Hotline"
+    # Sessions (server-side, revocable): ended after session_idle_s without a request or an open
+    # console/board socket, and session_max_age_s after sign-in (a 12-hour shift and some).
+    # An open socket re-checks its session every session_check_s seconds.
+    session_idle_s: int = Field(default=1800, ge=60)
+    session_max_age_s: int = Field(default=14 * 3600, ge=300)
+    session_check_s: float = Field(default=5.0, gt=0, le=60)
     # The OpenAPI schema and its /docs pages; unset means on, except in production where they
     # would map the whole API for anyone who asks.
     api_docs: bool | None = None

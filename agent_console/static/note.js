@@ -1479,6 +1479,10 @@
     if (id !== callId) {
       return;
     }
+    if (response.status === 403) {
+      show(el.history, false); // a past call (its note window over) shows only itself
+      return;
+    }
     if (!response.ok || !response.data) {
       historyFor = null; // try again with the next snapshot
       return;

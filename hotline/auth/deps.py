@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
 from starlette.requests import HTTPConnection
 
+from hotline.auth import sessions
 from hotline.auth.models import Role, User
 from hotline.db import Database
 
-SESSION_USER = "uid"
+# The cookie names a server-side session (hotline/auth/sessions.py); it carries no user id.
+SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 # Between a correct password and the second factor: only who is signing in, and since when.
 # Such a session has no user and no role: everything but the second-factor pages treats it as
@@ -32,15 +35,33 @@ def _renew(request: Request) -> None:
         request.session[SESSION_LOCALE] = locale
 
 
+def _lifetime(conn: HTTPConnection) -> sessions.Lifetime:
+    settings = conn.app.state.settings
+    return sessions.Lifetime(
+        idle=timedelta(seconds=settings.session_idle_s),
+        absolute=timedelta(seconds=settings.session_max_age_s),
+    )
+
+
 def user_from_connection(conn: HTTPConnection) -> User | None:
-    """The signed-in user for an HTTP request or a websocket handshake."""
-    user_id = conn.session.get(SESSION_USER)
-    if not isinstance(user_id, int):
+    """The signed-in user for an HTTP request or a websocket, if their session is still live."""
+    token = conn.session.get(SESSION_ID)
+    if not isinstance(token, str):
         return None
     database: Database = conn.app.state.db
     with database.session() as session:
-        user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+        return sessions.resolve(
+            session=session,
+            token=token,
+            now=conn.app.state.clock.now(),
+            lifetime=_lifetime(conn),
+        )
+
+
+def session_check(conn: HTTPConnection) -> Callable[[], bool]:
+    """For an open socket (blocking, for the thread pool): is its session still live? Each check
+    counts as activity, so an open console keeps its session from going idle."""
+    return lambda: user_from_connection(conn) is not None
 
 
 def current_user(request: Request) -> User:
@@ -98,8 +119,12 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 
 
 def sign_in(request: Request, user: User) -> None:
+    """Start a server-side session (blocking: it writes the session row)."""
     _renew(request)  # a fresh session at sign-in: no fixation
-    request.session[SESSION_USER] = user.id
+    database: Database = request.app.state.db
+    with database.session() as session:
+        token = sessions.start(session=session, user=user, now=request.app.state.clock.now())
+    request.session[SESSION_ID] = token
     csrf_token(request)
 
 
@@ -123,6 +148,12 @@ def pending_user_id(request: Request, *, now: datetime) -> int | None:
 
 
 def sign_out(request: Request) -> None:
+    """End this browser's session on the server too: a copy of the cookie is worth nothing."""
+    token = request.session.get(SESSION_ID)
+    if isinstance(token, str):
+        database: Database = request.app.state.db
+        with database.session() as session:
+            sessions.end(session=session, token=token, now=request.app.state.clock.now())
     _renew(request)
 
 

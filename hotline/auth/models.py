@@ -100,3 +100,20 @@ class TotpRecoveryCode(SQLModel, table=True):
     code_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserSession(SQLModel, table=True):
+    """One signed-in browser. The cookie carries only a random token; the server keeps its
+    SHA-256, so a session can be ended (sign-out, a password or role change, a disabled account)
+    and expires when idle or too old, whatever the cookie says."""
+
+    __tablename__ = "user_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    # The role signed in with: a session never outlives a change of role, however made.
+    role: Role = Field(sa_type=StrEnumType(Role))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_reason: str | None = Field(default=None, max_length=32)

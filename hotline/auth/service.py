@@ -13,8 +13,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, func, select
 
+from hotline.auth import sessions
 from hotline.auth.models import (
     AttemptOutcome,
+    Role,
     SignInAttempt,
     TotpRecoveryCode,
     User,
@@ -57,12 +59,39 @@ def create_user(*, session: Session, data: UserCreate, now: datetime) -> User:
 
 
 def set_password(*, session: Session, user: User, password: str, now: datetime) -> User:
-    """Replace a user's password, after checking it against the rules."""
+    """Replace a user's password, after checking it against the rules; whoever was signed in
+    with the old one is signed out everywhere."""
     check_password(password, username=user.username)
     user.password_hash = hash_password(password)
     user.password_changed_at = now
     session.add(user)
     session.flush()
+    _end_sessions(session, user, now, "password_changed")
+    return user
+
+
+def _end_sessions(session: Session, user: User, now: datetime, reason: str) -> None:
+    assert user.id is not None
+    sessions.end_all(session=session, user_id=user.id, now=now, reason=reason)
+
+
+def set_role(*, session: Session, user: User, role: Role, now: datetime) -> User:
+    """Change what a user may do; their sessions end (a session never outlives its role)."""
+    if user.role != role:
+        user.role = role
+        session.add(user)
+        session.flush()
+        _end_sessions(session, user, now, "role_changed")
+    return user
+
+
+def set_active(*, session: Session, user: User, active: bool, now: datetime) -> User:
+    """Disable (signed out everywhere, cannot sign in) or enable an account."""
+    user.active = active
+    session.add(user)
+    session.flush()
+    if not active:
+        _end_sessions(session, user, now, "disabled")
     return user
 
 
@@ -280,11 +309,13 @@ def use_recovery_code(*, session: Session, user: User, code: str, now: datetime)
     return bool(used.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def reset_totp(*, session: Session, user: User) -> None:
-    """Forget the second factor: the user enrols again at the next sign-in."""
+def reset_totp(*, session: Session, user: User, now: datetime) -> None:
+    """Forget the second factor: the user is signed out and enrols again at the next sign-in
+    (whoever holds the lost phone and a session loses the session)."""
     session.execute(delete(TotpRecoveryCode).where(col(TotpRecoveryCode.user_id) == user.id))
     user.totp_secret = None
     user.totp_confirmed_at = None
     user.totp_last_step = None
     session.add(user)
     session.flush()
+    _end_sessions(session, user, now, "totp_reset")

@@ -16,7 +16,7 @@ from agent_console.pages import remember_locale, render, translator
 from agent_console.ws import origin_allowed
 from hotline.audit import service as audit
 from hotline.audit.models import AuditAction
-from hotline.auth.deps import user_from_connection
+from hotline.auth.deps import session_check, user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
 from hotline.board.models import MonitorMode
@@ -266,6 +266,8 @@ async def board_socket(websocket: WebSocket) -> None:
         command=command,
         error_message=lambda code: error_message(_, code),
         forbidden_code=CLOSE_FORBIDDEN,
+        alive=session_check(websocket),
+        check_s=websocket.app.state.settings.session_check_s,
         coalesce_s=COALESCE_S,
         refresh_s=REFRESH_S,
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import JSON, Field, SQLModel
 
+from hotline.auth.models import Role
 from hotline.crypto import EncryptedText
 from hotline.models_base import StrEnumType, UTCDateTime
 
@@ -22,6 +23,9 @@ class EscalationStatus(StrEnum):
     unacknowledged = "unacknowledged"  # every step and repeat ran; the supervisor is alarmed
     resolved = "resolved"
 
+
+# Who may acknowledge (and so answer) an escalation; the crisis rota holds only these.
+RESPONDERS = (Role.crisis, Role.supervisor, Role.admin)
 
 OPEN_STATUSES = frozenset(
     {

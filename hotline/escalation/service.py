@@ -33,6 +33,7 @@ from hotline.escalation.models import (
     RescueStage,
     RescueStep,
 )
+from hotline.escalation.models import RESPONDERS as RESPONDERS  # (the rota needs it too)
 from hotline.lines.models import Line
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
 from hotline.risk.triage import RiskLevel, is_lower
@@ -59,7 +60,6 @@ RESCUE_NEXT: dict[str | None, tuple[RescueStage, ...]] = {
     RescueStage.failed: (RescueStage.requested,),
     RescueStage.confirmed: (),
 }
-RESPONDERS = (Role.crisis, Role.supervisor, Role.admin)
 # A call's end reason when its counselor left it to the responder (hotline.routing.service).
 HANDED_TO_RESPONDER = "handed_to_responder"
 CALLER_LEFT = "caller_left"

@@ -288,14 +288,17 @@ def add_addendum(
 def caller_history(
     call_id: int, request: Request, user: CurrentUser
 ) -> dict[str, Any] | JSONResponse:
-    db, _clock = _deps(request)
+    db, clock = _deps(request)
+    settings = request.app.state.settings
     try:
         with db.session() as session:
             found = notes.history(
                 session=session,
                 call=_call(session, call_id),
                 user=user,
-                secret=request.app.state.settings.secret_key,
+                secret=settings.secret_key,
+                now=clock.now(),
+                note_due_s=settings.note_due_s,
             )
             _audit(request, session, user, AuditAction.view, "caller_history", call_id)
             return {"data": found, "count": len(found)}

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from hotline.auth.models import Role, User
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
+from hotline.clock import as_utc
 from hotline.escalation import service as escalations
 from hotline.followups import service as followups
 from hotline.followups.models import FollowUp, FollowUpStatus
@@ -412,13 +413,36 @@ def public(*, session: Session, note: CallNote) -> dict[str, Any]:
     }
 
 
+def in_note_window(*, session: Session, call: Call, now: datetime, note_due_s: int) -> bool:
+    """The call is live or in wrap-up, or ended less than `note_due_s` ago (when its note falls
+    overdue) and its note is not yet submitted: the time its counselor works on it."""
+    if call.state in (*ON_THE_BOARD, CallState.wrap_up):
+        return True
+    if call.ended_at is None or now - as_utc(call.ended_at) >= timedelta(seconds=note_due_s):
+        return False
+    assert call.id is not None
+    note = note_of(session=session, call_id=call.id)
+    return note is None or note.status != NoteStatus.submitted
+
+
 def history(
-    *, session: Session, call: Call, user: User, secret: str, limit: int = 20
+    *,
+    session: Session,
+    call: Call,
+    user: User,
+    secret: str,
+    now: datetime,
+    note_due_s: int,
+    limit: int = 20,
 ) -> list[dict[str, Any]]:
-    """Earlier calls from the same caller: only for their counselor now, and reviewers.
+    """Earlier calls from the same caller: for reviewers, and for the call's counselor while
+    they take it and write its note; not through an old call of theirs (later calls by others).
 
     None for a caller who withheld their number: that hash is everyone who hides theirs."""
-    if not (is_call_counselor(user, call) or user.role in REVIEWERS):
+    if user.role not in REVIEWERS and not (
+        is_call_counselor(user, call)
+        and in_note_window(session=session, call=call, now=now, note_due_s=note_due_s)
+    ):
         raise NoteError("forbidden", 403)
     if call.caller_hash in withheld_hashes(secret):
         return []
@@ -427,7 +451,15 @@ def history(
         .join(Line, col(Line.id) == Call.line_id)
         .join(CallNote, col(CallNote.call_id) == Call.id, isouter=True)
         .join(FollowUp, col(FollowUp.call_id) == Call.id, isouter=True)
-        .where(Call.caller_hash == call.caller_hash, Call.id != call.id)
+        .where(
+            Call.caller_hash == call.caller_hash,
+            Call.id != call.id,
+            # Earlier calls only (the id breaks a tie in time).
+            or_(
+                col(Call.created_at) < call.created_at,
+                and_(col(Call.created_at) == call.created_at, col(Call.id) < call.id),
+            ),
+        )
         .order_by(col(Call.created_at).desc())
         .limit(limit)
     ).all()

@@ -4,7 +4,9 @@ The client gets a snapshot at once, another after each of its commands, and anot
 event arrives on one of its topics (a burst of events makes one snapshot). Snapshots are read and
 sent under one lock, so an older one never arrives after a newer. `ping` gets `pong`, `resync` a
 snapshot; anything else is a command. `Revoked` (from a command or a snapshot) closes the socket
-with the forbidden code: the user lost the right to it while connected.
+with the forbidden code: the user lost the right to it while connected. The sign-in session is
+checked on every message and every `check_s` seconds; once it has ended (sign-out, a password or
+role change, a disabled account, expiry) the socket closes with 4401, as an unsigned one would.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from fastapi import WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger(__name__)
+CLOSE_SESSION_ENDED = 4401
 
 
 class Revoked(Exception):
     """The user may no longer use this socket."""
+
+
+class SessionEnded(Exception):
+    """The sign-in session behind this socket is over."""
 
 
 async def serve(
@@ -36,11 +43,14 @@ async def serve(
     command: Callable[[dict[str, Any]], str | None],
     error_message: Callable[[str], str],
     forbidden_code: int,
+    alive: Callable[[], bool],
+    check_s: float,
     coalesce_s: float = 0.0,
     refresh_s: float | None = None,
 ) -> None:
-    """Run the socket until it closes. `snapshot` (None: revoked) and `command` (an error code or
-    None) are blocking and run in the thread pool; `refresh_s` sends a snapshot that often too."""
+    """Run the socket until it closes. `snapshot` (None: revoked), `command` (an error code or
+    None) and `alive` (is the session live) are blocking and run in the thread pool; `refresh_s`
+    sends a snapshot that often too."""
     send_lock = asyncio.Lock()
     subscription = websocket.app.state.bus.subscribe(set(topics))
 
@@ -58,10 +68,16 @@ async def serve(
     async def send_error(code: str) -> None:
         await send({"type": "error", "code": code, "message": error_message(code)})
 
+    async def check_session() -> None:
+        if not await run_in_threadpool(alive):
+            raise SessionEnded
+
     async def commands() -> None:
         while True:
+            text = await websocket.receive_text()
+            await check_session()
             try:
-                message = json.loads(await websocket.receive_text())
+                message = json.loads(text)
             except json.JSONDecodeError:
                 await send_error("bad_message")
                 continue
@@ -94,15 +110,23 @@ async def serve(
             await asyncio.sleep(refresh_s)
             await send_snapshot()
 
+    async def guard() -> None:
+        while True:  # an idle socket still learns within seconds that its session ended
+            await asyncio.sleep(check_s)
+            await check_session()
+
     tasks: list[asyncio.Task[None]] = []
     try:
         await send_snapshot()
-        jobs = (commands, events) if refresh_s is None else (commands, events, refresh)
+        jobs = [commands, events, guard] + ([refresh] if refresh_s is not None else [])
         tasks = [asyncio.create_task(job()) for job in jobs]
         done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             error = task.exception()
-            if isinstance(error, Revoked):
+            if isinstance(error, SessionEnded):
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=CLOSE_SESSION_ENDED)
+            elif isinstance(error, Revoked):
                 with contextlib.suppress(Exception):
                     await websocket.close(code=forbidden_code)
             elif error is not None and not isinstance(error, WebSocketDisconnect):

@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 import hotline.models  # noqa: F401 - every table, so that every reference to a call is known
 from hotline.audit import service as audit
 from hotline.audit.models import AuditAction
-from hotline.auth.models import SignInAttempt, User
+from hotline.auth.models import SignInAttempt, User, UserSession
 from hotline.blocklist.models import BlockedCaller
 from hotline.calls.models import Call
 from hotline.db import Database
@@ -472,6 +472,13 @@ def purge(
             result.counts["sign_in_attempts"] += attempts
         if attempts and not dry_run:
             session.execute(delete(SignInAttempt).where(old))
+        # Sessions last hours at most; their rows serve no one a month later.
+        stale = col(UserSession.last_seen_at) < now - SIGN_IN_ATTEMPTS_KEPT
+        sessions = session.execute(sa_select(func.count()).where(stale)).scalar() or 0
+        if sessions:
+            result.counts["user_sessions"] += sessions
+        if sessions and not dry_run:
+            session.execute(delete(UserSession).where(stale))
     with db.session() as session:
         audit.record(
             session=session,

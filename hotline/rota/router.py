@@ -88,6 +88,12 @@ def messages(_: Callable[[str], str]) -> dict[str, str]:
         "past": _("This time is already over."),
         "name_taken": _("A schedule with this name already exists."),
         "unknown_user": _("Choose people who have an active account."),
+        "not_eligible": _(
+            "Not allowed on this rota: %(names)s. A crisis shift needs someone who can "
+            "acknowledge escalations (crisis worker, supervisor or admin); a supervisor shift, "
+            "a supervisor or admin."
+        ),
+        "cannot_hold": _("This person's role cannot hold shifts in this schedule."),
         "not_on_call": _("You are not on call in this schedule during that time."),
         "no_schedule": _("There is no such schedule."),
         "no_swap": _("There is no such swap request."),
@@ -631,6 +637,9 @@ def _page(
         )
         pending = [s for s in pending if s.end_at > now]
         people = rota.candidates(session=session, purpose=schedule.purpose)
+        unfit = rota.unfit_holders(
+            session=session, schedule_id=schedule_id, start=now, end=now + FORM_AHEAD
+        )
         assert user.id is not None
         mine = [
             s
@@ -657,6 +666,16 @@ def _page(
         local = rota.wall(instant, tz)
         return f"{format_date(local.date(), 'medium', locale=lang)} {local:%H:%M}"
 
+    unfit_rows = [
+        {
+            "user_id": item.user.id,
+            "name": item.user.display_name,
+            "role": item.user.role.value,
+            "active": item.user.active,
+            "next": when(item.next_shift) if item.next_shift else None,
+        }
+        for item in unfit
+    ]
     my_shifts = [
         {"value": f"{begin.isoformat()}/{end.isoformat()}", "label": f"{when(begin)} – {when(end)}"}
         for begin, end in rota.joined_spans((s.start, s.end) for s in mine)
@@ -673,6 +692,7 @@ def _page(
         rotations=rotations,
         names=names,
         on_call_now=on_call_now,
+        unfit=unfit_rows,
         now_label=rota.wall(now, tz).strftime("%H:%M"),
         today=today,
         page_start=first_day.isoformat(),

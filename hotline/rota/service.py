@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from hotline.auth.models import Role, User
-from hotline.escalation.models import OPEN_STATUSES, Escalation, EscalationPolicy
+from hotline.escalation.models import OPEN_STATUSES, RESPONDERS, Escalation, EscalationPolicy
 from hotline.i18n import gettext_for
 from hotline.lines.models import Line
 from hotline.rota import ical
@@ -419,8 +419,8 @@ def list_schedules(*, session: Session, purpose: SchedulePurpose | None = None) 
 
 
 def add_rotation(*, session: Session, schedule_id: int, data: RotationCreate) -> Rotation:
-    get_schedule(session=session, schedule_id=schedule_id)
-    _check_people(session, data.member_ids, "member_ids")
+    schedule = get_schedule(session=session, schedule_id=schedule_id)
+    _check_people(session, data.member_ids, "member_ids", schedule.purpose)
     rotation = Rotation.model_validate(data, update={"schedule_id": schedule_id})
     session.add(rotation)
     session.flush()
@@ -526,6 +526,12 @@ def update_schedule(
             raise RotaError("name_taken", 409, {"name": "name_taken"})
     if merged.purpose != schedule.purpose:
         _check_not_needed(session, schedule)
+        members = [
+            m
+            for r in list_rotations(session=session, schedule_id=schedule_id)
+            for m in r.member_ids
+        ]
+        _check_people(session, members, "purpose", merged.purpose)
     changes = _changes(before, after)
     schedule.sqlmodel_update(after)
     try:
@@ -564,7 +570,8 @@ def update_rotation(
     before = rotation.model_dump(include=set(RotationCreate.model_fields))
     merged = _validated(RotationCreate, {**before, **data.model_dump(exclude_unset=True)})
     if "member_ids" in data.model_fields_set:
-        _check_people(session, merged.member_ids, "member_ids")
+        schedule = get_schedule(session=session, schedule_id=rotation.schedule_id)
+        _check_people(session, merged.member_ids, "member_ids", schedule.purpose)
     after = merged.model_dump()
     changes = _changes(before, after)
     rotation.sqlmodel_update(after)
@@ -580,13 +587,19 @@ def delete_rotation(*, session: Session, rotation_id: int) -> Rotation:
     return rotation
 
 
+def eligible_roles(purpose: SchedulePurpose) -> tuple[Role, ...]:
+    """Who may hold a shift: in a crisis schedule only those who can acknowledge an escalation
+    (anyone else paged for an imminent risk would be refused); supervisors in theirs."""
+    return RESPONDERS if purpose == SchedulePurpose.crisis else (Role.supervisor, Role.admin)
+
+
+def may_hold(user: User | None, purpose: SchedulePurpose) -> bool:
+    return user is not None and user.active and user.role in eligible_roles(purpose)
+
+
 def candidates(*, session: Session, purpose: SchedulePurpose) -> list[User]:
     """Active people who may be put on call in a schedule of this purpose."""
-    roles = (
-        [Role.crisis, Role.supervisor, Role.admin]
-        if purpose == SchedulePurpose.crisis
-        else [Role.supervisor, Role.admin]
-    )
+    roles = eligible_roles(purpose)
     return list(
         session.exec(
             select(User)
@@ -596,13 +609,53 @@ def candidates(*, session: Session, purpose: SchedulePurpose) -> list[User]:
     )
 
 
-def _check_people(session: Session, user_ids: Iterable[int], field_name: str) -> None:
+def _check_people(
+    session: Session,
+    user_ids: Iterable[int],
+    field_name: str,
+    purpose: SchedulePurpose | None = None,
+) -> None:
+    """The people exist and are active; with a purpose, they may also hold its shifts."""
     wanted = set(user_ids)
     if not wanted:
         return
-    found = session.exec(select(User.id).where(col(User.id).in_(wanted), col(User.active))).all()
-    if set(found) != wanted:
+    found = session.exec(select(User).where(col(User.id).in_(wanted), col(User.active))).all()
+    if {user.id for user in found} != wanted:
         raise RotaError("unknown_user", 422, {field_name: "unknown_user"})
+    barred = [user for user in found if purpose is not None and not may_hold(user, purpose)]
+    if barred:
+        names = ", ".join(sorted(user.display_name for user in barred))
+        raise RotaError("not_eligible", 422, {field_name: "cannot_hold"}, {"names": names})
+
+
+@dataclass(frozen=True)
+class Unfit:
+    """Someone on this schedule who may not hold its shifts (e.g. their role changed later)."""
+
+    user: User
+    next_shift: datetime | None  # their first shift in the window looked at, if any
+
+
+def unfit_holders(
+    *, session: Session, schedule_id: int, start: datetime, end: datetime
+) -> list[Unfit]:
+    """The rotation members and shift holders in [start, end) who may not hold its shifts."""
+    schedule = get_schedule(session=session, schedule_id=schedule_id)
+    first: dict[int, datetime | None] = {}
+    for shift in shifts(session=session, schedule_id=schedule_id, start=start, end=end):
+        first.setdefault(shift.user_id, shift.start)
+    for rotation in list_rotations(session=session, schedule_id=schedule_id):
+        for member in rotation.member_ids:
+            first.setdefault(member, None)
+    if not first:
+        return []
+    users = session.exec(select(User).where(col(User.id).in_(set(first)))).all()
+    unfit = [
+        Unfit(user=user, next_shift=first[user.id])
+        for user in users
+        if user.id is not None and not may_hold(user, schedule.purpose)
+    ]
+    return sorted(unfit, key=lambda u: (u.next_shift is None, u.next_shift or start))
 
 
 def display_names(*, session: Session, user_ids: Iterable[int]) -> dict[int, str]:
@@ -619,11 +672,11 @@ def display_names(*, session: Session, user_ids: Iterable[int]) -> dict[int, str
 def add_override(
     *, session: Session, schedule_id: int, data: OverrideCreate, created_by: int, now: datetime
 ) -> ScheduleOverride:
-    get_schedule(session=session, schedule_id=schedule_id)
+    schedule = get_schedule(session=session, schedule_id=schedule_id)
     if data.end_at <= now:
         raise RotaError("past", 422, {"end_at": "past"})
-    if data.user_id is not None:
-        _check_people(session, [data.user_id], "user_id")
+    if data.user_id is not None:  # who goes on call (the replaced one need not qualify)
+        _check_people(session, [data.user_id], "user_id", schedule.purpose)
     if data.replaced_user_id is not None:
         _check_people(session, [data.replaced_user_id], "replaced_user_id")
     override = ScheduleOverride(
@@ -698,10 +751,10 @@ def request_swap(
     *, session: Session, requester_id: int, data: SwapCreate, now: datetime
 ) -> SwapRequest:
     """Ask a colleague to take (part of) one's shifts; the requester must be on call in it."""
-    get_schedule(session=session, schedule_id=data.schedule_id)
+    schedule = get_schedule(session=session, schedule_id=data.schedule_id)
     if data.counterpart_id == requester_id:
         raise RotaError("same_person", 422, {"counterpart_id": "same_person"})
-    _check_people(session, [data.counterpart_id], "counterpart_id")
+    _check_people(session, [data.counterpart_id], "counterpart_id", schedule.purpose)
     if data.end_at <= now:
         raise RotaError("past", 422, {"end_at": "past"})
     if data.end_at - data.start_at > MAX_WINDOW:
@@ -757,6 +810,12 @@ def answer_swap(
         )
         if not any(shift.user_id == swap.requester_id for shift in timeline):
             raise RotaError("requester_off_call", 409)
+        # Checked again: the counterpart's role may have changed since the request.
+        purpose = get_schedule(session=session, schedule_id=swap.schedule_id).purpose
+        counterpart = session.get(User, swap.counterpart_id)
+        if counterpart is None or not may_hold(counterpart, purpose):
+            names = counterpart.display_name if counterpart else ""
+            raise RotaError("not_eligible", 409, {}, {"names": names})
         override = ScheduleOverride(
             schedule_id=swap.schedule_id,
             kind=OverrideKind.replace,

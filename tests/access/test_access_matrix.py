@@ -366,3 +366,34 @@ def test_every_route_answers_every_role_as_designed(app_only: Stack) -> None:
     assert not unclassified, f"classify these routes in ALLOWED: {unclassified}"
     wrong = {key: row for key, row in observed.items() if not as_designed(ALLOWED[key], row)}
     assert not wrong, f"access differs from the design (negative = refused): {wrong}"
+
+
+def test_a_past_calls_history_is_for_supervising_only(app_only: Stack) -> None:
+    """The caller's history opens for the counselor of a live call (the walk above) and through
+    its wrap-up and note window; through an old call, only for supervisors."""
+    call_id = seed(app_only)["call_id"]
+    route = f"/api/calls/{call_id}/history"
+
+    def allowed() -> set[str]:
+        found = set()
+        for identity in IDENTITIES:
+            http, _token = client_for(app_only, identity)
+            response = http.get(route)
+            assert response.status_code in (200, 401, 403), (identity, response.status_code)
+            if response.status_code == 200:
+                found.add(identity)
+            http.close()
+        return found
+
+    alice = NoteClient(app_only, "alice").console
+    alice.send("hangup", call_id=call_id)
+    alice.state("wrap_up")
+    assert allowed() == CALL_AND_SUPERVISING
+    alice.send("finish_wrap_up", call_id=call_id)
+    alice.state("available")
+    alice.send("set_state", state="offline", reason=None)
+    alice.state("offline")
+    assert allowed() == CALL_AND_SUPERVISING  # the note window: its note is still a draft
+    app_only.clock.advance(app_only.settings.note_due_s)
+    assert allowed() == SUPERVISING
+    alice.close()

@@ -230,9 +230,11 @@ def test_supervisors_see_every_line_and_the_overdue_ones(quiet_app: Stack) -> No
     # More than 48 hours past due, the dispatcher's tick closes it as failed.
     stack.clock.advance(47 * 3600)
     stack.dispatcher.tick()
+    boss = Staff(stack, "boss")  # the day's session has expired
     assert boss.get(f"/api/followups/{overdue}").json()["status"] == "scheduled"
     stack.clock.advance(3600 + 1)
     stack.dispatcher.tick()
+    boss, counselor = Staff(stack, "boss"), Staff(stack, "alice")  # two days on: new sessions
     expired = boss.get(f"/api/followups/{overdue}").json()
     assert (expired["status"], expired["close_reason"]) == ("failed", "expired")
     assert counselor.post(f"/api/followups/{later[0]}/cancel", {}).status_code == 403

@@ -339,6 +339,38 @@ def test_caller_history_is_for_their_counselor_and_reviewers_only(app_only: Stac
     assert carol.get(f"/api/calls/{other_call}/history").json()["count"] == 0
 
 
+def test_history_through_an_old_call_is_refused(app_only: Stack) -> None:
+    """History is for a live call and its note window; an old call of one's own does not open
+    the caller's later calls by others."""
+    caller = "+8613700000008"
+    first_call, alice = start(app_only, "CA" + "4" * 32, "alice", caller)
+    alice.put(first_call, 1, call_type="self", summary="First call", crisis_level="low")
+    alice.console.send("hangup", call_id=first_call)
+    alice.console.state("wrap_up")
+    assert alice.get(f"/api/calls/{first_call}/history").status_code == 200  # wrap-up
+    alice.console.send("finish_wrap_up", call_id=first_call)
+    alice.console.state("available")
+    alice.console.send("set_state", state="offline", reason=None)
+    alice.console.state("offline")
+    app_only.clock.advance(app_only.settings.note_due_s - 60)
+    assert alice.get(f"/api/calls/{first_call}/history").status_code == 200  # the note window
+    app_only.clock.advance(60)
+
+    second_call, _bob_id = connected_call(app_only, "CA" + "5" * 32, "bob", caller=caller)
+    bob = NoteClient(app_only, "bob")
+    bob.put(second_call, 1, call_type="self", summary="Later, with bob", crisis_level="low")
+    # Her old call no longer opens the caller's history, so not bob's later note either.
+    refused = alice.get(f"/api/calls/{first_call}/history")
+    assert refused.status_code == 403 and "Later, with bob" not in refused.text
+    # Bob, on the live call, sees the earlier call.
+    seen = bob.get(f"/api/calls/{second_call}/history").json()
+    assert [row["call_id"] for row in seen["data"]] == [first_call]
+    # A reviewer on the first call sees only what came before it: nothing.
+    make_user(app_only.db, "sup", role=Role.supervisor)
+    earlier = NoteClient(app_only, "sup").get(f"/api/calls/{first_call}/history").json()
+    assert earlier["count"] == 0
+
+
 def test_options_are_translated_and_include_the_taxonomy(app_only: Stack) -> None:
     _call_id, alice = start(app_only)
     options = alice.get("/api/notes/options").json()

@@ -82,6 +82,7 @@ def test_a_legal_hold_set_by_an_admin_survives_the_daily_purge_until_released(
     assert app_only.dispatcher.run_retention() is None  # once a day
     assert exists(app_only, held.call_id) and not exists(app_only, other.call_id)
 
+    admin = Staff(app_only, "admin")  # three years on, the old session has long expired
     released = admin.delete(path)
     assert released.status_code == 200 and released.json()["released_at"] is not None
     assert admin.delete(path).status_code == 404

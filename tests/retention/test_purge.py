@@ -13,7 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from hotline.audit.models import AuditAction, AuditEvent
-from hotline.auth.models import AttemptOutcome, Role, SignInAttempt, User
+from hotline.auth.models import AttemptOutcome, Role, SignInAttempt, User, UserSession
 from hotline.calls.models import Call
 from hotline.clock import FakeClock
 from hotline.db import Database
@@ -355,3 +355,24 @@ def test_the_scheduled_purge_runs_once_a_day_across_instances(
     assert [(r.instance, r.finished_at is not None) for r in runs] == [("a", True), ("b", True)]
     assert runs[0].summary is not None and "calls=1" in runs[0].summary
     assert len(purge_entries(db)) == 2
+
+
+def test_sessions_go_a_month_after_last_use(db: Database) -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    user = make_user(db, "alice")
+    assert user.id is not None
+    with db.session() as session:
+        for token, age in (("old", 31), ("new", 1)):
+            session.add(
+                UserSession(
+                    token_hash=token,
+                    user_id=user.id,
+                    role=user.role,
+                    created_at=now - days(age),
+                    last_seen_at=now - days(age),
+                )
+            )
+    assert retention.purge(db=db, now=now, dry_run=True).counts["user_sessions"] == 1
+    assert retention.purge(db=db, now=now).counts["user_sessions"] == 1
+    with db.session() as session:
+        assert session.exec(select(UserSession.token_hash)).all() == ["new"]

@@ -42,6 +42,7 @@ def test_supervisor_signs_in_with_password_and_code(database_url: str) -> None:
         page.get_by_test_id("btn-totp").click()
         # Enrolled: next, recovery codes for the day the phone is lost.
         page.wait_for_url(re.compile(r"/account/recovery-codes$"))
+        page.get_by_test_id("recovery-password").fill(PASSWORD)
         page.get_by_test_id("btn-recovery-create").click()
         expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
         page.get_by_test_id("recovery-done").click()
