@@ -25,6 +25,7 @@ from hotline.realtime import socket_loop
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import prompts
+from hotline.telephony.params import as_id
 from hotline.telephony.service import TWIML, idempotent
 from hotline.telephony.signature import SignedForm, require
 
@@ -276,8 +277,8 @@ async def board_socket(websocket: WebSocket) -> None:
 def monitor_status(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     """Call progress of a supervisor's leg: one that never answered or hung up is over."""
     require(params, "CallSid", "CallStatus")
-    monitor_id = request.query_params.get("monitor_id", "")
-    if not monitor_id.isdigit():
+    monitor_id = as_id(request.query_params.get("monitor_id"))
+    if monitor_id is None:
         return Response(prompts.empty(), media_type=TWIML, status_code=400)
 
     def handle(session: Session) -> str:
@@ -287,7 +288,7 @@ def monitor_status(request: Request, params: SignedForm, dispatcher: DispatcherD
                 leg_sid=params["CallSid"],
                 now=dispatcher.clock.now(),
                 reason=f"leg_{params['CallStatus']}",
-                monitor_id=int(monitor_id),
+                monitor_id=monitor_id,
             )
         return prompts.empty()
 
