@@ -25,11 +25,17 @@ SQLITE_LOCK_TIMEOUT_S = 30
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a database error's text (a duplicate key, a value too long) would otherwise
+    # carry the statement's values (a caller_hash, encrypted notes) into tracebacks and logs.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         _make_sqlite_serializable(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
 
 
 def _make_sqlite_serializable(engine: Engine) -> None:
