@@ -22,6 +22,7 @@ SQLModel.metadata.naming_convention = {
 }
 metadata: MetaData = SQLModel.metadata
 SQLITE_LOCK_TIMEOUT_S = 30
+CONNECT_TIMEOUT_S = 5
 
 
 def make_engine(url: str) -> Engine:
@@ -33,8 +34,15 @@ def make_engine(url: str) -> Engine:
         )
         _make_sqlite_serializable(engine)
         return engine
+    # connect_timeout: a database that stopped answering fails a request in seconds (which then
+    # gets the fallback answer), not after the system's TCP timeout of minutes.
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        hide_parameters=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
     )
 
 

@@ -142,7 +142,10 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any] | None:
         user = session.get(User, user_id)
         if not _allowed(user):
             return None
-        return board.board(session=session, user_id=user_id, now=dispatcher.clock.now())
+        snapshot = board.board(session=session, user_id=user_id, now=dispatcher.clock.now())
+    # This instance's own state: calls answered with the fallback because it was overloaded.
+    snapshot["instance"] = dispatcher.degraded.status()
+    return snapshot
 
 
 def _audit(

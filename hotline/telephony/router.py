@@ -57,6 +57,7 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
         line = lines.get_by_number(session=session, number=params["To"])
         if line is None:
             return prompts.not_in_service()
+        dispatcher.degraded.fallbacks.remember(line)  # for when the database is down
         now = dispatcher.clock.now()
         withheld = is_withheld(number)
         # Every withheld caller ID is kept under one hash (that of no number at all).
