@@ -43,9 +43,11 @@ class Settings(BaseSettings):
     # Host there what `hotline lines fallback --out DIR` writes. Unset: left as it is.
     voice_fallback_url: str | None = None
     # Overload: at most this many webhooks are handled at once; an incoming call that waited
-    # webhook_wait_s for its turn gets the fallback answer instead of queueing (0: every one).
-    webhook_concurrency: int = Field(default=32, ge=0, le=10_000)
-    webhook_wait_s: float = Field(default=1.0, ge=0, le=10)
+    # webhook_wait_s for its turn gets the fallback answer instead of queueing (0: every one, a
+    # switch to drain an instance). Few slots keep each answer quick (scripts/bench_overload.py):
+    # more threads only contend for the GIL and SQLite's one writer.
+    webhook_concurrency: int = Field(default=8, ge=0, le=10_000)
+    webhook_wait_s: float = Field(default=0.5, ge=0, le=10)
     # Mount the simulator inside this process (the demo); tests may run it separately.
     simulator_embedded: bool = True
     redis_url: str | None = None
