@@ -34,7 +34,7 @@ from hotline.realtime.events import agent_topic, emit
 from hotline.retention import service as retention
 from hotline.routing import service as routing
 from hotline.stats import rollup
-from hotline.telephony.guard import Degraded
+from hotline.telephony.guard import Degraded, Episode
 from hotline.telephony.port import TelephonyPort
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,11 @@ class Dispatcher:
         self.settings = settings
         self.telephony = telephony
         self.degraded = Degraded(settings)
+        self._tick_failing = Episode(
+            "dispatcher tick failing (timers wait until it works again)",
+            "dispatcher tick works again after %d failed ticks",
+            log,
+        )
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
@@ -120,8 +125,10 @@ class Dispatcher:
     def _tick_job(self) -> None:
         try:
             self.tick()
-        except Exception:
-            log.exception("dispatcher tick failed")
+        except Exception as error:  # the database down: once per outage, not every second
+            self._tick_failing.occurred(exc_info=error)
+        else:
+            self._tick_failing.check()
 
     def tick(self) -> int:
         """Expire offers, overflow, offer; again while kicks came in. Returns the offers made."""

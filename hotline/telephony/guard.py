@@ -39,8 +39,8 @@ QUIET_S = 10.0
 class Episode:
     """Occurrences of one kind of trouble, logged at the start and, with a count, at the end."""
 
-    def __init__(self, started: str, ended: str) -> None:
-        self._started, self._ended = started, ended
+    def __init__(self, started: str, ended: str, logger: logging.Logger = log) -> None:
+        self._started, self._ended, self._log = started, ended, logger
         self._lock = threading.Lock()
         self.total = 0
         self._count = 0
@@ -50,7 +50,7 @@ class Episode:
         with self._lock:
             self._close_if_quiet()
             if self._count == 0:
-                log.warning(self._started, exc_info=exc_info)
+                self._log.warning(self._started, exc_info=exc_info)
             self._count += 1
             self.total += 1
             self._last = time.monotonic()
@@ -65,7 +65,7 @@ class Episode:
 
     def _close_if_quiet(self) -> None:
         if self._count and time.monotonic() - self._last > QUIET_S:
-            log.warning(self._ended, self._count)
+            self._log.warning(self._ended, self._count)
             self._count = 0
 
 

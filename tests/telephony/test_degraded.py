@@ -5,6 +5,7 @@ numbers), other webhooks a safe answer, and readiness tells the load balancer.""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -95,6 +96,24 @@ def test_the_partner_line_read_before_the_outage_is_used_during_it(app_only: Sta
     assert answer.status_code == 200 and f"<Dial>{PARTNER}</Dial>" in answer.text
     assert ready.status_code == 503
     assert app_only.dispatcher.degraded.status()["fallback_answers"] == 1
+
+
+def test_an_outage_is_logged_once_not_on_every_tick(
+    app_only: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    working = app_only.db.engine
+    app_only.db.engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x")
+    try:
+        with caplog.at_level(logging.WARNING, logger="hotline.routing.engine"):
+            for _ in range(3):
+                app_only.dispatcher._tick_job()
+    finally:
+        app_only.db.engine.dispose()
+        app_only.db.engine = working
+    failures = [r for r in caplog.records if r.name == "hotline.routing.engine"]
+    assert [r.getMessage() for r in failures] == [
+        "dispatcher tick failing (timers wait until it works again)"
+    ]
 
 
 def test_with_no_room_left_incoming_calls_get_the_fallback_and_the_board_says_so(

@@ -188,3 +188,9 @@ def test_a_malformed_signed_value_never_gets_a_5xx(webhooks: Stack, case: Case) 
             call = session.exec(select(Call).where(Call.call_sid == base["CallSid"])).one()
         assert call.state == CallState.queued and not call.in_danger
         assert call.language == "zh_CN" and "<Conference" in response.text
+
+
+def test_the_cases_cover_every_webhook(webhooks: Stack) -> None:
+    """A new webhook must be added to ROUTES (and so to every case above)."""
+    paths = {p for p in webhooks.app.openapi()["paths"] if p.startswith("/twilio/")}
+    assert paths == {route.split("?")[0] for route in ROUTES}
