@@ -121,7 +121,7 @@ class WebhookGuard:
         """Take a slot: an incoming call waits at most wait_s for one, other webhooks their turn."""
         if self.concurrency == 0:  # a switch to drain an instance: every incoming call sheds
             return not incoming
-        if not incoming:
+        if not incoming or not self._slots.locked():  # (wait_for with 0 s never takes one)
             await self._slots.acquire()
             return True
         try:

@@ -191,3 +191,13 @@ def test_lines_sync_sets_each_numbers_voice_fallback_url(stack: Stack) -> None:
     assert numbers[LINE]["voice_fallback_url"] == fallback
     assert numbers[LINE]["voice_fallback_method"] == "GET"
     assert fallback in out
+
+
+def test_a_free_slot_is_taken_even_with_no_time_to_wait(database_url: str) -> None:
+    with running_stack(
+        database_url, with_simulator=False, run_engine=False, webhook_wait_s=0
+    ) as stack:
+        make_line(stack.db, partner_number=PARTNER)
+        answer = stack.webhook("/twilio/voice/incoming", inbound())
+        shed = stack.dispatcher.degraded.status()["calls_shed"]
+    assert answer.status_code == 200 and "<Gather" in answer.text and shed == 0
