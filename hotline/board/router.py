@@ -88,6 +88,9 @@ def board_strings(_: Callable[[str], str]) -> dict[str, str]:
     """The board script's strings, translated on the server."""
     return {
         "conn_connecting": _("Connecting…"),
+        "shedding_load": _(
+            "This server is overloaded: %(count)s new callers were forwarded to the partner line."
+        ),
         "conn_connected": _("Connected"),
         "conn_reconnecting": _("Reconnecting…"),
         "state_offline": _("Signed off"),
