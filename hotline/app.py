@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 import hotline.realtime.events  # noqa: F401 - registers the after-commit publisher
@@ -31,9 +34,12 @@ from hotline.rota.router import router as rota_router
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
 from hotline.stats.router import router as stats_router
+from hotline.telephony.guard import WebhookGuard
 from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
 from hotline.voicemail.router import router as voicemail_router
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -86,6 +92,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         https_only=settings.public_base_url.startswith("https://"),
     )
     app.add_middleware(SecurityHeaders)
+    # Outermost of ours: an overloaded instance sheds incoming calls before any other work.
+    app.add_middleware(WebhookGuard, settings=settings, degraded=dispatcher.degraded)
     errors.install(app)
     app.include_router(telephony_router)
     app.include_router(notes_router)
@@ -106,7 +114,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        """Liveness: the process answers (it still forwards callers with the database down)."""
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Readiness: the database answers; 503 tells a load balancer to send traffic elsewhere."""
+        try:
+            with db.session() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as error:
+            log.warning("not ready: the database does not answer (%s)", type(error).__name__)
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ready", "database": "up"})
 
     if settings.telephony_mode == "simulator" and settings.simulator_embedded:
         from hotline.simulator.app import SimulatorConfig, create_simulator_app

@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -283,12 +284,45 @@ def lines_sync() -> None:
     """Point every line's number at this deployment's webhooks (Twilio or the simulator)."""
     from hotline.telephony.port import TelephonyPort
 
-    port = TelephonyPort(get_settings())
+    settings = get_settings()
+    port = TelephonyPort(settings)
     with _database().session() as session:
         numbers = [line.number for line in lines.list_lines(session=session) if line.active]
     for number in numbers:
-        port.sync_number(number)
-        typer.echo(f"configured {number}")
+        fallback_url = fallback_url_for(settings.voice_fallback_url, number)
+        port.sync_number(number, fallback_url=fallback_url)
+        typer.echo(f"configured {number}" + (f" (fallback {fallback_url})" if fallback_url else ""))
+
+
+@lines_app.command("fallback")
+def lines_fallback(
+    out: Annotated[
+        Path | None, typer.Option(help="write <number digits>.xml files here instead")
+    ] = None,
+) -> None:
+    """Print each line's static fallback TwiML (its partner line, or the emergency numbers) to
+    host anywhere, as the numbers' VoiceFallbackUrl (HOTLINE_VOICE_FALLBACK_URL)."""
+    from hotline.telephony.fallback import of_line
+
+    with _database().session() as session:
+        active = [line for line in lines.list_lines(session=session) if line.active]
+    for line in active:
+        twiml = of_line(line).twiml()
+        if out is None:
+            typer.echo(f"# {line.number} {line.name}\n{twiml}")
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{fallback_name(line.number)}.xml"
+        path.write_text(twiml + "\n", encoding="utf-8")
+        typer.echo(f"wrote {path}")
+
+
+def fallback_name(number: str) -> str:
+    return "".join(ch for ch in number if ch.isascii() and ch.isdigit())
+
+
+def fallback_url_for(template: str | None, number: str) -> str | None:
+    return template.replace("{number}", fallback_name(number)) if template else None
 
 
 @app.command()

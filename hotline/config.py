@@ -31,6 +31,23 @@ class Settings(BaseSettings):
     # up (and, for a page, retried): without it one hung connection would hold a sender forever.
     # Below the page lease (60 s), so a page is never sent by two senders at once.
     twilio_timeout_s: float = Field(default=15.0, gt=0, lt=60)
+    # When this deployment cannot take a call (the database or anything else failing, or an
+    # overload), the incoming-call webhook forwards the caller to the line's partner number. Each
+    # number's partner is remembered from the last successful read of the lines; these give it for
+    # a number not read since start ({"+8657796525": "+8657712345"}) and for any other number.
+    # With none, the caller hears the emergency numbers (110, 120, 12356).
+    fallback_partners: dict[str, str] = Field(default_factory=dict)
+    fallback_partner_number: str | None = None
+    # `hotline lines sync` sets each number's VoiceFallbackUrl (fetched by Twilio, with GET, when
+    # this deployment does not answer) to this; "{number}" is replaced by the number's digits.
+    # Host there what `hotline lines fallback --out DIR` writes. Unset: left as it is.
+    voice_fallback_url: str | None = None
+    # Overload: at most this many webhooks are handled at once; an incoming call that waited
+    # webhook_wait_s for its turn gets the fallback answer instead of queueing (0: every one, a
+    # switch to drain an instance). Few slots keep each answer quick (scripts/bench_overload.py):
+    # more threads only contend for the GIL and SQLite's one writer.
+    webhook_concurrency: int = Field(default=8, ge=0, le=10_000)
+    webhook_wait_s: float = Field(default=0.5, ge=0, le=10)
     # Mount the simulator inside this process (the demo); tests may run it separately.
     simulator_embedded: bool = True
     redis_url: str | None = None

@@ -22,14 +22,28 @@ SQLModel.metadata.naming_convention = {
 }
 metadata: MetaData = SQLModel.metadata
 SQLITE_LOCK_TIMEOUT_S = 30
+CONNECT_TIMEOUT_S = 5
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a database error's text (a duplicate key, a value too long) would otherwise
+    # carry the statement's values (a caller_hash, encrypted notes) into tracebacks and logs.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         _make_sqlite_serializable(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # connect_timeout: a database that stopped answering fails a request in seconds (which then
+    # gets the fallback answer), not after the system's TCP timeout of minutes.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        hide_parameters=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+    )
 
 
 def _make_sqlite_serializable(engine: Engine) -> None:

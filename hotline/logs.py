@@ -50,6 +50,7 @@ SENSITIVE_FIELDS = (
     "Called",
     "Body",
     "Digits",
+    "caller_hash",
 )
 _VALUE = (
     r'"(?:[^"\\]|\\.)*"'  # "double quoted"

@@ -70,20 +70,27 @@ def fresh_database(url: str | None) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--database-url", default=None)
-    args = parser.parse_args()
-
-    database_url = fresh_database(args.database_url)
+def prepare_database(url: str | None, partner_number: str | None = None) -> str:
+    """A fresh, migrated database with the bench line; its URL."""
+    database_url = fresh_database(url)
     upgrade(database_url)
     with Database(make_engine(database_url)).session() as session:
         lines.create_line(
             session=session,
-            data=LineCreate(number=LINE, name="Bench line", languages=["zh_CN", "en"]),
+            data=LineCreate(
+                number=LINE,
+                name="Bench line",
+                languages=["zh_CN", "en"],
+                partner_number=partner_number,
+            ),
         )
+    return database_url
+
+
+def start_server(
+    database_url: str, extra_env: dict[str, str] | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """`hotline serve` as its own process on a free loopback port, once /healthz answers."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -94,21 +101,48 @@ def main() -> None:
         "HOTLINE_SIMULATOR_EMBEDDED": "false",
         "HOTLINE_SYNC_NUMBERS_ON_START": "false",
         "HOTLINE_SIMULATOR_URL": "http://127.0.0.1:9",
+        **(extra_env or {}),
     }
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "hotline"), "serve", "--port", str(port)],
         env=env,
         stderr=subprocess.DEVNULL,
     )
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/healthz").status_code == 200:
+                return base, server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError("hotline serve did not start")
+
+
+def incoming_params(i: int) -> dict[str, str]:
+    """A new caller's incoming-call webhook (a new CallSid each time)."""
+    return {
+        "AccountSid": "AC" + "0" * 32,
+        "CallSid": f"CA{uuid.uuid4().hex}",
+        "From": f"+86138{i % 10**8:08d}",
+        "To": LINE,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    database_url = prepare_database(args.database_url)
+    base, server = start_server(database_url)
     validator = RequestValidator(TOKEN)
     client = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=args.concurrency))
     try:
-        for _ in range(300):
-            try:
-                if client.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
 
         def post(path: str, params: dict[str, str]) -> float:
             signature = validator.compute_signature(base + path, params)
@@ -122,15 +156,7 @@ def main() -> None:
             return elapsed
 
         def one(i: int) -> tuple[float, float]:
-            params = {
-                "AccountSid": "AC" + "0" * 32,
-                "CallSid": f"CA{uuid.uuid4().hex}",
-                "From": f"+86138{i:08d}",
-                "To": LINE,
-                "CallStatus": "ringing",
-                "Direction": "inbound",
-                "ApiVersion": "2010-04-01",
-            }
+            params = incoming_params(i)
             incoming = post("/twilio/voice/incoming", params)
             gather = post("/twilio/voice/gather", {**params, "Digits": "1"})
             return incoming, gather

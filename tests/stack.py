@@ -75,6 +75,8 @@ def make_settings(
         "secret_key": "test-secret-key-that-is-long-enough-000",
         "redis_url": None,
         "engine_interval_s": 0.2,
+        # A loaded CI machine must not turn a test's incoming call into an overload fallback.
+        "webhook_wait_s": 5.0,
         # Feature suites sign supervisors and admins in with a password only; the two-step
         # sign-in that production requires of them is tested in tests/security with
         # totp_roles=["supervisor", "admin"] (the default).

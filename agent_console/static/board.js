@@ -42,6 +42,7 @@
     escalationsEmpty: $("escalations-empty"),
     counts: $("state-counts"),
     counselors: $("counselors-body"),
+    shedding: $("board-shedding"),
   };
   if (!el.conn || !el.calls) {
     return;
@@ -150,6 +151,11 @@
     const focusedId = document.activeElement && document.activeElement.dataset
       ? document.activeElement.dataset.focusKey
       : null;
+
+    // This instance sheds load: new callers are forwarded to the partner line.
+    const instance = board.instance || {};
+    el.shedding.hidden = !instance.shedding_load;
+    el.shedding.textContent = t("shedding_load").replace("%(count)s", String(instance.calls_shed || 0));
 
     // Live calls.
     replaceRows(

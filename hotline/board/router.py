@@ -25,6 +25,7 @@ from hotline.realtime import socket_loop
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import prompts
+from hotline.telephony.params import as_id
 from hotline.telephony.service import TWIML, idempotent
 from hotline.telephony.signature import SignedForm, require
 
@@ -87,6 +88,9 @@ def board_strings(_: Callable[[str], str]) -> dict[str, str]:
     """The board script's strings, translated on the server."""
     return {
         "conn_connecting": _("Connecting…"),
+        "shedding_load": _(
+            "This server is overloaded: %(count)s new callers were forwarded to the partner line."
+        ),
         "conn_connected": _("Connected"),
         "conn_reconnecting": _("Reconnecting…"),
         "state_offline": _("Signed off"),
@@ -143,7 +147,10 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any] | None:
         user = session.get(User, user_id)
         if not _allowed(user):
             return None
-        return board.board(session=session, user_id=user_id, now=dispatcher.clock.now())
+        snapshot = board.board(session=session, user_id=user_id, now=dispatcher.clock.now())
+    # This instance's own state: calls answered with the fallback because it was overloaded.
+    snapshot["instance"] = dispatcher.degraded.status()
+    return snapshot
 
 
 def _audit(
@@ -280,8 +287,8 @@ async def board_socket(websocket: WebSocket) -> None:
 def monitor_status(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     """Call progress of a supervisor's leg: one that never answered or hung up is over."""
     require(params, "CallSid", "CallStatus")
-    monitor_id = request.query_params.get("monitor_id", "")
-    if not monitor_id.isdigit():
+    monitor_id = as_id(request.query_params.get("monitor_id"))
+    if monitor_id is None:
         return Response(prompts.empty(), media_type=TWIML, status_code=400)
 
     def handle(session: Session) -> str:
@@ -291,7 +298,7 @@ def monitor_status(request: Request, params: SignedForm, dispatcher: DispatcherD
                 leg_sid=params["CallSid"],
                 now=dispatcher.clock.now(),
                 reason=f"leg_{params['CallStatus']}",
-                monitor_id=int(monitor_id),
+                monitor_id=monitor_id,
             )
         return prompts.empty()
 

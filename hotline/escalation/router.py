@@ -29,6 +29,7 @@ from hotline.notes.service import is_call_counselor
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.routing.service import Effects
+from hotline.telephony.params import as_id
 from hotline.telephony.service import TWIML, idempotent
 from hotline.telephony.signature import SignedForm, require
 
@@ -294,8 +295,8 @@ def _page_context(session: Session, page_id: int) -> tuple[Page, User, Escalatio
 
 
 def _page_id(request: Request) -> int:
-    raw = request.query_params.get("page_id", "")
-    return int(raw) if raw.isdigit() else 0
+    # No page has id 0: a malformed page_id finds nothing and the call just ends.
+    return as_id(request.query_params.get("page_id")) or 0
 
 
 @router.post("/twilio/page/voice")

@@ -34,6 +34,7 @@ from hotline.realtime.events import agent_topic, emit
 from hotline.retention import service as retention
 from hotline.routing import service as routing
 from hotline.stats import rollup
+from hotline.telephony.guard import Degraded, Episode
 from hotline.telephony.port import TelephonyError, TelephonyPort
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ RECORDINGS_JOB = "provider-recordings"
 RECORDINGS_INTERVAL_S = 300
 # How often the statistics roll-up takes in newly settled days (a year's backlog: a few runs).
 ROLLUP_INTERVAL_S = 60
+FALLBACKS_JOB = "line-fallbacks"
+# How often each number's fallback (partner line) is re-read for when the database is down.
+FALLBACKS_INTERVAL_S = 60
 
 
 class Dispatcher:
@@ -58,6 +62,12 @@ class Dispatcher:
         self.clock = clock
         self.settings = settings
         self.telephony = telephony
+        self.degraded = Degraded(settings)
+        self._tick_failing = Episode(
+            "dispatcher tick failing (timers wait until it works again)",
+            "dispatcher tick works again after %d failed ticks",
+            log,
+        )
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
@@ -84,6 +94,13 @@ class Dispatcher:
             id=RECORDINGS_JOB,
             seconds=RECORDINGS_INTERVAL_S,
         )
+        self._scheduler.add_job(
+            self.refresh_fallbacks,
+            "interval",
+            id=FALLBACKS_JOB,
+            seconds=FALLBACKS_INTERVAL_S,
+            next_run_time=datetime.now(UTC),
+        )
         if sync_numbers:
             self._scheduler.add_job(
                 self.sync_numbers, "date", id="sync-numbers", run_date=datetime.now(UTC)
@@ -108,8 +125,10 @@ class Dispatcher:
     def _tick_job(self) -> None:
         try:
             self.tick()
-        except Exception:
-            log.exception("dispatcher tick failed")
+        except Exception as error:  # the database down: once per outage, not every second
+            self._tick_failing.occurred(exc_info=error)
+        else:
+            self._tick_failing.check()
 
     def tick(self) -> int:
         """Expire offers, overflow, offer; again while kicks came in. Returns the offers made."""
@@ -341,6 +360,14 @@ class Dispatcher:
 
     def _say_goodbye(self, call_sid: str) -> None:
         self.telephony.redirect(call_sid, self.telephony.url("/twilio/voice/after"))
+
+    def refresh_fallbacks(self) -> None:
+        """Remember each number's partner line while the database can be read."""
+        try:
+            with self.db.session() as session:
+                self.degraded.fallbacks.replace(lines.list_lines(session=session))
+        except Exception as error:  # the webhooks say when the database is down
+            log.debug("line fallbacks not refreshed: %s", type(error).__name__)
 
     def sync_numbers(self) -> None:
         """Point every active line's number at this deployment (simulator mode, at start)."""

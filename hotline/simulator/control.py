@@ -164,6 +164,8 @@ def number_view(number: Number) -> dict[str, Any]:
         "friendly_name": number.friendly_name,
         "voice_url": number.voice_url,
         "voice_method": number.voice_method,
+        "voice_fallback_url": number.voice_fallback_url,
+        "voice_fallback_method": number.voice_fallback_method,
         "status_callback": number.status_callback,
         "sms_url": number.sms_url,
     }

@@ -64,6 +64,9 @@ class Number:
     friendly_name: str
     voice_url: str | None = None
     voice_method: str = "POST"
+    # Stored and shown as Twilio does; the simulator itself does not fetch it.
+    voice_fallback_url: str | None = None
+    voice_fallback_method: str = "POST"
     status_callback: str | None = None
     status_callback_method: str = "POST"
     sms_url: str | None = None

@@ -137,8 +137,9 @@ class TelephonyPort:
         )
         return str(call.sid)
 
-    def sync_number(self, number: str) -> None:
-        """Point the number's voice webhook and status callback at this deployment."""
+    def sync_number(self, number: str, *, fallback_url: str | None = None) -> None:
+        """Point the number's voice webhook and status callback at this deployment, and its voice
+        fallback (fetched by Twilio when this deployment does not answer) at `fallback_url`."""
         hooks = {
             "voice_url": self.url("/twilio/voice/incoming"),
             "voice_method": "POST",
@@ -147,6 +148,8 @@ class TelephonyPort:
             "sms_url": self.url("/twilio/sms/incoming"),
             "sms_method": "POST",
         }
+        if fallback_url:  # GET: static hosting (a bucket, a TwiML Bin) need not accept a POST
+            hooks |= {"voice_fallback_url": fallback_url, "voice_fallback_method": "GET"}
         existing = self._client.incoming_phone_numbers.list(phone_number=number)
         if existing:
             existing[0].update(**hooks)

@@ -53,7 +53,28 @@ def blocked(line: Line) -> str:
     """A blocked caller is never left in silence: the emergency numbers, in each of the line's
     languages, and then the call ends."""
     response = VoiceResponse()
-    for lang in line.languages or ["zh_CN"]:
+    _say_emergency_numbers(response, line.languages)
+    response.hangup()
+    return str(response)
+
+
+def fallback(partner_number: str | None, languages: list[str]) -> str:
+    """What a caller hears when this deployment cannot take the call (database down, overload):
+    the partner line, and the emergency numbers if it does not answer or there is none. Needs
+    nothing but the two arguments, so it can also be hosted as static TwiML."""
+    response = VoiceResponse()
+    if partner_number:
+        lang = (languages or ["zh_CN"])[0]
+        _ = gettext_for(lang)
+        _say(response, _("We are transferring you to a partner hotline."), lang)
+        response.dial(partner_number)
+    _say_emergency_numbers(response, languages)
+    response.hangup()
+    return str(response)
+
+
+def _say_emergency_numbers(response: VoiceResponse, languages: list[str]) -> None:
+    for lang in languages or ["zh_CN"]:
         _ = gettext_for(lang)
         text = _(
             "This hotline cannot take your call now. If you are in danger, call %(police)s for "
@@ -62,8 +83,6 @@ def blocked(line: Line) -> str:
         )
         numbers = {"police": POLICE, "ambulance": AMBULANCE, "crisis_line": NATIONAL_CRISIS_LINE}
         _say(response, text % numbers, lang)
-    response.hangup()
-    return str(response)
 
 
 def welcome(line: Line, gather_url: str) -> str:

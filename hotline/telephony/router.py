@@ -20,6 +20,7 @@ from hotline.privacy import caller_hash, is_withheld
 from hotline.routing import priority
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher, DispatcherDep
+from hotline.telephony import params as values
 from hotline.telephony import prompts
 from hotline.telephony.service import TWIML, idempotent, seconds
 from hotline.telephony.signature import SignedForm, require
@@ -57,6 +58,7 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
         line = lines.get_by_number(session=session, number=phone.caller_id(params["To"]))
         if line is None:
             return prompts.not_in_service()
+        dispatcher.degraded.fallbacks.remember(line)  # for when the database is down
         now = dispatcher.clock.now()
         withheld = is_withheld(number)
         # Every withheld caller ID is kept under one hash (that of no number at all).
@@ -95,7 +97,7 @@ def gather(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> R
             return prompts.not_in_service()
         line = session.get(Line, call.line_id)
         assert line is not None
-        lang, in_danger = prompts.choice(line, params.get("Digits", ""))
+        lang, in_danger = prompts.choice(line, values.keys(params.get("Digits")))
         if call.state in TERMINAL_STATES:
             return prompts.goodbye(call.language or lang)
         if calls.enqueue(
@@ -217,30 +219,32 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
         now = dispatcher.clock.now()
         leg = params.get("CallSid", "")
         label = params.get("ParticipantLabel") or params.get("Label", "")
-        if event == "participant-join" and label.startswith("counselor:"):
+        # Another label (or a malformed one) is no participant of ours: the caller's leg, if any.
+        role, user_id = values.participant(label) or ("", 0)
+        if event == "participant-join" and role == "counselor":
             effects.merge(
                 routing.counselor_joined(
                     session=session,
                     call=call,
-                    user_id=int(label.split(":", 1)[1]),
+                    user_id=user_id,
                     leg_sid=leg,
                     conference_sid=params.get("ConferenceSid"),
                     now=now,
                 )
             )
-        elif event == "participant-join" and label.startswith("supervisor:"):
+        elif event == "participant-join" and role == "supervisor":
             board.monitor_joined(
                 session=session,
                 call=call,
-                user_id=int(label.split(":", 1)[1]),
+                user_id=user_id,
                 leg_sid=leg,
                 now=now,
             )
-        elif event == "participant-leave" and label.startswith("supervisor:"):
+        elif event == "participant-leave" and role == "supervisor":
             board.monitor_left(session=session, leg_sid=leg, now=now, reason="left")
-        elif event == "participant-join" and label.startswith("crisis:"):
+        elif event == "participant-join" and role == "crisis":
             if not escalations.responder_joined(
-                session=session, call=call, user_id=int(label.split(":", 1)[1]), now=now
+                session=session, call=call, user_id=user_id, now=now
             ):
                 # The caller had gone: never leave the responder alone in a fresh conference.
                 effects.hang_up.append(leg)
@@ -256,7 +260,7 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
             effects.merge(
                 routing.caller_left(session=session, call=call, now=now, reason="caller_left")
             )
-        elif event == "participant-leave" and label.startswith("counselor:"):
+        elif event == "participant-leave" and role == "counselor":
             routing.counselor_left(session=session, call=call, leg_sid=leg, now=now)
             effects.kick = call.state == CallState.queued
         elif event == "conference-end" and call.state == CallState.connected:
@@ -277,20 +281,20 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
 def participant_status(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     """Call progress of a counselor's leg; a leg that never answered sends the caller back."""
     require(params, "CallSid", "CallStatus")
-    call_id = request.query_params.get("call_id", "")
-    user_id = request.query_params.get("user_id", "")
-    if not (call_id.isdigit() and user_id.isdigit()):
+    call_id = values.as_id(request.query_params.get("call_id"))
+    user_id = values.as_id(request.query_params.get("user_id"))
+    if call_id is None or user_id is None:
         return Response(prompts.empty(), media_type=TWIML, status_code=400)
 
     effects = routing.Effects()
 
     def handle(session: Session) -> str:
-        call = session.get(Call, int(call_id))
+        call = session.get(Call, call_id)
         if call is not None and params["CallStatus"] in {"busy", "failed", "no-answer", "canceled"}:
             routing.counselor_leg_failed(
                 session=session,
                 call=call,
-                user_id=int(user_id),
+                user_id=user_id,
                 now=dispatcher.clock.now(),
                 status=params["CallStatus"],
             )

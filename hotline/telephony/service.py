@@ -22,7 +22,10 @@ TWIML = "application/xml"
 def seconds(value: str | None) -> int | None:
     """A duration Twilio reports (RecordingDuration), or None for anything that is not one (more
     than a day, or no number): the rest of the callback is still kept."""
-    if not value or not value.isdigit() or len(value) > 6 or int(value) > 86_400:
+    # isascii: "²".isdigit() is true, yet int("²") fails.
+    if not value or len(value) > 6 or not (value.isascii() and value.isdigit()):
+        return None
+    if int(value) > 86_400:
         return None
     return int(value)
 

@@ -9,6 +9,7 @@ from starlette.requests import ClientDisconnect
 from twilio.request_validator import RequestValidator
 
 from hotline.config import Settings
+from hotline.telephony.params import check_form
 
 MAX_FORM_FIELDS = 200
 
@@ -20,7 +21,8 @@ def public_url(settings: Settings, request: Request) -> str:
 
 
 async def signed_form(request: Request) -> dict[str, str]:
-    """The webhook's form fields, only if the signature is valid (403 otherwise, nothing done)."""
+    """The webhook's form fields, only if the signature is valid (403 otherwise, nothing done)
+    and every value can be Twilio's (400 otherwise)."""
     settings: Settings = request.app.state.settings
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/x-www-form-urlencoded"):
@@ -34,6 +36,8 @@ async def signed_form(request: Request) -> dict[str, str]:
     validator = RequestValidator(settings.twilio_auth_token)
     if not signature or not validator.validate(public_url(settings, request), params, signature):
         raise HTTPException(status_code=403, detail="invalid Twilio signature")
+    check_form(params)
+    request.state.twilio_params = params  # for the degraded answer if handling then fails
     return params
 
 

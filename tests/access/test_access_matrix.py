@@ -70,6 +70,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/login/totp"): NOBODY,  # only with a password step pending
     ("POST", "/logout"): EVERYONE,
     ("GET", "/healthz"): EVERYONE,
+    ("GET", "/readyz"): EVERYONE,  # whether the database answers, for a load balancer
     **{(method, path): EVERYONE for path in DOCS for method in ("GET", "HEAD")},
     # Twilio's webhooks: a valid signature or nothing, whoever asks.
     **{("POST", path): NOBODY for path in TWILIO_WEBHOOKS},

@@ -5,13 +5,18 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from agent_console.client import csrf_from
 from hotline import logs
+from hotline.calls.models import Call
+from hotline.db import Database
 from hotline.logs import REDACTED, ScrubFilter, scrub
+from tests.factories import make_line
 from tests.stack import Stack
 
 NUMBERS = [
@@ -109,3 +114,35 @@ def test_error_responses_do_not_echo_the_request(app_only: Stack) -> None:
     assert response.status_code == 422
     assert "13912345678" not in response.text and "xxxx" not in response.text
     assert response.json()["detail"][0]["loc"] == ["body", "password"]
+
+
+def test_a_database_error_logs_no_statement_parameters(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A duplicate key's traceback names the statement, never its values (the caller's hash)."""
+    line_id = make_line(db).id
+    assert line_id is not None
+    secret_hash = "f00d" * 16
+    now = datetime.now(UTC)
+
+    def insert(caller_hash: str) -> None:
+        with db.session() as session:
+            session.add(
+                Call(
+                    call_sid="CA" + "1" * 32,
+                    line_id=line_id,
+                    caller_hash=caller_hash,
+                    created_at=now,
+                )
+            )
+
+    insert("a" * 64)
+    log = logging.getLogger("hotline.test")
+    with caplog.at_level(logging.ERROR), pytest.raises(IntegrityError):
+        try:
+            insert(secret_hash)
+        except IntegrityError:
+            log.exception("webhook failed")
+            raise
+    assert "IntegrityError" in caplog.text and "INSERT INTO calls" in caplog.text
+    assert secret_hash not in caplog.text
