@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     account_sid=settings.twilio_account_sid,
                     auth_token=settings.twilio_auth_token,
                     public_url=settings.simulator_url,
+                    control_token=settings.simulator_control_token,
                 )
             ),
         )

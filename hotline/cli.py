@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from typing import Annotated
 
 import typer
@@ -16,7 +17,7 @@ from hotline.auth import service as auth
 from hotline.auth.models import Role, UserCreate
 from hotline.auth.passwords import PasswordRuleError
 from hotline.clock import SystemClock
-from hotline.config import get_settings
+from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
 from hotline.lines import service as lines
 from hotline.lines.models import LineCreate
@@ -92,7 +93,8 @@ def db_upgrade(revision: str = "head") -> None:
 def serve(
     host: str = "127.0.0.1", port: Annotated[int, typer.Option(envvar="PORT")] = 8000
 ) -> None:
-    """Run the server (uses the HOTLINE_* settings)."""
+    """Run the server (uses the HOTLINE_* settings); refuses a production set-up that is unsafe."""
+    _checked_settings()
     logs.configure()
     uvicorn.run(
         "hotline.app:create_app",
@@ -102,6 +104,18 @@ def serve(
         proxy_headers=True,
         log_config=None,
     )
+
+
+def _checked_settings() -> Settings:
+    """The settings, or a clear message and exit 2 when they are refused (see config.py)."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            typer.echo(
+                f"refusing to start: {problem['msg'].removeprefix('Value error, ')}", err=True
+            )
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -114,14 +128,17 @@ def demo(port: int = 8000, database: str = "sqlite:///./hotline-demo.db") -> Non
     os.environ.setdefault("HOTLINE_PUBLIC_BASE_URL", base)
     os.environ.setdefault("HOTLINE_SIMULATOR_URL", f"{base}/sim")
     os.environ.setdefault("HOTLINE_TELEPHONY_MODE", "simulator")
+    token = os.environ.setdefault("HOTLINE_SIMULATOR_CONTROL_TOKEN", secrets.token_urlsafe(24))
     get_settings.cache_clear()
     settings = get_settings()
     upgrade(settings.database_url)
     with _database().session() as session:
         usernames = seed_demo(session=session, now=SystemClock().now())
     typer.echo(
-        f"\nhotline demo\n  console:   {base}/login\n  simulator: {base}/sim/ "
-        "(dial a line, press keys, hang up)\n  sign in as (password "
+        f"\nhotline demo\n  console:   {base}/login\n  simulator: {base}/sim/#token={token} "
+        "(dial a line, press keys, hang up)\n"
+        f"  simulator control token (X-Simulator-Token, `hotline simulate --sim-token`): {token}\n"
+        "  sign in as (password "
         f"{DEMO_PASSWORD!r}): {', '.join(usernames)}\n"
     )
     logs.configure()
@@ -308,6 +325,9 @@ def simulate(
         "counselor1,counselor2,counselor3"
     ),
     password: Annotated[str, typer.Option(envvar="HOTLINE_SIMULATE_PASSWORD")] = "",
+    sim_token: Annotated[
+        str, typer.Option(envvar="HOTLINE_SIMULATOR_CONTROL_TOKEN", help="printed by demo")
+    ] = "",
     talk_s: float = 1.0,
 ) -> None:
     """Simulated calls against a running server; prints one JSON line of results."""
@@ -320,6 +340,7 @@ def simulate(
         concurrency=concurrency,
         counselors=counselors.split(","),
         password=password or DEMO_PASSWORD,
+        sim_token=sim_token,
         talk_s=talk_s,
     )
     typer.echo(json.dumps(result))

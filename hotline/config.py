@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from functools import lru_cache
 from typing import Literal
@@ -24,6 +25,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     twilio_account_sid: str = "AC" + "0" * 32
     twilio_auth_token: str = PLACEHOLDER_AUTH_TOKEN
+    # The simulator is for development and tests only: production refuses it.
     telephony_mode: Literal["twilio", "simulator"] = "simulator"
     # Where the twilio REST client is pointed in simulator mode.
     simulator_url: str = "http://127.0.0.1:8000/sim"
@@ -33,6 +35,9 @@ class Settings(BaseSettings):
     twilio_timeout_s: float = Field(default=15.0, gt=0, lt=60)
     # Mount the simulator inside this process (the demo); tests may run it separately.
     simulator_embedded: bool = True
+    # The simulator's control API (place calls, read transcripts) wants this token in the
+    # X-Simulator-Token header; a fresh one each start when unset (`hotline demo` prints it).
+    simulator_control_token: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
     redis_url: str | None = None
     secret_key: str = PLACEHOLDER_SECRET
     # Keys for data at rest: "id1:base64key,id2:base64key", the last one current
@@ -87,6 +92,11 @@ class Settings(BaseSettings):
                 raise ValueError("HOTLINE_SECRET_KEY must be set to 32+ random characters")
             if self.twilio_auth_token == PLACEHOLDER_AUTH_TOKEN:
                 raise ValueError("HOTLINE_TWILIO_AUTH_TOKEN must be set")
+            if self.telephony_mode != "twilio":
+                raise ValueError(
+                    "HOTLINE_TELEPHONY_MODE must be 'twilio' in production: the simulator "
+                    "is a development tool that lets anyone place calls and send webhooks"
+                )
         return self
 
 
