@@ -100,6 +100,17 @@ class Settings(BaseSettings):
         return self
 
 
+class _Environment(BaseSettings):
+    model_config = Settings.model_config
+    env: str = "development"
+
+
+def configured_env() -> str:
+    """HOTLINE_ENV (environment or .env) without validating the rest: what the demo checks
+    before it touches anything, even when the other settings would be refused."""
+    return _Environment().env
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

@@ -6,14 +6,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from hotline import crypto
+from hotline.auth import service as auth
+from hotline.auth.models import User
+from hotline.db import Database, make_engine
+from hotline.migrate import upgrade
+from hotline.seed import DEMO_PASSWORD, demo_accounts_left, seed_demo
 from hotline.simulator.control import TOKEN_HEADER
-from tests.servers import free_port
+from tests.factories import make_user
+from tests.servers import free_port, serve_process
 from tests.stack import running_stack
 
 HOTLINE = Path(sys.executable).parent / "hotline"
@@ -71,3 +79,73 @@ def test_embedded_simulator_control_api_needs_the_token(database_url: str) -> No
         assert httpx.get(calls, headers={TOKEN_HEADER: "guess"}, timeout=10).status_code == 401
         allowed = httpx.get(calls, headers={TOKEN_HEADER: "embedded-control-token-0123"})
         assert allowed.status_code == 200 and allowed.json() == []
+
+
+def migrated_sqlite(tmp_path: Path) -> tuple[str, Database]:
+    url = f"sqlite:///{tmp_path}/hotline.db"
+    upgrade(url)
+    return url, Database(make_engine(url))
+
+
+def usernames(db: Database) -> list[str]:
+    with db.session() as session:
+        return sorted(session.exec(select(User.username)))
+
+
+def seed(db: Database) -> None:
+    with db.session() as session:
+        seed_demo(session=session, now=datetime.now(UTC))
+
+
+@pytest.mark.parametrize("via", ["environment", ".env file"])
+def test_demo_refuses_production_and_writes_nothing(tmp_path: Path, via: str) -> None:
+    url, db = migrated_sqlite(tmp_path)
+    make_user(db, "real_counselor")
+    db.engine.dispose()  # the file holds every committed write
+    before = (tmp_path / "hotline.db").read_bytes()
+    fresh = tmp_path / "fresh.db"
+    env = production_env(url)
+    if via == ".env file":
+        (tmp_path / ".env").write_text("HOTLINE_ENV=production\n")
+        del env["HOTLINE_ENV"]
+    for database in (url, f"sqlite:///{fresh}"):
+        env["HOTLINE_DATABASE_URL"] = database
+        result = hotline(["demo", "--port", str(free_port())], env, tmp_path, timeout=30)
+        assert result.returncode != 0
+        assert "HOTLINE_ENV=production" in result.stderr
+    assert (tmp_path / "hotline.db").read_bytes() == before
+    assert not fresh.exists()
+
+
+def test_demo_refuses_a_database_with_real_accounts(tmp_path: Path) -> None:
+    url, db = migrated_sqlite(tmp_path)
+    make_user(db, "real_counselor")
+    db.engine.dispose()  # the file holds every committed write
+    before = (tmp_path / "hotline.db").read_bytes()
+    result = hotline(
+        ["demo", "--port", str(free_port()), "--database", url], {}, tmp_path, timeout=30
+    )
+    assert result.returncode != 0
+    assert "account(s) that the demo did not create (real_counselor)" in result.stderr
+    assert (tmp_path / "hotline.db").read_bytes() == before
+    assert usernames(db) == ["real_counselor"]
+
+
+def test_production_refuses_to_start_while_a_demo_account_can_sign_in(tmp_path: Path) -> None:
+    url, db = migrated_sqlite(tmp_path)
+    seed(db)
+    env = production_env(url)
+    refused = hotline(["serve", "--port", str(free_port())], env, tmp_path, timeout=30)
+    assert refused.returncode != 0
+    assert "demo account(s) admin, counselor1" in refused.stderr
+    assert "hotline remove-demo" in refused.stderr
+
+    removed = hotline(["remove-demo"], env, tmp_path)
+    assert removed.returncode == 0, removed.stderr
+    with db.session() as session:
+        assert demo_accounts_left(session=session) == []
+        admin = auth.get_by_username(session=session, username="admin")
+        assert admin is not None and not admin.active
+        assert auth.authenticate(session=session, username="admin", password=DEMO_PASSWORD) is None
+    with serve_process(env) as (served, _process):  # and now it starts
+        assert httpx.get(served + "/healthz", timeout=10).status_code == 200
