@@ -94,7 +94,8 @@ def serve(
     host: str = "127.0.0.1", port: Annotated[int, typer.Option(envvar="PORT")] = 8000
 ) -> None:
     """Run the server (uses the HOTLINE_* settings); refuses a production set-up that is unsafe."""
-    if _checked_settings().env == "production":
+    settings = _checked_settings()
+    if settings.env == "production":
         _refuse_demo_accounts()
     logs.configure()
     uvicorn.run(
@@ -102,7 +103,8 @@ def serve(
         factory=True,
         host=host,
         port=port,
-        proxy_headers=True,
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
         log_config=None,
     )
 
@@ -178,7 +180,12 @@ def demo(port: int = 8000, database: str = "sqlite:///./hotline-demo.db") -> Non
     )
     logs.configure()
     uvicorn.run(
-        "hotline.app:create_app", factory=True, host="127.0.0.1", port=port, log_config=None
+        "hotline.app:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        proxy_headers=False,  # no proxy in front of the demo: X-Forwarded-For is a forgery
+        log_config=None,
     )
 
 

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # The OpenAPI schema and its /docs pages; unset means on, except in production where they
     # would map the whole API for anyone who asks.
     api_docs: bool | None = None
+    # Proxies whose X-Forwarded-For names the client ("10.0.0.5,10.0.0.6", or "*" when only the
+    # proxy can reach this port). Empty: the header is ignored and the peer address is the
+    # client's, so nobody on this host can pick the address the sign-in limits count.
+    forwarded_allow_ips: str = ""
     # Names this process in offer records and logs (several instances share one database).
     instance_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
