@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         same_site="lax",
         https_only=settings.public_base_url.startswith("https://"),
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))
     errors.install(app)
     app.include_router(telephony_router)
     app.include_router(notes_router)
