@@ -112,12 +112,17 @@ def serve(
 def _checked_settings() -> Settings:
     """The settings, or a clear message and exit 2 when they are refused (see config.py)."""
     try:
-        return get_settings()
+        settings = get_settings()
+        crypto.keyring_from(settings.secret_key, settings.data_keys, settings.env)
+        return settings
     except ValidationError as error:
         for problem in error.errors():
             typer.echo(
                 f"refusing to start: {problem['msg'].removeprefix('Value error, ')}", err=True
             )
+        raise typer.Exit(2) from None
+    except ValueError as error:  # the data keys (hotline/crypto.py)
+        typer.echo(f"refusing to start: {error}", err=True)
         raise typer.Exit(2) from None
 
 
