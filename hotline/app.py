@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,6 +37,7 @@ from hotline.telephony.router import router as telephony_router
 from hotline.voicemail.router import router as voicemail_router
 
 SESSION_MAX_AGE_S = 12 * 3600  # a long night shift
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -112,6 +114,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if settings.telephony_mode == "simulator" and settings.simulator_embedded:
         from hotline.simulator.app import SimulatorConfig, create_simulator_app
 
+        if "simulator_control_token" not in settings.model_fields_set:
+            # Made up for this start (development only: production refuses simulator mode).
+            log.warning(
+                "simulator at %s/ wants X-Simulator-Token: %s",
+                settings.simulator_url.rstrip("/"),
+                settings.simulator_control_token,
+            )
         app.mount(
             "/sim",
             create_simulator_app(

@@ -3,6 +3,7 @@ the simulator, and never holds the demo's accounts (whose password is public).""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from sqlmodel import select
 
 from hotline import crypto
+from hotline.app import create_app
 from hotline.auth import service as auth
 from hotline.auth.models import User
 from hotline.db import Database, make_engine
@@ -22,7 +24,7 @@ from hotline.seed import DEMO_PASSWORD, demo_accounts_left, seed_demo
 from hotline.simulator.control import TOKEN_HEADER
 from tests.factories import make_user
 from tests.servers import free_port, serve_process
-from tests.stack import running_stack
+from tests.stack import make_settings, running_stack
 
 HOTLINE = Path(sys.executable).parent / "hotline"
 
@@ -156,3 +158,23 @@ def test_production_refuses_to_start_while_a_demo_account_can_sign_in(tmp_path: 
         assert auth.authenticate(session=session, username="admin", password=DEMO_PASSWORD) is None
     with serve_process(env) as (served, _process):  # and now it starts
         assert httpx.get(served + "/healthz", timeout=10).status_code == 200
+
+
+def test_a_made_up_control_token_is_logged_for_the_developer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path}/h.db", 8000, None, simulator_embedded=True)
+    with caplog.at_level(logging.WARNING, logger="hotline.app"):
+        create_app(settings)
+    assert any(settings.simulator_control_token in r.getMessage() for r in caplog.records)
+    given = make_settings(
+        f"sqlite:///{tmp_path}/h.db",
+        8000,
+        None,
+        simulator_embedded=True,
+        simulator_control_token="given-control-token-0123",
+    )
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="hotline.app"):
+        create_app(given)
+    assert not any("given-control-token" in r.getMessage() for r in caplog.records)
