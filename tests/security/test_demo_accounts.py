@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlmodel import select
 
 from hotline.auth import service as auth
@@ -25,6 +26,7 @@ from hotline.seed import (
 )
 from tests.factories import make_user
 
+DEMO_FLAG_REVISION = "5b0e2c7d9a41"
 NOW = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
 
 
@@ -75,7 +77,10 @@ def test_the_migration_marks_demo_accounts_seeded_before_it(database_url: str) -
     """A database that ran `hotline demo` earlier: the demo's usernames with the public password
     are marked; the same usernames with another password, and other accounts, are not."""
     config = alembic_config(database_url)
-    command.downgrade(config, "d82ce3fbc6c7")
+    # Back to just before the migration that added the flag (wherever it ends up in the chain).
+    before = ScriptDirectory.from_config(config).get_revision(DEMO_FLAG_REVISION).down_revision
+    assert isinstance(before, str)
+    command.downgrade(config, before)
     engine = make_engine(database_url)
     users = sa.table(
         "users",

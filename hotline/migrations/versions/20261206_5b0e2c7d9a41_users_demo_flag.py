@@ -1,7 +1,7 @@
 """users: mark the accounts that the demo seeded
 
 Revision ID: 5b0e2c7d9a41
-Revises: d82ce3fbc6c7
+Revises: 5e1f7c2a9b40
 Create Date: 2026-12-06 20:40:00
 """
 
@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 revision: str = "5b0e2c7d9a41"
-down_revision: str | None = "d82ce3fbc6c7"
+down_revision: str | None = "5e1f7c2a9b40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
