@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         same_site="lax",
         https_only=settings.public_base_url.startswith("https://"),
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))
     # Outermost of ours: an overloaded instance sheds incoming calls before any other work.
     app.add_middleware(WebhookGuard, settings=settings, degraded=dispatcher.degraded)
     errors.install(app)
@@ -131,6 +131,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if settings.telephony_mode == "simulator" and settings.simulator_embedded:
         from hotline.simulator.app import SimulatorConfig, create_simulator_app
 
+        if "simulator_control_token" not in settings.model_fields_set:
+            # Made up for this start (development only: production refuses simulator mode).
+            log.warning(
+                "simulator at %s/ wants X-Simulator-Token: %s",
+                settings.simulator_url.rstrip("/"),
+                settings.simulator_control_token,
+            )
         app.mount(
             "/sim",
             create_simulator_app(
@@ -138,6 +145,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     account_sid=settings.twilio_account_sid,
                     auth_token=settings.twilio_auth_token,
                     public_url=settings.simulator_url,
+                    control_token=settings.simulator_control_token,
                 )
             ),
         )

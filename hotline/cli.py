@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -21,7 +22,7 @@ from hotline.auth import service as auth
 from hotline.auth.models import Role, UserCreate
 from hotline.auth.passwords import PasswordRuleError
 from hotline.clock import SystemClock
-from hotline.config import get_settings
+from hotline.config import Settings, configured_env, get_settings
 from hotline.db import Database, make_engine
 from hotline.lines import service as lines
 from hotline.lines.models import LineCreate
@@ -97,41 +98,104 @@ def db_upgrade(revision: str = "head") -> None:
 def serve(
     host: str = "127.0.0.1", port: Annotated[int, typer.Option(envvar="PORT")] = 8000
 ) -> None:
-    """Run the server (uses the HOTLINE_* settings)."""
+    """Run the server (uses the HOTLINE_* settings); refuses a production set-up that is unsafe."""
+    settings = _checked_settings()
+    if settings.env == "production":
+        _refuse_demo_accounts()
     logs.configure()
     uvicorn.run(
         "hotline.app:create_app",
         factory=True,
         host=host,
         port=port,
-        proxy_headers=True,
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
         log_config=None,
     )
 
 
+def _checked_settings() -> Settings:
+    """The settings, or a clear message and exit 2 when they are refused (see config.py)."""
+    try:
+        settings = get_settings()
+        crypto.keyring_from(settings.secret_key, settings.data_keys, settings.env)
+        return settings
+    except ValidationError as error:
+        for problem in error.errors():
+            typer.echo(
+                f"refusing to start: {problem['msg'].removeprefix('Value error, ')}", err=True
+            )
+        raise typer.Exit(2) from None
+    except ValueError as error:  # the data keys (hotline/crypto.py)
+        typer.echo(f"refusing to start: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _refuse_demo_accounts() -> None:
+    from hotline.seed import demo_accounts_left
+
+    with _database().session() as session:
+        left = demo_accounts_left(session=session)
+    if left:
+        typer.echo(
+            f"refusing to start: demo account(s) {', '.join(left)} can sign in with the public "
+            "demo password; run `hotline remove-demo` to disable them",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+@app.command("remove-demo")
+def remove_demo() -> None:
+    """Disable the accounts `hotline demo` made (production refuses to start while one is left)."""
+    from hotline.seed import remove_demo as disable_demo_accounts
+
+    with _database().session() as session:
+        removed = disable_demo_accounts(session=session, now=SystemClock().now())
+    typer.echo(f"disabled {len(removed)} demo account(s): {', '.join(removed) or 'none left'}")
+
+
 @app.command()
 def demo(port: int = 8000, database: str = "sqlite:///./hotline-demo.db") -> None:
-    """One process: SQLite, the simulator, demo lines and staff. Prints URLs and sign-ins."""
-    from hotline.seed import DEMO_PASSWORD, seed_demo
+    """One process: SQLite, the simulator, demo lines and staff. Prints URLs and sign-ins.
 
+    Refuses HOTLINE_ENV=production and a database that holds accounts of its own."""
+    from hotline.seed import DEMO_PASSWORD, DemoRefused, check_may_seed, seed_demo
+
+    if configured_env() == "production":
+        typer.echo("refusing: hotline demo never runs with HOTLINE_ENV=production", err=True)
+        raise typer.Exit(2)
     base = f"http://127.0.0.1:{port}"
     os.environ.setdefault("HOTLINE_DATABASE_URL", database)
     os.environ.setdefault("HOTLINE_PUBLIC_BASE_URL", base)
     os.environ.setdefault("HOTLINE_SIMULATOR_URL", f"{base}/sim")
     os.environ.setdefault("HOTLINE_TELEPHONY_MODE", "simulator")
+    token = os.environ.setdefault("HOTLINE_SIMULATOR_CONTROL_TOKEN", secrets.token_urlsafe(24))
     get_settings.cache_clear()
-    settings = get_settings()
-    upgrade(settings.database_url)
-    with _database().session() as session:
-        usernames = seed_demo(session=session, now=SystemClock().now())
+    settings = _checked_settings()
+    try:
+        check_may_seed(engine=make_engine(settings.database_url), env=settings.env)
+        upgrade(settings.database_url)
+        with _database().session() as session:
+            usernames = seed_demo(session=session, now=SystemClock().now())
+    except DemoRefused as refused:
+        typer.echo(f"refusing: {refused}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(
-        f"\nhotline demo\n  console:   {base}/login\n  simulator: {base}/sim/ "
-        "(dial a line, press keys, hang up)\n  sign in as (password "
+        f"\nhotline demo\n  console:   {base}/login\n  simulator: {base}/sim/#token={token} "
+        "(dial a line, press keys, hang up)\n"
+        f"  simulator control token (X-Simulator-Token, `hotline simulate --sim-token`): {token}\n"
+        "  sign in as (password "
         f"{DEMO_PASSWORD!r}): {', '.join(usernames)}\n"
     )
     logs.configure()
     uvicorn.run(
-        "hotline.app:create_app", factory=True, host="127.0.0.1", port=port, log_config=None
+        "hotline.app:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        proxy_headers=False,  # no proxy in front of the demo: X-Forwarded-For is a forgery
+        log_config=None,
     )
 
 
@@ -384,6 +448,9 @@ def simulate(
         "counselor1,counselor2,counselor3"
     ),
     password: Annotated[str, typer.Option(envvar="HOTLINE_SIMULATE_PASSWORD")] = "",
+    sim_token: Annotated[
+        str, typer.Option(envvar="HOTLINE_SIMULATOR_CONTROL_TOKEN", help="printed by demo")
+    ] = "",
     talk_s: float = 1.0,
 ) -> None:
     """Simulated calls against a running server; prints one JSON line of results."""
@@ -396,6 +463,7 @@ def simulate(
         concurrency=concurrency,
         counselors=counselors.split(","),
         password=password or DEMO_PASSWORD,
+        sim_token=sim_token,
         talk_s=talk_s,
     )
     typer.echo(json.dumps(result))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from functools import lru_cache
 from typing import Literal
@@ -24,6 +25,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     twilio_account_sid: str = "AC" + "0" * 32
     twilio_auth_token: str = PLACEHOLDER_AUTH_TOKEN
+    # The simulator is for development and tests only: production refuses it.
     telephony_mode: Literal["twilio", "simulator"] = "simulator"
     # Where the twilio REST client is pointed in simulator mode.
     simulator_url: str = "http://127.0.0.1:8000/sim"
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     webhook_wait_s: float = Field(default=0.5, ge=0, le=10)
     # Mount the simulator inside this process (the demo); tests may run it separately.
     simulator_embedded: bool = True
+    # The simulator's control API (place calls, read transcripts) wants this token in the
+    # X-Simulator-Token header; a fresh one each start when unset (`hotline demo` prints it).
+    simulator_control_token: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
     redis_url: str | None = None
     secret_key: str = PLACEHOLDER_SECRET
     # Keys for data at rest: "id1:base64key,id2:base64key", the last one current
@@ -92,6 +97,10 @@ class Settings(BaseSettings):
     # The OpenAPI schema and its /docs pages; unset means on, except in production where they
     # would map the whole API for anyone who asks.
     api_docs: bool | None = None
+    # Proxies whose X-Forwarded-For names the client ("10.0.0.5,10.0.0.6", or "*" when only the
+    # proxy can reach this port). Empty: the header is ignored and the peer address is the
+    # client's, so nobody on this host can pick the address the sign-in limits count.
+    forwarded_allow_ips: str = ""
     # Names this process in offer records and logs (several instances share one database).
     instance_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
@@ -110,7 +119,23 @@ class Settings(BaseSettings):
                 raise ValueError("HOTLINE_SECRET_KEY must be set to 32+ random characters")
             if self.twilio_auth_token == PLACEHOLDER_AUTH_TOKEN:
                 raise ValueError("HOTLINE_TWILIO_AUTH_TOKEN must be set")
+            if self.telephony_mode != "twilio":
+                raise ValueError(
+                    "HOTLINE_TELEPHONY_MODE must be 'twilio' in production: the simulator "
+                    "is a development tool that lets anyone place calls and send webhooks"
+                )
         return self
+
+
+class _Environment(BaseSettings):
+    model_config = Settings.model_config
+    env: str = "development"
+
+
+def configured_env() -> str:
+    """HOTLINE_ENV (environment or .env) without validating the rest: what the demo checks
+    before it touches anything, even when the other settings would be refused."""
+    return _Environment().env
 
 
 @lru_cache

@@ -1,13 +1,21 @@
-"""Demo data: three lines and a few staff of every role. Idempotent."""
+"""Demo data: three lines and a few staff of every role. Idempotent.
+
+The demo accounts share a public password, so they are marked (``users.demo``) and kept out of
+any real deployment: seeding refuses production and a database that holds other accounts, and
+production refuses to start while a demo account can sign in (``remove_demo`` disables them).
+"""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from hotline.auth import service as auth
-from hotline.auth.models import Role, UserCreate
+from hotline.auth.models import Role, User, UserCreate
 from hotline.lines import service as lines
 from hotline.lines.models import LineCreate
 from hotline.rota import service as rota
@@ -50,14 +58,77 @@ DEMO_USERS = [
 ]
 
 
+DEMO_USERNAMES = frozenset(username for username, *_ in DEMO_USERS)
+
+
+class DemoRefused(Exception):
+    """Demo data must not go here (the message says why)."""
+
+
+def check_may_seed(*, engine: Engine, env: str) -> None:
+    """Raise DemoRefused unless demo data may go into this database. Only reads, so it can run
+    before the migrations (which would already write to a database that is not the demo's)."""
+    if env == "production":
+        raise DemoRefused(
+            "HOTLINE_ENV is production: demo accounts, whose password is public, never go into "
+            "a production database"
+        )
+    others = _other_usernames(engine)
+    if others:
+        raise DemoRefused(
+            f"the database holds {len(others)} account(s) that the demo did not create "
+            f"({', '.join(sorted(others)[:3])}): the demo only goes into a database of its own "
+            "(hotline demo --database sqlite:///./hotline-demo.db)"
+        )
+
+
+def _other_usernames(engine: Engine) -> list[str]:
+    inspector = sa.inspect(engine)
+    if not inspector.has_table("users"):
+        return []
+    users = sa.table("users", sa.column("username", sa.String), sa.column("demo", sa.Boolean))
+    query = sa.select(users.c.username)
+    if any(column["name"] == "demo" for column in inspector.get_columns("users")):
+        query = query.where(sa.not_(users.c.demo))
+    else:  # not migrated yet: the migration marks the demo's own by their public password
+        query = query.where(users.c.username.not_in(DEMO_USERNAMES))
+    with engine.connect() as connection:
+        return list(connection.scalars(query))
+
+
+def demo_accounts_left(*, session: Session) -> list[str]:
+    """Demo accounts that can still sign in (with the public password)."""
+    query = select(User.username).where(col(User.demo), col(User.active))
+    return list(session.exec(query.order_by(col(User.username))))
+
+
+def remove_demo(*, session: Session, now: datetime) -> list[str]:
+    """Disable every demo account for good: inactive, an unknown password, no second factor.
+    (Not deleted: calls, notes and audit entries may point at them.)"""
+    removed = []
+    for user in session.exec(select(User).where(col(User.demo), col(User.active))):
+        auth.reset_totp(session=session, user=user, now=now)
+        auth.set_active(session=session, user=user, active=False, now=now)
+        user.password_hash = auth.hash_password(secrets.token_urlsafe(32))
+        session.add(user)
+        removed.append(user.username)
+    session.flush()
+    return removed
+
+
 def seed_demo(*, session: Session, now: datetime) -> list[str]:
-    """Create what is missing; returns the usernames (all of them, for printing)."""
+    """Create what is missing; returns the usernames (all of them, for printing).
+
+    Raises DemoRefused, writing nothing, when the database holds accounts of its own."""
+    real = session.exec(select(User.username).where(~col(User.demo))).first()
+    if real is not None:
+        raise DemoRefused(f"the database holds accounts that the demo did not create ({real})")
     for data in DEMO_LINES:
         if lines.get_by_number(session=session, number=data.number) is None:
             lines.create_line(session=session, data=data)
     for username, name, role, endpoint, languages in DEMO_USERS:
         if auth.get_by_username(session=session, username=username) is None:
-            auth.create_user(
+            user = auth.create_user(
                 session=session,
                 now=now,
                 data=UserCreate(
@@ -70,6 +141,8 @@ def seed_demo(*, session: Session, now: datetime) -> list[str]:
                     locale="zh_CN",
                 ),
             )
+            user.demo = True
+            session.add(user)
     _seed_rotas(session=session)
     return [username for username, *_ in DEMO_USERS]
 

@@ -108,12 +108,13 @@ def run(
     concurrency: int,
     counselors: list[str],
     password: str,
+    sim_token: str,
     lines: list[str] | None = None,
     talk_s: float = 1.0,
     patience_s: float = 600.0,
     timeout_s: float = 900.0,
 ) -> dict[str, Any]:
-    control = SimulatorControl(base_url.rstrip("/") + "/sim")
+    control = SimulatorControl(base_url.rstrip("/") + "/sim", sim_token)
     numbers = lines or [n["number"] for n in control.list_numbers()]
     if not numbers:
         raise RuntimeError("the simulator knows no line numbers: is the server running?")

@@ -35,6 +35,7 @@ from hotline.simulator.client import SimulatorControl
 
 LINE = "+8657796525"
 SECRET = "bench-secret-key-that-is-long-enough-000"
+SIM_TOKEN = "bench-simulator-control-token-000"
 HIGH = {"q1_wish_dead": True, "q2_suicidal_thoughts": True, "q4_intent": True}
 
 
@@ -86,6 +87,7 @@ def main() -> None:
         "HOTLINE_PUBLIC_BASE_URL": base,
         "HOTLINE_SIMULATOR_URL": f"{base}/sim",
         "HOTLINE_SECRET_KEY": SECRET,
+        "HOTLINE_SIMULATOR_CONTROL_TOKEN": SIM_TOKEN,
     }
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "hotline"), "serve", "--port", str(port)],
@@ -102,7 +104,7 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.1)
         time.sleep(1.5)  # the numbers are pointed at this server just after start-up
-        sim = SimulatorControl(base + "/sim")
+        sim = SimulatorControl(base + "/sim", SIM_TOKEN)
         counselor = ConsoleClient(base, "counselor1", DEMO_PASSWORD)
         crisis = ConsoleClient(base, "crisis1", DEMO_PASSWORD)
         token = csrf_from(counselor.http.get("/console").text)

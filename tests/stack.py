@@ -21,6 +21,7 @@ from tests.servers import ServerThread, bind_free_socket
 
 AUTH_TOKEN = "test-auth-token-0123456789"
 ACCOUNT_SID = "AC" + "1" * 32
+SIM_TOKEN = "test-simulator-control-token-0123"
 
 
 @dataclass
@@ -111,10 +112,11 @@ def running_stack(
                 public_url=f"http://127.0.0.1:{sim_port}",
                 time_scale=0.0,
                 gather_time_scale=gather_time_scale,
+                control_token=SIM_TOKEN,
             )
         )
         simulator_server = ServerThread(simulator, sim_sock).start()
-        control = SimulatorControl(simulator_server.url)
+        control = SimulatorControl(simulator_server.url, SIM_TOKEN)
     settings = make_settings(
         database_url,
         app_sock.getsockname()[1],

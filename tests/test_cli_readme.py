@@ -28,7 +28,7 @@ from hotline.stats.models import StatsRollup
 from tests.conftest import fresh_postgres_database
 from tests.factories import make_line, make_user
 from tests.servers import ServerThread, bind_free_socket, free_port, serve_process
-from tests.stack import ACCOUNT_SID, AUTH_TOKEN
+from tests.stack import ACCOUNT_SID, AUTH_TOKEN, SIM_TOKEN
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 SECRET = "test-secret-key-that-is-long-enough-000"
@@ -158,7 +158,12 @@ def test_lines_sync_points_the_numbers_at_this_deployment(sqlite_url: str, tmp_p
     sim_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     simulator = ServerThread(
         create_simulator_app(
-            SimulatorConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, public_url=sim_url)
+            SimulatorConfig(
+                account_sid=ACCOUNT_SID,
+                auth_token=AUTH_TOKEN,
+                public_url=sim_url,
+                control_token=SIM_TOKEN,
+            )
         ),
         sock,
     ).start()
@@ -173,7 +178,7 @@ def test_lines_sync_points_the_numbers_at_this_deployment(sqlite_url: str, tmp_p
             HOTLINE_PUBLIC_BASE_URL=public,
         )
         assert "configured +8657796525" in synced.stdout
-        with SimulatorControl(sim_url) as control:
+        with SimulatorControl(sim_url, SIM_TOKEN) as control:
             numbers = {n["number"]: n for n in control.list_numbers()}
         assert numbers["+8657796525"]["voice_url"] == f"{public}/twilio/voice/incoming"
     finally:
@@ -244,6 +249,8 @@ def test_demo_serves_and_simulate_places_calls(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port}"
     demo_db = f"sqlite:///{tmp_path}/demo.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    # The demo prints the simulator's token; given here, `simulate` reads it from the same variable.
+    env["HOTLINE_SIMULATOR_CONTROL_TOKEN"] = SIM_TOKEN
     demo = subprocess.Popen(
         [HOTLINE, "demo", "--port", str(port), "--database", demo_db],
         cwd=tmp_path,

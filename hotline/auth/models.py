@@ -45,6 +45,9 @@ class User(UserBase, table=True):
     totp_secret: str | None = Field(default=None, sa_type=EncryptedText)
     totp_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     totp_last_step: int | None = None
+    # Made by `hotline demo`, whose password is public: production refuses to start while one
+    # can still sign in (`hotline remove-demo`), and the demo never seeds next to other accounts.
+    demo: bool = False
 
 
 class UserCreate(UserBase):

@@ -39,6 +39,7 @@ from hotline.followups.service import PAGE_SIZE, STATUS_FILTERS, FollowUpError, 
 from hotline.lines.models import Line
 from hotline.notes import options
 from hotline.notes import service as notes
+from hotline.query_filters import choice_filter, date_filter, id_filter, page_filter
 
 router = APIRouter(tags=["followups"])
 DEFAULT_TZ = "Asia/Shanghai"
@@ -76,20 +77,6 @@ def _now(request: Request) -> datetime:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _zone(session: Session, line_id: int | None) -> ZoneInfo:
@@ -202,7 +189,7 @@ def _read(request: Request, session: Session, user: User, follow_up_id: int) -> 
 def queue_page(request: Request, user: PageUser) -> Response:
     """Open follow-ups of the user's lines, soonest due first (overdue ones on top)."""
     remember_locale(request)
-    page = max(1, _int(request.query_params.get("page")) or 1)
+    page = page_filter(request.query_params)
     with _db(request).session() as session:
         rows, total = followups.search(
             session=session,
@@ -404,12 +391,13 @@ def supervisor_page(request: Request, user: Supervising) -> Response:
     """Every line's follow-ups, filtered by line, status (or overdue) and due date."""
     remember_locale(request)
     params = request.query_params
-    page = max(1, _int(params.get("page")) or 1)
-    line_id = _int(params.get("line"))
+    page = page_filter(params)
+    line_id = id_filter(params, "line")
+    status = choice_filter(params, "status", STATUS_FILTERS)
+    start, end = date_filter(params, "from"), date_filter(params, "to")
     now = _now(request)
     with _db(request).session() as session:
-        start, end = _date(params.get("from")), _date(params.get("to"))
-        flt = _filter(session, line_id, params.get("status"), start, end)
+        flt = _filter(session, line_id, status, start, end)
         rows, total = followups.search(
             session=session,
             user=user,
@@ -445,12 +433,13 @@ def supervisor_page(request: Request, user: Supervising) -> Response:
 def supervisor_csv(request: Request, user: Supervising) -> Response:
     """The list as filtered on the page, every row (not only the page shown); no caller data."""
     params = request.query_params
-    line_id = _int(params.get("line"))
+    line_id = id_filter(params, "line")
+    status = choice_filter(params, "status", STATUS_FILTERS)
+    start, end = date_filter(params, "from"), date_filter(params, "to")
     now = _now(request)
     found: list[dict[str, Any]] = []
     with _db(request).session() as session:
-        start, end = _date(params.get("from")), _date(params.get("to"))
-        flt = _filter(session, line_id, params.get("status"), start, end)
+        flt = _filter(session, line_id, status, start, end)
         while True:
             rows, total = followups.search(
                 session=session, user=user, flt=flt, now=now, limit=500, offset=len(found)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -29,6 +29,7 @@ from hotline.escalation.models import EscalationStatus
 from hotline.escalation.service import OUTCOMES
 from hotline.lines.models import Line
 from hotline.notes.models import IssueCategory
+from hotline.query_filters import choice_filter, date_filter, id_filter, page_filter
 from hotline.review import labels, playback
 from hotline.review import service as review
 from hotline.review.models import QA_CRITERIA, SCORE_MAX, SCORE_MIN, CallRecording
@@ -68,13 +69,6 @@ def _now(request: Request) -> datetime:
 # --- query strings ----------------------------------------------------------------------------
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value else None
@@ -83,7 +77,7 @@ def _int(value: str | None) -> int | None:
 
 
 def _page(request: Request) -> int:
-    return max(1, _int(request.query_params.get("page")) or 1)
+    return page_filter(request.query_params)
 
 
 def _filters_text(request: Request, keys: Iterable[str]) -> str:
@@ -124,16 +118,16 @@ SHIFT_KEYS = ("from", "to", "line", "person")
 
 def _shift_query(request: Request, session: Session) -> dict[str, Any]:
     params = request.query_params
-    line_id = _int(params.get("line"))
+    line_id = id_filter(params, "line")
     tz = review.zone_of(session=session, line_id=line_id)
     today = _now(request).astimezone(tz).date()
-    end = _date(params.get("to")) or today
-    start = _date(params.get("from")) or end - timedelta(days=6)
+    end = date_filter(params, "to") or today
+    start = date_filter(params, "from") or end - timedelta(days=6)
     return {
         "start": start,
         "end": end,
         "line_id": line_id,
-        "user_id": _int(params.get("person")),
+        "user_id": id_filter(params, "person"),
         "tz": tz,
     }
 
@@ -276,21 +270,23 @@ def shifts_csv(request: Request, user: Reviewer) -> Response:
 # --- the escalation log -----------------------------------------------------------------------
 
 ESCALATION_KEYS = ("from", "to", "line", "level", "status", "outcome")
+LEVEL_KEYS = tuple(level.value for level in LEVEL_ORDER)
+ESCALATION_STATUS_KEYS = ("open", *(s.value for s in EscalationStatus))
 
 
 def _escalation_filter(request: Request, session: Session) -> tuple[review.EscalationFilter, Any]:
     params = request.query_params
-    line_id = _int(params.get("line"))
+    line_id = id_filter(params, "line")
     tz = review.zone_of(session=session, line_id=line_id)
-    start, end = _date(params.get("from")), _date(params.get("to"))
+    start, end = date_filter(params, "from"), date_filter(params, "to")
     return (
         review.EscalationFilter(
             since=review.day_bounds(start, tz)[0] if start else None,
             until=review.day_bounds(end, tz)[1] if end else None,
             line_id=line_id,
-            level=params.get("level") or None,
-            status=params.get("status") or None,
-            outcome=params.get("outcome") or None,
+            level=choice_filter(params, "level", LEVEL_KEYS),
+            status=choice_filter(params, "status", ESCALATION_STATUS_KEYS),
+            outcome=choice_filter(params, "outcome", OUTCOMES),
         ),
         tz,
     )
@@ -323,8 +319,8 @@ def escalations_page(request: Request, user: Reviewer) -> Response:
         page=page,
         pages=max(1, -(-total // review.PAGE_SIZE)),
         params=request.query_params,
-        level_keys=[level.value for level in LEVEL_ORDER],
-        status_keys=["open", *(s.value for s in EscalationStatus)],
+        level_keys=list(LEVEL_KEYS),
+        status_keys=list(ESCALATION_STATUS_KEYS),
         outcome_keys=OUTCOMES,
         labels=labels.all_labels(translator(request, user)),
         when=lambda value: _iso(value, tz),
@@ -435,18 +431,18 @@ CALL_KEYS = ("from", "to", "line", "level", "category", "person", "marked")
 
 def _call_filter(request: Request, session: Session) -> tuple[review.CallFilter, Any]:
     params = request.query_params
-    line_id = _int(params.get("line"))
+    line_id = id_filter(params, "line")
     tz = review.zone_of(session=session, line_id=line_id)
-    start, end = _date(params.get("from")), _date(params.get("to"))
+    start, end = date_filter(params, "from"), date_filter(params, "to")
     return (
         review.CallFilter(
             since=review.day_bounds(start, tz)[0] if start else None,
             until=review.day_bounds(end, tz)[1] if end else None,
             line_id=line_id,
-            crisis_level=params.get("level") or None,
-            category_id=_int(params.get("category")),
-            counselor_id=_int(params.get("person")),
-            marked=params.get("marked") == "1",
+            crisis_level=choice_filter(params, "level", LEVEL_KEYS),
+            category_id=id_filter(params, "category"),
+            counselor_id=id_filter(params, "person"),
+            marked=choice_filter(params, "marked", ("0", "1")) == "1",
         ),
         tz,
     )
@@ -495,7 +491,7 @@ def calls_page(request: Request, user: Reviewer) -> Response:
         page=page,
         pages=max(1, -(-total // review.PAGE_SIZE)),
         params=request.query_params,
-        level_keys=[level.value for level in LEVEL_ORDER],
+        level_keys=list(LEVEL_KEYS),
         categories=categories,
         category_names=dict(categories),
         labels=labels.all_labels(translator(request, user)),

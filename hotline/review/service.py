@@ -768,6 +768,10 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def recording_url_allowed(url: str, *, account_sid: str, sources: Sequence[str]) -> bool:
     """Is `url` one of this account's recordings at one of `sources` (and nothing more)?"""
+    # urlsplit drops tabs and newlines (and leading spaces) before parsing, so such a URL would
+    # pass while the client fetching it refuses it: no whitespace or control character at all.
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
+        return False
     try:
         parts = urlsplit(url)
         origin = _origin(url)

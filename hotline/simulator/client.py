@@ -19,12 +19,18 @@ class SimulatorControlError(RuntimeError):
 
 
 class SimulatorControl:
-    """``SimulatorControl("http://127.0.0.1:8000/sim")``: place calls, press keys, inspect."""
+    """``SimulatorControl("http://127.0.0.1:8000/sim", token)``: place calls, press keys, inspect.
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+    ``token`` is the simulator's control token (HOTLINE_SIMULATOR_CONTROL_TOKEN when mounted).
+    """
+
+    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(
-            base_url=self.base_url + "/control", timeout=timeout, trust_env=False
+            base_url=self.base_url + "/control",
+            timeout=timeout,
+            trust_env=False,
+            headers={"X-Simulator-Token": token},
         )
 
     def close(self) -> None:

@@ -22,6 +22,9 @@ class SimulatorConfig(BaseModel):
     auth_token: str
     # The simulator's own root URL, e.g. "http://127.0.0.1:8000/sim" when mounted at /sim.
     public_url: str
+    # Asked of every control API request (X-Simulator-Token header): the control API places
+    # calls and reads transcripts, so even on loopback not every local process may use it.
+    control_token: str = Field(min_length=16)
     time_scale: float = Field(default=1.0, ge=0)
     gather_time_scale: float = Field(default=1.0, ge=0)
     # Minimum real seconds between two fetches of a conference waitUrl (no hot loop at scale 0).

@@ -1,8 +1,11 @@
 """The simulator's control API and its browser page.
 
-These endpoints have NO authentication: they let anyone place calls, press keys, answer phones
-and read every transcript. They exist for the demo, the tests and the load benchmark, and must
-never be exposed on a network; hotline mounts the simulator only in simulator mode.
+These endpoints let whoever holds the control token (``X-Simulator-Token`` header, a 401
+without it) place calls, press keys, answer phones and read every transcript. They exist for the
+demo, the tests and the load benchmark; the whole simulator answers loopback peers only, and
+hotline mounts it only in simulator mode, which production refuses. The page itself carries no
+call data: its script reads the token from the URL fragment (``/sim/#token=...``, never sent
+to the server nor logged) and sends it with each request.
 
 JSON endpoints under ``{root}/control/``:
 
@@ -23,12 +26,13 @@ JSON endpoints under ``{root}/control/``:
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,6 +55,7 @@ from hotline.simulator.world import (
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 DOMAIN = "simulator"
+TOKEN_HEADER = "X-Simulator-Token"
 
 
 class PlaceCall(BaseModel):
@@ -248,6 +253,13 @@ def control_router(sim: Simulator) -> APIRouter:
     )
     router = APIRouter()
 
+    def require_token(request: Request) -> None:
+        given = request.headers.get(TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode(), config.control_token.encode()):
+            raise HTTPException(status_code=401, detail=f"{TOKEN_HEADER} header required")
+
+    control = APIRouter(prefix="/control", dependencies=[Depends(require_token)])
+
     # ------------------------------------------------------------------ page
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -276,12 +288,12 @@ def control_router(sim: Simulator) -> APIRouter:
 
     # ------------------------------------------------------------------ calls
 
-    @router.post("/control/calls", status_code=201)
+    @control.post("/calls", status_code=201)
     async def place_call(body: PlaceCall) -> dict[str, Any]:
         call = sim.place_inbound(body.from_, body.to, body.digits)
         return call_view(sim, call)
 
-    @router.get("/control/calls")
+    @control.get("/calls")
     async def list_calls(request: Request) -> list[dict[str, Any]]:
         query = request.query_params
         calls = list(world.calls.values())
@@ -299,23 +311,23 @@ def control_router(sim: Simulator) -> APIRouter:
         with_transcript = query.get("transcript") in ("1", "true")
         return [call_view(sim, c, transcript=with_transcript) for c in calls]
 
-    @router.get("/control/calls/{sid}")
+    @control.get("/calls/{sid}")
     async def get_call(sid: str) -> dict[str, Any]:
         return call_view(sim, sim.call(sid))
 
-    @router.post("/control/calls/{sid}/digits")
+    @control.post("/calls/{sid}/digits")
     async def press(sid: str, body: Digits) -> dict[str, Any]:
         call = sim.call(sid)
         sim.press(call, body.digits.replace("w", ""))
         return call_view(sim, call, transcript=False)
 
-    @router.post("/control/calls/{sid}/hangup")
+    @control.post("/calls/{sid}/hangup")
     async def hang_up(sid: str) -> dict[str, Any]:
         call = sim.call(sid)
         sim.hang_up(call)
         return call_view(sim, call, transcript=False)
 
-    @router.post("/control/calls/{sid}/answer")
+    @control.post("/calls/{sid}/answer")
     async def answer(sid: str) -> dict[str, Any]:
         call = sim.call(sid)
         sim.answer(call)
@@ -323,13 +335,13 @@ def control_router(sim: Simulator) -> APIRouter:
 
     # ------------------------------------------------------------------ phones
 
-    @router.post("/control/phones")
+    @control.post("/phones")
     async def set_phone(body: PhoneSetting) -> dict[str, Any]:
         sim.set_phone(body.number, body.mode, body.answer_delay_s)
         phone = world.phone(body.number)
         return {"number": phone.number, "mode": phone.mode, "answer_delay_s": phone.answer_delay_s}
 
-    @router.get("/control/phones")
+    @control.get("/phones")
     async def phones() -> dict[str, Any]:
         legs = [c for c in world.calls.values() if c.direction != "inbound" and not c.is_over]
         return {
@@ -343,11 +355,11 @@ def control_router(sim: Simulator) -> APIRouter:
 
     # ------------------------------------------------------------------ numbers
 
-    @router.get("/control/numbers")
+    @control.get("/numbers")
     async def numbers() -> list[dict[str, Any]]:
         return [number_view(n) for n in world.numbers.values()]
 
-    @router.post("/control/numbers", status_code=201)
+    @control.post("/numbers", status_code=201)
     async def register_number(body: NumberRegistration) -> dict[str, Any]:
         number = world.number_by_phone(body.number)
         if number is None:
@@ -363,11 +375,11 @@ def control_router(sim: Simulator) -> APIRouter:
 
     # ------------------------------------------------------------------ conferences
 
-    @router.get("/control/conferences")
+    @control.get("/conferences")
     async def conferences() -> list[dict[str, Any]]:
         return [conference_view(sim, c) for c in world.conferences.values()]
 
-    @router.get("/control/conferences/{sid_or_name}")
+    @control.get("/conferences/{sid_or_name}")
     async def conference(sid_or_name: str) -> dict[str, Any]:
         found = world.conference(sid_or_name)
         if found is None:
@@ -376,26 +388,27 @@ def control_router(sim: Simulator) -> APIRouter:
 
     # ------------------------------------------------------------------ messages
 
-    @router.get("/control/messages")
+    @control.get("/messages")
     async def messages() -> list[dict[str, Any]]:
         return [message_view(m) for m in world.messages.values()]
 
-    @router.post("/control/messages", status_code=201)
+    @control.post("/messages", status_code=201)
     async def receive_message(body: InboundMessage) -> dict[str, Any]:
         message = await sim.receive_message(from_=body.from_, to=body.to, body=body.body)
         return message_view(message)
 
     # ------------------------------------------------------------------ recordings
 
-    @router.get("/control/recordings")
+    @control.get("/recordings")
     async def recordings() -> list[dict[str, Any]]:
         return [recording_view(sim, r) for r in world.recordings.values()]
 
     # ------------------------------------------------------------------ reset
 
-    @router.post("/control/reset")
+    @control.post("/reset")
     async def reset(body: Reset | None = None) -> dict[str, str]:
         await sim.reset(numbers=bool(body and body.numbers))
         return {"status": "ok"}
 
+    router.include_router(control)
     return router

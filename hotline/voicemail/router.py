@@ -19,6 +19,7 @@ from hotline.auth.deps import check_csrf, page_user
 from hotline.auth.models import User
 from hotline.db import Database
 from hotline.lines.models import Line
+from hotline.query_filters import choice_filter, id_filter, page_filter
 from hotline.review import playback
 from hotline.voicemail import labels
 from hotline.voicemail import service as voicemails
@@ -44,13 +45,6 @@ def _db(request: Request) -> Database:
     return database
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def _local(value: datetime | None, timezone: str) -> str:
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M") if value else ""
 
@@ -60,10 +54,9 @@ def voicemails_page(request: Request, user: Handler) -> Response:
     """Every line's voicemails, the oldest waiting first; filtered by line and status."""
     remember_locale(request)
     params = request.query_params
-    page = max(1, _int(params.get("page")) or 1)
-    status = params.get("status")
+    page = page_filter(params)
     flt = VoicemailFilter(
-        line_id=_int(params.get("line")), status=status if status in STATUSES else None
+        line_id=id_filter(params, "line"), status=choice_filter(params, "status", STATUSES)
     )
     with _db(request).session() as session:
         rows, total = voicemails.search(

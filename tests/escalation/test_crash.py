@@ -24,7 +24,7 @@ from hotline.simulator.app import SimulatorConfig, create_simulator_app
 from hotline.simulator.client import SimulatorControl
 from tests.escalation.test_engine import setup_call, trigger
 from tests.servers import ServerThread, bind_free_socket, serve_process
-from tests.stack import ACCOUNT_SID, AUTH_TOKEN
+from tests.stack import ACCOUNT_SID, AUTH_TOKEN, SIM_TOKEN
 
 SMS_ONLY = [{"targets": [{"kind": "crisis_on_call"}], "channels": ["sms"], "wait_minutes": 30}]
 
@@ -87,14 +87,19 @@ def test_a_page_in_flight_when_the_server_is_killed_is_sent_by_the_next(
     sim_url = f"http://127.0.0.1:{sim_sock.getsockname()[1]}"
     simulator = ServerThread(
         create_simulator_app(
-            SimulatorConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, public_url=sim_url)
+            SimulatorConfig(
+                account_sid=ACCOUNT_SID,
+                auth_token=AUTH_TOKEN,
+                public_url=sim_url,
+                control_token=SIM_TOKEN,
+            )
         ),
         sim_sock,
     ).start()
     try:
         with serve_process(env(database_url, sim_url), "second"):
             until(lambda: page_status(db) == PageStatus.sent, "the second server's send")
-            messages = SimulatorControl(sim_url).list_messages()
+            messages = SimulatorControl(sim_url, SIM_TOKEN).list_messages()
     finally:
         simulator.stop()
 

@@ -423,6 +423,10 @@ BAD_RECORDING_URLS = (
     # The simulator's host (its URL here is http://127.0.0.1:9), but another port.
     f"http://127.0.0.1:10/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
     "not a url",
+    # urlsplit drops these before parsing, the client fetching it does not (it gave a 500).
+    f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}\n",
+    f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recor\tdings/{RECORDING}",
+    f" https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
 )
 
 
@@ -499,6 +503,22 @@ def test_a_stored_recording_elsewhere_is_never_fetched(
         assert "SECRET" not in line and "user" not in line and "Recordings" not in line
     finally:
         server.stop()
+
+
+def test_a_stored_recording_url_ending_in_a_newline_is_a_502_not_a_500(world: World) -> None:
+    """Kept before the callback refused it: the allow-list once passed it and the fetch broke."""
+    stack = world.stack
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}\n"
+    with stack.db.session() as session:
+        recording = CallRecording(
+            call_id=world.call_id, recording_sid=RECORDING, url=url, created_at=stack.clock.now()
+        )
+        session.add(recording)
+        session.flush()
+        recording_id = recording.id
+    boss = client_for(stack, "boss")
+    answer = boss.get(f"/supervisor/calls/{world.call_id}/recordings/{recording_id}")
+    assert answer.status_code == 502
 
 
 def test_the_proxy_streams_and_lets_go_of_the_provider_when_the_browser_leaves(

@@ -26,7 +26,7 @@ from hotline.simulate import counselor_bot
 from tests.conftest import fresh_postgres_database, require_redis
 from tests.factories import PASSWORD, make_line, make_user
 from tests.servers import ServerThread, bind_free_socket, serve_process
-from tests.stack import ACCOUNT_SID, AUTH_TOKEN
+from tests.stack import ACCOUNT_SID, AUTH_TOKEN, SIM_TOKEN
 
 CALLS = 24
 COUNSELORS = 6
@@ -76,11 +76,12 @@ def test_two_instances_never_double_offer() -> None:
                     public_url=sim_url,
                     time_scale=0.0,
                     gather_time_scale=0.0,
+                    control_token=SIM_TOKEN,
                 )
             ),
             sim_sock,
         ).start()
-        control = SimulatorControl(sim_url)
+        control = SimulatorControl(sim_url, SIM_TOKEN)
         stop = threading.Event()
         try:
             with (

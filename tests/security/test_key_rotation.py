@@ -226,6 +226,7 @@ def test_the_cli_rotates_and_reports(
         "HOTLINE_SECRET_KEY": SECRET,
         "HOTLINE_ENV": "production",
         "HOTLINE_TWILIO_AUTH_TOKEN": "a-real-looking-token",
+        "HOTLINE_TELEPHONY_MODE": "twilio",  # production refuses the simulator
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

@@ -10,6 +10,7 @@ import pytest
 from simtools import (
     ACCOUNT_SID,
     AUTH_TOKEN,
+    CONTROL_TOKEN,
     Env,
     EnvFactory,
     Recorder,
@@ -37,11 +38,12 @@ def start_env(stack: contextlib.ExitStack, **overrides: Any) -> Env:
         "time_scale": 0.0,
         "gather_time_scale": 1.0,
         "hold_refetch_min_s": 5.0,
+        "control_token": CONTROL_TOKEN,
     }
     settings.update(overrides)
     app.mount("/sim", create_simulator_app(SimulatorConfig(**settings)))
     stack.enter_context(serve(app, sock))
-    control = stack.enter_context(SimulatorControl(f"{base}/sim"))
+    control = stack.enter_context(SimulatorControl(f"{base}/sim", CONTROL_TOKEN))
     client = Client(ACCOUNT_SID, AUTH_TOKEN)
     client.api.base_url = f"{base}/sim"
     env = Env(base, f"{base}/sim", recorder, control, client)

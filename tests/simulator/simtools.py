@@ -23,6 +23,7 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 from hotline.simulator.client import SimulatorControl
 
 ACCOUNT_SID = "AC" + "a1" * 16
+CONTROL_TOKEN = "simulator-tests-control-token"
 AUTH_TOKEN = "test-auth-token"
 LINE = "+8610096525"
 CALLER = "+8613800138000"

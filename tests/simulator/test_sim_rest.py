@@ -8,6 +8,7 @@ from simtools import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     CALLER,
+    CONTROL_TOKEN,
     COUNSELOR,
     LINE,
     Env,
@@ -127,12 +128,16 @@ def test_standalone_simulator_talks_to_another_server() -> None:
     sim_base = "http://{}:{}".format(*sim_socket.getsockname())
     recorder = Recorder()
     config = SimulatorConfig(
-        account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, public_url=sim_base, time_scale=0
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        public_url=sim_base,
+        time_scale=0,
+        control_token=CONTROL_TOKEN,
     )
     with (
         serve(customer_app(recorder, app_base), app_socket),
         serve(create_simulator_app(config), sim_socket),
-        SimulatorControl(sim_base) as control,
+        SimulatorControl(sim_base, CONTROL_TOKEN) as control,
     ):
         client = Client(ACCOUNT_SID, AUTH_TOKEN)
         client.api.base_url = sim_base

@@ -7,6 +7,11 @@
   const t = settings.strings;
   const api = settings.root + "/control";
   const POLL_MS = 500;
+  // The control token comes in the URL fragment (/sim/#token=...), which never reaches the
+  // server or its log; kept for the tab so the language links keep working.
+  const token = new URLSearchParams(window.location.hash.slice(1)).get("token")
+    || window.sessionStorage.getItem("simulatorToken") || "";
+  window.sessionStorage.setItem("simulatorToken", token);
 
   const $ = (id) => document.getElementById(id);
   const dialForm = $("dial-form");
@@ -21,7 +26,10 @@
   let pollTimer = null;
 
   async function request(method, path, body) {
-    const options = { method: method, headers: { Accept: "application/json" } };
+    const options = {
+      method: method,
+      headers: { Accept: "application/json", "X-Simulator-Token": token },
+    };
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
