@@ -144,9 +144,11 @@ class Dispatcher:
                     self._network.submit(self._guard, self.cancel_monitor_leg, monitor_id)
                 while True:
                     with self.db.session() as session:
+                        # The offer's own time, not the tick's start: a call queued since
+                        # then must not look offered before it was queued.
                         made = routing.offer_next(
                             session=session,
-                            now=now,
+                            now=self.clock.now(),
                             offer_timeout_s=self.settings.offer_timeout_s,
                             instance=self.settings.instance_name,
                         )

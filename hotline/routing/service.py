@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from hotline.auth.models import User
 from hotline.calls import service as calls
 from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
+from hotline.clock import as_utc
 from hotline.escalation import service as escalations
 from hotline.lines.models import Line
 from hotline.notes import service as notes
@@ -184,6 +185,8 @@ def offer_next(
     ).all()
     for call in waiting:
         assert call.id is not None
+        # Another instance's clock may run behind the one that queued the call.
+        at = max(now, as_utc(call.queued_at)) if call.queued_at else now
         for _status, user in free:
             assert user.id is not None
             if not _covers(user, call):
@@ -195,7 +198,7 @@ def offer_next(
                         user_id=user.id,
                         to=AgentState.offered,
                         expect=[AgentState.available],
-                        now=now,
+                        now=at,
                         call_id=call.id,
                     ):
                         raise _Taken
@@ -204,12 +207,12 @@ def offer_next(
                         call=call,
                         to=CallState.offered,
                         expect=[CallState.queued],
-                        now=now,
+                        now=at,
                         user_id=user.id,
                         detail=instance,
                         offered_to_id=user.id,
-                        offered_at=now,
-                        offer_expires_at=now + timedelta(seconds=offer_timeout_s),
+                        offered_at=at,
+                        offer_expires_at=at + timedelta(seconds=offer_timeout_s),
                         accepted_at=None,
                         offer_count=Call.offer_count + 1,
                     ):
