@@ -127,6 +127,8 @@ class Dispatcher:
                 with self.db.session() as session:
                     effects.merge(routing.overflow_due(session=session, now=now))
                 with self.db.session() as session:
+                    routing.free_stranded(session=session, now=now)
+                with self.db.session() as session:
                     notes.mark_overdue(session=session, now=now, due_s=self.settings.note_due_s)
                 with self.db.session() as session:
                     followups.expire_overdue(session=session, now=now)

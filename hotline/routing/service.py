@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -30,6 +30,8 @@ from hotline.routing.models import AgentState, AgentStatus, PresenceEvent
 
 log = logging.getLogger(__name__)
 
+# The presence reason when the dispatcher's safety net frees a counselor (free_stranded).
+STRANDED = "stranded"
 BREAK_REASONS = ("meal", "rest", "training", "other")
 # States a counselor may choose for themselves, and the states they may leave that way.
 SELF_SERVICE = {
@@ -96,6 +98,7 @@ def _set_agent(
     now: datetime,
     reason: str | None = None,
     call_id: int | None = None,
+    where: Iterable[ColumnElement[bool]] = (),
     **values: Any,
 ) -> bool:
     """Compare-and-set the agent's state and log the change. True if it moved."""
@@ -104,6 +107,7 @@ def _set_agent(
         .where(
             col(AgentStatus.user_id) == user_id,
             col(AgentStatus.state).in_([s.value for s in expect]),
+            *where,
         )
         .values(state=to.value, reason=reason, since=now, call_id=call_id, **values)
     )
@@ -289,6 +293,63 @@ def expire_offers(*, session: Session, now: datetime, missed_before_away: int) -
                     idle_since=now,
                 )
     return effects
+
+
+def _holds(status: AgentStatus, call: Call | None) -> bool:
+    """Is the offer or call that holds this counselor still theirs?"""
+    if call is None:
+        return False
+    if status.state == AgentState.offered:
+        return (
+            call.state == CallState.offered
+            and call.offered_to_id == status.user_id
+            and call.accepted_at is None
+        )
+    if call.state == CallState.offered:  # accepted, their phone is being connected
+        return call.offered_to_id == status.user_id and call.accepted_at is not None
+    return call.state == CallState.connected and call.counselor_id == status.user_id
+
+
+def free_stranded(*, session: Session, now: datetime) -> int:
+    """Safety net: a counselor held (offered, on a call) by a call that is no longer theirs is
+    set free, so no lost update can keep them out of rotation. Returns how many were freed."""
+    held = session.exec(
+        select(AgentStatus).where(
+            col(AgentStatus.state).in_([AgentState.offered.value, AgentState.on_call.value])
+        )
+    ).all()
+    freed = 0
+    for status in held:
+        state, call_id = status.state, status.call_id
+        call = None
+        if call_id is not None:  # the call's lock first, as every other path takes them
+            call = session.exec(
+                select(Call)
+                .where(Call.id == call_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).first()
+        session.refresh(status)
+        if status.state != state or status.call_id != call_id or _holds(status, call):
+            continue
+        ended_theirs = (
+            call is not None
+            and call.counselor_id == status.user_id
+            and call.state in (CallState.wrap_up, CallState.completed)
+        )
+        if _set_agent(
+            session=session,
+            user_id=status.user_id,
+            to=AgentState.wrap_up if ended_theirs else AgentState.available,
+            expect=[state],
+            now=now,
+            reason=STRANDED,
+            call_id=call_id if ended_theirs else None,
+            where=[col(AgentStatus.call_id) == call_id] if call_id is not None else [],
+        ):
+            log.warning("freed counselor user=%s held by call=%s", status.user_id, call_id)
+            freed += 1
+    return freed
 
 
 def overflow_due(*, session: Session, now: datetime) -> Effects:
@@ -615,6 +676,7 @@ def counselor_leg_failed(
 
 def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime) -> None:
     """The counselor's phone dropped mid-call: the caller must not be left alone in silence."""
+    call = _locked(session, call)
     user_id = call.counselor_id
     if user_id is None or call.counselor_call_sid != leg_sid:
         return
@@ -648,6 +710,9 @@ def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime)
 def caller_left(*, session: Session, call: Call, now: datetime, reason: str) -> Effects:
     """The caller hung up (or the network lost them), from whatever state the call was in."""
     effects = Effects()
+    # Read who holds the call under its lock: an offer made since `call` was read must be
+    # withdrawn too, or its counselor stays offered a call that is over.
+    call = _locked(session, call)
     if call.state == CallState.connected:
         user_id = call.counselor_id
         if (
