@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hotline.calls.models import (
@@ -112,8 +113,16 @@ def start_inbound(
         caller_area=caller_area,
         language=line.languages[0] if line.languages else None,
     )
-    session.add(call)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:
+        # Its twin got there first: Twilio's retry to the fallback URL (same CallSid, other
+        # parameters) racing the first request. Both answer from the one stored call.
+        existing = get_by_sid(session=session, call_sid=call_sid)
+        if existing is None:
+            raise
+        return existing
     assert call.id is not None
     record_event(session=session, call_id=call.id, state=CallState.ringing.value, now=now)
     record_event(session=session, call_id=call.id, state=CallState.ivr.value, now=now)
