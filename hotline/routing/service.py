@@ -707,6 +707,24 @@ def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime)
         )
 
 
+# The end of a call whose caller hung up, whichever callback says so first (their status
+# `completed`, their participant-leave, the end of the conference of a live call).
+CALLER_HANGUP = "caller_hangup"
+# A counselor's participant-leave with one of these (or none, from older callbacks) is their own
+# phone leaving a conference that goes on; any other reason is the conference ending.
+OWN_LEAVE_REASONS = frozenset({"", "participant_hung_up"})
+
+
+def caller_end_reason(call_status: str) -> str:
+    """The end reason for the caller's leg ending with `call_status` (a Twilio CallStatus)."""
+    return CALLER_HANGUP if call_status == "completed" else f"caller_{call_status}"
+
+
+def left_on_their_own(reason: str | None) -> bool:
+    """Did a counselor's participant-leave (ReasonParticipantLeft) come from their own phone?"""
+    return (reason or "") in OWN_LEAVE_REASONS
+
+
 def caller_left(*, session: Session, call: Call, now: datetime, reason: str) -> Effects:
     """The caller hung up (or the network lost them), from whatever state the call was in."""
     effects = Effects()
