@@ -314,12 +314,14 @@ def free_stranded(*, session: Session, now: datetime) -> int:
     """Safety net: a counselor held (offered, on a call) by a call that is no longer theirs is
     set free, so no lost update can keep them out of rotation. Returns how many were freed."""
     held = session.exec(
-        select(AgentStatus).where(
-            col(AgentStatus.state).in_([AgentState.offered.value, AgentState.on_call.value])
-        )
+        select(AgentStatus, Call)
+        .join(Call, col(Call.id) == AgentStatus.call_id, isouter=True)
+        .where(col(AgentStatus.state).in_([AgentState.offered.value, AgentState.on_call.value]))
     ).all()
     freed = 0
-    for status in held:
+    for status, seen in held:
+        if _holds(status, seen):
+            continue  # the usual case: no lock taken on a live call
         state, call_id = status.state, status.call_id
         call = None
         if call_id is not None:  # the call's lock first, as every other path takes them
