@@ -712,9 +712,20 @@ def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime)
 # The end of a call whose caller hung up, whichever callback says so first (their status
 # `completed`, their participant-leave, the end of the conference of a live call).
 CALLER_HANGUP = "caller_hangup"
-# A counselor's participant-leave with one of these (or none, from older callbacks) is their own
-# phone leaving a conference that goes on; any other reason is the conference ending.
-OWN_LEAVE_REASONS = frozenset({"", "participant_hung_up"})
+# ReasonParticipantLeft when the conference ended under a participant (Twilio's snake_case of
+# its ReasonConferenceEnded values, and the short form). Any other reason, or none (callbacks
+# from before Twilio sent it), is taken as their own phone leaving: wrongly requeueing a call
+# is recoverable, a caller left alone in a conference is not.
+CONFERENCE_ENDED_REASONS = frozenset(
+    {
+        "conference_ended",
+        "conference_ended_via_api",
+        "participant_with_end_conference_on_exit_left",
+        "participant_with_end_conference_on_exit_kicked",
+        "last_participant_left",
+        "last_participant_kicked",
+    }
+)
 
 
 def caller_end_reason(call_status: str) -> str:
@@ -724,7 +735,7 @@ def caller_end_reason(call_status: str) -> str:
 
 def left_on_their_own(reason: str | None) -> bool:
     """Did a counselor's participant-leave (ReasonParticipantLeft) come from their own phone?"""
-    return (reason or "") in OWN_LEAVE_REASONS
+    return (reason or "") not in CONFERENCE_ENDED_REASONS
 
 
 def caller_left(*, session: Session, call: Call, now: datetime, reason: str) -> Effects:
