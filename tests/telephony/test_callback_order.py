@@ -166,11 +166,16 @@ def caller_hangs_up_waiting() -> Together:
 # --- stories -----------------------------------------------------------------------------
 
 
+def weighted(**weights: int) -> st.SearchStrategy[str]:
+    """One of the names, drawn in proportion to its weight: most stories reach a live call."""
+    return st.sampled_from([name for name, weight in weights.items() for _ in range(weight)])
+
+
 @st.composite
 def stories(draw: st.DrawFn) -> Story:
     steps: list[Step] = [Together((("/twilio/voice/incoming", inbound(CALL_SID)),))]
     digits = draw(st.sampled_from(["1", "2", "9", ""]))
-    menu = draw(st.sampled_from(["answered", "race", "hang_up"]))
+    menu = draw(weighted(answered=3, race=1, hang_up=1))
     if menu == "hang_up":
         steps.append(Together((status("completed"),)))
     elif menu == "race":  # a key and the hang-up at once
@@ -184,17 +189,17 @@ def stories(draw: st.DrawFn) -> Story:
 
 @st.composite
 def queued(draw: st.DrawFn) -> list[Step]:
-    if draw(st.booleans()):
+    if draw(weighted(hang_up=1, offer=3)) == "hang_up":
         return [caller_hangs_up_waiting()]
     steps: list[Step] = [Act("offer")]
-    answer = draw(st.sampled_from(["none", "decline", "accept"]))
+    answer = draw(weighted(none=1, decline=1, accept=4))
     if answer == "none":
         return [*steps, caller_hangs_up_waiting()]
     if answer == "decline":
         return [*steps, Act("decline"), caller_hangs_up_waiting()]
     steps.append(Act("accept"))
-    leg = draw(st.sampled_from(["caller_leaves", "no-answer", "busy", "joins"]))
-    if leg == "caller_leaves":  # while the counselor's phone rings: the leg is cancelled
+    leg = draw(weighted(caller_leaves=2, no_answer=1, busy=1, joins=6)).replace("_", "-")
+    if leg == "caller-leaves":  # while the counselor's phone rings: the leg is cancelled
         return [
             *steps,
             Together((*caller_hangs_up_waiting().callbacks, leg_status("canceled"))),
