@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hotline.calls.models import (
@@ -112,8 +113,16 @@ def start_inbound(
         caller_area=caller_area,
         language=line.languages[0] if line.languages else None,
     )
-    session.add(call)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:
+        # Its twin got there first: Twilio's retry to the fallback URL (same CallSid, other
+        # parameters) racing the first request. Both answer from the one stored call.
+        existing = get_by_sid(session=session, call_sid=call_sid)
+        if existing is None:
+            raise
+        return existing
     assert call.id is not None
     record_event(session=session, call_id=call.id, state=CallState.ringing.value, now=now)
     record_event(session=session, call_id=call.id, state=CallState.ivr.value, now=now)
@@ -152,6 +161,47 @@ def enqueue(
         queued_at=now,
         queue_deadline_at=now + timedelta(seconds=max_wait_s),
     )
+
+
+def choice_after_hang_up(
+    *, session: Session, call: Call, language: str | None, in_danger: bool, max_wait_s: int
+) -> bool:
+    """The caller's menu choice reached us after their hang-up did (Twilio sends both at once).
+
+    The call ended from the menu; it is written as in-order delivery writes it: queued with
+    that language and danger flag, and abandoned at the same moment. True if it was applied.
+    """
+    assert call.id is not None
+    ended = call.ended_at
+    if call.state != CallState.abandoned or call.queued_at is not None or ended is None:
+        return False
+    statement = (
+        update(Call)
+        .where(
+            col(Call.id) == call.id,
+            col(Call.state) == CallState.abandoned.value,
+            col(Call.queued_at).is_(None),
+        )
+        .values(
+            language=language,
+            in_danger=in_danger,
+            priority=queue_priority(in_danger=in_danger, high_risk_history=call.high_risk_history),
+            queued_at=ended,
+            queue_deadline_at=ended + timedelta(seconds=max_wait_s),
+        )
+    )
+    if session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(call)
+    changes.mark_changed(session=session, call=call, now=ended)
+    record_event(
+        session=session,
+        call_id=call.id,
+        state=CallState.queued.value,
+        now=ended,
+        detail="in_danger" if in_danger else None,
+    )
+    return True
 
 
 def history(*, session: Session, call_id: int) -> list[CallEvent]:

@@ -146,6 +146,8 @@ class Dispatcher:
                 with self.db.session() as session:
                     effects.merge(routing.overflow_due(session=session, now=now))
                 with self.db.session() as session:
+                    routing.free_stranded(session=session, now=now)
+                with self.db.session() as session:
                     notes.mark_overdue(session=session, now=now, due_s=self.settings.note_due_s)
                 with self.db.session() as session:
                     followups.expire_overdue(session=session, now=now)
@@ -163,9 +165,11 @@ class Dispatcher:
                     self._network.submit(self._guard, self.cancel_monitor_leg, monitor_id)
                 while True:
                     with self.db.session() as session:
+                        # The offer's own time, not the tick's start: a call queued since
+                        # then must not look offered before it was queued.
                         made = routing.offer_next(
                             session=session,
-                            now=now,
+                            now=self.clock.now(),
                             offer_timeout_s=self.settings.offer_timeout_s,
                             instance=self.settings.instance_name,
                         )

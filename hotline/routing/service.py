@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hotline.auth.models import User
 from hotline.calls import service as calls
 from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
+from hotline.clock import as_utc
 from hotline.escalation import service as escalations
 from hotline.lines.models import Line
 from hotline.notes import service as notes
@@ -30,6 +31,8 @@ from hotline.telephony.endpoints import dialable
 
 log = logging.getLogger(__name__)
 
+# The presence reason when the dispatcher's safety net frees a counselor (free_stranded).
+STRANDED = "stranded"
 BREAK_REASONS = ("meal", "rest", "training", "other")
 # States a counselor may choose for themselves, and the states they may leave that way.
 SELF_SERVICE = {
@@ -96,6 +99,7 @@ def _set_agent(
     now: datetime,
     reason: str | None = None,
     call_id: int | None = None,
+    where: Iterable[ColumnElement[bool]] = (),
     **values: Any,
 ) -> bool:
     """Compare-and-set the agent's state and log the change. True if it moved."""
@@ -104,6 +108,7 @@ def _set_agent(
         .where(
             col(AgentStatus.user_id) == user_id,
             col(AgentStatus.state).in_([s.value for s in expect]),
+            *where,
         )
         .values(state=to.value, reason=reason, since=now, call_id=call_id, **values)
     )
@@ -193,6 +198,8 @@ def offer_next(
     ).all()
     for call in waiting:
         assert call.id is not None
+        # Another instance's clock may run behind the one that queued the call.
+        at = max(now, as_utc(call.queued_at)) if call.queued_at else now
         for _status, user in free:
             assert user.id is not None
             if not _covers(user, call) or not dialable(user.endpoint):
@@ -204,7 +211,7 @@ def offer_next(
                         user_id=user.id,
                         to=AgentState.offered,
                         expect=[AgentState.available],
-                        now=now,
+                        now=at,
                         call_id=call.id,
                     ):
                         raise _Taken
@@ -213,12 +220,12 @@ def offer_next(
                         call=call,
                         to=CallState.offered,
                         expect=[CallState.queued],
-                        now=now,
+                        now=at,
                         user_id=user.id,
                         detail=instance,
                         offered_to_id=user.id,
-                        offered_at=now,
-                        offer_expires_at=now + timedelta(seconds=offer_timeout_s),
+                        offered_at=at,
+                        offer_expires_at=at + timedelta(seconds=offer_timeout_s),
                         accepted_at=None,
                         offer_count=Call.offer_count + 1,
                     ):
@@ -295,6 +302,65 @@ def expire_offers(*, session: Session, now: datetime, missed_before_away: int) -
                     idle_since=now,
                 )
     return effects
+
+
+def _holds(status: AgentStatus, call: Call | None) -> bool:
+    """Is the offer or call that holds this counselor still theirs?"""
+    if call is None:
+        return False
+    if status.state == AgentState.offered:
+        return (
+            call.state == CallState.offered
+            and call.offered_to_id == status.user_id
+            and call.accepted_at is None
+        )
+    if call.state == CallState.offered:  # accepted, their phone is being connected
+        return call.offered_to_id == status.user_id and call.accepted_at is not None
+    return call.state == CallState.connected and call.counselor_id == status.user_id
+
+
+def free_stranded(*, session: Session, now: datetime) -> int:
+    """Safety net: a counselor held (offered, on a call) by a call that is no longer theirs is
+    set free, so no lost update can keep them out of rotation. Returns how many were freed."""
+    held = session.exec(
+        select(AgentStatus, Call)
+        .join(Call, col(Call.id) == AgentStatus.call_id, isouter=True)
+        .where(col(AgentStatus.state).in_([AgentState.offered.value, AgentState.on_call.value]))
+    ).all()
+    freed = 0
+    for status, seen in held:
+        if _holds(status, seen):
+            continue  # the usual case: no lock taken on a live call
+        state, call_id = status.state, status.call_id
+        call = None
+        if call_id is not None:  # the call's lock first, as every other path takes them
+            call = session.exec(
+                select(Call)
+                .where(Call.id == call_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).first()
+        session.refresh(status)
+        if status.state != state or status.call_id != call_id or _holds(status, call):
+            continue
+        ended_theirs = (
+            call is not None
+            and call.counselor_id == status.user_id
+            and call.state in (CallState.wrap_up, CallState.completed)
+        )
+        if _set_agent(
+            session=session,
+            user_id=status.user_id,
+            to=AgentState.wrap_up if ended_theirs else AgentState.available,
+            expect=[state],
+            now=now,
+            reason=STRANDED,
+            call_id=call_id if ended_theirs else None,
+            where=[col(AgentStatus.call_id) == call_id] if call_id is not None else [],
+        ):
+            log.warning("freed counselor user=%s held by call=%s", status.user_id, call_id)
+            freed += 1
+    return freed
 
 
 def overflow_due(*, session: Session, now: datetime) -> Effects:
@@ -621,6 +687,7 @@ def counselor_leg_failed(
 
 def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime) -> None:
     """The counselor's phone dropped mid-call: the caller must not be left alone in silence."""
+    call = _locked(session, call)
     user_id = call.counselor_id
     if user_id is None or call.counselor_call_sid != leg_sid:
         return
@@ -651,9 +718,41 @@ def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime)
         )
 
 
+# The end of a call whose caller hung up, whichever callback says so first (their status
+# `completed`, their participant-leave, the end of the conference of a live call).
+CALLER_HANGUP = "caller_hangup"
+# ReasonParticipantLeft when the conference ended under a participant (Twilio's snake_case of
+# its ReasonConferenceEnded values, and the short form). Any other reason, or none (callbacks
+# from before Twilio sent it), is taken as their own phone leaving: wrongly requeueing a call
+# is recoverable, a caller left alone in a conference is not.
+CONFERENCE_ENDED_REASONS = frozenset(
+    {
+        "conference_ended",
+        "conference_ended_via_api",
+        "participant_with_end_conference_on_exit_left",
+        "participant_with_end_conference_on_exit_kicked",
+        "last_participant_left",
+        "last_participant_kicked",
+    }
+)
+
+
+def caller_end_reason(call_status: str) -> str:
+    """The end reason for the caller's leg ending with `call_status` (a Twilio CallStatus)."""
+    return CALLER_HANGUP if call_status == "completed" else f"caller_{call_status}"
+
+
+def left_on_their_own(reason: str | None) -> bool:
+    """Did a counselor's participant-leave (ReasonParticipantLeft) come from their own phone?"""
+    return (reason or "") not in CONFERENCE_ENDED_REASONS
+
+
 def caller_left(*, session: Session, call: Call, now: datetime, reason: str) -> Effects:
     """The caller hung up (or the network lost them), from whatever state the call was in."""
     effects = Effects()
+    # Read who holds the call under its lock: an offer made since `call` was read must be
+    # withdrawn too, or its counselor stays offered a call that is over.
+    call = _locked(session, call)
     if call.state == CallState.connected:
         user_id = call.counselor_id
         if (

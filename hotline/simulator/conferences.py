@@ -54,6 +54,27 @@ EVENT_FILTER = {
     "participant-modify": "modify",
 }
 
+# participant-leave's ReasonParticipantLeft and ParticipantCallStatus (Twilio added both in
+# October 2023), by how the participant left: their own hang-up, or their call moved on.
+LEFT = {
+    "hangup": {
+        "ReasonParticipantLeft": "participant_hung_up",
+        "ParticipantCallStatus": "completed",
+    },
+    "kicked": {
+        "ReasonParticipantLeft": "participant_updated_via_api",
+        "ParticipantCallStatus": "in-progress",
+    },
+    "redirect": {
+        "ReasonParticipantLeft": "participant_updated_via_api",
+        "ParticipantCallStatus": "in-progress",
+    },
+}
+ENDED_UNDER_THEM = {
+    "ReasonParticipantLeft": "conference_ended",
+    "ParticipantCallStatus": "in-progress",
+}
+
 
 def flag(value: bool) -> str:
     return "true" if value else "false"
@@ -261,7 +282,7 @@ class Conferences:
         self._note(
             participant, "conference", conference.friendly_name, event="leave", reason=reason
         )
-        self.emit(conference, "participant-leave", participant)
+        self.emit(conference, "participant-leave", participant, **LEFT[reason])
         if conference.status == "completed":
             return
         how = "kicked" if reason == "kicked" else "left"
@@ -305,7 +326,8 @@ class Conferences:
                 event="leave",
                 reason="conference-ended",
             )
-            self.emit(conference, "participant-leave", participant)
+            # Still on the line: their call goes on after the conference (<Dial> action).
+            self.emit(conference, "participant-leave", participant, **ENDED_UNDER_THEM)
         for leg_sid in list(conference.pending_legs):
             leg = self.sim.world.calls.get(leg_sid)
             if leg is not None:

@@ -541,8 +541,8 @@ class CallRunner:
         try:
             await conferences.stay(self.call, participant, self)
         finally:
-            if participant.present:
-                conferences.leave(participant, "hangup")
+            if participant.present:  # cancelled: a REST redirect moved the call on
+                conferences.leave(participant, "hangup" if self.call.is_over else "redirect")
         return {
             "DialCallDuration": str(round(time.monotonic() - joined)),
             "DialCallStatus": "completed",

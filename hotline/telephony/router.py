@@ -99,6 +99,14 @@ def gather(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> R
         assert line is not None
         lang, in_danger = prompts.choice(line, values.keys(params.get("Digits")))
         if call.state in TERMINAL_STATES:
+            # The hang-up's callback overtook this key press: keep the caller's choice.
+            calls.choice_after_hang_up(
+                session=session,
+                call=call,
+                language=lang,
+                in_danger=in_danger,
+                max_wait_s=line.max_queue_wait_s,
+            )
             return prompts.goodbye(call.language or lang)
         if calls.enqueue(
             session=session,
@@ -195,7 +203,7 @@ def call_status(request: Request, params: SignedForm, dispatcher: DispatcherDep)
                     session=session,
                     call=call,
                     now=dispatcher.clock.now(),
-                    reason=f"caller_{params['CallStatus']}",
+                    reason=routing.caller_end_reason(params["CallStatus"]),
                 )
             )
         return prompts.empty()
@@ -258,14 +266,23 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
         elif event == "participant-leave" and leg == call.call_sid:
             escalations.caller_left(session=session, call=call, now=now)
             effects.merge(
-                routing.caller_left(session=session, call=call, now=now, reason="caller_left")
+                routing.caller_left(
+                    session=session, call=call, now=now, reason=routing.CALLER_HANGUP
+                )
             )
         elif event == "participant-leave" and role == "counselor":
-            routing.counselor_left(session=session, call=call, leg_sid=leg, now=now)
-            effects.kick = call.state == CallState.queued
+            # Only their own phone dropping counts: a leave because the conference ended
+            # (the caller hung up) leaves the ending to the caller's own callbacks.
+            if routing.left_on_their_own(params.get("ReasonParticipantLeft")):
+                routing.counselor_left(session=session, call=call, leg_sid=leg, now=now)
+                effects.kick = call.state == CallState.queued
         elif event == "conference-end" and call.state == CallState.connected:
+            # A live call's conference ends only when its caller leaves (endConferenceOnExit):
+            # the same end, whichever of the caller's callbacks comes first.
             effects.merge(
-                routing.caller_left(session=session, call=call, now=now, reason="conference_ended")
+                routing.caller_left(
+                    session=session, call=call, now=now, reason=routing.CALLER_HANGUP
+                )
             )
         if event == "conference-end" and call.id is not None:
             board.call_ended(session=session, call_id=call.id, now=now)
@@ -290,7 +307,9 @@ def participant_status(request: Request, params: SignedForm, dispatcher: Dispatc
 
     def handle(session: Session) -> str:
         call = session.get(Call, call_id)
-        if call is not None and params["CallStatus"] in {"busy", "failed", "no-answer", "canceled"}:
+        # "canceled" is never the counselor's doing: we (or the conference's end) cancelled the
+        # leg because the offer was already withdrawn or the caller left; those callbacks decide.
+        if call is not None and params["CallStatus"] in {"busy", "failed", "no-answer"}:
             routing.counselor_leg_failed(
                 session=session,
                 call=call,

@@ -85,6 +85,10 @@ def test_caller_waits_then_counselor_joins_then_caller_hangs_up(env: Env) -> Non
         ("participant-leave", leg),
         ("conference-end", None),
     ]
+    # Why each one left: the caller hung up; the counselor's leg was left by the conference.
+    assert hooks[3].params["ReasonParticipantLeft"] == "participant_hung_up"
+    assert hooks[3].params["ParticipantCallStatus"] == "completed"
+    assert hooks[4].params["ReasonParticipantLeft"] == "conference_ended"
     end = hooks[5].params
     assert end["ReasonConferenceEnded"] == "participant-with-end-conference-on-exit-left"
     assert end["CallSidEndingConference"] == sid
@@ -116,6 +120,7 @@ def test_redirect_moves_a_waiting_caller_out_of_the_conference(env: Env) -> None
         ("participant-leave", sid),
         ("conference-end", None),
     ]
+    assert hooks[1].params["ReasonParticipantLeft"] == "participant_updated_via_api"
     assert not env.recorder.find("/after", CallSid=sid)
 
 
