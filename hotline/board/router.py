@@ -26,7 +26,7 @@ from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import prompts
 from hotline.telephony.params import as_id
-from hotline.telephony.service import TWIML, idempotent
+from hotline.telephony.service import TWIML, answer_webhook
 from hotline.telephony.signature import SignedForm, require
 
 log = logging.getLogger(__name__)
@@ -302,13 +302,6 @@ def monitor_status(request: Request, params: SignedForm, dispatcher: DispatcherD
             )
         return prompts.empty()
 
-    response = idempotent(
-        db=dispatcher.db,
-        clock=dispatcher.clock,
-        endpoint=request.url.path,
-        query=request.url.query,
-        params=params,
-        handle=handle,
-    )
+    response = answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
     response.media_type = TWIML
     return response

@@ -30,7 +30,7 @@ from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.routing.service import Effects
 from hotline.telephony.params import as_id
-from hotline.telephony.service import TWIML, idempotent
+from hotline.telephony.service import TWIML, answer_webhook
 from hotline.telephony.signature import SignedForm, require
 
 router = APIRouter(tags=["escalation"])
@@ -374,14 +374,7 @@ def page_keypress(request: Request, params: SignedForm, dispatcher: DispatcherDe
         response.hangup()
         return str(response)
 
-    response = idempotent(
-        db=dispatcher.db,
-        clock=dispatcher.clock,
-        endpoint=request.url.path,
-        query=request.url.query,
-        params=params,
-        handle=handle,
-    )
+    response = answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
     _end_paging_calls(dispatcher, to_end)
     return response
 
@@ -465,14 +458,7 @@ def page_join(request: Request, params: SignedForm, dispatcher: DispatcherDep) -
         response.hangup()
         return str(response)
 
-    return idempotent(
-        db=dispatcher.db,
-        clock=dispatcher.clock,
-        endpoint=request.url.path,
-        query=request.url.query,
-        params=params,
-        handle=handle,
-    )
+    return answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
 
 
 @router.post("/twilio/page/status")
@@ -496,14 +482,7 @@ def page_status(request: Request, params: SignedForm, dispatcher: DispatcherDep)
             )
         return str(VoiceResponse())
 
-    return idempotent(
-        db=dispatcher.db,
-        clock=dispatcher.clock,
-        endpoint=request.url.path,
-        query=request.url.query,
-        params=params,
-        handle=handle,
-    )
+    return answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
 
 
 @router.post("/twilio/sms/incoming")
@@ -542,13 +521,6 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
             reply.message(_("Reply 1 to acknowledge the crisis alert."))
         return str(reply)
 
-    response = idempotent(
-        db=dispatcher.db,
-        clock=dispatcher.clock,
-        endpoint=request.url.path,
-        query=request.url.query,
-        params=params,
-        handle=handle,
-    )
+    response = answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
     _end_paging_calls(dispatcher, to_end)
     return response

@@ -34,7 +34,7 @@ from hotline.review import labels, playback
 from hotline.review import service as review
 from hotline.review.models import QA_CRITERIA, SCORE_MAX, SCORE_MIN, CallRecording
 from hotline.risk.triage import LEVEL_ORDER
-from hotline.telephony.service import idempotent, seconds
+from hotline.telephony.service import answer_webhook, seconds
 from hotline.telephony.signature import SignedForm, require
 
 log = logging.getLogger(__name__)
@@ -710,14 +710,7 @@ def recording_status(request: Request, params: SignedForm) -> Response:
             )
         return ""
 
-    return idempotent(
-        db=database,
-        clock=request.app.state.clock,
-        endpoint=request.url.path,
-        query=request.url.query,
-        params=params,
-        handle=handle,
-    )
+    return answer_webhook(request, params, handle, db=database, clock=request.app.state.clock)
 
 
 @router.get("/supervisor/calls/{call_id}/recordings/{recording_id}", include_in_schema=False)

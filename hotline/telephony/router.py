@@ -22,7 +22,7 @@ from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher, DispatcherDep
 from hotline.telephony import params as values
 from hotline.telephony import prompts
-from hotline.telephony.service import TWIML, idempotent, seconds
+from hotline.telephony.service import TWIML, answer_webhook, seconds
 from hotline.telephony.signature import SignedForm, require
 from hotline.voicemail import service as voicemails
 
@@ -32,14 +32,7 @@ ENDED_LEG_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 def _run(request: Request, params: dict[str, str], handle: Callable[[Session], str]) -> Response:
     dispatcher: Dispatcher = request.app.state.dispatcher
-    return idempotent(
-        db=dispatcher.db,
-        clock=dispatcher.clock,
-        endpoint=request.url.path,
-        query=request.url.query,
-        params=params,
-        handle=handle,
-    )
+    return answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
 
 
 def _url(request: Request, path: str) -> str:

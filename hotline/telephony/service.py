@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from fastapi import Response
+from fastapi import Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -76,3 +76,22 @@ def idempotent(
                 raise
             return Response(found.body, media_type=found.media_type)
     return Response(body, media_type=TWIML)
+
+
+def answer_webhook(
+    request: Request,
+    params: dict[str, str],
+    handle: Callable[[Session], str],
+    *,
+    db: Database,
+    clock: Clock,
+) -> Response:
+    """`idempotent` for the webhook being served: keyed by the path and query Twilio called."""
+    return idempotent(
+        db=db,
+        clock=clock,
+        endpoint=request.url.path,
+        query=request.url.query,
+        params=params,
+        handle=handle,
+    )
