@@ -37,7 +37,9 @@ def test_a_page_resent_after_its_lease_lapsed_says_it_is_a_repeat(stack: Stack) 
     first_sms = [m for m in stack.simulator.list_messages() if m["to"] == CRISIS_PHONE]
     assert len(first_sms) == 1 and REPEAT not in first_sms[0]["body"]
     voice = sent_pages(stack)[Channel.voice]
-    first_call = stack.webhook(f"/twilio/page/voice?page_id={voice.id}", {"CallSid": "CA1"})
+    first_call = stack.webhook(
+        f"/twilio/page/voice?page_id={voice.id}", {"CallSid": "CA" + "1" * 32}
+    )
     assert "Crisis alert" in first_call.text and REPEAT not in first_call.text
 
     as_if_the_sender_died_after_sending(stack)
@@ -49,7 +51,9 @@ def test_a_page_resent_after_its_lease_lapsed_says_it_is_a_repeat(stack: Stack) 
     assert sms[1].startswith(f"{REPEAT} {page_ids[Channel.sms]},")
     assert "Crisis alert" in sms[1]
     assert len(stack.simulator.list_calls(to=CRISIS_PHONE)) == 2
-    second_call = stack.webhook(f"/twilio/page/voice?page_id={voice.id}", {"CallSid": "CA2"})
+    second_call = stack.webhook(
+        f"/twilio/page/voice?page_id={voice.id}", {"CallSid": "CA" + "2" * 32}
+    )
     assert f"{REPEAT} {page_ids[Channel.voice]}," in second_call.text
 
 

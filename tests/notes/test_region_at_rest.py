@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from hotline import crypto
 from hotline.calls import service as calls
 from hotline.db import Database, make_engine
-from hotline.migrate import upgrade
+from hotline.migrate import alembic_config, upgrade
 from hotline.notes import service as notes
 from hotline.notes.models import CallNote
 from tests.conftest import fresh_postgres_database
@@ -26,6 +27,7 @@ from tests.stack import Stack
 
 REGION = "温州鹿城区五马街道"
 SECRET = "test-secret-key-that-is-long-enough-000"
+REGION_REVISION = "5e1f7c2a9b40"
 
 
 def stored(db: Database, call_id: int) -> tuple[dict[str, Any], str]:
@@ -61,7 +63,10 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def test_the_migration_encrypts_the_regions_already_stored(empty_url: str) -> None:
     url = empty_url
-    upgrade(url, "d82ce3fbc6c7")  # before this change
+    # Just before the migration that moves regions (wherever it ends up in the chain).
+    before = ScriptDirectory.from_config(alembic_config(url)).get_revision(REGION_REVISION)
+    assert before is not None and isinstance(before.down_revision, str)
+    upgrade(url, before.down_revision)
     crypto.configure(crypto.keyring_from(SECRET, None, "test"))
     db = Database(make_engine(url))
     line = make_line(db)

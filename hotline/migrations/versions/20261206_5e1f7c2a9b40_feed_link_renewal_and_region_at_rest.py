@@ -1,7 +1,7 @@
 """rota feed links can be renewed; a note's region is encrypted at rest
 
 Revision ID: 5e1f7c2a9b40
-Revises: d82ce3fbc6c7
+Revises: 5b0e2c7d9a41
 Create Date: 2026-12-06 20:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from hotline import crypto
 
 revision: str = "5e1f7c2a9b40"
-down_revision: str | None = "d82ce3fbc6c7"
+down_revision: str | None = "5b0e2c7d9a41"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """user sessions: server-side, revocable sign-in sessions
 
 Revision ID: 61ce08212d84
-Revises: 5e1f7c2a9b40
+Revises: d82ce3fbc6c7
 Create Date: 2026-12-06 20:09:21.277859
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "61ce08212d84"
-down_revision: str | None = "5e1f7c2a9b40"
+down_revision: str | None = "d82ce3fbc6c7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
