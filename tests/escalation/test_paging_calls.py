@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from agent_console.client import ConsoleClient
@@ -17,6 +18,8 @@ from hotline.escalation.models import (
     Page,
 )
 from hotline.lines.models import Line
+from tests.browser import chromium
+from tests.console.test_console_e2e import sign_in
 from tests.escalation.test_response import act
 from tests.factories import PASSWORD, make_line, make_rota, make_user
 from tests.notes.test_api import NoteClient
@@ -183,3 +186,26 @@ def test_pressing_1_then_1_joins_the_caller_from_the_paging_call(database_url: s
         }
         # The paging call itself is in the caller's conference, with the crisis label.
         assert present.get(f"crisis:{worker.id}") == paging and "caller" in present
+
+
+def test_acknowledging_with_the_console_button_stops_the_paging_call(database_url: str) -> None:
+    """In Chromium: the crisis worker clicks Acknowledge while their phone still rings with the
+    page; the ringing paging call is cancelled at once."""
+    with running_stack(database_url, gather_time_scale=1.0) as stack:
+        line = make_line(stack.db, number=LINE)
+        make_user(stack.db, "alice")
+        worker = make_user(stack.db, "zhao", role=Role.crisis, endpoint=PHONE_A)
+        voice_policy(stack, line, [worker])
+        stack.simulator.set_phone(PHONE_A, "manual")
+        _sid, call_id = live_call(stack)
+        with chromium() as browser:
+            crisis = browser.new_context().new_page()
+            sign_in(crisis, stack.url, "zhao")
+            escalation_id = escalate(stack, call_id)
+            ringing = paging_call(stack, PHONE_A)["sid"]
+            alert = crisis.get_by_test_id("alert-row")
+            expect(alert).to_have_attribute("data-status", "paging", timeout=10_000)
+            crisis.get_by_test_id("btn-ack").click()
+            expect(alert).to_have_attribute("data-status", "acknowledged", timeout=10_000)
+            assert stack.simulator.wait_for_status(ringing, *ENDED)["status"] == "canceled"
+        assert ("acknowledged", "console") in log_of(stack, escalation_id)
