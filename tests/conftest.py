@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from hotline.db import Database, make_engine
 from hotline.migrate import upgrade
@@ -26,30 +29,93 @@ def require_postgres() -> str:
     return POSTGRES_URL
 
 
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    admin_url = require_postgres()
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+def _admin_engine(admin_url: str) -> Engine:
+    return create_engine(admin_url, isolation_level="AUTOCOMMIT")
+
+
+def _drop_postgres_database(admin: Engine, name: str) -> None:
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def fresh_postgres_database(template: str | None = None) -> Iterator[str]:
+    """A new, uniquely named database, dropped afterwards; empty, or a copy of `template`."""
+    admin_url = require_postgres()
+    admin = _admin_engine(admin_url)
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    copy_of = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy_of}'))
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_postgres_database(admin, name)
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str]:
+    """A database migrated once per run; each test's database is a copy of it.
+
+    CREATE DATABASE ... TEMPLATE needs no other session on the template: `upgrade()` disposes
+    its engine, and nothing else ever connects to it.
+    """
+    with fresh_postgres_database() as url:
+        upgrade(url)
+        name = make_url(url).database
+        assert name is not None
+        yield name
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per run, its WAL folded in so the file alone is complete."""
+    path = tmp_path_factory.mktemp("template") / "hotline.db"
+    upgrade(f"sqlite:///{path}")
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@contextmanager
+def migrated_postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh PostgreSQL database at head, copied from the run's template in milliseconds."""
+    require_postgres()
+    template = request.getfixturevalue("_postgres_template")
+    with fresh_postgres_database(template=template) as url:
+        yield url
+
+
+def migrated_sqlite_url(request: pytest.FixtureRequest, directory: Path) -> str:
+    """A fresh SQLite database at head in `directory`, copied from the run's template."""
+    path = directory / "hotline.db"
+    shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """A fresh database built by running the migrations, once per backend."""
+    """A fresh database at head, once per backend: a copy of a template migrated once per run.
+
+    Tests marked `real_migrations` (they step through the migrations themselves) get an empty
+    database migrated in front of them instead.
+    """
+    real = request.node.get_closest_marker("real_migrations") is not None
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db')}/hotline.db"
+        directory = tmp_path_factory.mktemp("db")
+        if not real:
+            yield migrated_sqlite_url(request, directory)
+            return
+        url = f"sqlite:///{directory}/hotline.db"
         upgrade(url)
         yield url
+        return
+    if not real:
+        with migrated_postgres_database(request) as url:
+            yield url
         return
     with fresh_postgres_database() as url:
         upgrade(url)

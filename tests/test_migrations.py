@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 
 from hotline.migrate import alembic_config
+
+# Builds its database by running every migration on an empty one, not from the test template.
+pytestmark = pytest.mark.real_migrations
 
 
 def test_models_and_migrations_agree_and_downgrade_works(database_url: str) -> None:

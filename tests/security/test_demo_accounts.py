@@ -73,6 +73,7 @@ def test_remove_demo_disables_them_and_keeps_real_accounts(db: Database) -> None
         assert kept is not None and kept.active and not kept.demo
 
 
+@pytest.mark.real_migrations
 def test_the_migration_marks_demo_accounts_seeded_before_it(database_url: str) -> None:
     """A database that ran `hotline demo` earlier: the demo's usernames with the public password
     are marked; the same usernames with another password, and other accounts, are not."""
