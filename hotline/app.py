@@ -8,14 +8,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
+import agent_console.routes
 import hotline.realtime.events  # noqa: F401 - registers the after-commit publisher
-from agent_console.pages import STATIC_DIR
-from agent_console.router import router as console_router
-from agent_console.ws import router as console_ws_router
 from hotline import crypto, errors, logs, phone
 from hotline.audit.router import router as audit_router
 from hotline.blocklist.router import router as blocklist_router
@@ -108,9 +105,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(retention_router)
     app.include_router(blocklist_router)
     app.include_router(board_router)
-    app.include_router(console_router)
-    app.include_router(console_ws_router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    agent_console.routes.include(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

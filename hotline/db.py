@@ -1,16 +1,25 @@
-"""Engine and sessions. `Database.session()` is the one place that commits or rolls back."""
+"""Engine and sessions: the unit of work.
+
+A route takes `SessionDep` (one session per request, committed after the handler); a job, the CLI
+or a websocket command opens `Database.session()`. Services take the session they are given and
+never open one; opening one inside another raises `NestedSessionError` at once. See
+docs/architecture.md, "Unit of work".
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 # Stable constraint names, so Alembic can alter and drop them on every database.
 SQLModel.metadata.naming_convention = {
@@ -82,29 +91,101 @@ class Database:
         # (A plain Lock, not an RLock: a FastAPI dependency may exit on another thread.)
         self._sqlite_writer = threading.Lock() if engine.dialect.name == "sqlite" else None
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commit on success, roll back on error."""
+    def open_session(self) -> Session:
+        """Start a unit of work; `close_session` ends it. Prefer `session()`, or `SessionDep` in
+        a route: these two are for the request's unit of work, which opens and closes in
+        different threads."""
         writer = self._sqlite_writer
         if writer is not None and not writer.acquire(timeout=SQLITE_LOCK_TIMEOUT_S):
             raise TimeoutError("the SQLite database stayed locked")
         try:
-            with Session(self.engine, expire_on_commit=False, info={"bus": self.bus}) as session:
+            return Session(self.engine, expire_on_commit=False, info={"bus": self.bus})
+        except BaseException:
+            if writer is not None:
+                writer.release()
+            raise
+
+    def close_session(self, session: Session, error: BaseException | None) -> None:
+        """Commit (no error) or roll back, then give the connection and the SQLite lock back."""
+        try:
+            if error is None:
                 try:
-                    yield session
                     session.commit()
                 except BaseException:
                     session.rollback()
                     raise
+            else:
+                session.rollback()
         finally:
-            if writer is not None:
-                writer.release()
+            session.close()
+            if self._sqlite_writer is not None:
+                self._sqlite_writer.release()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commit on success, roll back on error. Never inside another one."""
+        holder = _open_here.get()
+        if holder is REQUEST or holder == threading.get_ident():
+            raise NestedSessionError(
+                "a session is already open here; pass it down instead of opening another"
+            )
+        token = _open_here.set(threading.get_ident())
+        try:
+            session = self.open_session()
+            try:
+                yield session
+            except BaseException as error:
+                self.close_session(session, error)
+                raise
+            self.close_session(session, None)
+        finally:
+            _open_here.reset(token)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+class NestedSessionError(RuntimeError):
+    """A session opened while this request, job or thread already holds one. On SQLite it would
+    wait 30 s for the lock its own caller holds; everywhere it would split one change into two
+    transactions. Services take the session they are given."""
+
+
+# Who holds the open unit of work in this context: a thread (by id) or the request (`REQUEST`).
+REQUEST = -1
+_open_here: ContextVar[int | None] = ContextVar("hotline_open_session", default=None)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's unit of work: one session, committed after the handler returns (before the
+    response is sent) and rolled back if it raises. While it is open, the handler (and anything
+    it calls, in any thread) cannot open another session."""
     database: Database = request.app.state.db
-    with database.session() as session:
+    session = await run_in_threadpool(database.open_session)
+    token = _open_here.set(REQUEST)
+    request.state.db_session = session
+    try:
         yield session
+    except BaseException as error:
+        await run_in_threadpool(database.close_session, session, error)
+        raise
+    else:
+        await run_in_threadpool(database.close_session, session, None)
+    finally:
+        request.state.db_session = None
+        _open_here.reset(token)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+@contextmanager
+def request_session(conn: HTTPConnection) -> Iterator[Session]:
+    """The request's unit of work if it is open, else a session of its own (the user lookup runs
+    before or after the route's session is opened, and must work either way)."""
+    session = getattr(conn.state, "db_session", None)
+    if session is not None:
+        yield session
+        return
+    database: Database = conn.app.state.db
+    with database.session() as own:
+        yield own
+
+
+# scope="function": the commit happens before the response goes out, so a client that got
+# 200 can read what it wrote, and a failed commit is an error, not a lost write.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -58,3 +58,11 @@ def negotiate(accept_language: str | None) -> str:
         if tag and (tag.lower().startswith("zh") or tag.lower().startswith("en")):
             return normalize(tag)
     return DEFAULT_LOCALE
+
+
+Gettext = Callable[[str], str]
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction (pybabel -k N_); it is translated later, where it is shown."""
+    return message

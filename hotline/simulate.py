@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from agent_console.client import ConsoleClient
 from hotline.simulator.client import SimulatorControl
+from hotline.simulator.console_client import ConsoleClient
 
 POLL_S = 0.05
 

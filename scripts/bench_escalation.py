@@ -24,7 +24,6 @@ from pathlib import Path
 import httpx
 from sqlmodel import col, select
 
-from agent_console.client import ConsoleClient, csrf_from
 from hotline import crypto
 from hotline.clock import SystemClock
 from hotline.db import Database, make_engine
@@ -32,6 +31,7 @@ from hotline.escalation.models import Channel, Escalation, Page, PageStatus
 from hotline.migrate import upgrade
 from hotline.seed import DEMO_PASSWORD, seed_demo
 from hotline.simulator.client import SimulatorControl
+from hotline.simulator.console_client import ConsoleClient, csrf_from
 
 LINE = "+8657796525"
 SECRET = "bench-secret-key-that-is-long-enough-000"

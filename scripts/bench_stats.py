@@ -28,13 +28,13 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlmodel import col, func, select
 
-from agent_console.client import csrf_from
 from hotline import crypto
 from hotline.auth import service as auth
 from hotline.auth.models import Role, User, UserCreate
 from hotline.calls.models import Call
 from hotline.db import Database, make_engine
 from hotline.lines.models import Line
+from hotline.simulator.console_client import csrf_from
 
 SECRET = "bench-secret-key-that-is-long-enough-000"
 USERNAME = "bench-supervisor"

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from agent_console.client import csrf_from
+from hotline.simulator.console_client import csrf_from
 from tests.factories import PASSWORD
 from tests.stack import Stack
 

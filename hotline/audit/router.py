@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from agent_console.pages import remember_locale, render, translator
+from agent_console.kit.render import remember_locale, render, translator
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.audit.service import entries, record_request
 from hotline.auth.deps import user_from_connection

@@ -1,4 +1,10 @@
-"""Who is signed in, what they may do, and CSRF tokens for forms."""
+"""Who is signed in, what they may do, and CSRF tokens for forms.
+
+The one family of user dependencies: `CurrentUser` (JSON: 401 without a session), `PageUser`
+(a page: off to sign in), and `RequireRole(...)` / `RequirePageRole(...)` for a role check on top
+(403). Every route names its user through these; the access matrix (tests/access) is built from
+them. The user found is also kept on `request.state.user`, for the error handlers' language.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from starlette.requests import HTTPConnection
 
 from hotline.auth import sessions
 from hotline.auth.models import Role, User
-from hotline.db import Database
+from hotline.db import Database, request_session
 
 # The cookie names a server-side session (hotline/auth/sessions.py); it carries no user id.
 SESSION_ID = "sid"
@@ -48,8 +54,7 @@ def user_from_connection(conn: HTTPConnection) -> User | None:
     token = conn.session.get(SESSION_ID)
     if not isinstance(token, str):
         return None
-    database: Database = conn.app.state.db
-    with database.session() as session:
+    with request_session(conn) as session:
         return sessions.resolve(
             session=session,
             token=token,
@@ -68,6 +73,7 @@ def current_user(request: Request) -> User:
     user = user_from_connection(request)
     if user is None:
         raise HTTPException(status_code=401, detail="sign in required")
+    request.state.user = user
     return user
 
 
@@ -84,19 +90,41 @@ def page_user(request: Request) -> User:
     user = user_from_connection(request)
     if user is None:
         raise sign_in_redirect()
+    request.state.user = user
     return user
 
 
 PageUser = Annotated[User, Depends(page_user)]
 
 
-def require_role(*roles: Role) -> Any:
-    def check(user: CurrentUser) -> User:
-        if user.role not in roles:
-            raise HTTPException(status_code=403, detail="not allowed for your role")
+def forbidden() -> HTTPException:
+    return HTTPException(status_code=403, detail="not allowed for your role")
+
+
+class RequireRole:
+    """A JSON route for these roles only: `Annotated[User, Depends(RequireRole(Role.admin))]`."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    def __call__(self, user: CurrentUser) -> User:
+        if user.role not in self.roles:
+            raise forbidden()
         return user
 
-    return Depends(check)
+
+class RequirePageRole(RequireRole):
+    """A page for these roles only: without a session off to sign in, a wrong role 403."""
+
+    def __call__(self, user: PageUser) -> User:
+        if user.role not in self.roles:
+            raise forbidden()
+        return user
+
+
+def require_role(*roles: Role) -> Any:
+    """`user: User = require_role(...)`, the older spelling of `Depends(RequireRole(...))`."""
+    return Depends(RequireRole(*roles))
 
 
 def csrf_token(request: Request) -> str:

@@ -12,8 +12,8 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from agent_console.pages import remember_locale, render, translator
-from agent_console.ws import origin_allowed
+from agent_console.kit.render import remember_locale, render, translator
+from agent_console.kit.sockets import origin_allowed
 from hotline.audit import service as audit
 from hotline.audit.models import AuditAction
 from hotline.auth.deps import session_check, user_from_connection

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from agent_console.pages import locale_of, remember_locale, render, translator
+from agent_console.kit.render import locale_of, remember_locale, render, translator
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth.deps import PageUser, check_csrf, sign_in_redirect, user_from_connection

@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, ValidationError
 from sqlmodel import Session
 
-from agent_console.pages import locale_of, remember_locale, render, translator
+from agent_console.kit.render import locale_of, remember_locale, render, translator
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth.deps import (

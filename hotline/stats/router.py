@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
-from agent_console.pages import remember_locale, render, translator
+from agent_console.kit.render import remember_locale, render, translator
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth.deps import require_role, user_from_connection

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import col, select
 
-from agent_console.pages import remember_locale, render, translator
+from agent_console.kit.render import remember_locale, render, translator
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth.deps import check_csrf, page_user

@@ -15,13 +15,13 @@ from typing import Any
 import httpx
 from sqlmodel import select
 
-from agent_console.client import csrf_from
 from hotline.auth.models import Role
 from hotline.followups.models import FollowUp
 from hotline.review.models import CallRecording
 from hotline.rota import service as rota
 from hotline.rota.models import Rotation
 from hotline.rota.schemas import OverrideCreate, SwapCreate
+from hotline.simulator.console_client import csrf_from
 from hotline.voicemail.models import Voicemail
 from tests.access.routes import flatten
 from tests.calls import connected_call

@@ -8,8 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from agent_console.client import csrf_from
 from hotline.audit.models import AuditAction, AuditEvent
+from hotline.simulator.console_client import csrf_from
 from tests.factories import PASSWORD, make_line, make_user
 from tests.stack import Stack
 

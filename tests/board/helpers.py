@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
-from agent_console.client import csrf_from
+from hotline.simulator.console_client import csrf_from
 
 Board = dict[str, Any]
 

@@ -8,10 +8,10 @@ import re
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
-from agent_console.client import ConsoleClient
 from hotline.auth.models import Role
 from hotline.board.models import CallMonitor, MonitorMode, MonitorStatus
 from hotline.calls.models import Call
+from hotline.simulator.console_client import ConsoleClient
 from hotline.telephony.prompts import DANGER_KEY
 from tests.board.test_monitor import LINE, SUPERVISOR_PHONE, legs, supervisor_leg, take_call
 from tests.browser import chromium

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlmodel import select
 
-from agent_console.client import ConsoleClient
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import Role, User
 from hotline.board.models import CallMonitor, MonitorStatus
 from hotline.calls.models import Call, CallEvent
+from hotline.simulator.console_client import ConsoleClient
 from tests.board.helpers import BoardClient, my_monitor
 from tests.factories import PASSWORD, make_line, make_user
 from tests.stack import Stack, running_stack

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import select
 
-from agent_console.client import ConsoleClient
 from hotline.auth.models import Role
 from hotline.board import service as board
 from hotline.board.models import CallMonitor, HelpRequest, HelpStatus, MonitorMode, MonitorStatus
@@ -20,6 +19,7 @@ from hotline.escalation import service as escalations
 from hotline.followups.models import FollowUp, FollowUpStatus
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState
+from hotline.simulator.console_client import ConsoleClient
 from hotline.telephony.prompts import DANGER_KEY
 from tests.calls import connected_call, inbound
 from tests.factories import PASSWORD, make_line, make_rota, make_user

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from agent_console.client import ConsoleClient
 from hotline.auth.models import Role
 from hotline.followups.models import FollowUp, FollowUpStatus
+from hotline.simulator.console_client import ConsoleClient
 from hotline.voicemail.models import Voicemail
 from tests.board.test_monitor import LINE, SUPERVISOR_PHONE, supervisor_leg, take_call
 from tests.browser import chromium

@@ -9,12 +9,12 @@ from sqlmodel import select
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from agent_console.client import ConsoleClient
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import Role, User
 from hotline.board import router as board_router
 from hotline.calls.models import CallEvent
 from hotline.escalation.models import Escalation
+from hotline.simulator.console_client import ConsoleClient
 from tests.board.helpers import BoardClient, live_call
 from tests.calls import connected_call, inbound
 from tests.factories import PASSWORD, make_line, make_user

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from agent_console.client import ConsoleClient, csrf_from
 from hotline.routing.models import AgentStatus
+from hotline.simulator.console_client import ConsoleClient, csrf_from
 from tests.factories import PASSWORD, make_user
 from tests.stack import Stack
 

@@ -9,11 +9,11 @@ from sqlmodel import select
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from agent_console.client import ConsoleClient
 from hotline.app import create_app
 from hotline.auth import service as auth
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState
+from hotline.simulator.console_client import ConsoleClient
 from tests.calls import inbound
 from tests.factories import PASSWORD, make_line, make_user
 from tests.servers import ServerThread, bind_free_socket

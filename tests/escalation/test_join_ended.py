@@ -6,10 +6,10 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from agent_console.client import ConsoleClient
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState
 from hotline.escalation.models import Escalation, EscalationStatus
+from hotline.simulator.console_client import ConsoleClient
 from tests.board.helpers import BoardClient
 from tests.browser import chromium
 from tests.console.test_console_e2e import sign_in

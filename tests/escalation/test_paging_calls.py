@@ -8,7 +8,6 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from agent_console.client import ConsoleClient
 from hotline.auth.models import Role, User
 from hotline.escalation.models import (
     Escalation,
@@ -18,6 +17,7 @@ from hotline.escalation.models import (
     Page,
 )
 from hotline.lines.models import Line
+from hotline.simulator.console_client import ConsoleClient
 from tests.browser import chromium
 from tests.console.test_console_e2e import sign_in
 from tests.escalation.test_response import act

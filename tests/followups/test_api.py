@@ -14,11 +14,11 @@ import httpx
 from sqlalchemy import text
 from sqlmodel import select
 
-from agent_console.client import ConsoleClient
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role
 from hotline.followups.models import FollowUp, FollowUpStatus
 from hotline.lines.models import Line
+from hotline.simulator.console_client import ConsoleClient
 from tests.calls import connected_call
 from tests.factories import PASSWORD, make_line, make_user
 from tests.followups.drive import CALLBACK, bare_follow_up, note_fields, submitted_follow_up

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, literal, select, union_all
 
 import hotline.models  # noqa: F401 - every table, for the row counts
-from agent_console.client import csrf_from
 from hotline.auth.models import Role
 from hotline.db import metadata
+from hotline.simulator.console_client import csrf_from
 from tests.calls import connected_call
 from tests.factories import PASSWORD, make_line, make_rota, make_user
 from tests.notes.test_api import NoteClient

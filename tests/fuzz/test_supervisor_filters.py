@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from agent_console.client import csrf_from
 from hotline.auth.models import Role
+from hotline.simulator.console_client import csrf_from
 from tests.factories import PASSWORD, make_line, make_user
 from tests.stack import Stack
 

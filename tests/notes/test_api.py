@@ -9,10 +9,10 @@ import httpx
 from sqlalchemy import text
 from sqlmodel import select
 
-from agent_console.client import ConsoleClient, csrf_from
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallEvent, CallState
 from hotline.notes.models import CallNote, IssueCategory, NoteStatus
+from hotline.simulator.console_client import ConsoleClient, csrf_from
 from tests.calls import connected_call
 from tests.factories import PASSWORD, make_line, make_user
 from tests.stack import Stack

@@ -20,13 +20,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import col, select
 
-from agent_console.client import ConsoleClient, csrf_from
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
 from hotline.escalation import service as escalations
 from hotline.review.models import CallRecording
 from hotline.routing.models import AgentState
+from hotline.simulator.console_client import ConsoleClient, csrf_from
 from hotline.telephony.models import WebhookReceipt
 from tests.factories import PASSWORD, make_line, make_rota, make_user
 from tests.review import drive

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from agent_console.client import csrf_from
 from hotline.auth.models import Role
 from hotline.clock import FakeClock
 from hotline.db import Database
 from hotline.rota import service as rota
 from hotline.rota.models import Rotation, SchedulePurpose
 from hotline.rota.schemas import RotationCreate, ScheduleCreate
+from hotline.simulator.console_client import csrf_from
 from tests.factories import PASSWORD, make_user
 from tests.stack import running_stack
 

@@ -7,8 +7,8 @@ import logging
 import pytest
 from sqlmodel import select
 
-from agent_console.client import ConsoleClient
 from hotline.calls.models import Call, CallState
+from hotline.simulator.console_client import ConsoleClient
 from tests.factories import PASSWORD, make_line, make_user
 from tests.stack import Stack
 

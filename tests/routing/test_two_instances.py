@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
-from agent_console.client import ConsoleClient
 from hotline.calls.models import Call, CallEvent, CallState
 from hotline.db import Database, make_engine
 from hotline.migrate import upgrade
 from hotline.routing.models import PresenceEvent
 from hotline.simulate import counselor_bot
+from hotline.simulator.console_client import ConsoleClient
 from tests.conftest import fresh_postgres_database, require_redis
 from tests.factories import PASSWORD, make_line, make_user
 from tests.servers import ServerThread, bind_free_socket, serve_process

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pyotp
 
-from agent_console.client import csrf_from
+from hotline.simulator.console_client import csrf_from
 from tests.stack import Stack, running_stack
 
 TOTP_ROLES = ["supervisor", "admin"]

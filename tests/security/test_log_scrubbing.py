@@ -11,11 +11,11 @@ import httpx
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from agent_console.client import csrf_from
 from hotline import logs
 from hotline.calls.models import Call
 from hotline.db import Database
 from hotline.logs import REDACTED, ScrubFilter, scrub
+from hotline.simulator.console_client import csrf_from
 from tests.factories import make_line
 from tests.stack import Stack
 

@@ -17,11 +17,11 @@ from sqlmodel import select
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from agent_console.client import ConsoleClient, csrf_from
 from hotline.audit.models import AuditEvent
 from hotline.auth import service as auth
 from hotline.auth.models import Role, User
 from hotline.routing.models import AgentState, AgentStatus
+from hotline.simulator.console_client import ConsoleClient, csrf_from
 from tests.factories import PASSWORD, make_user
 from tests.security.helpers import client, code_at, post_code, post_login, secret_from
 from tests.stack import Stack, running_stack

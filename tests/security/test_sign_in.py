@@ -11,10 +11,10 @@ from sqlmodel import select
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from agent_console.client import csrf_from
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth import service as auth
 from hotline.auth.models import Role, SignInAttempt, User
+from hotline.simulator.console_client import csrf_from
 from tests.factories import PASSWORD, make_user
 from tests.security.helpers import (
     client,

@@ -11,12 +11,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from agent_console.client import csrf_from
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role
 from hotline.i18n import gettext_for
 from hotline.lines.models import Line
 from hotline.notes.models import IssueCategory
+from hotline.simulator.console_client import csrf_from
 from tests.factories import PASSWORD, make_user
 from tests.stack import Stack
 from tests.stats.conftest import Day, build_day

@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import select
 
-from agent_console.client import ConsoleClient
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import Role
 from hotline.board import service as board
 from hotline.calls.models import Call, CallState
 from hotline.db import Database
 from hotline.simulator.client import SimulatorControlError
+from hotline.simulator.console_client import ConsoleClient
 from hotline.voicemail import service as voicemail
 from hotline.voicemail.models import Voicemail, VoicemailOutcome
 from tests.calls import CALLER

@@ -1,4 +1,10 @@
-"""Rendering helpers shared by the console's pages: templates, locale, translations."""
+"""Page rendering for every feature of the console: templates, locale, translations.
+
+Each feature keeps its templates in `agent_console/<feature>/templates/` and its static files in
+`agent_console/<feature>/static/`; the kit's own (`base.html`, list filters and pager, the shared
+stylesheets) sit in `agent_console/kit/`. Template and static file names are unique across
+features, so a page names `rota.html` or `/static/rota.css` without saying whose it is.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
 
@@ -15,9 +22,28 @@ from hotline.auth.deps import SESSION_LOCALE, csrf_token
 from hotline.auth.models import User
 from hotline.i18n import LOCALES, gettext_for, negotiate
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
-STATIC_DIR = HERE / "static"
+CONSOLE_DIR = Path(__file__).parent.parent
+# The kit first, then every feature folder, in name order.
+FEATURE_DIRS = [CONSOLE_DIR / "kit"] + sorted(
+    path.parent for path in CONSOLE_DIR.glob("*/__init__.py") if path.parent.name != "kit"
+)
+templates = Jinja2Templates(
+    directory=[path / "templates" for path in FEATURE_DIRS if (path / "templates").is_dir()]
+)
+
+
+def static_files() -> StaticFiles:
+    """One `/static` mount over every feature's `static/` folder."""
+    return StaticFiles(
+        packages=[
+            (
+                "agent_console" if path.name == "agent_console" else f"agent_console.{path.name}",
+                "static",
+            )
+            for path in FEATURE_DIRS
+            if (path / "static").is_dir()
+        ]
+    )
 
 
 def _as_option(item: Any, value: str, text: str) -> tuple[Any, Any]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 
-from agent_console.pages import translator
+from agent_console.kit.render import translator
+from agent_console.kit.sockets import origin_allowed
 from hotline.auth.deps import session_check, user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
@@ -51,16 +51,6 @@ def error_message(_: Callable[[str], str], code: str) -> str:
         "monitor_failed": _("Your phone could not be added to the call."),
     }
     return messages.get(code, _("Something went wrong. Please try again."))
-
-
-def origin_allowed(websocket: WebSocket) -> bool:
-    """Refuse cross-site websocket hijacking: the page must come from this host."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True  # not a browser
-    host = websocket.headers.get("host", "")
-    public = urlsplit(websocket.app.state.settings.public_base_url).netloc
-    return urlsplit(origin).netloc in {host, public}
 
 
 def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""Console pages: sign-in, sign-out, the counselor workspace."""
+"""Sign-in pages: password, second factor, recovery codes, sign-out."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from agent_console.pages import remember_locale, render, translator
-from agent_console.strings import js_strings
+from agent_console.kit.render import remember_locale, render, translator
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth import service as auth
@@ -29,7 +28,7 @@ from hotline.auth.models import AttemptOutcome, User
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState
 
-router = APIRouter(tags=["console"])
+router = APIRouter(tags=["sign-in"])
 
 
 @router.get("/", include_in_schema=False)
@@ -376,18 +375,3 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
         record_request(request, action=AuditAction.sign_out, object_type="session", user=user)
     sign_out(request)
     return RedirectResponse("/login", status_code=303)
-
-
-@router.get("/console")
-def console(request: Request) -> Response:
-    remember_locale(request)
-    user = user_from_connection(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-    _ = translator(request, user)
-    config = {
-        "ws_path": "/ws/console",
-        "locale": request.session.get("locale") or user.locale,
-        "strings": js_strings(_),
-    }
-    return render(request, "console.html", user=user, config=config)

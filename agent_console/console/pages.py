@@ -1,0 +1,27 @@
+"""The counselor workspace page (its live half is the websocket, `ws.py`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from agent_console.console.strings import js_strings
+from agent_console.kit.render import remember_locale, render, translator
+from hotline.auth.deps import user_from_connection
+
+router = APIRouter(tags=["console"])
+
+
+@router.get("/console")
+def console(request: Request) -> Response:
+    remember_locale(request)
+    user = user_from_connection(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    _ = translator(request, user)
+    config = {
+        "ws_path": "/ws/console",
+        "locale": request.session.get("locale") or user.locale,
+        "strings": js_strings(_),
+    }
+    return render(request, "console.html", user=user, config=config)

@@ -1,0 +1,20 @@
+"""Everything the console adds to the app: each feature's pages and sockets, `/static`, and the
+error page."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from agent_console.auth.pages import router as sign_in_pages
+from agent_console.console.pages import router as console_pages
+from agent_console.console.ws import router as console_socket
+from agent_console.kit import errors
+from agent_console.kit.render import static_files
+
+
+def include(app: FastAPI) -> None:
+    errors.install(app)
+    app.include_router(sign_in_pages)
+    app.include_router(console_pages)
+    app.include_router(console_socket)
+    app.mount("/static", static_files(), name="static")
