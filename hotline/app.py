@@ -21,7 +21,7 @@ from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
 from hotline.escalation.router import router as escalation_router
-from hotline.followups.router import router as followups_router
+from hotline.followups.api import router as followups_api
 from hotline.notes.admin import router as notes_admin_router
 from hotline.notes.router import router as notes_router
 from hotline.realtime.bus import make_bus
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notes_router)
     app.include_router(notes_admin_router)
     app.include_router(escalation_router)
-    app.include_router(followups_router)
+    app.include_router(followups_api)
     app.include_router(voicemail_router)
     app.include_router(rota_router)
     app.include_router(review_router)
