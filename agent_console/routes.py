@@ -11,6 +11,7 @@ from agent_console.console.ws import router as console_socket
 from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
+from agent_console.stats.pages import router as stats_pages
 
 
 def include(app: FastAPI) -> None:
@@ -19,4 +20,5 @@ def include(app: FastAPI) -> None:
     app.include_router(console_pages)
     app.include_router(console_socket)
     app.include_router(followups_pages)
+    app.include_router(stats_pages)
     app.mount("/static", static_files(), name="static")

@@ -30,7 +30,7 @@ from hotline.review.router import router as review_router
 from hotline.rota.router import router as rota_router
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
-from hotline.stats.router import router as stats_router
+from hotline.stats.api import router as stats_api
 from hotline.telephony.guard import WebhookGuard
 from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(rota_router)
     app.include_router(review_router)
     app.include_router(audit_router)
-    app.include_router(stats_router)
+    app.include_router(stats_api)
     app.include_router(retention_router)
     app.include_router(blocklist_router)
     app.include_router(board_router)
