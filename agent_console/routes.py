@@ -8,8 +8,10 @@ from fastapi import FastAPI
 from agent_console.auth.pages import router as sign_in_pages
 from agent_console.console.pages import router as console_pages
 from agent_console.console.ws import router as console_socket
+from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
+from agent_console.stats.pages import router as stats_pages
 
 
 def include(app: FastAPI) -> None:
@@ -17,4 +19,6 @@ def include(app: FastAPI) -> None:
     app.include_router(sign_in_pages)
     app.include_router(console_pages)
     app.include_router(console_socket)
+    app.include_router(followups_pages)
+    app.include_router(stats_pages)
     app.mount("/static", static_files(), name="static")

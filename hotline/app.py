@@ -21,7 +21,7 @@ from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
 from hotline.escalation.router import router as escalation_router
-from hotline.followups.router import router as followups_router
+from hotline.followups.api import router as followups_api
 from hotline.notes.admin import router as notes_admin_router
 from hotline.notes.router import router as notes_router
 from hotline.realtime.bus import make_bus
@@ -30,7 +30,7 @@ from hotline.review.router import router as review_router
 from hotline.rota.router import router as rota_router
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
-from hotline.stats.router import router as stats_router
+from hotline.stats.api import router as stats_api
 from hotline.telephony.guard import WebhookGuard
 from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
@@ -96,12 +96,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notes_router)
     app.include_router(notes_admin_router)
     app.include_router(escalation_router)
-    app.include_router(followups_router)
+    app.include_router(followups_api)
     app.include_router(voicemail_router)
     app.include_router(rota_router)
     app.include_router(review_router)
     app.include_router(audit_router)
-    app.include_router(stats_router)
+    app.include_router(stats_api)
     app.include_router(retention_router)
     app.include_router(blocklist_router)
     app.include_router(board_router)

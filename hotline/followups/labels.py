@@ -1,4 +1,5 @@
-"""Translated names of follow-up statuses, outcomes and closing reasons, and error messages."""
+"""Translated names of follow-up statuses, outcomes and closing reasons, and the notices shown
+after an action. (The error messages are `FollowUpError.messages`.)"""
 
 from __future__ import annotations
 
@@ -49,17 +50,6 @@ def all_labels(_: Gettext) -> dict[str, dict[str, str]]:
         "close_reasons": close_reasons(_),
         "windows": windows(_),
     }
-
-
-def error_message(_: Gettext, code: str) -> str:
-    return {
-        "not_found": _("There is no such follow-up."),
-        "forbidden": _("This follow-up is not on your lines."),
-        "closed": _("This follow-up is already closed."),
-        "claimed": _("Someone else is working on this follow-up."),
-        "too_long": _("This text is too long."),
-        "bad_outcome": _("Choose what happened on the call."),
-    }.get(code, _("Something went wrong. Please try again."))
 
 
 def notice(_: Gettext, code: str) -> str | None:

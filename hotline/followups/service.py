@@ -35,9 +35,12 @@ and the number, shown to the assignee and supervisors only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -46,12 +49,15 @@ from sqlmodel import Session, col, select
 
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
+from hotline.errors import DomainError
 from hotline.followups.models import (
     CallbackOutcome,
     FollowUp,
     FollowUpAttempt,
     FollowUpStatus,
 )
+from hotline.followups.schemas import NOTE_MAX_CHARS
+from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.notes.options import COUNSELLING_TYPES
 from hotline.privacy import withheld_hashes
@@ -67,16 +73,26 @@ CONTACT = frozenset({CallbackOutcome.reached, CallbackOutcome.referred, Callback
 SUPERVISING = (Role.supervisor, Role.admin)
 CALLED_IN = "called_in"  # the close reason when the caller rang the line again
 PAGE_SIZE = 50
-NOTE_MAX_CHARS = 2000
 # What the lists filter on: a status, or "overdue" (scheduled and past due).
 STATUS_FILTERS = ("overdue", *(status.value for status in FollowUpStatus))
+# The lists' query parameters, as the audit log keeps them.
+LIST_KEYS = ("line", "status", "from", "to")
+DEFAULT_TZ = "Asia/Shanghai"
 
 
-class FollowUpError(Exception):
-    def __init__(self, code: str, status: int) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+class FollowUpError(DomainError):
+    """A follow-up that cannot be read or changed (404, 403, 409 or 422, given where raised)."""
+
+    messages = {
+        "not_found": N_("There is no such follow-up."),
+        "forbidden": N_("This follow-up is not on your lines."),
+        "closed": N_("This follow-up is already closed."),
+        "claimed": N_("Someone else is working on this follow-up."),
+        "too_long": N_("This text is too long."),
+        "bad_outcome": N_("Choose what happened on the call."),
+        "bad_status": N_("Unknown status."),
+    }
+    fallback = N_("Something went wrong. Please try again.")
 
 
 # --- scheduling -------------------------------------------------------------------------------
@@ -312,6 +328,40 @@ class FollowUpFilter:
     status: str | None = None  # one of STATUS_FILTERS
     due_from: datetime | None = None
     due_until: datetime | None = None
+
+
+def filter_for(
+    *,
+    session: Session,
+    line_id: int | None,
+    status: str | None,
+    start: date | None,
+    end: date | None,
+) -> FollowUpFilter:
+    """A list's filter from its query: due dates are local days, of the line's zone (for every
+    line, the first line's); an unknown status filters nothing."""
+    line = (
+        session.get(Line, line_id)
+        if line_id is not None
+        else session.exec(select(Line).order_by(col(Line.id))).first()
+    )
+    tz = ZoneInfo(line.timezone if line is not None else DEFAULT_TZ)
+
+    def midnight(day: date) -> datetime:
+        # In UTC: SQLite compares the stored (UTC) text, so the bound must be UTC too.
+        return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+    return FollowUpFilter(
+        line_id=line_id,
+        status=status if status in STATUS_FILTERS else None,
+        due_from=midnight(start) if start else None,
+        due_until=midnight(end + timedelta(days=1)) if end else None,
+    )
+
+
+def list_detail(params: Mapping[str, str]) -> str:
+    """What the audit log keeps of a list's filters: the ones given, as a query string."""
+    return urlencode({key: params[key] for key in LIST_KEYS if params.get(key)})
 
 
 def _where(user: User, flt: FollowUpFilter, now: datetime) -> list[ColumnElement[bool]]:

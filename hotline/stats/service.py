@@ -4,26 +4,113 @@ statistics page's whole data set."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from hotline.errors import DomainError
 from hotline.followups.metrics import follow_up_figures
+from hotline.i18n import N_
 from hotline.lines.models import Line
+from hotline.notes.models import IssueCategory
 from hotline.stats import metrics, rollup
 from hotline.stats.metrics import Bucket, Dimension, Scope
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MAX_DAYS = 366 * 2
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+DEFAULT_DAYS = 30
+# The groupings a period's series may have on the page (the API's calls also by hour, weekday).
+PAGE_BUCKETS = (Bucket.day, Bucket.week, Bucket.month, Bucket.quarter)
 
 
-class StatsError(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class StatsError(DomainError):
+    """Filters the statistics cannot take: 404 for a line that does not exist, else 422."""
+
+    status = 422
+    messages = {
+        "no_line": N_("There is no such line."),
+        "bad_period": N_("The period must end on or after the day it starts."),
+        "period_too_long": N_("Choose a period of at most two years."),
+        "bad_month": N_("Give the month as YYYY-MM."),
+        "bad_filter": N_("Check the filters: a date as YYYY-MM-DD, a listed line and grouping."),
+    }
+    fallback = N_("Something went wrong. Please try again.")
+
+    def __init__(
+        self,
+        code: str,
+        status: int | None = None,
+        *,
+        errors: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        if status is None and code == "no_line":
+            status = 404
+        super().__init__(code, status, errors=errors, params=params)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A supervisor's choice: one line (None: every line), local days, and a grouping."""
+
+    line_id: int | None
+    first_day: date
+    last_day: date
+    bucket: Bucket
+
+    def detail(self) -> str:
+        """What the audit log keeps of it."""
+        line = "all" if self.line_id is None else str(self.line_id)
+        return f"line={line} {self.first_day}..{self.last_day} by {self.bucket.value}"
+
+
+def parse_filters(
+    *,
+    session: Session,
+    line: str | None,
+    start: str | None,
+    end: str | None,
+    bucket: str | None,
+    now: datetime,
+) -> Filters:
+    """The filters as given in a query; left out, the last `DEFAULT_DAYS` days up to today (the
+    line's today) or from the start given, grouped by day."""
+    try:
+        line_id = int(line) if line else None
+        chosen = Bucket(bucket) if bucket else Bucket.day
+        first = date.fromisoformat(start) if start else None
+        last = date.fromisoformat(end) if end else None
+    except ValueError as error:
+        raise StatsError("bad_filter") from error
+    if chosen not in PAGE_BUCKETS:
+        raise StatsError("bad_filter")
+    _line, zone = zone_of(session=session, line_id=line_id)
+    today = now.astimezone(ZoneInfo(zone)).date()
+    last = last or (today if first is None else first + timedelta(days=DEFAULT_DAYS - 1))
+    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    return Filters(line_id=line_id, first_day=first, last_day=last, bucket=chosen)
+
+
+def scope_of(*, session: Session, filters: Filters) -> Scope:
+    return period_scope(
+        session=session,
+        line_id=filters.line_id,
+        first_day=filters.first_day,
+        last_day=filters.last_day,
+    )
+
+
+def category_labels(*, session: Session, locale: str) -> dict[str, str]:
+    """The problem categories' names in `locale` ("zh_CN" or English), by id."""
+    return {
+        str(c.id): (c.label_zh if locale == "zh_CN" else c.label_en)
+        for c in session.exec(select(IssueCategory).order_by(col(IssueCategory.sort)))
+    }
 
 
 def lines_of(*, session: Session) -> list[Line]:
