@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from agent_console.audit.pages import router as audit_pages
 from agent_console.auth.pages import router as sign_in_pages
 from agent_console.console.pages import router as console_pages
 from agent_console.console.ws import router as console_socket
 from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
+from agent_console.review.pages import router as review_pages
 from agent_console.stats.pages import router as stats_pages
+from agent_console.voicemail.pages import router as voicemail_pages
 
 
 def include(app: FastAPI) -> None:
@@ -21,4 +24,7 @@ def include(app: FastAPI) -> None:
     app.include_router(console_socket)
     app.include_router(followups_pages)
     app.include_router(stats_pages)
+    app.include_router(review_pages)
+    app.include_router(voicemail_pages)
+    app.include_router(audit_pages)
     app.mount("/static", static_files(), name="static")

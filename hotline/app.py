@@ -14,7 +14,6 @@ from starlette.middleware.sessions import SessionMiddleware
 import agent_console.routes
 import hotline.realtime.events  # noqa: F401 - registers the after-commit publisher
 from hotline import crypto, errors, logs, phone
-from hotline.audit.router import router as audit_router
 from hotline.blocklist.router import router as blocklist_router
 from hotline.board.router import router as board_router
 from hotline.clock import Clock, SystemClock
@@ -26,7 +25,7 @@ from hotline.notes.admin import router as notes_admin_router
 from hotline.notes.router import router as notes_router
 from hotline.realtime.bus import make_bus
 from hotline.retention.router import router as retention_router
-from hotline.review.router import router as review_router
+from hotline.review.api import router as review_api
 from hotline.rota.router import router as rota_router
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
@@ -34,7 +33,7 @@ from hotline.stats.api import router as stats_api
 from hotline.telephony.guard import WebhookGuard
 from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
-from hotline.voicemail.router import router as voicemail_router
+from hotline.voicemail.api import router as voicemail_api
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +96,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notes_admin_router)
     app.include_router(escalation_router)
     app.include_router(followups_api)
-    app.include_router(voicemail_router)
+    app.include_router(voicemail_api)
     app.include_router(rota_router)
-    app.include_router(review_router)
-    app.include_router(audit_router)
     app.include_router(stats_api)
+    app.include_router(review_api)
     app.include_router(retention_router)
     app.include_router(blocklist_router)
     app.include_router(board_router)

@@ -67,17 +67,22 @@ class DomainError(Exception):
         return body
 
 
-def request_gettext(request: Request) -> Gettext:
+def request_locale(request: Request) -> str:
     """The reader's language: the one chosen in this session, the signed-in user's (kept on
     `request.state.user` by the user dependencies), or the browser's."""
     chosen = request.session.get("locale") if "session" in request.scope else None
     if isinstance(chosen, str) and chosen in LOCALES:
-        return gettext_for(chosen)
+        return chosen
     user = getattr(request.state, "user", None)
     locale = getattr(user, "locale", None)
     if isinstance(locale, str) and locale in LOCALES:
-        return gettext_for(locale)
-    return gettext_for(negotiate(request.headers.get("accept-language")))
+        return locale
+    return negotiate(request.headers.get("accept-language"))
+
+
+def request_gettext(request: Request) -> Gettext:
+    """Translations into the reader's language (`request_locale`)."""
+    return gettext_for(request_locale(request))
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:

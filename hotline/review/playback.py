@@ -14,6 +14,7 @@ from contextlib import ExitStack
 import httpx
 from fastapi import HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from hotline.config import Settings
@@ -28,7 +29,32 @@ RELAYED_HEADERS = ("content-length", "content-range", "accept-ranges", "content-
 
 def stream(request: Request, url: str, *, what: str) -> Response:
     """The audio at `url` for this request (502 if it is not an allowed recording or the
-    provider fails; `what` names it in the log, never the URL)."""
+    provider fails; `what` names it in the log, never the URL).
+
+    The provider is asked only when the answer is sent, after the route's unit of work has
+    committed: the playback's audit entry is kept whatever the provider does, and no database
+    session (on SQLite, the write lock) is held while it answers."""
+    return _Deferred(request, url, what=what)
+
+
+class _Deferred(Response):
+    """An answer that fetches the audio as it is sent (see `stream`)."""
+
+    def __init__(self, request: Request, url: str, *, what: str) -> None:
+        super().__init__()
+        self._request = request
+        self._url = url
+        self._what = what
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Raised before anything is sent, an HTTPException (502) gets the app's usual answer.
+        answer = await run_in_threadpool(_fetch, self._request, self._url, self._what)
+        answer.background = self.background
+        await answer(scope, receive, send)
+
+
+def _fetch(request: Request, url: str, what: str) -> Response:
+    """Open the provider's answer (blocking): the relay, a 416, or an HTTPException (502)."""
     settings: Settings = request.app.state.settings
     if not review.recording_url_allowed(
         url, account_sid=settings.twilio_account_sid, sources=review.recording_sources(settings)

@@ -27,8 +27,10 @@ from hotline.auth.models import Role, User
 from hotline.calls.models import Call, CallEvent
 from hotline.clock import as_utc
 from hotline.config import Settings
+from hotline.errors import DomainError
 from hotline.escalation import service as escalations
 from hotline.escalation.models import OPEN_STATUSES, Escalation, Page
+from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.notes.models import CallNote, IssueCategory, NoteStatus, ReferralResource
@@ -42,11 +44,22 @@ PAGE_SIZE = 50
 STATES = tuple(state.value for state in AgentState)
 
 
-class ReviewError(Exception):
-    def __init__(self, code: str, status: int = 422) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+# Who reads the supervisors' pages and exports, and writes QA reviews.
+REVIEWERS = (Role.supervisor, Role.admin)
+
+
+class ReviewError(DomainError):
+    """A period, a review or a call the supervisors' pages refuse (422 unless said otherwise)."""
+
+    status = 422
+    messages = {
+        "bad_range": N_("The end date must not be before the start date."),
+        "range_too_long": N_("Choose a period of at most %(days)s days."),
+        "bad_score": N_("Scores go from 1 to 5."),
+        "not_found": N_("There is no such call."),
+        "forbidden": N_("You are not allowed to do this."),
+    }
+    fallback = N_("Something went wrong. Please try again.")
 
 
 # --- periods ----------------------------------------------------------------------------------
@@ -68,7 +81,7 @@ def range_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, dateti
     if end < start:
         raise ReviewError("bad_range")
     if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise ReviewError("range_too_long")
+        raise ReviewError("range_too_long", params={"days": MAX_RANGE_DAYS})
     return day_bounds(start, tz)[0], day_bounds(end, tz)[1]
 
 
@@ -676,7 +689,7 @@ def save_review(
     now: datetime,
 ) -> CallReview:
     """Create or update the call's QA review; scores are 1-5 per criterion, or none."""
-    if reviewer.role not in (Role.supervisor, Role.admin):
+    if reviewer.role not in REVIEWERS:
         raise ReviewError("forbidden", 403)
     call = session.get(Call, call_id)
     if call is None or call.counselor_id is None:

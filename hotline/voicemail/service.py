@@ -18,6 +18,8 @@ from sqlmodel import Session, col, select
 
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
+from hotline.errors import DomainError
+from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.realtime.events import BOARD_TOPIC, emit
 from hotline.voicemail.models import Voicemail, VoicemailOutcome
@@ -27,11 +29,12 @@ PAGE_SIZE = 50
 STATUSES = ("waiting", "handled")
 
 
-class VoicemailError(Exception):
-    def __init__(self, code: str, status: int) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+class VoicemailError(DomainError):
+    messages = {
+        "forbidden": N_("You are not allowed to do this."),
+        "not_found": N_("There is no such voicemail."),
+        "handled": N_("Someone else already handled this voicemail."),
+    }
 
 
 def received(*, session: Session, call: Call, duration_s: int | None, now: datetime) -> Voicemail:

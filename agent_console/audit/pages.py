@@ -1,24 +1,31 @@
-"""The audit log for admins: a filtered, paged page and a CSV export (itself audited)."""
+"""The audit log for admins: a filtered, paged page and its CSV export (itself audited).
+
+The export is this page's download (its filters, its labels), so it lives here with the page; like
+the page, it sends a browser without a session to sign in.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
+from sqlmodel import Session
 
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.audit.service import entries, record_request
-from hotline.auth.deps import user_from_connection
+from hotline.auth.deps import RequirePageRole
 from hotline.auth.models import Role, User
 from hotline.csv_export import csv_response
+from hotline.db import SessionDep
+from hotline.i18n import Gettext
 
 router = APIRouter(tags=["audit"])
+Admin = Annotated[User, Depends(RequirePageRole(Role.admin))]
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
 
@@ -85,16 +92,7 @@ def filters(
 FiltersDep = Annotated[Filters, Depends(filters)]
 
 
-def _admin(request: Request) -> User | Response:
-    user = user_from_connection(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-    if user.role != Role.admin:
-        raise HTTPException(status_code=403, detail="not allowed for your role")
-    return user
-
-
-def action_labels(_: Callable[[str], str]) -> dict[str, str]:
+def action_labels(_: Gettext) -> dict[str, str]:
     return {
         AuditAction.view: _("View"),
         AuditAction.export: _("Export"),
@@ -105,28 +103,28 @@ def action_labels(_: Callable[[str], str]) -> dict[str, str]:
     }
 
 
-def _rows(request: Request, chosen: Filters, *, limit: int | None, offset: int) -> list[AuditEvent]:
-    with request.app.state.db.session() as session:
-        return entries(
-            session=session,
-            since=chosen.since_at,
-            until=chosen.until_at,
-            username=chosen.username,
-            action=chosen.action,
-            limit=limit,
-            offset=offset,
-        )
+def _rows(session: Session, chosen: Filters, *, limit: int | None, offset: int) -> list[AuditEvent]:
+    return entries(
+        session=session,
+        since=chosen.since_at,
+        until=chosen.until_at,
+        username=chosen.username,
+        action=chosen.action,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/admin/audit", include_in_schema=False)
 def audit_page(
-    request: Request, chosen: FiltersDep, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+    request: Request,
+    user: Admin,
+    chosen: FiltersDep,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     remember_locale(request)
-    user = _admin(request)
-    if not isinstance(user, User):
-        return user
-    rows = _rows(request, chosen, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    rows = _rows(session, chosen, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     has_next = len(rows) > PAGE_SIZE
     record_request(
         request,
@@ -134,6 +132,7 @@ def audit_page(
         object_type="audit_log",
         user=user,
         detail=f"{chosen.describe()} page={page}",
+        session=session,
     )
     _ = translator(request, user)
     return render(
@@ -151,11 +150,10 @@ def audit_page(
 
 
 @router.get("/admin/audit.csv", include_in_schema=False)
-def audit_export(request: Request, chosen: FiltersDep) -> Response:
-    user = _admin(request)
-    if not isinstance(user, User):
-        return user
-    rows = _rows(request, chosen, limit=EXPORT_LIMIT, offset=0)
+def audit_export(
+    request: Request, user: Admin, chosen: FiltersDep, session: SessionDep
+) -> Response:
+    rows = _rows(session, chosen, limit=EXPORT_LIMIT, offset=0)
     _ = translator(request, user)
     labels = action_labels(_)
     header = [
@@ -187,5 +185,6 @@ def audit_export(request: Request, chosen: FiltersDep) -> Response:
         object_type="audit_log",
         user=user,
         detail=f"csv {chosen.describe()} rows={len(rows)}",
+        session=session,
     )
     return csv_response("audit-log", header, lines, now=request.app.state.clock.now())

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-Gettext = Callable[[str], str]
+from hotline.i18n import Gettext
 
 
 def outcomes(_: Gettext) -> dict[str, str]:
