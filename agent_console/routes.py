@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from agent_console.auth.pages import router as sign_in_pages
+from agent_console.board.pages import router as board_pages
+from agent_console.board.ws import router as board_socket
 from agent_console.console.pages import router as console_pages
 from agent_console.console.ws import router as console_socket
 from agent_console.kit import errors
@@ -17,4 +19,6 @@ def include(app: FastAPI) -> None:
     app.include_router(sign_in_pages)
     app.include_router(console_pages)
     app.include_router(console_socket)
+    app.include_router(board_pages)
+    app.include_router(board_socket)
     app.mount("/static", static_files(), name="static")

@@ -16,14 +16,14 @@ import hotline.realtime.events  # noqa: F401 - registers the after-commit publis
 from hotline import crypto, errors, logs, phone
 from hotline.audit.router import router as audit_router
 from hotline.blocklist.router import router as blocklist_router
-from hotline.board.router import router as board_router
+from hotline.board.api import router as board_router
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
 from hotline.escalation.router import router as escalation_router
 from hotline.followups.router import router as followups_router
-from hotline.notes.admin import router as notes_admin_router
-from hotline.notes.router import router as notes_router
+from hotline.notes.admin_api import router as notes_admin_router
+from hotline.notes.api import router as notes_router
 from hotline.realtime.bus import make_bus
 from hotline.retention.router import router as retention_router
 from hotline.review.router import router as review_router
