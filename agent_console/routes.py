@@ -7,6 +7,8 @@ from fastapi import FastAPI
 
 from agent_console.audit.pages import router as audit_pages
 from agent_console.auth.pages import router as sign_in_pages
+from agent_console.board.pages import router as board_pages
+from agent_console.board.ws import router as board_socket
 from agent_console.console.pages import router as console_pages
 from agent_console.console.ws import router as console_socket
 from agent_console.followups.pages import router as followups_pages
@@ -27,4 +29,6 @@ def include(app: FastAPI) -> None:
     app.include_router(review_pages)
     app.include_router(voicemail_pages)
     app.include_router(audit_pages)
+    app.include_router(board_pages)
+    app.include_router(board_socket)
     app.mount("/static", static_files(), name="static")

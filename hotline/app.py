@@ -15,14 +15,14 @@ import agent_console.routes
 import hotline.realtime.events  # noqa: F401 - registers the after-commit publisher
 from hotline import crypto, errors, logs, phone
 from hotline.blocklist.router import router as blocklist_router
-from hotline.board.router import router as board_router
+from hotline.board.api import router as board_router
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
 from hotline.escalation.router import router as escalation_router
 from hotline.followups.api import router as followups_api
-from hotline.notes.admin import router as notes_admin_router
-from hotline.notes.router import router as notes_router
+from hotline.notes.admin_api import router as notes_admin_router
+from hotline.notes.api import router as notes_router
 from hotline.realtime.bus import make_bus
 from hotline.retention.router import router as retention_router
 from hotline.review.api import router as review_api

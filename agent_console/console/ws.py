@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -29,28 +28,6 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 # Follow-ups fall due with time, not with an event: the console re-reads its state this often.
 REFRESH_S = 60.0
-
-
-def error_message(_: Callable[[str], str], code: str) -> str:
-    messages = {
-        "offer_gone": _("This call is no longer offered to you."),
-        "busy_with_call": _("Finish the current call before changing your status."),
-        "break_reason_required": _("Choose a reason for the break."),
-        "state_not_allowed": _("That status cannot be chosen here."),
-        "no_live_call": _("There is no live call to hang up."),
-        "no_wrap_up": _("There is no wrap-up to finish."),
-        "connect_failed": _(
-            "Your phone could not be reached; the caller was sent back to the "
-            "queue and you were set away."
-        ),
-        "bad_message": _("The console sent a request the server did not understand."),
-        "no_phone": _(
-            "You cannot take calls: your account has no phone number, SIP address or browser"
-            " phone the hotline can ring. Ask an administrator to add one."
-        ),
-        "monitor_failed": _("Your phone could not be added to the call."),
-    }
-    return messages.get(code, _("Something went wrong. Please try again."))
 
 
 def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) -> None:
@@ -160,7 +137,7 @@ async def console_socket(websocket: WebSocket) -> None:
         | ({SUPERVISORS_TOPIC} if user.role in board.SUPERVISOR_ROLES else set()),
         snapshot=lambda: _snapshot(dispatcher, user_id),
         command=command,
-        error_message=lambda code: error_message(_, code),
+        error_message=lambda code: routing.RoutingError(code).message(_),
         forbidden_code=CLOSE_FORBIDDEN_ORIGIN,
         alive=session_check(websocket),
         check_s=websocket.app.state.settings.session_check_s,

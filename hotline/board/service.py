@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.orm import aliased
@@ -30,13 +30,16 @@ from hotline.board.models import (
     MonitorMode,
     MonitorStatus,
 )
+from hotline.board.schemas import BoardSnapshot
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
 from hotline.db import Database
+from hotline.errors import DomainError
 from hotline.escalation import service as escalation_service
 from hotline.escalation.models import OPEN_STATUSES, Escalation
 from hotline.escalation.service import DEFAULT_POLICY
 from hotline.followups.models import FollowUp, FollowUpStatus
+from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.notes.models import CallNote
 from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
@@ -53,13 +56,21 @@ MONITORABLE = (CallState.connected,)
 LIVE_CALL_STATES = (CallState.offered, CallState.connected)
 
 
-class BoardError(Exception):
-    """A supervisor's request that cannot be done now; `code` is translated for the page."""
+class BoardError(DomainError):
+    """A supervisor's request that cannot be done now; `code` is translated for the board."""
 
-    def __init__(self, code: str, status: int = 409) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+    messages: ClassVar[Mapping[str, str]] = {
+        "forbidden": N_("Only supervisors can use the live board."),
+        "no_endpoint": N_("Your account has no phone to call you on. Ask an administrator."),
+        "no_live_call": N_("This call is no longer live."),
+        "no_monitor": N_("You are not on this call."),
+        "monitor_over": N_("You have already left this call."),
+        "monitor_failed": N_("Your phone could not be added to the call."),
+        "no_help_request": N_("There is no such help request."),
+        "help_already_handled": N_("Another supervisor already took this help request."),
+        "bad_message": N_("The board sent a request the server did not understand."),
+    }
+    fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -78,20 +89,27 @@ def _colour(level: str | None) -> str | None:
 # --- the board ----------------------------------------------------------------------------------
 
 
-def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
+def snapshot(*, session: Session, user_id: int, now: datetime) -> BoardSnapshot:
     """Everything the live board shows, for one supervisor (their own monitors and alerts),
     in nine queries whatever the number of calls."""
     counselors = _counselors(session)
-    return {
-        "type": "board",
-        "server_time": now.isoformat(),
-        "lines": _queues(session, now),
-        "counselors": counselors,
-        "counselors_by_state": dict(sorted(Counter(c["state"] for c in counselors).items())),
-        "calls": _live_calls(session, user_id),
-        "escalations": _open_escalations(session),
-        "help_requests": _open_help(session, user_id),
-    }
+    return BoardSnapshot.model_validate(
+        {
+            "server_time": now.isoformat(),
+            "lines": _queues(session, now),
+            "counselors": counselors,
+            "counselors_by_state": dict(sorted(Counter(c["state"] for c in counselors).items())),
+            "calls": _live_calls(session, user_id),
+            "escalations": _open_escalations(session),
+            "help_requests": _open_help(session, user_id),
+        }
+    )
+
+
+def board(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
+    """The snapshot as the websocket sends it (JSON types), without the instance's state."""
+    found = snapshot(session=session, user_id=user_id, now=now)
+    return found.model_dump(mode="json", exclude={"instance"})
 
 
 # A caller still waiting for a counselor: queued, or offered and not yet accepted.

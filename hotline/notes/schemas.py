@@ -116,3 +116,149 @@ class NoteSubmit(Strict):
 
 class AddendumCreate(Strict):
     text: str = Field(min_length=1, max_length=5000)
+
+
+# --- answers of the notes API (docs/notes-api.md) ----------------------------------------------
+
+
+class Escalation(BaseModel):
+    level: str
+    raised_at: str | None
+
+
+class Addendum(BaseModel):
+    author: str
+    at: str
+    text: str
+
+
+class NoteOut(NoteFields):
+    """A note as the console sees it: its fields, where it stands, and its addenda."""
+
+    id: int
+    call_id: int
+    status: str
+    version: int
+    updated_at: str
+    submitted_at: str | None
+    overdue: bool
+    suggested_level: str | None
+    level_lowered: bool
+    escalation: Escalation | None
+    addenda: list[Addendum]
+
+
+class UnfinishedNote(BaseModel):
+    call_id: int
+    at: str
+    line_name: str
+    level: str | None
+    connected: bool
+    overdue: bool
+
+
+class UnfinishedNotes(BaseModel):
+    data: list[UnfinishedNote]
+    count: int
+
+
+class EarlierCall(BaseModel):
+    call_id: int
+    date: str
+    line_name: str
+    crisis_level: str | None
+    call_type: str | None
+    summary_excerpt: str
+    follow_up_due_at: str | None
+    follow_up_priority: bool
+
+
+class CallerHistory(BaseModel):
+    data: list[EarlierCall]
+    count: int
+
+
+class Choice(BaseModel):
+    code: str
+    label: str
+
+
+class CallTypeChoice(Choice):
+    counselling: bool
+
+
+class LevelChoice(Choice):
+    colour: str
+    flashing: bool
+
+
+class CategoryChoice(BaseModel):
+    id: int
+    code: str
+    label: str
+
+
+class TopCategoryChoice(CategoryChoice):
+    children: list[CategoryChoice]
+
+
+class ReferralChoice(BaseModel):
+    id: int
+    kind: str
+    kind_label: str
+    name: str
+    phone: str
+    region: str
+
+
+class NoteOptions(BaseModel):
+    """Every choice the note's form offers, labelled in the reader's language."""
+
+    call_types: list[CallTypeChoice]
+    age_bands: list[Choice]
+    genders: list[Choice]
+    population_groups: list[Choice]
+    interventions: list[Choice]
+    protective_factors: list[Choice]
+    levels: list[LevelChoice]
+    categories: list[TopCategoryChoice]
+    referrals: list[ReferralChoice]
+
+
+# --- the taxonomy and the referral directory (admins) ------------------------------------------
+
+
+class CategoryIn(Strict):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.]+$")
+    parent_id: int | None = None
+    label_zh: str = Field(min_length=1, max_length=128)
+    label_en: str = Field(min_length=1, max_length=128)
+    sort: int = 0
+    active: bool = True
+
+
+class CategoryOut(BaseModel):
+    id: int
+    code: str
+    parent_id: int | None
+    label_zh: str
+    label_en: str
+    sort: int
+    active: bool
+
+
+class ReferralIn(Strict):
+    kind: str
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(default="", max_length=64)
+    region: str = Field(default="", max_length=100)
+    active: bool = True
+
+
+class ReferralOut(BaseModel):
+    id: int
+    kind: str
+    name: str
+    phone: str
+    region: str
+    active: bool

@@ -4,8 +4,9 @@ strict submission, addenda, the caller's history, and notes that are overdue."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 from sqlalchemy import and_, or_
@@ -16,10 +17,13 @@ from hotline.auth.models import Role, User
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
 from hotline.clock import as_utc
+from hotline.errors import DomainError
 from hotline.escalation import service as escalations
 from hotline.followups import service as followups
 from hotline.followups.models import FollowUp, FollowUpStatus
+from hotline.i18n import N_, Gettext
 from hotline.lines.models import Line
+from hotline.notes import options
 from hotline.notes.models import (
     CallNote,
     IssueCategory,
@@ -28,12 +32,15 @@ from hotline.notes.models import (
     ReferralResource,
 )
 from hotline.notes.options import COUNSELLING_TYPES
-from hotline.notes.schemas import NoteFields
+from hotline.notes.schemas import CategoryIn, NoteFields, NoteOptions, ReferralIn
 from hotline.privacy import withheld_hashes
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
 from hotline.risk.triage import (
+    COLOURS,
     ESCALATING,
+    FLASHING,
     LEVEL_ORDER,
+    PROTECTIVE_FACTORS,
     RiskLevel,
     branching_errors,
     is_lower,
@@ -52,14 +59,59 @@ ON_THE_BOARD = (CallState.offered, CallState.connected)
 COUNSELLING_FROM = RiskLevel.MODERATE
 
 
-class NoteError(Exception):
-    """`code` says what went wrong; `errors` maps field paths to error codes (422)."""
+class NoteError(DomainError):
+    """`code` says what went wrong; `errors` maps field paths to error codes (422); `note`, the
+    note as it stands, goes with a conflict (409) so the console can merge its changes again."""
 
-    def __init__(self, code: str, status: int, errors: dict[str, str] | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
-        self.errors = errors or {}
+    messages: ClassVar[Mapping[str, str]] = {
+        "required": N_("Required."),
+        "not_asked": N_("Not asked on this branch of the screener; leave it empty."),
+        "not_an_option": N_("Choose one of the listed options."),
+        "not_a_phone_number": N_("Enter a phone number (digits, spaces, + and -)."),
+        "extra_forbidden": N_("Unknown field."),
+        "string_too_long": N_("This text is too long."),
+        "less_than_equal": N_("Enter a number from 0 to 10."),
+        "greater_than_equal": N_("Enter a number from 0 to 10."),
+        "forbidden": N_("You do not have access to this note."),
+        "no_note": N_("This call has no note yet."),
+        "submitted": N_("This note is submitted and can no longer change; add an addendum."),
+        "stale": N_("This note was changed elsewhere; your changes were merged again."),
+        "not_submitted": N_("Submit the note before adding an addendum."),
+        "invalid": N_("Some fields need attention."),
+        "not_found": N_("There is no such call."),
+        "risk_not_counselling": N_(
+            "The risk screening says moderate risk or higher: record this call as counselling"
+            " (about themselves or someone else), not as this type."
+        ),
+        # The taxonomy and the referral directory (admins).
+        "parent_not_top_level": N_("The parent must be a top-level category (two levels only)."),
+        "code_taken": N_("A category with this code already exists."),
+        "no_category": N_("There is no such category."),
+        "no_referral": N_("There is no such referral resource."),
+    }
+    fallback: ClassVar[str] = N_("This value is not valid.")
+
+    def __init__(
+        self,
+        code: str,
+        status: int,
+        errors: dict[str, str] | None = None,
+        *,
+        note: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(code, status, errors=errors)
+        self.note = note
+
+    def body(self, _: Gettext) -> dict[str, Any]:
+        """Always `errors` (empty when none), and `note` with a conflict."""
+        body: dict[str, Any] = {
+            "detail": self.message(_),
+            "code": self.code,
+            "errors": {path: self.text_for(code, _) for path, code in self.errors.items()},
+        }
+        if self.note is not None:
+            body["note"] = self.note
+        return body
 
 
 # --- access -----------------------------------------------------------------------------------
@@ -411,6 +463,157 @@ def public(*, session: Session, note: CallNote) -> dict[str, Any]:
             for item, author in addenda(session=session, note_id=note.id)
         ],
     }
+
+
+def call_of(*, session: Session, call_id: int) -> Call:
+    call = session.get(Call, call_id)
+    if call is None:
+        raise NoteError("not_found", 404)
+    return call
+
+
+def current(*, session: Session, call_id: int) -> dict[str, Any] | None:
+    """The call's note as it stands, for the answer to a refused change (a conflict)."""
+    note = note_of(session=session, call_id=call_id)
+    return public(session=session, note=note) if note else None
+
+
+def choices(*, session: Session, _: Gettext, zh: bool) -> NoteOptions:
+    """Every choice the note's form offers, labelled in the reader's language; the taxonomy
+    and the referral directory as the administrators keep them (active entries only)."""
+    categories = list(
+        session.exec(
+            select(IssueCategory)
+            .where(col(IssueCategory.active))
+            .order_by(col(IssueCategory.sort), col(IssueCategory.id))
+        )
+    )
+    resources = list(
+        session.exec(
+            select(ReferralResource)
+            .where(col(ReferralResource.active))
+            .order_by(col(ReferralResource.kind), col(ReferralResource.name))
+        )
+    )
+
+    def listed(texts: dict[str, str]) -> list[dict[str, str]]:
+        return [{"code": code, "label": _(label)} for code, label in texts.items()]
+
+    def label(category: IssueCategory) -> str:
+        return category.label_zh if zh else category.label_en
+
+    return NoteOptions.model_validate(
+        {
+            "call_types": [
+                {"code": code, "label": _(text), "counselling": code in COUNSELLING_TYPES}
+                for code, text in options.CALL_TYPES.items()
+            ],
+            "age_bands": listed(options.AGE_BANDS),
+            "genders": listed(options.GENDERS),
+            "population_groups": listed(options.POPULATION_GROUPS),
+            "interventions": listed(options.INTERVENTIONS),
+            "protective_factors": [
+                {"code": code, "label": _(options.PROTECTIVE_FACTOR_LABELS[code])}
+                for code in PROTECTIVE_FACTORS
+            ],
+            "levels": [
+                {
+                    "code": level.value,
+                    "label": _(options.LEVEL_LABELS[level.value]),
+                    "colour": COLOURS[level],
+                    "flashing": level in FLASHING,
+                }
+                for level in RiskLevel
+            ],
+            "categories": [
+                {
+                    "id": top.id,
+                    "code": top.code,
+                    "label": label(top),
+                    "children": [
+                        {"id": c.id, "code": c.code, "label": label(c)}
+                        for c in categories
+                        if c.parent_id == top.id
+                    ],
+                }
+                for top in categories
+                if top.parent_id is None
+            ],
+            "referrals": [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "kind_label": _(options.REFERRAL_KINDS.get(r.kind, r.kind)),
+                    "name": r.name,
+                    "phone": r.phone,
+                    "region": r.region,
+                }
+                for r in resources
+            ],
+        }
+    )
+
+
+# --- the taxonomy and the referral directory (admins edit them at run time) -------------------
+
+
+def categories(*, session: Session) -> list[IssueCategory]:
+    return list(
+        session.exec(select(IssueCategory).order_by(col(IssueCategory.sort), col(IssueCategory.id)))
+    )
+
+
+def _save_category(session: Session, category: IssueCategory) -> IssueCategory:
+    try:
+        session.add(category)
+        session.flush()
+    except IntegrityError as error:  # the code is taken (the request's transaction is over)
+        raise NoteError("code_taken", 409, {"code": "code_taken"}) from error
+    return category
+
+
+def create_category(*, session: Session, fields: CategoryIn) -> IssueCategory:
+    if fields.parent_id is not None:  # two levels only
+        parent = session.get(IssueCategory, fields.parent_id)
+        if parent is None or parent.parent_id is not None:
+            raise NoteError("parent_not_top_level", 422, {"parent_id": "parent_not_top_level"})
+    return _save_category(session, IssueCategory.model_validate(fields))
+
+
+def update_category(*, session: Session, category_id: int, fields: CategoryIn) -> IssueCategory:
+    """Categories are never deleted (old notes refer to them): `active` false retires one."""
+    category = session.get(IssueCategory, category_id)
+    if category is None:
+        raise NoteError("no_category", 404)
+    category.sqlmodel_update(fields.model_dump())
+    return _save_category(session, category)
+
+
+def referrals(*, session: Session) -> list[ReferralResource]:
+    return list(session.exec(select(ReferralResource).order_by(col(ReferralResource.id))))
+
+
+def _check_kind(fields: ReferralIn) -> None:
+    if fields.kind not in options.REFERRAL_KINDS:
+        raise NoteError("invalid", 422, {"kind": "not_an_option"})
+
+
+def create_referral(*, session: Session, fields: ReferralIn) -> ReferralResource:
+    _check_kind(fields)
+    resource = ReferralResource.model_validate(fields)
+    session.add(resource)
+    session.flush()
+    return resource
+
+
+def update_referral(*, session: Session, resource_id: int, fields: ReferralIn) -> ReferralResource:
+    _check_kind(fields)
+    resource = session.get(ReferralResource, resource_id)
+    if resource is None:
+        raise NoteError("no_referral", 404)
+    resource.sqlmodel_update(fields.model_dump())
+    session.flush()
+    return resource
 
 
 def in_note_window(*, session: Session, call: Call, now: datetime, note_due_s: int) -> bool:

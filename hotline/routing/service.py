@@ -9,10 +9,10 @@ agent row and the call row inside one transaction (a savepoint per attempt), wit
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +22,9 @@ from hotline.auth.models import User
 from hotline.calls import service as calls
 from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
 from hotline.clock import as_utc
+from hotline.errors import DomainError
 from hotline.escalation import service as escalations
+from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
@@ -42,12 +44,28 @@ SELF_SERVICE = {
 }
 
 
-class RoutingError(Exception):
+class RoutingError(DomainError):
     """A counselor's request that cannot be done now; `code` is translated for the console."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+    messages: ClassVar[Mapping[str, str]] = {
+        "offer_gone": N_("This call is no longer offered to you."),
+        "busy_with_call": N_("Finish the current call before changing your status."),
+        "break_reason_required": N_("Choose a reason for the break."),
+        "state_not_allowed": N_("That status cannot be chosen here."),
+        "no_live_call": N_("There is no live call to hang up."),
+        "no_wrap_up": N_("There is no wrap-up to finish."),
+        "connect_failed": N_(
+            "Your phone could not be reached; the caller was sent back to the "
+            "queue and you were set away."
+        ),
+        "bad_message": N_("The console sent a request the server did not understand."),
+        "no_phone": N_(
+            "You cannot take calls: your account has no phone number, SIP address or browser"
+            " phone the hotline can ring. Ask an administrator to add one."
+        ),
+        "monitor_failed": N_("Your phone could not be added to the call."),
+    }
+    fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
 
 @dataclass

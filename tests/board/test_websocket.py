@@ -9,9 +9,9 @@ from sqlmodel import select
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from agent_console.board import ws as board_router
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import Role, User
-from hotline.board import router as board_router
 from hotline.calls.models import CallEvent
 from hotline.escalation.models import Escalation
 from hotline.simulator.console_client import ConsoleClient

@@ -16,8 +16,8 @@ import pytest
 from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
+from agent_console.board.ws import _snapshot
 from hotline.auth.models import Role
-from hotline.board.router import _snapshot
 from hotline.calls.models import Call
 from hotline.db import Database, make_engine
 from hotline.migrate import upgrade
