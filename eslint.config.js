@@ -17,6 +17,7 @@ export default [
       "no-unused-vars": ["error", { argsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" }],
       "no-var": "error",
       "prefer-const": "error",
+      "no-shadow": "error",
       eqeqeq: ["error", "always", { null: "ignore" }],
     },
   },

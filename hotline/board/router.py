@@ -80,6 +80,7 @@ def board_page(request: Request) -> Response:
         "ws_path": "/ws/board",
         "locale": request.session.get("locale") or user.locale,
         "strings": board_strings(_),
+        "monitor_modes": [mode.value for mode in MonitorMode],
     }
     return render(request, "board.html", user=user, forbidden=None, config=config)
 
