@@ -1,6 +1,7 @@
 /*
  * Counselor console: one websocket, rendered from the latest server snapshot only.
- * Protocol: docs/console-protocol.md. No framework, no build step, no inline code (strict CSP).
+ * Protocol: docs/console-protocol.md. The page's entry module (ES modules, no build step, no
+ * inline code: strict CSP); docs/architecture.md "The front end".
  */
 // The other parts of the console, evaluated first (in this order): each listens for the
 // "hotline:snapshot" event this module sends with every snapshot.
