@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest bench i18n clean
+.PHONY: install demo test lint lint-js typecheck pytest bench i18n clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -21,6 +21,11 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	scripts/lint-js
+
+# eslint over the console's JS modules; skipped with a note where node/npm are missing (not in CI).
+lint-js:
+	scripts/lint-js
 
 typecheck: install
 	$(BIN)/mypy
@@ -42,4 +47,4 @@ i18n: install
 	rm messages.pot
 
 clean:
-	rm -rf $(VENV) hotline-demo.db*
+	rm -rf $(VENV) node_modules hotline-demo.db*

@@ -13,6 +13,7 @@ from hotline.audit import service as audit
 from hotline.audit.models import AuditAction
 from hotline.auth.deps import RequirePageRole
 from hotline.auth.models import User
+from hotline.board.models import MonitorMode
 from hotline.board.service import SUPERVISOR_ROLES
 from hotline.db import SessionDep
 
@@ -31,6 +32,7 @@ def board_page(request: Request, user: Supervisor, session: SessionDep) -> Respo
         "ws_path": "/ws/board",
         "locale": request.session.get("locale") or user.locale,
         "strings": board_strings(_),
+        "monitor_modes": [mode.value for mode in MonitorMode],
     }
     return render(request, "board.html", user=user, config=config)
 

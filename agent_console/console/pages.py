@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from agent_console.console.config import risk_config
 from agent_console.console.strings import js_strings
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.auth.deps import user_from_connection
@@ -23,5 +24,6 @@ def console(request: Request) -> Response:
         "ws_path": "/ws/console",
         "locale": request.session.get("locale") or user.locale,
         "strings": js_strings(_),
+        "risk": risk_config(),
     }
     return render(request, "console.html", user=user, config=config)

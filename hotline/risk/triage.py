@@ -79,7 +79,7 @@ QUESTIONS: tuple[str, ...] = (
     "q6_within_3_months",
 )
 # Question -> the question whose "yes" opens it; the others are always asked.
-_GATES: dict[str, str] = {
+GATES: dict[str, str] = {
     "q3_method": "q2_suicidal_thoughts",
     "q4_intent": "q2_suicidal_thoughts",
     "q5_plan": "q2_suicidal_thoughts",
@@ -126,7 +126,7 @@ def _answer(s: Screener, question: str) -> bool | None:
 
 def _is_asked(s: Screener, question: str) -> bool:
     """Whether the branching opens `question` given the answers so far."""
-    gate = _GATES.get(question)
+    gate = GATES.get(question)
     return gate is None or _answer(s, gate) is True
 
 
