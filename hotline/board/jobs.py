@@ -7,9 +7,10 @@ from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_inte
 
 
 def expire_monitors(ctx: JobContext) -> int:
+    now = ctx.clock.now()
     with ctx.db.session() as session:
         stuck = board.expire_dialing_monitors(
-            session=session, now=ctx.clock.now(), timeout_s=ctx.settings.monitor_dial_timeout_s
+            session=session, now=now, timeout_s=ctx.settings.monitor_dial_timeout_s
         )
 
     def cancel_monitor_leg(monitor_id: int) -> None:

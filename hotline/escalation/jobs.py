@@ -16,14 +16,16 @@ PAGE_LEASE = (
 
 
 def run_steps(ctx: JobContext) -> int:
+    now = ctx.clock.now()
     with ctx.db.session() as session:
-        return escalations.run_due(session=session, now=ctx.clock.now())
+        return escalations.run_due(session=session, now=now)
 
 
 def send_pages(ctx: JobContext) -> int:
     """Claim the pages to send; send each after the commit, on the dispatcher's pool."""
+    now = ctx.clock.now()
     with ctx.db.session() as session:
-        claimed = escalations.claim_pages(session=session, now=ctx.clock.now())
+        claimed = escalations.claim_pages(session=session, now=now)
 
     def send(page_id: int) -> None:
         send_page(ctx, page_id)

@@ -7,8 +7,9 @@ from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_inte
 
 
 def expire_overdue(ctx: JobContext) -> int:
+    now = ctx.clock.now()
     with ctx.db.session() as session:
-        return followups.expire_overdue(session=session, now=ctx.clock.now())
+        return followups.expire_overdue(session=session, now=now)
 
 
 def register(registry: Registry) -> None:

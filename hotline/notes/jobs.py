@@ -7,10 +7,9 @@ from hotline.notes import service as notes
 
 
 def mark_overdue(ctx: JobContext) -> int:
+    now = ctx.clock.now()
     with ctx.db.session() as session:
-        return notes.mark_overdue(
-            session=session, now=ctx.clock.now(), due_s=ctx.settings.note_due_s
-        )
+        return notes.mark_overdue(session=session, now=now, due_s=ctx.settings.note_due_s)
 
 
 def register(registry: Registry) -> None:

@@ -9,10 +9,11 @@ from hotline.routing import service as routing
 
 def expire_offers(ctx: JobContext) -> int:
     """Offers not accepted in time, and accepted calls that never joined, go back to the queue."""
+    now = ctx.clock.now()  # read before the transaction, as a clock in a test may write
     with ctx.db.session() as session:
         effects = routing.expire_offers(
             session=session,
-            now=ctx.clock.now(),
+            now=now,
             missed_before_away=ctx.settings.missed_offers_before_away,
         )
     ctx.dispatcher.apply(effects)  # kicks the offers when a counselor came free
@@ -21,16 +22,18 @@ def expire_offers(ctx: JobContext) -> int:
 
 def overflow(ctx: JobContext) -> int:
     """Callers who waited past the line's maximum go to the partner line or voicemail."""
+    now = ctx.clock.now()
     with ctx.db.session() as session:
-        effects = routing.overflow_due(session=session, now=ctx.clock.now())
+        effects = routing.overflow_due(session=session, now=now)
     ctx.dispatcher.apply(effects)
     return len(effects.overflow)
 
 
 def free_stranded(ctx: JobContext) -> int:
     """Safety net: counselors held by a call that is no longer theirs are set free."""
+    now = ctx.clock.now()
     with ctx.db.session() as session:
-        return routing.free_stranded(session=session, now=ctx.clock.now())
+        return routing.free_stranded(session=session, now=now)
 
 
 def offer(ctx: JobContext) -> int:
