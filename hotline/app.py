@@ -1,4 +1,5 @@
-"""The application factory: one FastAPI app with its database, bus, dispatcher and telephony."""
+"""The application factory: one FastAPI app with its database, bus, dispatcher, job worker and
+telephony."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import agent_console.routes
 import hotline.realtime.events  # noqa: F401 - registers the after-commit publisher
-from hotline import crypto, errors, logs, phone
+from hotline import crypto, errors, jobs, logs, phone
 from hotline.blocklist.router import router as blocklist_router
 from hotline.board.api import router as board_router
 from hotline.clock import Clock, SystemClock
@@ -48,18 +49,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     db = Database(make_engine(settings.database_url), bus)
     telephony = TelephonyPort(settings)
     dispatcher = Dispatcher(db=db, clock=clock, settings=settings, telephony=telephony)
+    # Every feature's timers, on one scheduler; the dispatcher's kick() wakes the engine's.
+    worker = jobs.Worker(dispatcher.context(), jobs.registry().jobs)
+    dispatcher.worker = worker
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await bus.start()
         if settings.run_engine:
-            dispatcher.start(
-                sync_numbers=settings.telephony_mode == "simulator"
-                and settings.sync_numbers_on_start
-            )
+            worker.start()
         try:
             yield
         finally:
+            worker.stop()  # first: a running job may still hand work to the dispatcher's pool
             dispatcher.stop()
             await bus.stop()
             db.engine.dispose()
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.db = db
     app.state.telephony = telephony
     app.state.dispatcher = dispatcher
+    app.state.worker = worker
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

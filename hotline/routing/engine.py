@@ -1,9 +1,10 @@
-"""The dispatcher: offers queued calls, fires due timers, and does the phone-network work.
+"""The dispatcher: routing, and the phone-network work that follows a commit.
 
-Due times live in the database (offer_expires_at, queue_deadline_at), so a restart loses
-nothing: APScheduler runs `tick` every second on every instance, and compare-and-set updates
-make each timer fire once however many instances tick. `kick` runs a tick at once when
-something may have become offerable. Tests call `tick()` directly after moving the clock.
+It offers queued calls (through the routing timers it `kick`s), connects counselors and crisis
+responders, and carries out `Effects` on its worker pool, never on a request or in a transaction.
+The timers themselves are jobs (`hotline/jobs.py`; routing's are in `hotline/routing/jobs.py`),
+run by the app's `Worker`; `tick()` and the other methods below marked "alias" run a job
+synchronously for tests, which call them after moving the clock.
 """
 
 from __future__ import annotations
@@ -12,46 +13,29 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import Depends, Request
 
 from hotline.auth.models import User
-from hotline.board import service as board
 from hotline.calls.models import Call
 from hotline.clock import Clock
 from hotline.config import Settings
 from hotline.db import Database
-from hotline.escalation import paging
+from hotline.escalation import jobs as escalation_jobs
 from hotline.escalation import service as escalations
-from hotline.followups import service as followups
-from hotline.lines import service as lines
+from hotline.jobs import JobContext, Worker, registry
 from hotline.lines.models import Line
-from hotline.notes import service as notes
 from hotline.realtime.events import agent_topic, emit
+from hotline.retention import jobs as retention_jobs
 from hotline.retention import service as retention
 from hotline.routing import service as routing
-from hotline.stats import rollup
 from hotline.telephony.guard import Degraded, Episode
 from hotline.telephony.port import TelephonyError, TelephonyPort
 
 log = logging.getLogger(__name__)
-TICK_JOB = "dispatcher-tick"
-RETENTION_JOB = "retention-purge"
-# The purge runs once a day (claimed per day across instances); this is how often it is checked.
-RETENTION_CHECK_S = 3600
 OVERFLOW_RETRY_S = 30
-ROLLUP_JOB = "stats-rollup"
-RECORDINGS_JOB = "provider-recordings"
-# How often recordings of purged calls are deleted at the provider (retried until they go).
-RECORDINGS_INTERVAL_S = 300
-# How often the statistics roll-up takes in newly settled days (a year's backlog: a few runs).
-ROLLUP_INTERVAL_S = 60
-FALLBACKS_JOB = "line-fallbacks"
-# How often each number's fallback (partner line) is re-read for when the database is down.
-FALLBACKS_INTERVAL_S = 60
+OFFERS_JOB = "routing.offers"
 
 
 class Dispatcher:
@@ -63,151 +47,76 @@ class Dispatcher:
         self.settings = settings
         self.telephony = telephony
         self.degraded = Degraded(settings)
+        # The worker that runs the timers: the app sets its own; a dispatcher made on its own
+        # (tests) makes one with every feature's jobs when first ticked or kicked.
+        self.worker: Worker | None = None
+        self._worker_lock = threading.Lock()
         self._tick_failing = Episode(
             "dispatcher tick failing (timers wait until it works again)",
             "dispatcher tick works again after %d failed ticks",
             log,
         )
-        self._scheduler = BackgroundScheduler(
-            timezone=UTC,
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
-        )
         self._network = ThreadPoolExecutor(max_workers=8, thread_name_prefix="telephony")
-        self._dirty = threading.Event()
-        self._tick_lock = threading.Lock()
+
+    def context(self) -> JobContext:
+        """What the jobs work with: this dispatcher's database, clock, settings and network."""
+        return JobContext(
+            db=self.db,
+            clock=self.clock,
+            settings=self.settings,
+            telephony=self.telephony,
+            dispatcher=self,
+        )
+
+    def jobs(self) -> Worker:
+        with self._worker_lock:
+            if self.worker is None:
+                self.worker = Worker(self.context(), registry().jobs)
+            return self.worker
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def start(self, *, sync_numbers: bool) -> None:
-        self._scheduler.add_job(
-            self._tick_job, "interval", id=TICK_JOB, seconds=self.settings.engine_interval_s
-        )
-        self._scheduler.add_job(
-            self._retention_job, "interval", id=RETENTION_JOB, seconds=RETENTION_CHECK_S
-        )
-        self._scheduler.add_job(
-            self._rollup_job, "interval", id=ROLLUP_JOB, seconds=ROLLUP_INTERVAL_S
-        )
-        self._scheduler.add_job(
-            self.delete_provider_recordings,
-            "interval",
-            id=RECORDINGS_JOB,
-            seconds=RECORDINGS_INTERVAL_S,
-        )
-        self._scheduler.add_job(
-            self.refresh_fallbacks,
-            "interval",
-            id=FALLBACKS_JOB,
-            seconds=FALLBACKS_INTERVAL_S,
-            next_run_time=datetime.now(UTC),
-        )
-        if sync_numbers:
-            self._scheduler.add_job(
-                self.sync_numbers, "date", id="sync-numbers", run_date=datetime.now(UTC)
-            )
-        self._scheduler.start()
-
     def stop(self) -> None:
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=True)
+        """Stop the worker pool (the app's lifespan stops the jobs' worker first)."""
+        if self.worker is not None:
+            self.worker.stop()
         self._network.shutdown(wait=True)
 
     def kick(self) -> None:
-        self._dirty.set()
-        if self._scheduler.running:
-            try:
-                self._scheduler.modify_job(TICK_JOB, next_run_time=datetime.now(UTC))
-            except Exception:  # shutting down; the next start ticks anyway
-                log.debug("kick ignored", exc_info=True)
+        """Run the routing timers (and the engine's others: pages) now, not at the next run."""
+        self.jobs().wake()
 
-    # --- the work ---------------------------------------------------------------------------
+    # --- the timers, run synchronously (tests) ---------------------------------------------
+
+    def tick(self) -> int:
+        """Alias: run every engine timer once, in order (again while kicks came in); returns the
+        offers made. Tests call it after moving the clock."""
+        return self.jobs().tick().done.get(OFFERS_JOB, 0)
 
     def _tick_job(self) -> None:
-        try:
-            self.tick()
-        except Exception as error:  # the database down: once per outage, not every second
-            self._tick_failing.occurred(exc_info=error)
+        """Alias: a tick as the scheduler ran it, the failure logged once per outage."""
+        if self.jobs().tick().failed:
+            self._tick_failing.occurred()
         else:
             self._tick_failing.check()
 
-    def tick(self) -> int:
-        """Expire offers, overflow, offer; again while kicks came in. Returns the offers made."""
-        offers = 0
-        with self._tick_lock:
-            while True:
-                self._dirty.clear()
-                now = self.clock.now()
-                with self.db.session() as session:
-                    effects = routing.expire_offers(
-                        session=session,
-                        now=now,
-                        missed_before_away=self.settings.missed_offers_before_away,
-                    )
-                with self.db.session() as session:
-                    effects.merge(routing.overflow_due(session=session, now=now))
-                with self.db.session() as session:
-                    routing.free_stranded(session=session, now=now)
-                with self.db.session() as session:
-                    notes.mark_overdue(session=session, now=now, due_s=self.settings.note_due_s)
-                with self.db.session() as session:
-                    followups.expire_overdue(session=session, now=now)
-                with self.db.session() as session:
-                    escalations.run_due(session=session, now=now)
-                with self.db.session() as session:
-                    pages = escalations.claim_pages(session=session, now=now)
-                for page_id in pages:
-                    self._network.submit(self._guard, self.send_page, page_id)
-                with self.db.session() as session:
-                    stuck = board.expire_dialing_monitors(
-                        session=session, now=now, timeout_s=self.settings.monitor_dial_timeout_s
-                    )
-                for monitor_id in stuck:
-                    self._network.submit(self._guard, self.cancel_monitor_leg, monitor_id)
-                while True:
-                    with self.db.session() as session:
-                        # The offer's own time, not the tick's start: a call queued since
-                        # then must not look offered before it was queued.
-                        made = routing.offer_next(
-                            session=session,
-                            now=self.clock.now(),
-                            offer_timeout_s=self.settings.offer_timeout_s,
-                            instance=self.settings.instance_name,
-                        )
-                    if not made:
-                        break
-                    offers += 1
-                effects.kick = False
-                self.apply(effects)
-                if not self._dirty.is_set():
-                    return offers
-
-    def _retention_job(self) -> None:
-        try:
-            self.run_retention()
-        except Exception:
-            log.exception("retention purge failed")
-
-    def _rollup_job(self) -> None:
-        try:
-            rollup.refresh(db=self.db, now=self.clock.now())
-        except Exception:
-            log.exception("statistics roll-up failed")
-
     def delete_provider_recordings(self) -> int:
-        """Delete the provider's copies of purged calls' recordings (never on a request)."""
-        try:
-            return retention.delete_provider_recordings(
-                db=self.db, delete_at_provider=self.telephony.delete_recording
-            )
-        except Exception:
-            log.exception("deleting purged recordings at the provider failed")
-            return 0
+        """Alias of the `review.recordings` job: 0 when it failed (logged)."""
+        return self.jobs().run("review.recordings") or 0
 
     def run_retention(self) -> retention.PurgeResult | None:
-        """The day's purge, if no instance has run it yet today (its own sessions, in batches)."""
-        return retention.run_scheduled(
-            db=self.db, now=self.clock.now(), instance=self.settings.instance_name
-        )
+        """Alias of the `retention.purge` job (its errors raise)."""
+        return retention_jobs.run_retention(self.context())
+
+    def sync_numbers(self) -> None:
+        """Alias of the `telephony.sync_numbers` job (a failure is logged)."""
+        self.jobs().run("telephony.sync_numbers")
+
+    def send_page(self, page_id: int) -> None:
+        """Alias of `hotline.escalation.jobs.send_page`."""
+        escalation_jobs.send_page(self.context(), page_id)
+
+    # --- the network work -------------------------------------------------------------------
 
     def apply(self, effects: routing.Effects) -> None:
         """Hand phone-network work to the worker pool; never on a request or a transaction."""
@@ -318,39 +227,6 @@ class Dispatcher:
             ),
         )
 
-    def send_page(self, page_id: int) -> None:
-        """Send one claimed page by SMS or voice; record the outcome either way."""
-        try:
-            with self.db.session() as session:
-                message = paging.outgoing(session=session, page_id=page_id)
-            if message is None:
-                return
-            if message.channel == "sms":
-                sid = self.telephony.send_sms(to=message.to, from_=message.from_, body=message.text)
-            else:
-                sid = self.telephony.place_call(
-                    to=message.to,
-                    from_=message.from_,
-                    url=self.telephony.url(f"/twilio/page/voice?page_id={page_id}"),
-                    status_callback=self.telephony.url(f"/twilio/page/status?page_id={page_id}"),
-                )
-        except Exception as error:
-            log.warning("page %s not sent: %s", page_id, type(error).__name__)
-            with self.db.session() as session:
-                escalations.page_failed(
-                    session=session,
-                    page_id=page_id,
-                    error=f"{type(error).__name__}: {error}",
-                    now=self.clock.now(),
-                )
-            return
-        with self.db.session() as session:
-            wanted = escalations.page_sent(
-                session=session, page_id=page_id, provider_sid=sid, now=self.clock.now()
-            )
-        if not wanted and message.channel == "voice":
-            self.end_paging_call(sid)
-
     def end_paging_call(self, call_sid: str) -> None:
         """Stop a paging call once someone has acknowledged; one already over is left be."""
         try:
@@ -358,38 +234,8 @@ class Dispatcher:
         except TelephonyError as error:
             log.info("paging call not ended (%s): probably over already", type(error).__name__)
 
-    def cancel_monitor_leg(self, monitor_id: int) -> None:
-        """Hang up a supervisor's leg that was given up because it never answered."""
-        board.cancel_monitor_leg(db=self.db, telephony=self.telephony, monitor_id=monitor_id)
-
     def _say_goodbye(self, call_sid: str) -> None:
         self.telephony.redirect(call_sid, self.telephony.url("/twilio/voice/after"))
-
-    def refresh_fallbacks(self) -> None:
-        """Remember each number's partner line while the database can be read."""
-        try:
-            with self.db.session() as session:
-                self.degraded.fallbacks.replace(lines.list_lines(session=session))
-        except Exception as error:  # the webhooks say when the database is down
-            log.debug("line fallbacks not refreshed: %s", type(error).__name__)
-
-    def sync_numbers(self) -> None:
-        """Point every active line's number at this deployment (simulator mode, at start)."""
-        with self.db.session() as session:
-            numbers = [line.number for line in lines.list_lines(session=session) if line.active]
-        for number in numbers:
-            try:
-                self.telephony.sync_number(number)
-            except Exception:
-                log.exception("could not configure number webhooks; retrying in 2 s")
-                self._scheduler.add_job(
-                    self.sync_numbers,
-                    "date",
-                    id="sync-numbers",
-                    replace_existing=True,
-                    run_date=datetime.fromtimestamp(datetime.now(UTC).timestamp() + 2, UTC),
-                )
-                return
 
 
 def dispatcher_of(request: Request) -> Dispatcher:

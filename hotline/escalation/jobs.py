@@ -1,0 +1,93 @@
+"""Escalation's timers: the steps that are due, and sending the pages they queued (an outbox)."""
+
+from __future__ import annotations
+
+import logging
+
+from hotline.escalation import paging
+from hotline.escalation import service as escalations
+from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+
+log = logging.getLogger(__name__)
+PAGE_LEASE = (
+    "each page is claimed with FOR UPDATE SKIP LOCKED (SQLite write lock) and a sending lease "
+    "(Page.sending_at): another instance takes it over only when the lease ran out"
+)
+
+
+def run_steps(ctx: JobContext) -> int:
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        return escalations.run_due(session=session, now=now)
+
+
+def send_pages(ctx: JobContext) -> int:
+    """Claim the pages to send; send each after the commit, on the dispatcher's pool."""
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        claimed = escalations.claim_pages(session=session, now=now)
+
+    def send(page_id: int) -> None:
+        send_page(ctx, page_id)
+
+    for page_id in claimed:
+        ctx.dispatcher.submit(send, page_id)
+    return len(claimed)
+
+
+def send_page(ctx: JobContext, page_id: int) -> None:
+    """Send one claimed page by SMS or voice; record the outcome either way."""
+    telephony = ctx.telephony
+    try:
+        with ctx.db.session() as session:
+            message = paging.outgoing(session=session, page_id=page_id)
+        if message is None:
+            return
+        if message.channel == "sms":
+            sid = telephony.send_sms(to=message.to, from_=message.from_, body=message.text)
+        else:
+            sid = telephony.place_call(
+                to=message.to,
+                from_=message.from_,
+                url=telephony.url(f"/twilio/page/voice?page_id={page_id}"),
+                status_callback=telephony.url(f"/twilio/page/status?page_id={page_id}"),
+            )
+    except Exception as error:
+        log.warning("page %s not sent: %s", page_id, type(error).__name__)
+        with ctx.db.session() as session:
+            escalations.page_failed(
+                session=session,
+                page_id=page_id,
+                error=f"{type(error).__name__}: {error}",
+                now=ctx.clock.now(),
+            )
+        return
+    with ctx.db.session() as session:
+        wanted = escalations.page_sent(
+            session=session, page_id=page_id, provider_sid=sid, now=ctx.clock.now()
+        )
+    if not wanted and message.channel == "voice":
+        ctx.dispatcher.end_paging_call(sid)
+
+
+def register(registry: Registry) -> None:
+    registry.add(
+        Job(
+            name="escalation.steps",
+            run=run_steps,
+            once=COMPARE_AND_SET,
+            every=engine_interval,
+            tick=True,
+            order=60,
+        )
+    )
+    registry.add(
+        Job(
+            name="escalation.pages",
+            run=send_pages,
+            once=PAGE_LEASE,
+            every=engine_interval,
+            tick=True,
+            order=70,
+        )
+    )

@@ -1,0 +1,74 @@
+"""Routing's timers: offers that ran out, callers past the line's wait, stranded counselors, and
+offering queued calls (the dispatcher's `kick` runs them at once)."""
+
+from __future__ import annotations
+
+from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.routing import service as routing
+
+
+def expire_offers(ctx: JobContext) -> int:
+    """Offers not accepted in time, and accepted calls that never joined, go back to the queue."""
+    now = ctx.clock.now()  # read before the transaction, as a clock in a test may write
+    with ctx.db.session() as session:
+        effects = routing.expire_offers(
+            session=session,
+            now=now,
+            missed_before_away=ctx.settings.missed_offers_before_away,
+        )
+    ctx.dispatcher.apply(effects)  # kicks the offers when a counselor came free
+    return len(effects.hang_up)
+
+
+def overflow(ctx: JobContext) -> int:
+    """Callers who waited past the line's maximum go to the partner line or voicemail."""
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        effects = routing.overflow_due(session=session, now=now)
+    ctx.dispatcher.apply(effects)
+    return len(effects.overflow)
+
+
+def free_stranded(ctx: JobContext) -> int:
+    """Safety net: counselors held by a call that is no longer theirs are set free."""
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        return routing.free_stranded(session=session, now=now)
+
+
+def offer(ctx: JobContext) -> int:
+    """Offer queued calls to free counselors, one transaction per offer, until none is left."""
+    offers = 0
+    while True:
+        with ctx.db.session() as session:
+            # The offer's own time, not the run's start: a call queued since then must not
+            # look offered before it was queued.
+            made = routing.offer_next(
+                session=session,
+                now=ctx.clock.now(),
+                offer_timeout_s=ctx.settings.offer_timeout_s,
+                instance=ctx.settings.instance_name,
+            )
+        if not made:
+            return offers
+        offers += 1
+
+
+def register(registry: Registry) -> None:
+    for name, run, order in (
+        ("routing.expire_offers", expire_offers, 10),
+        ("routing.overflow", overflow, 20),
+        ("routing.stranded", free_stranded, 30),
+        # Last in a tick: the other timers may have freed counselors or queued calls.
+        ("routing.offers", offer, 100),
+    ):
+        registry.add(
+            Job(
+                name=name,
+                run=run,
+                once=COMPARE_AND_SET,
+                every=engine_interval,
+                tick=True,
+                order=order,
+            )
+        )
