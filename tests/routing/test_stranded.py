@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -45,13 +47,24 @@ def test_an_offer_made_while_the_caller_hangs_up_is_withdrawn(
     with db.session() as callback:
         call = calls.get_by_sid(session=callback, call_sid="CA1")
         assert call is not None and call.state == CallState.queued
-        with db.session() as other_instance:
-            assert routing.offer_next(session=other_instance, now=clock.now(), offer_timeout_s=20)
+        assert in_another_thread(lambda: offer_next(db, clock))  # another instance's offer
         routing.caller_left(session=callback, call=call, now=clock.now(), reason="caller_hangup")
     with db.session() as session:
         ended = calls.get_by_sid(session=session, call_sid="CA1")
         assert ended is not None and ended.state == CallState.abandoned
     assert agent(db, user.id).state == AgentState.available
+
+
+def offer_next(db: Database, clock: FakeClock) -> bool:
+    with db.session() as other_instance:
+        return routing.offer_next(session=other_instance, now=clock.now(), offer_timeout_s=20)
+
+
+def in_another_thread(work: Callable[[], bool]) -> bool:
+    """Another instance's transaction while this one is open: a session of its own, in a thread
+    of its own (a session opened inside another in one thread is refused)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result(timeout=60)
 
 
 def strand(db: Database, call_id: int) -> None:
