@@ -173,3 +173,19 @@ def _data_keys() -> None:
     from hotline import crypto
 
     crypto.configure(crypto.keyring_from("test-secret-key-that-is-long-enough-000", "", "test"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Close the run's shared Chromium, if a test started it (see tests/browser.py)."""
+    import sys
+
+    browser = sys.modules.get("tests.browser")
+    if browser is not None:
+        browser.shutdown()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test unit, server, browser or postgres from what it reaches (tests/markers.py)."""
+    from tests import markers
+
+    markers.apply(items)

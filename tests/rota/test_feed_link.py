@@ -8,14 +8,13 @@ import re
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlmodel import col, select
 
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import Role
 from hotline.db import Database, make_engine
+from hotline.migrate import upgrade
 from hotline.rota.ical import feed_token
-from tests.conftest import migrated_sqlite_url
 from tests.factories import make_user
 from tests.processes import SECRET, logged_serve
 from tests.rota.conftest import Api, Client
@@ -42,10 +41,9 @@ def feed_audits(api: Api) -> list[AuditEvent]:
         )
 
 
-def test_the_feed_token_never_reaches_the_access_log(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> None:
-    database_url = migrated_sqlite_url(request, tmp_path)
+def test_the_feed_token_never_reaches_the_access_log(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path}/hotline.db"
+    upgrade(database_url)
     db = Database(make_engine(database_url))
     user_id = make_user(db, "alice", role=Role.crisis).id
     db.engine.dispose()

@@ -42,12 +42,13 @@ from hotline.calls import service as calls
 from hotline.clock import FakeClock
 from hotline.db import Database, make_engine
 from hotline.escalation import service as escalations
+from hotline.migrate import upgrade
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher
 from hotline.routing.models import AgentState
 from hotline.telephony import router as telephony
 from tests.calls import LINE, inbound
-from tests.conftest import migrated_postgres_database, migrated_sqlite_url
+from tests.conftest import fresh_postgres_database
 from tests.factories import make_line, make_user
 from tests.stack import make_settings
 
@@ -423,13 +424,14 @@ class Harness:
         }
 
 
-def migrated_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield migrated_sqlite_url(request, tmp_path_factory.mktemp("order"))
+def migrated_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('order')}/hotline.db"
+        upgrade(url)
+        yield url
         return
-    with migrated_postgres_database(request) as url:
+    with fresh_postgres_database() as url:
+        upgrade(url)
         yield url
 
 
@@ -438,7 +440,7 @@ def harness(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Harness]:
     """One migrated database per backend, with the line and the people every story uses."""
-    for url in migrated_url(request, tmp_path_factory):
+    for url in migrated_url(request.param, tmp_path_factory):
         engine = make_engine(url)
         setup = Database(engine)
         make_line(setup, number=LINE)
