@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint lint-js typecheck pytest bench i18n clean
+.PHONY: install demo test test-fast lint lint-js typecheck pytest bench i18n clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -30,10 +30,18 @@ lint-js:
 typecheck: install
 	$(BIN)/mypy
 
+# Tests in PYTEST_WORKERS processes (pytest-xdist; `make pytest PYTEST_WORKERS=0` runs them in one).
+# Tests marked with an xdist_group run one after the other in the same process.
+PYTEST_WORKERS ?= 2
+
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck pytest
+
+# The unit tests only (no server, no browser, no PostgreSQL; see tests/markers.py): under a minute.
+test-fast: install
+	$(BIN)/pytest -m unit -q
 
 bench: install
 	$(BIN)/python scripts/bench_webhooks.py

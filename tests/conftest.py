@@ -168,8 +168,47 @@ def require_redis() -> str:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _one_hash_of_the_test_password() -> Iterator[None]:
+    """`make_user` gives everyone the same password, and argon2 takes ~0.1 s a hash (seconds on
+    a loaded machine): hash that one password once per run (a real argon2 hash, its salt shared
+    by those users). Any other password is hashed as in production."""
+    from hotline.auth import service as auth
+    from tests.factories import PASSWORD
+
+    real = auth.hash_password
+    cached: list[str] = []
+
+    def hash_password(password: str) -> str:
+        if password != PASSWORD:
+            return real(password)
+        if not cached:
+            cached.append(real(password))
+        return cached[0]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "hash_password", hash_password)
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _data_keys() -> None:
     """Tests that use the database without an app still encrypt with a (derived) test key."""
     from hotline import crypto
 
     crypto.configure(crypto.keyring_from("test-secret-key-that-is-long-enough-000", "", "test"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Close the run's shared Chromium, if a test started it (see tests/browser.py)."""
+    import sys
+
+    browser = sys.modules.get("tests.browser")
+    if browser is not None:
+        browser.shutdown()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test unit, server, browser or postgres from what it reaches (tests/markers.py)."""
+    from tests import markers
+
+    markers.apply(items)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from subprocess import Popen
 from typing import Any
@@ -24,6 +25,32 @@ def bind_free_socket() -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, whose main loop wakes as soon as `exit_now()` asks: uvicorn's own
+    polls `should_exit` every 0.1 s, and each test stops one or two servers."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    wake: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self.wake = asyncio.Event()
+        self.loop = asyncio.get_running_loop()
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), 0.1)
+            should_exit = await self.on_tick(counter)
+
+    def exit_now(self) -> None:
+        self.should_exit = True
+        loop, wake = self.loop, self.wake
+        if loop is not None and wake is not None:
+            with suppress(RuntimeError):  # its loop has closed already
+                loop.call_soon_threadsafe(wake.set)
+
+
 class ServerThread:
     """uvicorn serving `app` on an already-bound socket (so the port is known before the app)."""
 
@@ -34,7 +61,7 @@ class ServerThread:
         config = uvicorn.Config(
             app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
         )
-        self.server = uvicorn.Server(config)
+        self.server = _Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
         )
@@ -49,7 +76,7 @@ class ServerThread:
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
+        self.server.exit_now()
         self.thread.join(timeout=15)
         self.sock.close()
 

@@ -25,7 +25,7 @@ from hotline.auth.models import Role, User
 from hotline.db import Database, make_engine
 from hotline.lines.models import Line
 from hotline.stats.models import StatsRollup
-from tests.conftest import fresh_postgres_database
+from tests.conftest import fresh_postgres_database, migrated_sqlite_url
 from tests.factories import make_line, make_user
 from tests.servers import ServerThread, bind_free_socket, free_port, serve_process
 from tests.stack import ACCOUNT_SID, AUTH_TOKEN, SIM_TOKEN
@@ -46,10 +46,9 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path}/cli.db"
-    hotline(url, tmp_path, "db", "upgrade")
-    return url
+def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database at head (a copy of the run's template; `db upgrade` itself is tested above)."""
+    return migrated_sqlite_url(request, tmp_path)
 
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:

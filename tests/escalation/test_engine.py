@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import select
 
 from hotline.auth.models import Role, User
@@ -22,8 +23,7 @@ from hotline.escalation.models import (
     Page,
 )
 from hotline.lines.models import Line
-from hotline.migrate import upgrade
-from tests.conftest import fresh_postgres_database
+from tests.conftest import migrated_postgres_database
 from tests.factories import make_line, make_rota, make_user
 
 START = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -206,10 +206,9 @@ def test_a_restart_mid_escalation_loses_no_step(database_url: str) -> None:
     second.engine.dispose()
 
 
-def test_two_dispatchers_at_once_send_each_step_once() -> None:
+def test_two_dispatchers_at_once_send_each_step_once(request: pytest.FixtureRequest) -> None:
     """PostgreSQL only: SQLite serves one process, so the row locks are what is tested here."""
-    with fresh_postgres_database() as database_url:
-        upgrade(database_url)
+    with migrated_postgres_database(request) as database_url:
         four_dispatchers(database_url)
 
 

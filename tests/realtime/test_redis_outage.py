@@ -24,10 +24,9 @@ from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
 from hotline.db import Database, make_engine
-from hotline.migrate import upgrade
 from hotline.realtime.bus import CHANNEL_PREFIX, Event, RedisBus
 from tests.calls import LINE, inbound
-from tests.conftest import require_redis
+from tests.conftest import migrated_sqlite_url, require_redis
 from tests.factories import make_line
 from tests.processes import logged_serve, until
 from tests.servers import bind_free_socket, free_port
@@ -105,10 +104,11 @@ class Forwarder:
 
 
 @contextmanager
-def hotline_serve(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, Path]]:
+def hotline_serve(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_url: str
+) -> Iterator[tuple[str, Path]]:
     """`hotline serve` on SQLite with one line, Redis at `redis_url`; its URL and log file."""
-    database_url = f"sqlite:///{tmp_path}/hotline.db"
-    upgrade(database_url)
+    database_url = migrated_sqlite_url(request, tmp_path)
     db = Database(make_engine(database_url))
     make_line(db, number=LINE)
     db.engine.dispose()
@@ -135,9 +135,11 @@ def answer_a_caller_in_danger(url: str, call_sid: str) -> None:
         assert "<Response>" in response.text
 
 
-def test_starts_and_answers_callers_with_redis_refused(tmp_path: Path) -> None:
+def test_starts_and_answers_callers_with_redis_refused(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     closed = f"redis://127.0.0.1:{free_port()}/0"
-    with hotline_serve(tmp_path, closed) as (url, log_path):
+    with hotline_serve(request, tmp_path, closed) as (url, log_path):
         for n in range(3):
             answer_a_caller_in_danger(url, f"CA{n:032d}")
         until(lambda: OUTAGE in log_path.read_text(), "the outage in the log")
@@ -146,10 +148,12 @@ def test_starts_and_answers_callers_with_redis_refused(tmp_path: Path) -> None:
     assert "Traceback" not in log
 
 
-def test_a_blackholed_redis_holds_no_request_up(tmp_path: Path) -> None:
+def test_a_blackholed_redis_holds_no_request_up(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     blackhole = Blackhole()
     try:
-        with hotline_serve(tmp_path, blackhole.url) as (url, log_path):
+        with hotline_serve(request, tmp_path, blackhole.url) as (url, log_path):
             # Each publish blocked ~5 s before: two webhooks of a call in danger took 10 s.
             for n in range(3):
                 answer_a_caller_in_danger(url, f"CA{n:032d}")

@@ -16,11 +16,10 @@ from sqlmodel import select
 from hotline.calls import service as calls
 from hotline.calls.models import TERMINAL_STATES, CallState
 from hotline.db import Database, make_engine
-from hotline.migrate import upgrade
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState, AgentStatus, PresenceEvent
 from tests.calls import LINE, inbound
-from tests.conftest import fresh_postgres_database
+from tests.conftest import migrated_postgres_database
 from tests.factories import make_line, make_user
 from tests.instances import post_signed, two_instances
 
@@ -44,9 +43,10 @@ def settled(db: Database, call_sid: str, user_id: int) -> bool:
 
 
 @pytest.mark.timeout(600)
-def test_a_hang_up_right_after_the_menu_never_strands_the_counselor() -> None:
-    with fresh_postgres_database() as database_url:
-        upgrade(database_url)
+def test_a_hang_up_right_after_the_menu_never_strands_the_counselor(
+    request: pytest.FixtureRequest,
+) -> None:
+    with migrated_postgres_database(request) as database_url:
         engine = make_engine(database_url)
         db = Database(engine)
         make_line(db, number=LINE)

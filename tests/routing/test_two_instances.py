@@ -14,16 +14,16 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 from hotline.calls.models import Call, CallEvent, CallState
 from hotline.db import Database, make_engine
-from hotline.migrate import upgrade
 from hotline.routing.models import PresenceEvent
 from hotline.simulate import counselor_bot
 from hotline.simulator.console_client import ConsoleClient
-from tests.conftest import fresh_postgres_database, require_redis
+from tests.conftest import migrated_postgres_database, require_redis
 from tests.factories import PASSWORD, make_line, make_user
 from tests.servers import ServerThread, bind_free_socket, serve_process
 from tests.stack import ACCOUNT_SID, AUTH_TOKEN, SIM_TOKEN
@@ -53,13 +53,12 @@ def instance(name: str, database_url: str, redis_url: str, simulator_url: str) -
         yield url
 
 
-def test_two_instances_never_double_offer() -> None:
+def test_two_instances_never_double_offer(request: pytest.FixtureRequest) -> None:
     redis_url = require_redis()
     from hotline.simulator.app import SimulatorConfig, create_simulator_app
     from hotline.simulator.client import SimulatorControl
 
-    with fresh_postgres_database() as database_url:
-        upgrade(database_url)
+    with migrated_postgres_database(request) as database_url:
         engine = make_engine(database_url)
         db = Database(engine)
         for number in LINES:

@@ -19,9 +19,9 @@ from hotline.app import create_app
 from hotline.auth import service as auth
 from hotline.auth.models import User
 from hotline.db import Database, make_engine
-from hotline.migrate import upgrade
 from hotline.seed import DEMO_PASSWORD, demo_accounts_left, seed_demo
 from hotline.simulator.control import TOKEN_HEADER
+from tests.conftest import migrated_sqlite_url
 from tests.factories import make_user
 from tests.servers import free_port, serve_process
 from tests.stack import make_settings, running_stack
@@ -90,9 +90,8 @@ def test_embedded_simulator_control_api_needs_the_token(database_url: str) -> No
         assert allowed.status_code == 200 and allowed.json() == []
 
 
-def migrated_sqlite(tmp_path: Path) -> tuple[str, Database]:
-    url = f"sqlite:///{tmp_path}/hotline.db"
-    upgrade(url)
+def migrated_sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Database]:
+    url = migrated_sqlite_url(request, tmp_path)
     return url, Database(make_engine(url))
 
 
@@ -107,8 +106,10 @@ def seed(db: Database) -> None:
 
 
 @pytest.mark.parametrize("via", ["environment", ".env file"])
-def test_demo_refuses_production_and_writes_nothing(tmp_path: Path, via: str) -> None:
-    url, db = migrated_sqlite(tmp_path)
+def test_demo_refuses_production_and_writes_nothing(
+    request: pytest.FixtureRequest, tmp_path: Path, via: str
+) -> None:
+    url, db = migrated_sqlite(request, tmp_path)
     make_user(db, "real_counselor")
     db.engine.dispose()  # the file holds every committed write
     before = (tmp_path / "hotline.db").read_bytes()
@@ -126,8 +127,10 @@ def test_demo_refuses_production_and_writes_nothing(tmp_path: Path, via: str) ->
     assert not fresh.exists()
 
 
-def test_demo_refuses_a_database_with_real_accounts(tmp_path: Path) -> None:
-    url, db = migrated_sqlite(tmp_path)
+def test_demo_refuses_a_database_with_real_accounts(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url, db = migrated_sqlite(request, tmp_path)
     make_user(db, "real_counselor")
     db.engine.dispose()  # the file holds every committed write
     before = (tmp_path / "hotline.db").read_bytes()
@@ -140,8 +143,10 @@ def test_demo_refuses_a_database_with_real_accounts(tmp_path: Path) -> None:
     assert usernames(db) == ["real_counselor"]
 
 
-def test_production_refuses_to_start_while_a_demo_account_can_sign_in(tmp_path: Path) -> None:
-    url, db = migrated_sqlite(tmp_path)
+def test_production_refuses_to_start_while_a_demo_account_can_sign_in(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url, db = migrated_sqlite(request, tmp_path)
     seed(db)
     env = production_env(url)
     refused = hotline(["serve", "--port", str(free_port())], env, tmp_path, timeout=30)

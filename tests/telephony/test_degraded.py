@@ -20,8 +20,8 @@ from agent_console.board.ws import _snapshot
 from hotline.auth.models import Role
 from hotline.calls.models import Call
 from hotline.db import Database, make_engine
-from hotline.migrate import upgrade
 from tests.calls import LINE, inbound
+from tests.conftest import migrated_sqlite_url
 from tests.factories import make_line, make_user
 from tests.servers import free_port, serve_process
 from tests.stack import Stack, running_stack
@@ -152,9 +152,10 @@ def hotline_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[
     )
 
 
-def test_lines_fallback_prints_each_lines_static_twiml(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/hotline.db"
-    upgrade(url)
+def test_lines_fallback_prints_each_lines_static_twiml(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = migrated_sqlite_url(request, tmp_path)
     env = {"HOTLINE_DATABASE_URL": url}
     db = Database(make_engine(url))
     make_line(db, number=LINE, partner_number=PARTNER)

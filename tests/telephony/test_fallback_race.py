@@ -16,9 +16,8 @@ from sqlmodel import col, func, select
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallEvent
 from hotline.db import Database, make_engine
-from hotline.migrate import upgrade
 from tests.calls import LINE, inbound
-from tests.conftest import fresh_postgres_database
+from tests.conftest import migrated_postgres_database
 from tests.factories import make_line
 from tests.instances import post_signed, two_instances
 
@@ -79,9 +78,10 @@ def send_together(
     return post_signed(client, base, "/twilio/voice/incoming", form)
 
 
-def test_the_fallback_request_racing_the_first_on_two_instances() -> None:
-    with fresh_postgres_database() as database_url:
-        upgrade(database_url)
+def test_the_fallback_request_racing_the_first_on_two_instances(
+    request: pytest.FixtureRequest,
+) -> None:
+    with migrated_postgres_database(request) as database_url:
         engine = make_engine(database_url)
         db = Database(engine)
         make_line(db, number=LINE)

@@ -12,9 +12,8 @@ import pytest
 from sqlmodel import select
 
 from hotline.calls.models import Call, CallState
-from hotline.migrate import upgrade
 from tests.calls import CALLER, LINE, inbound
-from tests.conftest import fresh_postgres_database
+from tests.conftest import migrated_postgres_database, migrated_sqlite_url
 from tests.factories import make_line
 from tests.fuzz.test_fuzz import row_counts
 from tests.stack import ACCOUNT_SID, Stack, running_stack
@@ -143,7 +142,6 @@ def webhooks(
     """One app per backend for every case (each case leaves it as it found it)."""
 
     def serve(url: str) -> Iterator[Stack]:
-        upgrade(url)
         with running_stack(url, with_simulator=False, run_engine=False) as stack:
             make_line(stack.db)
             stack.webhook("/twilio/voice/incoming", inbound(QUEUED))
@@ -151,9 +149,9 @@ def webhooks(
             yield stack
 
     if request.param == "sqlite":
-        yield from serve(f"sqlite:///{tmp_path_factory.mktemp('db')}/hotline.db")
+        yield from serve(migrated_sqlite_url(request, tmp_path_factory.mktemp("db")))
         return
-    with fresh_postgres_database() as url:
+    with migrated_postgres_database(request) as url:
         yield from serve(url)
 
 
