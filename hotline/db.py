@@ -164,6 +164,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException as error:
+        # The rollback expires what the session loaded; the signed-in user must stay readable
+        # for the error's answer (its language, the page header), so it leaves the session first.
+        user = getattr(request.state, "user", None)
+        if user is not None and user in session:
+            session.expunge(user)
         await run_in_threadpool(database.close_session, session, error)
         raise
     else:

@@ -9,13 +9,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy import text
 
 from hotline import errors
+from hotline.auth.models import User
 from hotline.db import Database, NestedSessionError, SessionDep, make_engine
 from hotline.errors import DomainError
 from hotline.i18n import N_
+from tests.factories import make_user
 from tests.servers import ServerThread
 
 TABLE = "uow_probe"
@@ -39,6 +41,12 @@ def _probe_app(database: Database) -> FastAPI:
     @app.post("/refuse/{value}")
     def refuse(value: int, session: SessionDep) -> None:
         session.execute(text(f"INSERT INTO {TABLE} (value) VALUES (:v)"), {"v": value})
+        raise ProbeError("refused")
+
+    @app.post("/refuse-as/{user_id}")
+    def refuse_as(user_id: int, request: Request, session: SessionDep) -> None:
+        # As the user dependencies do when they run after the session was opened.
+        request.state.user = session.get(User, user_id)
         raise ProbeError("refused")
 
     @app.post("/nested")
@@ -89,6 +97,20 @@ def test_a_domain_error_rolls_back_and_answers_in_the_readers_language(
     assert response.status_code == 422
     assert response.json() == {"code": "refused", "detail": "必填。"}
     assert _values(database) == []
+
+
+def test_a_user_read_in_the_rolled_back_session_still_gives_the_answer_its_language(
+    probe: tuple[str, Database],
+) -> None:
+    url, database = probe
+    user = make_user(database, "ana")
+    with database.session() as session:
+        stored = session.get(User, user.id)
+        assert stored is not None
+        stored.locale = "en"
+    response = httpx.post(f"{url}/refuse-as/{user.id}", timeout=10)
+    assert response.status_code == 422  # not a 500 from reading an expired user
+    assert response.json() == {"code": "refused", "detail": "Required."}
 
 
 def test_a_session_inside_the_request_is_refused_at_once(probe: tuple[str, Database]) -> None:
