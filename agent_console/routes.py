@@ -10,6 +10,7 @@ from agent_console.console.pages import router as console_pages
 from agent_console.console.ws import router as console_socket
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
+from agent_console.rota.pages import router as rota_pages
 
 
 def include(app: FastAPI) -> None:
@@ -17,4 +18,5 @@ def include(app: FastAPI) -> None:
     app.include_router(sign_in_pages)
     app.include_router(console_pages)
     app.include_router(console_socket)
+    app.include_router(rota_pages)
     app.mount("/static", static_files(), name="static")

@@ -27,7 +27,7 @@ from hotline.notes.router import router as notes_router
 from hotline.realtime.bus import make_bus
 from hotline.retention.router import router as retention_router
 from hotline.review.router import router as review_router
-from hotline.rota.router import router as rota_router
+from hotline.rota.api import router as rota_api
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
 from hotline.stats.router import router as stats_router
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(escalation_router)
     app.include_router(followups_router)
     app.include_router(voicemail_router)
-    app.include_router(rota_router)
+    app.include_router(rota_api)
     app.include_router(review_router)
     app.include_router(audit_router)
     app.include_router(stats_router)
