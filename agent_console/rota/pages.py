@@ -46,6 +46,9 @@ def _form_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> Non
 
 # After the user (a parameter after theirs): no session is 401, a missing token then 403.
 FormCsrf = Annotated[None, Depends(_form_csrf)]
+# Every route names its user before `session`: the user is then read in a unit of its own and
+# stays readable when the request's session rolls back on a refusal (the error page shows
+# them, in their language). Read in the request's session, the rollback would expire it.
 PageStart = Annotated[str, Form()]
 
 
@@ -78,7 +81,7 @@ def _audit(
 
 
 @router.get("/rota", dependencies=[Remembered])
-def rota_home(request: Request, session: SessionDep, user: PageUser) -> Response:
+def rota_home(request: Request, user: PageUser, session: SessionDep) -> Response:
     """The first crisis schedule's calendar (or the first schedule of any kind)."""
     schedules = rota.list_schedules(session=session)
     crisis = [s for s in schedules if s.purpose == SchedulePurpose.crisis] or schedules
@@ -91,8 +94,8 @@ def rota_home(request: Request, session: SessionDep, user: PageUser) -> Response
 def rota_page(
     schedule_id: int,
     request: Request,
-    session: SessionDep,
     user: PageUser,
+    session: SessionDep,
     start: str | None = None,
     done: str | None = None,
 ) -> Response:
@@ -213,9 +216,9 @@ def _local_instant(value: str, timezone: str) -> datetime | str:
 def override_form(
     schedule_id: int,
     request: Request,
-    session: SessionDep,
     user: Supervising,
     _csrf: FormCsrf,
+    session: SessionDep,
     page_start: PageStart = "",
     kind: Annotated[str, Form()] = "",
     user_id: Annotated[str, Form()] = "",
@@ -271,9 +274,9 @@ def override_form(
 def cancel_override_form(
     override_id: int,
     request: Request,
-    session: SessionDep,
     user: Supervising,
     _csrf: FormCsrf,
+    session: SessionDep,
     page_start: PageStart = "",
 ) -> Response:
     schedule_id = rota.get_override(session=session, override_id=override_id).schedule_id
@@ -294,9 +297,9 @@ def cancel_override_form(
 def swap_form(
     schedule_id: int,
     request: Request,
-    session: SessionDep,
     user: CrisisTeam,
     _csrf: FormCsrf,
+    session: SessionDep,
     page_start: PageStart = "",
     shift: Annotated[str, Form()] = "",
     counterpart_id: Annotated[str, Form()] = "",
@@ -337,9 +340,9 @@ def answer_swap_form(
     swap_id: int,
     action: str,
     request: Request,
-    session: SessionDep,
     user: CurrentUser,
     _csrf: FormCsrf,
+    session: SessionDep,
     page_start: PageStart = "",
 ) -> Response:
     """The colleague accepts or declines; the one who asked withdraws."""
@@ -372,9 +375,9 @@ def answer_swap_form(
 def renew_own_feed_form(
     schedule_id: int,
     request: Request,
-    session: SessionDep,
     user: CurrentUser,
     _csrf: FormCsrf,
+    session: SessionDep,
     page_start: PageStart = "",
 ) -> Response:
     """The person revokes their own feed link from the rota page and gets a new one."""

@@ -92,6 +92,9 @@ Supervising = Annotated[User, Depends(RequireRole(Role.supervisor, Role.admin))]
 CrisisTeam = Annotated[User, Depends(RequireRole(Role.crisis, Role.supervisor))]
 # After the user (a parameter after theirs): no session is 401, a missing token then 403.
 Csrf = Annotated[None, CsrfChecked]
+# Every route names its user before `session`: the user is then read in a unit of its own and
+# stays readable when the request's session rolls back on a refusal (the error handler reads
+# their language). Read in the request's session, the rollback would expire it.
 
 
 def _now(request: Request) -> datetime:
@@ -128,7 +131,7 @@ def _audit(
 
 
 @router.get("/api/rota/schedules")
-def list_schedules(session: SessionDep, _user: CurrentUser) -> SchedulesPublic:
+def list_schedules(_user: CurrentUser, session: SessionDep) -> SchedulesPublic:
     found = rota.list_schedules(session=session)
     data = [SchedulePublic.model_validate(s, from_attributes=True) for s in found]
     return SchedulesPublic(data=data, count=len(data))
@@ -136,7 +139,7 @@ def list_schedules(session: SessionDep, _user: CurrentUser) -> SchedulesPublic:
 
 @router.post("/api/rota/schedules", status_code=201)
 def create_schedule(
-    body: ScheduleCreate, request: Request, session: SessionDep, user: Admin, _csrf: Csrf
+    body: ScheduleCreate, request: Request, user: Admin, _csrf: Csrf, session: SessionDep
 ) -> SchedulePublic:
     schedule = rota.create_schedule(session=session, data=body)
     session.flush()
@@ -149,9 +152,9 @@ def update_schedule(
     schedule_id: int,
     body: ScheduleUpdate,
     request: Request,
-    session: SessionDep,
     user: Admin,
     _csrf: Csrf,
+    session: SessionDep,
 ) -> SchedulePublic:
     schedule, changes = rota.update_schedule(session=session, schedule_id=schedule_id, data=body)
     detail = "updated; " + rota.describe_changes(changes) if changes else "unchanged"
@@ -161,7 +164,7 @@ def update_schedule(
 
 @router.delete("/api/rota/schedules/{schedule_id}", status_code=204)
 def delete_schedule(
-    schedule_id: int, request: Request, session: SessionDep, user: Admin, _csrf: Csrf
+    schedule_id: int, request: Request, user: Admin, _csrf: Csrf, session: SessionDep
 ) -> Response:
     schedule = rota.delete_schedule(session=session, schedule_id=schedule_id)
     _audit(request, session, user, "schedule", schedule_id, f"deleted; name: {schedule.name}")
@@ -169,7 +172,7 @@ def delete_schedule(
 
 
 @router.get("/api/rota/schedules/{schedule_id}")
-def get_schedule(schedule_id: int, session: SessionDep, _user: CurrentUser) -> ScheduleDetail:
+def get_schedule(schedule_id: int, _user: CurrentUser, session: SessionDep) -> ScheduleDetail:
     schedule = rota.get_schedule(session=session, schedule_id=schedule_id)
     rotations = rota.list_rotations(session=session, schedule_id=schedule_id)
     return ScheduleDetail.model_validate(
@@ -187,9 +190,9 @@ def add_rotation(
     schedule_id: int,
     body: RotationCreate,
     request: Request,
-    session: SessionDep,
     user: Admin,
     _csrf: Csrf,
+    session: SessionDep,
 ) -> RotationPublic:
     rotation = rota.add_rotation(session=session, schedule_id=schedule_id, data=body)
     _audit(request, session, user, "rotation", rotation.id, f"created in schedule {schedule_id}")
@@ -201,9 +204,9 @@ def update_rotation(
     rotation_id: int,
     body: RotationUpdate,
     request: Request,
-    session: SessionDep,
     user: Admin,
     _csrf: Csrf,
+    session: SessionDep,
 ) -> RotationPublic:
     """The rota answers from the new definition from now on, for past instants too; who was
     paged is in the escalation log, and the old values are in this edit's audit row."""
@@ -215,7 +218,7 @@ def update_rotation(
 
 @router.delete("/api/rota/rotations/{rotation_id}", status_code=204)
 def delete_rotation(
-    rotation_id: int, request: Request, session: SessionDep, user: Admin, _csrf: Csrf
+    rotation_id: int, request: Request, user: Admin, _csrf: Csrf, session: SessionDep
 ) -> Response:
     rotation = rota.delete_rotation(session=session, rotation_id=rotation_id)
     detail = (
@@ -233,8 +236,8 @@ def delete_rotation(
 def on_call(
     schedule_id: int,
     request: Request,
-    session: SessionDep,
     _user: CurrentUser,
+    session: SessionDep,
     at: Annotated[AwareDatetime | None, Query()] = None,
 ) -> OnCallPublic:
     instant = (at or _now(request)).astimezone(UTC)
@@ -253,8 +256,8 @@ def on_call(
 def shifts(
     schedule_id: int,
     request: Request,
-    session: SessionDep,
     _user: CurrentUser,
+    session: SessionDep,
     start: Annotated[AwareDatetime | None, Query()] = None,
     end: Annotated[AwareDatetime | None, Query()] = None,
 ) -> ShiftsPublic:
@@ -272,8 +275,8 @@ def shifts(
 def list_overrides(
     schedule_id: int,
     request: Request,
-    session: SessionDep,
     _user: CurrentUser,
+    session: SessionDep,
     start: Annotated[AwareDatetime | None, Query()] = None,
     end: Annotated[AwareDatetime | None, Query()] = None,
 ) -> OverridesPublic:
@@ -290,9 +293,9 @@ def add_override(
     schedule_id: int,
     body: OverrideCreate,
     request: Request,
-    session: SessionDep,
     user: Supervising,
     _csrf: Csrf,
+    session: SessionDep,
 ) -> OverridePublic:
     assert user.id is not None
     override = rota.add_override(
@@ -309,7 +312,7 @@ def add_override(
 
 @router.delete("/api/rota/overrides/{override_id}")
 def cancel_override(
-    override_id: int, request: Request, session: SessionDep, user: Supervising, _csrf: Csrf
+    override_id: int, request: Request, user: Supervising, _csrf: Csrf, session: SessionDep
 ) -> OverrideCancelled:
     """Not begun: deleted. Under way: ends now. Over: refused (the past stays as it was)."""
     override, deleted = rota.cancel_override(
@@ -322,7 +325,7 @@ def cancel_override(
 
 
 @router.get("/api/rota/swaps")
-def my_swaps(session: SessionDep, user: CurrentUser) -> SwapsPublic:
+def my_swaps(user: CurrentUser, session: SessionDep) -> SwapsPublic:
     """The swap requests the signed-in person made or was asked to take."""
     found = rota.list_swaps(session=session, user_id=user.id)
     data = [SwapPublic.model_validate(s, from_attributes=True) for s in found]
@@ -331,7 +334,7 @@ def my_swaps(session: SessionDep, user: CurrentUser) -> SwapsPublic:
 
 @router.post("/api/rota/swaps", status_code=201)
 def request_swap(
-    body: SwapCreate, request: Request, session: SessionDep, user: CrisisTeam, _csrf: Csrf
+    body: SwapCreate, request: Request, user: CrisisTeam, _csrf: Csrf, session: SessionDep
 ) -> SwapPublic:
     assert user.id is not None
     swap = rota.request_swap(session=session, requester_id=user.id, data=body, now=_now(request))
@@ -344,9 +347,9 @@ def answer_swap(
     swap_id: int,
     body: SwapAnswer,
     request: Request,
-    session: SessionDep,
     user: CurrentUser,
     _csrf: Csrf,
+    session: SessionDep,
 ) -> SwapPublic:
     assert user.id is not None
     swap = rota.answer_swap(
@@ -362,7 +365,7 @@ def answer_swap(
 
 @router.post("/api/rota/swaps/{swap_id}/cancel")
 def cancel_swap(
-    swap_id: int, request: Request, session: SessionDep, user: CurrentUser, _csrf: Csrf
+    swap_id: int, request: Request, user: CurrentUser, _csrf: Csrf, session: SessionDep
 ) -> SwapPublic:
     assert user.id is not None
     swap = rota.cancel_swap(session=session, swap_id=swap_id, user_id=user.id, now=_now(request))
@@ -403,7 +406,7 @@ def ical_feed(user_id: int, request: Request, session: SessionDep, token: str = 
 
 @router.post("/api/rota/feeds/{user_id}/renew")
 def renew_feed(
-    user_id: int, request: Request, session: SessionDep, user: Admin, _csrf: Csrf
+    user_id: int, request: Request, user: Admin, _csrf: Csrf, session: SessionDep
 ) -> FeedRenewed:
     """An admin revokes anyone's calendar feed link (a lost phone, someone who left)."""
     version = rota.renew_feed(session=session, user_id=user_id, now=_now(request))
