@@ -27,7 +27,7 @@ from hotline.notes.api import router as notes_router
 from hotline.realtime.bus import make_bus
 from hotline.retention.router import router as retention_router
 from hotline.review.api import router as review_api
-from hotline.rota.router import router as rota_router
+from hotline.rota.api import router as rota_api
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
 from hotline.stats.api import router as stats_api
@@ -100,9 +100,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(escalation_router)
     app.include_router(followups_api)
     app.include_router(voicemail_api)
-    app.include_router(rota_router)
     app.include_router(stats_api)
     app.include_router(review_api)
+    app.include_router(rota_api)
     app.include_router(retention_router)
     app.include_router(blocklist_router)
     app.include_router(board_router)

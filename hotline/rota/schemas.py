@@ -1,4 +1,4 @@
-"""API shapes of the rota. A validation error's `type` is a code the router translates."""
+"""API shapes of the rota. A validation error's `type` is a code `RotaError` translates."""
 
 from __future__ import annotations
 
@@ -213,6 +213,11 @@ class OverrideCancelled(BaseModel):
     override: OverridePublic | None
 
 
+class OverridesPublic(BaseModel):
+    data: list[OverridePublic]
+    count: int
+
+
 class SwapCreate(Strict):
     schedule_id: int
     counterpart_id: int
@@ -240,6 +245,18 @@ class SwapPublic(BaseModel):
     created_at: datetime
     answered_at: datetime | None
     override_id: int | None
+
+
+class SwapsPublic(BaseModel):
+    data: list[SwapPublic]
+    count: int
+
+
+class FeedRenewed(BaseModel):
+    """A person's calendar feed link was revoked; a new one replaces it."""
+
+    user_id: int
+    renewed: bool
 
 
 # --- who is on call ----------------------------------------------------------------------------

@@ -32,11 +32,11 @@ crisis schedule and every supervisor schedule) cannot be deleted or given anothe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import TypeVar
+from typing import Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
@@ -44,8 +44,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from hotline.auth.models import Role, User
+from hotline.errors import DomainError
 from hotline.escalation.models import OPEN_STATUSES, RESPONDERS, Escalation, EscalationPolicy
-from hotline.i18n import gettext_for
+from hotline.i18n import N_, Gettext, gettext_for
 from hotline.lines.models import Line
 from hotline.rota import ical
 from hotline.rota.ical import check_feed_token as check_feed_token
@@ -76,21 +77,81 @@ MAX_WINDOW = timedelta(days=92)  # the longest time line computed at once
 ONE_SECOND = timedelta(seconds=1)
 
 
-class RotaError(Exception):
-    """`code` says what went wrong; `errors` maps field names to error codes."""
+class RotaError(DomainError):
+    """`code` says what went wrong; `errors` maps field names to error codes; `params` fill the
+    message (e.g. {"names": ...}). The table also names the request validation codes a rota
+    form or request can fail with, so those read the same way."""
 
-    def __init__(
-        self,
-        code: str,
-        status: int = 409,
-        errors: dict[str, str] | None = None,
-        params: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
-        self.errors = errors or {}
-        self.params = params or {}  # values for the translated message, e.g. {"names": ...}
+    fallback = N_("This value is not valid.")
+    messages: ClassVar[Mapping[str, str]] = {
+        "missing": N_("Required."),
+        "string_too_long": N_("This text is too long."),
+        "extra_forbidden": N_("Unknown field."),
+        "invalid": N_("Some fields need attention."),
+        "bad_timezone": N_("Choose a time zone such as Asia/Shanghai."),
+        "bad_time": N_("Enter a time as HH:MM, for example 09:00."),
+        "window_incomplete": N_("Give both the start and the end of the daily window."),
+        "window_empty": N_("The daily window cannot start and end at the same time."),
+        "no_members": N_("Add at least one person to the rotation."),
+        "too_long": N_("This list is too long."),
+        "same_person": N_("Choose two different people."),
+        "bad_window": N_("The end must be after the start."),
+        "window_too_long": N_("Choose a period of at most %(days)s days."),
+        "timezone_aware": N_(
+            "Give the time with its UTC offset, for example 2026-11-23T09:00+08:00."
+        ),
+        "past": N_("This time is already over."),
+        "name_taken": N_("A schedule with this name already exists."),
+        "unknown_user": N_("Choose people who have an active account."),
+        "not_eligible": N_(
+            "Not allowed on this rota: %(names)s. A crisis shift needs someone who can "
+            "acknowledge escalations (crisis worker, supervisor or admin); a supervisor shift, "
+            "a supervisor or admin."
+        ),
+        "cannot_hold": N_("This person's role cannot hold shifts in this schedule."),
+        "not_on_call": N_("You are not on call in this schedule during that time."),
+        "no_schedule": N_("There is no such schedule."),
+        "no_swap": N_("There is no such swap request."),
+        "not_counterpart": N_("Only the person asked can answer this swap request."),
+        "not_requester": N_("Only the person who asked can cancel this swap request."),
+        "answered": N_("This swap request has already been answered."),
+        "no_rotation": N_("There is no such rotation."),
+        "requester_off_call": N_(
+            "The rota has changed: the person who asked is no longer on call then. "
+            "They can send a new request."
+        ),
+        "no_override": N_("There is no such override."),
+        "schedule_in_use": N_(
+            "This schedule is still paged by: %(names)s. Change those escalation policies "
+            "first, or wait until the open escalations are closed."
+        ),
+        "last_schedule": N_(
+            "This is the only schedule of its kind: lines without their own escalation policy "
+            "page its on-call person. Add another schedule first."
+        ),
+        "int_parsing": N_("Enter a whole number."),
+        "int_type": N_("Enter a whole number."),
+        "greater_than_equal": N_("This number is too small."),
+        "less_than_equal": N_("This number is too large."),
+        "date_from_datetime_parsing": N_("Enter a date, for example 2026-11-23."),
+        "date_parsing": N_("Enter a date, for example 2026-11-23."),
+        "datetime_parsing": N_("Enter a date and time."),
+        "datetime_from_date_parsing": N_("Enter a date and time."),
+        "enum": N_("Choose one of the options."),
+    }
+
+    def text_for(self, code: str, _: Gettext) -> str:
+        # Every message may be formatted: `days` is always known, `names` when the code has it.
+        params = {"days": MAX_WINDOW.days, "names": "", **self.params}
+        return _(self.messages.get(code, self.fallback)) % params
+
+    def body(self, _: Gettext) -> dict[str, Any]:
+        """Always with `errors` (empty when no field is to blame), as the rota always answered."""
+        return {**super().body(_), "errors": self.field_messages(_)}
+
+    def field_messages(self, _: Gettext) -> dict[str, str]:
+        """Each field's message, as the person reads it."""
+        return {path: self.text_for(code, _) for path, code in self.errors.items()}
 
 
 # --- local wall-clock time ---------------------------------------------------------------------
@@ -342,9 +403,9 @@ def _check_window(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
     if end <= start:
-        raise RotaError("bad_window", 422, {"end": "bad_window"})
+        raise RotaError("bad_window", 422, errors={"end": "bad_window"})
     if end - start > MAX_WINDOW:
-        raise RotaError("window_too_long", 422, {"end": "window_too_long"})
+        raise RotaError("window_too_long", 422, errors={"end": "window_too_long"})
 
 
 # --- who is on call ----------------------------------------------------------------------------
@@ -394,13 +455,13 @@ def supervisor_on_duty(*, session: Session, at: datetime) -> list[int]:
 def create_schedule(*, session: Session, data: ScheduleCreate) -> Schedule:
     taken = session.exec(select(Schedule).where(Schedule.name == data.name)).first()
     if taken is not None:
-        raise RotaError("name_taken", 409, {"name": "name_taken"})
+        raise RotaError("name_taken", 409, errors={"name": "name_taken"})
     schedule = Schedule.model_validate(data)
     try:
         with session.begin_nested():  # a concurrent create with the same name
             session.add(schedule)
     except IntegrityError:
-        raise RotaError("name_taken", 409, {"name": "name_taken"}) from None
+        raise RotaError("name_taken", 409, errors={"name": "name_taken"}) from None
     return schedule
 
 
@@ -439,16 +500,22 @@ Change = tuple[str, object, object]  # (field, old value, new value)
 M = TypeVar("M", bound=BaseModel)
 
 
+def error_codes(error: ValidationError, blank: str = "body") -> dict[str, str]:
+    """A schema's validation errors as field path -> code (the first per field); `blank` names
+    an error of the whole object."""
+    errors: dict[str, str] = {}
+    for item in error.errors():
+        path = ".".join(str(part) for part in item.get("loc", ())) or blank
+        errors.setdefault(path, str(item.get("type", "invalid")))
+    return errors
+
+
 def _validated(model: type[M], values: dict[str, object]) -> M:
     """`values` checked by a create schema, its errors as a RotaError mapping field -> code."""
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        errors: dict[str, str] = {}
-        for item in error.errors():
-            path = ".".join(str(part) for part in item.get("loc", ())) or "body"
-            errors.setdefault(path, str(item.get("type", "invalid")))
-        raise RotaError("invalid", 422, errors) from None
+        raise RotaError("invalid", 422, errors=error_codes(error)) from None
 
 
 def _changes(before: dict[str, object], after: dict[str, object]) -> list[Change]:
@@ -523,7 +590,7 @@ def update_schedule(
             select(Schedule).where(Schedule.name == merged.name, Schedule.id != schedule_id)
         ).first()
         if taken is not None:
-            raise RotaError("name_taken", 409, {"name": "name_taken"})
+            raise RotaError("name_taken", 409, errors={"name": "name_taken"})
     if merged.purpose != schedule.purpose:
         _check_not_needed(session, schedule)
         members = [
@@ -538,7 +605,7 @@ def update_schedule(
         with session.begin_nested():  # a concurrent rename to the same name
             session.add(schedule)
     except IntegrityError:
-        raise RotaError("name_taken", 409, {"name": "name_taken"}) from None
+        raise RotaError("name_taken", 409, errors={"name": "name_taken"}) from None
     return schedule, changes
 
 
@@ -621,11 +688,13 @@ def _check_people(
         return
     found = session.exec(select(User).where(col(User.id).in_(wanted), col(User.active))).all()
     if {user.id for user in found} != wanted:
-        raise RotaError("unknown_user", 422, {field_name: "unknown_user"})
+        raise RotaError("unknown_user", 422, errors={field_name: "unknown_user"})
     barred = [user for user in found if purpose is not None and not may_hold(user, purpose)]
     if barred:
         names = ", ".join(sorted(user.display_name for user in barred))
-        raise RotaError("not_eligible", 422, {field_name: "cannot_hold"}, {"names": names})
+        raise RotaError(
+            "not_eligible", 422, errors={field_name: "cannot_hold"}, params={"names": names}
+        )
 
 
 @dataclass(frozen=True)
@@ -674,7 +743,7 @@ def add_override(
 ) -> ScheduleOverride:
     schedule = get_schedule(session=session, schedule_id=schedule_id)
     if data.end_at <= now:
-        raise RotaError("past", 422, {"end_at": "past"})
+        raise RotaError("past", 422, errors={"end_at": "past"})
     if data.user_id is not None:  # who goes on call (the replaced one need not qualify)
         _check_people(session, [data.user_id], "user_id", schedule.purpose)
     if data.replaced_user_id is not None:
@@ -744,6 +813,15 @@ def cancel_override(
     return override, True
 
 
+def override_detail(what: str, override: ScheduleOverride) -> str:
+    """An override's audit detail: what happened to it, and the override itself."""
+    return (
+        f"{what}; schedule {override.schedule_id}; {override.kind.value}; "
+        f"user: {override.user_id}; replaced: {override.replaced_user_id}; "
+        f"{override.start_at.isoformat()} - {override.end_at.isoformat()}"
+    )
+
+
 # --- swaps -------------------------------------------------------------------------------------
 
 
@@ -753,17 +831,17 @@ def request_swap(
     """Ask a colleague to take (part of) one's shifts; the requester must be on call in it."""
     schedule = get_schedule(session=session, schedule_id=data.schedule_id)
     if data.counterpart_id == requester_id:
-        raise RotaError("same_person", 422, {"counterpart_id": "same_person"})
+        raise RotaError("same_person", 422, errors={"counterpart_id": "same_person"})
     _check_people(session, [data.counterpart_id], "counterpart_id", schedule.purpose)
     if data.end_at <= now:
-        raise RotaError("past", 422, {"end_at": "past"})
+        raise RotaError("past", 422, errors={"end_at": "past"})
     if data.end_at - data.start_at > MAX_WINDOW:
-        raise RotaError("window_too_long", 422, {"end_at": "window_too_long"})
+        raise RotaError("window_too_long", 422, errors={"end_at": "window_too_long"})
     timeline = shifts(
         session=session, schedule_id=data.schedule_id, start=data.start_at, end=data.end_at
     )
     if not any(shift.user_id == requester_id for shift in timeline):
-        raise RotaError("not_on_call", 422, {"start_at": "not_on_call"})
+        raise RotaError("not_on_call", 422, errors={"start_at": "not_on_call"})
     swap = SwapRequest(
         schedule_id=data.schedule_id,
         requester_id=requester_id,
@@ -815,7 +893,7 @@ def answer_swap(
         counterpart = session.get(User, swap.counterpart_id)
         if counterpart is None or not may_hold(counterpart, purpose):
             names = counterpart.display_name if counterpart else ""
-            raise RotaError("not_eligible", 409, {}, {"names": names})
+            raise RotaError("not_eligible", 409, params={"names": names})
         override = ScheduleOverride(
             schedule_id=swap.schedule_id,
             kind=OverrideKind.replace,
@@ -851,6 +929,16 @@ def cancel_swap(*, session: Session, swap_id: int, user_id: int, now: datetime) 
     return swap
 
 
+def swap_detail(what: str, swap: SwapRequest) -> str:
+    """A swap request's audit detail: what happened to it, and the request itself."""
+    detail = (
+        f"{what}; schedule {swap.schedule_id}; requester: {swap.requester_id}; "
+        f"counterpart: {swap.counterpart_id}; "
+        f"{swap.start_at.isoformat()} - {swap.end_at.isoformat()}"
+    )
+    return detail + (f"; override {swap.override_id}" if swap.override_id else "")
+
+
 def list_swaps(
     *,
     session: Session,
@@ -879,6 +967,12 @@ def feed_version(*, session: Session, user_id: int) -> int:
     """The version of the person's feed link that is valid now."""
     key = session.get(FeedKey, user_id)
     return key.version if key is not None else 0
+
+
+def feed_path(*, session: Session, secret: str, user_id: int) -> str:
+    """The path of the person's calendar feed link that is valid now (the token is its key)."""
+    version = feed_version(session=session, user_id=user_id)
+    return f"/rota/ical/{user_id}.ics?token={feed_token(secret, user_id, version)}"
 
 
 def renew_feed(*, session: Session, user_id: int, now: datetime) -> int:
