@@ -15,17 +15,18 @@ import agent_console.routes
 import hotline.realtime.events  # noqa: F401 - registers the after-commit publisher
 from hotline import crypto, errors, logs, phone
 from hotline.audit.router import router as audit_router
-from hotline.blocklist.router import router as blocklist_router
+from hotline.blocklist.api import router as blocklist_api
 from hotline.board.router import router as board_router
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
-from hotline.escalation.router import router as escalation_router
+from hotline.escalation.api import router as escalation_api
+from hotline.escalation.webhooks import router as escalation_webhooks
 from hotline.followups.router import router as followups_router
 from hotline.notes.admin import router as notes_admin_router
 from hotline.notes.router import router as notes_router
 from hotline.realtime.bus import make_bus
-from hotline.retention.router import router as retention_router
+from hotline.retention.api import router as retention_api
 from hotline.review.router import router as review_router
 from hotline.rota.router import router as rota_router
 from hotline.routing.engine import Dispatcher
@@ -95,15 +96,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(telephony_router)
     app.include_router(notes_router)
     app.include_router(notes_admin_router)
-    app.include_router(escalation_router)
+    app.include_router(escalation_api)
+    app.include_router(escalation_webhooks)
     app.include_router(followups_router)
     app.include_router(voicemail_router)
     app.include_router(rota_router)
     app.include_router(review_router)
     app.include_router(audit_router)
     app.include_router(stats_router)
-    app.include_router(retention_router)
-    app.include_router(blocklist_router)
+    app.include_router(retention_api)
+    app.include_router(blocklist_api)
     app.include_router(board_router)
     agent_console.routes.include(app)
 
