@@ -15,17 +15,18 @@ from starlette.middleware.sessions import SessionMiddleware
 import agent_console.routes
 import hotline.realtime.events  # noqa: F401 - registers the after-commit publisher
 from hotline import crypto, errors, jobs, logs, phone
-from hotline.blocklist.router import router as blocklist_router
+from hotline.blocklist.api import router as blocklist_api
 from hotline.board.api import router as board_router
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
-from hotline.escalation.router import router as escalation_router
+from hotline.escalation.api import router as escalation_api
+from hotline.escalation.webhooks import router as escalation_webhooks
 from hotline.followups.api import router as followups_api
 from hotline.notes.admin_api import router as notes_admin_router
 from hotline.notes.api import router as notes_router
 from hotline.realtime.bus import make_bus
-from hotline.retention.router import router as retention_router
+from hotline.retention.api import router as retention_api
 from hotline.review.api import router as review_api
 from hotline.rota.api import router as rota_api
 from hotline.routing.engine import Dispatcher
@@ -97,14 +98,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(telephony_router)
     app.include_router(notes_router)
     app.include_router(notes_admin_router)
-    app.include_router(escalation_router)
     app.include_router(followups_api)
     app.include_router(voicemail_api)
     app.include_router(stats_api)
     app.include_router(review_api)
     app.include_router(rota_api)
-    app.include_router(retention_router)
-    app.include_router(blocklist_router)
+    app.include_router(escalation_api)
+    app.include_router(escalation_webhooks)
+    app.include_router(retention_api)
+    app.include_router(blocklist_api)
     app.include_router(board_router)
     agent_console.routes.include(app)
 

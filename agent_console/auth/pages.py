@@ -1,4 +1,9 @@
-"""Sign-in pages: password, second factor, recovery codes, sign-out."""
+"""Sign-in pages: password, second factor, recovery codes, sign-out.
+
+Each form works in the request's unit of work (`SessionDep`): the attempt counted, the audit
+entry and the server-side session started or ended commit together, before the answer goes out.
+A refusal (a wrong password, a lock-out) answers with a page instead of raising, so what it
+counted towards the lock-out is kept."""
 
 from __future__ import annotations
 
@@ -10,13 +15,13 @@ import segno
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth import service as auth
 from hotline.auth.deps import (
+    PageUser,
     begin_second_factor,
     check_csrf,
     pending_user_id,
@@ -25,6 +30,7 @@ from hotline.auth.deps import (
     user_from_connection,
 )
 from hotline.auth.models import AttemptOutcome, User
+from hotline.db import SessionDep
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState
 
@@ -92,68 +98,59 @@ def _locked_page(request: Request) -> Response:
 
 
 @router.post("/login")
-async def login(
+def login(
     request: Request,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
+    session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
     settings = request.app.state.settings
     now = request.app.state.clock.now()
     ip = _ip(request)
-
-    def attempt() -> tuple[str, User | None]:
-        with request.app.state.db.session() as session:
-            limits = _limits(request)
-            if auth.locked_until(session=session, username=username, ip=ip, limits=limits, now=now):
-                _attempted(
-                    request,
-                    session,
-                    username=username,
-                    step="password",
-                    outcome=AttemptOutcome.locked,
-                    now=now,
-                    detail="locked out",
-                )
-                return "locked", None
-            user = auth.authenticate(session=session, username=username, password=password)
-            if user is None:
-                _attempted(
-                    request,
-                    session,
-                    username=username,
-                    step="password",
-                    outcome=AttemptOutcome.failed,
-                    now=now,
-                )
-                return "failed", None
-            if auth.needs_totp(user, settings.totp_roles):
-                # Not a success yet: only the second factor ends the failure count.
-                return "second_factor", user
-            _attempted(
-                request,
-                session,
-                username=username,
-                step="password",
-                outcome=AttemptOutcome.success,
-                now=now,
-                user=user,
-            )
-            return "signed_in", user
-
-    outcome, user = await run_in_threadpool(attempt)
-    if outcome == "locked":
+    # A refusal answers with a page (never raises), so the attempt it counts is committed.
+    if auth.locked_until(
+        session=session, username=username, ip=ip, limits=_limits(request), now=now
+    ):
+        _attempted(
+            request,
+            session,
+            username=username,
+            step="password",
+            outcome=AttemptOutcome.locked,
+            now=now,
+            detail="locked out",
+        )
         return _locked_page(request)
-    if outcome == "failed" or user is None:
+    user = auth.authenticate(session=session, username=username, password=password)
+    if user is None:
+        _attempted(
+            request,
+            session,
+            username=username,
+            step="password",
+            outcome=AttemptOutcome.failed,
+            now=now,
+        )
         _ = translator(request)
         return render(
             request, "login.html", status_code=401, error=_("Wrong username or password.")
         )
-    if outcome == "second_factor":
+    if auth.needs_totp(user, settings.totp_roles):
+        # Not a success yet: only the second factor ends the failure count.
         begin_second_factor(request, user, now=now)
         return RedirectResponse("/login/totp", status_code=303)
-    await run_in_threadpool(sign_in, request, user)
+    _attempted(
+        request,
+        session,
+        username=username,
+        step="password",
+        outcome=AttemptOutcome.success,
+        now=now,
+        user=user,
+    )
+    sign_in(request, user, session=session)
     return RedirectResponse("/console", status_code=303)
 
 
@@ -168,158 +165,152 @@ def _qr_data_uri(uri: str) -> str:
 
 
 def _totp_page(
-    request: Request, user: User, *, error: str | None = None, status_code: int = 200
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     if auth.totp_enrolled(user):
         return render(request, "totp.html", status_code=status_code, error=error, enrol=None)
-    with request.app.state.db.session() as session:
-        fresh = session.get(User, user.id)
-        assert fresh is not None
-        secret = auth.start_totp_enrolment(session=session, user=fresh)
-        uri = auth.provisioning_uri(user=fresh, issuer=request.app.state.settings.totp_issuer)
+    secret = auth.start_totp_enrolment(session=session, user=user)
+    uri = auth.provisioning_uri(user=user, issuer=request.app.state.settings.totp_issuer)
     enrol = {"secret": secret, "uri": uri, "qr": _qr_data_uri(uri)}
     return render(request, "totp.html", status_code=status_code, error=error, enrol=enrol)
 
 
 @router.get("/login/totp")
-def totp_page(request: Request) -> Response:
-    with request.app.state.db.session() as session:
-        user = _pending(request, session)
+def totp_page(request: Request, session: SessionDep) -> Response:
+    user = _pending(request, session)
     if user is None:
         return RedirectResponse("/login", status_code=303)
-    return _totp_page(request, user)
+    return _totp_page(request, session, user)
 
 
 @router.post("/login/totp")
 def totp_submit(
     request: Request,
     code: Annotated[str, Form(max_length=16)],
+    session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
     now = request.app.state.clock.now()
-    ip = _ip(request)
     _ = translator(request)
-    with request.app.state.db.session() as session:
-        user = _pending(request, session)
-        if user is None:
-            sign_out(request)
-            return RedirectResponse("/login", status_code=303)
-        username = user.username
-        if auth.locked_until(
-            session=session, username=username, ip=ip, limits=_limits(request), now=now
-        ):
-            _attempted(
-                request,
-                session,
-                username=username,
-                step="totp",
-                outcome=AttemptOutcome.locked,
-                now=now,
-                user=user,
-                detail="locked out (second factor)",
-            )
-            locked = True
-        else:
-            locked = False
-            enrolling = not auth.totp_enrolled(user)
-            check = auth.confirm_totp if enrolling else auth.verify_totp
-            passed = check(session=session, user=user, code=code, now=now)
-            recovered = False
-            if not passed and not enrolling:
-                recovered = passed = auth.use_recovery_code(
-                    session=session, user=user, code=code, now=now
-                )
-            _attempted(
-                request,
-                session,
-                username=username,
-                step="totp",
-                outcome=AttemptOutcome.success if passed else AttemptOutcome.failed,
-                now=now,
-                user=user,
-                detail=("totp enrolled" if enrolling else "recovery code" if recovered else "totp")
-                if passed
-                else "wrong second-factor code",
-            )
-    if locked:
-        sign_out(request)
+    user = _pending(request, session)
+    if user is None:
+        sign_out(request, session=session)
+        return RedirectResponse("/login", status_code=303)
+    # A refusal answers with a page (never raises), so the attempt it counts is committed.
+    if auth.locked_until(
+        session=session, username=user.username, ip=_ip(request), limits=_limits(request), now=now
+    ):
+        _attempted(
+            request,
+            session,
+            username=user.username,
+            step="totp",
+            outcome=AttemptOutcome.locked,
+            now=now,
+            user=user,
+            detail="locked out (second factor)",
+        )
+        sign_out(request, session=session)
         return _locked_page(request)
+    enrolling = not auth.totp_enrolled(user)
+    check = auth.confirm_totp if enrolling else auth.verify_totp
+    passed = check(session=session, user=user, code=code, now=now)
+    recovered = False
+    if not passed and not enrolling:
+        recovered = passed = auth.use_recovery_code(session=session, user=user, code=code, now=now)
+    _attempted(
+        request,
+        session,
+        username=user.username,
+        step="totp",
+        outcome=AttemptOutcome.success if passed else AttemptOutcome.failed,
+        now=now,
+        user=user,
+        detail=("totp enrolled" if enrolling else "recovery code" if recovered else "totp")
+        if passed
+        else "wrong second-factor code",
+    )
     if not passed:
         return _totp_page(
-            request, user, status_code=401, error=_("That code is not right. Try the next one.")
+            request,
+            session,
+            user,
+            status_code=401,
+            error=_("That code is not right. Try the next one."),
         )
-    sign_in(request, user)
+    sign_in(request, user, session=session)
     # A new enrolment goes on to make recovery codes, for the day the phone is lost.
     return RedirectResponse("/account/recovery-codes" if enrolling else "/console", status_code=303)
 
 
 @router.get("/account/recovery-codes")
-def recovery_codes_page(request: Request) -> Response:
+def recovery_codes_page(request: Request, session: SessionDep, user: PageUser) -> Response:
     remember_locale(request)
-    user = user_from_connection(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-    with request.app.state.db.session() as session:
-        left = auth.recovery_codes_left(session=session, user=user)
     return render(
         request,
         "recovery_codes.html",
         user=user,
         enrolled=auth.totp_enrolled(user),
-        left=left,
+        left=auth.recovery_codes_left(session=session, user=user),
         codes=None,
     )
 
 
-def _password_confirmed(request: Request, user: User, password: str) -> str | None:
+def _password_confirmed(
+    request: Request, session: Session, user: User, password: str
+) -> str | None:
     """Re-check the password before a sensitive change (a stolen session alone is not enough);
     a wrong one counts towards the sign-in lock-out. None if confirmed, else why not."""
     now = request.app.state.clock.now()
-    with request.app.state.db.session() as session:
-        if auth.locked_until(
-            session=session,
-            username=user.username,
-            ip=_ip(request),
-            limits=_limits(request),
-            now=now,
-        ):
-            return "locked"
-        if auth.verify_password(user.password_hash, password):
-            return None
-        auth.record_attempt(
-            session=session,
-            username=user.username,
-            ip=_ip(request),
-            step="reauth",
-            outcome=AttemptOutcome.failed,
-            now=now,
-        )
-        return "wrong"
+    if auth.locked_until(
+        session=session,
+        username=user.username,
+        ip=_ip(request),
+        limits=_limits(request),
+        now=now,
+    ):
+        return "locked"
+    if auth.verify_password(user.password_hash, password):
+        return None
+    auth.record_attempt(
+        session=session,
+        username=user.username,
+        ip=_ip(request),
+        step="reauth",
+        outcome=AttemptOutcome.failed,
+        now=now,
+    )
+    return "wrong"
 
 
 @router.post("/account/recovery-codes")
 def recovery_codes_create(
     request: Request,
+    session: SessionDep,
+    user: PageUser,
     csrf_token: Annotated[str, Form()] = "",
     password: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    user = user_from_connection(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-    refused = _password_confirmed(request, user, password) if auth.totp_enrolled(user) else None
+    refused = (
+        _password_confirmed(request, session, user, password) if auth.totp_enrolled(user) else None
+    )
     if refused is not None:
+        # Answered with a page, not raised: the failed attempt it counted is committed.
         _ = translator(request, user)
-        with request.app.state.db.session() as session:
-            left = auth.recovery_codes_left(session=session, user=user)
         return render(
             request,
             "recovery_codes.html",
             status_code=429 if refused == "locked" else 401,
             user=user,
             enrolled=True,
-            left=left,
+            left=auth.recovery_codes_left(session=session, user=user),
             codes=None,
             error=_("Too many sign-in attempts. Wait a few minutes, then try again.")
             if refused == "locked"
@@ -337,19 +328,16 @@ def recovery_codes_create(
             codes=None,
             error=_("Your account has no two-step sign-in, so it needs no recovery codes."),
         )
-    with request.app.state.db.session() as session:
-        codes = auth.new_recovery_codes(
-            session=session, user=user, now=request.app.state.clock.now()
-        )
-        record_request(
-            request,
-            action=AuditAction.edit,
-            object_type="recovery_codes",
-            object_id=user.id,
-            user=user,
-            detail=f"created {len(codes)}",
-            session=session,
-        )
+    codes = auth.new_recovery_codes(session=session, user=user, now=request.app.state.clock.now())
+    record_request(
+        request,
+        action=AuditAction.edit,
+        object_type="recovery_codes",
+        object_id=user.id,
+        user=user,
+        detail=f"created {len(codes)}",
+        session=session,
+    )
     response = render(
         request, "recovery_codes.html", user=user, enrolled=True, left=len(codes), codes=codes
     )
@@ -358,20 +346,23 @@ def recovery_codes_create(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+def logout(
+    request: Request, session: SessionDep, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
     check_csrf(request, csrf_token)
     user = user_from_connection(request)
     if user is not None:
         # Nobody should be offered calls once they have left; mid-call they stay as they are.
-        dispatcher = request.app.state.dispatcher
-        with dispatcher.db.session() as session, contextlib.suppress(routing.RoutingError):
+        with contextlib.suppress(routing.RoutingError):
             routing.set_presence(
                 session=session,
                 user=user,
                 state=AgentState.offline,
                 reason=None,
-                now=dispatcher.clock.now(),
+                now=request.app.state.clock.now(),
             )
-        record_request(request, action=AuditAction.sign_out, object_type="session", user=user)
-    sign_out(request)
+        record_request(
+            request, action=AuditAction.sign_out, object_type="session", user=user, session=session
+        )
+    sign_out(request, session=session)
     return RedirectResponse("/login", status_code=303)

@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
+from sqlmodel import Session
 from starlette.requests import HTTPConnection
 
 from hotline.auth import sessions
 from hotline.auth.models import Role, User
-from hotline.db import Database, request_session
+from hotline.db import request_session
 
 # The cookie names a server-side session (hotline/auth/sessions.py); it carries no user id.
 SESSION_ID = "sid"
@@ -146,12 +147,10 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise HTTPException(status_code=403, detail="invalid or missing CSRF token")
 
 
-def sign_in(request: Request, user: User) -> None:
-    """Start a server-side session (blocking: it writes the session row)."""
+def sign_in(request: Request, user: User, *, session: Session) -> None:
+    """Start a server-side session: its row is written in `session` (the request's)."""
     _renew(request)  # a fresh session at sign-in: no fixation
-    database: Database = request.app.state.db
-    with database.session() as session:
-        token = sessions.start(session=session, user=user, now=request.app.state.clock.now())
+    token = sessions.start(session=session, user=user, now=request.app.state.clock.now())
     request.session[SESSION_ID] = token
     csrf_token(request)
 
@@ -175,13 +174,12 @@ def pending_user_id(request: Request, *, now: datetime) -> int | None:
     return user_id
 
 
-def sign_out(request: Request) -> None:
-    """End this browser's session on the server too: a copy of the cookie is worth nothing."""
+def sign_out(request: Request, *, session: Session) -> None:
+    """End this browser's session on the server too (in `session`, the request's): a copy of
+    the cookie is worth nothing."""
     token = request.session.get(SESSION_ID)
     if isinstance(token, str):
-        database: Database = request.app.state.db
-        with database.session() as session:
-            sessions.end(session=session, token=token, now=request.app.state.clock.now())
+        sessions.end(session=session, token=token, now=request.app.state.clock.now())
     _renew(request)
 
 

@@ -4,8 +4,9 @@ numbers; the call is stored as ended with the reason "blocked" and never queued.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import ClassVar, Literal
 
 from sqlmodel import Session, col, or_, select
 
@@ -13,6 +14,8 @@ from hotline.auth.models import User
 from hotline.blocklist.models import BlockedCaller
 from hotline.calls import service as calls
 from hotline.calls.models import Call, CallState
+from hotline.errors import DomainError
+from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.privacy import withheld_hashes
 
@@ -23,11 +26,22 @@ END_REASON = "blocked"
 # blocking one would block everyone who hides their number: never allowed.
 
 
-class BlocklistError(Exception):
+class BlocklistError(DomainError):
+    """A block refused (a withheld number, one already blocked) or not found."""
+
+    messages: ClassVar[Mapping[str, str]] = {
+        "no_call": N_("There is no such call."),
+        "already_blocked": N_("This caller is already blocked."),
+        "not_found": N_("There is no such block."),
+        "bad_duration": N_("Choose 24 hours or permanent."),
+        "withheld": N_(
+            "This caller withheld their number; blocking it would block everyone who does."
+        ),
+    }
+    fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
+
     def __init__(self, code: str, status: int) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+        super().__init__(code, status)
 
 
 def active_entry(*, session: Session, caller_hash: str, now: datetime) -> BlockedCaller | None:

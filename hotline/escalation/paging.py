@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from hotline.auth.models import User
+from hotline.errors import DomainError
 from hotline.escalation.models import Escalation, Page
 from hotline.i18n import gettext_for
 from hotline.lines.models import Line
@@ -17,8 +18,12 @@ ACK_KEY = "1"
 JOIN_KEY = "1"
 
 
-class PageError(Exception):
-    pass
+class PageError(DomainError):
+    """A page that cannot be sent: its person has no phone number for its channel. Only the
+    dispatcher meets it, and records it on the page (its text says whose and which channel)."""
+
+    def __str__(self) -> str:
+        return "user {user} has no phone number for {channel}".format(**self.params)
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ def outgoing(*, session: Session, page_id: int) -> Outgoing | None:
     line = session.get(Line, escalation.line_id)
     assert line is not None
     if not user.endpoint.startswith("+"):
-        raise PageError(f"user {user.id} has no phone number for {page.channel.value}")
+        raise PageError("no_phone", params={"user": user.id, "channel": page.channel.value})
     return Outgoing(
         channel=page.channel.value,
         to=user.endpoint,

@@ -10,9 +10,9 @@ supervisor on duty is alarmed and the escalation stays open until a person resol
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_
@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from hotline.auth.models import Role, User
 from hotline.calls import service as calls
 from hotline.calls.models import Call
+from hotline.errors import DomainError
 from hotline.escalation.models import (
     OPEN_STATUSES,
     Channel,
@@ -34,6 +35,7 @@ from hotline.escalation.models import (
     RescueStep,
 )
 from hotline.escalation.models import RESPONDERS as RESPONDERS  # (the rota needs it too)
+from hotline.i18n import N_, Gettext
 from hotline.lines.models import Line
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
 from hotline.risk.triage import RiskLevel, is_lower
@@ -83,20 +85,78 @@ DEFAULT_POLICY: dict[str, Any] = {
 }
 
 
-class EscalationError(Exception):
+class EscalationError(DomainError):
+    """A step of an escalation refused. `caller_gone` carries when the caller's call ended; the
+    API adds the line's time zone and how the caller can be called back (`caller_gone_details`),
+    and the answer then says both (never the number)."""
+
+    messages: ClassVar[Mapping[str, str]] = {
+        "not_found": N_("There is no such escalation."),
+        "already_acknowledged": N_("Someone else has already acknowledged this escalation."),
+        "resolved": N_("This escalation is already resolved."),
+        "acknowledge_first": N_("Acknowledge the escalation before joining the call."),
+        "join_first": N_("Join the call before taking it over."),
+        "rescue_order": N_("That rescue step does not follow the last one recorded."),
+        "rescue_note_needed": N_("Say what was done next when the rescue failed."),
+        "bad_outcome": N_("Choose one of the listed outcomes."),
+        "forbidden": N_("You are not allowed to do this."),
+        "caller_gone": N_("The caller has hung up: there is no call to join."),
+    }
+    fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
+
     def __init__(
         self,
         code: str,
-        status: int = 409,
+        status: int | None = None,
         *,
         call_id: int | None = None,
         call_ended_at: datetime | None = None,
     ) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+        super().__init__(code, status)
         self.call_id = call_id
         self.call_ended_at = call_ended_at
+        # Set by `caller_gone_details`: the line's time zone, and how to call the caller back.
+        self.timezone: str | None = None
+        self.call_back: str | None = None
+
+    def body(self, _: Gettext) -> dict[str, Any]:
+        body = super().body(_)
+        if self.call_ended_at is None or self.timezone is None:
+            return body
+        ended = _("The call ended at %(time)s.") % {
+            "time": local_time(self.call_ended_at, self.timezone)
+        }
+        body["detail"] = " ".join([body["detail"], ended, call_back_text(_, self.call_back)])
+        body["call_ended_at"] = self.call_ended_at.isoformat()
+        body["call_back"] = self.call_back
+        return body
+
+
+def caller_gone_details(
+    *, session: Session, error: EscalationError, call_back: Callable[[int], str | None]
+) -> None:
+    """A refusal because the caller hung up: add when (on the line's clock) and how to call them
+    back (`call_back(call_id)`: "followup", "callback_number" or None) to what it says."""
+    if error.call_ended_at is None or error.call_id is None:
+        return
+    call = session.get(Call, error.call_id)
+    line = session.get(Line, call.line_id) if call else None
+    error.timezone = line.timezone if line else "UTC"
+    error.call_back = call_back(error.call_id)
+
+
+def call_back_text(_: Gettext, way: str | None) -> str:
+    """Says how the caller can be called back, never the number itself."""
+    if way == "followup":
+        return _(
+            "A follow-up call is scheduled for this caller: call them back from the follow-up list."
+        )
+    if way == "callback_number":
+        return _(
+            "The counselor's note has a number to call the caller back: ask the counselor "
+            "or a supervisor."
+        )
+    return _("The caller left no number to call them back.")
 
 
 def record(

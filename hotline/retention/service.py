@@ -22,10 +22,10 @@ import functools
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Column, Table, and_, delete, func, or_, update
 from sqlalchemy import select as sa_select
@@ -39,7 +39,9 @@ from hotline.auth.models import SignInAttempt, User, UserSession
 from hotline.blocklist.models import BlockedCaller
 from hotline.calls.models import Call
 from hotline.db import Database
+from hotline.errors import DomainError
 from hotline.escalation.models import Escalation, Page
+from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.retention.models import (
     MIN_RETENTION_DAYS,
@@ -66,11 +68,24 @@ NULLIFY = frozenset(
 )
 
 
-class RetentionError(Exception):
+class RetentionError(DomainError):
+    """A retention period, legal hold or subject-access request refused."""
+
+    messages: ClassVar[Mapping[str, str]] = {
+        "no_line": N_("There is no such line."),
+        "no_call": N_("There is no such call."),
+        "too_short": N_("Records must be kept at least %(days)s days (3 years)."),
+        "already_held": N_("This call is already under legal hold."),
+        "not_held": N_("This call is not under legal hold."),
+        "withheld": N_(
+            "That is how a withheld caller ID arrives: many callers share it, so it cannot show "
+            "what is held about one person."
+        ),
+    }
+    fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
+
     def __init__(self, code: str, status: int) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+        super().__init__(code, status, params={"days": MIN_RETENTION_DAYS})
 
 
 @dataclass

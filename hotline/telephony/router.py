@@ -1,4 +1,7 @@
-"""Twilio webhooks. Each one is signed, idempotent, answers TwiML at once, and defers slow work."""
+"""Twilio webhooks. Each one is signed, idempotent, answers TwiML at once, and defers slow work.
+
+A webhook owns its transaction: it works in the one `answer_webhook` opens (through `_run`),
+never in a `SessionDep`; `hotline/telephony/service.py` says why."""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ ENDED_LEG_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
 def _run(request: Request, params: dict[str, str], handle: Callable[[Session], str]) -> Response:
+    """`handle(session)` in the webhook's unit of work (`answer_webhook`), once per request."""
     dispatcher: Dispatcher = request.app.state.dispatcher
     return answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
 

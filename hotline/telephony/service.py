@@ -1,4 +1,19 @@
-"""Webhook handling shared by every endpoint: idempotent receipts and post-commit work."""
+"""Webhook handling shared by every endpoint: idempotent receipts and post-commit work.
+
+Webhooks own their transaction: they take no `SessionDep`, and every webhook that reads or
+writes the database does so in the one `answer_webhook` opens. That transaction is the
+idempotency boundary (the receipt, the work and the answer commit together, so a retry replays
+the answer and changes nothing), and it is why the unit of work cannot be the request's:
+- a concurrent twin's receipt insert fails on the unique key once the first commits; the twin
+  then needs a fresh transaction to read the first answer, which a request-scoped session (dead
+  after the error) cannot give;
+- the TwiML is answered only once the commit has succeeded. If the database fails (down, locked,
+  a lost race), the exception leaves `answer_webhook` before any answer exists, and the guard
+  (`telephony/guard.py`) answers instead with safe TwiML: the line's fallback for a caller, an
+  empty answer for a status callback. A caller never hears an application error.
+Phone-network work a webhook decides on (hang up, dial, end paging calls) is collected inside
+`handle` and done after `answer_webhook` returns, i.e. after the commit.
+"""
 
 from __future__ import annotations
 
@@ -86,7 +101,10 @@ def answer_webhook(
     db: Database,
     clock: Clock,
 ) -> Response:
-    """`idempotent` for the webhook being served: keyed by the path and query Twilio called."""
+    """The webhook's unit of work: `handle(session)` runs once per distinct request (`idempotent`,
+    keyed by the path and query Twilio called plus the signed form) and returns the TwiML. Run
+    phone-network work after this returns: the transaction has committed by then. Never call it
+    with a session open (it raises `NestedSessionError`)."""
     return idempotent(
         db=db,
         clock=clock,
