@@ -21,6 +21,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	scripts/lint-js
 
 # eslint over the console's JS modules; skipped with a note where node/npm are missing (not in CI).
