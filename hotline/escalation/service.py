@@ -672,17 +672,29 @@ def claim_pages(*, session: Session, now: datetime, limit: int = 20) -> list[int
     return [page.id for page in pages if page.id is not None]
 
 
+def _page_and_escalation(session: Session, page_id: int) -> tuple[Page, Escalation] | None:
+    """A page and its escalation, locked in the order `acknowledge` takes them (the escalation,
+    then its pages): taken the other way round, PostgreSQL found the two deadlocked."""
+    escalation_id = session.exec(select(Page.escalation_id).where(Page.id == page_id)).first()
+    if escalation_id is None:
+        return None
+    escalation = session.get(Escalation, escalation_id, with_for_update=True)
+    page = session.get(Page, page_id, with_for_update=True, populate_existing=True)
+    if escalation is None or page is None:
+        return None
+    return page, escalation
+
+
 def page_sent(*, session: Session, page_id: int, provider_sid: str | None, now: datetime) -> bool:
     """Record a page handed to the provider. False when someone acknowledged meanwhile: a paging
     call placed then is to be ended at once."""
-    page = session.get(Page, page_id)
-    if page is None or page.status != PageStatus.sending:
+    locked = _page_and_escalation(session, page_id)
+    if locked is None or locked[0].status != PageStatus.sending:
         return True
+    page, escalation = locked
     page.status = PageStatus.sent
     page.provider_sid = provider_sid
     page.sent_at = now
-    escalation = session.get(Escalation, page.escalation_id)
-    assert escalation is not None
     record(
         session,
         escalation,
@@ -697,11 +709,10 @@ def page_sent(*, session: Session, page_id: int, provider_sid: str | None, now: 
 
 def page_failed(*, session: Session, page_id: int, error: str, now: datetime) -> None:
     """A page that could not go out is retried, then logged as failed: never silently lost."""
-    page = session.get(Page, page_id)
-    if page is None or page.status != PageStatus.sending:
+    locked = _page_and_escalation(session, page_id)
+    if locked is None or locked[0].status != PageStatus.sending:
         return
-    escalation = session.get(Escalation, page.escalation_id)
-    assert escalation is not None
+    page, escalation = locked
     if page.attempts < MAX_PAGE_ATTEMPTS:
         page.status = PageStatus.queued
         record(
