@@ -12,6 +12,7 @@ from agent_console.console.ws import router as console_socket
 from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
+from agent_console.readiness.pages import router as readiness_pages
 from agent_console.review.pages import router as review_pages
 from agent_console.stats.pages import router as stats_pages
 from agent_console.voicemail.pages import router as voicemail_pages
@@ -27,4 +28,5 @@ def include(app: FastAPI) -> None:
     app.include_router(review_pages)
     app.include_router(voicemail_pages)
     app.include_router(audit_pages)
+    app.include_router(readiness_pages)
     app.mount("/static", static_files(), name="static")
