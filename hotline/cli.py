@@ -155,7 +155,13 @@ def check(
     from hotline import readiness
     from hotline.i18n import gettext_for, normalize
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as error:  # production refuses these settings: each one is red
+        for problem in error.errors():
+            message = problem["msg"].removeprefix("Value error, ")
+            typer.echo(f"[RED  ] settings {'.'.join(map(str, problem['loc'])) or '-'}: {message}")
+        raise typer.Exit(1) from None
     try:
         keyring = crypto.keyring_from(settings.secret_key, settings.data_keys, settings.env)
     except ValueError:  # reported as a finding; TOTP secrets are not read

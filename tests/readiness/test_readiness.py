@@ -138,13 +138,14 @@ def test_an_account_that_does_not_answer_is_red(db: Database, database_url: str)
     assert not found(findings, "simulator_mode")
 
 
-def _run(url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(url: str, cwd: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "HOTLINE_ENV": "test",
         "HOTLINE_DATABASE_URL": url,
         "HOTLINE_SECRET_KEY": SECRET,
         "HOTLINE_DEFAULT_LOCALE": "en",
+        **extra,
     }
     return subprocess.run(
         [HOTLINE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=90
@@ -167,6 +168,9 @@ def test_hotline_check_exits_1_on_red(tmp_path: Path) -> None:
     assert body["level"] == "red"
     codes = {f["code"] for f in body["findings"] if f["level"] == "red"}
     assert "policy_reaches_nobody" in codes
+    refused = _run(url, tmp_path, "check", HOTLINE_ENV="production")  # simulator, no keys...
+    assert refused.returncode == 1
+    assert refused.stdout.startswith("[RED  ] settings")
 
 
 def _signed_in(stack: Stack, username: str) -> httpx.Client:
