@@ -314,9 +314,11 @@ def _totp(users: list[User]) -> list[Finding]:
                 Level.red if user.role == Role.admin else Level.amber,
                 "totp_missing",
                 user.username,
-                N_("%(role)s %(username)s has no second factor (TOTP) enrolled."),
+                N_("Admin %(username)s has no second factor (TOTP) enrolled.")
+                if user.role == Role.admin
+                else N_("Supervisor %(username)s has no second factor (TOTP) enrolled."),
                 N_("Sign in as %(username)s and enrol an authenticator app."),
-                {"role": user.role.value, "username": user.username},
+                {"username": user.username},
             )
         )
     if not out:
