@@ -14,6 +14,7 @@ from agent_console.console.ws import router as console_socket
 from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
+from agent_console.readiness.pages import router as readiness_pages
 from agent_console.review.pages import router as review_pages
 from agent_console.rota.pages import router as rota_pages
 from agent_console.stats.pages import router as stats_pages
@@ -33,4 +34,5 @@ def include(app: FastAPI) -> None:
     app.include_router(board_pages)
     app.include_router(board_socket)
     app.include_router(rota_pages)
+    app.include_router(readiness_pages)
     app.mount("/static", static_files(), name="static")

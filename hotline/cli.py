@@ -145,6 +145,50 @@ def _refuse_demo_accounts() -> None:
         raise typer.Exit(2)
 
 
+@app.command("check")
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="print the findings as JSON")] = False,
+    lang: Annotated[str | None, typer.Option(help="language of the messages (en, zh_CN)")] = None,
+) -> None:
+    """Is the line ready? A red/amber/green report of the deployment, each with how to fix it.
+    Exits 1 when anything is red."""
+    from hotline import readiness
+    from hotline.i18n import gettext_for, normalize
+
+    try:
+        settings = get_settings()
+    except ValidationError as error:  # production refuses these settings: each one is red
+        for problem in error.errors():
+            message = problem["msg"].removeprefix("Value error, ")
+            typer.echo(f"[RED  ] settings {'.'.join(map(str, problem['loc'])) or '-'}: {message}")
+        raise typer.Exit(1) from None
+    try:
+        keyring = crypto.keyring_from(settings.secret_key, settings.data_keys, settings.env)
+    except ValueError:  # reported as a finding; TOTP secrets are not read
+        keyring = crypto.keyring_from(settings.secret_key, "", "development")
+    crypto.configure(keyring)
+    with Database(make_engine(settings.database_url)).session() as session:
+        findings = readiness.check(session, settings, SystemClock().now())
+    gettext = gettext_for(normalize(lang or settings.default_locale))
+    if as_json:
+        typer.echo(readiness.to_json(findings, gettext))
+    else:
+        colours = {
+            "red": typer.colors.RED,
+            "amber": typer.colors.YELLOW,
+            "green": typer.colors.GREEN,
+        }
+        for finding in findings:
+            tag = typer.style(f"[{finding.level.value.upper():5}]", fg=colours[finding.level])
+            fix = finding.fix_text(gettext)
+            typer.echo(
+                f"{tag} {finding.code} {finding.subject}: {finding.text(gettext)}"
+                + (f" -> {fix}" if fix else "")
+            )
+    if readiness.worst(findings) == readiness.Level.red:
+        raise typer.Exit(1)
+
+
 @app.command("remove-demo")
 def remove_demo() -> None:
     """Disable the accounts `hotline demo` made (production refuses to start while one is left)."""

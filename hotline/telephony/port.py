@@ -155,3 +155,11 @@ class TelephonyPort:
             existing[0].update(**hooks)
         else:
             self._client.incoming_phone_numbers.create(phone_number=number, **hooks)
+
+    def number_voice_urls(self) -> dict[str, str | None]:
+        """Every number on the account with the voice URL it is pointed at (the readiness
+        check); raises TelephonyError when the account does not answer."""
+        return {
+            str(n.phone_number): (str(n.voice_url) if n.voice_url else None)
+            for n in self._client.incoming_phone_numbers.list()
+        }

@@ -179,6 +179,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/api/admin/subject-access"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
+    ("GET", "/admin"): ADMIN,  # the readiness panel
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
