@@ -26,7 +26,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.exc import DataError
 
 from hotline.i18n import LOCALES, N_, Gettext, gettext_for, negotiate
-from hotline.query_filters import BadFilter
 
 
 class DomainError(Exception):
@@ -107,13 +106,6 @@ async def value_out_of_range(request: Request, _error: Exception) -> JSONRespons
     )
 
 
-async def bad_filter(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, BadFilter)
-    _ = gettext_for(negotiate(request.headers.get("accept-language")))
-    message = _("The filter %(name)s has a value it cannot take.") % {"name": exc.name}
-    return PlainTextResponse(message, status_code=400)
-
-
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("Internal Server Error", status_code=500)
 
@@ -124,5 +116,4 @@ def install(app: FastAPI) -> None:
     # SQLite's driver raises OverflowError for integers beyond 64 bits; PostgreSQL, DataError.
     app.add_exception_handler(OverflowError, value_out_of_range)
     app.add_exception_handler(DataError, value_out_of_range)
-    app.add_exception_handler(BadFilter, bad_filter)
     app.add_exception_handler(Exception, unexpected_error)

@@ -11,15 +11,21 @@ import re
 from collections.abc import Collection, Mapping
 from datetime import date
 
+from hotline.errors import DomainError
+from hotline.i18n import N_
+
 MAX_ID = 2**31 - 1  # the database's integer ids
 _POSITIVE = re.compile(r"[1-9][0-9]{0,9}")
 
 
-class BadFilter(ValueError):
+class BadFilter(DomainError):
     """A filter's value is not one it can take; ``name`` is the query parameter."""
 
+    status = 400
+    messages = {"bad_filter": N_("The filter %(name)s has a value it cannot take.")}
+
     def __init__(self, name: str) -> None:
-        super().__init__(name)
+        super().__init__("bad_filter", params={"name": name})
         self.name = name
 
 
