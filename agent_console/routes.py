@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from agent_console.admin.pages import router as admin_pages
 from agent_console.auth.pages import router as sign_in_pages
 from agent_console.console.pages import router as console_pages
 from agent_console.console.ws import router as console_socket
@@ -21,4 +22,5 @@ def include(app: FastAPI) -> None:
     app.include_router(console_socket)
     app.include_router(followups_pages)
     app.include_router(stats_pages)
+    app.include_router(admin_pages)
     app.mount("/static", static_files(), name="static")
