@@ -16,17 +16,23 @@ from pydantic import ValidationError
 
 import hotline.models  # noqa: F401 - every table, so foreign keys between features resolve
 from hotline import crypto, logs, phone
-from hotline.audit.models import AuditAction
-from hotline.audit.service import record
+from hotline.auth import admin as people
 from hotline.auth import service as auth
+from hotline.auth.admin import PeopleError
 from hotline.auth.models import Role, UserCreate
-from hotline.auth.passwords import PasswordRuleError
 from hotline.clock import SystemClock
 from hotline.config import Settings, configured_env, get_settings
 from hotline.db import Database, make_engine
 from hotline.lines import service as lines
 from hotline.lines.models import LineCreate
 from hotline.migrate import upgrade
+
+VIA = "hotline users"  # how the CLI's account changes are named in the audit log
+
+
+def _english(message: str) -> str:
+    return message
+
 
 app = typer.Typer(help="hotline: a 24-hour psychological-assistance hotline.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -269,8 +275,24 @@ def users_create(
     except ValidationError as error:
         _print_problems(error)
         raise typer.Exit(1) from None
+    fields = people.UserFields(
+        username=data.username,
+        display_name=data.display_name,
+        role=data.role,
+        locale=data.locale,
+        endpoint=data.endpoint,
+        line_ids=data.line_ids,
+        languages=data.languages,
+    )
     with _database().session() as session:
-        user = auth.create_user(session=session, data=data, now=SystemClock().now())
+        user, _temporary = people.create_user(
+            session=session,
+            fields=fields,
+            password=data.password,
+            actor=None,
+            now=SystemClock().now(),
+            via=VIA,
+        )
         typer.echo(f"created user {user.username} ({user.role})")
 
 
@@ -288,11 +310,16 @@ def users_set_password(
             typer.echo(f"no user {username!r}", err=True)
             raise typer.Exit(1)
         try:
-            auth.set_password(
-                session=session, user=user, password=password, now=SystemClock().now()
+            people.reset_password(
+                session=session,
+                user=user,
+                password=password,
+                actor=None,
+                now=SystemClock().now(),
+                via=VIA,
             )
-        except PasswordRuleError as error:
-            typer.echo(f"password: {error}", err=True)
+        except PeopleError as error:
+            typer.echo(f"password: {error.message(_english)}", err=True)
             raise typer.Exit(1) from None
         typer.echo(f"password changed for {username}")
 
@@ -305,7 +332,7 @@ def users_reset_totp(username: str) -> None:
         if user is None:
             typer.echo(f"no user {username!r}", err=True)
             raise typer.Exit(1)
-        auth.reset_totp(session=session, user=user, now=SystemClock().now())
+        people.reset_totp(session=session, user=user, actor=None, now=SystemClock().now(), via=VIA)
         typer.echo(f"two-step sign-in reset for {username}")
 
 
@@ -315,41 +342,38 @@ def _print_problems(error: ValidationError) -> None:
 
 
 def _change_user(username: str, change: str, apply: Callable[..., object]) -> None:
-    """Apply an account change from the command line, audited (no signed-in actor: the CLI)."""
+    """Apply an account change from the command line (audited by the change itself, with no
+    signed-in actor: the CLI)."""
     now = SystemClock().now()
     with _database().session() as session:
         user = auth.get_by_username(session=session, username=username)
         if user is None:
             typer.echo(f"no user {username!r}", err=True)
             raise typer.Exit(1)
-        apply(session=session, user=user, now=now)
-        record(
-            session=session,
-            now=now,
-            action=AuditAction.edit,
-            object_type="user",
-            object_id=user.id,
-            detail=f"{change} (hotline users)",
-        )
+        try:
+            apply(session=session, user=user, actor=None, now=now, via=VIA)
+        except PeopleError as error:
+            typer.echo(f"{username}: {error.message(_english)}", err=True)
+            raise typer.Exit(1) from None
     typer.echo(f"{username}: {change}")
 
 
 @users_app.command("disable")
 def users_disable(username: str) -> None:
     """Disable an account: it cannot sign in, and its sessions and open consoles end now."""
-    _change_user(username, "disabled", partial(auth.set_active, active=False))
+    _change_user(username, "disabled", partial(people.set_active, active=False))
 
 
 @users_app.command("enable")
 def users_enable(username: str) -> None:
     """Let a disabled account sign in again."""
-    _change_user(username, "enabled", partial(auth.set_active, active=True))
+    _change_user(username, "enabled", partial(people.set_active, active=True))
 
 
 @users_app.command("set-role")
 def users_set_role(username: str, role: Role) -> None:
     """Change an account's role; its sessions end (it signs in again with the new role)."""
-    _change_user(username, f"role set to {role.value}", partial(auth.set_role, role=role))
+    _change_user(username, f"role set to {role.value}", partial(people.set_role, role=role))
 
 
 @lines_app.command("list")

@@ -178,6 +178,16 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("DELETE", "/api/admin/calls/{call_id}/legal-hold"): ADMIN,
     ("POST", "/api/admin/subject-access"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/admin/users"): ADMIN,
+    ("GET", "/admin/users/new"): ADMIN,
+    ("POST", "/admin/users"): ADMIN,
+    ("GET", "/admin/users/{user_id}"): ADMIN,
+    ("POST", "/admin/users/{user_id}"): ADMIN,
+    ("POST", "/admin/users/{user_id}/password"): ADMIN,
+    ("POST", "/admin/users/{user_id}/totp"): ADMIN,
+    ("POST", "/admin/users/{user_id}/sign-out"): ADMIN,
+    ("POST", "/admin/users/{user_id}/disable"): ADMIN,
+    ("POST", "/admin/users/{user_id}/enable"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
     ("GET", "/admin"): ADMIN,  # the readiness panel
 }

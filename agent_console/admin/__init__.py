@@ -1,0 +1,1 @@
+"""The admins' pages: people (`/admin/users`)."""
