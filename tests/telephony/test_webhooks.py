@@ -216,17 +216,18 @@ def test_a_caller_entering_a_conference_after_the_call_ended_is_not_left_alone(
     assert effects.goodbye == [call_sid]
 
 
-def test_a_late_join_callback_does_not_undo_the_overflow(app_only: Stack) -> None:
+def test_a_late_join_callback_does_not_undo_the_overflow(quiet_app: Stack) -> None:
     """The caller's participant-join can reach us after the maximum wait sent them on (it did
     under load in CI): answering it with a goodbye would hang up a caller on their way to the
-    partner line."""
-    make_line(app_only.db, max_queue_wait_s=30, partner_number="+8612356")
+    partner line. No background engine: the test sends the caller on itself, and a worker's
+    overflow job would otherwise race it to the same call."""
+    make_line(quiet_app.db, max_queue_wait_s=30, partner_number="+8612356")
     call_sid = "CA" + "e" * 32
-    app_only.webhook("/twilio/voice/incoming", inbound(call_sid))
-    app_only.webhook("/twilio/voice/gather", {**inbound(call_sid), "Digits": "1"})
-    app_only.clock.advance(31)
-    with app_only.db.session() as session:
-        effects = routing.overflow_due(session=session, now=app_only.clock.now())
+    quiet_app.webhook("/twilio/voice/incoming", inbound(call_sid))
+    quiet_app.webhook("/twilio/voice/gather", {**inbound(call_sid), "Digits": "1"})
+    quiet_app.clock.advance(31)
+    with quiet_app.db.session() as session:
+        effects = routing.overflow_due(session=session, now=quiet_app.clock.now())
     assert effects.overflow == [call_sid]
     join = {
         "ConferenceSid": "CF" + "e" * 32,
@@ -234,16 +235,16 @@ def test_a_late_join_callback_does_not_undo_the_overflow(app_only: Stack) -> Non
         "StatusCallbackEvent": "participant-join",
         "CallSid": call_sid,
     }
-    with app_only.db.session() as session:
+    with quiet_app.db.session() as session:
         call = calls.get_by_sid(session=session, call_sid=call_sid)
         assert call is not None and call.state == CallState.overflow
-        now = app_only.clock.now()
+        now = quiet_app.clock.now()
         late = routing.caller_joined(
             session=session, call=call, conference_sid=join["ConferenceSid"], now=now
         )
     assert late.goodbye == [] and late.hang_up == []
-    assert app_only.webhook("/twilio/conference/status", join).status_code == 200
-    with app_only.db.session() as session:
+    assert quiet_app.webhook("/twilio/conference/status", join).status_code == 200
+    with quiet_app.db.session() as session:
         call = calls.get_by_sid(session=session, call_sid=call_sid)
         assert call is not None and call.state == CallState.overflow
 
