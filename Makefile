@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make demo PORT=8123` serves elsewhere when 8000 is taken.
+PORT ?= 8000
+
 demo: install
-	$(BIN)/hotline demo
+	$(BIN)/hotline demo --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

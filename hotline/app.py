@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import agent_console.routes
 import hotline.realtime.events  # noqa: F401 - registers the after-commit publisher
-from hotline import crypto, errors, jobs, logs, phone
+from hotline import api_docs, crypto, errors, jobs, logs, phone
 from hotline.blocklist.api import router as blocklist_api
 from hotline.board.api import router as board_router
 from hotline.clock import Clock, SystemClock
@@ -71,10 +71,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = FastAPI(
         title="hotline",
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        docs_url=None,  # ours, under the app's CSP: hotline/api_docs.py
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
     )
+    if docs:
+        api_docs.install(app)
     app.state.settings = settings
     app.state.clock = clock
     app.state.bus = bus

@@ -210,7 +210,8 @@ def demo(port: int = 8000, database: str = "sqlite:///./hotline-demo.db") -> Non
     """One process: SQLite, the simulator, demo lines and staff. Prints URLs and sign-ins.
 
     Refuses HOTLINE_ENV=production and a database that holds accounts of its own."""
-    from hotline.seed import DEMO_PASSWORD, DemoRefused, check_may_seed, seed_demo
+    from hotline.seed import DemoRefused, check_may_seed, seed_demo, sign_in_help
+    from hotline.simulate import DemoAddress
 
     if configured_env() == "production":
         typer.echo("refusing: hotline demo never runs with HOTLINE_ENV=production", err=True)
@@ -227,7 +228,7 @@ def demo(port: int = 8000, database: str = "sqlite:///./hotline-demo.db") -> Non
         check_may_seed(engine=make_engine(settings.database_url), env=settings.env)
         upgrade(settings.database_url)
         with _database().session() as session:
-            usernames = seed_demo(session=session, now=SystemClock().now())
+            seed_demo(session=session, now=SystemClock().now())
     except DemoRefused as refused:
         typer.echo(f"refusing: {refused}", err=True)
         raise typer.Exit(2) from None
@@ -235,18 +236,23 @@ def demo(port: int = 8000, database: str = "sqlite:///./hotline-demo.db") -> Non
         f"\nhotline demo\n  console:   {base}/login\n  simulator: {base}/sim/#token={token} "
         "(dial a line, press keys, hang up)\n"
         f"  simulator control token (X-Simulator-Token, `hotline simulate --sim-token`): {token}\n"
-        "  sign in as (password "
-        f"{DEMO_PASSWORD!r}): {', '.join(usernames)}\n"
+        f"  simulated calls: `hotline simulate` in this directory\n\n"
+        f"{sign_in_help(settings.totp_roles)}"
     )
     logs.configure()
-    uvicorn.run(
-        "hotline.app:create_app",
-        factory=True,
-        host="127.0.0.1",
-        port=port,
-        proxy_headers=False,  # no proxy in front of the demo: X-Forwarded-For is a forgery
-        log_config=None,
-    )
+    address = DemoAddress(base_url=base, sim_token=token)
+    address.write()
+    try:
+        uvicorn.run(
+            "hotline.app:create_app",
+            factory=True,
+            host="127.0.0.1",
+            port=port,
+            proxy_headers=False,  # no proxy in front of the demo: X-Forwarded-For is a forgery
+            log_config=None,
+        )
+    finally:
+        address.remove()
 
 
 @users_app.command("create")
@@ -511,7 +517,10 @@ def lines_retention(number: str, days: int) -> None:
 def simulate(
     calls: Annotated[int, typer.Option(min=1)] = 20,
     concurrency: Annotated[int, typer.Option(min=1)] = 4,
-    base_url: str = "http://127.0.0.1:8000",
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="default: the demo running in this directory, else port 8000"),
+    ] = None,
     counselors: Annotated[str, typer.Option(help="comma-separated usernames")] = (
         "counselor1,counselor2,counselor3"
     ),
@@ -523,17 +532,27 @@ def simulate(
 ) -> None:
     """Simulated calls against a running server; prints one JSON line of results."""
     from hotline.seed import DEMO_PASSWORD
-    from hotline.simulate import run
+    from hotline.simulate import NoServer, resolve_address, run
 
-    result = run(
-        base_url=base_url,
-        calls=calls,
-        concurrency=concurrency,
-        counselors=counselors.split(","),
-        password=password or DEMO_PASSWORD,
-        sim_token=sim_token,
-        talk_s=talk_s,
-    )
+    address = resolve_address(base_url, sim_token)
+    try:
+        result = run(
+            base_url=address.base_url,
+            calls=calls,
+            concurrency=concurrency,
+            counselors=counselors.split(","),
+            password=password or DEMO_PASSWORD,
+            sim_token=address.sim_token,
+            talk_s=talk_s,
+        )
+    except NoServer as error:
+        typer.echo(
+            f"hotline simulate: {error}.\n"
+            "Start the demo first (`make demo`, or `hotline demo --port N`) and run this in the "
+            "same directory, or give --base-url and --sim-token.",
+            err=True,
+        )
+        raise typer.Exit(2) from None
     typer.echo(json.dumps(result))
 
 

@@ -58,6 +58,32 @@ DEMO_USERS = [
 ]
 
 
+# Where each demo role works after sign-in (agent_console/auth/pages.py `landing`).
+_DEMO_WORK = {
+    Role.counselor: "counselors: the console, where calls are offered",
+    Role.crisis: "crisis team: the console, where escalations page them",
+    Role.supervisor: "supervisor: the live board",
+    Role.admin: "admin: the admin home (readiness, people)",
+}
+
+
+def sign_in_help(totp_roles: list[str]) -> str:
+    """Who the demo's accounts are, where each lands, and how the second factor works."""
+    by_role: dict[Role, list[str]] = {}
+    for username, _name, role, *_ in DEMO_USERS:
+        by_role.setdefault(role, []).append(username)
+    rows = [f"    {', '.join(names):<36} {_DEMO_WORK[role]}" for role, names in by_role.items()]
+    text = f"  sign in with the password {DEMO_PASSWORD!r}:\n" + "\n".join(rows) + "\n"
+    second = [name for role, names in by_role.items() if role.value in totp_roles for name in names]
+    if second:
+        text += (
+            f"  {' and '.join(second)} also need a second factor (TOTP): at the first sign-in the\n"
+            "  page shows a QR code and its key; add it to any authenticator app (FreeOTP, Google\n"
+            "  or Microsoft Authenticator, 1Password, ...) and type the 6-digit code it shows.\n"
+        )
+    return text
+
+
 DEMO_USERNAMES = frozenset(username for username, *_ in DEMO_USERS)
 
 

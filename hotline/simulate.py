@@ -8,23 +8,92 @@ moment the simulator shows a counselor in the caller's conference.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import random
 import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from hotline.simulator.client import SimulatorControl
-from hotline.simulator.console_client import ConsoleClient
+import httpx
+
+from hotline.simulator.client import SimulatorControl, SimulatorControlError
+from hotline.simulator.console_client import ConsoleClient, csrf_from
 
 POLL_S = 0.05
+# Written by `hotline demo` in its working directory while it runs, so that `hotline simulate`
+# started in the same directory finds its port and the simulator's control token.
+DEMO_ADDRESS = Path(".hotline-demo.json")
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+# What a simulated counselor records of a simulated call: nobody spoke, so no risk to assess.
+SIMULATED_CALL_TYPE = "information"
+
+
+class NoServer(RuntimeError):
+    """Nothing answers at the address, or it is not a hotline with its simulator."""
+
+
+@dataclass
+class DemoAddress:
+    base_url: str
+    sim_token: str
+
+    def write(self, path: Path = DEMO_ADDRESS) -> None:
+        path.write_text(json.dumps({"base_url": self.base_url, "sim_token": self.sim_token}))
+        os.chmod(path, 0o600)  # the token controls the simulator: for this user only
+
+    def remove(self, path: Path = DEMO_ADDRESS) -> None:
+        path.unlink(missing_ok=True)
+
+    @classmethod
+    def read(cls, path: Path = DEMO_ADDRESS) -> DemoAddress | None:
+        try:
+            data = json.loads(path.read_text())
+            return cls(base_url=str(data["base_url"]), sim_token=str(data["sim_token"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+def resolve_address(base_url: str | None, sim_token: str) -> DemoAddress:
+    """What was given wins; else the running demo's file; else the demo's default port."""
+    found = DemoAddress.read()
+    return DemoAddress(
+        base_url=base_url or (found.base_url if found else DEFAULT_BASE_URL),
+        sim_token=sim_token or (found.sim_token if found else ""),
+    )
+
+
+class NoteWriter:
+    """Submits the note of each simulated call, as a counselor must, so the demo's counts of
+    unfinished notes stay true."""
+
+    def __init__(self, console: ConsoleClient) -> None:
+        self.http = console.http
+        self.headers = {"X-CSRF-Token": csrf_from(self.http.get("/console").text)}
+
+    def submit(self, call_id: int) -> None:
+        opened = self.http.get(f"/api/calls/{call_id}/note").json()
+        saved = self.http.put(
+            f"/api/calls/{call_id}/note",
+            json={"version": opened["version"], "fields": {"call_type": SIMULATED_CALL_TYPE}},
+            headers=self.headers,
+        ).json()
+        self.http.post(
+            f"/api/calls/{call_id}/note/submit",
+            json={"version": saved["version"]},
+            headers=self.headers,
+        )
 
 
 def counselor_bot(console: ConsoleClient, stop: threading.Event, talk_s: float = 0.0) -> None:
-    """Accept every offer, hang up after `talk_s` once connected, finish wrap-up at once."""
+    """Accept every offer, hang up after `talk_s` once connected, submit the note and finish
+    wrap-up at once."""
+    notes = NoteWriter(console)
     console.send("set_state", state="available", reason=None)
     done: set[tuple[str, int]] = set()
     connected_at: dict[int, float] = {}
@@ -43,6 +112,7 @@ def counselor_bot(console: ConsoleClient, stop: threading.Event, talk_s: float =
                 console.send("hangup", call_id=call["call_id"])
         elif call and call["state"] == "wrap_up" and ("wrap", call["call_id"]) not in done:
             done.add(("wrap", call["call_id"]))
+            notes.submit(call["call_id"])
             console.send("finish_wrap_up", call_id=call["call_id"])
 
 
@@ -96,6 +166,23 @@ def one_call(
     return CallOutcome("answered" if wait_s is not None else "abandoned", wait_s)
 
 
+def _line_numbers(control: SimulatorControl, base_url: str) -> list[str]:
+    try:
+        numbers = [n["number"] for n in control.list_numbers()]
+    except httpx.TransportError:
+        raise NoServer(f"no server answers at {base_url}") from None
+    except SimulatorControlError as error:
+        if error.status in (401, 403):
+            raise NoServer(
+                f"the simulator at {base_url}/sim refused the control token "
+                "(give the one `hotline demo` printed: --sim-token)"
+            ) from None
+        raise NoServer(f"{base_url} has no simulator (HTTP {error.status})") from None
+    if not numbers:
+        raise NoServer(f"the simulator at {base_url}/sim knows no line numbers")
+    return numbers
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
@@ -115,9 +202,7 @@ def run(
     timeout_s: float = 900.0,
 ) -> dict[str, Any]:
     control = SimulatorControl(base_url.rstrip("/") + "/sim", sim_token)
-    numbers = lines or [n["number"] for n in control.list_numbers()]
-    if not numbers:
-        raise RuntimeError("the simulator knows no line numbers: is the server running?")
+    numbers = lines or _line_numbers(control, base_url)
     stop = threading.Event()
     consoles = [ConsoleClient(base_url, name, password) for name in counselors]
     bots = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from hotline.auth import service as auth
 from hotline.auth.models import Role, User
 from hotline.db import Database, make_engine
 from hotline.lines.models import Line
+from hotline.notes.models import NoteStatus
 from hotline.stats.models import StatsRollup
 from tests.conftest import fresh_postgres_database, migrated_sqlite_url
 from tests.factories import make_line, make_user
@@ -31,6 +33,7 @@ from tests.servers import ServerThread, bind_free_socket, free_port, serve_proce
 from tests.stack import ACCOUNT_SID, AUTH_TOKEN, SIM_TOKEN
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")
+REPOSITORY = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-key-that-is-long-enough-000"
 PASSWORD = "Quiet harbour lamp 42"
 
@@ -243,23 +246,24 @@ def test_serve_answers_over_http(sqlite_url: str) -> None:
         assert httpx.get(url + "/login", timeout=10).status_code == 200
 
 
-def test_demo_serves_and_simulate_places_calls(tmp_path: Path) -> None:
+def test_make_demo_serves_on_its_port_and_simulate_finds_it(tmp_path: Path) -> None:
+    """`make demo PORT=...` as the README shows it, then `hotline simulate` with no options in the
+    same directory: it finds the demo's port and token, and submits its calls' notes."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     demo_db = f"sqlite:///{tmp_path}/demo.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    # The demo prints the simulator's token; given here, `simulate` reads it from the same variable.
-    env["HOTLINE_SIMULATOR_CONTROL_TOKEN"] = SIM_TOKEN
+    # `make -C` runs the demo in the checkout; the database goes to tmp_path instead of there.
     demo = subprocess.Popen(
-        [HOTLINE, "demo", "--port", str(port), "--database", demo_db],
-        cwd=tmp_path,
-        env=env,
+        ["make", "--no-print-directory", "-C", str(REPOSITORY), "demo", f"PORT={port}"],
+        env={**env, "HOTLINE_DATABASE_URL": demo_db},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # make and the server it starts stop together below
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while True:  # bounded wait for the process to come up
             try:
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:
@@ -274,22 +278,43 @@ def test_demo_serves_and_simulate_places_calls(tmp_path: Path) -> None:
         with db.session() as session:
             assert session.exec(select(Line)).first() is not None
             assert session.exec(select(User).where(User.username == "counselor1")).first()
-        db.engine.dispose()
 
         simulated = subprocess.run(
-            [HOTLINE, "simulate", "--calls", "1", "--concurrency", "1", "--base-url", base],
-            cwd=tmp_path,
+            [HOTLINE, "simulate", "--calls", "2", "--concurrency", "1", "--talk-s", "0.2"],
+            cwd=REPOSITORY,
             env=env,
             capture_output=True,
             text=True,
-            timeout=90,
+            timeout=120,
         )
         assert simulated.returncode == 0, simulated.stderr
         result = json.loads(simulated.stdout.strip().splitlines()[-1])
-        assert result["answered"] == 1
+        assert result["answered"] == 2
+        with db.engine.connect() as connection:  # raw: the demo's data keys are not this test's
+            statuses = [row[0] for row in connection.execute(text("SELECT status FROM call_notes"))]
+        db.engine.dispose()
+        assert statuses == [NoteStatus.submitted.value] * 2
     finally:
-        demo.terminate()
-        demo.communicate(timeout=20)
+        os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C in the terminal that ran `make demo`
+        printed, _ = demo.communicate(timeout=30)
+    assert "supervisor1 and admin also need a second factor" in printed
+    assert not (REPOSITORY / ".hotline-demo.json").exists()  # removed when the demo stopped
+
+
+def test_simulate_says_when_no_server_answers(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    nobody = f"http://127.0.0.1:{free_port()}"
+    done = subprocess.run(
+        [HOTLINE, "simulate", "--calls", "1", "--base-url", nobody],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"no server answers at {nobody}" in done.stderr and "make demo" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
 
 
 def test_numbers_typed_at_the_cli_are_stored_in_e164(sqlite_url: str, tmp_path: Path) -> None:

@@ -29,18 +29,26 @@ from hotline.auth.deps import (
     sign_out,
     user_from_connection,
 )
-from hotline.auth.models import AttemptOutcome, User
+from hotline.auth.models import AttemptOutcome, Role, User
 from hotline.db import SessionDep
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState
 
 router = APIRouter(tags=["sign-in"])
 
+# Where each role works: after sign-in, and at "/".
+LANDING = {Role.supervisor: "/supervisor/board", Role.admin: "/admin"}
+
+
+def landing(user: User) -> str:
+    """Counselors and the crisis team take calls in the console; the others have their home."""
+    return LANDING.get(user.role, "/console")
+
 
 @router.get("/", include_in_schema=False)
 def home(request: Request) -> Response:
-    target = "/console" if user_from_connection(request) else "/login"
-    return RedirectResponse(target, status_code=303)
+    user = user_from_connection(request)
+    return RedirectResponse(landing(user) if user else "/login", status_code=303)
 
 
 @router.get("/login")
@@ -151,7 +159,7 @@ def login(
         user=user,
     )
     sign_in(request, user, session=session)
-    return RedirectResponse("/console", status_code=303)
+    return RedirectResponse(landing(user), status_code=303)
 
 
 def _pending(request: Request, session: Session) -> User | None:
@@ -246,7 +254,9 @@ def totp_submit(
         )
     sign_in(request, user, session=session)
     # A new enrolment goes on to make recovery codes, for the day the phone is lost.
-    return RedirectResponse("/account/recovery-codes" if enrolling else "/console", status_code=303)
+    return RedirectResponse(
+        "/account/recovery-codes" if enrolling else landing(user), status_code=303
+    )
 
 
 @router.get("/account/recovery-codes")
@@ -256,6 +266,7 @@ def recovery_codes_page(request: Request, session: SessionDep, user: PageUser) -
         request,
         "recovery_codes.html",
         user=user,
+        home=landing(user),
         enrolled=auth.totp_enrolled(user),
         left=auth.recovery_codes_left(session=session, user=user),
         codes=None,
@@ -339,7 +350,13 @@ def recovery_codes_create(
         session=session,
     )
     response = render(
-        request, "recovery_codes.html", user=user, enrolled=True, left=len(codes), codes=codes
+        request,
+        "recovery_codes.html",
+        user=user,
+        home=landing(user),
+        enrolled=True,
+        left=len(codes),
+        codes=codes,
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -60,7 +60,7 @@ TWILIO_WEBHOOKS = [
     "/twilio/sms/incoming",
     "/twilio/monitor/status",
 ]
-DOCS = ["/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"]
+DOCS = ["/openapi.json", "/docs", "/redoc", "/static/api-docs/swagger-start.js"]
 
 ALLOWED: dict[tuple[str, str], set[str] | int] = {
     # Public: sign-in, health, the API description (not served in production).

@@ -1,10 +1,13 @@
-"""The OpenAPI schema and its pages are off in production (they map the API for anyone)."""
+"""The OpenAPI schema and its pages: off in production (they map the API for anyone), and served
+by the app itself under its CSP elsewhere."""
 
 from __future__ import annotations
 
 import httpx
+from playwright.sync_api import expect
 
 from hotline.config import Settings
+from tests.browser import chromium
 from tests.stack import running_stack
 
 
@@ -26,3 +29,32 @@ def test_without_docs_the_schema_and_pages_are_not_served(database_url: str) -> 
     with running_stack(database_url, with_simulator=False) as stack:
         http = httpx.Client(base_url=stack.url, timeout=10)
         assert http.get("/openapi.json").status_code == 200
+
+
+def test_docs_and_redoc_render_in_chromium_under_the_csp(database_url: str) -> None:
+    """Their files come from the app (no CDN; the machine has no internet anyway), their start-up
+    script is a file, and Chromium reports nothing blocked by the content security policy."""
+    with running_stack(database_url, with_simulator=False) as stack, chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        outside: list[str] = []
+        page.on(
+            "request",
+            lambda r: outside.append(r.url) if not r.url.startswith((stack.url, "blob:")) else None,
+        )
+
+        page.goto(stack.url + "/docs")
+        # Generous: the API description is built on first request, slow on a loaded machine.
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("hotline", timeout=30_000)
+        expect(page.locator(".opblock-summary-path").first).to_be_visible()
+        page.goto(stack.url + "/redoc")
+        expect(page.locator("h1").first).to_contain_text("hotline", timeout=30_000)
+        expect(page.get_by_text("/api/calls/{call_id}/note").first).to_be_attached()
+        # The one thing either page asks of another host is ReDoc's logo, which the CSP blocks.
+        logo = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+        assert outside == [logo]
+        assert len(errors) == 1 and logo in errors[0] and "has been blocked" in errors[0], errors
+        script = httpx.get(stack.url + "/docs").headers["content-security-policy"]
+        assert "script-src 'self';" in script  # scripts from the app only, none inline

@@ -171,7 +171,8 @@ def test_recovery_codes_stand_in_for_a_lost_phone_once_each(database_url: str) -
         assert post_login(lost, "sue", PASSWORD).headers["location"] == "/login/totp"
         assert post_code(lost, first[0]).status_code == 401  # replaced: no longer valid
         used = post_code(lost, codes[0].upper())
-        assert used.status_code == 303 and used.headers["location"] == "/console"
+        # A supervisor lands on the live board (counselors on the console, admins at /admin).
+        assert used.status_code == 303 and used.headers["location"] == "/supervisor/board"
         assert lost.get("/console").status_code == 200
 
         again = client(stack)
@@ -289,3 +290,22 @@ def test_every_state_changing_route_checks_csrf(database_url: str) -> None:
         # ...and with the token the same request goes through (signing out).
         token = csrf_from(people[0].get("/console").text)
         assert people[0].post("/logout", data={"csrf_token": token}).status_code == 303
+
+
+def test_each_role_lands_where_it_works(database_url: str) -> None:
+    """After sign-in and at "/": counselors and the crisis team on the console, supervisors on
+    the live board, admins on the admin home (second factor off here, to reach each landing)."""
+    with running_stack(database_url, with_simulator=False, totp_roles=[]) as stack:
+        expected = {
+            Role.counselor: "/console",
+            Role.crisis: "/console",
+            Role.supervisor: "/supervisor/board",
+            Role.admin: "/admin",
+        }
+        for role, landing in expected.items():
+            make_user(stack.db, role.value, role=role)
+            http = client(stack)
+            assert http.get("/").headers["location"] == "/login"
+            assert post_login(http, role.value, PASSWORD).headers["location"] == landing
+            assert http.get("/").headers["location"] == landing
+            assert http.get(landing).status_code == 200

@@ -46,7 +46,8 @@ def test_supervisor_signs_in_with_password_and_code(database_url: str) -> None:
         page.get_by_test_id("btn-recovery-create").click()
         expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
         page.get_by_test_id("recovery-done").click()
-        page.wait_for_url(re.compile(r"/console$"))
+        page.wait_for_url(re.compile(r"/supervisor/board$"))  # where a supervisor works
+        page.goto(stack.url + "/console")
         expect(page.get_by_test_id("user-role")).to_have_text("Supervisor")
         expect(page.get_by_test_id("conn-status")).to_have_attribute(
             "data-status", "connected", timeout=10_000
