@@ -346,3 +346,56 @@ def test_the_note_form_offers_active_categories_in_the_readers_language(app_only
     http.post(f"/admin/taxonomy/{online.id}/deactivate", data={"csrf_token": token})
     codes = {c["code"] for c in _options(app_only, "alice", "en")["categories"]}  # type: ignore[attr-defined]
     assert "online" not in codes and "family" in codes
+
+
+# --- the JSON API shares the rules and the audit ------------------------------------------------
+
+
+def test_the_json_api_checks_the_same_fields_and_is_audited(app_only: Stack) -> None:
+    http, token = _admin(app_only)
+    headers = {"X-CSRF-Token": token}
+    refused = http.post(
+        "/api/admin/referrals",
+        json={"kind": "spaceship", "name": "", "phone": "call me"},
+        headers=headers,
+    )
+    assert refused.status_code == 422
+    assert set(refused.json()["errors"]) == {"kind", "name", "phone"}
+    made = http.post(
+        "/api/admin/referrals",
+        json={"kind": "other", "name": "Legal aid", "phone": "12348", "green_channel": True},
+        headers=headers,
+    )
+    assert made.status_code == 201 and made.json()["phone"] == "12348"
+    retired = http.put(
+        f"/api/admin/referrals/{made.json()['id']}",
+        json={"kind": "other", "name": "Legal aid", "phone": "12348", "active": False},
+        headers=headers,
+    )
+    assert retired.status_code == 200 and retired.json()["active"] is False
+    created, edited, deactivated = _audit(app_only, "referral_resource")
+    assert created.detail is not None and created.detail.startswith("created (admin API)")
+    assert _changes(edited) == {
+        "before": {"green_channel": True},
+        "after": {"green_channel": False},
+    }
+    assert _changes(deactivated) == {"before": {"active": True}, "after": {"active": False}}
+
+    family = _category(app_only, "family")
+    recoded = http.put(
+        f"/api/admin/categories/{family.id}",
+        json={"code": "kin", "label_zh": family.label_zh, "label_en": family.label_en},
+        headers=headers,
+    )
+    assert recoded.status_code == 422 and set(recoded.json()["errors"]) == {"code"}
+    assert _category(app_only, "family").code == "family"
+
+
+def test_the_pages_speak_chinese(app_only: Stack) -> None:
+    http, _token = _admin(app_only)
+    resources = http.get("/admin/resources?lang=zh_CN").text
+    assert "转介资源" in resources and "绿色通道" in resources
+    taxonomy = http.get("/admin/taxonomy").text  # the language chosen stays
+    assert "问题类别" in taxonomy and "家庭" in taxonomy
+    home = http.get("/admin").text
+    assert 'href="/admin/resources"' in home and 'href="/admin/taxonomy"' in home
