@@ -12,6 +12,7 @@ from agent_console.board.pages import router as board_pages
 from agent_console.board.ws import router as board_socket
 from agent_console.console.pages import router as console_pages
 from agent_console.console.ws import router as console_socket
+from agent_console.directory.pages import router as directory_pages
 from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
@@ -37,4 +38,5 @@ def include(app: FastAPI) -> None:
     app.include_router(rota_pages)
     app.include_router(readiness_pages)
     app.include_router(admin_pages)
+    app.include_router(directory_pages)
     app.mount("/static", static_files(), name="static")

@@ -20,10 +20,10 @@ from hotline.board.api import router as board_router
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
+from hotline.directory.api import router as directory_api
 from hotline.escalation.api import router as escalation_api
 from hotline.escalation.webhooks import router as escalation_webhooks
 from hotline.followups.api import router as followups_api
-from hotline.notes.admin_api import router as notes_admin_router
 from hotline.notes.api import router as notes_router
 from hotline.realtime.bus import make_bus
 from hotline.retention.api import router as retention_api
@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     errors.install(app)
     app.include_router(telephony_router)
     app.include_router(notes_router)
-    app.include_router(notes_admin_router)
+    app.include_router(directory_api)
     app.include_router(followups_api)
     app.include_router(voicemail_api)
     app.include_router(stats_api)

@@ -112,6 +112,7 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         # Previous calls from the same caller.
         "note_history_no_summary": _("No summary"),
         "note_history_no_level": _("Level not recorded"),
+        "note_referral_green": _("Green channel"),
         "note_history_followup": _(
             "A follow-up call is owed to this caller (due {due}). Submitting this note as a"
             " counselling call completes it."

@@ -24,7 +24,8 @@ class NoteStatus(StrEnum):
 
 
 class IssueCategory(SQLModel, table=True):
-    """Two-level taxonomy of contact reasons; admins edit it without a deploy."""
+    """Two-level taxonomy of contact reasons; admins edit it on `/admin/taxonomy`
+    (hotline/directory). Never deleted and its code never changes: notes keep the ids."""
 
     __tablename__ = "issue_categories"
     id: int | None = Field(default=None, primary_key=True)
@@ -37,14 +38,21 @@ class IssueCategory(SQLModel, table=True):
 
 
 class ReferralResource(SQLModel, table=True):
-    """Where counselors refer callers: hospitals, clinics, 110/120, school counselors, ..."""
+    """Where counselors refer callers: hospitals, clinics, 110/120, school counselors, ...
+
+    Admins keep it on `/admin/resources` (hotline/directory). Never deleted: notes refer to a
+    resource by id, so a retired one is only made inactive."""
 
     __tablename__ = "referral_resources"
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=32)
+    kind: str = Field(max_length=32, index=True)  # a key of notes.options.REFERRAL_KINDS
     name: str = Field(max_length=200)
-    phone: str = Field(default="", max_length=64)
+    phone: str = Field(default="", max_length=64)  # E.164, or a short code such as 120
     region: str = Field(default="", max_length=100)
+    address: str = Field(default="", max_length=300)
+    hours: str = Field(default="", max_length=200)  # free text: "24h", "Mon-Fri 8:00-17:00"
+    green_channel: bool = False  # a fast track agreed with the service for callers at risk
+    notes: str = Field(default="", max_length=2000)
     active: bool = True
 
 

@@ -82,5 +82,6 @@ REFERRAL_KINDS = {
     "school_counselor": N_("School counselor"),
     "social_worker": N_("Social worker"),
     "partner_line": N_("Partner hotline"),
+    "other": N_("Other service"),
 }
 FOLLOW_UP_WITHIN = ("24h", "72h", "7d")

@@ -209,6 +209,9 @@ class ReferralChoice(BaseModel):
     name: str
     phone: str
     region: str
+    address: str
+    hours: str
+    green_channel: bool
 
 
 class NoteOptions(BaseModel):
@@ -223,42 +226,3 @@ class NoteOptions(BaseModel):
     levels: list[LevelChoice]
     categories: list[TopCategoryChoice]
     referrals: list[ReferralChoice]
-
-
-# --- the taxonomy and the referral directory (admins) ------------------------------------------
-
-
-class CategoryIn(Strict):
-    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.]+$")
-    parent_id: int | None = None
-    label_zh: str = Field(min_length=1, max_length=128)
-    label_en: str = Field(min_length=1, max_length=128)
-    sort: int = 0
-    active: bool = True
-
-
-class CategoryOut(BaseModel):
-    id: int
-    code: str
-    parent_id: int | None
-    label_zh: str
-    label_en: str
-    sort: int
-    active: bool
-
-
-class ReferralIn(Strict):
-    kind: str
-    name: str = Field(min_length=1, max_length=200)
-    phone: str = Field(default="", max_length=64)
-    region: str = Field(default="", max_length=100)
-    active: bool = True
-
-
-class ReferralOut(BaseModel):
-    id: int
-    kind: str
-    name: str
-    phone: str
-    region: str
-    active: bool

@@ -32,7 +32,7 @@ from hotline.notes.models import (
     ReferralResource,
 )
 from hotline.notes.options import COUNSELLING_TYPES
-from hotline.notes.schemas import CategoryIn, NoteFields, NoteOptions, ReferralIn
+from hotline.notes.schemas import NoteFields, NoteOptions
 from hotline.privacy import withheld_hashes
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
 from hotline.risk.triage import (
@@ -83,11 +83,6 @@ class NoteError(DomainError):
             "The risk screening says moderate risk or higher: record this call as counselling"
             " (about themselves or someone else), not as this type."
         ),
-        # The taxonomy and the referral directory (admins).
-        "parent_not_top_level": N_("The parent must be a top-level category (two levels only)."),
-        "code_taken": N_("A category with this code already exists."),
-        "no_category": N_("There is no such category."),
-        "no_referral": N_("There is no such referral resource."),
     }
     fallback: ClassVar[str] = N_("This value is not valid.")
 
@@ -547,73 +542,14 @@ def choices(*, session: Session, _: Gettext, zh: bool) -> NoteOptions:
                     "name": r.name,
                     "phone": r.phone,
                     "region": r.region,
+                    "address": r.address,
+                    "hours": r.hours,
+                    "green_channel": r.green_channel,
                 }
                 for r in resources
             ],
         }
     )
-
-
-# --- the taxonomy and the referral directory (admins edit them at run time) -------------------
-
-
-def categories(*, session: Session) -> list[IssueCategory]:
-    return list(
-        session.exec(select(IssueCategory).order_by(col(IssueCategory.sort), col(IssueCategory.id)))
-    )
-
-
-def _save_category(session: Session, category: IssueCategory) -> IssueCategory:
-    try:
-        session.add(category)
-        session.flush()
-    except IntegrityError as error:  # the code is taken (the request's transaction is over)
-        raise NoteError("code_taken", 409, {"code": "code_taken"}) from error
-    return category
-
-
-def create_category(*, session: Session, fields: CategoryIn) -> IssueCategory:
-    if fields.parent_id is not None:  # two levels only
-        parent = session.get(IssueCategory, fields.parent_id)
-        if parent is None or parent.parent_id is not None:
-            raise NoteError("parent_not_top_level", 422, {"parent_id": "parent_not_top_level"})
-    return _save_category(session, IssueCategory.model_validate(fields))
-
-
-def update_category(*, session: Session, category_id: int, fields: CategoryIn) -> IssueCategory:
-    """Categories are never deleted (old notes refer to them): `active` false retires one."""
-    category = session.get(IssueCategory, category_id)
-    if category is None:
-        raise NoteError("no_category", 404)
-    category.sqlmodel_update(fields.model_dump())
-    return _save_category(session, category)
-
-
-def referrals(*, session: Session) -> list[ReferralResource]:
-    return list(session.exec(select(ReferralResource).order_by(col(ReferralResource.id))))
-
-
-def _check_kind(fields: ReferralIn) -> None:
-    if fields.kind not in options.REFERRAL_KINDS:
-        raise NoteError("invalid", 422, {"kind": "not_an_option"})
-
-
-def create_referral(*, session: Session, fields: ReferralIn) -> ReferralResource:
-    _check_kind(fields)
-    resource = ReferralResource.model_validate(fields)
-    session.add(resource)
-    session.flush()
-    return resource
-
-
-def update_referral(*, session: Session, resource_id: int, fields: ReferralIn) -> ReferralResource:
-    _check_kind(fields)
-    resource = session.get(ReferralResource, resource_id)
-    if resource is None:
-        raise NoteError("no_referral", 404)
-    resource.sqlmodel_update(fields.model_dump())
-    session.flush()
-    return resource
 
 
 def in_note_window(*, session: Session, call: Call, now: datetime, note_due_s: int) -> bool:

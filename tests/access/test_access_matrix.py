@@ -188,6 +188,18 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/users/{user_id}/sign-out"): ADMIN,
     ("POST", "/admin/users/{user_id}/disable"): ADMIN,
     ("POST", "/admin/users/{user_id}/enable"): ADMIN,
+    ("GET", "/admin/resources"): ADMIN,
+    ("GET", "/admin/resources/new"): ADMIN,
+    ("POST", "/admin/resources"): ADMIN,
+    ("GET", "/admin/resources/{resource_id}"): ADMIN,
+    ("POST", "/admin/resources/{resource_id}"): ADMIN,
+    ("POST", "/admin/resources/{resource_id}/{action}"): ADMIN,
+    ("GET", "/admin/taxonomy"): ADMIN,
+    ("GET", "/admin/taxonomy/new"): ADMIN,
+    ("POST", "/admin/taxonomy"): ADMIN,
+    ("GET", "/admin/taxonomy/{category_id}"): ADMIN,
+    ("POST", "/admin/taxonomy/{category_id}"): ADMIN,
+    ("POST", "/admin/taxonomy/{category_id}/{action}"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
     ("GET", "/admin"): ADMIN,  # the readiness panel
 }

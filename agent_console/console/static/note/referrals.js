@@ -4,7 +4,7 @@ import { localDate } from "/static/kit/time.js";
 import { clearError } from "./errors.js";
 import { change } from "./form.js";
 import { isReadOnly, state } from "./model.js";
-import { el } from "./page.js";
+import { el, t } from "./page.js";
 
 export function resourceOptions(select) {
   const keep = select.querySelector('option[value=""]');
@@ -19,7 +19,9 @@ export function resourceOptions(select) {
     const option = document.createElement("option");
     option.value = String(resource.id);
     const extra = [resource.region, resource.phone].filter(Boolean).join(", ");
-    option.textContent = extra ? `${resource.name} (${extra})` : resource.name;
+    const name = resource.green_channel ? `${resource.name} · ${t("note_referral_green")}` : resource.name;
+    option.textContent = extra ? `${name} (${extra})` : name;
+    option.dataset.greenChannel = resource.green_channel ? "true" : "false";
     groups.get(kind).append(option);
   });
   select.replaceChildren(...(keep ? [keep] : []), ...groups.values());

@@ -1,0 +1,1 @@
+"""The taxonomy and referral directory pages (`/admin/taxonomy`, `/admin/resources`)."""

@@ -1,0 +1,1 @@
+"""The note taxonomy and the referral directory, as administrators keep them."""
