@@ -226,7 +226,9 @@ def check_form(
             call_id = call_reference(call)
         except BlocklistError as failure:
             errors.update(failure.errors)
-    elif not number.strip():
+    elif number.strip() and is_withheld(number.strip()):
+        errors["number"] = "withheld"
+    elif phone.to_e164(number.strip()) is None:  # none typed either
         errors["number"] = "bad_number"
     if duration not in DURATIONS:
         errors["duration"] = "bad_duration"

@@ -195,6 +195,24 @@ def find_call(*, session: Session, reference: str) -> int:
     return call.id
 
 
+def check_hold(*, session: Session, reference: str, reason: str) -> tuple[int, str]:
+    """The page's hold form checked together: (call id, reason), or every problem by field."""
+    errors: dict[str, str] = {}
+    call_id = 0
+    try:
+        call_id = find_call(session=session, reference=reference)
+    except RetentionError as failure:
+        errors.update(failure.errors)
+    try:
+        text = _reason(reason)
+    except RetentionError as failure:
+        errors.update(failure.errors)
+    if errors:
+        code = next(iter(errors.values())) if len(errors) == 1 else "invalid"
+        raise RetentionError(code, 422, errors=errors)
+    return call_id, text
+
+
 # --- changes ------------------------------------------------------------------------------------
 
 
