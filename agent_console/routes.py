@@ -17,6 +17,7 @@ from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
 from agent_console.readiness.pages import router as readiness_pages
+from agent_console.records.pages import router as records_pages
 from agent_console.review.pages import router as review_pages
 from agent_console.rota.pages import router as rota_pages
 from agent_console.stats.pages import router as stats_pages
@@ -39,4 +40,5 @@ def include(app: FastAPI) -> None:
     app.include_router(readiness_pages)
     app.include_router(admin_pages)
     app.include_router(directory_pages)
+    app.include_router(records_pages)
     app.mount("/static", static_files(), name="static")

@@ -6,21 +6,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlmodel import Session
 
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth.deps import CsrfChecked, RequireRole
 from hotline.auth.models import Role, User
 from hotline.blocklist import service as blocklist
-from hotline.blocklist.models import BlockedCaller
 from hotline.blocklist.schemas import BlockIn, BlockListOut, BlockOut
 from hotline.clock import Clock
 from hotline.config import Settings
 from hotline.db import SessionDep
-from hotline.privacy import caller_hash, is_withheld
 
 router = APIRouter(prefix="/api/blocklist", tags=["blocklist"])
+VIA = "api"
 Supervising = Annotated[User, Depends(RequireRole(Role.supervisor, Role.admin))]
 
 
@@ -44,65 +42,39 @@ def list_blocked(request: Request, user: Supervising, session: SessionDep) -> Bl
     return BlockListOut(data=data, count=len(data))
 
 
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 @router.post("", status_code=201, dependencies=[CsrfChecked])
 def add_block(body: BlockIn, request: Request, user: Supervising, session: SessionDep) -> BlockOut:
-    entry = _block(body, request, user, session)
-    record_request(
-        request,
-        action=AuditAction.edit,
-        object_type="blocklist",
-        object_id=entry.id,
-        user=user,
-        detail=f"blocked {body.duration}"
-        + (f" from call {body.call_id}" if body.call_id is not None else ""),
-        session=session,
-    )
-    return BlockOut.of(entry, user.display_name)
-
-
-def _block(body: BlockIn, request: Request, user: User, session: Session) -> BlockedCaller:
-    """The caller of a call, or a number, blocked."""
+    """The caller of a call, or a number (in E.164, as incoming calls are hashed), blocked."""
     settings: Settings = request.app.state.settings
-    now = _clock(request).now()
-    if body.call_id is not None:
-        return blocklist.block_caller_of(
-            session=session,
-            call_id=body.call_id,
-            secret=settings.secret_key,
-            duration=body.duration,
-            reason=body.reason,
-            user=user,
-            now=now,
-        )
-    assert body.number is not None
-    return blocklist.block(
+    entry = blocklist.add(
         session=session,
-        # Stored as incoming calls are: any withheld ID under the one hash.
-        caller_hash=caller_hash(
-            settings.secret_key, "" if is_withheld(body.number) else body.number
-        ),
         secret=settings.secret_key,
         duration=body.duration,
         reason=body.reason,
-        user=user,
-        now=now,
+        actor=user,
+        now=_clock(request).now(),
+        via=VIA,
+        call_id=body.call_id,
+        number=body.number,
+        ip=_ip(request),
     )
+    return BlockOut.of(entry, user.display_name)
 
 
 @router.delete("/{entry_id}", dependencies=[CsrfChecked])
 def remove_block(
     entry_id: int, request: Request, user: Supervising, session: SessionDep
 ) -> BlockOut:
-    entry = blocklist.unblock(
-        session=session, entry_id=entry_id, user=user, now=_clock(request).now()
-    )
-    record_request(
-        request,
-        action=AuditAction.edit,
-        object_type="blocklist",
-        object_id=entry_id,
-        user=user,
-        detail="unblocked",
+    entry = blocklist.remove(
         session=session,
+        entry_id=entry_id,
+        actor=user,
+        now=_clock(request).now(),
+        via=VIA,
+        ip=_ip(request),
     )
     return BlockOut.of(entry)

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlmodel import col, select
 
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
@@ -16,9 +14,7 @@ from hotline.auth.models import Role, User
 from hotline.clock import Clock
 from hotline.config import Settings
 from hotline.db import SessionDep
-from hotline.lines.models import Line
-from hotline.privacy import is_withheld
-from hotline.retention import access
+from hotline.retention import admin as records
 from hotline.retention import service as retention
 from hotline.retention.models import MIN_RETENTION_DAYS
 from hotline.retention.schemas import (
@@ -41,12 +37,18 @@ def _clock(request: Request) -> Clock:
     return clock
 
 
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 @router.get("/retention")
 def list_retention(user: AdminUser, session: SessionDep) -> RetentionListOut:
-    lines = session.exec(select(Line).order_by(col(Line.id)))
     return RetentionListOut(
         minimum_days=MIN_RETENTION_DAYS,
-        data=[LineRetentionOut.of(line, retention.retention_days(line)) for line in lines],
+        data=[
+            LineRetentionOut(line_id=p.line_id, number=p.number, name=p.name, retention_days=p.days)
+            for p in records.line_periods(session=session)
+        ],
     )
 
 
@@ -54,15 +56,14 @@ def list_retention(user: AdminUser, session: SessionDep) -> RetentionListOut:
 def set_retention(
     line_id: int, body: RetentionIn, request: Request, user: AdminUser, session: SessionDep
 ) -> RetentionSetOut:
-    line = retention.set_retention(session=session, line_id=line_id, days=body.days)
-    record_request(
-        request,
-        action=AuditAction.edit,
-        object_type="line",
-        object_id=line_id,
-        user=user,
-        detail=f"retention_days={body.days}",
+    line = records.set_retention(
         session=session,
+        line_id=line_id,
+        days=body.days,
+        actor=user,
+        now=_clock(request).now(),
+        via=records.VIA_API,
+        ip=_ip(request),
     )
     return RetentionSetOut(line_id=line.id or 0, retention_days=line.retention_days)
 
@@ -85,17 +86,14 @@ def list_holds(request: Request, user: AdminUser, session: SessionDep) -> LegalH
 def place_hold(
     call_id: int, body: HoldIn, request: Request, user: AdminUser, session: SessionDep
 ) -> LegalHoldOut:
-    hold = retention.place_hold(
-        session=session, call_id=call_id, user=user, reason=body.reason, now=_clock(request).now()
-    )
-    record_request(
-        request,
-        action=AuditAction.edit,
-        object_type="call",
-        object_id=call_id,
-        user=user,
-        detail="legal hold placed",
+    hold = records.place_hold(
         session=session,
+        call_id=call_id,
+        reason=body.reason,
+        actor=user,
+        now=_clock(request).now(),
+        via=records.VIA_API,
+        ip=_ip(request),
     )
     return LegalHoldOut.of(hold)
 
@@ -104,17 +102,13 @@ def place_hold(
 def release_hold(
     call_id: int, request: Request, user: AdminUser, session: SessionDep
 ) -> LegalHoldOut:
-    hold = retention.release_hold(
-        session=session, call_id=call_id, user=user, now=_clock(request).now()
-    )
-    record_request(
-        request,
-        action=AuditAction.edit,
-        object_type="call",
-        object_id=call_id,
-        user=user,
-        detail="legal hold released",
+    hold = records.release_hold(
         session=session,
+        call_id=call_id,
+        actor=user,
+        now=_clock(request).now(),
+        via=records.VIA_API,
+        ip=_ip(request),
     )
     return LegalHoldOut.of(hold)
 
@@ -126,25 +120,14 @@ def subject_access(
     """Everything held about one number, as a JSON file. The number is in the body only."""
     settings: Settings = request.app.state.settings
     now = _clock(request).now()
-    if is_withheld(body.number):  # its records are many strangers' records
-        raise retention.RetentionError("withheld", 422)
-    export = access.subject_access(
-        session=session, secret=settings.secret_key, number=body.number, now=now
-    )
-    record_request(
-        request,
-        action=AuditAction.export,
-        object_type="subject_access",
-        user=user,
-        detail=f"calls={export['count']['calls']} blocklist={export['count']['blocklist']}",
+    export = records.export(
         session=session,
+        secret=settings.secret_key,
+        number=body.number,
+        actor=user,
+        now=now,
+        via=records.VIA_API,
+        reason=body.reason,
+        ip=_ip(request),
     )
-    filename = f"subject-access-{now.strftime('%Y%m%dT%H%M%SZ')}.json"
-    return Response(
-        json.dumps(export, ensure_ascii=False, indent=2),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return records.export_response(export, now)

@@ -23,6 +23,8 @@ class HoldIn(BaseModel):
 class SubjectAccessIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: str = Field(min_length=3, max_length=32, pattern=r"^\+?[\d\s()-]+$")
+    # The request's reason or reference, kept in the audit log (never the number).
+    reason: str | None = Field(default=None, max_length=200)
 
     @field_validator("number")
     @classmethod

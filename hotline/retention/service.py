@@ -81,11 +81,28 @@ class RetentionError(DomainError):
             "That is how a withheld caller ID arrives: many callers share it, so it cannot show "
             "what is held about one person."
         ),
+        "invalid": N_("Some fields need correcting."),
+        "bad_reference": N_(
+            "Enter the call's number as the call review shows it (#123) or its CallSid."
+        ),
+        "reason_required": N_("Give the reason for the hold, e.g. the court order or inquiry."),
+        "hold_changed": N_(
+            "This hold has changed since the confirmation was shown; check it again."
+        ),
+        "bad_number": N_(
+            "This is not a phone number. Enter it with its country code, e.g. +86 139 0000 1234."
+        ),
+        "reference_required": N_(
+            "Give the reason or the request's reference (at most 200 characters)."
+        ),
+        "number_in_reason": N_(
+            "Leave the number out of the reason: the reason is kept in the audit log."
+        ),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
-    def __init__(self, code: str, status: int) -> None:
-        super().__init__(code, status, params={"days": MIN_RETENTION_DAYS})
+    def __init__(self, code: str, status: int, *, errors: Mapping[str, str] | None = None) -> None:
+        super().__init__(code, status, errors=errors, params={"days": MIN_RETENTION_DAYS})
 
 
 @dataclass
@@ -154,10 +171,16 @@ def place_hold(
     return hold
 
 
-def release_hold(*, session: Session, call_id: int, user: User, now: datetime) -> LegalHold:
+def release_hold(
+    *, session: Session, call_id: int, user: User, now: datetime, hold_id: int | None = None
+) -> LegalHold:
+    """Release the call's active hold; with `hold_id`, only if that is still the active one
+    (a confirmation shown for one hold never lifts another placed since)."""
     hold = _active_hold(session, call_id)
     if hold is None:
         raise RetentionError("not_held", 404)
+    if hold_id is not None and hold.id != hold_id:
+        raise RetentionError("hold_changed", 409)
     hold.released_by_id = user.id
     hold.released_at = now
     session.flush()

@@ -202,6 +202,14 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/taxonomy/{category_id}/{action}"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
     ("GET", "/admin"): ADMIN,  # the readiness panel
+    ("GET", "/admin/records"): ADMIN,
+    ("POST", "/admin/records/holds"): ADMIN,
+    ("POST", "/admin/records/holds/{call_id}/release"): ADMIN,
+    ("GET", "/admin/blocklist"): SUPERVISING,
+    ("POST", "/admin/blocklist"): SUPERVISING,
+    ("POST", "/admin/blocklist/{entry_id}/remove"): SUPERVISING,
+    ("GET", "/admin/subject-access"): ADMIN,
+    ("POST", "/admin/subject-access"): ADMIN,
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {

@@ -91,10 +91,12 @@ def test_a_legal_hold_set_by_an_admin_survives_the_daily_purge_until_released(
     assert not exists(app_only, held.call_id)
 
     details = [(e.action, e.detail) for e in audit_entries(app_only, "call")]
-    assert details == [
-        (AuditAction.edit, "legal hold placed"),
-        (AuditAction.edit, "legal hold released"),
+    assert [(action, (detail or "").split(":")[0]) for action, detail in details] == [
+        (AuditAction.edit, "legal hold placed (api)"),
+        (AuditAction.edit, "legal hold released (api)"),
     ]
+    # Before and after, and that lifting it let the purge erase the call.
+    assert details[1][1] is not None and '"past_retention":true' in details[1][1]
     purges = audit_entries(app_only, "retention")
     assert [e.action for e in purges] == [AuditAction.purge, AuditAction.purge]
     assert purges[0].detail is not None and "calls=1" in purges[0].detail
@@ -189,8 +191,8 @@ def test_subject_access_exports_exactly_that_callers_records_to_admins_only(
 
     exports = audit_entries(app_only, "subject_access")
     assert [(e.action, e.detail) for e in exports] == [
-        (AuditAction.export, "calls=2 blocklist=1"),
-        (AuditAction.export, "calls=0 blocklist=0"),
+        (AuditAction.export, "calls=2 blocklist=1 (api)"),
+        (AuditAction.export, "calls=0 blocklist=0 (api)"),
     ]
     with app_only.db.session() as session:
         everything = " ".join(str(e.model_dump()) for e in session.exec(select(AuditEvent)))
