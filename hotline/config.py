@@ -124,6 +124,12 @@ class Settings(BaseSettings):
                     "HOTLINE_TELEPHONY_MODE must be 'twilio' in production: the simulator "
                     "is a development tool that lets anyone place calls and send webhooks"
                 )
+            if not self.public_base_url.startswith("https://"):
+                raise ValueError(
+                    "HOTLINE_PUBLIC_BASE_URL must be an https:// address in production: over "
+                    "plain http the session cookies, callers' notes and Twilio's signed "
+                    "webhooks would cross the network readable by anyone on the way"
+                )
         return self
 
 

@@ -12,7 +12,12 @@ from tests.stack import running_stack
 
 
 def test_production_switches_the_api_docs_off() -> None:
-    required = {"secret_key": "s" * 40, "twilio_auth_token": "t" * 32, "telephony_mode": "twilio"}
+    required = {
+        "secret_key": "s" * 40,
+        "twilio_auth_token": "t" * 32,
+        "telephony_mode": "twilio",
+        "public_base_url": "https://hotline.example.org",
+    }
     production = Settings(env="production", **required)
     assert not production.docs_enabled
     chosen = Settings(env="production", api_docs=True, **required)

@@ -227,6 +227,7 @@ def test_the_cli_rotates_and_reports(
         "HOTLINE_ENV": "production",
         "HOTLINE_TWILIO_AUTH_TOKEN": "a-real-looking-token",
         "HOTLINE_TELEPHONY_MODE": "twilio",  # production refuses the simulator
+        "HOTLINE_PUBLIC_BASE_URL": "https://hotline.example.org",
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

@@ -68,6 +68,15 @@ def test_production_refuses_to_start_in_simulator_mode(tmp_path: Path, mode: str
     assert "HOTLINE_TELEPHONY_MODE must be 'twilio' in production" in result.stderr
 
 
+def test_production_refuses_a_plain_http_public_address(tmp_path: Path) -> None:
+    env = production_env(
+        f"sqlite:///{tmp_path}/hotline.db", HOTLINE_PUBLIC_BASE_URL="http://hotline.example.org"
+    )
+    result = hotline(["serve", "--port", str(free_port())], env, tmp_path, timeout=30)
+    assert result.returncode == 2
+    assert "HOTLINE_PUBLIC_BASE_URL must be an https:// address in production" in result.stderr
+
+
 def test_production_without_data_keys_says_so_before_it_listens(tmp_path: Path) -> None:
     env = production_env(f"sqlite:///{tmp_path}/hotline.db", HOTLINE_DATA_KEYS="")
     result = hotline(["serve", "--port", str(free_port())], env, tmp_path, timeout=30)
