@@ -609,6 +609,11 @@ def update_schedule(
     return schedule, changes
 
 
+def check_deletable(*, session: Session, schedule_id: int) -> None:
+    """Refuse (`RotaError`) as `delete_schedule` would, without deleting: for a confirmation."""
+    _check_not_needed(session, get_schedule(session=session, schedule_id=schedule_id))
+
+
 def delete_schedule(*, session: Session, schedule_id: int) -> Schedule:
     """Delete a schedule with its rotations, overrides and swap requests, unless it is needed."""
     schedule = get_schedule(session=session, schedule_id=schedule_id)
@@ -1121,3 +1126,53 @@ def calendar_days(
             Day(day=day, start=day_start, end=day_end, today=day == today, entries=entries)
         )
     return result
+
+
+# --- gaps in cover -----------------------------------------------------------------------------
+
+GAP_HORIZON = timedelta(days=14)  # how far ahead the rota pages warn of gaps
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch [start, end) in which paging this schedule reaches nobody who can answer.
+
+    `holders` are the people the rota puts on call then anyway (empty: nobody at all): paging
+    resolves them like anyone else (`on_call` does not skip them), but a disabled account or a
+    role that cannot acknowledge answers no page."""
+
+    start: datetime
+    end: datetime
+    holders: tuple[int, ...] = ()
+
+
+def coverage_gaps(
+    *, session: Session, schedule_id: int, start: datetime, end: datetime
+) -> list[Gap]:
+    """The gaps in a schedule's cover over [start, end), from its resolved time line (layers,
+    windows and overrides included): where nobody is on call, or only people who may not hold
+    its shifts (a disabled account, a role that cannot acknowledge)."""
+    schedule = get_schedule(session=session, schedule_id=schedule_id)
+    timeline = shifts(session=session, schedule_id=schedule_id, start=start, end=end)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    wanted = {shift.user_id for shift in timeline}
+    users = {
+        user.id: user
+        for user in session.exec(select(User).where(col(User.id).in_(wanted or {0})))
+        if user.id is not None
+    }
+    able = [
+        (shift.start, shift.end)
+        for shift in timeline
+        if may_hold(users.get(shift.user_id), schedule.purpose)
+    ]
+    gaps: list[Gap] = []
+    cursor = start
+    for covered_from, covered_until in [*joined_spans(able), (end, end)]:
+        if covered_from > cursor:
+            holders = sorted(
+                {s.user_id for s in timeline if s.start < covered_from and s.end > cursor}
+            )
+            gaps.append(Gap(cursor, covered_from, tuple(holders)))
+        cursor = max(cursor, covered_until)
+    return gaps
