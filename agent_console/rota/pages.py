@@ -490,9 +490,11 @@ def _schedule_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     done: str | None = None,
+    moved: str = "",
     status_code: int = 200,
 ) -> Response:
-    """The new-schedule form, or a schedule's settings, rotations and gaps in its cover."""
+    """The new-schedule form, or a schedule's settings, rotations and gaps in its cover
+    (`moved`: the layer button last pressed, "id:up", focused again)."""
     lang = locale_of(request, user)
     _ = translator(request, user)
     extra: dict[str, object] = {}
@@ -516,6 +518,7 @@ def _schedule_page(
         values=values or {"timezone": DEFAULT_TIMEZONE, "purpose": SchedulePurpose.crisis.value},
         errors=errors or {},
         timezones=views.timezones(),
+        moved=moved,
         done_message=views.done_messages(_).get(done or ""),
         **extra,
     )
@@ -577,9 +580,10 @@ def edit_schedule_page(
     user: AdminPage,
     session: SessionDep,
     done: str | None = None,
+    moved: str = "",
 ) -> Response:
     schedule = rota.get_schedule(session=session, schedule_id=schedule_id)
-    return _schedule_page(request, session, user, schedule, done=done)
+    return _schedule_page(request, session, user, schedule, done=done, moved=moved)
 
 
 @router.post("/rota/{schedule_id}/edit")
@@ -899,6 +903,34 @@ def update_rotation_form(
     after = _rotation_snapshot(rotation)
     _audit_change(request, session, user, "rotation", rotation_id, "updated", before, after)
     return _edit_done(rotation.schedule_id, "rotation_saved")
+
+
+@router.post("/rota/rotations/{rotation_id}/move")
+def move_layer_form(
+    rotation_id: int,
+    request: Request,
+    user: Admin,
+    _csrf: FormCsrf,
+    session: SessionDep,
+    direction: Text = "",
+) -> Response:
+    """Raise or lower a rotation in the layer order (the edit page's up and down buttons)."""
+    rotation = rota.get_rotation(session=session, rotation_id=rotation_id)
+    if direction not in ("up", "down"):
+        raise HTTPException(status_code=422, detail="direction: up or down")
+    befores = {
+        r.id: r.layer
+        for r in rota.list_rotations(session=session, schedule_id=rotation.schedule_id)
+    }
+    for moved, _changes in rota.move_layer(
+        session=session, rotation_id=rotation_id, up=direction == "up"
+    ):
+        _audit_change(
+            request, session, user, "rotation", moved.id, "updated",
+            {"layer": befores[moved.id]}, {"layer": moved.layer},
+        )  # fmt: skip
+    query = urlencode({"done": "rotation_moved", "moved": f"{rotation_id}:{direction}"})
+    return RedirectResponse(f"/rota/{rotation.schedule_id}/edit?{query}", status_code=303)
 
 
 @router.get("/rota/rotations/{rotation_id}/delete", dependencies=[Remembered])

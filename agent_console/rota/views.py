@@ -37,6 +37,7 @@ def done_messages(_: Callable[[str], str]) -> dict[str, str]:
         "rotation_added": _("The rotation is added."),
         "rotation_saved": _("The rotation is saved."),
         "rotation_removed": _("The rotation is removed."),
+        "rotation_moved": _("The layer order is saved."),
     }
 
 

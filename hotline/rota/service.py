@@ -652,6 +652,37 @@ def update_rotation(
     return rotation, changes
 
 
+def move_layer(
+    *, session: Session, rotation_id: int, up: bool
+) -> list[tuple[Rotation, list[Change]]]:
+    """Move a rotation one place up (it wins over more) or down in its schedule's layer order,
+    highest layer first: it trades layers with the next rotation that way, or, when that one
+    shares its layer, goes one layer past it. The rotations changed, with what changed."""
+    rotation = get_rotation(session=session, rotation_id=rotation_id)
+    order = sorted(
+        list_rotations(session=session, schedule_id=rotation.schedule_id),
+        key=lambda r: (-r.layer, r.id or 0),
+    )
+    place = next(i for i, r in enumerate(order) if r.id == rotation.id)
+    other_place = place - 1 if up else place + 1
+    if not 0 <= other_place < len(order):
+        return []
+    other = order[other_place]
+    if other.layer != rotation.layer:
+        wanted = {rotation.id: other.layer, other.id: rotation.layer}
+    else:
+        wanted = {rotation.id: min(100, max(0, rotation.layer + (1 if up else -1)))}
+    moved: list[tuple[Rotation, list[Change]]] = []
+    for changed_id, layer in wanted.items():
+        assert changed_id is not None
+        moved.append(
+            update_rotation(
+                session=session, rotation_id=changed_id, data=RotationUpdate(layer=layer)
+            )
+        )
+    return moved
+
+
 def delete_rotation(*, session: Session, rotation_id: int) -> Rotation:
     rotation = get_rotation(session=session, rotation_id=rotation_id)
     session.delete(rotation)

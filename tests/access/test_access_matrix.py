@@ -148,6 +148,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/rota/{schedule_id}/rotations"): ADMIN,
     ("GET", "/rota/rotations/{rotation_id}"): ADMIN,
     ("POST", "/rota/rotations/{rotation_id}"): ADMIN,
+    ("POST", "/rota/rotations/{rotation_id}/move"): ADMIN,
     ("GET", "/rota/rotations/{rotation_id}/delete"): ADMIN,
     ("POST", "/rota/rotations/{rotation_id}/delete"): ADMIN,
     # Supervisors' pages and exports.

@@ -284,3 +284,45 @@ def test_the_rota_page_and_its_list_warn_of_gaps(api: Api) -> None:
     assert _form(root, path, {**nights, "member_ids": [people["bob"]]}).status_code == 303
     covered = alice.get(f"/rota/{schedule_id}").text
     assert 'data-testid="rota-gap"' not in covered and 'data-testid="rota-no-gaps"' in covered
+
+
+def test_rotations_are_reordered_by_layer_with_buttons(api: Api) -> None:
+    people = _people(api)
+    root = Client(api, "root")
+    assert _form(root, "/rota/schedules/new", SCHEDULE).status_code == 303
+    schedule_id = _schedule_id(api, "Nights")
+    path = f"/rota/{schedule_id}/rotations"
+    for name, layer in [("Base", "1"), ("Extra", "1"), ("Top", "3")]:
+        fields = {**ROTATION, "name": name, "layer": layer, "member_ids": [people["alice"]]}
+        assert _form(root, path, fields).status_code == 303
+    with api.db.session() as session:
+        ids = {r.name: r.id for r in rota.list_rotations(session=session, schedule_id=schedule_id)}
+
+    def layers() -> dict[str, int]:
+        with api.db.session() as session:
+            found = rota.list_rotations(session=session, schedule_id=schedule_id)
+            return {r.name: r.layer for r in found}
+
+    # Extra shares layer 1 with Base, shown after it: up goes one layer past it.
+    moved = _form(root, f"/rota/rotations/{ids['Extra']}/move", {"direction": "up"})
+    assert moved.status_code == 303
+    assert moved.headers["location"].startswith(f"/rota/{schedule_id}/edit?done=rotation_moved")
+    assert layers() == {"Base": 1, "Extra": 2, "Top": 3}
+    # Up again: it trades layers with Top; at the top, up changes nothing.
+    _form(root, f"/rota/rotations/{ids['Extra']}/move", {"direction": "up"})
+    assert layers() == {"Base": 1, "Extra": 3, "Top": 2}
+    _form(root, f"/rota/rotations/{ids['Extra']}/move", {"direction": "up"})
+    assert layers() == {"Base": 1, "Extra": 3, "Top": 2}
+    page = root.http.get(
+        f"/rota/{schedule_id}/edit",
+        params={"done": "rotation_moved", "moved": f"{ids['Extra']}:up"},
+    ).text
+    assert page.index(">Extra<") < page.index(">Top<") < page.index(">Base<")
+    focused = 'value="down" class="btn btn-quiet btn-small" data-testid="layer-down" autofocus'
+    assert focused in page  # Extra is first: its up button is off, the focus goes to down
+    sue = Client(api, "sue")
+    refused = _form(sue, f"/rota/rotations/{ids['Extra']}/move", {"direction": "down"})
+    assert refused.status_code == 403 and layers()["Extra"] == 3
+    moves = [_changes(d) for _id, d in _audit(api, "rotation") if "updated" in (d or "")]
+    assert moves[0] == {"before": {"layer": 1}, "after": {"layer": 2}}
+    assert {"before": {"layer": 3}, "after": {"layer": 2}} in moves
