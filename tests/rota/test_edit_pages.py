@@ -221,6 +221,8 @@ def test_removing_a_rotation_asks_first_and_is_audited(api: Api) -> None:
         rotation_id, schedule_id = rotation.id, schedule.id
     asked = _form(root, f"/rota/rotations/{rotation_id}/delete", {})
     assert asked.status_code == 200 and 'data-testid="confirm-form"' in asked.text
+    assert "<title>Remove the rotation Weeks from Crisis?" in asked.text
+    assert '<h1 id="confirm-title">Remove the rotation Weeks from Crisis?</h1>' in asked.text
     with api.db.session() as session:
         assert session.get(Rotation, rotation_id) is not None
     gone = _form(root, f"/rota/rotations/{rotation_id}/delete", {"confirm": "1"})
