@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from babel.dates import format_date
 from sqlmodel import Session
 
 from hotline.auth.models import Role, User
 from hotline.rota import service as rota
-from hotline.rota.models import Schedule, SwapStatus
+from hotline.rota.models import Rotation, Schedule, SwapStatus
 
 CALENDAR_DAYS = 14
 MAX_PAGE_DISTANCE_DAYS = 3660  # how far ?start= may page from today
@@ -29,6 +31,13 @@ def done_messages(_: Callable[[str], str]) -> dict[str, str]:
         "swap_declined": _("You declined the swap."),
         "swap_withdrawn": _("Your swap request is withdrawn."),
         "feed_renewed": _("Your old calendar link no longer works: subscribe to the new one."),
+        "schedule_created": _("The schedule is created. Add its rotations."),
+        "schedule_saved": _("The schedule is saved."),
+        "schedule_deleted": _("The schedule is deleted."),
+        "rotation_added": _("The rotation is added."),
+        "rotation_saved": _("The rotation is saved."),
+        "rotation_removed": _("The rotation is removed."),
+        "rotation_moved": _("The layer order is saved."),
     }
 
 
@@ -90,8 +99,7 @@ def calendar(
     ]
 
     def when(instant: datetime) -> str:
-        local = rota.wall(instant, tz)
-        return f"{format_date(local.date(), 'medium', locale=lang)} {local:%H:%M}"
+        return local_label(instant, schedule, lang)
 
     unfit_rows = [
         {
@@ -126,4 +134,80 @@ def calendar(
         "my_shifts": my_shifts,
         "overrides": [(o, when(o.start_at), when(o.end_at), o.start_at <= now) for o in overrides],
         "swaps": [(s, when(s.start_at), when(s.end_at)) for s in pending],
+        "gaps": gap_rows(session, schedule=schedule, now=now, lang=lang),
+    }
+
+
+def local_label(instant: datetime, schedule: Schedule, lang: str) -> str:
+    """An instant as the schedule's local date and time, e.g. "2026年11月3日 21:00"."""
+    local = rota.wall(instant, rota.zone(schedule.timezone))
+    return f"{format_date(local.date(), 'medium', locale=lang)} {local:%H:%M}"
+
+
+def gap_rows(
+    session: Session, *, schedule: Schedule, now: datetime, lang: str
+) -> list[dict[str, Any]]:
+    """The gaps in the schedule's cover over the next two weeks, as the pages list them."""
+    assert schedule.id is not None
+    gaps = rota.coverage_gaps(
+        session=session, schedule_id=schedule.id, start=now, end=now + rota.GAP_HORIZON
+    )
+    names = rota.display_names(session=session, user_ids={h for g in gaps for h in g.holders})
+    return [
+        {
+            "start": gap.start,
+            "end": gap.end,
+            "start_label": local_label(gap.start, schedule, lang),
+            "end_label": local_label(gap.end, schedule, lang),
+            "holders": [names.get(h, f"#{h}") for h in gap.holders],
+        }
+        for gap in gaps
+    ]
+
+
+def gap_counts(session: Session, *, schedules: list[Schedule], now: datetime) -> dict[int, int]:
+    """How many gaps each schedule has in the next two weeks (for the list of schedules)."""
+    return {
+        schedule.id: len(
+            rota.coverage_gaps(
+                session=session, schedule_id=schedule.id, start=now, end=now + rota.GAP_HORIZON
+            )
+        )
+        for schedule in schedules
+        if schedule.id is not None
+    }
+
+
+@cache
+def timezones() -> list[str]:
+    """The IANA zones a schedule may use (suggested by the time zone field)."""
+    return sorted(available_timezones())
+
+
+def rotation_values(rotation: Rotation | None) -> dict[str, str]:
+    """A rotation's form inputs as text (a new rotation: daily, hand-off at 09:00)."""
+    if rotation is None:
+        return {"name": "", "layer": "1", "shift": "daily", "handoff_time": "09:00"}
+    return {
+        "name": rotation.name,
+        "layer": str(rotation.layer),
+        "shift": rotation.shift.value,
+        "shift_hours": str(rotation.shift_hours or ""),
+        "handoff_time": rotation.handoff_time,
+        "start_date": rotation.start_date.isoformat(),
+        "active_from": rotation.active_from or "",
+        "active_until": rotation.active_until or "",
+    }
+
+
+def member_rows(session: Session, *, schedule: Schedule, member_ids: list[str]) -> dict[str, Any]:
+    """The rotation form's people: its members in turn order (marking who may not hold its
+    shifts) and the active people of the right roles who can still be added."""
+    people = rota.candidates(session=session, purpose=schedule.purpose)
+    fit = {p.id for p in people}
+    ids = [int(m) for m in member_ids if m.isdigit()]
+    names = rota.display_names(session=session, user_ids=ids)
+    return {
+        "members": [{"id": m, "name": names.get(m, f"#{m}"), "fit": m in fit} for m in ids],
+        "addable": [p for p in people if p.id not in ids],
     }

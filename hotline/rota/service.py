@@ -609,6 +609,11 @@ def update_schedule(
     return schedule, changes
 
 
+def check_deletable(*, session: Session, schedule_id: int) -> None:
+    """Refuse (`RotaError`) as `delete_schedule` would, without deleting: for a confirmation."""
+    _check_not_needed(session, get_schedule(session=session, schedule_id=schedule_id))
+
+
 def delete_schedule(*, session: Session, schedule_id: int) -> Schedule:
     """Delete a schedule with its rotations, overrides and swap requests, unless it is needed."""
     schedule = get_schedule(session=session, schedule_id=schedule_id)
@@ -645,6 +650,37 @@ def update_rotation(
     session.add(rotation)
     session.flush()
     return rotation, changes
+
+
+def move_layer(
+    *, session: Session, rotation_id: int, up: bool
+) -> list[tuple[Rotation, list[Change]]]:
+    """Move a rotation one place up (it wins over more) or down in its schedule's layer order,
+    highest layer first: it trades layers with the next rotation that way, or, when that one
+    shares its layer, goes one layer past it. The rotations changed, with what changed."""
+    rotation = get_rotation(session=session, rotation_id=rotation_id)
+    order = sorted(
+        list_rotations(session=session, schedule_id=rotation.schedule_id),
+        key=lambda r: (-r.layer, r.id or 0),
+    )
+    place = next(i for i, r in enumerate(order) if r.id == rotation.id)
+    other_place = place - 1 if up else place + 1
+    if not 0 <= other_place < len(order):
+        return []
+    other = order[other_place]
+    if other.layer != rotation.layer:
+        wanted = {rotation.id: other.layer, other.id: rotation.layer}
+    else:
+        wanted = {rotation.id: min(100, max(0, rotation.layer + (1 if up else -1)))}
+    moved: list[tuple[Rotation, list[Change]]] = []
+    for changed_id, layer in wanted.items():
+        assert changed_id is not None
+        moved.append(
+            update_rotation(
+                session=session, rotation_id=changed_id, data=RotationUpdate(layer=layer)
+            )
+        )
+    return moved
 
 
 def delete_rotation(*, session: Session, rotation_id: int) -> Rotation:
@@ -1121,3 +1157,53 @@ def calendar_days(
             Day(day=day, start=day_start, end=day_end, today=day == today, entries=entries)
         )
     return result
+
+
+# --- gaps in cover -----------------------------------------------------------------------------
+
+GAP_HORIZON = timedelta(days=14)  # how far ahead the rota pages warn of gaps
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch [start, end) in which paging this schedule reaches nobody who can answer.
+
+    `holders` are the people the rota puts on call then anyway (empty: nobody at all): paging
+    resolves them like anyone else (`on_call` does not skip them), but a disabled account or a
+    role that cannot acknowledge answers no page."""
+
+    start: datetime
+    end: datetime
+    holders: tuple[int, ...] = ()
+
+
+def coverage_gaps(
+    *, session: Session, schedule_id: int, start: datetime, end: datetime
+) -> list[Gap]:
+    """The gaps in a schedule's cover over [start, end), from its resolved time line (layers,
+    windows and overrides included): where nobody is on call, or only people who may not hold
+    its shifts (a disabled account, a role that cannot acknowledge)."""
+    schedule = get_schedule(session=session, schedule_id=schedule_id)
+    timeline = shifts(session=session, schedule_id=schedule_id, start=start, end=end)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    wanted = {shift.user_id for shift in timeline}
+    users = {
+        user.id: user
+        for user in session.exec(select(User).where(col(User.id).in_(wanted or {0})))
+        if user.id is not None
+    }
+    able = [
+        (shift.start, shift.end)
+        for shift in timeline
+        if may_hold(users.get(shift.user_id), schedule.purpose)
+    ]
+    gaps: list[Gap] = []
+    cursor = start
+    for covered_from, covered_until in [*joined_spans(able), (end, end)]:
+        if covered_from > cursor:
+            holders = sorted(
+                {s.user_id for s in timeline if s.start < covered_from and s.end > cursor}
+            )
+            gaps.append(Gap(cursor, covered_from, tuple(holders)))
+        cursor = max(cursor, covered_until)
+    return gaps

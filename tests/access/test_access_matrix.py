@@ -137,6 +137,20 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     # Anyone revokes their own calendar feed link; an admin anyone's.
     ("POST", "/rota/{schedule_id}/feed/renew"): SIGNED_IN,
     ("POST", "/api/rota/feeds/{user_id}/renew"): ADMIN,
+    # Editing schedules and rotations on pages: admins, as the JSON API.
+    ("GET", "/rota/schedules/new"): ADMIN,
+    ("POST", "/rota/schedules/new"): ADMIN,
+    ("GET", "/rota/{schedule_id}/edit"): ADMIN,
+    ("POST", "/rota/{schedule_id}/edit"): ADMIN,
+    ("GET", "/rota/{schedule_id}/delete"): ADMIN,
+    ("POST", "/rota/{schedule_id}/delete"): ADMIN,
+    ("GET", "/rota/{schedule_id}/rotations/new"): ADMIN,
+    ("POST", "/rota/{schedule_id}/rotations"): ADMIN,
+    ("GET", "/rota/rotations/{rotation_id}"): ADMIN,
+    ("POST", "/rota/rotations/{rotation_id}"): ADMIN,
+    ("POST", "/rota/rotations/{rotation_id}/move"): ADMIN,
+    ("GET", "/rota/rotations/{rotation_id}/delete"): ADMIN,
+    ("POST", "/rota/rotations/{rotation_id}/delete"): ADMIN,
     # Supervisors' pages and exports.
     ("GET", "/supervisor/shifts"): SUPERVISING,
     ("GET", "/supervisor/shifts.csv"): SUPERVISING,
