@@ -97,7 +97,7 @@ def users_page(request: Request, user: Admin, session: SessionDep) -> Response:
     signed_in = people.last_sign_ins(
         session=session, user_ids=[u.id for u in users if u.id is not None]
     )
-    line_names = {line.id: line.name for line in people.line_choices(session=session)}
+    line_names = people.line_names(session=session)
     rows = [
         {
             "id": u.id,
@@ -180,11 +180,23 @@ def _user_page(
         totp_enrolled=auth.totp_enrolled(target) if target is not None else False,
         roles=list(ROLE_LABELS),
         locales=list(LANGUAGE_LABELS),
-        lines=people.line_choices(session=session),
+        lines=people.line_choices(
+            session=session, keep=target.line_ids if target is not None else ()
+        ),
         languages=people.language_choices(session=session),
         labels=_labels(_),
         status_code=status_code,
     )
+
+
+def _temporary_password_page(
+    request: Request, session: Session, user: User, target: User, temporary: str
+) -> Response:
+    """The account's page with its temporary password, shown once: never stored in the clear,
+    not a redirect (the page must not be reloadable) and not cached."""
+    response = _user_page(request, session, user, target, temporary_password=temporary)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/admin/users/new", include_in_schema=False)
@@ -271,10 +283,7 @@ def create_user(
         )
     if temporary is None:
         return RedirectResponse(f"/admin/users/{created.id}?done=created", status_code=303)
-    # Shown once, never stored in the clear: not a redirect (the page must not be reloadable).
-    response = _user_page(request, session, user, created, temporary_password=temporary)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _temporary_password_page(request, session, user, created, temporary)
 
 
 @router.post("/admin/users/{user_id}", include_in_schema=False)
@@ -419,9 +428,7 @@ def reset_password(
         )
     if temporary is None:
         return RedirectResponse(f"/admin/users/{user_id}?done=password", status_code=303)
-    response = _user_page(request, session, user, target, temporary_password=temporary)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _temporary_password_page(request, session, user, target, temporary)
 
 
 @router.post("/admin/users/{user_id}/totp", include_in_schema=False)

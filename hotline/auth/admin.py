@@ -61,7 +61,7 @@ class PeopleError(DomainError):
         "bad_phone": N_(
             "This is not a phone number. Enter it with its country code, e.g. +86 139 0000 1234."
         ),
-        "bad_line": N_("Choose lines that exist."),
+        "bad_line": N_("Choose lines that exist and are active."),
         "bad_language": N_("Choose languages from the list."),
         "no_language": N_("Choose at least one language they take calls in."),
         "self": N_("You cannot disable or demote your own account."),
@@ -157,8 +157,21 @@ def language_choices(*, session: Session) -> list[str]:
     return found
 
 
-def line_choices(*, session: Session) -> list[Line]:
-    return list(session.exec(select(Line).order_by(col(Line.name), col(Line.id))).all())
+def line_choices(*, session: Session, keep: Iterable[int] = ()) -> list[Line]:
+    """The active lines by name, and any line in `keep` (one a person already covers, since
+    deactivated: unticking it must be a choice, not a side effect of saving)."""
+    kept = list(keep)
+    query = select(Line).order_by(col(Line.name), col(Line.id))
+    if kept:
+        query = query.where(col(Line.active) | col(Line.id).in_(kept))
+    else:
+        query = query.where(col(Line.active))
+    return list(session.exec(query).all())
+
+
+def line_names(*, session: Session) -> dict[int, str]:
+    """Every line's name by id (deactivated ones too: a list shows what people cover)."""
+    return {i: name for i, name in session.exec(select(Line.id, Line.name)).all() if i is not None}
 
 
 # --- checking a form ---------------------------------------------------------------------------
@@ -205,8 +218,10 @@ def check_fields(
     except ValueError:
         errors["line_ids"] = "bad_line"
     if lines:
-        known = set(session.exec(select(Line.id).where(col(Line.id).in_(lines))).all())
-        if known != set(lines):
+        existing = session.get(User, user_id) if user_id is not None else None
+        current = list(existing.line_ids) if existing is not None else []
+        allowed = {line.id for line in line_choices(session=session, keep=current)}
+        if not set(lines) <= allowed:
             errors["line_ids"] = "bad_line"
     chosen = list(dict.fromkeys(lang for lang in languages if lang))
     if not chosen:
