@@ -15,13 +15,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.auth import admin as people
 from hotline.auth import service as auth
+from hotline.auth import verification
 from hotline.auth.admin import PeopleError
 from hotline.auth.deps import RequirePageRole, check_csrf
 from hotline.auth.models import Role, User
@@ -47,6 +48,9 @@ NOTICES = {
     "signed_out": N_("They were signed out everywhere."),
     "disabled": N_("The account was disabled and signed out everywhere."),
     "enabled": N_("The account was enabled."),
+    "code_sms": N_("A code was sent by SMS. Enter it below when they read it to you."),
+    "code_voice": N_("They are being called with a code. Enter it below when they tell you."),
+    "verified": N_("The phone was verified."),
 }
 # Each confirmed action: its question and its button.
 ACTIONS = {
@@ -108,6 +112,7 @@ def users_page(request: Request, user: Admin, session: SessionDep) -> Response:
             "lines": [line_names.get(i, f"#{i}") for i in u.line_ids],
             "languages": u.languages,
             "phone": people.masked(u.endpoint),
+            "phone_verified": verification.is_verified(u),
             "totp": auth.totp_enrolled(u),
             "last_sign_in": _when(signed_in.get(u.id or 0)),
         }
@@ -178,6 +183,10 @@ def _user_page(
         notice=_(NOTICES[done]) if done in NOTICES else None,
         temporary_password=temporary_password,
         totp_enrolled=auth.totp_enrolled(target) if target is not None else False,
+        phone_verified=_when(target.phone_verified_at)
+        if target is not None and verification.is_verified(target)
+        else "",
+        has_phone=target is not None and verification.is_phone(target.endpoint),
         roles=list(ROLE_LABELS),
         locales=list(LANGUAGE_LABELS),
         lines=people.line_choices(
@@ -510,3 +519,63 @@ def enable_user(
         session=session, user=target, active=True, actor=user, now=_now(request), ip=_ip(request)
     )
     return RedirectResponse(f"/admin/users/{user_id}?done=enabled", status_code=303)
+
+
+# --- phone verification ------------------------------------------------------------------------
+
+
+@router.post("/admin/users/{user_id}/phone/send", include_in_schema=False)
+def send_phone_code(
+    request: Request,
+    user_id: int,
+    user: Admin,
+    session: SessionDep,
+    background: BackgroundTasks,
+    csrf_token: CsrfToken = None,
+    channel: Annotated[str, Form()] = "",
+) -> Response:
+    """A code to the person's phone by SMS or a call, sent once this request has committed."""
+    check_csrf(request, csrf_token)
+    target = people.get_user(session=session, user_id=user_id)
+    try:
+        message = verification.send_code(
+            session=session,
+            user=target,
+            channel=channel,
+            actor=user,
+            now=_now(request),
+            ip=_ip(request),
+        )
+    except PeopleError as failure:
+        return _refused(request, session, user, target, failure)
+    background.add_task(verification.deliver, request.app.state.telephony, message)
+    return RedirectResponse(f"/admin/users/{user_id}?done=code_{channel}", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/phone/verify", include_in_schema=False)
+def verify_phone(
+    request: Request,
+    user_id: int,
+    user: Admin,
+    session: SessionDep,
+    csrf_token: CsrfToken = None,
+    code: Annotated[str, Form()] = "",
+) -> Response:
+    """The code they received, typed by the admin on their behalf. A wrong code is answered
+    without raising, so that the attempt it used is committed."""
+    check_csrf(request, csrf_token)
+    target = people.get_user(session=session, user_id=user_id)
+    failure = verification.check_code(
+        session=session, user=target, code=code, actor=user, now=_now(request), ip=_ip(request)
+    )
+    if failure is None:
+        return RedirectResponse(f"/admin/users/{user_id}?done=verified", status_code=303)
+    _ = translator(request, user)
+    return _user_page(
+        request,
+        session,
+        user,
+        target,
+        errors=_errors(failure, _),
+        status_code=failure.status,
+    )

@@ -69,6 +69,16 @@ class PeopleError(DomainError):
             "This is the last active administrator: make someone else an administrator first."
         ),
         "inactive": N_("This account is disabled: enable it first."),
+        "bad_channel": N_("Choose SMS or a call."),
+        "no_phone": N_("Save a phone number for them first (not a browser client)."),
+        "no_sender": N_("No active line has a number to send the code from: add a line first."),
+        "too_soon": N_(
+            "A code was sent less than a minute ago: wait a moment before sending another."
+        ),
+        "too_many_codes": N_("Five codes were sent in the last hour: try again later."),
+        "code_expired": N_("No code is waiting for this phone, or it has expired: send a new one."),
+        "code_wrong": N_("This is not the code that was sent. Check it and try again."),
+        "code_locked": N_("Too many wrong codes: send a new one."),
         **PASSWORD_MESSAGES,
     }
 
@@ -271,6 +281,7 @@ def snapshot(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "locale": user.locale,
         "phone": masked(user.endpoint),
+        "phone_verified": user.phone_verified_at is not None,
         "line_ids": list(user.line_ids),
         "languages": list(user.languages),
         "active": user.active,
@@ -278,7 +289,7 @@ def snapshot(user: User) -> dict[str, Any]:
     }
 
 
-def _audit(
+def audit_change(
     session: Session,
     *,
     now: datetime,
@@ -364,7 +375,9 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    _audit(session, now=now, user=user, summary="created", before={}, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary="created", before={}, actor=actor, via=via, ip=ip
+    )
     return user, temporary
 
 
@@ -385,13 +398,15 @@ def update_user(
     user.username = fields.username
     user.display_name = fields.display_name
     user.locale = fields.locale
+    if fields.endpoint != user.endpoint:
+        user.phone_verified_at = None  # a new number is not proved by the old one's code
     user.endpoint = fields.endpoint
     user.line_ids = fields.line_ids
     user.languages = fields.languages
     session.add(user)
     session.flush()
     auth.set_role(session=session, user=user, role=fields.role, now=now)
-    _audit(
+    audit_change(
         session, now=now, user=user, summary="edited", before=before, actor=actor, via=via, ip=ip
     )
     return user
@@ -411,7 +426,9 @@ def set_role(
         check_may_remove_admin(session=session, user=user, actor=actor)
     auth.set_role(session=session, user=user, role=role, now=now)
     summary = f"role set to {role.value}"
-    _audit(session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip
+    )
     return user
 
 
@@ -432,7 +449,9 @@ def reset_password(
     _check_password(chosen, user.username)
     auth.set_password(session=session, user=user, password=chosen, now=now)
     summary = "temporary password set" if temporary else "password set"
-    _audit(session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip
+    )
     return temporary
 
 
@@ -447,7 +466,9 @@ def reset_totp(
 ) -> None:
     auth.reset_totp(session=session, user=user, now=now)
     summary = "two-step sign-in reset"
-    _audit(session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip
+    )
 
 
 def sign_out_everywhere(
@@ -465,7 +486,9 @@ def sign_out_everywhere(
         session=session, user_id=user.id, now=now, reason="signed_out_by_admin"
     )
     summary = f"signed out everywhere ({ended} sessions)"
-    _audit(session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip
+    )
     return ended
 
 
@@ -484,7 +507,9 @@ def set_active(
         check_may_remove_admin(session=session, user=user, actor=actor)
     auth.set_active(session=session, user=user, active=active, now=now)
     summary = "enabled" if active else "disabled"
-    _audit(session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip
+    )
     return user
 
 
