@@ -79,6 +79,9 @@ class PeopleError(DomainError):
         "code_expired": N_("No code is waiting for this phone, or it has expired: send a new one."),
         "code_wrong": N_("This is not the code that was sent. Check it and try again."),
         "code_locked": N_("Too many wrong codes: send a new one."),
+        "import_problems": N_(
+            "Some rows have problems now: nothing was imported. Check the file again."
+        ),
         **PASSWORD_MESSAGES,
     }
 

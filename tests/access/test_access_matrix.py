@@ -188,6 +188,11 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/users/{user_id}/sign-out"): ADMIN,
     ("POST", "/admin/users/{user_id}/disable"): ADMIN,
     ("POST", "/admin/users/{user_id}/enable"): ADMIN,
+    ("POST", "/admin/users/{user_id}/phone/send"): ADMIN,
+    ("POST", "/admin/users/{user_id}/phone/verify"): ADMIN,
+    ("GET", "/admin/users/import"): ADMIN,
+    ("POST", "/admin/users/import"): ADMIN,
+    ("POST", "/admin/users/import/confirm"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
     ("GET", "/admin"): ADMIN,  # the readiness panel
 }
