@@ -254,6 +254,37 @@ def check_fields(
     )
 
 
+def edited_fields(
+    *,
+    session: Session,
+    user: User,
+    display_name: str | None = None,
+    phone_number: str | None = None,
+    lines: Sequence[str] | None = None,
+    languages: Sequence[str] | None = None,
+    locale: str | None = None,
+) -> UserFields:
+    """The account's fields with those given changed (`hotline users edit`), checked like the
+    form. Lines are named by name or id, among the active ones and those already covered."""
+    line_ids: list[str] = [str(i) for i in user.line_ids]
+    if lines is not None:
+        by_name = {line.name: line.id for line in line_choices(session=session, keep=user.line_ids)}
+        line_ids = [str(by_name.get(name, name)) for name in lines]
+        if not all(i.isdigit() for i in line_ids):
+            raise PeopleError("invalid", errors={"line_ids": "bad_line"})
+    return check_fields(
+        session=session,
+        username=user.username,
+        display_name=user.display_name if display_name is None else display_name,
+        role=user.role.value,
+        locale=user.locale if locale is None else locale,
+        phone_number=user.endpoint if phone_number is None else phone_number,
+        line_ids=line_ids,
+        languages=user.languages if languages is None else languages,
+        user_id=user.id,
+    )
+
+
 def _check_password(password: str, username: str) -> None:
     try:
         check_password(password, username=username)
