@@ -1,5 +1,7 @@
 """The People page (`/admin/users`): admins list, create and edit accounts, set passwords, reset
-the second factor, sign people out everywhere, disable and enable them.
+the second factor, sign people out everywhere, disable and enable them, and verify their phone
+(a code sent by SMS or a call, `hotline.auth.verification`). The bulk import is in
+`import_pages.py`.
 
 The rules and the audit log are in `hotline.auth.admin` (shared with `hotline users`); these
 routes parse forms, check the CSRF token and render. A refused form shows the page again with the
@@ -112,7 +114,9 @@ def users_page(request: Request, user: Admin, session: SessionDep) -> Response:
             "lines": [line_names.get(i, f"#{i}") for i in u.line_ids],
             "languages": u.languages,
             "phone": people.masked(u.endpoint),
-            "phone_verified": verification.is_verified(u),
+            "phone_verified": verification.is_verified(u)
+            if verification.is_phone(u.endpoint)
+            else None,
             "totp": auth.totp_enrolled(u),
             "last_sign_in": _when(signed_in.get(u.id or 0)),
         }

@@ -343,6 +343,8 @@ def audit_change(
             "before": {key: before.get(key) for key in keys},
             "after": {key: after[key] for key in keys},
         }
+        if not before:  # a new account: nothing before (and the row holds 300 characters)
+            del changes["before"]
         detail += ": " + json.dumps(changes, ensure_ascii=False, separators=(",", ":"))
     record(
         session=session,
