@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from agent_console.admin.import_pages import router as admin_import_pages
 from agent_console.admin.pages import router as admin_pages
 from agent_console.audit.pages import router as audit_pages
 from agent_console.auth.pages import router as sign_in_pages
@@ -38,6 +39,7 @@ def include(app: FastAPI) -> None:
     app.include_router(board_socket)
     app.include_router(rota_pages)
     app.include_router(readiness_pages)
+    app.include_router(admin_import_pages)  # before /admin/users/{user_id}
     app.include_router(admin_pages)
     app.include_router(directory_pages)
     app.include_router(records_pages)

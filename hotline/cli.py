@@ -18,6 +18,7 @@ import hotline.models  # noqa: F401 - every table, so foreign keys between featu
 from hotline import crypto, logs, phone
 from hotline.auth import admin as people
 from hotline.auth import service as auth
+from hotline.auth import verification
 from hotline.auth.admin import PeopleError
 from hotline.auth.models import Role, UserCreate
 from hotline.clock import SystemClock
@@ -380,6 +381,79 @@ def users_enable(username: str) -> None:
 def users_set_role(username: str, role: Role) -> None:
     """Change an account's role; its sessions end (it signs in again with the new role)."""
     _change_user(username, f"role set to {role.value}", partial(people.set_role, role=role))
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Print every account: username, name, role, active, phone (masked), verified, TOTP."""
+    header = ("USERNAME", "NAME", "ROLE", "ACTIVE", "PHONE", "VERIFIED", "TOTP")
+    with _database().session() as session:
+        rows = [
+            (
+                u.username,
+                u.display_name,
+                u.role.value,
+                "yes" if u.active else "no",
+                people.masked(u.endpoint) or "-",
+                "yes" if verification.is_verified(u) else "no",
+                "yes" if auth.totp_enrolled(u) else "no",
+            )
+            for u in people.list_users(session=session)
+        ]
+    for row in [header, *rows]:
+        typer.echo("\t".join(row))
+
+
+def _split(value: str | None) -> list[str] | None:
+    return None if value is None else [part.strip() for part in value.split(",") if part.strip()]
+
+
+@users_app.command("edit")
+def users_edit(
+    username: str,
+    display_name: Annotated[str | None, typer.Option(help="the name colleagues know")] = None,
+    phone_number: Annotated[
+        str | None, typer.Option("--phone", help="+86... or client:<identity>; '' for none")
+    ] = None,
+    line_names: Annotated[
+        str | None,
+        typer.Option("--lines", help="comma-separated line names or ids; '' = all lines"),
+    ] = None,
+    languages: Annotated[str | None, typer.Option(help="comma-separated, e.g. zh_CN,en")] = None,
+    locale: Annotated[str | None, typer.Option(help="the console's language: zh_CN or en")] = None,
+) -> None:
+    """Change an account's name, phone, lines, languages or console language (the others stay).
+    A new phone must be verified again."""
+    with _database().session() as session:
+        user = auth.get_by_username(session=session, username=username)
+        if user is None:
+            typer.echo(f"no user {username!r}", err=True)
+            raise typer.Exit(1)
+        try:
+            fields = people.edited_fields(
+                session=session,
+                user=user,
+                display_name=display_name,
+                phone_number=phone_number,
+                lines=_split(line_names),
+                languages=_split(languages),
+                locale=locale,
+            )
+            people.update_user(
+                session=session,
+                user=user,
+                fields=fields,
+                actor=None,
+                now=SystemClock().now(),
+                via=VIA,
+            )
+        except PeopleError as error:
+            for name, code in error.errors.items():
+                typer.echo(f"{name}: {error.text_for(code, _english)}", err=True)
+            if not error.errors:
+                typer.echo(f"{username}: {error.message(_english)}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"{username}: saved")
 
 
 @lines_app.command("list")

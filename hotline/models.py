@@ -1,7 +1,7 @@
 """Import every table so metadata (Alembic, tests) sees them all."""
 
 from hotline.audit.models import AuditEvent
-from hotline.auth.models import TotpRecoveryCode, User, UserSession
+from hotline.auth.models import PhoneVerification, TotpRecoveryCode, User, UserSession
 from hotline.blocklist.models import BlockedCaller
 from hotline.board.models import CallMonitor, HelpRequest
 from hotline.calls.models import Call, CallEvent
@@ -26,6 +26,7 @@ from hotline.voicemail.models import Voicemail
 
 __all__ = [
     "AuditEvent",
+    "PhoneVerification",
     "TotpRecoveryCode",
     "UserSession",
     "StatsCount",

@@ -16,6 +16,7 @@ What "ready" means here, by check:
   any other amber. Counselors have no rota in this model (the rota holds crisis workers and
   supervisors), so "covering this week" is their active accounts.
 - supervisors and admins sign in with TOTP: an admin without it is red, a supervisor amber.
+- a crisis worker's phone not verified (a code sent to it and typed back) is amber.
 - demo accounts (public password) left: red in production, amber elsewhere.
 - data keys: unset is red in production (it refuses to start), amber elsewhere (derived from
   the secret key); a placeholder or short secret key likewise.
@@ -126,6 +127,7 @@ def check(
     for line in lines:
         findings += _line(session, line, users, now)
     findings += _totp(users)
+    findings += _phones(users)
     findings += _demo(session, settings)
     findings += _keys(settings)
     findings += _telephony(settings, lines, telephony)
@@ -329,6 +331,29 @@ def _totp(users: list[User]) -> list[Finding]:
                 "-",
                 N_("Every supervisor and admin has a second factor (TOTP)."),
             )
+        )
+    return out
+
+
+def _phones(users: list[User]) -> list[Finding]:
+    """Crisis workers are paged on their phones: one not proved theirs may page a stranger or
+    nobody (amber: it still rings)."""
+    crisis = [u for u in users if u.role == Role.crisis and u.endpoint.startswith("+")]
+    unverified = [u for u in crisis if u.phone_verified_at is None]
+    out = [
+        Finding(
+            Level.amber,
+            "phone_unverified",
+            user.username,
+            N_("Crisis worker %(username)s's phone is not verified."),
+            N_("Send %(username)s a code from their page under People and enter it."),
+            {"username": user.username},
+        )
+        for user in unverified
+    ]
+    if crisis and not unverified:
+        out.append(
+            Finding(Level.green, "phones", "-", N_("Every crisis worker's phone is verified."))
         )
     return out
 

@@ -1,5 +1,7 @@
 """The People page (`/admin/users`): admins list, create and edit accounts, set passwords, reset
-the second factor, sign people out everywhere, disable and enable them.
+the second factor, sign people out everywhere, disable and enable them, and verify their phone
+(a code sent by SMS or a call, `hotline.auth.verification`). The bulk import is in
+`import_pages.py`.
 
 The rules and the audit log are in `hotline.auth.admin` (shared with `hotline users`); these
 routes parse forms, check the CSRF token and render. A refused form shows the page again with the
@@ -15,13 +17,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.auth import admin as people
 from hotline.auth import service as auth
+from hotline.auth import verification
 from hotline.auth.admin import PeopleError
 from hotline.auth.deps import RequirePageRole, check_csrf
 from hotline.auth.models import Role, User
@@ -47,6 +50,9 @@ NOTICES = {
     "signed_out": N_("They were signed out everywhere."),
     "disabled": N_("The account was disabled and signed out everywhere."),
     "enabled": N_("The account was enabled."),
+    "code_sms": N_("A code was sent by SMS. Enter it below when they read it to you."),
+    "code_voice": N_("They are being called with a code. Enter it below when they tell you."),
+    "verified": N_("The phone was verified."),
 }
 # Each confirmed action: its question and its button.
 ACTIONS = {
@@ -97,7 +103,7 @@ def users_page(request: Request, user: Admin, session: SessionDep) -> Response:
     signed_in = people.last_sign_ins(
         session=session, user_ids=[u.id for u in users if u.id is not None]
     )
-    line_names = {line.id: line.name for line in people.line_choices(session=session)}
+    line_names = people.line_names(session=session)
     rows = [
         {
             "id": u.id,
@@ -108,6 +114,9 @@ def users_page(request: Request, user: Admin, session: SessionDep) -> Response:
             "lines": [line_names.get(i, f"#{i}") for i in u.line_ids],
             "languages": u.languages,
             "phone": people.masked(u.endpoint),
+            "phone_verified": verification.is_verified(u)
+            if verification.is_phone(u.endpoint)
+            else None,
             "totp": auth.totp_enrolled(u),
             "last_sign_in": _when(signed_in.get(u.id or 0)),
         }
@@ -178,13 +187,29 @@ def _user_page(
         notice=_(NOTICES[done]) if done in NOTICES else None,
         temporary_password=temporary_password,
         totp_enrolled=auth.totp_enrolled(target) if target is not None else False,
+        phone_verified=_when(target.phone_verified_at)
+        if target is not None and verification.is_verified(target)
+        else "",
+        has_phone=target is not None and verification.is_phone(target.endpoint),
         roles=list(ROLE_LABELS),
         locales=list(LANGUAGE_LABELS),
-        lines=people.line_choices(session=session),
+        lines=people.line_choices(
+            session=session, keep=target.line_ids if target is not None else ()
+        ),
         languages=people.language_choices(session=session),
         labels=_labels(_),
         status_code=status_code,
     )
+
+
+def _temporary_password_page(
+    request: Request, session: Session, user: User, target: User, temporary: str
+) -> Response:
+    """The account's page with its temporary password, shown once: never stored in the clear,
+    not a redirect (the page must not be reloadable) and not cached."""
+    response = _user_page(request, session, user, target, temporary_password=temporary)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/admin/users/new", include_in_schema=False)
@@ -271,10 +296,7 @@ def create_user(
         )
     if temporary is None:
         return RedirectResponse(f"/admin/users/{created.id}?done=created", status_code=303)
-    # Shown once, never stored in the clear: not a redirect (the page must not be reloadable).
-    response = _user_page(request, session, user, created, temporary_password=temporary)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _temporary_password_page(request, session, user, created, temporary)
 
 
 @router.post("/admin/users/{user_id}", include_in_schema=False)
@@ -419,9 +441,7 @@ def reset_password(
         )
     if temporary is None:
         return RedirectResponse(f"/admin/users/{user_id}?done=password", status_code=303)
-    response = _user_page(request, session, user, target, temporary_password=temporary)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _temporary_password_page(request, session, user, target, temporary)
 
 
 @router.post("/admin/users/{user_id}/totp", include_in_schema=False)
@@ -503,3 +523,63 @@ def enable_user(
         session=session, user=target, active=True, actor=user, now=_now(request), ip=_ip(request)
     )
     return RedirectResponse(f"/admin/users/{user_id}?done=enabled", status_code=303)
+
+
+# --- phone verification ------------------------------------------------------------------------
+
+
+@router.post("/admin/users/{user_id}/phone/send", include_in_schema=False)
+def send_phone_code(
+    request: Request,
+    user_id: int,
+    user: Admin,
+    session: SessionDep,
+    background: BackgroundTasks,
+    csrf_token: CsrfToken = None,
+    channel: Annotated[str, Form()] = "",
+) -> Response:
+    """A code to the person's phone by SMS or a call, sent once this request has committed."""
+    check_csrf(request, csrf_token)
+    target = people.get_user(session=session, user_id=user_id)
+    try:
+        message = verification.send_code(
+            session=session,
+            user=target,
+            channel=channel,
+            actor=user,
+            now=_now(request),
+            ip=_ip(request),
+        )
+    except PeopleError as failure:
+        return _refused(request, session, user, target, failure)
+    background.add_task(verification.deliver, request.app.state.telephony, message)
+    return RedirectResponse(f"/admin/users/{user_id}?done=code_{channel}", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/phone/verify", include_in_schema=False)
+def verify_phone(
+    request: Request,
+    user_id: int,
+    user: Admin,
+    session: SessionDep,
+    csrf_token: CsrfToken = None,
+    code: Annotated[str, Form()] = "",
+) -> Response:
+    """The code they received, typed by the admin on their behalf. A wrong code is answered
+    without raising, so that the attempt it used is committed."""
+    check_csrf(request, csrf_token)
+    target = people.get_user(session=session, user_id=user_id)
+    failure = verification.check_code(
+        session=session, user=target, code=code, actor=user, now=_now(request), ip=_ip(request)
+    )
+    if failure is None:
+        return RedirectResponse(f"/admin/users/{user_id}?done=verified", status_code=303)
+    _ = translator(request, user)
+    return _user_page(
+        request,
+        session,
+        user,
+        target,
+        errors=_errors(failure, _),
+        status_code=failure.status,
+    )

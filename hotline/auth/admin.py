@@ -61,7 +61,7 @@ class PeopleError(DomainError):
         "bad_phone": N_(
             "This is not a phone number. Enter it with its country code, e.g. +86 139 0000 1234."
         ),
-        "bad_line": N_("Choose lines that exist."),
+        "bad_line": N_("Choose lines that exist and are active."),
         "bad_language": N_("Choose languages from the list."),
         "no_language": N_("Choose at least one language they take calls in."),
         "self": N_("You cannot disable or demote your own account."),
@@ -69,6 +69,19 @@ class PeopleError(DomainError):
             "This is the last active administrator: make someone else an administrator first."
         ),
         "inactive": N_("This account is disabled: enable it first."),
+        "bad_channel": N_("Choose SMS or a call."),
+        "no_phone": N_("Save a phone number for them first (not a browser client)."),
+        "no_sender": N_("No active line has a number to send the code from: add a line first."),
+        "too_soon": N_(
+            "A code was sent less than a minute ago: wait a moment before sending another."
+        ),
+        "too_many_codes": N_("Five codes were sent in the last hour: try again later."),
+        "code_expired": N_("No code is waiting for this phone, or it has expired: send a new one."),
+        "code_wrong": N_("This is not the code that was sent. Check it and try again."),
+        "code_locked": N_("Too many wrong codes: send a new one."),
+        "import_problems": N_(
+            "Some rows have problems now: nothing was imported. Check the file again."
+        ),
         **PASSWORD_MESSAGES,
     }
 
@@ -157,8 +170,21 @@ def language_choices(*, session: Session) -> list[str]:
     return found
 
 
-def line_choices(*, session: Session) -> list[Line]:
-    return list(session.exec(select(Line).order_by(col(Line.name), col(Line.id))).all())
+def line_choices(*, session: Session, keep: Iterable[int] = ()) -> list[Line]:
+    """The active lines by name, and any line in `keep` (one a person already covers, since
+    deactivated: unticking it must be a choice, not a side effect of saving)."""
+    kept = list(keep)
+    query = select(Line).order_by(col(Line.name), col(Line.id))
+    if kept:
+        query = query.where(col(Line.active) | col(Line.id).in_(kept))
+    else:
+        query = query.where(col(Line.active))
+    return list(session.exec(query).all())
+
+
+def line_names(*, session: Session) -> dict[int, str]:
+    """Every line's name by id (deactivated ones too: a list shows what people cover)."""
+    return {i: name for i, name in session.exec(select(Line.id, Line.name)).all() if i is not None}
 
 
 # --- checking a form ---------------------------------------------------------------------------
@@ -205,8 +231,10 @@ def check_fields(
     except ValueError:
         errors["line_ids"] = "bad_line"
     if lines:
-        known = set(session.exec(select(Line.id).where(col(Line.id).in_(lines))).all())
-        if known != set(lines):
+        existing = session.get(User, user_id) if user_id is not None else None
+        current = list(existing.line_ids) if existing is not None else []
+        allowed = {line.id for line in line_choices(session=session, keep=current)}
+        if not set(lines) <= allowed:
             errors["line_ids"] = "bad_line"
     chosen = list(dict.fromkeys(lang for lang in languages if lang))
     if not chosen:
@@ -223,6 +251,37 @@ def check_fields(
         endpoint=endpoint,
         line_ids=lines,
         languages=chosen,
+    )
+
+
+def edited_fields(
+    *,
+    session: Session,
+    user: User,
+    display_name: str | None = None,
+    phone_number: str | None = None,
+    lines: Sequence[str] | None = None,
+    languages: Sequence[str] | None = None,
+    locale: str | None = None,
+) -> UserFields:
+    """The account's fields with those given changed (`hotline users edit`), checked like the
+    form. Lines are named by name or id, among the active ones and those already covered."""
+    line_ids: list[str] = [str(i) for i in user.line_ids]
+    if lines is not None:
+        by_name = {line.name: line.id for line in line_choices(session=session, keep=user.line_ids)}
+        line_ids = [str(by_name.get(name, name)) for name in lines]
+        if not all(i.isdigit() for i in line_ids):
+            raise PeopleError("invalid", errors={"line_ids": "bad_line"})
+    return check_fields(
+        session=session,
+        username=user.username,
+        display_name=user.display_name if display_name is None else display_name,
+        role=user.role.value,
+        locale=user.locale if locale is None else locale,
+        phone_number=user.endpoint if phone_number is None else phone_number,
+        line_ids=line_ids,
+        languages=user.languages if languages is None else languages,
+        user_id=user.id,
     )
 
 
@@ -256,6 +315,7 @@ def snapshot(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "locale": user.locale,
         "phone": masked(user.endpoint),
+        "phone_verified": user.phone_verified_at is not None,
         "line_ids": list(user.line_ids),
         "languages": list(user.languages),
         "active": user.active,
@@ -263,7 +323,7 @@ def snapshot(user: User) -> dict[str, Any]:
     }
 
 
-def _audit(
+def audit_change(
     session: Session,
     *,
     now: datetime,
@@ -283,6 +343,8 @@ def _audit(
             "before": {key: before.get(key) for key in keys},
             "after": {key: after[key] for key in keys},
         }
+        if not before:  # a new account: nothing before (and the row holds 300 characters)
+            del changes["before"]
         detail += ": " + json.dumps(changes, ensure_ascii=False, separators=(",", ":"))
     record(
         session=session,
@@ -349,7 +411,9 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    _audit(session, now=now, user=user, summary="created", before={}, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary="created", before={}, actor=actor, via=via, ip=ip
+    )
     return user, temporary
 
 
@@ -370,13 +434,15 @@ def update_user(
     user.username = fields.username
     user.display_name = fields.display_name
     user.locale = fields.locale
+    if fields.endpoint != user.endpoint:
+        user.phone_verified_at = None  # a new number is not proved by the old one's code
     user.endpoint = fields.endpoint
     user.line_ids = fields.line_ids
     user.languages = fields.languages
     session.add(user)
     session.flush()
     auth.set_role(session=session, user=user, role=fields.role, now=now)
-    _audit(
+    audit_change(
         session, now=now, user=user, summary="edited", before=before, actor=actor, via=via, ip=ip
     )
     return user
@@ -396,7 +462,9 @@ def set_role(
         check_may_remove_admin(session=session, user=user, actor=actor)
     auth.set_role(session=session, user=user, role=role, now=now)
     summary = f"role set to {role.value}"
-    _audit(session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip
+    )
     return user
 
 
@@ -417,7 +485,9 @@ def reset_password(
     _check_password(chosen, user.username)
     auth.set_password(session=session, user=user, password=chosen, now=now)
     summary = "temporary password set" if temporary else "password set"
-    _audit(session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip
+    )
     return temporary
 
 
@@ -432,7 +502,9 @@ def reset_totp(
 ) -> None:
     auth.reset_totp(session=session, user=user, now=now)
     summary = "two-step sign-in reset"
-    _audit(session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip
+    )
 
 
 def sign_out_everywhere(
@@ -450,7 +522,9 @@ def sign_out_everywhere(
         session=session, user_id=user.id, now=now, reason="signed_out_by_admin"
     )
     summary = f"signed out everywhere ({ended} sessions)"
-    _audit(session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip
+    )
     return ended
 
 
@@ -469,7 +543,9 @@ def set_active(
         check_may_remove_admin(session=session, user=user, actor=actor)
     auth.set_active(session=session, user=user, active=active, now=now)
     summary = "enabled" if active else "disabled"
-    _audit(session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip)
+    audit_change(
+        session, now=now, user=user, summary=summary, before=None, actor=actor, via=via, ip=ip
+    )
     return user
 
 

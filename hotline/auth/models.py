@@ -48,6 +48,9 @@ class User(UserBase, table=True):
     # Made by `hotline demo`, whose password is public: production refuses to start while one
     # can still sign in (`hotline remove-demo`), and the demo never seeds next to other accounts.
     demo: bool = False
+    # When the person proved the phone in `endpoint` is theirs (a code sent to it and typed
+    # back); cleared whenever `endpoint` changes.
+    phone_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class UserCreate(UserBase):
@@ -120,3 +123,19 @@ class UserSession(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_reason: str | None = Field(default=None, max_length=32)
+
+
+class PhoneVerification(SQLModel, table=True):
+    """A code sent by SMS or a call to prove a user's phone. Only its argon2 hash is kept; it
+    is good for the number it went to, until `expires_at`, and for a few attempts."""
+
+    __tablename__ = "phone_verifications"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    phone: str = Field(max_length=64)
+    channel: str = Field(max_length=8)  # "sms" | "voice"
+    code_hash: str = Field(max_length=256)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -137,6 +137,11 @@ class TelephonyPort:
         )
         return str(call.sid)
 
+    def place_twiml_call(self, *, to: str, from_: str, twiml: str) -> str:
+        """An outbound call that says `twiml` when answered (a phone verification code)."""
+        call = self._client.calls.create(to=to, from_=from_, twiml=twiml, timeout=30)
+        return str(call.sid)
+
     def sync_number(self, number: str, *, fallback_url: str | None = None) -> None:
         """Point the number's voice webhook and status callback at this deployment, and its voice
         fallback (fetched by Twilio when this deployment does not answer) at `fallback_url`."""

@@ -214,6 +214,11 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/admin/taxonomy/{category_id}"): ADMIN,
     ("POST", "/admin/taxonomy/{category_id}"): ADMIN,
     ("POST", "/admin/taxonomy/{category_id}/{action}"): ADMIN,
+    ("POST", "/admin/users/{user_id}/phone/send"): ADMIN,
+    ("POST", "/admin/users/{user_id}/phone/verify"): ADMIN,
+    ("GET", "/admin/users/import"): ADMIN,
+    ("POST", "/admin/users/import"): ADMIN,
+    ("POST", "/admin/users/import/confirm"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
     ("GET", "/admin"): ADMIN,  # the readiness panel
     ("GET", "/admin/records"): ADMIN,
