@@ -1,7 +1,7 @@
 """users: phone verification (when the phone was proved, and the codes sent to prove it)
 
 Revision ID: 8d4a6f1c2b73
-Revises: 5e1f7c2a9b40
+Revises: 7d3c1e5a2f60
 Create Date: 2026-12-07 02:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8d4a6f1c2b73"
-down_revision: str | None = "5e1f7c2a9b40"
+down_revision: str | None = "7d3c1e5a2f60"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
