@@ -328,15 +328,35 @@ def _policy(session: Session, raw: str, errors: dict[str, str]) -> int | None:
 # --- the audit log -----------------------------------------------------------------------------
 
 
+def hours_text(hours: Mapping[str, list[list[str]]] | None) -> str:
+    """Opening hours in a few words for the audit log: "mon-sun 20:00-08:00"."""
+    if hours is None:
+        return "24h"
+    days = [(day, format_spans(hours.get(day, [])) or "closed") for day in WEEKDAYS]
+    runs: list[tuple[str, str, str]] = []
+    for day, text in days:
+        if runs and runs[-1][2] == text:
+            runs[-1] = (runs[-1][0], day, text)
+        else:
+            runs.append((day, day, text))
+    return "; ".join(f"{a}-{b} {t}" if a != b else f"{a} {t}" for a, b, t in runs)
+
+
+def special_days_text(days: Mapping[str, list[list[str]]] | None) -> str:
+    return "; ".join(
+        f"{day} {format_spans(spans) or 'closed'}" for day, spans in (days or {}).items()
+    )
+
+
 def snapshot(line: Line, numbers: list[str]) -> dict[str, Any]:
-    """What the audit log keeps of a line."""
+    """What the audit log keeps of a line (the hours in words: an entry holds 300 characters)."""
     return {
         "name": line.name,
         "numbers": list(numbers),
         "languages": list(line.languages),
         "timezone": line.timezone,
-        "opening_hours": line.opening_hours,
-        "special_days": line.special_days,
+        "opening_hours": hours_text(line.opening_hours),
+        "special_days": special_days_text(line.special_days),
         "after_hours_action": line.after_hours_action,
         "max_queue_wait_s": line.max_queue_wait_s,
         "overflow_action": line.overflow_action,
@@ -347,6 +367,9 @@ def snapshot(line: Line, numbers: list[str]) -> dict[str, Any]:
         "escalation_policy_id": line.escalation_policy_id,
         "active": line.active,
     }
+
+
+AUDIT_DETAIL_MAX = 300  # hotline.audit.models.AuditEvent.detail
 
 
 def _audit(
@@ -360,24 +383,36 @@ def _audit(
     via: str,
     ip: str | None,
 ) -> None:
-    """One audit row: `summary (via)`, then the fields that changed, before and after."""
+    """Audit rows `summary (via): {"before": ..., "after": ...}` with the fields that changed,
+    as many fields to a row as fit in one entry."""
     after = snapshot(line, lines.numbers_of(session=session, line=line))
     keys = [key for key in after if before.get(key) != after[key]]
-    changes = {
-        "before": {key: before.get(key) for key in keys},
-        "after": {key: after[key] for key in keys},
-    }
-    detail = f"{summary} ({via}): " + json.dumps(changes, ensure_ascii=False, separators=(",", ":"))
-    record(
-        session=session,
-        now=now,
-        action=AuditAction.edit,
-        object_type="line",
-        object_id=line.id,
-        user=actor,
-        detail=detail,
-        ip=ip,
-    )
+    prefix = f"{summary} ({via}): "
+    chunks: list[list[str]] = [[]]
+    for key in keys:
+        trial = chunks[-1] + [key]
+        if chunks[-1] and len(prefix + _changes(trial, before, after)) > AUDIT_DETAIL_MAX:
+            chunks.append([key])
+        else:
+            chunks[-1] = trial
+    for chunk in chunks:
+        record(
+            session=session,
+            now=now,
+            action=AuditAction.edit,
+            object_type="line",
+            object_id=line.id,
+            user=actor,
+            detail=prefix + _changes(chunk, before, after),
+            ip=ip,
+        )
+
+
+def _changes(keys: list[str], before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    changes = {"after": {key: after[key] for key in keys}}
+    if before:  # a new line has no before
+        changes = {"before": {key: before.get(key) for key in keys}, **changes}
+    return json.dumps(changes, ensure_ascii=False, separators=(",", ":"))
 
 
 # --- changes -----------------------------------------------------------------------------------
