@@ -188,6 +188,13 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/users/{user_id}/sign-out"): ADMIN,
     ("POST", "/admin/users/{user_id}/disable"): ADMIN,
     ("POST", "/admin/users/{user_id}/enable"): ADMIN,
+    ("GET", "/admin/lines"): ADMIN,
+    ("GET", "/admin/lines/new"): ADMIN,
+    ("POST", "/admin/lines"): ADMIN,
+    ("GET", "/admin/lines/{line_id}"): ADMIN,
+    ("POST", "/admin/lines/{line_id}"): ADMIN,
+    ("POST", "/admin/lines/{line_id}/deactivate"): ADMIN,
+    ("POST", "/admin/lines/{line_id}/activate"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
     ("GET", "/admin"): ADMIN,  # the readiness panel
 }
