@@ -51,6 +51,7 @@ ACTION_LABELS = {
     "forward": N_("Closed: forwarded to the partner line"),
     "voicemail": N_("Closed: a voicemail"),
     "emergency": N_("Closed: the emergency numbers"),
+    "inactive": N_("Inactive: the number is not in service"),
 }
 AFTER_HOURS_LABELS = {
     "forward": N_("Forward to the partner line (the emergency numbers without one)"),

@@ -31,7 +31,8 @@ class Preview:
     local: datetime  # the moment, in the line's zone
     open: bool
     special_day: bool
-    action: str  # "open", or what callers hear when closed: forward | voicemail | emergency
+    # "open"; what callers hear when closed: forward | voicemail | emergency; or "inactive"
+    action: str
     heard: list[Heard]
 
 
@@ -44,6 +45,9 @@ def after_hours(line: Line) -> str:
 
 def preview(line: Line, at: datetime, base_url: str = "") -> Preview:
     decision = lines.decide(line, at)
+    if not line.active:  # the webhook finds no line for the number
+        heard = heard_in(prompts.not_in_service())
+        return Preview(decision.local, False, decision.special_day, "inactive", heard)
     if decision.open:
         twiml = prompts.welcome(line, base_url + GATHER_PATH)
     else:

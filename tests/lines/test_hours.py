@@ -163,3 +163,10 @@ def test_the_preview_follows_the_after_hours_action() -> None:
     night.partner_number = None
     emergency = preview(night, at(SHANGHAI, "2026-12-25 23:00"))
     assert emergency.action == "emergency" and "110" in emergency.heard[1].text
+
+
+def test_the_preview_of_an_inactive_line_is_not_in_service() -> None:
+    gone = line(active=False)
+    result = preview(gone, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    assert result.action == "inactive" and not result.open
+    assert result.heard[1].text == "This number is not in service."  # after the Chinese
