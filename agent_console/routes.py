@@ -17,6 +17,7 @@ from agent_console.directory.pages import router as directory_pages
 from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
+from agent_console.lines.pages import router as lines_pages
 from agent_console.readiness.pages import router as readiness_pages
 from agent_console.records.pages import router as records_pages
 from agent_console.review.pages import router as review_pages
@@ -43,4 +44,5 @@ def include(app: FastAPI) -> None:
     app.include_router(admin_pages)
     app.include_router(directory_pages)
     app.include_router(records_pages)
+    app.include_router(lines_pages)
     app.mount("/static", static_files(), name="static")

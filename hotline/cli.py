@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
+from sqlmodel import Session, select
 
 import hotline.models  # noqa: F401 - every table, so foreign keys between features resolve
 from hotline import crypto, logs, phone
@@ -25,7 +26,7 @@ from hotline.clock import SystemClock
 from hotline.config import Settings, configured_env, get_settings
 from hotline.db import Database, make_engine
 from hotline.lines import service as lines
-from hotline.lines.models import LineCreate
+from hotline.lines.models import Line
 from hotline.migrate import upgrade
 
 VIA = "hotline users"  # how the CLI's account changes are named in the audit log
@@ -458,37 +459,219 @@ def users_edit(
 
 @lines_app.command("list")
 def lines_list() -> None:
-    """Print the lines as JSON."""
+    """Print the lines as JSON, each with all its numbers."""
     with _database().session() as session:
+        numbers = lines.numbers_by_line(session=session)
         for line in lines.list_lines(session=session):
-            typer.echo(json.dumps(line.model_dump(), ensure_ascii=False))
+            row = line.model_dump() | {"numbers": numbers.get(line.id or 0, [line.number])}
+            typer.echo(json.dumps(row, ensure_ascii=False))
+
+
+LINES_VIA = "hotline lines"
+Many = Annotated[list[str] | None, typer.Option()]
+HOURS_HELP = "DAY=SPANS, e.g. mon=20:00-08:00 or all=09:00-12:00,14:00-17:00 (repeatable)"
+SPECIAL_HELP = "DATE=SPANS or DATE=closed, e.g. 2026-10-01=closed (repeatable)"
+
+
+def _line_changes(
+    *,
+    other_numbers: list[str] | None,
+    languages: str | None,
+    timezone: str | None,
+    always_open: bool | None,
+    hours: list[str] | None,
+    special_day: list[str] | None,
+    after_hours: str | None,
+    max_queue_wait_s: int | None,
+    overflow_action: str | None,
+    partner_number: str | None,
+    recording: bool | None,
+    local_prefixes: str | None,
+    retention_days: int | None,
+    policy: str | None,
+) -> dict[str, object]:
+    """The options given, as the form's fields (those not given are left as they are)."""
+    changes: dict[str, object] = {}
+    plain = {
+        "languages": languages,
+        "timezone": timezone,
+        "after_hours_action": after_hours,
+        "overflow_action": overflow_action,
+        "partner_number": partner_number,
+        "local_prefixes": local_prefixes,
+        "escalation_policy_id": policy,
+    }
+    changes |= {key: value for key, value in plain.items() if value is not None}
+    numbers = {"max_queue_wait_s": max_queue_wait_s, "retention_days": retention_days}
+    changes |= {key: str(value) for key, value in numbers.items() if value is not None}
+    if recording is not None:
+        changes["recording"] = recording
+    if always_open is not None:
+        changes["always_open"] = always_open
+    if hours:
+        week: dict[str, str] = {}
+        for item in hours:
+            day, _, spans = item.partition("=")
+            days = lines.WEEKDAYS if day.strip() == "all" else (day.strip(),)
+            if not set(days) <= set(lines.WEEKDAYS):
+                raise typer.BadParameter(f"{item!r}: the day is one of all, mon..sun")
+            week |= dict.fromkeys(days, spans)
+        changes["hours"] = week
+        changes.setdefault("always_open", False)
+    if special_day:
+        changes["special_days"] = "\n".join(
+            item.replace("=", " ", 1) for item in special_day if item.strip()
+        )
+    if other_numbers is not None:
+        changes["other_numbers"] = other_numbers
+    return changes
+
+
+def _save_line(line_id: int | None, main: str | None, changes: dict[str, object]) -> None:
+    """Check and save a line from the command line (audited as `hotline lines`)."""
+    from hotline.lines import admin as lines_admin
+
+    others = changes.pop("other_numbers", None)
+    now = SystemClock().now()
+    with _database().session() as session:
+        line = None
+        if line_id is not None:
+            line = lines_admin.get_line(session=session, line_id=line_id)
+            form = lines_admin.form_of(line, lines.numbers_of(session=session, line=line))
+        else:
+            form = lines_admin.LineForm()
+        current = form.numbers.split("\n") if form.numbers else []
+        numbers = [main or (current[0] if current else "")]
+        numbers += list(others) if isinstance(others, list) else current[1:]
+        given = changes.get("hours")
+        if isinstance(given, dict):  # the days not given stay as they are
+            changes["hours"] = form.hours | given
+        form = lines_admin.with_changes(form, numbers="\n".join(numbers), **changes)
+        try:
+            fields = lines_admin.check_form(session=session, form=form, line_id=line_id)
+            if line is None:
+                line = lines_admin.create_line(
+                    session=session, fields=fields, actor=None, now=now, via=LINES_VIA
+                )
+                typer.echo(f"created line {line.number} (id {line.id})")
+            else:
+                lines_admin.update_line(
+                    session=session, line=line, fields=fields, actor=None, now=now, via=LINES_VIA
+                )
+                typer.echo(f"saved line {line.number} (id {line.id})")
+        except lines_admin.LinesError as error:
+            for name, code in (error.errors or {"line": error.code}).items():
+                typer.echo(f"{name}: {error.text_for(code, _english)}", err=True)
+            raise typer.Exit(1) from None
 
 
 @lines_app.command("add")
 def lines_add(
     number: str,
     name: str,
-    languages: str = "zh_CN",
-    partner_number: str | None = None,
+    other_number: Annotated[list[str] | None, typer.Option(help="another number (repeatable)")] = (
+        None
+    ),
+    languages: Annotated[str, typer.Option(help="in the order callers hear them")] = "zh_CN",
+    timezone: str = "Asia/Shanghai",
+    hours: Annotated[list[str] | None, typer.Option(help=HOURS_HELP)] = None,
+    special_day: Annotated[list[str] | None, typer.Option(help=SPECIAL_HELP)] = None,
+    after_hours: Annotated[str, typer.Option(help="forward | voicemail | emergency")] = "forward",
     max_queue_wait_s: int = 180,
-    overflow_action: str = "forward",
+    overflow_action: Annotated[str, typer.Option(help="forward | voicemail")] = "forward",
+    partner_number: str | None = None,
+    recording: bool = False,
+    local_prefixes: Annotated[str | None, typer.Option(help="e.g. +86577,0577")] = None,
+    retention_days: int = 1095,
+    policy: Annotated[str | None, typer.Option(help="escalation policy id (default: none)")] = (
+        None
+    ),
 ) -> None:
-    """Add a line."""
-    try:
-        data = LineCreate(
-            number=number,
-            name=name,
-            languages=languages.split(","),
-            partner_number=partner_number,
-            max_queue_wait_s=max_queue_wait_s,
-            overflow_action=overflow_action,
-        )
-    except ValidationError as error:
-        _print_problems(error)
-        raise typer.Exit(1) from None
+    """Add a line (open around the clock unless --hours is given)."""
+    changes = _line_changes(
+        other_numbers=other_number or [],
+        languages=languages,
+        timezone=timezone,
+        always_open=None,
+        hours=hours,
+        special_day=special_day,
+        after_hours=after_hours,
+        max_queue_wait_s=max_queue_wait_s,
+        overflow_action=overflow_action,
+        partner_number=partner_number,
+        recording=recording,
+        local_prefixes=local_prefixes,
+        retention_days=retention_days,
+        policy=policy,
+    )
+    _save_line(None, number, {"name": name, **changes})
+
+
+@lines_app.command("edit")
+def lines_edit(
+    number: Annotated[str, typer.Argument(help="any of the line's numbers")],
+    name: str | None = None,
+    main_number: Annotated[str | None, typer.Option(help="a new main number")] = None,
+    other_number: Annotated[
+        list[str] | None, typer.Option(help="the other numbers, replacing them (repeatable)")
+    ] = None,
+    no_other_numbers: Annotated[bool, typer.Option(help="remove the other numbers")] = False,
+    languages: str | None = None,
+    timezone: str | None = None,
+    always_open: Annotated[bool | None, typer.Option(help="clear the opening hours")] = None,
+    hours: Annotated[list[str] | None, typer.Option(help=HOURS_HELP)] = None,
+    special_day: Annotated[
+        list[str] | None, typer.Option(help=SPECIAL_HELP + "; replaces the list")
+    ] = None,
+    no_special_days: bool = False,
+    after_hours: str | None = None,
+    max_queue_wait_s: int | None = None,
+    overflow_action: str | None = None,
+    partner_number: str | None = None,
+    recording: bool | None = None,
+    local_prefixes: str | None = None,
+    retention_days: int | None = None,
+    policy: Annotated[str | None, typer.Option(help="escalation policy id; '' for none")] = None,
+) -> None:
+    """Change a line's settings; those not given stay as they are."""
     with _database().session() as session:
-        line = lines.create_line(session=session, data=data)
-        typer.echo(f"created line {line.number} (id {line.id})")
+        line = _line_by_any_number(session, number)
+        line_id = line.id
+    changes = _line_changes(
+        other_numbers=[] if no_other_numbers else other_number,
+        languages=languages,
+        timezone=timezone,
+        always_open=always_open,
+        hours=hours,
+        special_day=special_day,
+        after_hours=after_hours,
+        max_queue_wait_s=max_queue_wait_s,
+        overflow_action=overflow_action,
+        partner_number=partner_number,
+        recording=recording,
+        local_prefixes=local_prefixes,
+        retention_days=retention_days,
+        policy=policy,
+    )
+    if name is not None:
+        changes["name"] = name
+    if no_special_days:
+        changes["special_days"] = ""
+    _save_line(line_id, phone.caller_id(main_number) if main_number else None, changes)
+
+
+def _line_by_any_number(session: Session, number: str) -> Line:
+    """The line (active or not) one of whose numbers is `number`."""
+    from hotline.lines.models import LineNumber
+
+    wanted = phone.caller_id(number)
+    found = session.exec(select(Line).where(Line.number == wanted)).first()
+    if found is None:
+        row = session.exec(select(LineNumber).where(LineNumber.number == wanted)).first()
+        found = session.get(Line, row.line_id) if row is not None else None
+    if found is None:
+        raise typer.BadParameter(f"no line {number}")
+    return found
 
 
 @lines_app.command("sync")
@@ -499,7 +682,7 @@ def lines_sync() -> None:
     settings = get_settings()
     port = TelephonyPort(settings)
     with _database().session() as session:
-        numbers = [line.number for line in lines.list_lines(session=session) if line.active]
+        numbers = lines.active_numbers(session=session)
     for number in numbers:
         fallback_url = fallback_url_for(settings.voice_fallback_url, number)
         port.sync_number(number, fallback_url=fallback_url)

@@ -14,7 +14,7 @@ from hotline.escalation.models import (
     RescueStep,
 )
 from hotline.followups.models import FollowUp, FollowUpAttempt
-from hotline.lines.models import Line
+from hotline.lines.models import Line, LineNumber
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
@@ -52,6 +52,7 @@ __all__ = [
     "LegalHold",
     "RecordingDeletion",
     "Line",
+    "LineNumber",
     "NoteAddendum",
     "PresenceEvent",
     "ReferralResource",

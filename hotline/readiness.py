@@ -43,6 +43,7 @@ from hotline.escalation.models import EscalationPolicy
 from hotline.escalation.service import DEFAULT_POLICY, resolve_targets
 from hotline.i18n import N_
 from hotline.lines.models import Line
+from hotline.lines.service import numbers_by_line
 from hotline.rota import service as rota
 from hotline.seed import demo_accounts_left
 
@@ -130,7 +131,9 @@ def check(
     findings += _phones(users)
     findings += _demo(session, settings)
     findings += _keys(settings)
-    findings += _telephony(settings, lines, telephony)
+    by_line = numbers_by_line(session=session)
+    numbers = [n for line in lines for n in by_line.get(line.id or 0, [line.number])]
+    findings += _telephony(settings, numbers, telephony)
     return findings
 
 
@@ -420,7 +423,7 @@ def _keys(settings: Settings) -> list[Finding]:
 
 
 def _telephony(
-    settings: Settings, lines: list[Line], telephony: NumberDirectory | None
+    settings: Settings, line_numbers: list[str], telephony: NumberDirectory | None
 ) -> list[Finding]:
     out: list[Finding] = []
     if settings.telephony_mode == "simulator":
@@ -462,26 +465,26 @@ def _telephony(
         )
     )
     expected = settings.public_base_url.rstrip("/") + VOICE_PATH
-    for line in lines:
-        if line.number not in numbers:
+    for number in line_numbers:
+        if number not in numbers:
             out.append(
                 Finding(
                     Level.red,
                     "number_missing",
-                    line.number,
+                    number,
                     N_("The number is not on the phone network account."),
                     N_("Buy or port the number into the account, then run hotline lines sync."),
                 )
             )
-        elif numbers[line.number] != expected:
+        elif numbers[number] != expected:
             out.append(
                 Finding(
                     Level.red,
                     "number_elsewhere",
-                    line.number,
+                    number,
                     N_("Calls to this number go to %(actual)s, not to %(expected)s."),
                     N_("Run hotline lines sync."),
-                    {"actual": numbers[line.number] or "-", "expected": expected},
+                    {"actual": numbers[number] or "-", "expected": expected},
                 )
             )
         else:
@@ -489,7 +492,7 @@ def _telephony(
                 Finding(
                     Level.green,
                     "number_pointed",
-                    line.number,
+                    number,
                     N_("The number's calls come here."),
                 )
             )

@@ -1,4 +1,4 @@
-"""A hotline line: one public number with its languages, prompts, hours and overflow."""
+"""A hotline line: its numbers, languages, prompts, hours and overflow."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from sqlmodel import JSON, Field, SQLModel
 from hotline import phone
 
 # Opening hours: weekday ("mon".."sun") -> list of ["HH:MM", "HH:MM"] local spans; None = 24 h.
+# A span whose end is not after its start runs past midnight ("20:00"-"08:00": to 08:00 the next
+# morning); "24:00" is midnight at the end of the day.
 OpeningHours = dict[str, list[list[str]]]
+# Holidays and special days: "YYYY-MM-DD" -> that date's spans instead of its weekday's ([] =
+# closed all day); a special day replaces the spans that start on it.
+SpecialDays = dict[str, list[list[str]]]
+# What callers hear while the line is closed.
+AFTER_HOURS_ACTIONS = ("forward", "voicemail", "emergency")
 
 
 class LineBase(SQLModel):
@@ -27,6 +34,11 @@ class LineBase(SQLModel):
     # only the resulting class is stored with a call, never the number.
     local_prefixes: list[str] = Field(default_factory=list, sa_type=JSON)
     active: bool = True
+    special_days: SpecialDays | None = Field(default=None, sa_type=JSON)
+    # forward (to the partner line; the emergency numbers without one) | voicemail | emergency
+    after_hours_action: str = Field(
+        default="forward", max_length=16, sa_column_kwargs={"server_default": "forward"}
+    )
     # How high-risk calls on this line reach the crisis team (None: the default policy).
     escalation_policy_id: int | None = Field(default=None, foreign_key="escalation_policies.id")
     # Days a call's records are kept after it ended, then purged; never fewer than the national
@@ -41,12 +53,30 @@ class Line(LineBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
+class LineNumber(SQLModel, table=True):
+    """Every number that reaches a line (its main one, `Line.number`, too): during the national
+    transition the old local number and 12356 reach the same line."""
+
+    __tablename__ = "line_numbers"
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True, index=True)
+    line_id: int = Field(foreign_key="lines.id", index=True)
+
+
 class LineCreate(LineBase):
+    # Numbers besides `number` that reach the line.
+    other_numbers: list[str] = Field(default_factory=list)
+
     @field_validator("number")
     @classmethod
     def _number_e164(cls, value: str) -> str:
         """E.164, as Twilio sends the dialled number (`To`) that finds the line."""
         return phone.e164_or_error(value)
+
+    @field_validator("other_numbers")
+    @classmethod
+    def _others_e164(cls, value: list[str]) -> list[str]:
+        return [phone.e164_or_error(n) for n in value]
 
     @field_validator("partner_number")
     @classmethod

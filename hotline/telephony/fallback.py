@@ -5,7 +5,7 @@ line, without touching anything that may be down."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hotline.config import Settings
@@ -40,13 +40,21 @@ class Fallbacks:
         self._answers: dict[LineFallback, str] = {}  # rendered once: shedding must be cheap
         self._lock = threading.Lock()
 
-    def remember(self, line: Line) -> None:
+    def remember(self, line: Line, number: str | None = None) -> None:
         with self._lock:
-            self._known[line.number] = of_line(line)
+            self._known[number or line.number] = of_line(line)
 
-    def replace(self, lines: Iterable[Line]) -> None:
-        """Every active line, as just read: a line gone or deactivated is forgotten."""
-        known = {line.number: of_line(line) for line in lines if line.active}
+    def replace(
+        self, lines: Iterable[Line], numbers: Mapping[int, list[str]] | None = None
+    ) -> None:
+        """Every active line (under each of its `numbers`), as just read: a line gone or
+        deactivated is forgotten."""
+        known = {
+            number: of_line(line)
+            for line in lines
+            if line.active
+            for number in (numbers or {}).get(line.id or 0, [line.number])
+        }
         with self._lock:
             self._known = known
 

@@ -21,17 +21,18 @@ def refresh_fallbacks(ctx: JobContext) -> int:
     try:
         with ctx.db.session() as session:
             found = lines.list_lines(session=session)
+            numbers = lines.numbers_by_line(session=session)
     except Exception as error:  # the webhooks say when the database is down
         log.debug("line fallbacks not refreshed: %s", type(error).__name__)
         return 0
-    ctx.dispatcher.degraded.fallbacks.replace(found)
+    ctx.dispatcher.degraded.fallbacks.replace(found, numbers)
     return len(found)
 
 
 def sync_numbers(ctx: JobContext) -> int:
-    """Point every active line's number at this deployment (a failure is retried in 2 s)."""
+    """Point every number of every active line at this deployment (a failure is retried in 2 s)."""
     with ctx.db.session() as session:
-        numbers = [line.number for line in lines.list_lines(session=session) if line.active]
+        numbers = lines.active_numbers(session=session)
     for number in numbers:
         ctx.telephony.sync_number(number)
     return len(numbers)

@@ -38,13 +38,25 @@ def not_in_service() -> str:
     return str(response)
 
 
-def closed(line: Line, lang: str) -> str:
+def closed(line: Line, lang: str, voicemail_url: str | None = None) -> str:
+    """Outside opening hours, as the line's `after_hours_action` says: the partner line (the
+    emergency numbers without one), a voicemail, or the emergency numbers."""
     _ = gettext_for(lang)
     response = VoiceResponse()
     _say(response, _("This line is closed now. If you are in danger, call 110 or 120."), lang)
-    if line.partner_number:
+    action = line.after_hours_action
+    if action == "forward" and line.partner_number:
         _say(response, _("We are transferring you to a partner hotline."), lang)
         response.dial(line.partner_number)
+    elif action == "voicemail" and voicemail_url:
+        _say(
+            response,
+            _("Please leave a message and a way to reach you after the tone."),
+            lang,
+        )
+        response.record(max_length=180, play_beep=True, action=voicemail_url, method="POST")
+    else:
+        _say_emergency_numbers(response, [lang])
     response.hangup()
     return str(response)
 

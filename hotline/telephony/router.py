@@ -55,7 +55,8 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
         line = lines.get_by_number(session=session, number=phone.caller_id(params["To"]))
         if line is None:
             return prompts.not_in_service()
-        dispatcher.degraded.fallbacks.remember(line)  # for when the database is down
+        # For when the database is down, under the number dialled.
+        dispatcher.degraded.fallbacks.remember(line, phone.caller_id(params["To"]))
         now = dispatcher.clock.now()
         withheld = is_withheld(number)
         # Every withheld caller ID is kept under one hash (that of no number at all).
@@ -65,9 +66,10 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
                 session=session, line=line, call_sid=params["CallSid"], caller_hash=hashed, now=now
             )
             return prompts.blocked(line)
-        if not lines.is_open(line, now):
+        closed = not lines.is_open(line, now)
+        if closed and line.after_hours_action != "voicemail":
             return prompts.closed(line, prompts.line_language(line, None))
-        calls.start_inbound(
+        call = calls.start_inbound(
             session=session,
             line=line,
             call_sid=params["CallSid"],
@@ -78,6 +80,17 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
             high_risk_history=not withheld
             and priority.has_open_high_risk_history(session=session, caller_hash=hashed, now=now),
         )
+        if closed:  # a message after hours: the call is kept for it, but never queued
+            calls.transition(
+                session=session,
+                call=call,
+                to=CallState.overflow,
+                expect=(CallState.ringing, CallState.ivr),
+                now=now,
+                detail="after hours",
+            )
+            voicemail_url = _url(request, "/twilio/voice/voicemail")
+            return prompts.closed(line, prompts.line_language(line, None), voicemail_url)
         return prompts.welcome(line, _url(request, "/twilio/voice/gather"))
 
     return _run(request, params, handle)

@@ -219,6 +219,13 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/admin/users/import"): ADMIN,
     ("POST", "/admin/users/import"): ADMIN,
     ("POST", "/admin/users/import/confirm"): ADMIN,
+    ("GET", "/admin/lines"): ADMIN,
+    ("GET", "/admin/lines/new"): ADMIN,
+    ("POST", "/admin/lines"): ADMIN,
+    ("GET", "/admin/lines/{line_id}"): ADMIN,
+    ("POST", "/admin/lines/{line_id}"): ADMIN,
+    ("POST", "/admin/lines/{line_id}/deactivate"): ADMIN,
+    ("POST", "/admin/lines/{line_id}/activate"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
     ("GET", "/admin"): ADMIN,  # the readiness panel
     ("GET", "/admin/records"): ADMIN,

@@ -1,0 +1,1 @@
+"""The admins' Lines page (`/admin/lines`)."""
