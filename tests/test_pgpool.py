@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from hotline.db import Database, make_engine
-from tests.conftest import fresh_postgres_database
+from tests.conftest import fresh_postgres_database, require_postgres
 from tests.factories import make_user
 from tests.pgpool import PostgresPool
 
@@ -71,6 +71,7 @@ def test_a_copy_put_back_shows_nothing_of_the_test_before(_postgres_pool: Postgr
 
 
 def test_a_copy_whose_schema_a_test_changed_is_dropped(_postgres_pool: PostgresPool) -> None:
+    require_postgres()  # (the pool needs it too; this marks the test `postgres`, not `unit`)
     pool = _postgres_pool
     name = pool.take()
     engine = create_engine(pool.url(name))
