@@ -8,6 +8,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from hotline.db import Database, make_engine
 from hotline.migrate import upgrade
+from tests.pgpool import PostgresPool
 
 POSTGRES_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL")
@@ -78,13 +80,38 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def _postgres_pool(_postgres_template: str) -> Iterator[PostgresPool]:
+    """This process's copies of the template, each put back as it was after a test (tests/
+    pgpool.py), and dropped at the end of the run."""
+    admin_url = require_postgres()
+    admin = _admin_engine(admin_url)
+
+    def create(name: str, template: str) -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+
+    pool = PostgresPool(
+        admin_url, _postgres_template, create, partial(_drop_postgres_database, admin)
+    )
+    try:
+        yield pool
+    finally:
+        pool.close()
+        admin.dispose()
+
+
 @contextmanager
 def migrated_postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh PostgreSQL database at head, copied from the run's template in milliseconds."""
+    """A PostgreSQL database at head, as fresh as a new copy of the run's template: a copy made
+    once, then put back as it was after each test (tests/pgpool.py)."""
     require_postgres()
-    template = request.getfixturevalue("_postgres_template")
-    with fresh_postgres_database(template=template) as url:
-        yield url
+    pool: PostgresPool = request.getfixturevalue("_postgres_pool")
+    name = pool.take()
+    try:
+        yield pool.url(name)
+    finally:
+        pool.give_back(name)
 
 
 def migrated_sqlite_url(request: pytest.FixtureRequest, directory: Path) -> str:
