@@ -33,7 +33,7 @@ def test_supervisor_reads_statistics_and_downloads_the_monthly_report(
         page.get_by_label(re.compile("user", re.I)).fill("sue")
         page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
         page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-        page.wait_for_url(re.compile(r"/console"))
+        page.wait_for_url(re.compile(r"/supervisor/board"))  # where a supervisor lands
 
         page.get_by_test_id("nav-stats").click()
         page.wait_for_url(re.compile(r"/supervisor/stats"))
