@@ -20,6 +20,7 @@ from hotline.realtime.events import SUPERVISORS_TOPIC, agent_topic
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher
 from hotline.routing.models import AgentState
+from hotline.routing.schemas import ConsoleSnapshot
 from hotline.voicemail import service as voicemails
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,8 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
             snapshot["voicemails_waiting"] = sum(
                 count for count, _oldest in voicemails.waiting_by_line(session=session).values()
             )
-        return snapshot
+        # Checked against its description: an undescribed or ill-typed field fails here.
+        return ConsoleSnapshot.model_validate(snapshot).message()
 
 
 @router.websocket("/ws/console")

@@ -1,7 +1,7 @@
-"""The live board's websocket messages (docs/board-protocol.md): the snapshot the server sends,
-its errors and pongs, and the commands a supervisor's board sends. Times are ISO strings, as
-sent. Every model forbids fields it does not name, so a field added to the board without its
-description here fails the tests instead of vanishing from the page."""
+"""The live board's websocket messages (docs/board-protocol.md): the snapshot the server sends
+and the commands a supervisor's board sends (errors and pongs: hotline/realtime/schemas.py).
+Times are ISO strings, as sent. Every model forbids fields it does not name, so a field added to
+the board without its description here fails the tests instead of vanishing from the page."""
 
 from __future__ import annotations
 
@@ -116,19 +116,6 @@ class BoardSnapshot(Shape):
     escalations: list[OpenEscalation]
     help_requests: list[HelpRequest]
     instance: InstanceStatus | None = None
-
-
-class ErrorMessage(Shape):
-    """A command refused, or a failure the bus reported (e.g. `monitor_failed`), translated."""
-
-    type: Literal["error"] = "error"
-    code: str
-    message: str
-
-
-class Pong(Shape):
-    type: Literal["pong"] = "pong"
-    id: int | str | None = None
 
 
 # --- from the board -----------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
+from hotline.realtime.schemas import ErrorMessage, Pong
+
 log = logging.getLogger(__name__)
 CLOSE_SESSION_ENDED = 4401
 
@@ -54,9 +56,9 @@ async def serve(
     send_lock = asyncio.Lock()
     subscription = websocket.app.state.bus.subscribe(set(topics))
 
-    async def send(payload: dict[str, Any]) -> None:
+    async def send(message: ErrorMessage | Pong) -> None:
         async with send_lock:
-            await websocket.send_text(json.dumps(payload))
+            await websocket.send_text(message.model_dump_json())
 
     async def send_snapshot() -> None:
         async with send_lock:
@@ -66,7 +68,7 @@ async def serve(
             await websocket.send_text(json.dumps(data))
 
     async def send_error(code: str) -> None:
-        await send({"type": "error", "code": code, "message": error_message(code)})
+        await send(ErrorMessage(code=code, message=error_message(code)))
 
     async def check_session() -> None:
         if not await run_in_threadpool(alive):
@@ -84,7 +86,10 @@ async def serve(
             if not isinstance(message, dict):
                 await send_error("bad_message")
             elif message.get("type") == "ping":
-                await send({"type": "pong", "id": message.get("id")})
+                ping_id = message.get("id")
+                # The client's id comes back as it was, if it is one a pong can carry.
+                valid = isinstance(ping_id, int | str) and not isinstance(ping_id, bool)
+                await send(Pong(id=ping_id if valid else None))
             elif message.get("type") == "resync":
                 await send_snapshot()
             else:

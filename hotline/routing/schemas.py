@@ -1,0 +1,139 @@
+"""The counselor console's websocket snapshot (docs/console-protocol.md): the whole truth one
+console renders from. Times are ISO strings, as sent. Every model forbids fields it does not
+name, so a field added to the snapshot without its description here fails the tests instead of
+reaching the page undocumented. The optional parts are sent only to those they concern."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from hotline.board.schemas import HelpRequest
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Agent(Shape):
+    """offline, available, offered, on_call, wrap_up, break or away; since when; why."""
+
+    state: str
+    reason: str | None
+    since: str | None
+
+
+class Offer(Shape):
+    """A caller offered to this counselor, to accept before `expires_at`."""
+
+    call_id: int
+    line_name: str
+    line_number: str
+    language: str | None
+    priority: int
+    in_danger: bool
+    repeat_caller: bool
+    high_risk_history: bool
+    queued_at: str | None
+    expires_at: str | None
+
+
+class CallEscalation(Shape):
+    escalation_id: int
+    level: str
+    status: str
+    rescue_status: str | None
+
+
+class Help(Shape):
+    """The latest help request on the call; `acknowledged_by` is the supervisor's name."""
+
+    help_id: int
+    status: Literal["open", "acknowledged", "closed"]
+    created_at: str | None
+    acknowledged_by: str | None
+
+
+class LiveCall(Shape):
+    """The counselor's call; `crisis_level`: the higher of the note's suggested and confirmed
+    level; `escalated`: an escalation was raised for it."""
+
+    call_id: int
+    state: Literal["connecting", "connected", "wrap_up"]
+    line_name: str
+    line_number: str
+    language: str | None
+    in_danger: bool
+    repeat_caller: bool
+    high_risk_history: bool
+    crisis_level: str | None
+    escalated: bool
+    escalation: CallEscalation | None
+    connected_at: str | None
+    ended_at: str | None
+    help: Help | None = None
+
+
+class Alert(Shape):
+    """An open escalation this person was paged for. Once the caller's call has ended
+    (`call_ended_at`, `call_ended_time` on the line's clock) joining is refused and `call_back`
+    says how they can be called back, never the number: "followup", "callback_number" or null."""
+
+    escalation_id: int
+    call_id: int
+    level: str
+    status: str
+    line_name: str
+    created_at: str
+    acknowledged: bool
+    acknowledged_by_me: bool
+    rescue_status: str | None
+    call_ended_at: str | None
+    call_ended_time: str | None
+    call_back: str | None = None
+
+
+class UnfinishedNote(Shape):
+    """A note still to submit (GET /api/notes/unfinished); never its text."""
+
+    call_id: int
+    at: str
+    line_name: str
+    level: str | None
+    connected: bool
+    overdue: bool
+
+
+class FollowUpsDue(Shape):
+    """Call-backs due now on the counselor's lines, theirs or nobody's yet."""
+
+    count: int
+    priority: int
+
+
+class InDangerWaiting(Shape):
+    call_id: int
+    line_name: str
+    queued_at: str | None
+
+
+class ConsoleSnapshot(Shape):
+    type: Literal["snapshot"] = "snapshot"
+    server_time: str
+    agent: Agent
+    offer: Offer | None
+    call: LiveCall | None
+    alerts: list[Alert]
+    unfinished_notes: list[UnfinishedNote] | None = None
+    followups_due: FollowUpsDue | None = None
+    # Supervisors and admins only: help requests they were alerted to, callers in danger still
+    # waiting, priority follow-ups past due, voicemails nobody has handled.
+    help_alerts: list[HelpRequest] | None = None
+    in_danger_waiting: list[InDangerWaiting] | None = None
+    priority_followups_overdue: int | None = None
+    voicemails_waiting: int | None = None
+
+    def message(self) -> dict[str, Any]:
+        """As sent: only the parts this snapshot carries."""
+        return self.model_dump(mode="json", exclude_unset=True)
