@@ -246,7 +246,7 @@ class PolicyFields:
     line_ids: list[int]
 
 
-def _parse_target(session: Session, token: str) -> dict[str, Any] | None:
+def parse_target(session: Session, token: str) -> dict[str, Any] | None:
     """ "schedule:3", "user:5", "crisis_on_call", "supervisor_on_duty" -> a stored target."""
     kind, _sep, ident = token.partition(":")
     if kind in ("crisis_on_call", "supervisor_on_duty") and not ident:
@@ -264,7 +264,7 @@ def _parse_target(session: Session, token: str) -> dict[str, Any] | None:
 def _check_step(
     session: Session, index: int, raw: dict[str, Any], errors: dict[str, str]
 ) -> dict[str, Any]:
-    targets = [_parse_target(session, str(t)) for t in raw.get("targets") or []]
+    targets = [parse_target(session, str(t)) for t in raw.get("targets") or []]
     if not targets:
         errors[f"step-{index}-targets"] = "no_targets"
     elif any(t is None for t in targets):
