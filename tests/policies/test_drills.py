@@ -25,7 +25,7 @@ from tests.calls import LINE
 from tests.escalation.test_paging import CRISIS_PHONE, escalated_call
 from tests.factories import make_line, make_user
 from tests.policies.helpers import admin, audit, form, policies, signed_in
-from tests.stack import Stack
+from tests.stack import Stack, running_stack
 
 LI_PHONE = "+8613900007777"
 ZHAO_PHONE = "+8613900008888"
@@ -222,3 +222,27 @@ def _now():  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
     return datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_keypress_on_the_drill_call_acknowledges(database_url: str) -> None:
+    # Real-time rings and gathers here: the paging call must wait for the test to answer it.
+    with running_stack(database_url, gather_time_scale=1.0) as stack:
+        make_line(stack.db)
+        stack.dispatcher.sync_numbers()
+        zhao = make_user(stack.db, "zhao", role=Role.crisis, endpoint=ZHAO_PHONE)
+        stack.simulator.set_phone(ZHAO_PHONE, "manual")
+        http, token = admin(stack)
+        steps = [([f"user:{zhao.id}"], ["voice"], "3")]
+        assert http.post("/admin/policies", data=form(token, "Voice", steps)).status_code == 303
+        _start(stack, http, token, policies(stack)[0].id)
+        stack.dispatcher.tick()
+        stack.simulator.wait_for(lambda: stack.simulator.list_calls(to=ZHAO_PHONE))
+        paging_call = stack.simulator.list_calls(to=ZHAO_PHONE)[0]["sid"]
+        stack.simulator.press(paging_call, "1")  # pressed as the drill's message starts
+        stack.simulator.answer(paging_call)
+        stack.simulator.wait_for(lambda: _drill(stack).status == DrillStatus.acknowledged)
+        assert _drill(stack).acknowledged_channel == "voice"
+        assert ("acknowledged", "zhao", "voice") in _log(stack)
+        with stack.db.session() as session:
+            assert session.exec(select(Escalation)).all() == []
