@@ -76,6 +76,14 @@ def test_create_list_edit_and_audit(app_only: Stack) -> None:
     assert policy.name == "Night team B" and policy.steps[1]["wait_minutes"] == 10
     assert _line(app_only, line.id or 0).escalation_policy_id is None  # unticked: the default
 
+    # In Chinese too: the list, the policy, its form, the drill confirmation.
+    assert "执行 2 轮" in http.get("/admin/policies?lang=zh_CN").text
+    assert "当前可呼叫到" in http.get(f"/admin/policies/{policy.id}").text
+    edit = http.get(f"/admin/policies/{policy.id}/edit").text
+    assert "进入下一步前等待" in edit and "上移第 2 步" in edit
+    confirm = http.post(f"/admin/policies/{policy.id}/drill", data={"csrf_token": token}).text
+    assert "消息会注明这是演练" in confirm
+
     created, changed = audit(app_only, "escalation_policy")
     assert created.username == "root" and created.detail is not None
     assert created.detail.startswith("created (admin page)")
