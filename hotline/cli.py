@@ -25,6 +25,7 @@ from hotline.auth.models import Role, UserCreate
 from hotline.clock import SystemClock
 from hotline.config import Settings, configured_env, get_settings
 from hotline.db import Database, make_engine
+from hotline.escalation import policies
 from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.migrate import upgrade
@@ -41,10 +42,12 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 lines_app = typer.Typer(help="Hotline numbers.", no_args_is_help=True)
 keys_app = typer.Typer(help="Keys that encrypt sensitive data at rest.", no_args_is_help=True)
+policies_app = typer.Typer(help="Escalation policies.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(lines_app, name="lines")
 app.add_typer(keys_app, name="keys")
+app.add_typer(policies_app, name="policies")
 
 
 @keys_app.command("generate")
@@ -815,3 +818,70 @@ def simulate(
 
 if __name__ == "__main__":
     app()
+
+
+# --- escalation policies ----------------------------------------------------------------------
+
+
+def _policy_lines(session: Session, reach: list[policies.StepReach]) -> list[str]:
+    """A policy's steps with who each reaches now and who is missing (English)."""
+    out: list[str] = []
+    for step in reach:
+        targets = "; ".join(
+            policies.target_text(t, session, _english) for t in step.step.get("targets") or []
+        )
+        channels = ", ".join(step.step.get("channels") or [])
+        wait = step.step.get("wait_minutes")
+        out.append(f"  step {step.number}: {targets} by {channels}, then wait {wait} min")
+        reached = ", ".join(f"{p.name} ({', '.join(p.channels)})" for p in step.people)
+        out.append(f"    reaches now: {reached or 'NOBODY'}")
+        out += [f"    missing: {policies.problem_text(p, _english)}" for p in step.problems]
+    return out
+
+
+@policies_app.command("list")
+def policies_list() -> None:
+    """One line per policy: id, name, steps, lines using it, whether it reaches someone now."""
+    with _database().session() as session:
+        now = SystemClock().now()
+        found = policies.list_policies(session=session)
+        for policy in found:
+            assert policy.id is not None
+            reach = policies.reach_now(session=session, steps=policy.steps or [], now=now)
+            used = [
+                line.name for line in policies.lines_using(session=session, policy_id=policy.id)
+            ]
+            empty = [str(step.number) for step in reach if step.nobody]
+            state = (
+                "reaches NOBODY now"
+                if policies.reaches_nobody(reach)
+                else (
+                    f"steps {', '.join(empty)} reach nobody now"
+                    if empty
+                    else "every step reaches someone"
+                )
+            )
+            typer.echo(
+                f"{policy.id}\t{policy.name}\t{len(policy.steps or [])} step(s) x{policy.repeat}"
+                f"\tlines: {', '.join(used) or '-'}\t{state}"
+            )
+        if not found:
+            typer.echo("no escalation policies (every line runs the default)")
+
+
+@policies_app.command("show")
+def policies_show(name_or_id: str) -> None:
+    """A policy's steps, the lines that use it, and who each step reaches now."""
+    with _database().session() as session:
+        policy = policies.find_policy(session=session, name_or_id=name_or_id)
+        if policy is None or policy.id is None:
+            typer.echo(f"no policy {name_or_id!r}", err=True)
+            raise typer.Exit(1)
+        reach = policies.reach_now(
+            session=session, steps=policy.steps or [], now=SystemClock().now()
+        )
+        used = [line.name for line in policies.lines_using(session=session, policy_id=policy.id)]
+        typer.echo(f"policy {policy.id}: {policy.name} (runs {policy.repeat} time(s))")
+        typer.echo(f"lines: {', '.join(used) or '-'}")
+        for row in _policy_lines(session, reach):
+            typer.echo(row)

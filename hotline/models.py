@@ -7,10 +7,12 @@ from hotline.board.models import CallMonitor, HelpRequest
 from hotline.calls.models import Call, CallEvent
 from hotline.db import metadata
 from hotline.escalation.models import (
+    DrillLog,
     Escalation,
     EscalationLog,
     EscalationPolicy,
     Page,
+    PolicyDrill,
     RescueStep,
 )
 from hotline.followups.models import FollowUp, FollowUpAttempt
@@ -39,6 +41,8 @@ __all__ = [
     "FollowUp",
     "FollowUpAttempt",
     "Page",
+    "PolicyDrill",
+    "DrillLog",
     "AgentStatus",
     "BlockedCaller",
     "Call",

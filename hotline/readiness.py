@@ -8,7 +8,8 @@ What "ready" means here, by check:
 - a line needs a number; no opening hours means open around the clock, which is what a crisis
   line should be (green); hours on no day at all is red (nobody can ever call).
 - the line's escalation policy (its own, else the default) must reach a person now: someone
-  active with a phone or browser endpoint among the on-call of its steps. Nobody at all is red;
+  active among the on-call of its steps whom one of the step's channels reaches (SMS and voice
+  need a phone; `escalation.policies.reach_now`, as the policies page). Nobody at all is red;
   the crisis on-call empty now is red too (the default policy starts there); a later step with
   nobody is amber.
 - each of the line's languages needs an active counselor with a phone who takes the line: the
@@ -40,7 +41,8 @@ from hotline import crypto
 from hotline.auth.models import Role, User
 from hotline.config import PLACEHOLDER_SECRET, Settings
 from hotline.escalation.models import EscalationPolicy
-from hotline.escalation.service import DEFAULT_POLICY, resolve_targets
+from hotline.escalation.policies import reach_now
+from hotline.escalation.service import DEFAULT_POLICY
 from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.lines.service import numbers_by_line
@@ -205,12 +207,12 @@ def _policy(
     by_id = {u.id: u for u in users}
     reached: set[int] = set()
     empty_steps: list[str] = []
-    for number, step in enumerate(policy.get("steps", []), start=1):
-        people = resolve_targets(session=session, targets=step.get("targets", []), now=now)
-        found = {p for p in people if _reachable(by_id.get(p))}
-        if not found:
-            empty_steps.append(str(number))
-        reached |= found
+    # The engine's resolution, and the channels that reach each person (shared with the
+    # policies page and `hotline policies show`).
+    for step in reach_now(session=session, steps=policy.get("steps", []), now=now):
+        if step.nobody:
+            empty_steps.append(str(step.number))
+        reached |= {person.user_id for person in step.people}
     crisis_target = any(
         t.get("kind") == "crisis_on_call"
         for step in policy.get("steps", [])

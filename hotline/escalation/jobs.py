@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from hotline.escalation import paging
+from hotline.escalation import drills, paging
 from hotline.escalation import service as escalations
 from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
 
@@ -19,6 +19,13 @@ def run_steps(ctx: JobContext) -> int:
     now = ctx.clock.now()
     with ctx.db.session() as session:
         return escalations.run_due(session=session, now=now)
+
+
+def run_drills(ctx: JobContext) -> int:
+    """Drill steps: a job of their own, so a failing drill never holds up a real escalation."""
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        return drills.run_due(session=session, now=now)
 
 
 def send_pages(ctx: JobContext) -> int:
@@ -38,8 +45,10 @@ def send_pages(ctx: JobContext) -> int:
 def send_page(ctx: JobContext, page_id: int) -> None:
     """Send one claimed page by SMS or voice; record the outcome either way."""
     telephony = ctx.telephony
+    drill = False  # a drill's page records its outcome in the drill's log
     try:
         with ctx.db.session() as session:
+            drill = drills.drill_of_page(session=session, page_id=page_id) is not None
             message = paging.outgoing(session=session, page_id=page_id)
         if message is None:
             return
@@ -54,18 +63,18 @@ def send_page(ctx: JobContext, page_id: int) -> None:
             )
     except Exception as error:
         log.warning("page %s not sent: %s", page_id, type(error).__name__)
+        failed = drills.page_failed if drill else escalations.page_failed
         with ctx.db.session() as session:
-            escalations.page_failed(
+            failed(
                 session=session,
                 page_id=page_id,
                 error=f"{type(error).__name__}: {error}",
                 now=ctx.clock.now(),
             )
         return
+    sent = drills.page_sent if drill else escalations.page_sent
     with ctx.db.session() as session:
-        wanted = escalations.page_sent(
-            session=session, page_id=page_id, provider_sid=sid, now=ctx.clock.now()
-        )
+        wanted = sent(session=session, page_id=page_id, provider_sid=sid, now=ctx.clock.now())
     if not wanted and message.channel == "voice":
         ctx.dispatcher.end_paging_call(sid)
 
@@ -79,6 +88,16 @@ def register(registry: Registry) -> None:
             every=engine_interval,
             tick=True,
             order=60,
+        )
+    )
+    registry.add(
+        Job(
+            name="escalation.drills",
+            run=run_drills,
+            once=COMPARE_AND_SET,
+            every=engine_interval,
+            tick=True,
+            order=65,
         )
     )
     registry.add(

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import CheckConstraint
 from sqlmodel import JSON, Field, SQLModel
 
 from hotline.auth.models import Role
@@ -96,11 +97,21 @@ class Escalation(SQLModel, table=True):
 
 
 class Page(SQLModel, table=True):
-    """One message to one person on one channel; sent from here by the dispatcher (outbox)."""
+    """One message to one person on one channel; sent from here by the dispatcher (outbox).
+
+    A page belongs to exactly one of an escalation (a real caller) or a drill (a test of a
+    policy, no caller): the database refuses a page with both or neither, so a drill page can
+    never be read as a real alert, nor a real one as a drill."""
 
     __tablename__ = "escalation_pages"
+    __table_args__ = (
+        CheckConstraint(
+            "(escalation_id IS NULL) <> (drill_id IS NULL)", name="escalation_or_drill"
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    escalation_id: int = Field(foreign_key="escalations.id", index=True)
+    escalation_id: int | None = Field(default=None, foreign_key="escalations.id", index=True)
+    drill_id: int | None = Field(default=None, foreign_key="policy_drills.id", index=True)
     user_id: int = Field(foreign_key="users.id", index=True)
     channel: Channel = Field(sa_type=StrEnumType(Channel))
     status: PageStatus = Field(
@@ -147,3 +158,48 @@ class RescueStep(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id")
     # Who was called and what they said, or what was done next: may identify the caller.
     note: str | None = Field(default=None, sa_type=EncryptedText)
+
+
+class DrillStatus(StrEnum):
+    paging = "paging"  # steps are running until someone acknowledges
+    acknowledged = "acknowledged"
+    unacknowledged = "unacknowledged"  # every step and repeat ran without an acknowledgement
+    stopped = "stopped"  # stopped by a supervisor or admin
+
+
+class PolicyDrill(SQLModel, table=True):
+    """ "Test this policy": its real people are paged step by step, as the engine would, with a
+    message that says it is a drill. No call, no escalation: its pages point here instead."""
+
+    __tablename__ = "policy_drills"
+    id: int | None = Field(default=None, primary_key=True)
+    # None once the policy is deleted; the name and the steps as run are kept below.
+    policy_id: int | None = Field(default=None, foreign_key="escalation_policies.id", index=True)
+    policy_name: str = Field(max_length=100)
+    policy: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # The line whose number the SMS and paging calls come from (replies reach the webhooks).
+    line_id: int = Field(foreign_key="lines.id")
+    started_by: int = Field(foreign_key="users.id")
+    started_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    status: DrillStatus = Field(
+        default=DrillStatus.paging, sa_type=StrEnumType(DrillStatus), index=True
+    )
+    attempt: int = 0
+    next_step_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    acknowledged_by: int | None = Field(default=None, foreign_key="users.id")
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_channel: str | None = Field(default=None, max_length=16)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DrillLog(SQLModel, table=True):
+    """Every step, page (sent or failed), acknowledgement and stop of a drill, with its time."""
+
+    __tablename__ = "policy_drill_log"
+    id: int | None = Field(default=None, primary_key=True)
+    drill_id: int = Field(foreign_key="policy_drills.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    kind: str = Field(max_length=32)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    channel: str | None = Field(default=None, max_length=16)
+    detail: str | None = Field(default=None, max_length=300)

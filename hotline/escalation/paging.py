@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from hotline.auth.models import User
 from hotline.errors import DomainError
-from hotline.escalation.models import Escalation, Page
+from hotline.escalation.models import Escalation, Page, PolicyDrill
 from hotline.i18n import gettext_for
 from hotline.lines.models import Line
 from hotline.notes.options import LEVEL_LABELS
@@ -55,16 +55,48 @@ def alert_text(
     return text + " " + _("Reply 1 to acknowledge, then open the console to join the call.")
 
 
+def drill_text(*, policy_name: str, locale: str, voice: bool) -> str:
+    """A drill's page: it says at once that it is a drill and that no caller is waiting."""
+    _ = gettext_for(locale)
+    text = _("DRILL (演练): a test of escalation policy %(policy)s. No caller is waiting.") % {
+        "policy": policy_name
+    }
+    if voice:
+        return text + " " + _("Press 1 to acknowledge the drill.")
+    return text + " " + _("Reply 1 to acknowledge the drill.")
+
+
+def _drill_outgoing(session: Session, page: Page, user: User) -> Outgoing:
+    drill = session.get(PolicyDrill, page.drill_id)
+    assert drill is not None
+    line = session.get(Line, drill.line_id)
+    assert line is not None
+    return Outgoing(
+        channel=page.channel.value,
+        to=user.endpoint,
+        from_=line.number,
+        text=drill_text(
+            policy_name=drill.policy_name, locale=user.locale, voice=page.channel.value == "voice"
+        ),
+    )
+
+
 def outgoing(*, session: Session, page_id: int) -> Outgoing | None:
     page = session.get(Page, page_id)
     if page is None:
         return None
+    if page.drill_id is not None:
+        drilled = session.get(User, page.user_id)
+        assert drilled is not None
+        if not has_phone(drilled):
+            raise PageError("no_phone", params={"user": drilled.id, "channel": page.channel.value})
+        return _drill_outgoing(session, page, drilled)
     escalation = session.get(Escalation, page.escalation_id)
     user = session.get(User, page.user_id)
     assert escalation is not None and user is not None
     line = session.get(Line, escalation.line_id)
     assert line is not None
-    if not user.endpoint.startswith("+"):
+    if not has_phone(user):
         raise PageError("no_phone", params={"user": user.id, "channel": page.channel.value})
     return Outgoing(
         channel=page.channel.value,
@@ -78,6 +110,11 @@ def outgoing(*, session: Session, page_id: int) -> Outgoing | None:
             repeat_of=repeat_of(page),
         ),
     )
+
+
+def has_phone(user: User) -> bool:
+    """SMS and paging calls need a phone number (E.164); a browser client gets console pages."""
+    return user.endpoint.startswith("+")
 
 
 def repeat_of(page: Page) -> int | None:

@@ -242,23 +242,37 @@ def trigger(
     return escalation
 
 
+TARGET_KINDS = ("schedule", "user", "crisis_on_call", "supervisor_on_duty")
+
+
+def target_people(*, session: Session, target: dict[str, Any], now: datetime) -> list[int]:
+    """Who one target names at `now`, before any check of their account (an unknown kind or
+    schedule names nobody)."""
+    kind = target.get("kind")
+    if kind == "user":
+        return [int(target["id"])]
+    if kind == "schedule":
+        return rota.on_call(session=session, schedule_id=int(target["id"]), at=now)
+    if kind == "crisis_on_call":
+        return rota.crisis_on_call(session=session, at=now)
+    if kind == "supervisor_on_duty":
+        return rota.supervisor_on_duty(session=session, at=now)
+    return []
+
+
+def may_be_paged(user: User | None) -> bool:
+    """A disabled account is nobody to page: it could acknowledge by SMS without any way to act."""
+    return user is not None and user.active
+
+
 def resolve_targets(
     *, session: Session, targets: Iterable[dict[str, Any]], now: datetime
 ) -> list[int]:
+    """The people a step pages now: everyone its targets name, once each, active accounts only."""
     people: list[int] = []
     for target in targets:
-        kind = target.get("kind")
-        if kind == "user":
-            found = [int(target["id"])]
-        elif kind == "schedule":
-            found = rota.on_call(session=session, schedule_id=int(target["id"]), at=now)
-        elif kind == "crisis_on_call":
-            found = rota.crisis_on_call(session=session, at=now)
-        elif kind == "supervisor_on_duty":
-            found = rota.supervisor_on_duty(session=session, at=now)
-        else:
-            found = []
-        people += [p for p in found if p not in people]
+        found = target_people(session=session, target=target, now=now)
+        people += [p for p in found if p not in people and may_be_paged(session.get(User, p))]
     return people
 
 

@@ -20,9 +20,9 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from hotline import phone
 from hotline.auth.models import User
 from hotline.calls.models import Call
-from hotline.escalation import paging
+from hotline.escalation import drills, paging
 from hotline.escalation import service as escalations
-from hotline.escalation.models import Escalation, Page
+from hotline.escalation.models import Escalation, Page, PolicyDrill
 from hotline.i18n import TWILIO_SAY_LANGUAGE, Gettext, gettext_for
 from hotline.lines.models import Line
 from hotline.routing.engine import Dispatcher, DispatcherDep
@@ -36,7 +36,7 @@ ACK_WORDS = {"1", "ack", "ok", "yes", "y", "收到", "确认", "好"}
 
 def _page_context(session: Session, page_id: int) -> tuple[Page, User, Escalation, Line] | None:
     page = session.get(Page, page_id)
-    if page is None:
+    if page is None or page.escalation_id is None:  # not a page of an escalation
         return None
     user = session.get(User, page.user_id)
     escalation = session.get(Escalation, page.escalation_id)
@@ -85,20 +85,64 @@ class Paged:
         return str(self.response)
 
 
+@dataclass
+class Drilled:
+    """The paging call of a drill's page: never an escalation, never a caller."""
+
+    page: Page
+    user: User
+    drill: PolicyDrill
+    gettext: Gettext
+    language: str
+    response: VoiceResponse
+
+    def say(self, text: str) -> None:
+        self.response.say(text, language=self.language)
+
+    def end(self) -> str:
+        self.response.hangup()
+        return str(self.response)
+
+
+def _drilled(session: Session, page_id: int) -> Drilled | None:
+    page = session.get(Page, page_id)
+    if page is None or page.drill_id is None:
+        return None
+    user = session.get(User, page.user_id)
+    drill = session.get(PolicyDrill, page.drill_id)
+    if user is None or drill is None:
+        return None
+    return Drilled(
+        page=page,
+        user=user,
+        drill=drill,
+        gettext=gettext_for(user.locale),
+        language=TWILIO_SAY_LANGUAGE.get(user.locale, "cmn-CN"),
+        response=VoiceResponse(),
+    )
+
+
+def _hang_up_drill(_session: Session, drilled: Drilled) -> str:
+    return drilled.end()
+
+
 def _answer_paging_call(
     request: Request,
     params: dict[str, str],
     dispatcher: Dispatcher,
     answer: Callable[[Session, Paged], str],
+    drill_answer: Callable[[Session, Drilled], str] = _hang_up_drill,
 ) -> Response:
-    """A webhook of the paging call, answered once (`answer_webhook`) by `answer`; a page that
-    is not there (or a malformed page_id) just ends the call."""
+    """A webhook of the paging call, answered once (`answer_webhook`) by `answer`, or by
+    `drill_answer` for a drill's page; a page that is not there (or a malformed page_id) just
+    ends the call."""
     page_id = _page_id(request)
 
     def handle(session: Session) -> str:
         found = _page_context(session, page_id)
         if found is None:
-            return _hang_up()
+            drilled = _drilled(session, page_id)
+            return _hang_up() if drilled is None else drill_answer(session, drilled)
         page, user, escalation, line = found
         paged = Paged(
             page=page,
@@ -137,7 +181,22 @@ def page_voice(request: Request, params: SignedForm, dispatcher: DispatcherDep) 
         paged.say(text)
         return paged.end()
 
-    return _answer_paging_call(request, params, dispatcher, answer)
+    def drill_answer(_session: Session, drilled: Drilled) -> str:
+        gather = Gather(
+            num_digits=1,
+            timeout=10,
+            method="POST",
+            action=dispatcher.telephony.url(f"/twilio/page/keypress?page_id={drilled.page.id}"),
+        )
+        text = paging.drill_text(
+            policy_name=drilled.drill.policy_name, locale=drilled.user.locale, voice=True
+        )
+        gather.say(text, language=drilled.language)
+        drilled.response.append(gather)
+        drilled.say(text)
+        return drilled.end()
+
+    return _answer_paging_call(request, params, dispatcher, answer, drill_answer)
 
 
 @router.post("/twilio/page/keypress")
@@ -169,7 +228,26 @@ def page_keypress(request: Request, params: SignedForm, dispatcher: DispatcherDe
         )
         return _offer_join(session, paged, dispatcher)
 
-    response = _answer_paging_call(request, params, dispatcher, answer)
+    def drill_answer(session: Session, drilled: Drilled) -> str:
+        _ = drilled.gettext
+        if params.get("Digits") != paging.ACK_KEY:
+            drilled.say(_("Not acknowledged. The drill goes on to the next person."))
+            return drilled.end()
+        drill_id = drilled.drill.id or 0
+        drills.acknowledge(
+            session=session,
+            drill_id=drill_id,
+            user=drilled.user,
+            now=dispatcher.clock.now(),
+            channel="voice",
+        )
+        to_end.extend(
+            drills.calls_to_end(session=session, drill_id=drill_id, keep=params.get("CallSid"))
+        )
+        drilled.say(_("Drill acknowledged. Thank you: no caller is waiting."))
+        return drilled.end()
+
+    response = _answer_paging_call(request, params, dispatcher, answer, drill_answer)
     _end_paging_calls(dispatcher, to_end)
     return response
 
@@ -255,6 +333,17 @@ def page_status(request: Request, params: SignedForm, dispatcher: DispatcherDep)
                 channel="voice",
                 detail=status,
             )
+        drilled = _drilled(session, page_id) if found is None else None
+        if drilled is not None and status in {"busy", "failed", "no-answer", "canceled"}:
+            drills.log(
+                session,
+                drilled.drill,
+                "page_unanswered",
+                dispatcher.clock.now(),
+                user_id=drilled.page.user_id,
+                channel="voice",
+                detail=status,
+            )
         return str(VoiceResponse())
 
     return answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
@@ -271,9 +360,10 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
         found = escalations.open_page_for_number(
             session=session, number=phone.caller_id(params["From"])
         )
-        if found is None:
-            return str(reply)  # not a responder: nothing is said back
+        if found is None:  # no real alert open for them: a drill's page, if any
+            return _drill_reply(session, params, dispatcher, to_end)
         page, user = found
+        assert page.escalation_id is not None  # found through its escalation
         _ = gettext_for(user.locale)
         if params.get("Body", "").strip().lower() in ACK_WORDS:
             try:
@@ -299,3 +389,29 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
     response = answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
     _end_paging_calls(dispatcher, to_end)
     return response
+
+
+def _drill_reply(
+    session: Session, params: dict[str, str], dispatcher: Dispatcher, to_end: list[str]
+) -> str:
+    """An SMS from someone with no open real page: it answers their drill's page, if any."""
+    reply = MessagingResponse()
+    found = drills.open_page_for_number(session=session, number=phone.caller_id(params["From"]))
+    if found is None:
+        return str(reply)  # not a responder: nothing is said back
+    page, user = found
+    _ = gettext_for(user.locale)
+    if params.get("Body", "").strip().lower() not in ACK_WORDS:
+        reply.message(_("Reply 1 to acknowledge the drill."))
+        return str(reply)
+    assert page.drill_id is not None
+    drills.acknowledge(
+        session=session,
+        drill_id=page.drill_id,
+        user=user,
+        now=dispatcher.clock.now(),
+        channel="sms",
+    )
+    to_end.extend(drills.calls_to_end(session=session, drill_id=page.drill_id))
+    reply.message(_("Drill acknowledged. Thank you: no caller is waiting."))
+    return str(reply)

@@ -16,6 +16,7 @@ import httpx
 from sqlmodel import select
 
 from hotline.auth.models import Role
+from hotline.escalation.models import EscalationPolicy
 from hotline.followups.models import FollowUp
 from hotline.review.models import CallRecording
 from hotline.rota import service as rota
@@ -236,6 +237,19 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/blocklist/{entry_id}/remove"): SUPERVISING,
     ("GET", "/admin/subject-access"): ADMIN,
     ("POST", "/admin/subject-access"): ADMIN,
+    ("GET", "/admin/policies"): SUPERVISING,
+    ("GET", "/admin/policies/new"): ADMIN,
+    ("POST", "/admin/policies"): ADMIN,
+    ("GET", "/admin/policies/drills"): SUPERVISING,
+    ("GET", "/admin/policies/drills/{drill_id}"): SUPERVISING,
+    ("POST", "/admin/policies/drills/{drill_id}/stop"): SUPERVISING,
+    ("GET", "/admin/policies/{policy_id}"): SUPERVISING,
+    ("GET", "/admin/policies/{policy_id}/edit"): ADMIN,
+    ("POST", "/admin/policies/{policy_id}/edit"): ADMIN,
+    ("POST", "/admin/policies/{policy_id}/delete"): ADMIN,
+    ("POST", "/admin/policies/{policy_id}/drill"): SUPERVISING,
+    ("GET", "/console/drills"): RESPONDERS,
+    ("POST", "/console/drills/{drill_id}/ack"): RESPONDERS,
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -340,6 +354,14 @@ def seed(stack: Stack) -> dict[str, Any]:
             now=now,
         )
         ids["swap_id"] = swap.id
+        policy = EscalationPolicy(
+            name="matrix",
+            steps=[{"targets": [{"kind": "user", "id": zhao.id}], "channels": ["console"]}],
+        )
+        session.add(policy)
+        session.flush()
+        ids["policy_id"] = policy.id
+    ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway
     return ids
 
 
