@@ -188,7 +188,11 @@ def second_instance(stack: Stack) -> Iterator[str]:
     """Instance B: another app on the same database and the same fake clock."""
     sock = bind_free_socket()
     settings = make_settings(
-        stack.settings.database_url, sock.getsockname()[1], None, instance_name="B"
+        stack.settings.database_url,
+        sock.getsockname()[1],
+        None,
+        instance_name="B",
+        run_engine=False,  # only the test ticks, on A
     )
     server = ServerThread(create_app(settings, clock=stack.clock), sock).start()
     try:
