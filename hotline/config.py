@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     note_due_s: int = 600
     connect_timeout_s: int = 45
     missed_offers_before_away: int = 2
+    # An available counselor with no console socket open anywhere for this long is set away
+    # (a network blip that reconnects within it changes nothing).
+    console_grace_s: float = Field(default=30.0, gt=0)
     engine_interval_s: float = 1.0
     # A supervisor's listen/whisper/barge leg still ringing this long after it was asked for
     # (its phone never answered and no callback said so) is given up and its call cancelled.

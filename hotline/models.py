@@ -21,7 +21,7 @@ from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, Referral
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
-from hotline.routing.models import AgentStatus, PresenceEvent
+from hotline.routing.models import AgentStatus, ConsoleSocket, PresenceEvent
 from hotline.stats.models import StatsCount, StatsHour, StatsRollup, StatsStale
 from hotline.telephony.models import WebhookReceipt
 from hotline.voicemail.models import Voicemail
@@ -29,6 +29,7 @@ from hotline.voicemail.models import Voicemail
 __all__ = [
     "AuditEvent",
     "PhoneVerification",
+    "ConsoleSocket",
     "TotpRecoveryCode",
     "UserSession",
     "StatsCount",

@@ -18,7 +18,13 @@ from hotline.telephony import guard
 from tests.stack import make_settings
 
 FEATURES = {
-    "routing": {"routing.expire_offers", "routing.overflow", "routing.stranded", "routing.offers"},
+    "routing": {
+        "routing.expire_offers",
+        "routing.overflow",
+        "routing.stranded",
+        "routing.consoles_gone",
+        "routing.offers",
+    },
     "notes": {"notes.overdue"},
     "followups": {"followups.expire"},
     "escalation": {"escalation.steps", "escalation.drills", "escalation.pages"},
@@ -33,6 +39,7 @@ TICK_ORDER = [
     "routing.expire_offers",
     "routing.overflow",
     "routing.stranded",
+    "routing.consoles_gone",
     "notes.overdue",
     "followups.expire",
     "escalation.steps",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -78,6 +79,24 @@ def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) ->
     dispatcher.apply(effects)
 
 
+def _console_opened(dispatcher: Dispatcher, user_id: int, socket_id: str) -> None:
+    with dispatcher.db.session() as session:
+        routing.console_opened(
+            session=session,
+            user_id=user_id,
+            socket_id=socket_id,
+            instance=dispatcher.settings.instance_name,
+            now=dispatcher.clock.now(),
+        )
+
+
+def _console_closed(dispatcher: Dispatcher, user_id: int, socket_id: str) -> None:
+    with dispatcher.db.session() as session:
+        routing.console_closed(
+            session=session, user_id=user_id, socket_id=socket_id, now=dispatcher.clock.now()
+        )
+
+
 def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
     with dispatcher.db.session() as session:
         snapshot = routing.snapshot(session=session, user_id=user_id, now=dispatcher.clock.now())
@@ -130,18 +149,25 @@ async def console_socket(websocket: WebSocket) -> None:
             return error.code
         return None
 
-    await socket_loop.serve(
-        websocket,
-        name="console",
-        user_id=user_id,
-        # A supervisor's console is alerted too (a caller in danger waiting, help requests).
-        topics={agent_topic(user_id)}
-        | ({SUPERVISORS_TOPIC} if user.role in board.SUPERVISOR_ROLES else set()),
-        snapshot=lambda: _snapshot(dispatcher, user_id),
-        command=command,
-        error_message=lambda code: routing.RoutingError(code).message(_),
-        forbidden_code=CLOSE_FORBIDDEN_ORIGIN,
-        alive=session_check(websocket),
-        check_s=websocket.app.state.settings.session_check_s,
-        refresh_s=REFRESH_S,
-    )
+    # Presence follows the console: the socket is recorded while open, so a counselor whose
+    # consoles are all closed past the grace period is set away (routing.consoles_gone).
+    socket_id = uuid.uuid4().hex
+    await run_in_threadpool(_console_opened, dispatcher, user_id, socket_id)
+    try:
+        await socket_loop.serve(
+            websocket,
+            name="console",
+            user_id=user_id,
+            # A supervisor's console is alerted too (a caller in danger waiting, help requests).
+            topics={agent_topic(user_id)}
+            | ({SUPERVISORS_TOPIC} if user.role in board.SUPERVISOR_ROLES else set()),
+            snapshot=lambda: _snapshot(dispatcher, user_id),
+            command=command,
+            error_message=lambda code: routing.RoutingError(code).message(_),
+            forbidden_code=CLOSE_FORBIDDEN_ORIGIN,
+            alive=session_check(websocket),
+            check_s=websocket.app.state.settings.session_check_s,
+            refresh_s=REFRESH_S,
+        )
+    finally:
+        await run_in_threadpool(_console_closed, dispatcher, user_id, socket_id)

@@ -1,5 +1,6 @@
-"""Routing's timers: offers that ran out, callers past the line's wait, stranded counselors, and
-offering queued calls (the dispatcher's `kick` runs them at once)."""
+"""Routing's timers: offers that ran out, callers past the line's wait, stranded counselors,
+counselors whose console is gone, and offering queued calls (the dispatcher's `kick` runs them
+at once)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,15 @@ def free_stranded(ctx: JobContext) -> int:
         return routing.free_stranded(session=session, now=now)
 
 
+def consoles_gone(ctx: JobContext) -> int:
+    """Available counselors whose console has been closed past the grace are set away."""
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        return routing.set_away_consoles_gone(
+            session=session, now=now, grace_s=ctx.settings.console_grace_s
+        )
+
+
 def offer(ctx: JobContext) -> int:
     """Offer queued calls to free counselors, one transaction per offer, until none is left."""
     offers = 0
@@ -59,6 +69,8 @@ def register(registry: Registry) -> None:
         ("routing.expire_offers", expire_offers, 10),
         ("routing.overflow", overflow, 20),
         ("routing.stranded", free_stranded, 30),
+        # Before offering: no call goes to a counselor whose console is gone.
+        ("routing.consoles_gone", consoles_gone, 35),
         # Last in a tick: the other timers may have freed counselors or queued calls.
         ("routing.offers", offer, 100),
     ):

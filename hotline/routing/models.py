@@ -32,6 +32,19 @@ class AgentStatus(SQLModel, table=True):
     idle_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     missed_offers: int = 0
     call_id: int | None = Field(default=None, foreign_key="calls.id")
+    # When their last console socket closed (None while one is open, or before any was):
+    # `console_grace_s` later an available counselor is set away (`set_away_consoles_gone`).
+    console_closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsoleSocket(SQLModel, table=True):
+    """One open console socket, on whichever instance holds it (deleted when it closes)."""
+
+    __tablename__ = "console_sockets"
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    instance: str = Field(max_length=128)
+    opened_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class PresenceEvent(SQLModel, table=True):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, delete, exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -28,13 +28,15 @@ from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
-from hotline.routing.models import AgentState, AgentStatus, PresenceEvent
+from hotline.routing.models import AgentState, AgentStatus, ConsoleSocket, PresenceEvent
 from hotline.telephony.endpoints import dialable
 
 log = logging.getLogger(__name__)
 
 # The presence reason when the dispatcher's safety net frees a counselor (free_stranded).
 STRANDED = "stranded"
+# The presence reason when no console socket of theirs was open for the grace period.
+CONSOLE_GONE = "console_gone"
 BREAK_REASONS = ("meal", "rest", "training", "other")
 # States a counselor may choose for themselves, and the states they may leave that way.
 SELF_SERVICE = {
@@ -180,6 +182,77 @@ def set_presence(
     if not moved:
         raise RoutingError("busy_with_call")
     return status
+
+
+# --- the console's sockets --------------------------------------------------------------------
+
+
+def _lock_agent(session: Session, user_id: int) -> None:
+    """One user's socket openings and closings (on any instance) take turns on their row."""
+    session.exec(
+        select(AgentStatus.user_id).where(AgentStatus.user_id == user_id).with_for_update()
+    ).all()
+
+
+def console_opened(
+    *, session: Session, user_id: int, socket_id: str, instance: str, now: datetime
+) -> None:
+    """A console socket of theirs is open: no grace period runs while it is."""
+    ensure_agent(session=session, user_id=user_id, now=now)
+    _lock_agent(session, user_id)
+    session.add(ConsoleSocket(id=socket_id, user_id=user_id, instance=instance, opened_at=now))
+    session.execute(
+        update(AgentStatus)
+        .where(col(AgentStatus.user_id) == user_id)
+        .values(console_closed_at=None)
+    )
+
+
+def _no_console(user_id: int | None = None) -> ColumnElement[bool]:
+    """No console socket open: of that user, or (None) of the agent row's own user."""
+    owner = col(AgentStatus.user_id) if user_id is None else user_id
+    return ~exists().where(col(ConsoleSocket.user_id) == owner)
+
+
+def console_closed(*, session: Session, user_id: int, socket_id: str, now: datetime) -> None:
+    """A console socket closed; if it was their last one anywhere, the grace period starts."""
+    _lock_agent(session, user_id)
+    session.execute(delete(ConsoleSocket).where(col(ConsoleSocket.id) == socket_id))
+    session.execute(
+        update(AgentStatus)
+        .where(col(AgentStatus.user_id) == user_id, _no_console(user_id))
+        .values(console_closed_at=now)
+    )
+
+
+def set_away_consoles_gone(*, session: Session, now: datetime, grace_s: float) -> int:
+    """Available counselors whose console has been closed for `grace_s` are set away, so no
+    caller is offered to a closed browser. Anyone offered, on a call or in wrap-up is left as
+    they are (an offer runs out on its own timeout). How many were set away."""
+    cutoff = now - timedelta(seconds=grace_s)
+    gone = [
+        col(AgentStatus.console_closed_at) <= cutoff,
+        _no_console(),
+    ]
+    due = session.exec(
+        select(AgentStatus.user_id)
+        .where(AgentStatus.state == AgentState.available, *gone)
+        .with_for_update(skip_locked=True, of=AgentStatus)
+    ).all()
+    moved = 0
+    for user_id in due:
+        if _set_agent(
+            session=session,
+            user_id=user_id,
+            to=AgentState.away,
+            expect=[AgentState.available],
+            now=now,
+            reason=CONSOLE_GONE,
+            where=gone,
+        ):
+            log.info("console gone: user=%s set away", user_id)
+            moved += 1
+    return moved
 
 
 # --- dispatch ---------------------------------------------------------------------------------
