@@ -23,6 +23,7 @@ from hotline.db import Database, make_engine
 from hotline.escalation.api import router as escalation_api
 from hotline.escalation.webhooks import router as escalation_webhooks
 from hotline.followups.api import router as followups_api
+from hotline.lines.prompts_api import router as line_prompts_api
 from hotline.notes.admin_api import router as notes_admin_router
 from hotline.notes.api import router as notes_router
 from hotline.realtime.bus import make_bus
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notes_admin_router)
     app.include_router(followups_api)
     app.include_router(voicemail_api)
+    app.include_router(line_prompts_api)
     app.include_router(stats_api)
     app.include_router(review_api)
     app.include_router(rota_api)
