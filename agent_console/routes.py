@@ -15,6 +15,7 @@ from agent_console.console.ws import router as console_socket
 from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
+from agent_console.lines.prompts_pages import router as line_prompts_pages
 from agent_console.readiness.pages import router as readiness_pages
 from agent_console.review.pages import router as review_pages
 from agent_console.rota.pages import router as rota_pages
@@ -37,4 +38,5 @@ def include(app: FastAPI) -> None:
     app.include_router(rota_pages)
     app.include_router(readiness_pages)
     app.include_router(admin_pages)
+    app.include_router(line_prompts_pages)
     app.mount("/static", static_files(), name="static")

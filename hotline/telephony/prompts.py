@@ -39,6 +39,13 @@ def _say_or_play(response: VoiceResponse | Gather, text: str, lang: str, url: st
         _say(response, text, lang)
 
 
+def default_greeting(line: Line, lang: str) -> str:
+    _ = gettext_for(lang)
+    return _("Welcome to the %(name)s. You are not alone; we are here to listen.") % {
+        "name": line.name
+    }
+
+
 def danger_prompt(line: Line, lang: str) -> str:
     _ = gettext_for(lang)
     key = line.danger_key or DANGER_KEY
@@ -132,9 +139,7 @@ def welcome(line: Line, gather_url: str, audio: Audio = NO_AUDIO) -> str:
     gather = Gather(
         num_digits=1, action=gather_url, method="POST", timeout=5, action_on_empty_result=True
     )
-    greeting = line.greetings.get(first) or _(
-        "Welcome to the %(name)s. You are not alone; we are here to listen."
-    ) % {"name": line.name}
+    greeting = line.greetings.get(first) or default_greeting(line, first)
     _say_or_play(gather, greeting, first, audio.get(("greeting", first)))
     _say(gather, danger_prompt(line, first), first)
     if len(line.languages) > 1:

@@ -178,3 +178,9 @@ def audio_url(*, session: Session, voicemail_id: int) -> str | None:
         return None
     call = session.get(Call, voicemail.call_id)
     return call.voicemail_url if call is not None else None
+
+
+def callback_number(*, session: Session, voicemail_id: int) -> str | None:
+    """The number a callback request asks to be called on (None: no such request)."""
+    voicemail = session.get(Voicemail, voicemail_id)
+    return voicemail.callback_number if voicemail is not None else None
