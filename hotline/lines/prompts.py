@@ -176,8 +176,11 @@ def _describe(audio: PromptAudio | None) -> str | None:
 
 
 def _settings(line: Line) -> dict[str, Any]:
+    """The line's prompt settings, one entry per field and per language ("hold_prompts.en")."""
     values: dict[str, Any] = {
-        TEXT_COLUMNS[k]: dict(getattr(line, TEXT_COLUMNS[k])) for k in TEXT_KINDS
+        f"{TEXT_COLUMNS[kind]}.{lang}": getattr(line, TEXT_COLUMNS[kind]).get(lang)
+        for kind in TEXT_KINDS
+        for lang in sorted({*line.languages, *getattr(line, TEXT_COLUMNS[kind])})
     }
     values.update(
         danger_key=line.danger_key,
@@ -214,7 +217,11 @@ def save(
     line.announce_every_s = int(form.announce_every_s.strip())
     line.hold_music_url = form.hold_music_url.strip() or None
     after = _settings(line)
-    changes = {key: (before[key], after[key]) for key in after if before[key] != after[key]}
+    changes = {
+        key: (before.get(key), after.get(key))
+        for key in {*before, *after}
+        if before.get(key) != after.get(key)
+    }
     changes.update(_apply_audio(session=session, line=line, form=form, uploads=uploads, now=now))
     session.add(line)
     session.flush()
@@ -267,29 +274,29 @@ def _audit(
     now: datetime,
     ip: str | None,
 ) -> None:
-    def short(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: short(v) for k, v in value.items()}
-        return value[:40] + "…" if isinstance(value, str) and len(value) > 40 else value
+    """One entry per changed field, so that each fits the log's detail whole (long texts are
+    cut to their first 100 characters)."""
 
-    detail = "prompts: " + json.dumps(
-        {
-            "before": {key: short(old) for key, (old, _) in changes.items()},
-            "after": {key: short(new) for key, (_, new) in changes.items()},
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    record(
-        session=session,
-        now=now,
-        action=AuditAction.edit,
-        object_type="line_prompts",
-        object_id=line.id,
-        user=actor,
-        detail=detail,
-        ip=ip,
-    )
+    def short(value: Any) -> Any:
+        return value[:100] + "…" if isinstance(value, str) and len(value) > 100 else value
+
+    for name in sorted(changes):
+        old, new = changes[name]
+        detail = "prompts: " + json.dumps(
+            {"field": name, "before": short(old), "after": short(new)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        record(
+            session=session,
+            now=now,
+            action=AuditAction.edit,
+            object_type="line_prompts",
+            object_id=line.id,
+            user=actor,
+            detail=detail,
+            ip=ip,
+        )
 
 
 # --- what a waiting caller is told ------------------------------------------------------------

@@ -15,7 +15,7 @@ from hotline.auth.models import Role
 from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
 from hotline.lines import prompts as rules
 from hotline.lines.models import Line
-from hotline.lines.prompts import PromptForm, Upload
+from hotline.lines.prompts import Upload
 from hotline.voicemail import service as voicemails
 from hotline.voicemail.models import Voicemail
 from tests.calls import inbound
@@ -87,7 +87,10 @@ def test_hold_prompt_per_language_and_consent_before_a_recorded_call(app_only: S
     line = make_line(
         app_only.db,
         recording=True,
-        hold_prompts={"zh_CN": "请稍候，咨询员马上就来。", "en": "Please hold, a counselor is coming."},
+        hold_prompts={
+            "zh_CN": "请稍候，咨询员马上就来。",
+            "en": "Please hold, a counselor is coming.",
+        },
         consent_prompts={"en": "We record this call; tell us if you do not agree."},
     )
     queued = call_in(app_only, 1, "2")  # English
