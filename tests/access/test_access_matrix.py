@@ -59,6 +59,7 @@ TWILIO_WEBHOOKS = [
     "/twilio/page/status",
     "/twilio/sms/incoming",
     "/twilio/monitor/status",
+    "/twilio/voice/callback",
 ]
 DOCS = ["/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"]
 
@@ -91,6 +92,8 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/api/rota/schedules/{schedule_id}/overrides"): SIGNED_IN,
     ("GET", "/api/rota/swaps"): SIGNED_IN,
     ("GET", "/rota/ical/{user_id}.ics"): NOT_FOUND_FOR_ALL,
+    # A line's uploaded prompt, fetched by Twilio without a session: the token is the key.
+    ("GET", "/twilio/prompts/{token}"): NOT_FOUND_FOR_ALL,
     # A call: its own counselor, and supervisors.
     ("GET", "/api/calls/{call_id}/note"): CALL_AND_SUPERVISING,
     ("PUT", "/api/calls/{call_id}/note"): {"alice"},
@@ -148,6 +151,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/voicemails"): SUPERVISING,
     ("GET", "/supervisor/voicemails/{voicemail_id}/audio"): SUPERVISING,
     ("POST", "/supervisor/voicemails/{voicemail_id}/handle"): SUPERVISING,
+    ("POST", "/supervisor/voicemails/{voicemail_id}/number"): SUPERVISING,
     ("GET", "/supervisor/calls"): SUPERVISING,
     ("GET", "/supervisor/calls.csv"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}"): SUPERVISING,
@@ -188,6 +192,8 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/users/{user_id}/sign-out"): ADMIN,
     ("POST", "/admin/users/{user_id}/disable"): ADMIN,
     ("POST", "/admin/users/{user_id}/enable"): ADMIN,
+    ("GET", "/admin/lines/{line_id}/prompts"): ADMIN,
+    ("POST", "/admin/lines/{line_id}/prompts"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
     ("GET", "/admin"): ADMIN,  # the readiness panel
 }
@@ -274,6 +280,7 @@ def seed(stack: Stack) -> dict[str, Any]:
             "resource_id": 1,
             "line_id": 1,
             "entry_id": 1,
+            "token": "no-such-recording",
         }
     with stack.db.session() as session:
         shifts = rota.shifts(
