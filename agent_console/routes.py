@@ -18,6 +18,7 @@ from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
 from agent_console.kit.render import static_files
 from agent_console.lines.pages import router as lines_pages
+from agent_console.lines.prompts_pages import router as line_prompts_pages
 from agent_console.policies.pages import router as policies_pages
 from agent_console.readiness.pages import router as readiness_pages
 from agent_console.records.pages import router as records_pages
@@ -47,4 +48,5 @@ def include(app: FastAPI) -> None:
     app.include_router(records_pages)
     app.include_router(lines_pages)
     app.include_router(policies_pages)
+    app.include_router(line_prompts_pages)
     app.mount("/static", static_files(), name="static")

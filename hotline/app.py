@@ -24,6 +24,7 @@ from hotline.directory.api import router as directory_api
 from hotline.escalation.api import router as escalation_api
 from hotline.escalation.webhooks import router as escalation_webhooks
 from hotline.followups.api import router as followups_api
+from hotline.lines.prompts_api import router as line_prompts_api
 from hotline.notes.api import router as notes_router
 from hotline.realtime.bus import make_bus
 from hotline.retention.api import router as retention_api
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(directory_api)
     app.include_router(followups_api)
     app.include_router(voicemail_api)
+    app.include_router(line_prompts_api)
     app.include_router(stats_api)
     app.include_router(review_api)
     app.include_router(rota_api)

@@ -17,6 +17,7 @@ from hotline.escalation.models import (
 )
 from hotline.followups.models import FollowUp, FollowUpAttempt
 from hotline.lines.models import Line, LineNumber
+from hotline.lines.prompt_models import PromptAudio
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
@@ -60,6 +61,7 @@ __all__ = [
     "LineNumber",
     "NoteAddendum",
     "PresenceEvent",
+    "PromptAudio",
     "ReferralResource",
     "RescueStep",
     "RetentionRun",

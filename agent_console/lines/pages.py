@@ -58,7 +58,11 @@ AFTER_HOURS_LABELS = {
     "voicemail": N_("Voicemail"),
     "emergency": N_("The emergency numbers"),
 }
-OVERFLOW_LABELS = {"forward": N_("Forward to the partner line"), "voicemail": N_("Voicemail")}
+OVERFLOW_LABELS = {
+    "forward": N_("Forward to the partner line"),
+    "voicemail": N_("Voicemail"),
+    "callback": N_("Callback request by keypress"),
+}
 HEARD_LABELS = {
     "say": N_("Says"),
     "dial": N_("Forwards to"),

@@ -115,3 +115,33 @@ def handle_voicemail(
         session=session,
     )
     return RedirectResponse("/supervisor/voicemails?done=handled", status_code=303)
+
+
+@router.post("/supervisor/voicemails/{voicemail_id}/number", include_in_schema=False)
+def callback_number(
+    voicemail_id: int,
+    request: Request,
+    user: Handler,
+    session: SessionDep,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """The number a callback request asks to be called on: shown on its own page, never in the
+    list, each time in the audit log."""
+    check_csrf(request, csrf_token)
+    number = voicemails.callback_number(session=session, voicemail_id=voicemail_id)
+    if number is None:
+        raise VoicemailError("not_found", 404)
+    record_request(
+        request,
+        action=AuditAction.view,
+        object_type="voicemail",
+        object_id=voicemail_id,
+        user=user,
+        detail="callback number shown",
+        session=session,
+    )
+    response = render(
+        request, "supervisor_callback_number.html", user=user, number=number, id=voicemail_id
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -31,7 +31,8 @@ from hotline.lines.models import AFTER_HOURS_ACTIONS, Line, LineNumber
 from hotline.lines.service import WEEKDAYS
 from hotline.retention.models import MIN_RETENTION_DAYS
 
-OVERFLOW_ACTIONS = ("forward", "voicemail")
+# callback: the caller may press a key to be called back (hotline/telephony/prompts.py overflow).
+OVERFLOW_ACTIONS = ("forward", "voicemail", "callback")
 MAX_RETENTION_DAYS = 36500
 _HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
 _PREFIX = re.compile(r"\+?\d{1,15}")

@@ -46,6 +46,22 @@ class LineBase(SQLModel):
     retention_days: int = Field(
         default=1095, ge=1095, le=36500, sa_column_kwargs={"server_default": "1095"}
     )
+    # --- What a caller hears (the prompts page; checked in hotline/lines/prompts.py) ---
+    # Per-language text said in the queue between the hold music (empty: the default).
+    hold_prompts: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    # The "in danger now" key of the welcome menu (a digit the language choice does not use)
+    # and its per-language prompt (empty: "If you are in danger right now, press <key>.").
+    danger_key: str = Field(default="9", max_length=1, sa_column_kwargs={"server_default": "9"})
+    danger_prompts: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    # Hold music from a URL (an uploaded file is a PromptAudio of kind "music"); none: silence.
+    hold_music_url: str | None = Field(default=None, max_length=500)
+    # Position in the queue and expected wait, said to a waiting caller every N seconds.
+    announce_position: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    announce_every_s: int = Field(
+        default=60, ge=30, le=300, sa_column_kwargs={"server_default": "60"}
+    )
+    # Per-language consent prompt said before a recorded call (`recording`); empty: the default.
+    consent_prompts: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
 
 
 class Line(LineBase, table=True):

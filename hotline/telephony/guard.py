@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 TWIML = "application/xml"
 INCOMING = "/twilio/voice/incoming"
 # Where the caller is on the line and waits for what to hear next: forward them.
-CALLER_PATHS = frozenset({INCOMING, "/twilio/voice/gather", "/twilio/voice/overflow"})
+CALLER_PATHS = frozenset(
+    {INCOMING, "/twilio/voice/gather", "/twilio/voice/overflow", "/twilio/voice/callback"}
+)
 EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 # An episode is over once this long has passed without another occurrence.
 QUIET_S = 10.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from hotline.i18n import TWILIO_SAY_LANGUAGE, gettext_for
@@ -19,10 +21,54 @@ def N_(message: str) -> str:
 
 LANGUAGE_NAMES = {"zh_CN": N_("Mandarin"), "en": N_("English")}
 HOLD_PAUSE_S = 20
+CALLBACK_KEY = "1"  # hotline.lines.prompts.CALLBACK_KEY
+# (kind, language) -> the address of a line's uploaded recording ("greeting", "hold"), and
+# ("music", "") for its hold music: played instead of the spoken prompt.
+Audio = Mapping[tuple[str, str], str]
+NO_AUDIO: Audio = {}
 
 
 def _say(response: VoiceResponse | Gather, text: str, lang: str) -> None:
     response.say(text, language=TWILIO_SAY_LANGUAGE.get(lang, "cmn-CN"))
+
+
+def _say_or_play(response: VoiceResponse | Gather, text: str, lang: str, url: str | None) -> None:
+    if url:
+        response.play(url)
+    else:
+        _say(response, text, lang)
+
+
+def default_greeting(line: Line, lang: str) -> str:
+    _ = gettext_for(lang)
+    return _("Welcome to the %(name)s. You are not alone; we are here to listen.") % {
+        "name": line.name
+    }
+
+
+def danger_prompt(line: Line, lang: str) -> str:
+    _ = gettext_for(lang)
+    key = line.danger_key or DANGER_KEY
+    return line.danger_prompts.get(lang) or _("If you are in danger right now, press %(key)s.") % {
+        "key": key
+    }
+
+
+def consent_prompt(line: Line, lang: str) -> str:
+    _ = gettext_for(lang)
+    return line.consent_prompts.get(lang) or _(
+        "This call is recorded to help us keep the quality of our service. If you do not "
+        "want it recorded, tell the counselor."
+    )
+
+
+def hold_prompt(line: Line | None, lang: str) -> str:
+    _ = gettext_for(lang)
+    custom = line.hold_prompts.get(lang) if line is not None else None
+    return custom or _(
+        "Thank you for waiting. A counselor will be with you as soon as possible. "
+        "Please stay on the line."
+    )
 
 
 def line_language(line: Line, lang: str | None) -> str:
@@ -97,7 +143,7 @@ def _say_emergency_numbers(response: VoiceResponse, languages: list[str]) -> Non
         _say(response, text % numbers, lang)
 
 
-def welcome(line: Line, gather_url: str) -> str:
+def welcome(line: Line, gather_url: str, audio: Audio = NO_AUDIO) -> str:
     """Greeting and the menu: the danger key, and a language choice where the line has several."""
     first = line_language(line, None)
     _ = gettext_for(first)
@@ -105,11 +151,9 @@ def welcome(line: Line, gather_url: str) -> str:
     gather = Gather(
         num_digits=1, action=gather_url, method="POST", timeout=5, action_on_empty_result=True
     )
-    greeting = line.greetings.get(first) or _(
-        "Welcome to the %(name)s. You are not alone; we are here to listen."
-    ) % {"name": line.name}
-    _say(gather, greeting, first)
-    _say(gather, _("If you are in danger right now, press 9."), first)
+    greeting = line.greetings.get(first) or default_greeting(line, first)
+    _say_or_play(gather, greeting, first, audio.get(("greeting", first)))
+    _say(gather, danger_prompt(line, first), first)
     if len(line.languages) > 1:
         for index, lang in enumerate(line.languages, start=1):
             _ = gettext_for(lang)
@@ -123,7 +167,7 @@ def welcome(line: Line, gather_url: str) -> str:
 
 def choice(line: Line, digits: str) -> tuple[str, bool]:
     """The caller's key press -> (language, in danger)."""
-    if digits == DANGER_KEY:
+    if digits == (line.danger_key or DANGER_KEY):
         return line_language(line, None), True
     if digits.isdigit() and 1 <= int(digits) <= len(line.languages):
         return line.languages[int(digits) - 1], False
@@ -140,10 +184,14 @@ def queue(
     after_url: str,
     record: bool,
     recording_status_url: str | None = None,
+    consent: str | None = None,
 ) -> str:
-    """Into the caller's own conference, to wait there (hold prompts) until a counselor joins."""
+    """Into the caller's own conference, to wait there (hold prompts) until a counselor joins.
+    A recorded call first says `consent` (the line's consent prompt)."""
     _ = gettext_for(lang)
     response = VoiceResponse()
+    if record and consent:
+        _say(response, consent, lang)
     if in_danger:
         _say(
             response,
@@ -174,24 +222,63 @@ def queue(
     return str(response)
 
 
-def hold(lang: str) -> str:
-    _ = gettext_for(lang)
+def hold(
+    line: Line | None,
+    lang: str,
+    *,
+    audio: Audio = NO_AUDIO,
+    announcement: list[str] | None = None,
+) -> str:
+    """One pass of the wait loop (Twilio fetches it again when it ends): the caller's place and
+    expected wait if announced, the hold prompt, then the music (or a pause). Without music the
+    pass lasts the line's announcement interval, so the place is said every N seconds; with
+    music it is said after each play of it."""
     response = VoiceResponse()
-    _say(
-        response,
-        _(
-            "Thank you for waiting. A counselor will be with you as soon as possible. "
-            "Please stay on the line."
-        ),
-        lang,
-    )
-    response.pause(length=HOLD_PAUSE_S)
+    for text in announcement or []:
+        _say(response, text, lang)
+    _say_or_play(response, hold_prompt(line, lang), lang, audio.get(("hold", lang)))
+    music = audio.get(("music", "")) or (line.hold_music_url if line is not None else None)
+    if music:
+        response.play(music)
+    elif line is not None and line.announce_position:
+        response.pause(length=line.announce_every_s)
+    else:
+        response.pause(length=HOLD_PAUSE_S)
     return str(response)
 
 
-def overflow(line: Line, lang: str, voicemail_url: str) -> str:
+def announcement(lang: str, position: int | None, wait_s: int | None) -> list[str]:
+    """ "You are number K in the queue", and the expected wait when it is known."""
+    if position is None:
+        return []
+    _ = gettext_for(lang)
+    said = [_("You are number %(position)s in the queue.") % {"position": position}]
+    if wait_s is not None:
+        minutes = max(1, round(wait_s / 60))
+        said.append(_("The expected wait is about %(minutes)s minutes.") % {"minutes": minutes})
+    return said
+
+
+def overflow(line: Line, lang: str, voicemail_url: str, callback_url: str | None = None) -> str:
     _ = gettext_for(lang)
     response = VoiceResponse()
+    if line.overflow_action == "callback" and callback_url:
+        gather = Gather(
+            num_digits=1,
+            action=callback_url,
+            method="POST",
+            timeout=8,
+            action_on_empty_result=True,
+        )
+        text = _(
+            "All our counselors are busy. To be called back on this number as soon as a "
+            "counselor is free, press %(key)s. To leave a message instead, stay on the line. "
+            "If you are in danger, call 110 or 120."
+        )
+        _say(gather, text % {"key": CALLBACK_KEY}, lang)
+        response.append(gather)
+        response.redirect(callback_url, method="POST")
+        return str(response)
     if line.overflow_action == "forward" and line.partner_number:
         _say(
             response,
@@ -213,6 +300,39 @@ def overflow(line: Line, lang: str, voicemail_url: str) -> str:
         )
         response.record(max_length=180, play_beep=True, action=voicemail_url, method="POST")
     _say(response, _("Thank you for calling. Goodbye."), lang)
+    response.hangup()
+    return str(response)
+
+
+def voicemail_prompt(lang: str, voicemail_url: str) -> str:
+    """Leave a message (the "callback" overflow, when the caller did not ask for a call back)."""
+    _ = gettext_for(lang)
+    response = VoiceResponse()
+    _say(
+        response,
+        _(
+            "Please leave a message and a way to reach you after the tone. If you are in "
+            "danger, call 110 or 120."
+        ),
+        lang,
+    )
+    response.record(max_length=180, play_beep=True, action=voicemail_url, method="POST")
+    _say(response, _("Thank you for calling. Goodbye."), lang)
+    response.hangup()
+    return str(response)
+
+
+def callback_requested(lang: str) -> str:
+    _ = gettext_for(lang)
+    response = VoiceResponse()
+    _say(
+        response,
+        _(
+            "Thank you. A counselor will call you back on this number as soon as possible. "
+            "If you are in danger, call 110 or 120. Goodbye."
+        ),
+        lang,
+    )
     response.hangup()
     return str(response)
 

@@ -5,9 +5,11 @@ never in a `SessionDep`; `hotline/telephony/service.py` says why."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hotline import phone
@@ -17,6 +19,7 @@ from hotline.calls import service as calls
 from hotline.calls.models import TERMINAL_STATES, Call, CallState
 from hotline.config import Settings
 from hotline.escalation import service as escalations
+from hotline.lines import prompts as line_prompts
 from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.privacy import caller_hash, is_withheld
@@ -30,6 +33,7 @@ from hotline.telephony.signature import SignedForm, require
 from hotline.voicemail import service as voicemails
 
 router = APIRouter(prefix="/twilio", tags=["telephony"])
+log = logging.getLogger(__name__)
 ENDED_LEG_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
@@ -42,6 +46,13 @@ def _run(request: Request, params: dict[str, str], handle: Callable[[Session], s
 def _url(request: Request, path: str) -> str:
     settings: Settings = request.app.state.settings
     return settings.public_base_url.rstrip("/") + path
+
+
+def _audio(request: Request, session: Session, line: Line) -> prompts.Audio:
+    """The line's uploaded recordings, by the addresses the phone network fetches them at."""
+    assert line.id is not None
+    found = line_prompts.recordings(session=session, line_id=line.id)
+    return {key: _url(request, f"/twilio/prompts/{row.token}") for key, row in found.items()}
 
 
 @router.post("/voice/incoming")
@@ -91,7 +102,9 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
             )
             voicemail_url = _url(request, "/twilio/voice/voicemail")
             return prompts.closed(line, prompts.line_language(line, None), voicemail_url)
-        return prompts.welcome(line, _url(request, "/twilio/voice/gather"))
+        return prompts.welcome(
+            line, _url(request, "/twilio/voice/gather"), _audio(request, session, line)
+        )
 
     return _run(request, params, handle)
 
@@ -137,6 +150,7 @@ def gather(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> R
             after_url=_url(request, f"/twilio/voice/after?lang={lang}"),
             record=line.recording,
             recording_status_url=_url(request, "/twilio/recording/status"),
+            consent=prompts.consent_prompt(line, lang),
         )
 
     response = _run(request, params, handle)
@@ -145,9 +159,36 @@ def gather(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> R
 
 
 @router.post("/voice/hold")
-def hold(request: Request, params: SignedForm) -> Response:
-    """Polled by Twilio while the caller waits: no state, so no receipt."""
-    return Response(prompts.hold(request.query_params.get("lang", "zh_CN")), media_type=TWIML)
+def hold(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """Polled by Twilio while the caller waits. It only reads, so no receipt: Twilio polls with
+    the same parameters each time, and a receipt would replay a stale place in the queue. Its
+    own read-only session; if the database fails the caller still hears the default prompt."""
+    lang = request.query_params.get("lang", "zh_CN")
+    try:
+        with dispatcher.db.session() as session:
+            twiml = _hold(request, session, params.get("CallSid", ""), lang, dispatcher)
+    except SQLAlchemyError:
+        log.warning("hold prompt without the database", exc_info=True)
+        twiml = prompts.hold(None, lang)
+    return Response(twiml, media_type=TWIML)
+
+
+def _hold(
+    request: Request, session: Session, call_sid: str, lang: str, dispatcher: Dispatcher
+) -> str:
+    call = calls.get_by_sid(session=session, call_sid=call_sid) if call_sid else None
+    line = session.get(Line, call.line_id) if call is not None else None
+    if call is None or line is None:
+        return prompts.hold(None, lang)
+    said: list[str] = []
+    if line.announce_position:
+        assert line.id is not None
+        position = line_prompts.queue_position(session=session, call=call)
+        wait_s = line_prompts.expected_wait_s(
+            session=session, line_id=line.id, now=dispatcher.clock.now()
+        )
+        said = prompts.announcement(lang, position, wait_s)
+    return prompts.hold(line, lang, audio=_audio(request, session, line), announcement=said)
 
 
 @router.post("/voice/after")
@@ -169,7 +210,34 @@ def overflow(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
             line,
             prompts.line_language(line, call.language),
             _url(request, "/twilio/voice/voicemail"),
+            _url(request, "/twilio/voice/callback"),
         )
+
+    return _run(request, params, handle)
+
+
+@router.post("/voice/callback")
+def callback_request(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """The "callback" overflow's key press: the callback key asks for a call back on the number
+    the caller rang from (kept encrypted, in the voicemail queue, with the call's priority);
+    anything else, or a withheld number, leaves a message instead."""
+    require(params, "CallSid")
+    number = phone.caller_id(params.get("From", ""))
+
+    def handle(session: Session) -> str:
+        call = calls.get_by_sid(session=session, call_sid=params["CallSid"])
+        line = session.get(Line, call.line_id) if call else None
+        if call is None or line is None:
+            return prompts.goodbye("zh_CN")
+        lang = prompts.line_language(line, call.language)
+        pressed = values.keys(params.get("Digits")) == prompts.CALLBACK_KEY
+        if not pressed or is_withheld(number):
+            return prompts.voicemail_prompt(lang, _url(request, "/twilio/voice/voicemail"))
+        now = dispatcher.clock.now()
+        assert call.id is not None
+        calls.record_event(session=session, call_id=call.id, state="callback_requested", now=now)
+        voicemails.callback_requested(session=session, call=call, number=number, now=now)
+        return prompts.callback_requested(lang)
 
     return _run(request, params, handle)
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from hotline.crypto import EncryptedText
 from hotline.models_base import StrEnumType, UTCDateTime
 
 
@@ -31,3 +32,6 @@ class Voicemail(SQLModel, table=True):
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     handled_by_id: int | None = Field(default=None, foreign_key="users.id")
     outcome: VoicemailOutcome | None = Field(default=None, sa_type=StrEnumType(VoicemailOutcome))
+    # A callback request instead of a message (the caller pressed the key the line's "callback"
+    # overflow offers): the number to call back, encrypted. None: a recorded message.
+    callback_number: str | None = Field(default=None, sa_type=EncryptedText)

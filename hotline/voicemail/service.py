@@ -57,6 +57,27 @@ def received(*, session: Session, call: Call, duration_s: int | None, now: datet
     return voicemail
 
 
+def callback_requested(*, session: Session, call: Call, number: str, now: datetime) -> Voicemail:
+    """The caller pressed the callback key of the line's "callback" overflow: a work item in the
+    same queue as the messages, with the number to call (encrypted). Its order in the queue is
+    the call's (in danger, high-risk history), so the caller's priority is kept. Once per call."""
+    assert call.id is not None
+    existing = session.exec(select(Voicemail).where(Voicemail.call_id == call.id)).first()
+    if existing is not None:
+        return existing
+    request = Voicemail(
+        call_id=call.id, line_id=call.line_id, recorded_at=now, callback_number=number
+    )
+    try:
+        with session.begin_nested():
+            session.add(request)
+            session.flush()
+    except IntegrityError:  # the same key press, a moment ago, on another instance
+        return session.exec(select(Voicemail).where(Voicemail.call_id == call.id)).one()
+    emit(session, BOARD_TOPIC)
+    return request
+
+
 def handle(
     *, session: Session, voicemail_id: int, user: User, outcome: VoicemailOutcome, now: datetime
 ) -> Voicemail:
@@ -143,6 +164,7 @@ def search(
             "outcome": v.outcome.value if v.outcome else None,
             "in_danger": call.in_danger,
             "high_risk_history": call.high_risk_history,
+            "callback_request": v.callback_number is not None,
         }
         for v, line, call, name in rows
     ]
@@ -156,3 +178,9 @@ def audio_url(*, session: Session, voicemail_id: int) -> str | None:
         return None
     call = session.get(Call, voicemail.call_id)
     return call.voicemail_url if call is not None else None
+
+
+def callback_number(*, session: Session, voicemail_id: int) -> str | None:
+    """The number a callback request asks to be called on (None: no such request)."""
+    voicemail = session.get(Voicemail, voicemail_id)
+    return voicemail.callback_number if voicemail is not None else None

@@ -60,6 +60,7 @@ TWILIO_WEBHOOKS = [
     "/twilio/page/status",
     "/twilio/sms/incoming",
     "/twilio/monitor/status",
+    "/twilio/voice/callback",
 ]
 DOCS = ["/openapi.json", "/docs", "/redoc", "/static/api-docs/swagger-start.js"]
 
@@ -92,6 +93,8 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/api/rota/schedules/{schedule_id}/overrides"): SIGNED_IN,
     ("GET", "/api/rota/swaps"): SIGNED_IN,
     ("GET", "/rota/ical/{user_id}.ics"): NOT_FOUND_FOR_ALL,
+    # A line's uploaded prompt, fetched by Twilio without a session: the token is the key.
+    ("GET", "/twilio/prompts/{token}"): NOT_FOUND_FOR_ALL,
     # A call: its own counselor, and supervisors.
     ("GET", "/api/calls/{call_id}/note"): CALL_AND_SUPERVISING,
     ("PUT", "/api/calls/{call_id}/note"): {"alice"},
@@ -163,6 +166,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/voicemails"): SUPERVISING,
     ("GET", "/supervisor/voicemails/{voicemail_id}/audio"): SUPERVISING,
     ("POST", "/supervisor/voicemails/{voicemail_id}/handle"): SUPERVISING,
+    ("POST", "/supervisor/voicemails/{voicemail_id}/number"): SUPERVISING,
     ("GET", "/supervisor/calls"): SUPERVISING,
     ("GET", "/supervisor/calls.csv"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}"): SUPERVISING,
@@ -227,6 +231,8 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/lines/{line_id}"): ADMIN,
     ("POST", "/admin/lines/{line_id}/deactivate"): ADMIN,
     ("POST", "/admin/lines/{line_id}/activate"): ADMIN,
+    ("GET", "/admin/lines/{line_id}/prompts"): ADMIN,
+    ("POST", "/admin/lines/{line_id}/prompts"): ADMIN,
     ("GET", "/admin/audit.csv"): ADMIN,
     ("GET", "/admin"): ADMIN,  # the readiness panel
     ("GET", "/admin/records"): ADMIN,
@@ -334,6 +340,7 @@ def seed(stack: Stack) -> dict[str, Any]:
             "resource_id": 1,
             "line_id": 1,
             "entry_id": 1,
+            "token": "no-such-recording",
         }
     with stack.db.session() as session:
         shifts = rota.shifts(

@@ -27,6 +27,7 @@ ROUTES = {
     "/twilio/voice/hold": {},
     "/twilio/voice/after": {},
     "/twilio/voice/overflow": {},
+    "/twilio/voice/callback": {"Digits": "1"},
     "/twilio/voice/voicemail": {},
     "/twilio/voice/status": {"CallStatus": "in-progress"},
     "/twilio/conference/status": {
@@ -95,6 +96,9 @@ CASES = [
     Case(f"/twilio/page/join?page_id={HUGE}", {"Digits": "1"}, "answered"),
     Case("/twilio/page/join?page_id=1", {"Digits": "²"}, "answered"),
     Case("/twilio/voice/hold?lang=²", {}, "answered"),
+    # The callback key: another key leaves a message (nothing written); a huge one is refused.
+    Case("/twilio/voice/callback", {"Digits": "²"}, "answered"),
+    Case("/twilio/voice/callback", {"Digits": HUGE}),
     # Participant labels that are not ours.
     *[
         Case(
