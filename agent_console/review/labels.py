@@ -61,6 +61,7 @@ def timeline_kinds(_: Gettext) -> dict[str, str]:
         "page_failed": _("Page failed"),
         "page_unanswered": _("Paging call not answered"),
         "nobody_on_call": _("Nobody on call for this step"),
+        "page_skipped": _("Not paged: cannot answer"),
         "alarm": _("Nobody acknowledged: supervisor alarm"),
         "acknowledged": _("Acknowledged"),
         "join_requested": _("Joining the call"),
@@ -75,6 +76,14 @@ def timeline_kinds(_: Gettext) -> dict[str, str]:
         "resolved": _("Resolved"),
         "caller_left": _("The caller's call ended"),
         "join_too_late": _("Responder's phone joined after the caller had gone: hung up"),
+    }
+
+
+def skip_reasons(_: Gettext) -> dict[str, str]:
+    """Why a person on call was not paged (hotline.escalation.service.skip_reason)."""
+    return {
+        "account_disabled": _("account disabled"),
+        "role_cannot_acknowledge": _("role may not acknowledge escalations"),
     }
 
 
@@ -111,6 +120,7 @@ def all_labels(_: Gettext) -> dict[str, dict[str, str]]:
         "outcomes": shared.outcomes(_),
         "kinds": timeline_kinds(_),
         "channels": channels(_),
+        "skip_reasons": skip_reasons(_),
         "page_statuses": page_statuses(_),
         "call_states": shared.call_states(_),
         "criteria": criteria(_),

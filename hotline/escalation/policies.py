@@ -2,7 +2,7 @@
 delete, and which lines use a policy. Shared by `/admin/policies`, `hotline policies` and the
 readiness report (`hotline check`).
 
-Who a step reaches is the engine's own resolution (`service.target_people`, `may_be_paged`)
+Who a step reaches is the engine's own resolution (`service.target_people`, `skip_reason`)
 plus whether the step's channels can reach each person (`paging.has_phone` for SMS and voice),
 so the page, the CLI and the readiness report say what a real escalation would do. Every change
 goes to the audit log with the fields before and after, in the caller's unit of work.
@@ -24,7 +24,7 @@ from hotline.auth.models import User
 from hotline.errors import DomainError
 from hotline.escalation import paging
 from hotline.escalation.models import RESPONDERS, Channel, EscalationPolicy, PolicyDrill
-from hotline.escalation.service import TARGET_KINDS, may_be_paged, target_people
+from hotline.escalation.service import SKIP_DISABLED, TARGET_KINDS, skip_reason, target_people
 from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.rota import service as rota
@@ -50,6 +50,7 @@ PROBLEMS = {
     "empty": N_("%(target)s: nobody is on call now."),
     "gone": N_("%(target)s: it no longer exists."),
     "disabled": N_("%(name)s: the account is disabled."),
+    "role": N_("%(name)s: their role cannot acknowledge an escalation."),
     "no_phone": N_("%(name)s: no phone number, so SMS and voice pages cannot reach them."),
 }
 
@@ -146,8 +147,10 @@ def step_reach(*, session: Session, step: dict[str, Any], number: int, now: date
 def _add_person(reach: StepReach, user: User | None, channels: list[str]) -> None:
     if user is None or user.id is None:
         return
-    if not may_be_paged(user):
-        reach.problems.append(Problem("disabled", name=user.display_name))
+    skipped = skip_reason(user)
+    if skipped is not None:  # the engine skips them too (and logs it)
+        code = "disabled" if skipped == SKIP_DISABLED else "role"
+        reach.problems.append(Problem(code, name=user.display_name))
         return
     phone = paging.has_phone(user)
     usable = [c for c in channels if phone or c not in PHONE_CHANNELS]

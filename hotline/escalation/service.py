@@ -243,6 +243,9 @@ def trigger(
 
 
 TARGET_KINDS = ("schedule", "user", "crisis_on_call", "supervisor_on_duty")
+# Why a person on a step's list is not paged (the escalation log's detail for "page_skipped").
+SKIP_DISABLED = "account_disabled"
+SKIP_ROLE = "role_cannot_acknowledge"
 
 
 def target_people(*, session: Session, target: dict[str, Any], now: datetime) -> list[int]:
@@ -260,20 +263,56 @@ def target_people(*, session: Session, target: dict[str, Any], now: datetime) ->
     return []
 
 
-def may_be_paged(user: User | None) -> bool:
-    """A disabled account is nobody to page: it could acknowledge by SMS without any way to act."""
-    return user is not None and user.active
+def _candidates(session: Session, targets: Iterable[dict[str, Any]], now: datetime) -> list[int]:
+    people: list[int] = []
+    for target in targets:
+        found = target_people(session=session, target=target, now=now)
+        people += [p for p in found if p not in people]
+    return people
+
+
+def skip_reason(user: User | None) -> str | None:
+    """Why a page to this person would reach nobody (None: they can be paged). A disabled account
+    cannot sign in, and a role outside RESPONDERS is refused the acknowledgement."""
+    if user is None or not user.active:
+        return SKIP_DISABLED
+    if user.role not in RESPONDERS:
+        return SKIP_ROLE
+    return None
+
+
+def reachable(session: Session, people: Iterable[int]) -> tuple[list[int], list[tuple[int, str]]]:
+    """Split `people` into those who can be paged and (who, why) those who cannot."""
+    paged: list[int] = []
+    skipped: list[tuple[int, str]] = []
+    for user_id in people:
+        reason = skip_reason(session.get(User, user_id))
+        if reason is None:
+            paged.append(user_id)
+        else:
+            skipped.append((user_id, reason))
+    return paged, skipped
+
+
+def resolve_step(
+    *, session: Session, targets: Iterable[dict[str, Any]], now: datetime
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """A step's people who can be paged, and (who, why) those skipped."""
+    return reachable(session, _candidates(session, targets, now))
 
 
 def resolve_targets(
     *, session: Session, targets: Iterable[dict[str, Any]], now: datetime
 ) -> list[int]:
-    """The people a step pages now: everyone its targets name, once each, active accounts only."""
-    people: list[int] = []
-    for target in targets:
-        found = target_people(session=session, target=target, now=now)
-        people += [p for p in found if p not in people and may_be_paged(session.get(User, p))]
-    return people
+    """A step's people who can be paged (disabled accounts and non-responders left out)."""
+    return resolve_step(session=session, targets=targets, now=now)[0]
+
+
+def _record_skipped(
+    session: Session, escalation: Escalation, skipped: list[tuple[int, str]], now: datetime
+) -> None:
+    for user_id, reason in skipped:
+        record(session, escalation, "page_skipped", now, user_id=user_id, detail=reason)
 
 
 def _queue_pages(
@@ -322,29 +361,40 @@ def run_due(*, session: Session, now: datetime) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     for escalation in due:
-        steps: list[dict[str, Any]] = escalation.policy.get("steps") or DEFAULT_POLICY["steps"]
-        total = int(escalation.policy.get("repeat", 1)) * len(steps)
-        if escalation.attempt >= total:
-            _alarm(session, escalation, now)
-            continue
-        step = steps[escalation.attempt % len(steps)]
-        users = resolve_targets(session=session, targets=step.get("targets", []), now=now)
-        if not users:
-            record(
-                session,
-                escalation,
-                "nobody_on_call",
-                now,
-                detail=f"step {escalation.attempt % len(steps) + 1}",
-            )
-        _queue_pages(session, escalation, users, step.get("channels", ["console"]), now)
-        escalation.attempt += 1
-        escalation.next_step_at = now + timedelta(minutes=float(step.get("wait_minutes", 5)))
+        _run_step(session, escalation, now)
     return len(due)
 
 
-def _supervisors(session: Session, now: datetime) -> list[int]:
-    supervisors = rota.supervisor_on_duty(session=session, at=now)
+def _run_step(session: Session, escalation: Escalation, now: datetime) -> None:
+    """Page the next step that reaches someone. A step that reaches nobody is logged and the
+    following one runs at once: waiting on it would look like a page while nobody is paged.
+    When no step is left, the supervisors are alarmed."""
+    steps: list[dict[str, Any]] = escalation.policy.get("steps") or DEFAULT_POLICY["steps"]
+    total = int(escalation.policy.get("repeat", 1)) * len(steps)
+    empty = 0
+    while escalation.attempt < total and empty < len(steps):  # a whole round empty: alarm now
+        step = steps[escalation.attempt % len(steps)]
+        users, skipped = resolve_step(session=session, targets=step.get("targets", []), now=now)
+        _record_skipped(session, escalation, skipped, now)
+        escalation.attempt += 1
+        if users:
+            _queue_pages(session, escalation, users, step.get("channels", ["console"]), now)
+            escalation.next_step_at = now + timedelta(minutes=float(step.get("wait_minutes", 5)))
+            return
+        record(
+            session,
+            escalation,
+            "nobody_on_call",
+            now,
+            detail=f"step {(escalation.attempt - 1) % len(steps) + 1}",
+        )
+        empty += 1
+    _alarm(session, escalation, now)
+
+
+def _supervisors(session: Session, escalation: Escalation, now: datetime) -> list[int]:
+    supervisors, skipped = reachable(session, rota.supervisor_on_duty(session=session, at=now))
+    _record_skipped(session, escalation, skipped, now)
     if not supervisors:  # nobody rostered: every supervisor account is better than no one
         supervisors = [
             u.id
@@ -358,7 +408,7 @@ def _supervisors(session: Session, now: datetime) -> list[int]:
 
 def _alert_supervisor_of_imminent(session: Session, escalation: Escalation, now: datetime) -> None:
     """Imminent danger: the supervisor on duty knows at once, besides the crisis team's paging."""
-    supervisors = _supervisors(session, now)
+    supervisors = _supervisors(session, escalation, now)
     record(session, escalation, "supervisor_alerted", now, detail=f"{len(supervisors)}")
     _queue_pages(session, escalation, supervisors, ["console", "sms"], now)
 
@@ -368,7 +418,7 @@ def _alarm(session: Session, escalation: Escalation, now: datetime) -> None:
     escalation.status = EscalationStatus.unacknowledged
     escalation.alarm_at = now
     escalation.next_step_at = None
-    supervisors = _supervisors(session, now)
+    supervisors = _supervisors(session, escalation, now)
     record(session, escalation, "alarm", now, detail=f"{len(supervisors)} supervisor(s)")
     _queue_pages(session, escalation, supervisors, ["console", "sms", "voice"], now, alarm=True)
     emit(session, SUPERVISORS_TOPIC, {"escalation_id": escalation.id, "alarm": True})

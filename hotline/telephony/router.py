@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -23,6 +23,7 @@ from hotline.lines import prompts as line_prompts
 from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.privacy import caller_hash, is_withheld
+from hotline.review import service as review
 from hotline.routing import priority
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher, DispatcherDep
@@ -244,7 +245,10 @@ def callback_request(request: Request, params: SignedForm, dispatcher: Dispatche
 
 @router.post("/voice/voicemail")
 def voicemail(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """The <Record> action. The message's URL is kept only when it is this account's recording
+    at Twilio's API (or the simulator): the audio proxy sends the account's credentials there."""
     require(params, "CallSid")
+    _refuse_foreign_recording(request, params.get("RecordingUrl"))
 
     def handle(session: Session) -> str:
         call = calls.get_by_sid(session=session, call_sid=params["CallSid"])
@@ -264,6 +268,19 @@ def voicemail(request: Request, params: SignedForm, dispatcher: DispatcherDep) -
         return prompts.goodbye(call.language or "zh_CN")
 
     return _run(request, params, handle)
+
+
+def _refuse_foreign_recording(request: Request, url: str | None) -> None:
+    """The same allow-list as the call recordings' callback (`hotline.review.api`)."""
+    settings: Settings = request.app.state.settings
+    if url and not review.recording_url_allowed(
+        url, account_sid=settings.twilio_account_sid, sources=review.recording_sources(settings)
+    ):
+        log.warning(
+            "voicemail callback refused: RecordingUrl on host %s is not an allowed recording",
+            review.url_host(url),
+        )
+        raise HTTPException(status_code=400, detail="RecordingUrl is not an allowed recording")
 
 
 @router.post("/voice/status")

@@ -107,6 +107,8 @@ def test_board_figures(app_only: Stack) -> None:
     assert seen["escalations"] == [] and seen["help_requests"] == []
 
     # The crisis colour comes from the escalation (and the note); the escalation's step shows.
+    # Someone is on the crisis rota: a step that reaches nobody would not wait its turn.
+    make_rota(stack.db, "crisis", [make_user(stack.db, "zhao", role=Role.crisis)])
     with stack.db.session() as session:
         call = session.get(Call, call_id)
         assert call is not None

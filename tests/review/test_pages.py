@@ -578,3 +578,21 @@ def test_the_proxy_streams_and_lets_go_of_the_provider_when_the_browser_leaves(
         assert ranged == "bytes=0-"
     finally:
         server.stop()
+
+
+def test_the_escalation_page_says_who_was_not_paged_and_why(world: World) -> None:
+    """A crisis worker on the rota whose account was disabled is skipped, and the supervisor's
+    timeline says so (who, why) in their language."""
+    stack = world.stack
+    with stack.db.session() as session:
+        worker = session.exec(select(User).where(User.username == "zhao")).one()
+        worker.active = False
+    with stack.db.session() as session:
+        escalations.run_due(session=session, now=stack.clock.now())
+    boss = client_for(stack, "boss")
+    detail = boss.get(f"/supervisor/escalations/{world.escalation_id}?lang=en").text
+    skipped = detail[detail.index('data-kind="page_skipped"') :].split("</li>")[0]
+    assert "Not paged: cannot answer" in skipped and "Zhao" in skipped
+    assert "account disabled" in skipped
+    in_chinese = boss.get(f"/supervisor/escalations/{world.escalation_id}?lang=zh_CN").text
+    assert "未呼叫：无法应答" in in_chinese and "账号已停用" in in_chinese

@@ -138,7 +138,7 @@ def test_the_recording_callback_twice_makes_one_voicemail(app_only: Stack) -> No
     app_only.webhook("/twilio/voice/gather", {**form, "Digits": "1"})
     recorded = {
         **form,
-        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE1",
+        "RecordingUrl": recording_url(),
         "RecordingDuration": "12",
     }
     assert app_only.webhook("/twilio/voice/voicemail", recorded).status_code == 200
@@ -152,6 +152,37 @@ def test_the_recording_callback_twice_makes_one_voicemail(app_only: Stack) -> No
     app_only.webhook("/twilio/voice/incoming", other)
     assert app_only.webhook("/twilio/voice/voicemail", other).status_code == 200
     assert sorted(v.duration_s or 0 for v in voicemails(app_only)) == [0, 12]
+
+
+def recording_url(host: str = "https://api.twilio.com", account: str = ACCOUNT_SID) -> str:
+    return f"{host}/2010-04-01/Accounts/{account}/Recordings/RE{'a' * 32}"
+
+
+def test_a_recording_url_elsewhere_than_twilio_or_the_simulator_is_refused(
+    app_only: Stack,
+) -> None:
+    """The audio proxy sends the account's credentials to the stored URL: a signed callback
+    naming another host (or another account's recording) is refused and nothing is kept."""
+    make_line(app_only.db, number=LINE, max_queue_wait_s=30, overflow_action="voicemail")
+    sid = "CA" + "6" * 32
+    form = {"CallSid": sid, "AccountSid": ACCOUNT_SID, "From": CALLER, "To": LINE}
+    app_only.webhook("/twilio/voice/incoming", form)
+    for url in (
+        recording_url("https://recordings.example.org"),
+        recording_url("https://api.twilio.com.example.org"),
+        recording_url("http://api.twilio.com"),
+        recording_url(account="AC" + "f" * 32),
+    ):
+        answer = app_only.webhook(
+            "/twilio/voice/voicemail", {**form, "RecordingUrl": url, "RecordingDuration": "5"}
+        )
+        assert answer.status_code == 400, url
+    assert voicemails(app_only) == []
+    with app_only.db.session() as session:
+        call = session.exec(select(Call).where(Call.call_sid == sid)).one()
+        assert call.voicemail_url is None
+    kept = app_only.webhook("/twilio/voice/voicemail", {**form, "RecordingUrl": recording_url()})
+    assert kept.status_code == 200 and len(voicemails(app_only)) == 1
 
 
 def test_the_list_puts_callers_in_danger_then_high_risk_first_then_the_oldest(db: Database) -> None:
