@@ -41,7 +41,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_prompt_audio_line_id"), ["line_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_prompt_audio_token"), ["token"], unique=True)
 
-    empty = sa.text("'{}'")
+    # A plain string, not sa.text(): on SQLite a SQL-expression default makes Alembic rebuild the
+    # table, and dropping `lines` fails while other tables' rows point at it.
+    empty = "{}"
     with op.batch_alter_table("lines", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("hold_prompts", sa.JSON(), server_default=empty, nullable=False)
