@@ -90,10 +90,12 @@ class NoteWriter:
         )
 
 
-def counselor_bot(console: ConsoleClient, stop: threading.Event, talk_s: float = 0.0) -> None:
-    """Accept every offer, hang up after `talk_s` once connected, submit the note and finish
-    wrap-up at once."""
-    notes = NoteWriter(console)
+def counselor_bot(
+    console: ConsoleClient, stop: threading.Event, talk_s: float = 0.0, write_notes: bool = False
+) -> None:
+    """Accept every offer, hang up after `talk_s` once connected, submit the note if asked and
+    finish wrap-up at once."""
+    notes = NoteWriter(console) if write_notes else None
     console.send("set_state", state="available", reason=None)
     done: set[tuple[str, int]] = set()
     connected_at: dict[int, float] = {}
@@ -112,7 +114,8 @@ def counselor_bot(console: ConsoleClient, stop: threading.Event, talk_s: float =
                 console.send("hangup", call_id=call["call_id"])
         elif call and call["state"] == "wrap_up" and ("wrap", call["call_id"]) not in done:
             done.add(("wrap", call["call_id"]))
-            notes.submit(call["call_id"])
+            if notes is not None:
+                notes.submit(call["call_id"])
             console.send("finish_wrap_up", call_id=call["call_id"])
 
 
@@ -206,7 +209,7 @@ def run(
     stop = threading.Event()
     consoles = [ConsoleClient(base_url, name, password) for name in counselors]
     bots = [
-        threading.Thread(target=counselor_bot, args=(c, stop, talk_s), daemon=True)
+        threading.Thread(target=counselor_bot, args=(c, stop, talk_s, True), daemon=True)
         for c in consoles
     ]
     for bot in bots:
