@@ -25,16 +25,23 @@ ROUNDS = 40
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
-def wait_for_a_lock_wait(db: Database) -> None:
-    """Until another session of this database waits on a row lock (bounded)."""
-    deadline = time.monotonic() + 10
-    with db.engine.connect() as watcher:
+def wait_for_a_lock_wait(db: Database, twin: threading.Thread) -> None:
+    """Until another session of this database waits on a row lock.
+
+    The watcher runs in autocommit: PostgreSQL keeps one snapshot of pg_stat_activity for a
+    whole transaction, so polling inside one never sees a twin that blocks after the first
+    look (the twin is slow to be scheduled on a loaded machine). The bound is only against a
+    hang, and a twin that died stops the wait at once.
+    """
+    deadline = time.monotonic() + 120
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
         while not watcher.execute(
             text(
                 "SELECT count(*) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND wait_event_type = 'Lock'"
             )
         ).scalar():
+            assert twin.is_alive(), "the twin request ended without waiting on the first"
             assert time.monotonic() < deadline, "the twin request never waited on the first"
             time.sleep(0.01)
 
@@ -48,7 +55,7 @@ def test_two_requests_for_one_new_call_store_it_once(db: Database) -> None:
     found: list[int | None] = []
 
     def twin() -> None:
-        first_flushed.wait(10)
+        first_flushed.wait(120)
         with db.session() as session:
             found.append(
                 calls.start_inbound(
@@ -63,8 +70,8 @@ def test_two_requests_for_one_new_call_store_it_once(db: Database) -> None:
             session=session, line=line, call_sid="CA1", caller_hash="h", now=NOW
         )
         first_flushed.set()
-        wait_for_a_lock_wait(db)
-    thread.join(10)
+        wait_for_a_lock_wait(db, thread)
+    thread.join(120)
     assert found == [made.id]
     with db.session() as session:
         assert session.exec(select(func.count()).select_from(Call)).one() == 1
