@@ -39,7 +39,7 @@ typecheck: install
 PYTEST_WORKERS ?= 2
 
 pytest: install
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=30
 
 test: lint typecheck pytest
 

@@ -38,12 +38,22 @@ def free_stranded(ctx: JobContext) -> int:
 
 
 def consoles_gone(ctx: JobContext) -> int:
-    """Available counselors whose console has been closed past the grace are set away."""
+    """Available counselors whose console has been closed past the grace are set away.
+
+    Every instance's tick first says its own sockets are alive, then closes the sockets no
+    instance has seen for the grace (one that crashed leaves its rows behind; without this
+    its counselors would look connected for ever and be offered calls they cannot hear)."""
     now = ctx.clock.now()
+    grace_s = ctx.settings.console_grace_s
     with ctx.db.session() as session:
-        return routing.set_away_consoles_gone(
-            session=session, now=now, grace_s=ctx.settings.console_grace_s
+        routing.console_heartbeat(
+            session=session,
+            instance=ctx.settings.instance_name,
+            now=now,
+            every_s=grace_s / 3,
         )
+        routing.close_dead_sockets(session=session, now=now, stale_s=grace_s)
+        return routing.set_away_consoles_gone(session=session, now=now, grace_s=grace_s)
 
 
 def offer(ctx: JobContext) -> int:

@@ -45,6 +45,9 @@ class ConsoleSocket(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     instance: str = Field(max_length=128)
     opened_at: datetime = Field(sa_type=UTCDateTime)
+    # Brought forward by its instance's engine while it runs; a socket not seen for
+    # `console_grace_s` belonged to an instance that died, and is closed by another.
+    seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class PresenceEvent(SQLModel, table=True):

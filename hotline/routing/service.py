@@ -200,7 +200,9 @@ def console_opened(
     """A console socket of theirs is open: no grace period runs while it is."""
     ensure_agent(session=session, user_id=user_id, now=now)
     _lock_agent(session, user_id)
-    session.add(ConsoleSocket(id=socket_id, user_id=user_id, instance=instance, opened_at=now))
+    session.add(
+        ConsoleSocket(id=socket_id, user_id=user_id, instance=instance, opened_at=now, seen_at=now)
+    )
     session.execute(
         update(AgentStatus)
         .where(col(AgentStatus.user_id) == user_id)
@@ -223,6 +225,50 @@ def console_closed(*, session: Session, user_id: int, socket_id: str, now: datet
         .where(col(AgentStatus.user_id) == user_id, _no_console(user_id))
         .values(console_closed_at=now)
     )
+
+
+def console_heartbeat(*, session: Session, instance: str, now: datetime, every_s: float) -> int:
+    """This instance is alive: its open sockets' `seen_at` is brought forward (a row at most
+    every `every_s`, so a tick writes nothing most of the time). How many were."""
+    result = session.execute(
+        update(ConsoleSocket)
+        .where(
+            col(ConsoleSocket.instance) == instance,
+            col(ConsoleSocket.seen_at) < now - timedelta(seconds=every_s),
+        )
+        .values(seen_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def close_dead_sockets(*, session: Session, now: datetime, stale_s: float) -> int:
+    """Sockets whose instance has not seen them for `stale_s` are closed as that instance
+    would have closed them (it crashed or lost the database): from when it last saw them, so
+    their counselor's grace period has run by then. How many were closed."""
+    cutoff = now - timedelta(seconds=stale_s)
+    stale = session.exec(
+        select(ConsoleSocket.id, ConsoleSocket.user_id, ConsoleSocket.seen_at).where(
+            col(ConsoleSocket.seen_at) <= cutoff
+        )
+    ).all()
+    closed = 0
+    for socket_id, user_id, seen_at in stale:
+        _lock_agent(session, user_id)  # the agent row first, as console_closed takes them
+        gone = session.execute(
+            delete(ConsoleSocket).where(
+                col(ConsoleSocket.id) == socket_id, col(ConsoleSocket.seen_at) <= cutoff
+            )
+        )
+        if not getattr(gone, "rowcount", 0):
+            continue  # its instance saw it again, or another instance closed it first
+        session.execute(
+            update(AgentStatus)
+            .where(col(AgentStatus.user_id) == user_id, _no_console(user_id))
+            .values(console_closed_at=seen_at)
+        )
+        log.warning("console socket of a dead instance closed: user=%s", user_id)
+        closed += 1
+    return closed
 
 
 def set_away_consoles_gone(*, session: Session, now: datetime, grace_s: float) -> int:

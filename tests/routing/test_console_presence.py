@@ -201,6 +201,12 @@ def second_instance(stack: Stack) -> Iterator[str]:
         server.stop()
 
 
+def b_is_alive(stack: Stack) -> None:
+    """What B's own engine does on every tick (B runs none here: only the test ticks, on A)."""
+    with stack.db.session() as session:
+        routing.console_heartbeat(session=session, instance="B", now=stack.clock.now(), every_s=0)
+
+
 def test_a_socket_open_on_another_instance_keeps_them_available(quiet_app: Stack) -> None:
     user = make_user(quiet_app.db, "alice")
     on_a = available_console(quiet_app, user)
@@ -216,6 +222,7 @@ def test_a_socket_open_on_another_instance_keeps_them_available(quiet_app: Stack
 
         close_socket(quiet_app, on_a, user, left=1)
         quiet_app.clock.advance(GRACE_S * 10)
+        b_is_alive(quiet_app)
         quiet_app.dispatcher.tick()
         assert status_of(quiet_app.db, user) == ("available", None)
 
@@ -275,3 +282,77 @@ def test_the_job_sets_away_only_those_past_the_grace(db: Database) -> None:
         ("available", None),
         ("available", None),
     ]
+
+
+def test_the_sockets_of_a_dead_instance_are_closed_by_another(quiet_app: Stack) -> None:
+    """Instance B crashed with a console open: its row stays behind. A's tick closes it from
+    when B last saw it, and the counselor is set away instead of being offered calls."""
+    user = make_user(quiet_app.db, "alice")
+    here = make_user(quiet_app.db, "bob")
+    on_a = available_console(quiet_app, here)
+    assert user.id is not None
+    with quiet_app.db.session() as session:
+        routing.set_presence(
+            session=session,
+            user=user,
+            state=AgentState.available,
+            reason=None,
+            now=quiet_app.clock.now(),
+        )
+        routing.console_opened(
+            session=session,
+            user_id=user.id,
+            socket_id="on-b",
+            instance="B",
+            now=quiet_app.clock.now(),
+        )
+    quiet_app.clock.advance(GRACE_S - 1)  # B may only be slow: nothing happens yet
+    quiet_app.dispatcher.tick()
+    assert sockets_open(quiet_app.db, user) == 1
+    assert status_of(quiet_app.db, user) == ("available", None)
+
+    quiet_app.clock.advance(2)
+    quiet_app.dispatcher.tick()
+    assert sockets_open(quiet_app.db, user) == 0
+    assert status_of(quiet_app.db, user) == ("away", routing.CONSOLE_GONE)
+    # A's own console, open all along, is alive: its counselor stays available.
+    assert sockets_open(quiet_app.db, here) == 1
+    assert status_of(quiet_app.db, here) == ("available", None)
+    on_a.close()
+
+
+def test_a_heartbeat_keeps_a_slow_instance_sockets(db: Database) -> None:
+    """The service alone: a socket seen again is not closed; one not seen for the grace is,
+    once, and its counselor's grace is counted from when it was last seen."""
+    clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    user = make_user(db, "alice")
+    assert user.id is not None
+    with db.session() as session:
+        routing.console_opened(
+            session=session, user_id=user.id, socket_id="s1", instance="B", now=clock.now()
+        )
+    clock.advance(GRACE_S - 1)
+    with db.session() as session:
+        assert (
+            routing.console_heartbeat(
+                session=session, instance="B", now=clock.now(), every_s=GRACE_S / 3
+            )
+            == 1
+        )
+        assert (
+            routing.console_heartbeat(
+                session=session, instance="B", now=clock.now(), every_s=GRACE_S / 3
+            )
+            == 0
+        )  # just seen: no write
+    last_seen = clock.now()
+    clock.advance(GRACE_S - 1)
+    with db.session() as session:
+        assert routing.close_dead_sockets(session=session, now=clock.now(), stale_s=GRACE_S) == 0
+    clock.advance(2)
+    with db.session() as session:
+        assert routing.close_dead_sockets(session=session, now=clock.now(), stale_s=GRACE_S) == 1
+    with db.session() as session:
+        assert routing.close_dead_sockets(session=session, now=clock.now(), stale_s=GRACE_S) == 0
+        status = session.get(AgentStatus, user.id)
+        assert status is not None and status.console_closed_at == last_seen

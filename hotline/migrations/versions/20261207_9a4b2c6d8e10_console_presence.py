@@ -23,11 +23,13 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("instance", sa.String(length=128), nullable=False),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("console_sockets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_console_sockets_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_console_sockets_seen_at"), ["seen_at"], unique=False)
     with op.batch_alter_table("agent_status", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("console_closed_at", sa.DateTime(timezone=True), nullable=True)
@@ -38,5 +40,6 @@ def downgrade() -> None:
     with op.batch_alter_table("agent_status", schema=None) as batch_op:
         batch_op.drop_column("console_closed_at")
     with op.batch_alter_table("console_sockets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_console_sockets_seen_at"))
         batch_op.drop_index(batch_op.f("ix_console_sockets_user_id"))
     op.drop_table("console_sockets")
