@@ -24,6 +24,7 @@ from agent_console.readiness.pages import router as readiness_pages
 from agent_console.records.pages import router as records_pages
 from agent_console.review.pages import router as review_pages
 from agent_console.rota.pages import router as rota_pages
+from agent_console.stats.archive_pages import router as report_archive_pages
 from agent_console.stats.pages import router as stats_pages
 from agent_console.voicemail.pages import router as voicemail_pages
 
@@ -35,6 +36,7 @@ def include(app: FastAPI) -> None:
     app.include_router(console_socket)
     app.include_router(followups_pages)
     app.include_router(stats_pages)
+    app.include_router(report_archive_pages)
     app.include_router(review_pages)
     app.include_router(voicemail_pages)
     app.include_router(audit_pages)

@@ -23,7 +23,7 @@ from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
 from hotline.routing.models import AgentStatus, ConsoleSocket, PresenceEvent
-from hotline.stats.models import StatsCount, StatsHour, StatsRollup, StatsStale
+from hotline.stats.models import FiledReport, StatsCount, StatsHour, StatsRollup, StatsStale
 from hotline.telephony.models import WebhookReceipt
 from hotline.voicemail.models import Voicemail
 
@@ -37,6 +37,7 @@ __all__ = [
     "StatsHour",
     "StatsRollup",
     "StatsStale",
+    "FiledReport",
     "Escalation",
     "EscalationLog",
     "EscalationPolicy",

@@ -28,7 +28,7 @@ from hotline.auth.models import Role, User
 from hotline.db import SessionDep
 from hotline.i18n import gettext_for
 from hotline.notes.options import CALL_TYPES, LEVEL_LABELS, POPULATION_GROUPS
-from hotline.stats import report
+from hotline.stats import archive, report
 from hotline.stats import service as stats
 from hotline.stats.service import StatsError
 
@@ -38,7 +38,9 @@ Reviewer = Annotated[User, Depends(RequirePageRole(*REVIEWERS))]
 LineQ = Annotated[str | None, Query(max_length=12)]
 DayQ = Annotated[str | None, Query(max_length=10)]
 BucketQ = Annotated[str | None, Query(max_length=10)]
-MonthQ = Annotated[str, Query(min_length=7, max_length=7)]
+MonthQ = Annotated[str | None, Query(min_length=7, max_length=7)]
+# A quarter (2026-Q1) or half-year (2026-H1) instead of a month: with the period before beside it.
+PeriodQ = Annotated[str | None, Query(min_length=7, max_length=7)]
 
 
 def _locale(request: Request, user: User) -> str:
@@ -109,7 +111,13 @@ def stats_page(
 
 
 def _report(
-    request: Request, session: Session, user: User, line: str | None, month: str, kind: str
+    request: Request,
+    session: Session,
+    user: User,
+    line: str | None,
+    month: str | None,
+    period: str | None,
+    kind: str,
 ) -> Response:
     locale = _locale(request, user)
     _ = gettext_for(locale)
@@ -117,12 +125,21 @@ def _report(
         line_id = int(line) if line else None
     except ValueError as error:
         raise StatsError("bad_filter") from error
-    scope = stats.month_scope(session=session, line_id=line_id, month=month)
     found, _zone = stats.zone_of(session=session, line_id=line_id)
     line_name = found.name if found is not None else _("All lines")
-    rows = report.build_rows(
-        session=session, scope=scope, month=month, line_name=line_name, locale=locale
-    )
+    if period is not None:
+        chosen = archive.parse(period)
+        month = chosen.label
+        rows = report.period_rows(
+            session=session, period=chosen, line_id=line_id, line_name=line_name, locale=locale
+        )
+    elif month is not None:
+        scope = stats.month_scope(session=session, line_id=line_id, month=month)
+        rows = report.build_rows(
+            session=session, scope=scope, month=month, line_name=line_name, locale=locale
+        )
+    else:
+        raise StatsError("bad_month")
     record_request(
         request,
         action=AuditAction.export,
@@ -151,13 +168,23 @@ def _report(
 
 @router.get("/supervisor/stats/report.xlsx", include_in_schema=False)
 def report_xlsx(
-    request: Request, user: Reviewer, session: SessionDep, month: MonthQ, line: LineQ = None
+    request: Request,
+    user: Reviewer,
+    session: SessionDep,
+    month: MonthQ = None,
+    period: PeriodQ = None,
+    line: LineQ = None,
 ) -> Response:
-    return _report(request, session, user, line, month, "xlsx")
+    return _report(request, session, user, line, month, period, "xlsx")
 
 
 @router.get("/supervisor/stats/report.csv", include_in_schema=False)
 def report_csv(
-    request: Request, user: Reviewer, session: SessionDep, month: MonthQ, line: LineQ = None
+    request: Request,
+    user: Reviewer,
+    session: SessionDep,
+    month: MonthQ = None,
+    period: PeriodQ = None,
+    line: LineQ = None,
 ) -> Response:
-    return _report(request, session, user, line, month, "csv")
+    return _report(request, session, user, line, month, period, "csv")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from hotline.models_base import UTCDateTime
@@ -66,3 +67,28 @@ class StatsStale(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     line_id: int = Field(foreign_key="lines.id", index=True)
     arrived_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class FiledReport(SQLModel, table=True):
+    """A report as filed (立卷归档): its figures in every language, fixed for good.
+
+    Each record is chained to the one before by `prev_digest` and signed with the service's
+    key, so an edit anywhere, even by someone with the database, breaks `archive.verify`; the
+    database itself refuses updates and deletes. Aggregates only, so it is kept past the calls'
+    retention. No foreign keys: the record stands on its own (the line's and the filer's names
+    are copied in as they were)."""
+
+    __tablename__ = "filed_reports"
+    __table_args__ = (UniqueConstraint("period", "line_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)  # its place in the chain, from 1
+    kind: str = Field(max_length=16, index=True)  # month | quarter | half
+    period: str = Field(max_length=8)  # 2026-03, 2026-Q1, 2026-H1
+    line_key: int  # the line's id, 0 for every line (a NULL would let twins in)
+    line_name: str = Field(max_length=200)
+    filed_at: datetime = Field(sa_type=UTCDateTime)
+    filed_by: str | None = Field(default=None, max_length=200)  # None: filed on schedule
+    figures: str = Field(sa_type=Text)  # canonical JSON: {locale: [[section, item, value, ...]]}
+    prev_digest: str = Field(max_length=64)
+    digest: str = Field(max_length=64, unique=True)
+    signature: str = Field(max_length=64)

@@ -1,14 +1,16 @@
-"""The monthly report health commissions ask for, as XLSX and CSV, with localized headers.
+"""The report health commissions ask for (a month, a quarter, a half-year), as XLSX and CSV with
+localized headers (the PDF is `hotline.stats.pdf`).
 
-Both files hold the same rows: section, item, value. Rates are fractions in the XLSX (shown as
-percentages) and percentages with one decimal in the CSV; times are seconds.
+The files hold the same rows: section, item, value, and for a report of a period with the one
+before it, the previous period's value and the change. Rates are fractions in the XLSX (shown
+as percentages) and percentages with one decimal in the CSV; times are seconds.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -16,11 +18,12 @@ from sqlmodel import Session, col, select
 
 from hotline.csv_export import csv_text
 from hotline.followups.metrics import follow_up_figures
-from hotline.i18n import gettext_for
+from hotline.i18n import N_, gettext_for
 from hotline.notes.models import IssueCategory
 from hotline.notes.options import POPULATION_GROUPS
-from hotline.stats import metrics, rollup
+from hotline.stats import metrics, rollup, service
 from hotline.stats.metrics import Dimension, Scope
+from hotline.stats.periods import Period, PeriodKind
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -31,10 +34,26 @@ class Row:
     item: str
     value: int | float | str | None
     kind: str = "count"  # count | rate | seconds | text
+    previous: int | float | str | None = None  # the period before's value, where compared
+
+    @property
+    def change(self) -> int | float | None:
+        """This period's value less the previous one (rates: in points of the fraction)."""
+        if self.kind == "text" or not isinstance(self.value, int | float):
+            return None
+        if not isinstance(self.previous, int | float):
+            return None
+        return self.value - self.previous
 
 
 def build_rows(
-    *, session: Session, scope: Scope, month: str, line_name: str, locale: str
+    *,
+    session: Session,
+    scope: Scope,
+    month: str,
+    line_name: str,
+    locale: str,
+    period_name: str | None = None,
 ) -> list[Row]:
     _: Callable[[str], str] = gettext_for(locale)
     totals = rollup.totals(session=session, scope=scope)
@@ -54,11 +73,18 @@ def build_rows(
         _("Population groups"),
     )
     rows = [
-        Row(general, _("Month"), month, "text"),
+        Row(general, period_name or _("Month"), month, "text"),
         Row(general, _("Line"), line_name, "text"),
         Row(calls, _("Calls received"), totals.offered),
         Row(calls, _("Calls handled"), totals.answered),
         Row(calls, _("Answer rate"), totals.answer_rate, "rate"),
+        # 接通率 as the national form defines it: handled over received, every caller counted.
+        Row(
+            calls,
+            _("Connection rate (calls handled / calls received)"),
+            totals.answered / totals.offered if totals.offered else None,
+            "rate",
+        ),
         Row(calls, _("Abandoned while waiting"), totals.abandoned),
         Row(calls, _("Abandoned within 5 seconds"), totals.abandoned_short),
         Row(calls, _("Sent to voicemail or a partner line"), totals.overflow),
@@ -92,45 +118,103 @@ def build_rows(
     return rows
 
 
-def headers(locale: str) -> list[str]:
+PERIOD_NAMES = {
+    PeriodKind.month: N_("Month"),
+    PeriodKind.quarter: N_("Quarter"),
+    PeriodKind.half: N_("Half-year"),
+}
+
+
+def period_rows(
+    *, session: Session, period: Period, line_id: int | None, line_name: str, locale: str
+) -> list[Row]:
+    """The report of `period` with each figure of the period before beside it."""
     _ = gettext_for(locale)
-    return [_("Section"), _("Item"), _("Value")]
+
+    def rows_of(shown: Period) -> list[Row]:
+        scope = service.period_scope(
+            session=session, line_id=line_id, first_day=shown.first_day, last_day=shown.last_day
+        )
+        return build_rows(
+            session=session,
+            scope=scope,
+            month=shown.label,
+            line_name=line_name,
+            locale=locale,
+            period_name=_(PERIOD_NAMES[period.kind]),
+        )
+
+    earlier = {(row.section, row.item): row.value for row in rows_of(period.previous())}
+    return [
+        row if row.kind == "text" else replace(row, previous=earlier.get((row.section, row.item)))
+        for row in rows_of(period)
+    ]
+
+
+def compared(rows: list[Row]) -> bool:
+    return any(row.previous is not None for row in rows)
+
+
+def headers(locale: str, with_previous: bool = False) -> list[str]:
+    _ = gettext_for(locale)
+    names = [_("Section"), _("Item"), _("Value")]
+    return names + [_("Previous period"), _("Change")] if with_previous else names
+
+
+def shown(value: object, kind: str) -> object:
+    """A value as the CSV and the PDF write it."""
+    if value is None:
+        return None
+    if kind == "rate":
+        return f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]
+    if kind == "seconds":
+        return f"{float(value):.1f}"  # type: ignore[arg-type]
+    return value
 
 
 def to_csv(rows: list[Row], locale: str) -> bytes:
-    def shown(row: Row) -> object:
-        if row.value is None:
-            return None
-        if row.kind == "rate":
-            return f"{float(row.value or 0) * 100:.1f}%"
-        if row.kind == "seconds":
-            return f"{float(row.value or 0):.1f}"
-        return row.value
+    with_previous = compared(rows)
 
-    lines = ([row.section, row.item, shown(row)] for row in rows)
-    return csv_text(headers(locale), lines).encode("utf-8")
+    def line(row: Row) -> list[object]:
+        values = [row.section, row.item, shown(row.value, row.kind)]
+        if with_previous:
+            values += [shown(row.previous, row.kind), shown(row.change, row.kind)]
+        return values
+
+    return csv_text(headers(locale, with_previous), (line(row) for row in rows)).encode("utf-8")
 
 
 def to_xlsx(rows: list[Row], locale: str, title: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title[:31]
-    sheet.append(headers(locale))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    with_previous = compared(rows)
+    sheet.append(headers(locale, with_previous))
+    for heading in sheet[1]:
+        heading.font = Font(bold=True)
+
+    def cell(value: object, kind: str) -> object:
+        if kind == "seconds" and isinstance(value, int | float):
+            return round(float(value), 1)
+        return value
+
     for row in rows:
-        value: int | float | str | None = row.value
-        if row.kind == "seconds" and isinstance(value, int | float):
-            value = round(float(value), 1)
-        sheet.append([row.section, row.item, value])
+        values: list[object] = [row.section, row.item, cell(row.value, row.kind)]
+        if with_previous:
+            values += [cell(row.previous, row.kind), cell(row.change, row.kind)]
+        sheet.append(values)
         for written in sheet[sheet.max_row]:
             if isinstance(written.value, str):
                 written.data_type = "s"  # names are typed by people: text, never a formula
         if row.kind == "rate":
-            sheet.cell(row=sheet.max_row, column=3).number_format = "0.0%"
-    sheet.column_dimensions["A"].width = 18
-    sheet.column_dimensions["B"].width = 44
-    sheet.column_dimensions["C"].width = 18
+            for column in range(3, len(values) + 1):
+                sheet.cell(row=sheet.max_row, column=column).number_format = "0.0%"
+    for letter, width in zip("ABCDE", (18, 44, 18, 18, 18), strict=True):
+        sheet.column_dimensions[letter].width = width
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def all_lines_name(locale: str) -> str:
+    return gettext_for(locale)("All lines")

@@ -23,6 +23,7 @@ from hotline.rota import service as rota
 from hotline.rota.models import Rotation
 from hotline.rota.schemas import OverrideCreate, SwapCreate
 from hotline.simulator.console_client import csrf_from
+from hotline.stats import archive
 from hotline.voicemail.models import Voicemail
 from tests.access.routes import flatten
 from tests.calls import connected_call
@@ -176,6 +177,9 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/stats"): SUPERVISING,
     ("GET", "/supervisor/stats/report.xlsx"): SUPERVISING,
     ("GET", "/supervisor/stats/report.csv"): SUPERVISING,
+    ("GET", "/supervisor/reports"): SUPERVISING,
+    ("POST", "/supervisor/reports"): SUPERVISING,
+    ("GET", "/supervisor/reports/{report_id}.{fmt}"): SUPERVISING,
     ("GET", "/api/stats/overview"): SUPERVISING,
     ("GET", "/api/stats/calls"): SUPERVISING,
     ("GET", "/api/stats/counts/{dimension}"): SUPERVISING,
@@ -369,6 +373,16 @@ def seed(stack: Stack) -> dict[str, Any]:
         session.flush()
         ids["policy_id"] = policy.id
     ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway
+    with stack.db.session() as session:
+        filed = archive.file_report(
+            session=session,
+            period=archive.parse("2026-10"),
+            line_id=None,
+            now=now,
+            today=now.date(),
+            key=archive.signing_key(stack.settings.secret_key),
+        )
+        ids["report_id"], ids["fmt"] = filed.id, "csv"
     return ids
 
 
