@@ -90,6 +90,11 @@ def urls(line_id: int | None, first: date, last: date) -> list[tuple[str, str]]:
     month_start = (last.replace(day=1) - timedelta(days=1)).replace(day=1)  # the last full month
     month_end = last.replace(day=1) - timedelta(days=1)
     month = month_start.strftime("%Y-%m")
+    # The last full quarter and half-year (the previous one is read too, to sit beside it).
+    quarter_first = date(last.year, (last.month - 1) // 3 * 3 + 1, 1) - timedelta(days=1)
+    quarter = f"{quarter_first.year}-Q{(quarter_first.month - 1) // 3 + 1}"
+    half_first = date(last.year, (last.month - 1) // 6 * 6 + 1, 1) - timedelta(days=1)
+    half = f"{half_first.year}-H{(half_first.month - 1) // 6 + 1}"
     month_range = f"start={month_start}&end={month_end}"
     return [
         ("page, 30 days by day", f"/supervisor/stats?{month_range}{line}"),
@@ -107,6 +112,9 @@ def urls(line_id: int | None, first: date, last: date) -> list[tuple[str, str]]:
         ("api escalations, year", f"/api/stats/escalations?{year_range}{line}"),
         ("report.xlsx, month", f"/supervisor/stats/report.xlsx?month={month}{line}"),
         ("report.csv, month", f"/supervisor/stats/report.csv?month={month}{line}"),
+        ("report.xlsx, quarter", f"/supervisor/stats/report.xlsx?period={quarter}{line}"),
+        ("report.xlsx, quarter, all", f"/supervisor/stats/report.xlsx?period={quarter}"),
+        ("report.xlsx, half-year", f"/supervisor/stats/report.xlsx?period={half}{line}"),
     ]
 
 

@@ -30,7 +30,7 @@ FEATURES = {
     "escalation": {"escalation.steps", "escalation.drills", "escalation.pages"},
     "board": {"board.monitors"},
     "retention": {"retention.purge"},
-    "stats": {"stats.rollup"},
+    "stats": {"stats.rollup", "stats.file_reports"},
     "review": {"review.recordings"},
     "telephony": {"telephony.fallbacks", "telephony.sync_numbers"},
 }

@@ -81,7 +81,7 @@ class FiledReport(SQLModel, table=True):
     __tablename__ = "filed_reports"
     __table_args__ = (UniqueConstraint("period", "line_key"),)
     id: int | None = Field(default=None, primary_key=True)
-    seq: int = Field(unique=True)  # its place in the chain, from 1
+    seq: int = Field(unique=True, index=True)  # its place in the chain, from 1
     kind: str = Field(max_length=16, index=True)  # month | quarter | half
     period: str = Field(max_length=8)  # 2026-03, 2026-Q1, 2026-H1
     line_key: int  # the line's id, 0 for every line (a NULL would let twins in)
@@ -90,5 +90,5 @@ class FiledReport(SQLModel, table=True):
     filed_by: str | None = Field(default=None, max_length=200)  # None: filed on schedule
     figures: str = Field(sa_type=Text)  # canonical JSON: {locale: [[section, item, value, ...]]}
     prev_digest: str = Field(max_length=64)
-    digest: str = Field(max_length=64, unique=True)
+    digest: str = Field(max_length=64, unique=True, index=True)
     signature: str = Field(max_length=64)

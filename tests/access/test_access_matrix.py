@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from hotline.auth.models import Role
@@ -445,6 +446,9 @@ def as_designed(expected: set[str] | int, row: dict[str, int]) -> bool:
 LAST = {("POST", "/logout")}
 
 
+# Every route for every role: a few thousand requests, that grow with each page added. The
+# bound is against a hang, well above the time it takes on a loaded two-core machine.
+@pytest.mark.timeout(900)
 def test_every_route_answers_every_role_as_designed(app_only: Stack) -> None:
     ids = seed(app_only)
     routes = [r for r in flatten(app_only.app.routes) if r[0] not in ("WS", "MOUNT")]
@@ -469,6 +473,7 @@ def test_every_route_answers_every_role_as_designed(app_only: Stack) -> None:
     assert not wrong, f"access differs from the design (negative = refused): {wrong}"
 
 
+@pytest.mark.timeout(900)
 def test_a_past_calls_history_is_for_supervising_only(app_only: Stack) -> None:
     """The caller's history opens for the counselor of a live call (the walk above) and through
     its wrap-up and note window; through an old call, only for supervisors."""
