@@ -17,6 +17,7 @@ import hotline.realtime.events  # noqa: F401 - registers the after-commit publis
 from hotline import api_docs, crypto, errors, jobs, logs, phone
 from hotline.blocklist.api import router as blocklist_api
 from hotline.board.api import router as board_router
+from hotline.callcontrol.api import router as callcontrol_api
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(retention_api)
     app.include_router(blocklist_api)
     app.include_router(board_router)
+    app.include_router(callcontrol_api)
     agent_console.routes.include(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -4,6 +4,7 @@ from hotline.audit.models import AuditEvent
 from hotline.auth.models import PhoneVerification, TotpRecoveryCode, User, UserSession
 from hotline.blocklist.models import BlockedCaller
 from hotline.board.models import CallMonitor, HelpRequest
+from hotline.callcontrol.models import CallControl, CallParty
 from hotline.calls.models import Call, CallEvent
 from hotline.db import metadata
 from hotline.escalation.models import (
@@ -28,6 +29,8 @@ from hotline.telephony.models import WebhookReceipt
 from hotline.voicemail.models import Voicemail
 
 __all__ = [
+    "CallControl",
+    "CallParty",
     "AuditEvent",
     "PhoneVerification",
     "ConsoleSocket",

@@ -9,12 +9,14 @@ from agent_console.console.config import risk_config
 from agent_console.console.strings import js_strings
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.auth.deps import user_from_connection
+from hotline.callcontrol import service as callcontrol
+from hotline.db import SessionDep
 
 router = APIRouter(tags=["console"])
 
 
 @router.get("/console")
-def console(request: Request) -> Response:
+def console(request: Request, session: SessionDep) -> Response:
     remember_locale(request)
     user = user_from_connection(request)
     if user is None:
@@ -25,5 +27,7 @@ def console(request: Request) -> Response:
         "locale": request.session.get("locale") or user.locale,
         "strings": js_strings(_),
         "risk": risk_config(),
+        # What "add someone to the call" offers besides 110/120/119 and a typed number.
+        "call_control": {"resources": callcontrol.resources(session=session)},
     }
     return render(request, "console.html", user=user, config=config)

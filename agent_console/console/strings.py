@@ -189,4 +189,21 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "followups_due_priority": _(
             "Follow-up calls due on your lines: {count}, {priority} of them priority. Open the list"
         ),
+        # Control of the live call (callcontrol.js).
+        "control_mute": _("Mute"),
+        "control_unmute": _("Unmute"),
+        "control_hold": _("Hold the caller"),
+        "control_resume": _("Resume the call"),
+        "control_muted": _("You are muted: the caller cannot hear you."),
+        "control_on_hold": _("The caller is on hold and hears the line's hold music."),
+        "control_muted_on_hold": _("You are muted and the caller is on hold."),
+        "control_failed": _("The phone network refused that. Please try again."),
+        "party_dialing": _("Dialling…"),
+        "party_ringing": _("Ringing…"),
+        "party_connected": _("In the call"),
+        "party_left": _("Left the call"),
+        "party_failed": _("Not reached"),
+        "party_removing": _("Removing…"),
+        "party_partner": _("Partner line"),
+        "party_choose_resource": _("Choose a resource first."),
     }

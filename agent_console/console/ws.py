@@ -14,6 +14,8 @@ from agent_console.kit.sockets import origin_allowed
 from hotline.auth.deps import session_check, user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
+from hotline.callcontrol import service as callcontrol
+from hotline.calls.models import Call
 from hotline.followups import service as followups
 from hotline.notes import service as notes
 from hotline.realtime import socket_loop
@@ -106,6 +108,9 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
         call = snapshot.get("call")
         if call is not None:  # the counselor's help request on this call, if any
             call["help"] = board.help_for_call(session=session, call_id=call["call_id"])
+            live = session.get(Call, call["call_id"])
+            if live is not None and call["state"] == "connected":  # mute, hold, added parties
+                call["control"] = callcontrol.for_call(session=session, call=live)
         user = session.get(User, user_id)
         if user is not None:  # notes they still have to submit, wherever they were begun
             snapshot["unfinished_notes"] = notes.unfinished(session=session, user=user)

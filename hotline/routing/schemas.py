@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from hotline.board.schemas import HelpRequest
+from hotline.callcontrol.schemas import CallControlState
 
 
 class Shape(BaseModel):
@@ -73,6 +74,8 @@ class LiveCall(Shape):
     connected_at: str | None
     ended_at: str | None
     help: Help | None = None
+    # Connected calls: mute, hold and the parties added (hotline/callcontrol).
+    control: CallControlState | None = None
 
 
 class Alert(Shape):

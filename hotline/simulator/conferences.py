@@ -278,6 +278,7 @@ class Conferences:
         participant.status = "complete"
         participant.updated_at = utcnow()
         participant.left.set()
+        self._stop_hold_music(participant)
         conference.touch()
         self._note(
             participant, "conference", conference.friendly_name, event="leave", reason=reason
@@ -319,6 +320,7 @@ class Conferences:
             participant.status = "complete"
             participant.updated_at = utcnow()
             participant.left.set()
+            self._stop_hold_music(participant)
             self._note(
                 participant,
                 "conference",
@@ -385,12 +387,18 @@ class Conferences:
         *,
         muted: bool | None = None,
         hold: bool | None = None,
+        hold_url: str | None = None,
+        hold_method: str | None = None,
         coaching: bool | None = None,
         call_sid_to_coach: str | None = None,
         end_conference_on_exit: bool | None = None,
     ) -> None:
         conference = self.sim.world.conferences[participant.conference_sid]
         participant.updated_at = utcnow()
+        if hold_url is not None:
+            participant.hold_url = hold_url or None
+        if hold_method is not None:
+            participant.hold_method = hold_method
         if end_conference_on_exit is not None:
             participant.end_conference_on_exit = end_conference_on_exit
         if call_sid_to_coach is not None:
@@ -405,6 +413,10 @@ class Conferences:
             participant.hold = hold
             self._note(participant, "conference", "hold" if hold else "unhold")
             self.emit(conference, "participant-hold" if hold else "participant-unhold", participant)
+            if hold:
+                self._start_hold_music(participant)
+            else:
+                self._stop_hold_music(participant)
         if coaching is not None and coaching != participant.coaching:
             participant.coaching = coaching
             self._note(
@@ -414,6 +426,42 @@ class Conferences:
                 call_sid_to_coach=participant.call_sid_to_coach,
             )
             self.emit(conference, "participant-modify", participant)
+
+    # ------------------------------------------------------------------ hold music
+
+    def _start_hold_music(self, participant: Participant) -> None:
+        """A participant put on hold hears the HoldUrl (TwiML with Say, Play, Pause, Redirect, or
+        Twilio's default music without one), again and again until resumed or gone."""
+        call = self.sim.world.calls.get(participant.call_sid)
+        if call is None or not participant.present:
+            return
+        self._stop_hold_music(participant)
+        participant.hold_task = self.sim.spawn(
+            self._hold_music(call, participant), f"sim-hold-music-{call.sid}"
+        )
+
+    @staticmethod
+    def _stop_hold_music(participant: Participant) -> None:
+        if participant.hold_task is not None:
+            participant.hold_task.cancel()
+            participant.hold_task = None
+
+    async def _hold_music(self, call: Call, participant: Participant) -> None:
+        if participant.hold_url is None:
+            self.sim.record(call, "play", DEFAULT_HOLD_MUSIC, hold=True, on_hold=True)
+            return
+        runner = self.sim.runner(call)
+        url, method = participant.hold_url, participant.hold_method
+        last: float | None = None
+        while participant.hold and participant.present:
+            if last is not None:
+                gap = self.sim.config.hold_refetch_min_s - (time.monotonic() - last)
+                if gap > 0:
+                    await asyncio.sleep(gap)
+            last = time.monotonic()
+            redirect = await runner.play_wait(Fetch(url, method, purpose="hold"))
+            if redirect is not None and redirect.url:
+                url, method = redirect.url, redirect.method
 
     # ------------------------------------------------------------------ who hears whom
 

@@ -132,6 +132,7 @@ def participant_view(
         "status": participant.status,
         "muted": participant.muted,
         "hold": participant.hold,
+        "hold_url": participant.hold_url,
         "coaching": participant.coaching,
         "call_sid_to_coach": participant.call_sid_to_coach,
         "start_conference_on_enter": participant.start_conference_on_enter,

@@ -651,6 +651,8 @@ def rest_router(sim: Simulator) -> APIRouter:
             participant,
             muted=_flag(_text(form, "Muted")),
             hold=_flag(_text(form, "Hold")),
+            hold_url=_text(form, "HoldUrl"),
+            hold_method=(_text(form, "HoldMethod") or "").upper() or None,
             coaching=coaching,
             call_sid_to_coach=coach,
             end_conference_on_exit=_flag(_text(form, "EndConferenceOnExit")),

@@ -164,6 +164,11 @@ class Participant:
     status: str = "queued"
     wait_url: str | None = None
     wait_method: str = "POST"
+    # What a participant on hold hears (REST HoldUrl, HoldMethod): None is Twilio's default
+    # hold music; the task playing it while they are on hold.
+    hold_url: str | None = None
+    hold_method: str = "GET"
+    hold_task: asyncio.Task[Any] | None = field(default=None, repr=False)
     # Added over REST: the leg hangs up when it leaves, as there is no TwiML after it.
     via_rest: bool = False
     created_at: datetime = field(default_factory=utcnow)

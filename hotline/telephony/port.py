@@ -96,6 +96,43 @@ class TelephonyPort:
         else:
             participant.update(muted=muted, coaching=False)
 
+    def update_participant(
+        self,
+        *,
+        conference: str,
+        leg_sid: str,
+        muted: bool | None = None,
+        hold: bool | None = None,
+        hold_url: str | None = None,
+    ) -> None:
+        """Mute or unmute a leg, or put it on hold (hearing `hold_url`'s TwiML) and back."""
+        changes: dict[str, object] = {}
+        if muted is not None:
+            changes["muted"] = muted
+        if hold is not None:
+            changes["hold"] = hold
+            if hold and hold_url:
+                changes |= {"hold_url": hold_url, "hold_method": "POST"}
+        self._client.conferences(conference).participants(leg_sid).update(**changes)
+
+    def add_party(
+        self, *, conference: str, to: str, from_: str, label: str, status_callback: str
+    ) -> str:
+        """Dial an outside party (110, 120, a partner line, a relative) from the line's number
+        into the caller's conference; their call progress goes to `status_callback`."""
+        participant = self._client.conferences(conference).participants.create(
+            from_=from_,
+            to=to,
+            label=label,
+            start_conference_on_enter=False,
+            end_conference_on_exit=False,
+            beep="false",
+            timeout=45,
+            status_callback=status_callback,
+            status_callback_event=["initiated", "ringing", "answered", "completed"],
+        )
+        return str(participant.call_sid)
+
     def remove_participant(self, *, conference: str, leg_sid: str) -> None:
         self._client.conferences(conference).participants(leg_sid).delete()
 

@@ -182,7 +182,8 @@ def _hold(
     if call is None or line is None:
         return prompts.hold(None, lang)
     said: list[str] = []
-    if line.announce_position:
+    # A connected caller put on hold by their counselor (?held=1) hears no place in the queue.
+    if line.announce_position and request.query_params.get("held") != "1":
         assert line.id is not None
         position = line_prompts.queue_position(session=session, call=call)
         wait_s = line_prompts.expected_wait_s(

@@ -63,6 +63,7 @@ TWILIO_WEBHOOKS = [
     "/twilio/sms/incoming",
     "/twilio/monitor/status",
     "/twilio/voice/callback",
+    "/twilio/party/status",
 ]
 DOCS = ["/openapi.json", "/docs", "/redoc", "/static/api-docs/swagger-start.js"]
 
@@ -104,6 +105,11 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/api/calls/{call_id}/note/addenda"): CALL_AND_SUPERVISING,
     ("GET", "/api/calls/{call_id}/history"): CALL_AND_SUPERVISING,
     ("POST", "/api/calls/{call_id}/escalate"): CALL_AND_SUPERVISING,
+    # Control of the live call: its counselor only (a supervisor monitors from the board).
+    ("POST", "/api/calls/{call_id}/mute"): {"alice"},
+    ("POST", "/api/calls/{call_id}/hold"): {"alice"},
+    ("POST", "/api/calls/{call_id}/parties"): {"alice"},
+    ("DELETE", "/api/calls/{call_id}/parties/{party_id}"): {"alice"},
     # Follow-ups: everyone who takes calls works those of their lines (here every line; another
     # line's counselor is refused in tests/followups), claimed ones only by the assignee (409
     # for the others); supervisors see every line, take over and cancel.
@@ -273,6 +279,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/calls/{call_id}/note/submit"): {"version": 0},
     ("POST", "/api/calls/{call_id}/note/addenda"): {"text": "matrix"},
     ("POST", "/api/calls/{call_id}/escalate"): {"reason": "matrix"},
+    # Valid bodies, so the refusal (403) is the route's, not the body's (422). A number no
+    # region dials: the party alice adds fails at once, nothing lingers.
+    ("POST", "/api/calls/{call_id}/mute"): {"muted": False},
+    ("POST", "/api/calls/{call_id}/hold"): {"hold": False},
+    ("POST", "/api/calls/{call_id}/parties"): {"kind": "number", "number": "1"},
     ("POST", "/api/escalations/{escalation_id}/rescue"): {"stage": "requested"},
     ("POST", "/api/escalations/{escalation_id}/{action}"): None,
     ("POST", "/api/rota/swaps/{swap_id}/answer"): {"accept": False},
@@ -373,6 +384,7 @@ def seed(stack: Stack) -> dict[str, Any]:
         session.add(policy)
         session.flush()
         ids["policy_id"] = policy.id
+    ids["party_id"] = 99999  # none: alice hears 404, everyone else is refused first
     ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway
     with stack.db.session() as session:
         filed = archive.file_report(

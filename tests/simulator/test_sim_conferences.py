@@ -187,3 +187,36 @@ def test_hold_audio_is_refetched_no_faster_than_the_minimum(make_env: EnvFactory
     hooks = env.wait_hook("/hold", count=3, CallSid=sid)
     gaps = [b.at - a.at for a, b in zip(hooks, hooks[1:], strict=False)]
     assert all(gap >= 0.15 for gap in gaps), gaps
+
+
+def test_hold_with_a_hold_url_plays_it_until_resumed(env: Env) -> None:
+    """Hold, HoldUrl and HoldMethod as Twilio takes them: the held participant's call fetches
+    the HoldUrl (signed, with its own CallSid) and hears it until Hold=false; Muted alone
+    changes nobody's hold."""
+    sid = caller_waiting(env)
+    leg = add_counselor(env, sid).call_sid
+    env.control.wait_for_status(leg, "in-progress")
+    room = env.twilio.conferences(sid)
+    held = room.participants(sid).update(
+        hold=True, hold_url=f"{env.base}/hold?lang=en&held=1", hold_method="POST"
+    )
+    assert held.hold is True and held.muted is False
+    fetch = env.control.wait_for(
+        lambda: next(
+            (h for h in env.recorder.find("/hold", CallSid=sid) if "held" in h.query), None
+        )
+    )
+    assert fetch.valid and fetch.query == "lang=en&held=1"
+    view = {p["call_sid"]: p for p in env.control.get_conference(sid)["participants"]}
+    assert view[sid]["hold"] is True and view[sid]["hold_url"].endswith("held=1")
+    assert sid not in view[leg]["hears"]  # a held caller neither hears nor is heard
+
+    muted = room.participants(leg).update(muted=True)
+    assert muted.muted is True and muted.hold is False
+    resumed = room.participants(sid).update(hold=False)
+    assert resumed.hold is False
+    view = {p["call_sid"]: p for p in env.control.get_conference(sid)["participants"]}
+    assert view[sid]["hears"] == [] and view[leg]["hears"] == [sid]  # the counselor is muted
+    names = [e["event"] for e in env.control.get_conference(sid)["events"]]
+    assert names.count("participant-hold") == 1 and names.count("participant-unhold") == 1
+    env.control.hangup(sid)

@@ -8,6 +8,7 @@
 import "./note/index.js";
 import "./alerts.js";
 import "./attention.js";
+import "./callcontrol.js";
 
 import { readConfig } from "/static/kit/config.js";
 import { $, enable, isEnabled, setText, show } from "/static/kit/dom.js";
