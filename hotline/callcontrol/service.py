@@ -84,6 +84,9 @@ def _live_call(session: Session, user: User, call_id: int) -> Call:
 
 
 def _control(session: Session, call_id: int, now: datetime) -> CallControl:
+    # The call's row first: two first requests on one call take turns, so the second finds
+    # the control row the first made instead of failing on its unique key.
+    session.exec(select(Call.id).where(Call.id == call_id).with_for_update()).one()
     found = session.exec(
         select(CallControl).where(CallControl.call_id == call_id).with_for_update()
     ).first()
