@@ -24,6 +24,14 @@ from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
 from hotline.routing.models import AgentStatus, ConsoleSocket, PresenceEvent
 from hotline.stats.models import StatsCount, StatsHour, StatsRollup, StatsStale
+from hotline.supervision.models import (
+    DebriefRequest,
+    QaSamplingRule,
+    SupervisionAction,
+    SupervisionAttendee,
+    SupervisionCall,
+    SupervisionSession,
+)
 from hotline.telephony.models import WebhookReceipt
 from hotline.voicemail.models import Voicemail
 
@@ -72,5 +80,11 @@ __all__ = [
     "User",
     "Voicemail",
     "WebhookReceipt",
+    "DebriefRequest",
+    "QaSamplingRule",
+    "SupervisionAction",
+    "SupervisionAttendee",
+    "SupervisionCall",
+    "SupervisionSession",
     "metadata",
 ]

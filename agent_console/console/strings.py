@@ -189,4 +189,12 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "followups_due_priority": _(
             "Follow-up calls due on your lines: {count}, {priority} of them priority. Open the list"
         ),
+        # After a high or imminent contact's note is submitted: the debrief offer.
+        "debrief_offer": _("That was a hard call. Would you like a debrief?"),
+        "debrief_yes": _("Yes, ask for a debrief"),
+        "debrief_no": _("No, thanks"),
+        "debrief_sent": _("Your debrief request was sent to the supervisor on duty."),
+        "debrief_failed": _(
+            "The debrief request could not be sent. Try again from My supervision."
+        ),
     }
