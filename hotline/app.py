@@ -34,6 +34,7 @@ from hotline.rota.api import router as rota_api
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
 from hotline.stats.api import router as stats_api
+from hotline.supervision.api import router as supervision_api
 from hotline.telephony.guard import WebhookGuard
 from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(escalation_webhooks)
     app.include_router(retention_api)
     app.include_router(blocklist_api)
+    app.include_router(supervision_api)
     app.include_router(board_router)
     app.include_router(callcontrol_api)
     agent_console.routes.include(app)

@@ -25,6 +25,14 @@ from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
 from hotline.routing.models import AgentStatus, ConsoleSocket, PresenceEvent
 from hotline.stats.models import FiledReport, StatsCount, StatsHour, StatsRollup, StatsStale
+from hotline.supervision.models import (
+    DebriefRequest,
+    QaSamplingRule,
+    SupervisionAction,
+    SupervisionAttendee,
+    SupervisionCall,
+    SupervisionSession,
+)
 from hotline.telephony.models import WebhookReceipt
 from hotline.voicemail.models import Voicemail
 
@@ -76,5 +84,11 @@ __all__ = [
     "User",
     "Voicemail",
     "WebhookReceipt",
+    "DebriefRequest",
+    "QaSamplingRule",
+    "SupervisionAction",
+    "SupervisionAttendee",
+    "SupervisionCall",
+    "SupervisionSession",
     "metadata",
 ]

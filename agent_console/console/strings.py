@@ -206,4 +206,12 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "party_removing": _("Removing…"),
         "party_partner": _("Partner line"),
         "party_choose_resource": _("Choose a resource first."),
+        # After a high or imminent contact's note is submitted: the debrief offer.
+        "debrief_offer": _("That was a hard call. Would you like a debrief?"),
+        "debrief_yes": _("Yes, ask for a debrief"),
+        "debrief_no": _("No, thanks"),
+        "debrief_sent": _("Your debrief request was sent to the supervisor on duty."),
+        "debrief_failed": _(
+            "The debrief request could not be sent. Try again from My supervision."
+        ),
     }

@@ -267,6 +267,21 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/policies/{policy_id}/drill"): SUPERVISING,
     ("GET", "/console/drills"): RESPONDERS,
     ("POST", "/console/drills/{drill_id}/ack"): RESPONDERS,
+    # Supervision: sessions, hours, debriefs and QA for supervisors; each counselor their own
+    # sessions and hours, and a debrief about their own calls (another's call: 403).
+    ("GET", "/supervisor/supervision"): SUPERVISING,
+    ("GET", "/supervisor/supervision/new"): SUPERVISING,
+    ("POST", "/supervisor/supervision"): SUPERVISING,
+    ("GET", "/supervisor/supervision/{session_id}"): SUPERVISING,
+    ("POST", "/supervisor/supervision/{session_id}"): SUPERVISING,
+    ("POST", "/supervisor/supervision/{session_id}/actions/{action_id}/done"): SUPERVISING,
+    ("POST", "/supervisor/debriefs/{debrief_id}/schedule"): SUPERVISING,
+    ("GET", "/supervisor/qa"): SUPERVISING,
+    ("POST", "/supervisor/qa/rules/{line_id}"): SUPERVISING,
+    ("GET", "/console/supervision"): SIGNED_IN,
+    ("POST", "/console/supervision/debriefs"): SIGNED_IN,
+    ("GET", "/api/calls/{call_id}/debrief"): SIGNED_IN,  # offered only to the note's author
+    ("POST", "/api/calls/{call_id}/debrief"): {"alice"},
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -396,6 +411,8 @@ def seed(stack: Stack) -> dict[str, Any]:
             key=archive.signing_key(stack.settings.secret_key),
         )
         ids["report_id"], ids["fmt"] = filed.id, "csv"
+    # No supervision session, action or debrief yet: the refusal comes first, then a 404.
+    ids |= {"session_id": 99999, "action_id": 99999, "debrief_id": 99999}
     return ids
 
 

@@ -1,6 +1,7 @@
 /* Submitting the note, and what follows: it can no longer change. */
 import { setText, show } from "/static/kit/dom.js";
 import { adopt, flush, renderStatus } from "./autosave.js";
+import { offerDebrief } from "./debrief.js";
 import { nonCounselling } from "./calltype.js";
 import { clearAllErrors, focusFirstError, showErrors } from "./errors.js";
 import { renderDerived } from "./form.js";
@@ -48,6 +49,7 @@ export async function submit() {
       if (response.ok && response.data) {
         adopt(response.data);
         finishSubmitted(true);
+        offerDebrief(state.callId);
         return;
       }
       if (response.status === 409 && response.data && response.data.note) {
