@@ -25,6 +25,15 @@ from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapReques
 from hotline.routing.models import AgentStatus, ConsoleSocket, PresenceEvent
 from hotline.stats.models import StatsCount, StatsHour, StatsRollup, StatsStale
 from hotline.telephony.models import WebhookReceipt
+from hotline.training.models import (
+    Attendance,
+    Course,
+    EthicsSignoff,
+    LineQualification,
+    PersonQualification,
+    Qualification,
+    TrainingSession,
+)
 from hotline.voicemail.models import Voicemail
 
 __all__ = [
@@ -72,5 +81,12 @@ __all__ = [
     "User",
     "Voicemail",
     "WebhookReceipt",
+    "Attendance",
+    "Course",
+    "EthicsSignoff",
+    "LineQualification",
+    "PersonQualification",
+    "Qualification",
+    "TrainingSession",
     "metadata",
 ]
