@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "7a1b2c3d4e5f"
 down_revision: str | None = "7c3d9e1f2a55"
 branch_labels: str | Sequence[str] | None = None
