@@ -25,6 +25,7 @@ from agent_console.records.pages import router as records_pages
 from agent_console.review.pages import router as review_pages
 from agent_console.rota.pages import router as rota_pages
 from agent_console.stats.pages import router as stats_pages
+from agent_console.training.pages import router as training_pages
 from agent_console.voicemail.pages import router as voicemail_pages
 
 
@@ -49,4 +50,5 @@ def include(app: FastAPI) -> None:
     app.include_router(lines_pages)
     app.include_router(policies_pages)
     app.include_router(line_prompts_pages)
+    app.include_router(training_pages)
     app.mount("/static", static_files(), name="static")

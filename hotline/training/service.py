@@ -209,6 +209,7 @@ def record_session(
         errors["trainer"] = "trainer_required"
     if errors:
         raise TrainingError("invalid", errors=errors)
+    _check_marks(session, marks)  # before anything is written: a refusal leaves nothing
     row = TrainingSession(
         course_id=course_id,
         held_on=held_on,
@@ -248,16 +249,7 @@ def take_attendance(
         raise TrainingError("not_found", status=404)
     course = session.get(Course, held.course_id)
     assert course is not None
-    known = {
-        u.id
-        for u in session.exec(select(User).where(col(User.id).in_(list(marks)))).all()
-        if u.id is not None
-    }
-    if set(marks) - known:
-        raise TrainingError("invalid", errors={"attendance": "bad_person"})
-    for mark in marks.values():
-        if mark.credited_minutes is not None and not 0 <= mark.credited_minutes <= MAX_MINUTES:
-            raise TrainingError("invalid", errors={"attendance": "bad_hours"})
+    _check_marks(session, marks)
     existing = {
         a.user_id: a
         for a in session.exec(select(Attendance).where(Attendance.session_id == session_id)).all()
@@ -308,6 +300,19 @@ def take_attendance(
             )
     session.flush()
     return out
+
+
+def _check_marks(session: Session, marks: Mapping[int, Mark]) -> None:
+    known = {
+        u.id
+        for u in session.exec(select(User).where(col(User.id).in_(list(marks)))).all()
+        if u.id is not None
+    }
+    if set(marks) - known:
+        raise TrainingError("invalid", errors={"attendance": "bad_person"})
+    for mark in marks.values():
+        if mark.credited_minutes is not None and not 0 <= mark.credited_minutes <= MAX_MINUTES:
+            raise TrainingError("invalid", errors={"attendance": "bad_hours"})
 
 
 @dataclass
@@ -709,8 +714,8 @@ def training_in_period(*, session: Session, start: date, end: date) -> TrainingP
                 held_on=held.held_on,
                 minutes=held.minutes,
                 trainer=held.trainer,
-                present=counts.get((held.id, True), 0),
-                absent=counts.get((held.id, False), 0),
+                present=counts.get((held.id or 0, True), 0),
+                absent=counts.get((held.id or 0, False), 0),
             )
         )
     for user_id, minutes in session.exec(
