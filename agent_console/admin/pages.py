@@ -126,7 +126,7 @@ def users_page(request: Request, user: Admin, session: SessionDep) -> Response:
             "totp": auth.totp_enrolled(u),
             "last_sign_in": _when(signed_in.get(u.id or 0)),
             # Shown, not enforced (an unsigned counselor still takes calls).
-            "ethics_unsigned": u.id in unsigned,
+            "ethics_unsigned": (u.id in unsigned) if u.role in training.STAFF_ROLES else None,
         }
         for u in users
     ]

@@ -145,10 +145,13 @@ def create_course(
         "grants_days": grants_days,
     }
     try:
-        minutes = training.parse_minutes(course_hours, field_name="hours")
+        try:
+            minutes = training.parse_minutes(course_hours, field_name="hours")
+        except TrainingError:
+            minutes = -1  # refused by create_course next to the other fields' reasons
         days = _optional_int(grants_days)
         if grants_days.strip() and days is None:
-            raise TrainingError("invalid", errors={"grants_days": "bad_days"})
+            days = 0  # likewise
         training.create_course(
             session=session,
             name=name,
@@ -272,19 +275,16 @@ def record_session(
         "credited": dict(zip(person, credited, strict=False)),
     }
     try:
-        errors: dict[str, str] = {}
+        # Each unreadable value is refused by record_session, next to the other fields' reasons.
         day: date | None = None
-        minutes = 0
         try:
             day = training.parse_date(held_on, field_name="held_on")
-        except TrainingError as failure:
-            errors |= failure.errors
+        except TrainingError:
+            day = None
         try:
             minutes = training.parse_minutes(session_hours, field_name="hours", allow_zero=False)
-        except TrainingError as failure:
-            errors |= failure.errors
-        if errors or day is None:
-            raise TrainingError("invalid", errors=errors)
+        except TrainingError:
+            minutes = 0
         held = training.record_session(
             session=session,
             course_id=_optional_int(course_id) or 0,

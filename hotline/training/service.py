@@ -190,7 +190,7 @@ def record_session(
     *,
     session: Session,
     course_id: int,
-    held_on: date,
+    held_on: date | None,
     minutes: int,
     trainer: str,
     marks: Mapping[int, Mark],
@@ -202,12 +202,14 @@ def record_session(
     course = session.get(Course, course_id)
     if course is None:
         errors["course_id"] = "bad_course"
+    if held_on is None:
+        errors["held_on"] = "bad_date"
     if not 1 <= minutes <= MAX_MINUTES:
         errors["hours"] = "bad_hours"
     trainer = trainer.strip()
     if not trainer or len(trainer) > 200:
         errors["trainer"] = "trainer_required"
-    if errors:
+    if errors or held_on is None:
         raise TrainingError("invalid", errors=errors)
     _check_marks(session, marks)  # before anything is written: a refusal leaves nothing
     row = TrainingSession(

@@ -256,6 +256,19 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/policies/{policy_id}/drill"): SUPERVISING,
     ("GET", "/console/drills"): RESPONDERS,
     ("POST", "/console/drills/{drill_id}/ack"): RESPONDERS,
+    # Training: kept by supervisors and admins; each person sees and signs their own.
+    ("GET", "/admin/training"): SUPERVISING,
+    ("POST", "/admin/training/courses"): SUPERVISING,
+    ("POST", "/admin/training/qualifications"): SUPERVISING,
+    ("GET", "/admin/training/sessions/new"): SUPERVISING,
+    ("POST", "/admin/training/sessions"): SUPERVISING,
+    ("GET", "/admin/training/sessions/{session_id}"): SUPERVISING,
+    ("POST", "/admin/training/sessions/{session_id}/attendance"): SUPERVISING,
+    ("GET", "/admin/training/people/{user_id}"): SUPERVISING,
+    ("POST", "/admin/training/people/{user_id}/qualifications"): SUPERVISING,
+    ("GET", "/console/training"): SIGNED_IN,
+    ("POST", "/console/training/ethics"): SIGNED_IN,
+    ("POST", "/admin/lines/{line_id}/qualifications"): ADMIN,
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -369,6 +382,7 @@ def seed(stack: Stack) -> dict[str, Any]:
         session.flush()
         ids["policy_id"] = policy.id
     ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway
+    ids["session_id"] = 99999  # no training session: access is checked before the 404
     return ids
 
 
