@@ -44,8 +44,8 @@ def qualified(
     """One query (this runs on every offer): each requirement of these lines, joined to the
     free counselors who hold it validly now. Lines without requirements return no rows."""
     out = Qualified()
-    if not line_ids:
-        return out
+    if not line_ids or not user_ids:
+        return out  # nobody free (or nothing waiting): nothing to ask
     holds = and_(
         col(PersonQualification.qualification_id) == col(LineQualification.qualification_id),
         col(PersonQualification.user_id).in_(list(user_ids)),
