@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from hotline.audit.models import AuditEvent
 from hotline.db import Database
+from hotline.training import figures
 from hotline.training import service as training
 from hotline.training.service import Mark, TrainingError
 from tests.factories import make_line, make_user
@@ -193,7 +194,7 @@ def test_training_in_a_period(db: Database) -> None:
                 now=T0,
             )
     with db.session() as session:
-        november = training.training_in_period(
+        november = figures.training_in_period(
             session=session, start=date(2026, 11, 1), end=date(2026, 12, 1)
         )
     assert [(s.held_on.day, s.present, s.absent) for s in november.sessions] == [
