@@ -28,6 +28,7 @@ from agent_console.stats.archive_pages import router as report_archive_pages
 from agent_console.stats.pages import router as stats_pages
 from agent_console.supervision.pages import router as supervision_pages
 from agent_console.supervision.qa_pages import router as supervision_qa_pages
+from agent_console.training.pages import router as training_pages
 from agent_console.voicemail.pages import router as voicemail_pages
 
 
@@ -55,4 +56,5 @@ def include(app: FastAPI) -> None:
     app.include_router(line_prompts_pages)
     app.include_router(supervision_pages)
     app.include_router(supervision_qa_pages)
+    app.include_router(training_pages)
     app.mount("/static", static_files(), name="static")

@@ -34,6 +34,15 @@ from hotline.supervision.models import (
     SupervisionSession,
 )
 from hotline.telephony.models import WebhookReceipt
+from hotline.training.models import (
+    Attendance,
+    Course,
+    EthicsSignoff,
+    LineQualification,
+    PersonQualification,
+    Qualification,
+    TrainingSession,
+)
 from hotline.voicemail.models import Voicemail
 
 __all__ = [
@@ -90,5 +99,12 @@ __all__ = [
     "SupervisionAttendee",
     "SupervisionCall",
     "SupervisionSession",
+    "Attendance",
+    "Course",
+    "EthicsSignoff",
+    "LineQualification",
+    "PersonQualification",
+    "Qualification",
+    "TrainingSession",
     "metadata",
 ]

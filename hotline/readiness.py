@@ -16,6 +16,8 @@ What "ready" means here, by check:
   first language without one is red (callers of the line's main language would reach nobody),
   any other amber. Counselors have no rota in this model (the rota holds crisis workers and
   supervisors), so "covering this week" is their active accounts.
+- a line that requires qualifications (the lines page) needs an active counselor who takes it and
+  holds each of them, unexpired now: without one its calls are offered to nobody (red).
 - supervisors and admins sign in with TOTP: an admin without it is red, a supervisor amber.
 - a crisis worker's phone not verified (a code sent to it and typed back) is amber.
 - demo accounts (public password) left: red in production, amber elsewhere.
@@ -48,6 +50,7 @@ from hotline.lines.models import Line
 from hotline.lines.service import numbers_by_line
 from hotline.rota import service as rota
 from hotline.seed import demo_accounts_left
+from hotline.training import service as training
 
 VOICE_PATH = "/twilio/voice/incoming"
 
@@ -159,7 +162,35 @@ def _line(session: Session, line: Line, users: list[User], now: datetime) -> lis
     out.append(_hours(line, subject))
     out += _policy(session, line, users, subject, now)
     out += _counselors(line, users, subject)
+    out += _qualified(session, line, subject, now)
     return out
+
+
+def _qualified(session: Session, line: Line, subject: str, now: datetime) -> list[Finding]:
+    required = training.line_requirements(session=session, line_id=line.id or 0)
+    if not required:
+        return []
+    if training.qualified_counselors(session=session, line=line, required=required, now=now):
+        return [
+            Finding(
+                Level.green,
+                "line_qualified",
+                subject,
+                N_("Counselors who take this line hold the qualifications it requires."),
+            )
+        ]
+    return [
+        Finding(
+            Level.red,
+            "line_unqualified",
+            subject,
+            N_(
+                "No active counselor of this line holds every qualification it requires (or it "
+                "has expired): its calls are offered to nobody."
+            ),
+            N_("Record the qualification for counselors of the line, or change what it requires."),
+        )
+    ]
 
 
 def _hours(line: Line, subject: str) -> Finding:

@@ -30,6 +30,7 @@ from hotline.auth.deps import RequirePageRole, check_csrf
 from hotline.auth.models import Role, User
 from hotline.db import SessionDep
 from hotline.i18n import N_
+from hotline.training import service as training
 
 router = APIRouter(tags=["admin"])
 Admin = Annotated[User, Depends(RequirePageRole(Role.admin))]
@@ -74,6 +75,10 @@ def _labels(_: Callable[[str], str]) -> dict[str, Any]:
     }
 
 
+def training_hours(minutes: int) -> str:
+    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+
+
 def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -104,6 +109,7 @@ def users_page(request: Request, user: Admin, session: SessionDep) -> Response:
         session=session, user_ids=[u.id for u in users if u.id is not None]
     )
     line_names = people.line_names(session=session)
+    unsigned = training.unsigned_this_year(session=session, now=_now(request))
     rows = [
         {
             "id": u.id,
@@ -119,6 +125,8 @@ def users_page(request: Request, user: Admin, session: SessionDep) -> Response:
             else None,
             "totp": auth.totp_enrolled(u),
             "last_sign_in": _when(signed_in.get(u.id or 0)),
+            # Shown, not enforced (an unsigned counselor still takes calls).
+            "ethics_unsigned": (u.id in unsigned) if u.role in training.STAFF_ROLES else None,
         }
         for u in users
     ]
@@ -191,6 +199,12 @@ def _user_page(
         if target is not None and verification.is_verified(target)
         else "",
         has_phone=target is not None and verification.is_phone(target.endpoint),
+        training_record=training.person_record(
+            session=session, user_id=target.id or 0, now=_now(request)
+        )
+        if target is not None and target.id is not None
+        else None,
+        training_hours=training_hours,
         roles=list(ROLE_LABELS),
         locales=list(LANGUAGE_LABELS),
         lines=people.line_choices(

@@ -32,6 +32,8 @@ from hotline.lines.admin import LineForm, LinesError, SyncAnswer
 from hotline.lines.models import AFTER_HOURS_ACTIONS, Line
 from hotline.lines.preview import Preview, preview
 from hotline.lines.service import WEEKDAYS
+from hotline.training import service as training
+from hotline.training.service import TrainingError
 
 router = APIRouter(tags=["lines"])
 Admin = Annotated[User, Depends(RequirePageRole(Role.admin))]
@@ -154,6 +156,8 @@ def _line_page(
     synced: list[SyncAnswer] | None = None,
     done: str | None = None,
     status_code: int = 200,
+    required: list[int] | None = None,
+    required_failure: TrainingError | None = None,
 ) -> Response:
     """The form (a new line when `target` is None) and, for a line, its preview and actions."""
     _ = translator(request, user)
@@ -191,6 +195,19 @@ def _line_page(
         policies=lines_admin.policy_choices(session=session),
         labels=_labels(_),
         status_code=status_code,
+        qualifications=training.list_qualifications(session=session),
+        required=required
+        if required is not None
+        else training.line_requirements(session=session, line_id=target.id or 0)
+        if target is not None
+        else [],
+        required_error=required_failure.text_for(
+            required_failure.errors.get("required_qualifications", required_failure.code), _
+        )
+        if required_failure
+        else None,
+        required_confirm=required_failure is not None
+        and required_failure.errors.get("required_qualifications") == "nobody_qualified",
     )
 
 
@@ -398,3 +415,40 @@ def activate_line(
         session=session, line=target, active=True, actor=user, now=_now(request), ip=_ip(request)
     )
     return RedirectResponse(f"/admin/lines/{line_id}?done=activated", status_code=303)
+
+
+@router.post("/admin/lines/{line_id}/qualifications", include_in_schema=False)
+def set_required_qualifications(
+    request: Request,
+    line_id: int,
+    user: Admin,
+    session: SessionDep,
+    csrf_token: CsrfToken = None,
+    required_qualifications: Annotated[list[int], Form()] = [],  # noqa: B006
+    confirm: Text = "",
+) -> Response:
+    """Counselors lacking one of these (valid now) are not offered the line's calls. Requiring
+    what no counselor of the line holds shows the reason and asks to confirm."""
+    check_csrf(request, csrf_token)
+    target = lines_admin.get_line(session=session, line_id=line_id)
+    try:
+        training.set_line_requirements(
+            session=session,
+            line_id=line_id,
+            qualification_ids=required_qualifications,
+            confirmed=confirm == "1",
+            by=user,
+            now=_now(request),
+            ip=_ip(request),
+        )
+    except TrainingError as failure:
+        return _line_page(
+            request,
+            session,
+            user,
+            target,
+            required=required_qualifications,
+            required_failure=failure,
+            status_code=failure.status,
+        )
+    return RedirectResponse(f"/admin/lines/{line_id}?done=saved", status_code=303)

@@ -29,6 +29,7 @@ from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
 from hotline.routing.models import AgentState, AgentStatus, ConsoleSocket, PresenceEvent
+from hotline.routing.qualifications import qualified
 from hotline.telephony.endpoints import dialable
 
 log = logging.getLogger(__name__)
@@ -333,6 +334,13 @@ def offer_next(
         .where(AgentStatus.state == AgentState.available, col(User.active))
         .order_by(col(AgentStatus.idle_since), col(AgentStatus.user_id))
     ).all()
+    # The lines' required qualifications and who of the free holds them, in one query.
+    allowed = qualified(
+        session=session,
+        line_ids={call.line_id for call in waiting},
+        user_ids=[user.id for _status, user in free if user.id is not None],
+        now=now,
+    )
     for call in waiting:
         assert call.id is not None
         # Another instance's clock may run behind the one that queued the call.
@@ -341,6 +349,8 @@ def offer_next(
             assert user.id is not None
             if not _covers(user, call) or not dialable(user.endpoint):
                 continue  # (available from before their phone was removed: never offered)
+            if not allowed.allows(user_id=user.id, line_id=call.line_id):
+                continue  # lacks a qualification the line requires, or it has expired
             try:
                 with session.begin_nested():
                     if not _set_agent(

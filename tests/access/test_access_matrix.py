@@ -282,6 +282,19 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/console/supervision/debriefs"): SIGNED_IN,
     ("GET", "/api/calls/{call_id}/debrief"): SIGNED_IN,  # offered only to the note's author
     ("POST", "/api/calls/{call_id}/debrief"): {"alice"},
+    # Training: kept by supervisors and admins; each person sees and signs their own.
+    ("GET", "/admin/training"): SUPERVISING,
+    ("POST", "/admin/training/courses"): SUPERVISING,
+    ("POST", "/admin/training/qualifications"): SUPERVISING,
+    ("GET", "/admin/training/sessions/new"): SUPERVISING,
+    ("POST", "/admin/training/sessions"): SUPERVISING,
+    ("GET", "/admin/training/sessions/{session_id}"): SUPERVISING,
+    ("POST", "/admin/training/sessions/{session_id}/attendance"): SUPERVISING,
+    ("GET", "/admin/training/people/{user_id}"): SUPERVISING,
+    ("POST", "/admin/training/people/{user_id}/qualifications"): SUPERVISING,
+    ("GET", "/console/training"): SIGNED_IN,
+    ("POST", "/console/training/ethics"): SIGNED_IN,
+    ("POST", "/admin/lines/{line_id}/qualifications"): ADMIN,
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -413,6 +426,7 @@ def seed(stack: Stack) -> dict[str, Any]:
         ids["report_id"], ids["fmt"] = filed.id, "csv"
     # No supervision session, action or debrief yet: the refusal comes first, then a 404.
     ids |= {"session_id": 99999, "action_id": 99999, "debrief_id": 99999}
+    ids["session_id"] = 99999  # no training session: access is checked before the 404
     return ids
 
 
