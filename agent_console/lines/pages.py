@@ -27,6 +27,7 @@ from hotline.auth.models import Role, User
 from hotline.db import SessionDep
 from hotline.i18n import N_
 from hotline.lines import admin as lines_admin
+from hotline.lines import prompts as line_prompts
 from hotline.lines import service as lines
 from hotline.lines.admin import LineForm, LinesError, SyncAnswer
 from hotline.lines.models import AFTER_HOURS_ACTIONS, Line
@@ -68,6 +69,7 @@ HEARD_LABELS = {
     "dial": N_("Forwards to"),
     "record": N_("Records a message"),
     "hangup": N_("Hangs up"),
+    "play": N_("Plays the recording"),
 }
 NOTICES = {
     "created": N_("The line was created."),
@@ -142,6 +144,16 @@ def _when(value: str, line: Line, now: datetime) -> datetime:
     return lines.local_time(line, chosen.date(), chosen.time())
 
 
+def _audio(request: Request, session: Session, line: Line) -> dict[tuple[str, str], str]:
+    """The line's uploaded recordings by the addresses the webhook gives the phone network."""
+    assert line.id is not None
+    base = request.app.state.settings.public_base_url.rstrip("/")
+    return {
+        key: f"{base}/twilio/prompts/{row.token}"
+        for key, row in line_prompts.recordings(session=session, line_id=line.id).items()
+    }
+
+
 def _line_page(
     request: Request,
     session: Session,
@@ -164,9 +176,10 @@ def _line_page(
     numbers: list[str] = []
     if target is not None:
         numbers = lines.numbers_of(session=session, line=target)
-        heard_now = preview(target, now)
+        audio = _audio(request, session, target)
+        heard_now = preview(target, now, audio=audio)
         if at_value:
-            heard_at = preview(target, _when(at_value, target, now))
+            heard_at = preview(target, _when(at_value, target, now), audio=audio)
         else:  # the suggestion: 03:00 next Saturday, in the line's zone
             local = heard_now.local
             saturday = local.date() + timedelta(days=(5 - local.weekday()) % 7 or 7)
