@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from agent_console.kit.render import remember_locale, render, translator
@@ -278,6 +277,11 @@ def _sync(request: Request, numbers: list[str]) -> list[SyncAnswer]:
     )
 
 
+def _release(request: Request, numbers: list[str]) -> list[SyncAnswer]:
+    """Un-point numbers no active line has (they answer "not in service"); the answers."""
+    return lines_admin.release_numbers(request.app.state.telephony, numbers)
+
+
 @router.post("/admin/lines", include_in_schema=False)
 def create_line(
     request: Request,
@@ -336,7 +340,7 @@ def edit_line(
     _ = translator(request, user)
     try:
         fields = lines_admin.check_form(session=session, form=form, line_id=target.id)
-        changed = lines_admin.update_line(
+        renumbered = lines_admin.update_line(
             session=session,
             line=target,
             fields=fields,
@@ -355,7 +359,8 @@ def edit_line(
             error=failure.message(_),
             status_code=failure.status,
         )
-    synced = _sync(request, changed) if target.active else []
+    synced = _sync(request, renumbered.point) if target.active else []
+    synced += _release(request, renumbered.release)
     return _saved(request, session, user, target, "saved", synced)
 
 
@@ -394,7 +399,8 @@ def deactivate_line(
         return _line_page(
             request, session, user, target, error=failure.message(_), status_code=failure.status
         )
-    return RedirectResponse(f"/admin/lines/{line_id}?done=deactivated", status_code=303)
+    released = _release(request, consequences.numbers)
+    return _saved(request, session, user, target, "deactivated", released)
 
 
 @router.post("/admin/lines/{line_id}/activate", include_in_schema=False)
@@ -410,4 +416,6 @@ def activate_line(
     lines_admin.set_active(
         session=session, line=target, active=True, actor=user, now=_now(request), ip=_ip(request)
     )
-    return RedirectResponse(f"/admin/lines/{line_id}?done=activated", status_code=303)
+    # Its numbers answered "not in service" while it was inactive: point them here again.
+    synced = _sync(request, lines.numbers_of(session=session, line=target))
+    return _saved(request, session, user, target, "activated", synced)

@@ -21,7 +21,7 @@ def N_(message: str) -> str:
 
 LANGUAGE_NAMES = {"zh_CN": N_("Mandarin"), "en": N_("English")}
 HOLD_PAUSE_S = 20
-CALLBACK_KEY = "1"  # hotline.lines.prompts.CALLBACK_KEY
+CALLBACK_KEY = "1"  # a line's `callback_key` unless set (hotline.lines.prompts)
 # (kind, language) -> the address of a line's uploaded recording ("greeting", "hold"), and
 # ("music", "") for its hold music: played instead of the spoken prompt.
 Audio = Mapping[tuple[str, str], str]
@@ -168,6 +168,11 @@ def welcome(line: Line, gather_url: str, audio: Audio = NO_AUDIO) -> str:
     return str(response)
 
 
+def callback_key(line: Line) -> str:
+    """The key that asks for a call back in the "callback" overflow."""
+    return line.callback_key or CALLBACK_KEY
+
+
 def choice(line: Line, digits: str) -> tuple[str, bool]:
     """The caller's key press -> (language, in danger)."""
     if digits == (line.danger_key or DANGER_KEY):
@@ -278,7 +283,7 @@ def overflow(line: Line, lang: str, voicemail_url: str, callback_url: str | None
             "counselor is free, press %(key)s. To leave a message instead, stay on the line. "
             "If you are in danger, call 110 or 120."
         )
-        _say(gather, text % {"key": CALLBACK_KEY}, lang)
+        _say(gather, text % {"key": callback_key(line)}, lang)
         response.append(gather)
         response.redirect(callback_url, method="POST")
         return str(response)

@@ -48,6 +48,7 @@ TWILIO_WEBHOOKS = [
     "/twilio/voice/gather",
     "/twilio/voice/hold",
     "/twilio/voice/after",
+    "/twilio/voice/not-in-service",
     "/twilio/voice/overflow",
     "/twilio/voice/voicemail",
     "/twilio/voice/status",

@@ -263,3 +263,24 @@ def test_the_callback_key_files_a_request_that_keeps_the_callers_priority(
     assert "<Record" in silent and "<Record" in hidden
     with app_only.db.session() as session:
         assert len(session.exec(select(Voicemail)).all()) == 2
+
+
+def test_the_lines_own_callback_key_is_offered_and_heard(app_only: Stack) -> None:
+    make_line(app_only.db, overflow_action="callback", max_queue_wait_s=30, callback_key="5")
+    caller = "+8613900000021"
+    call_in(app_only, 1, "2", caller=caller)
+    offer = app_only.webhook("/twilio/voice/overflow", inbound(sid(1), caller=caller)).text
+    assert "press 5" in offer and "press 1" not in offer
+    # 1 is no longer the callback key on this line: a message instead.
+    one = app_only.webhook(
+        "/twilio/voice/callback", {**inbound(sid(1), caller=caller), "Digits": "1"}
+    )
+    assert "<Record" in one.text
+    call_in(app_only, 2, "2", caller=caller)
+    five = app_only.webhook(
+        "/twilio/voice/callback", {**inbound(sid(2), caller=caller), "Digits": "5"}
+    )
+    assert "<Hangup" in five.text and "<Record" not in five.text
+    with app_only.db.session() as session:
+        rows, total = voicemails.search(session=session, flt=voicemails.VoicemailFilter())
+    assert total == 1 and rows[0]["callback_request"]

@@ -1,7 +1,8 @@
-"""note choices: population groups and interventions as tables admins edit
+"""note choices: population groups and interventions as tables admins edit; a line's
+callback key
 
-Seeded from the lists the code held until now, with the same codes, so the notes that
-already name them keep their meaning.
+The choices are seeded from the lists the code held until now, with the same codes, so the
+notes that already name them keep their meaning. The callback key was fixed at 1.
 
 Revision ID: 1a5c7e9b2d40
 Revises: 7c3d9e1f2a55
@@ -71,7 +72,13 @@ def upgrade() -> None:
         for index, (code, en, zh) in enumerate(entries)
     ]
     op.bulk_insert(table, rows)
+    with op.batch_alter_table("lines", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("callback_key", sa.String(length=1), nullable=False, server_default="1")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("lines", schema=None) as batch_op:
+        batch_op.drop_column("callback_key")
     op.drop_table("note_choices")
