@@ -13,6 +13,7 @@ from agent_console.board.pages import router as board_pages
 from agent_console.board.ws import router as board_socket
 from agent_console.console.pages import router as console_pages
 from agent_console.console.ws import router as console_socket
+from agent_console.directory.choice_pages import router as note_choice_pages
 from agent_console.directory.pages import router as directory_pages
 from agent_console.followups.pages import router as followups_pages
 from agent_console.kit import errors
@@ -50,6 +51,7 @@ def include(app: FastAPI) -> None:
     app.include_router(admin_import_pages)  # before /admin/users/{user_id}
     app.include_router(admin_pages)
     app.include_router(directory_pages)
+    app.include_router(note_choice_pages)
     app.include_router(records_pages)
     app.include_router(lines_pages)
     app.include_router(policies_pages)

@@ -679,17 +679,22 @@ def _line_by_any_number(session: Session, number: str) -> Line:
 
 @lines_app.command("sync")
 def lines_sync() -> None:
-    """Point every line's number at this deployment's webhooks (Twilio or the simulator)."""
+    """Point every active line's numbers at this deployment's webhooks (Twilio or the simulator)
+    and release those of inactive lines (they answer "not in service")."""
     from hotline.telephony.port import TelephonyPort
 
     settings = get_settings()
     port = TelephonyPort(settings)
     with _database().session() as session:
         numbers = lines.active_numbers(session=session)
+        retired = lines.inactive_numbers(session=session)
     for number in numbers:
         fallback_url = fallback_url_for(settings.voice_fallback_url, number)
         port.sync_number(number, fallback_url=fallback_url)
         typer.echo(f"configured {number}" + (f" (fallback {fallback_url})" if fallback_url else ""))
+    for number in retired:
+        found = port.release_number(number)
+        typer.echo(f"released {number}" + ("" if found else " (not on the account)"))
 
 
 @lines_app.command("fallback")

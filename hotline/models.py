@@ -19,7 +19,13 @@ from hotline.escalation.models import (
 from hotline.followups.models import FollowUp, FollowUpAttempt
 from hotline.lines.models import Line, LineNumber
 from hotline.lines.prompt_models import PromptAudio
-from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
+from hotline.notes.models import (
+    CallNote,
+    IssueCategory,
+    NoteAddendum,
+    NoteChoice,
+    ReferralResource,
+)
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
@@ -83,6 +89,7 @@ __all__ = [
     "NoteAddendum",
     "PresenceEvent",
     "PromptAudio",
+    "NoteChoice",
     "ReferralResource",
     "RescueStep",
     "RetentionRun",

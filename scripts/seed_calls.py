@@ -30,7 +30,6 @@ from hotline.calls.models import Call
 from hotline.escalation.models import Escalation
 from hotline.lines.models import Line
 from hotline.notes.models import CallNote, IssueCategory
-from hotline.notes.options import POPULATION_GROUPS
 from hotline.routing.models import PresenceEvent
 
 # Share of calls per local hour (a crisis line is busiest in the late evening).
@@ -117,6 +116,19 @@ NOTE_COLUMNS = [
     "overdue",
 ]
 
+# Population group codes the migration seeds (admins may add more; these always exist).
+GROUPS = (
+    "student",
+    "elderly",
+    "pregnant_postpartum",
+    "migrant_worker",
+    "left_behind_child",
+    "disability",
+    "unemployed",
+    "medical_staff",
+    "other",
+)
+
 
 def pick(rng: random.Random, weighted: list[tuple[str, float]]) -> str:
     return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
@@ -186,7 +198,7 @@ def generate(
     first_note: int,
     first_escalation: int,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    groups = list(POPULATION_GROUPS)
+    groups = list(GROUPS)
     hours = list(range(24))
     call_id, note_id, escalation_id = first_call, first_note, first_escalation
     # Arrival times in order, as a live system writes them (rows of a day sit together on disk).

@@ -21,11 +21,12 @@ from agent_console.kit.render import locale_of, remember_locale, render, transla
 from hotline.auth.deps import RequirePageRole, check_csrf
 from hotline.auth.models import Role, User
 from hotline.db import SessionDep
+from hotline.directory import choices
 from hotline.directory import service as directory
 from hotline.directory.service import DirectoryError
 from hotline.i18n import N_
-from hotline.notes.models import IssueCategory, ReferralResource
-from hotline.notes.options import INTERVENTIONS, POPULATION_GROUPS, REFERRAL_KINDS
+from hotline.notes.models import ChoiceKind, IssueCategory, ReferralResource
+from hotline.notes.options import REFERRAL_KINDS
 
 router = APIRouter(tags=["admin"])
 Admin = Annotated[User, Depends(RequirePageRole(Role.admin))]
@@ -278,7 +279,7 @@ def _action(action: str) -> bool:
 
 @router.get("/admin/taxonomy", include_in_schema=False)
 def taxonomy_page(request: Request, user: Admin, session: SessionDep) -> Response:
-    """The categories as a two-level tree; the fixed population groups and interventions."""
+    """The categories as a two-level tree; the population groups and the interventions."""
     remember_locale(request)
     _ = translator(request, user)
     tree = directory.category_tree(directory.list_categories(session=session))
@@ -288,8 +289,8 @@ def taxonomy_page(request: Request, user: Admin, session: SessionDep) -> Respons
         user=user,
         tree=tree,
         zh=locale_of(request, user) == "zh_CN",
-        groups={key: _(text) for key, text in POPULATION_GROUPS.items()},
-        interventions={key: _(text) for key, text in INTERVENTIONS.items()},
+        groups=choices.list_choices(session=session, kind=ChoiceKind.population_group),
+        interventions=choices.list_choices(session=session, kind=ChoiceKind.intervention),
         notice=_notice(request, _),
     )
 

@@ -27,6 +27,7 @@ from hotline.auth.models import Role, User
 from hotline.db import SessionDep
 from hotline.i18n import N_
 from hotline.lines import admin as lines_admin
+from hotline.lines import prompts as line_prompts
 from hotline.lines import service as lines
 from hotline.lines.admin import LineForm, LinesError, SyncAnswer
 from hotline.lines.models import AFTER_HOURS_ACTIONS, Line
@@ -70,6 +71,7 @@ HEARD_LABELS = {
     "dial": N_("Forwards to"),
     "record": N_("Records a message"),
     "hangup": N_("Hangs up"),
+    "play": N_("Plays the recording"),
 }
 NOTICES = {
     "created": N_("The line was created."),
@@ -144,6 +146,16 @@ def _when(value: str, line: Line, now: datetime) -> datetime:
     return lines.local_time(line, chosen.date(), chosen.time())
 
 
+def _audio(request: Request, session: Session, line: Line) -> dict[tuple[str, str], str]:
+    """The line's uploaded recordings by the addresses the webhook gives the phone network."""
+    assert line.id is not None
+    base = request.app.state.settings.public_base_url.rstrip("/")
+    return {
+        key: f"{base}/twilio/prompts/{row.token}"
+        for key, row in line_prompts.recordings(session=session, line_id=line.id).items()
+    }
+
+
 def _line_page(
     request: Request,
     session: Session,
@@ -168,9 +180,10 @@ def _line_page(
     numbers: list[str] = []
     if target is not None:
         numbers = lines.numbers_of(session=session, line=target)
-        heard_now = preview(target, now)
+        audio = _audio(request, session, target)
+        heard_now = preview(target, now, audio=audio)
         if at_value:
-            heard_at = preview(target, _when(at_value, target, now))
+            heard_at = preview(target, _when(at_value, target, now), audio=audio)
         else:  # the suggestion: 03:00 next Saturday, in the line's zone
             local = heard_now.local
             saturday = local.date() + timedelta(days=(5 - local.weekday()) % 7 or 7)
@@ -282,6 +295,11 @@ def _sync(request: Request, numbers: list[str]) -> list[SyncAnswer]:
     )
 
 
+def _release(request: Request, numbers: list[str]) -> list[SyncAnswer]:
+    """Un-point numbers no active line has (they answer "not in service"); the answers."""
+    return lines_admin.release_numbers(request.app.state.telephony, numbers)
+
+
 @router.post("/admin/lines", include_in_schema=False)
 def create_line(
     request: Request,
@@ -340,7 +358,7 @@ def edit_line(
     _ = translator(request, user)
     try:
         fields = lines_admin.check_form(session=session, form=form, line_id=target.id)
-        changed = lines_admin.update_line(
+        renumbered = lines_admin.update_line(
             session=session,
             line=target,
             fields=fields,
@@ -359,7 +377,8 @@ def edit_line(
             error=failure.message(_),
             status_code=failure.status,
         )
-    synced = _sync(request, changed) if target.active else []
+    synced = _sync(request, renumbered.point) if target.active else []
+    synced += _release(request, renumbered.release)
     return _saved(request, session, user, target, "saved", synced)
 
 
@@ -398,7 +417,8 @@ def deactivate_line(
         return _line_page(
             request, session, user, target, error=failure.message(_), status_code=failure.status
         )
-    return RedirectResponse(f"/admin/lines/{line_id}?done=deactivated", status_code=303)
+    released = _release(request, consequences.numbers)
+    return _saved(request, session, user, target, "deactivated", released)
 
 
 @router.post("/admin/lines/{line_id}/activate", include_in_schema=False)
@@ -414,7 +434,9 @@ def activate_line(
     lines_admin.set_active(
         session=session, line=target, active=True, actor=user, now=_now(request), ip=_ip(request)
     )
-    return RedirectResponse(f"/admin/lines/{line_id}?done=activated", status_code=303)
+    # Its numbers answered "not in service" while it was inactive: point them here again.
+    synced = _sync(request, lines.numbers_of(session=session, line=target))
+    return _saved(request, session, user, target, "activated", synced)
 
 
 @router.post("/admin/lines/{line_id}/qualifications", include_in_schema=False)

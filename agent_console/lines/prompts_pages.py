@@ -172,6 +172,7 @@ def _parse(line: Line, data: FormData) -> tuple[PromptForm, list[Upload]]:
             for kind in rules.TEXT_KINDS
         },
         danger_key=_text(data, "danger_key").strip(),
+        callback_key=_text(data, "callback_key").strip(),
         announce_position=_text(data, "announce_position") == "1",
         announce_every_s=_text(data, "announce_every_s"),
         hold_music_url=_text(data, "hold_music_url").strip(),

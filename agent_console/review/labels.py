@@ -3,12 +3,14 @@ options, the QA form), with those the CSV exports share (`hotline.review.labels`
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
 from hotline.i18n import Gettext
+from hotline.notes import choices as note_choices
+from hotline.notes.models import ChoiceKind
 from hotline.notes.options import (
     AGE_BANDS,
     GENDERS,
-    INTERVENTIONS,
-    POPULATION_GROUPS,
     PROTECTIVE_FACTOR_LABELS,
     REFERRAL_KINDS,
 )
@@ -17,14 +19,22 @@ from hotline.review import labels as shared
 
 def note_options(_: Gettext) -> dict[str, dict[str, str]]:
     return {
-        "interventions": {key: _(label) for key, label in INTERVENTIONS.items()},
         "age_bands": {key: _(label) for key, label in AGE_BANDS.items()},
         "genders": {key: _(label) for key, label in GENDERS.items()},
-        "population_groups": {key: _(label) for key, label in POPULATION_GROUPS.items()},
         "protective_factors": {key: _(label) for key, label in PROTECTIVE_FACTOR_LABELS.items()},
         "referral_kinds": {key: _(label) for key, label in REFERRAL_KINDS.items()},
         "followup_within": {"24h": _("24 hours"), "72h": _("72 hours"), "7d": _("7 days")},
         "screener_questions": screener_questions(_),
+    }
+
+
+def note_choices_of(*, session: Session, zh: bool) -> dict[str, dict[str, str]]:
+    """The population groups and interventions as admins keep them, retired ones included."""
+    return {
+        "population_groups": note_choices.labels(
+            session=session, kind=ChoiceKind.population_group, zh=zh
+        ),
+        "interventions": note_choices.labels(session=session, kind=ChoiceKind.intervention, zh=zh),
     }
 
 

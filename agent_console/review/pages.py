@@ -214,7 +214,8 @@ def call_page(call_id: int, request: Request, user: Reviewer, session: SessionDe
         request,
         "supervisor_call.html",
         user=user,
-        labels=labels.all_labels(translator(request, user)),
+        labels=labels.all_labels(translator(request, user))
+        | labels.note_choices_of(session=session, zh=locale_of(request, user) == "zh_CN"),
         saved=request.query_params.get("saved") == "1",
         error=None,
         status_code=200 if view.detail is not None else 404,
@@ -262,7 +263,8 @@ def save_review(
             request,
             "supervisor_call.html",
             user=user,
-            labels=labels.all_labels(_),
+            labels=labels.all_labels(_)
+            | labels.note_choices_of(session=session, zh=locale_of(request, user) == "zh_CN"),
             saved=False,
             error=failure.message(_),
             status_code=422,

@@ -27,7 +27,9 @@ from hotline.auth.deps import RequirePageRole
 from hotline.auth.models import Role, User
 from hotline.db import SessionDep
 from hotline.i18n import gettext_for
-from hotline.notes.options import CALL_TYPES, LEVEL_LABELS, POPULATION_GROUPS
+from hotline.notes import choices as note_choices
+from hotline.notes.models import ChoiceKind
+from hotline.notes.options import CALL_TYPES, LEVEL_LABELS
 from hotline.stats import archive, report
 from hotline.stats import service as stats
 from hotline.stats.service import StatsError
@@ -100,7 +102,11 @@ def stats_page(
         weekday_labels=WEEKDAY_LABELS,
         level_labels={**LEVEL_LABELS, **UNSET},
         call_type_labels={**CALL_TYPES, **UNSET},
-        group_labels=POPULATION_GROUPS,
+        group_labels=note_choices.labels(
+            session=session,
+            kind=ChoiceKind.population_group,
+            zh=_locale(request, user) == "zh_CN",
+        ),
         area_labels=AREA_LABELS,
         category_labels=categories,
         month=filters.last_day.strftime("%Y-%m"),

@@ -29,7 +29,7 @@ from hotline.i18n import N_
 from hotline.notes.models import IssueCategory, ReferralResource
 from hotline.notes.options import REFERRAL_KINDS
 
-_CODE = re.compile(r"[a-z0-9_.]{1,64}")
+CODE = re.compile(r"[a-z0-9_.]{1,64}")
 _SHORT_CODE = re.compile(r"\d{3,6}")  # 110, 120, 12356, 12320: dialled as they are
 _SEPARATORS = re.compile(r"[\s().\-]")
 LIMITS = {"name": 200, "region": 100, "address": 300, "hours": 200, "notes": 2000}
@@ -59,6 +59,8 @@ class DirectoryError(DomainError):
             "(0577 8888 0000, +86 ...) or a short number such as 120."
         ),
         "too_long": N_("This text is too long."),
+        "no_choice": N_("There is no such population group or intervention."),
+        "choice_code_taken": N_("This list already has an entry with this code."),
     }
 
 
@@ -194,7 +196,7 @@ def create_resource(
     resource = ReferralResource(**asdict(fields))
     session.add(resource)
     session.flush()
-    _audit_change(
+    audit_change(
         session,
         now,
         "referral_resource",
@@ -223,7 +225,7 @@ def update_resource(
     resource.sqlmodel_update(asdict(fields))
     session.add(resource)
     session.flush()
-    _audit_change(
+    audit_change(
         session,
         now,
         "referral_resource",
@@ -254,7 +256,7 @@ def set_resource_active(
     session.add(resource)
     session.flush()
     summary = "activated" if active else "deactivated"
-    _audit_change(
+    audit_change(
         session,
         now,
         "referral_resource",
@@ -298,7 +300,7 @@ def check_category(
     if category is not None:
         if code != category.code:
             errors["code"] = "code_fixed"
-    elif not _CODE.fullmatch(code):
+    elif not CODE.fullmatch(code):
         errors["code"] = "code_required"
     elif session.exec(select(IssueCategory.id).where(IssueCategory.code == code)).first():
         errors["code"] = "code_taken"
@@ -306,7 +308,7 @@ def check_category(
     for field, label in labels.items():
         if not label or len(label) > 128:
             errors[field] = "label_required"
-    order = _whole_number(sort)
+    order = whole_number(sort)
     if order is None:
         errors["sort"] = "bad_sort"
     parent = _parent(session, parent_id, category, errors)
@@ -316,7 +318,7 @@ def check_category(
     return CategoryFields(code=code, parent_id=parent, sort=order, **labels)
 
 
-def _whole_number(value: str | int) -> int | None:
+def whole_number(value: str | int) -> int | None:
     try:
         number = int(str(value).strip() or "0")
     except ValueError:
@@ -411,7 +413,7 @@ def create_category(
     category = IssueCategory(**asdict(fields))
     session.add(category)
     session.flush()
-    _audit_change(
+    audit_change(
         session,
         now,
         "issue_category",
@@ -440,7 +442,7 @@ def update_category(
     category.sqlmodel_update(asdict(fields))
     session.add(category)
     session.flush()
-    _audit_change(
+    audit_change(
         session,
         now,
         "issue_category",
@@ -471,7 +473,7 @@ def set_category_active(
     session.add(category)
     session.flush()
     summary = "activated" if active else "deactivated"
-    _audit_change(
+    audit_change(
         session,
         now,
         "issue_category",
@@ -493,7 +495,7 @@ def _cut(text: str) -> str:
     return text if len(text) <= AUDIT_TEXT else text[: AUDIT_TEXT - 1] + "…"
 
 
-def _audit_change(
+def audit_change(
     session: Session,
     now: datetime,
     object_type: str,

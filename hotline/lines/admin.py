@@ -3,7 +3,9 @@
 Plain functions taking `session` and `now`. The form's fields arrive as text (`LineForm`, the
 same from a browser and the command line), are checked together (`check_form`: every problem at
 once, by field) and saved with an audit entry holding the fields before and after. After a save,
-`sync_numbers` points the changed numbers at this deployment at the phone network.
+`sync_numbers` points the changed numbers at this deployment at the phone network, and
+`release_numbers` un-points those no active line has any more (taken off a line, or of a line
+deactivated): they answer "not in service". Re-activating a line points its numbers here again.
 """
 
 from __future__ import annotations
@@ -444,6 +446,14 @@ def create_line(
     return line
 
 
+@dataclass(frozen=True)
+class Renumbered:
+    """What a save asks of the phone network."""
+
+    point: list[str]  # to point at this deployment (added ones, or all if the fallback changed)
+    release: list[str]  # taken off the line: to answer "not in service"
+
+
 def update_line(
     *,
     session: Session,
@@ -453,9 +463,8 @@ def update_line(
     now: datetime,
     via: str = "admin page",
     ip: str | None = None,
-) -> list[str]:
-    """Save the form; the numbers to point at this deployment (added ones, or all when the
-    fallback may have changed)."""
+) -> Renumbered:
+    """Save the form; the numbers to point at this deployment and those to release."""
     old_numbers = lines.numbers_of(session=session, line=line)
     before = snapshot(line, old_numbers)
     _apply(line, fields)
@@ -465,9 +474,10 @@ def update_line(
     _audit(
         session, now=now, line=line, summary="edited", before=before, actor=actor, via=via, ip=ip
     )
+    removed = [n for n in old_numbers if n not in fields.numbers]
     if before["partner_number"] != line.partner_number or before["languages"] != line.languages:
-        return list(fields.numbers)  # the static fallback answer changed with them
-    return [n for n in fields.numbers if n not in old_numbers]
+        return Renumbered(list(fields.numbers), removed)  # the static fallback answer changed
+    return Renumbered([n for n in fields.numbers if n not in old_numbers], removed)
 
 
 @dataclass(frozen=True)
@@ -528,6 +538,8 @@ class NumberSyncer(Protocol):
 
     def sync_number(self, number: str, *, fallback_url: str | None = None) -> None: ...
 
+    def release_number(self, number: str) -> bool: ...
+
 
 @dataclass(frozen=True)
 class SyncAnswer:
@@ -535,6 +547,8 @@ class SyncAnswer:
     ok: bool
     error: str = ""
     fallback_url: str | None = None
+    released: bool = False  # un-pointed: the number now answers "not in service"
+    absent: bool = False  # released, but the account does not have the number: nothing to do
 
 
 def fallback_name(number: str) -> str:
@@ -559,6 +573,22 @@ def sync_numbers(
             answers.append(SyncAnswer(number, False, str(error)[:300] or type(error).__name__))
             continue
         answers.append(SyncAnswer(number, True, fallback_url=fallback_url))
+    return answers
+
+
+def release_numbers(port: NumberSyncer, numbers: list[str]) -> list[SyncAnswer]:
+    """Un-point each number (it answers "not in service"); the provider's answer for each, an
+    error as its text (never raised: the save is already done)."""
+    answers: list[SyncAnswer] = []
+    for number in numbers:
+        try:
+            found = port.release_number(number)
+        except Exception as error:  # noqa: BLE001 - any failure is the provider's answer to show
+            answers.append(
+                SyncAnswer(number, False, str(error)[:300] or type(error).__name__, released=True)
+            )
+            continue
+        answers.append(SyncAnswer(number, True, released=True, absent=not found))
     return answers
 
 

@@ -53,6 +53,8 @@ class LineBase(SQLModel):
     # and its per-language prompt (empty: "If you are in danger right now, press <key>.").
     danger_key: str = Field(default="9", max_length=1, sa_column_kwargs={"server_default": "9"})
     danger_prompts: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    # The key that asks for a call back in the "callback" overflow (a digit, not the danger key).
+    callback_key: str = Field(default="1", max_length=1, sa_column_kwargs={"server_default": "1"})
     # Hold music from a URL (an uploaded file is a PromptAudio of kind "music"); none: silence.
     hold_music_url: str | None = Field(default=None, max_length=500)
     # Position in the queue and expected wait, said to a waiting caller every N seconds.

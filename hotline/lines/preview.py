@@ -20,7 +20,8 @@ VOICEMAIL_PATH = "/twilio/voice/voicemail"
 
 @dataclass(frozen=True)
 class Heard:
-    """One step of the answer: say (its text), dial (the number), record, hangup."""
+    """One step of the answer: say (its text), play (the recording's address), dial (the
+    number), record, hangup."""
 
     kind: str
     text: str = ""
@@ -43,13 +44,16 @@ def after_hours(line: Line) -> str:
     return line.after_hours_action
 
 
-def preview(line: Line, at: datetime, base_url: str = "") -> Preview:
+def preview(
+    line: Line, at: datetime, base_url: str = "", audio: prompts.Audio = prompts.NO_AUDIO
+) -> Preview:
+    """`audio`: the line's recordings by address, as the webhook plays them."""
     decision = lines.decide(line, at)
     if not line.active:  # the webhook finds no line for the number
         heard = heard_in(prompts.not_in_service())
         return Preview(decision.local, False, decision.special_day, "inactive", heard)
     if decision.open:
-        twiml = prompts.welcome(line, base_url + GATHER_PATH)
+        twiml = prompts.welcome(line, base_url + GATHER_PATH, audio)
     else:
         lang = prompts.line_language(line, None)
         twiml = prompts.closed(line, lang, base_url + VOICEMAIL_PATH)
@@ -70,6 +74,8 @@ def heard_in(twiml: str) -> list[Heard]:
         for child in element:
             if child.tag == "Say":
                 found.append(Heard("say", (child.text or "").strip()))
+            elif child.tag == "Play":
+                found.append(Heard("play", (child.text or "").strip()))
             elif child.tag == "Dial":
                 found.append(Heard("dial", "".join(child.itertext()).strip()))
             elif child.tag in ("Record", "Hangup"):

@@ -40,7 +40,8 @@ MUSIC = "music"
 MAX_TEXT = 500
 MAX_AUDIO_BYTES = 5 * 1024 * 1024
 ANNOUNCE_MIN_S, ANNOUNCE_MAX_S = 30, 300
-# The overflow action (`Line.overflow_action`) that offers a callback, and the key for it.
+# The overflow action (`Line.overflow_action`) that offers a callback; its key is the line's
+# `callback_key` (1 unless set).
 OVERFLOW_CALLBACK = "callback"
 CALLBACK_KEY = "1"
 # The expected wait is the median wait of the calls answered in this window; fewer answered
@@ -65,6 +66,7 @@ class PromptError(DomainError):
         "too_long": N_("At most 500 characters."),
         "bad_key": N_("Choose one digit, 0 to 9."),
         "key_taken": N_("This digit chooses a language on this line: choose another one."),
+        "key_is_danger": N_('This is the "in danger now" key: choose another digit.'),
         "bad_interval": N_("Enter a number of seconds from 30 to 300."),
         "bad_url": N_("Enter an address starting with https:// (or http://)."),
         "bad_audio": N_("Upload an MP3 or WAV file."),
@@ -87,6 +89,7 @@ class PromptForm:
 
     texts: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> language -> text
     danger_key: str = "9"
+    callback_key: str = CALLBACK_KEY
     announce_position: bool = False
     announce_every_s: str = "60"
     hold_music_url: str = ""
@@ -97,6 +100,7 @@ def form_of(line: Line) -> PromptForm:
     return PromptForm(
         texts={kind: dict(getattr(line, TEXT_COLUMNS[kind])) for kind in TEXT_KINDS},
         danger_key=line.danger_key,
+        callback_key=line.callback_key,
         announce_position=line.announce_position,
         announce_every_s=str(line.announce_every_s),
         hold_music_url=line.hold_music_url or "",
@@ -129,6 +133,11 @@ def check(line: Line, form: PromptForm, uploads: Iterable[Upload]) -> dict[str, 
         errors["danger_key"] = "bad_key"
     elif 1 <= int(key) <= len(line.languages) and len(line.languages) > 1:
         errors["danger_key"] = "key_taken"
+    callback = form.callback_key
+    if not (len(callback) == 1 and callback.isascii() and callback.isdigit()):
+        errors["callback_key"] = "bad_key"
+    elif callback == key:
+        errors["callback_key"] = "key_is_danger"
     every = form.announce_every_s.strip()
     if not (every.isascii() and every.isdigit() and ANNOUNCE_MIN_S <= int(every) <= ANNOUNCE_MAX_S):
         errors["announce_every_s"] = "bad_interval"
@@ -184,6 +193,7 @@ def _settings(line: Line) -> dict[str, Any]:
     }
     values.update(
         danger_key=line.danger_key,
+        callback_key=line.callback_key,
         announce_position=line.announce_position,
         announce_every_s=line.announce_every_s,
         hold_music_url=line.hold_music_url,
@@ -213,6 +223,7 @@ def save(
         kept = {lang: typed[lang].strip() for lang in line.languages if typed.get(lang, "").strip()}
         setattr(line, TEXT_COLUMNS[kind], kept)
     line.danger_key = form.danger_key
+    line.callback_key = form.callback_key
     line.announce_position = form.announce_position
     line.announce_every_s = int(form.announce_every_s.strip())
     line.hold_music_url = form.hold_music_url.strip() or None

@@ -61,6 +61,17 @@ def active_numbers(*, session: Session) -> list[str]:
     ]
 
 
+def inactive_numbers(*, session: Session) -> list[str]:
+    """Every number of every inactive line (what `lines sync` releases: "not in service")."""
+    by_line = numbers_by_line(session=session)
+    return [
+        number
+        for line in list_lines(session=session)
+        if not line.active and line.id is not None
+        for number in by_line.get(line.id, [line.number])
+    ]
+
+
 def set_numbers(*, session: Session, line: Line, numbers: list[str]) -> None:
     """The line's numbers become `numbers` (the first is its main number)."""
     assert line.id is not None and numbers

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import JSON, Field, SQLModel
 
 from hotline.crypto import EncryptedText
@@ -31,6 +32,27 @@ class IssueCategory(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=64, unique=True)
     parent_id: int | None = Field(default=None, foreign_key="issue_categories.id")
+    label_zh: str = Field(max_length=128)
+    label_en: str = Field(max_length=128)
+    sort: int = 0
+    active: bool = True
+
+
+class ChoiceKind(StrEnum):
+    population_group = "population_group"
+    intervention = "intervention"
+
+
+class NoteChoice(SQLModel, table=True):
+    """A population group or an intervention a note can record; admins keep them on
+    `/admin/taxonomy` (hotline/directory). Notes store the code, so a code never changes and a
+    choice is never deleted: a retired one (`active` false) is not offered, old notes keep it."""
+
+    __tablename__ = "note_choices"
+    __table_args__ = (UniqueConstraint("kind", "code", name="uq_note_choices_kind_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: ChoiceKind = Field(sa_type=StrEnumType(ChoiceKind, length=32))
+    code: str = Field(max_length=64)
     label_zh: str = Field(max_length=128)
     label_en: str = Field(max_length=128)
     sort: int = 0

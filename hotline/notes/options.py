@@ -1,5 +1,6 @@
-"""The fixed choices a note offers, with translatable labels (the taxonomy and the referral
-directory are data in the database instead, because admins change them)."""
+"""The fixed choices a note offers, with translatable labels (the taxonomy, the population
+groups, the interventions and the referral directory are data in the database instead, because
+admins change them)."""
 
 from __future__ import annotations
 
@@ -36,27 +37,6 @@ GENDERS = {
     "male": N_("Male"),
     "other": N_("Another gender"),
     "unknown": N_("Not known"),
-}
-POPULATION_GROUPS = {
-    "student": N_("Student"),
-    "elderly": N_("Elderly person"),
-    "pregnant_postpartum": N_("Pregnant or postpartum"),
-    "migrant_worker": N_("Migrant worker"),
-    "left_behind_child": N_("Left-behind child"),
-    "disability": N_("Person with a disability"),
-    "unemployed": N_("Unemployed"),
-    "medical_staff": N_("Medical staff"),
-    "other": N_("Other group"),
-}
-INTERVENTIONS = {
-    "active_listening": N_("Active listening"),
-    "emotional_support": N_("Emotional support"),
-    "safety_planning": N_("Safety planning"),
-    "problem_solving": N_("Problem solving"),
-    "psychoeducation": N_("Psychoeducation"),
-    "crisis_intervention": N_("Crisis intervention"),
-    "information": N_("Information given"),
-    "emergency_services": N_("Emergency services contacted"),
 }
 PROTECTIVE_FACTOR_LABELS = {
     "supports": N_("Has people who support them"),

@@ -9,22 +9,26 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline import phone
-from hotline.notes.options import (
-    AGE_BANDS,
-    CALL_TYPES,
-    GENDERS,
-    INTERVENTIONS,
-    POPULATION_GROUPS,
-)
+from hotline.notes.options import AGE_BANDS, CALL_TYPES, GENDERS
 from hotline.risk.triage import RiskLevel, Screener
 
 PHONE_PATTERN = r"^\+?[0-9 ()-]{3,32}$"
+# Population groups and interventions are tables admins keep (`NoteChoice`): here only the shape
+# of a code; `service.update_draft` and `submission_errors` check it against the table.
+CHOICE_CODE = re.compile(r"[a-z0-9_.]{1,64}")
 
 
 def _one_of(value: str | None, allowed: dict[str, str]) -> str | None:
     if value is not None and value not in allowed:
         raise ValueError("not_an_option")
     return value
+
+
+def _choice_codes(values: list[str]) -> list[str]:
+    for value in values:
+        if not CHOICE_CODE.fullmatch(value):
+            raise ValueError("not_an_option")
+    return sorted(set(values))
 
 
 class Strict(BaseModel):
@@ -50,9 +54,7 @@ class Profile(Strict):
     @field_validator("population_groups")
     @classmethod
     def _groups(cls, value: list[str]) -> list[str]:
-        for group in value:
-            _one_of(group, POPULATION_GROUPS)
-        return sorted(set(value))
+        return _choice_codes(value)
 
 
 class ReferralEntry(Strict):
@@ -100,9 +102,7 @@ class NoteFields(Strict):
     @field_validator("interventions")
     @classmethod
     def _interventions(cls, value: list[str]) -> list[str]:
-        for item in value:
-            _one_of(item, INTERVENTIONS)
-        return sorted(set(value))
+        return _choice_codes(value)
 
 
 class NoteUpdate(Strict):

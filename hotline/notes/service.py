@@ -23,9 +23,11 @@ from hotline.followups import service as followups
 from hotline.followups.models import FollowUp, FollowUpStatus
 from hotline.i18n import N_, Gettext
 from hotline.lines.models import Line
+from hotline.notes import choices as note_choices
 from hotline.notes import options
 from hotline.notes.models import (
     CallNote,
+    ChoiceKind,
     IssueCategory,
     NoteAddendum,
     NoteStatus,
@@ -262,6 +264,9 @@ def update_draft(
     skipped = branching_errors(fields.screener)
     if skipped:
         raise NoteError("invalid", 422, {f"screener.{k}": v for k, v in skipped.items()})
+    picked = _new_choices_refused(session=session, before=fields_of(note), after=fields)
+    if picked:
+        raise NoteError("invalid", 422, picked)
     suggestion = suggested_level(fields.screener)
     # Only a change of type is refused: a risk answer is always recorded.
     if "call_type" in changes and _risk_forbids(
@@ -283,6 +288,30 @@ def update_draft(
         emit(session, agent_topic(user.id))  # their list of unfinished notes shows it
     session.flush()
     return note
+
+
+def _chosen(fields: NoteFields) -> dict[str, tuple[ChoiceKind, set[str]]]:
+    return {
+        "profile.population_groups": (
+            ChoiceKind.population_group,
+            set(fields.profile.population_groups),
+        ),
+        "interventions": (ChoiceKind.intervention, set(fields.interventions)),
+    }
+
+
+def _new_choices_refused(
+    *, session: Session, before: NoteFields, after: NoteFields
+) -> dict[str, str]:
+    """A population group or intervention newly ticked must be an active choice; one the draft
+    already had stays even if an admin retired it since (the counselor chose it when offered)."""
+    errors: dict[str, str] = {}
+    had = _chosen(before)
+    for path, (kind, wanted) in _chosen(after).items():
+        added = wanted - had[path][1]
+        if added and added - note_choices.codes(session=session, kind=kind, active_only=True):
+            errors[path] = "not_an_option"
+    return errors
 
 
 def _escalate_if_needed(
@@ -353,6 +382,10 @@ def submission_errors(
         )
         if set(fields.categories) - known:
             errors["categories"] = "not_an_option"
+    for path, (kind, wanted) in _chosen(fields).items():
+        # Known, active or retired: a draft keeps a choice retired after it was ticked.
+        if wanted - note_choices.codes(session=session, kind=kind, active_only=False):
+            errors[path] = "not_an_option"
     if fields.referrals:
         ids = {r.resource_id for r in fields.referrals}
         known = set(
@@ -497,6 +530,12 @@ def choices(*, session: Session, _: Gettext, zh: bool) -> NoteOptions:
     def label(category: IssueCategory) -> str:
         return category.label_zh if zh else category.label_en
 
+    def admin_kept(kind: ChoiceKind) -> list[dict[str, str]]:
+        return [
+            {"code": c.code, "label": note_choices.label_of(c, zh)}
+            for c in note_choices.rows(session=session, kind=kind, active_only=True)
+        ]
+
     return NoteOptions.model_validate(
         {
             "call_types": [
@@ -505,8 +544,8 @@ def choices(*, session: Session, _: Gettext, zh: bool) -> NoteOptions:
             ],
             "age_bands": listed(options.AGE_BANDS),
             "genders": listed(options.GENDERS),
-            "population_groups": listed(options.POPULATION_GROUPS),
-            "interventions": listed(options.INTERVENTIONS),
+            "population_groups": admin_kept(ChoiceKind.population_group),
+            "interventions": admin_kept(ChoiceKind.intervention),
             "protective_factors": [
                 {"code": code, "label": _(options.PROTECTIVE_FACTOR_LABELS[code])}
                 for code in PROTECTIVE_FACTORS

@@ -19,8 +19,8 @@ from sqlmodel import Session, col, select
 from hotline.csv_export import csv_text
 from hotline.followups.metrics import follow_up_figures
 from hotline.i18n import N_, gettext_for
-from hotline.notes.models import IssueCategory
-from hotline.notes.options import POPULATION_GROUPS
+from hotline.notes import choices as note_choices
+from hotline.notes.models import ChoiceKind, IssueCategory
 from hotline.stats import metrics, rollup, service
 from hotline.stats.metrics import Dimension, Scope
 from hotline.stats.periods import Period, PeriodKind
@@ -112,9 +112,12 @@ def build_rows(
     for key, label in labels.items():
         if key in categories:
             rows.append(Row(problems, label, categories[key]))
-    for key, message in POPULATION_GROUPS.items():
+    group_labels = note_choices.labels(
+        session=session, kind=ChoiceKind.population_group, zh=locale == "zh_CN"
+    )
+    for key, label in group_labels.items():
         if key in groups:
-            rows.append(Row(people, _(message), groups[key]))
+            rows.append(Row(people, label, groups[key]))
     return rows
 
 

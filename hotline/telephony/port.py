@@ -12,6 +12,8 @@ from hotline.config import Settings
 
 log = logging.getLogger(__name__)
 TelephonyError = TwilioException
+# A released number's voice URL: answers "not in service" (hotline/telephony/router.py).
+NOT_IN_SERVICE_PATH = "/twilio/voice/not-in-service"
 
 
 class TelephonyPort:
@@ -197,6 +199,22 @@ class TelephonyPort:
             existing[0].update(**hooks)
         else:
             self._client.incoming_phone_numbers.create(phone_number=number, **hooks)
+
+    def release_number(self, number: str) -> bool:
+        """Un-point a number no active line has: its voice URL answers "not in service" and its
+        SMS, status and fallback URLs are cleared, so nothing reaches a line it left. False when
+        the account does not have the number (nothing to do)."""
+        existing = self._client.incoming_phone_numbers.list(phone_number=number)
+        if not existing:
+            return False
+        existing[0].update(
+            voice_url=self.url(NOT_IN_SERVICE_PATH),
+            voice_method="POST",
+            voice_fallback_url="",
+            status_callback="",
+            sms_url="",
+        )
+        return True
 
     def number_voice_urls(self) -> dict[str, str | None]:
         """Every number on the account with the voice URL it is pointed at (the readiness

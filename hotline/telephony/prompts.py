@@ -21,7 +21,7 @@ def N_(message: str) -> str:
 
 LANGUAGE_NAMES = {"zh_CN": N_("Mandarin"), "en": N_("English")}
 HOLD_PAUSE_S = 20
-CALLBACK_KEY = "1"  # hotline.lines.prompts.CALLBACK_KEY
+CALLBACK_KEY = "1"  # a line's `callback_key` unless set (hotline.lines.prompts)
 # (kind, language) -> the address of a line's uploaded recording ("greeting", "hold"), and
 # ("music", "") for its hold music: played instead of the spoken prompt.
 Audio = Mapping[tuple[str, str], str]
@@ -144,16 +144,19 @@ def _say_emergency_numbers(response: VoiceResponse, languages: list[str]) -> Non
 
 
 def welcome(line: Line, gather_url: str, audio: Audio = NO_AUDIO) -> str:
-    """Greeting and the menu: the danger key, and a language choice where the line has several."""
-    first = line_language(line, None)
-    _ = gettext_for(first)
+    """Greeting and the menu: in each of the line's languages in order, its greeting (said with
+    that language's voice, or its recording played) and the danger key, so that a caller who
+    speaks only the second language understands before choosing; then the language choice where
+    the line has several. A key press interrupts at any point (the caller in danger need not wait).
+    """
     response = VoiceResponse()
     gather = Gather(
         num_digits=1, action=gather_url, method="POST", timeout=5, action_on_empty_result=True
     )
-    greeting = line.greetings.get(first) or default_greeting(line, first)
-    _say_or_play(gather, greeting, first, audio.get(("greeting", first)))
-    _say(gather, danger_prompt(line, first), first)
+    for lang in line.languages or [line_language(line, None)]:
+        greeting = line.greetings.get(lang) or default_greeting(line, lang)
+        _say_or_play(gather, greeting, lang, audio.get(("greeting", lang)))
+        _say(gather, danger_prompt(line, lang), lang)
     if len(line.languages) > 1:
         for index, lang in enumerate(line.languages, start=1):
             _ = gettext_for(lang)
@@ -163,6 +166,11 @@ def welcome(line: Line, gather_url: str, audio: Audio = NO_AUDIO) -> str:
     response.append(gather)
     response.redirect(gather_url, method="POST")
     return str(response)
+
+
+def callback_key(line: Line) -> str:
+    """The key that asks for a call back in the "callback" overflow."""
+    return line.callback_key or CALLBACK_KEY
 
 
 def choice(line: Line, digits: str) -> tuple[str, bool]:
@@ -275,7 +283,7 @@ def overflow(line: Line, lang: str, voicemail_url: str, callback_url: str | None
             "counselor is free, press %(key)s. To leave a message instead, stay on the line. "
             "If you are in danger, call 110 or 120."
         )
-        _say(gather, text % {"key": CALLBACK_KEY}, lang)
+        _say(gather, text % {"key": callback_key(line)}, lang)
         response.append(gather)
         response.redirect(callback_url, method="POST")
         return str(response)

@@ -193,6 +193,13 @@ def _hold(
     return prompts.hold(line, lang, audio=_audio(request, session, line), announcement=said)
 
 
+@router.post("/voice/not-in-service")
+def not_in_service(params: SignedForm) -> Response:
+    """Where a number taken off its line, or of a deactivated line, is pointed
+    (`TelephonyPort.release_number`): the caller hears it is not in service. No database."""
+    return Response(prompts.not_in_service(), media_type=TWIML)
+
+
 @router.post("/voice/after")
 def after_conference(request: Request, params: SignedForm) -> Response:
     """The caller's conference ended while they are still on the line."""
@@ -232,7 +239,7 @@ def callback_request(request: Request, params: SignedForm, dispatcher: Dispatche
         if call is None or line is None:
             return prompts.goodbye("zh_CN")
         lang = prompts.line_language(line, call.language)
-        pressed = values.keys(params.get("Digits")) == prompts.CALLBACK_KEY
+        pressed = values.keys(params.get("Digits")) == prompts.callback_key(line)
         if not pressed or is_withheld(number):
             return prompts.voicemail_prompt(lang, _url(request, "/twilio/voice/voicemail"))
         now = dispatcher.clock.now()

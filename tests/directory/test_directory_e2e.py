@@ -1,6 +1,7 @@
 """In Chromium: an admin adds a green-channel psychiatric hospital from the admin home, by
 keyboard, and the counselor who takes the next call finds it among the note's referral choices,
-marked as a green channel."""
+marked as a green channel; likewise a population group added on the taxonomy page is offered in
+the note's form, and recorded when ticked."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from hotline.auth.models import Role
-from hotline.notes.models import ReferralResource
+from hotline.notes.models import CallNote, ReferralResource
 from tests.browser import chromium
 from tests.console.test_console_e2e import sign_in
 from tests.factories import PASSWORD, make_line, make_user
-from tests.notes.test_note_e2e import LINE, take_call
+from tests.notes.test_note_e2e import LINE, saved, take_call
 from tests.stack import Stack
 
 HOSPITAL = "Wenzhou Kangning Hospital"
@@ -59,6 +60,21 @@ def test_a_new_green_channel_hospital_is_offered_in_the_note(stack: Stack, tmp_p
         expect(row.get_by_test_id("resource-green")).to_contain_text("Yes")
         admin.screenshot(path=str(tmp_path / "resources.png"), full_page=True)
 
+        # A population group, added on the taxonomy page by keyboard.
+        admin.goto(stack.url + "/admin")
+        admin.get_by_test_id("link-taxonomy").click()
+        admin.wait_for_url(re.compile(r"/admin/taxonomy$"))
+        admin.get_by_test_id("new-population_group").click()
+        admin.get_by_label("Entry code").fill("veteran")
+        admin.get_by_label("Label in Chinese").fill("退役军人")
+        admin.get_by_label("Label in English").fill("Veteran")
+        admin.get_by_label("Order").fill("5")
+        admin.get_by_label("Order").press("Enter")
+        expect(admin.get_by_test_id("notice")).to_contain_text("Created")
+        admin.get_by_role("link", name="Back to the taxonomy").click()
+        group = admin.get_by_test_id("population-groups").locator('[data-code="veteran"]')
+        expect(group).to_contain_text("Veteran")
+
         counselor = browser.new_context().new_page()
         counselor.on("pageerror", lambda e: errors.append(str(e)))
         sign_in(counselor, stack.url, "alice")
@@ -72,6 +88,10 @@ def test_a_new_green_channel_hospital_is_offered_in_the_note(stack: Stack, tmp_p
         expect(choice).to_contain_text("Green channel")
         expect(choice).to_contain_text("+8657788880000")
         counselor.locator("#note-referrals select").select_option(choice.get_attribute("value"))
+        veteran = counselor.locator("#note-population-groups").get_by_label("Veteran")
+        expect(veteran).to_have_count(1)
+        veteran.check()
+        saved(counselor)
         assert errors == []
 
     with stack.db.session() as session:
@@ -79,3 +99,5 @@ def test_a_new_green_channel_hospital_is_offered_in_the_note(stack: Stack, tmp_p
             select(ReferralResource).where(ReferralResource.name == HOSPITAL)
         ).one()
         assert hospital.green_channel and hospital.phone == "+8657788880000"
+        note = session.exec(select(CallNote)).one()
+        assert note.profile["population_groups"] == ["veteran"]

@@ -170,3 +170,22 @@ def test_the_preview_of_an_inactive_line_is_not_in_service() -> None:
     result = preview(gone, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
     assert result.action == "inactive" and not result.open
     assert result.heard[1].text == "This number is not in service."  # after the Chinese
+
+
+def test_the_preview_greets_in_each_of_the_lines_languages_in_order() -> None:
+    both = line(
+        languages=["en", "zh_CN"],
+        greetings={"en": "Hello from the West Lake line.", "zh_CN": "您好，这里是西湖心理热线。"},
+    )
+    opened = preview(both, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    said = [h.text for h in opened.heard if h.kind == "say"]
+    assert said.index("Hello from the West Lake line.") < said.index("您好，这里是西湖心理热线。")
+    # A recording replaces one language's greeting, and the preview names it.
+    played = preview(
+        both,
+        datetime(2026, 11, 23, 3, 0, tzinfo=UTC),
+        audio={("greeting", "zh_CN"): "https://hotline.example/twilio/prompts/abc"},
+    )
+    assert [h.kind for h in played.heard][:3] == ["say", "say", "play"]
+    assert played.heard[2].text == "https://hotline.example/twilio/prompts/abc"
+    assert "您好，这里是西湖心理热线。" not in [h.text for h in played.heard]

@@ -38,6 +38,7 @@ def form(http: httpx.Client, line_id: int | None, **fields: str) -> dict[str, st
     sent = {
         "csrf_token": token,
         "danger_key": "9",
+        "callback_key": "1",
         "announce_every_s": "60",
         "hold_music_url": "",
     }
@@ -141,6 +142,9 @@ def test_bad_input_is_shown_by_its_field_and_nothing_is_saved(app_only: Stack) -
     cases = [
         ({"danger_key": "1"}, {}, "danger_key", "chooses a language"),
         ({"danger_key": "#"}, {}, "danger_key", "one digit"),
+        ({"callback_key": "9"}, {}, "callback_key", "in danger now"),
+        ({"callback_key": ""}, {}, "callback_key", "one digit"),
+        ({"callback_key": "12"}, {}, "callback_key", "one digit"),
         ({"announce_every_s": "10"}, {}, "announce_every_s", "from 30 to 300"),
         ({"announce_every_s": "abc"}, {}, "announce_every_s", "from 30 to 300"),
         ({"hold_music_url": "ftp://x"}, {}, "hold_music_url", "https://"),
@@ -166,6 +170,7 @@ def test_bad_input_is_shown_by_its_field_and_nothing_is_saved(app_only: Stack) -
         assert f'aria-describedby="e-{name}"' in refused.text or f'e-{name}"' in refused.text
     stored = line_of(app_only, line.id)
     assert stored.danger_key == "9" and stored.announce_every_s == 60
+    assert stored.callback_key == "1"
     assert stored.hold_prompts == {} and stored.hold_music_url is None
     with app_only.db.session() as session:
         assert session.exec(select(PromptAudio)).all() == []
@@ -190,3 +195,20 @@ def test_only_admins_reach_the_page(app_only: Stack) -> None:
     assert anonymous.status_code in (303, 307) or "/login" in str(anonymous.url)
     admin = signed_in(app_only, "root", Role.admin)
     assert admin.get(page(9999)).status_code == 404
+
+
+def test_the_callback_key_is_set_on_the_page_and_audited(app_only: Stack) -> None:
+    line = make_line(app_only.db, overflow_action="callback")
+    http = signed_in(app_only, "root", Role.admin)
+    shown = http.get(page(line.id) + "?lang=en").text
+    assert 'name="callback_key" value="1"' in shown
+    saved = http.post(page(line.id), data=form(http, line.id, callback_key="3"))
+    assert saved.status_code in (200, 303), saved.text[:500]
+    assert line_of(app_only, line.id).callback_key == "3"
+    assert 'name="callback_key" value="3"' in http.get(page(line.id)).text
+    (entry,) = [a for a in audits(app_only) if "callback_key" in (a.detail or "")]
+    assert json.loads((entry.detail or "").split(": ", 1)[1]) == {
+        "field": "callback_key",
+        "before": "1",
+        "after": "3",
+    }

@@ -77,6 +77,47 @@ def test_the_lines_greeting_danger_prompt_and_key(app_only: Stack) -> None:
     assert not the_call(app_only, 2).in_danger
 
 
+def _heard(twiml: str) -> list[tuple[str, str | None, str]]:
+    """(tag, language, text) of each prompt of the welcome menu, in order."""
+    from xml.etree import ElementTree
+
+    gather = ElementTree.fromstring(twiml).find("Gather")  # noqa: S314 - our own answer
+    assert gather is not None
+    return [(e.tag, e.get("language"), (e.text or "").strip()) for e in gather]
+
+
+def test_the_caller_hears_the_greeting_in_each_of_the_lines_languages(app_only: Stack) -> None:
+    make_line(
+        app_only.db,
+        languages=["en", "zh_CN"],
+        greetings={
+            "zh_CN": "您好，这里是西湖心理热线。",
+            "en": "Hello, this is the West Lake line.",
+        },
+        danger_prompts={"en": "In danger now? Press 9."},
+    )
+    heard = _heard(app_only.webhook("/twilio/voice/incoming", inbound(sid(1))).text)
+    # Each language in the line's order, with its own voice: greeting, then the danger key.
+    assert heard[:4] == [
+        ("Say", "en-US", "Hello, this is the West Lake line."),
+        ("Say", "en-US", "In danger now? Press 9."),
+        ("Say", "cmn-CN", "您好，这里是西湖心理热线。"),
+        ("Say", "cmn-CN", "如果您现在有危险，请按9。"),
+    ]
+    # Then the language choice, each in its own language.
+    assert [lang for _tag, lang, _text in heard[4:]] == ["en-US", "cmn-CN"]
+
+
+def test_a_second_language_without_a_greeting_hears_the_default_one(app_only: Stack) -> None:
+    make_line(app_only.db, greetings={"zh_CN": "您好，这里是西湖心理热线。"})
+    heard = _heard(app_only.webhook("/twilio/voice/incoming", inbound(sid(1))).text)
+    greetings = [(lang, text) for _tag, lang, text in heard if "热线" in text or "Welcome" in text]
+    assert greetings == [
+        ("cmn-CN", "您好，这里是西湖心理热线。"),
+        ("en-US", "Welcome to the Line +8657796525. You are not alone; we are here to listen."),
+    ]
+
+
 def test_default_danger_prompt_says_the_lines_key(app_only: Stack) -> None:
     make_line(app_only.db, languages=["en"], danger_key="5")
     welcome = app_only.webhook("/twilio/voice/incoming", inbound(sid(1))).text
@@ -133,7 +174,8 @@ def test_uploaded_recordings_are_played_and_served_by_an_unguessable_address(
     welcome = app_only.webhook("/twilio/voice/incoming", inbound(sid(1))).text
     greeting_url = f"/twilio/prompts/{tokens[('greeting', 'zh_CN')]}"
     assert f"<Play>{greeting_url}" in welcome or greeting_url + "</Play>" in welcome
-    assert "您并不孤单" not in welcome and "Welcome to the" not in welcome
+    # The Mandarin greeting is the recording; English has none, so its greeting is said.
+    assert "您并不孤单" not in welcome and "You are not alone" in welcome
     call_in(app_only, 2, "1")
     music_url = f"/twilio/prompts/{tokens[('music', '')]}"
     assert music_url + "</Play>" in hold(app_only, 2, "zh_CN")
@@ -221,3 +263,24 @@ def test_the_callback_key_files_a_request_that_keeps_the_callers_priority(
     assert "<Record" in silent and "<Record" in hidden
     with app_only.db.session() as session:
         assert len(session.exec(select(Voicemail)).all()) == 2
+
+
+def test_the_lines_own_callback_key_is_offered_and_heard(app_only: Stack) -> None:
+    make_line(app_only.db, overflow_action="callback", max_queue_wait_s=30, callback_key="5")
+    caller = "+8613900000021"
+    call_in(app_only, 1, "2", caller=caller)
+    offer = app_only.webhook("/twilio/voice/overflow", inbound(sid(1), caller=caller)).text
+    assert "press 5" in offer and "press 1" not in offer
+    # 1 is no longer the callback key on this line: a message instead.
+    one = app_only.webhook(
+        "/twilio/voice/callback", {**inbound(sid(1), caller=caller), "Digits": "1"}
+    )
+    assert "<Record" in one.text
+    call_in(app_only, 2, "2", caller=caller)
+    five = app_only.webhook(
+        "/twilio/voice/callback", {**inbound(sid(2), caller=caller), "Digits": "5"}
+    )
+    assert "<Hangup" in five.text and "<Record" not in five.text
+    with app_only.db.session() as session:
+        rows, total = voicemails.search(session=session, flt=voicemails.VoicemailFilter())
+    assert total == 1 and rows[0]["callback_request"]
