@@ -5,6 +5,7 @@ from hotline.auth.models import PhoneVerification, TotpRecoveryCode, User, UserS
 from hotline.blocklist.models import BlockedCaller
 from hotline.board.models import CallMonitor, HelpRequest
 from hotline.calls.models import Call, CallEvent
+from hotline.cases.models import Case, SafetyPlan, TierChange, TierMap
 from hotline.db import metadata
 from hotline.escalation.models import (
     DrillLog,
@@ -48,6 +49,10 @@ __all__ = [
     "AgentStatus",
     "BlockedCaller",
     "Call",
+    "Case",
+    "SafetyPlan",
+    "TierChange",
+    "TierMap",
     "CallMonitor",
     "HelpRequest",
     "CallEvent",
