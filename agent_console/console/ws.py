@@ -14,6 +14,8 @@ from agent_console.kit.sockets import origin_allowed
 from hotline.auth.deps import session_check, user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
+from hotline.calls.models import Call
+from hotline.cases import service as cases
 from hotline.followups import service as followups
 from hotline.notes import service as notes
 from hotline.realtime import socket_loop
@@ -107,6 +109,12 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
         if call is not None:  # the counselor's help request on this call, if any
             call["help"] = board.help_for_call(session=session, call_id=call["call_id"])
         user = session.get(User, user_id)
+        shown = (snapshot.get("call") or snapshot.get("offer") or {}).get("call_id")
+        caller = session.get(Call, shown) if shown is not None else None
+        if user is not None and caller is not None:  # the caller's case, if they have one
+            snapshot["case"] = cases.console_card(
+                session=session, call=caller, user=user, now=dispatcher.clock.now()
+            )
         if user is not None:  # notes they still have to submit, wherever they were begun
             snapshot["unfinished_notes"] = notes.unfinished(session=session, user=user)
         if user is not None:  # for a quiet moment: call-backs waiting on their lines

@@ -25,6 +25,8 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from hotline.audit import service as audit
+from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call, CallState
 from hotline.cases.models import Case, CaseStatus, SafetyPlan, Tier, TierChange, TierMap
@@ -612,3 +614,31 @@ def card_for(*, session: Session, call: Call, user: User) -> CaseCard | None:
         summary=case.summary or "",
         safety_plan=plan_out(*plan) if plan else None,
     )
+
+
+def console_card(*, session: Session, call: Call, user: User, now: datetime) -> CaseCard | None:
+    """The card for the console's snapshot, its first showing for this call in the audit log
+    (the snapshot is sent again on every change; one view per counselor, case and call)."""
+    card = card_for(session=session, call=call, user=user)
+    if card is None:
+        return None
+    seen = f"console, call {call.id}"
+    already = session.exec(
+        select(AuditEvent.id).where(
+            AuditEvent.user_id == user.id,
+            AuditEvent.object_type == "case",
+            AuditEvent.object_id == str(card.case_id),
+            AuditEvent.detail == seen,
+        )
+    ).first()
+    if already is None:
+        audit.record(
+            session=session,
+            now=now,
+            action=AuditAction.view,
+            object_type="case",
+            object_id=card.case_id,
+            user=user,
+            detail=seen,
+        )
+    return card
