@@ -1,5 +1,6 @@
 """Cases as JSON under /api/cases: the list (crisis team, supervisors), one case, opening one
-from a live contact, its tier, flags and summary, the safety plan, and closing it.
+from a live contact (/api/calls/{id}/case), its tier, flags and summary, the safety plan,
+and closing it.
 
 Who sees what is decided in `hotline.cases.service`; these routes parse, audit and answer. Every
 view is in the audit log, every change with what it was before and after (never the text).
@@ -90,11 +91,17 @@ def list_api(
     return CaseList(data=rows, count=total, page=page)
 
 
-@router.post("/api/cases", dependencies=[CsrfChecked], response_model=CaseOut)
+@router.post("/api/calls/{call_id}/case", dependencies=[CsrfChecked], response_model=CaseOut)
 def open_api(
-    body: CaseOpen, request: Request, response: Response, user: CurrentUser, session: SessionDep
+    call_id: int,
+    body: CaseOpen,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
 ) -> CaseOut:
-    call = session.get(Call, body.call_id)
+    """Open the case of the caller on this call (or find the one they have)."""
+    call = session.get(Call, call_id)
     if call is None:
         raise CaseError("not_found", 404)
     case, opened = cases.open_from_call(

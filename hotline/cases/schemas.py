@@ -65,7 +65,6 @@ class SafetyPlanOut(Shape):
 class CaseOpen(Shape):
     """Open (or find) the case of the caller on this live call."""
 
-    call_id: int
     reason: str = Field(default="", max_length=REASON_MAX_CHARS)
 
 

@@ -105,7 +105,7 @@ def test_a_line_maps_levels_to_its_own_tiers(app_only: Stack) -> None:
 
 def test_closing_needs_a_reason_and_high_risk_reopens(app_only: Stack) -> None:
     call_id, alice = start(app_only, "CA" + "3" * 32, "alice", CALLER)
-    opened = alice.post("/api/cases", {"call_id": call_id, "reason": "frequent caller"})
+    opened = alice.post(f"/api/calls/{call_id}/case", {"reason": "frequent caller"})
     assert opened.status_code == 200, opened.text
     case_id = opened.json()["id"]
     assert opened.json()["tier"] == "green" and opened.json()["opened_by"]
@@ -200,5 +200,5 @@ def test_a_withheld_number_has_no_case(app_only: Stack) -> None:
     call_id, alice = start(app_only, "CA" + "7" * 32, "alice", "anonymous")
     alice.put(call_id, 1, crisis_level="imminent")
     assert _case_of(app_only) is None
-    refused = alice.post("/api/cases", {"call_id": call_id})
+    refused = alice.post(f"/api/calls/{call_id}/case", {})
     assert refused.status_code == 422
