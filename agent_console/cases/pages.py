@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
+from agent_console.cases.labels import SECTION_LABELS, STATUS_LABELS, TIER_LABELS
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
@@ -26,7 +27,6 @@ from hotline.cases.models import CaseStatus, Tier
 from hotline.cases.schemas import SECTIONS
 from hotline.cases.service import PAGE_SIZE, CaseError
 from hotline.db import SessionDep
-from hotline.i18n import N_
 from hotline.notes import options
 from hotline.query_filters import choice_filter, page_filter
 
@@ -34,18 +34,6 @@ router = APIRouter(tags=["cases"])
 Reader = Annotated[User, Depends(RequirePageRole(*cases.READERS))]
 Closer = Annotated[User, Depends(RequirePageRole(*cases.CLOSERS))]
 CsrfToken = Annotated[str, Form()]
-
-TIER_LABELS = {"green": N_("Green"), "yellow": N_("Yellow"), "red": N_("Red")}
-STATUS_LABELS = {"open": N_("Open"), "closed": N_("Closed")}
-SECTION_LABELS = {
-    "warning_signs": N_("Warning signs"),
-    "coping_strategies": N_("Internal coping strategies"),
-    "distractions": N_("People and social settings that distract"),
-    "people_to_ask": N_("People I can ask for help"),
-    "professionals": N_("Professionals and services I can contact"),
-    "safe_environment": N_("Making the environment safe"),
-    "reasons_for_living": N_("Reasons for living"),
-}
 
 
 def labels(_: Any) -> dict[str, dict[str, str]]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from agent_console.cases.labels import SECTION_LABELS, console_config
 from agent_console.console.config import risk_config
 from agent_console.console.strings import js_strings
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.auth.deps import user_from_connection
+from hotline.cases.schemas import SECTIONS
 
 router = APIRouter(tags=["console"])
 
@@ -25,5 +27,13 @@ def console(request: Request) -> Response:
         "locale": request.session.get("locale") or user.locale,
         "strings": js_strings(_),
         "risk": risk_config(),
+        "case": console_config(_),
     }
-    return render(request, "console.html", user=user, config=config)
+    return render(
+        request,
+        "console.html",
+        user=user,
+        config=config,
+        case_sections=SECTIONS,
+        case_section_labels={key: _(label) for key, label in SECTION_LABELS.items()},
+    )

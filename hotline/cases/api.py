@@ -30,6 +30,7 @@ from hotline.cases.schemas import (
 )
 from hotline.cases.service import PAGE_SIZE, CaseError
 from hotline.db import SessionDep
+from hotline.realtime.events import agent_topic, emit
 
 router = APIRouter(tags=["cases"])
 Reader = Annotated[User, Depends(RequireRole(*cases.READERS))]
@@ -114,6 +115,8 @@ def open_api(
     )
     assert case.id is not None
     audit(request, session, user, AuditAction.edit, case.id, "opened" if opened else "found")
+    if user.id is not None:  # the console shows the case at once
+        emit(session, agent_topic(user.id))
     return _answer(request, response, session, user, case.id)
 
 
@@ -190,6 +193,8 @@ def plan_api(
         case_id,
         f"safety plan v{body.based_on}->v{plan.version}",
     )
+    if user.id is not None:
+        emit(session, agent_topic(user.id))
     return _answer(request, response, session, user, case_id)
 
 
