@@ -11,6 +11,7 @@ from agent_console.audit.pages import router as audit_pages
 from agent_console.auth.pages import router as sign_in_pages
 from agent_console.board.pages import router as board_pages
 from agent_console.board.ws import router as board_socket
+from agent_console.cases.pages import router as cases_pages
 from agent_console.console.pages import router as console_pages
 from agent_console.console.ws import router as console_socket
 from agent_console.directory.choice_pages import router as note_choice_pages
@@ -39,6 +40,7 @@ def include(app: FastAPI) -> None:
     app.include_router(console_pages)
     app.include_router(console_socket)
     app.include_router(followups_pages)
+    app.include_router(cases_pages)
     app.include_router(stats_pages)
     app.include_router(report_archive_pages)
     app.include_router(review_pages)

@@ -18,6 +18,7 @@ from hotline import api_docs, crypto, errors, jobs, logs, phone
 from hotline.blocklist.api import router as blocklist_api
 from hotline.board.api import router as board_router
 from hotline.callcontrol.api import router as callcontrol_api
+from hotline.cases.api import router as cases_api
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notes_router)
     app.include_router(directory_api)
     app.include_router(followups_api)
+    app.include_router(cases_api)
     app.include_router(voicemail_api)
     app.include_router(line_prompts_api)
     app.include_router(stats_api)

@@ -6,6 +6,7 @@ from hotline.blocklist.models import BlockedCaller
 from hotline.board.models import CallMonitor, HelpRequest
 from hotline.callcontrol.models import CallControl, CallParty
 from hotline.calls.models import Call, CallEvent
+from hotline.cases.models import Case, SafetyPlan, TierChange, TierMap
 from hotline.db import metadata
 from hotline.escalation.models import (
     DrillLog,
@@ -75,6 +76,10 @@ __all__ = [
     "AgentStatus",
     "BlockedCaller",
     "Call",
+    "Case",
+    "SafetyPlan",
+    "TierChange",
+    "TierMap",
     "CallMonitor",
     "HelpRequest",
     "CallEvent",

@@ -16,6 +16,7 @@ from hotline.auth.models import User
 from hotline.board import service as board
 from hotline.callcontrol import service as callcontrol
 from hotline.calls.models import Call
+from hotline.cases import service as cases
 from hotline.followups import service as followups
 from hotline.notes import service as notes
 from hotline.realtime import socket_loop
@@ -112,6 +113,12 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
             if live is not None and call["state"] == "connected":  # mute, hold, added parties
                 call["control"] = callcontrol.for_call(session=session, call=live)
         user = session.get(User, user_id)
+        shown = (snapshot.get("call") or snapshot.get("offer") or {}).get("call_id")
+        caller = session.get(Call, shown) if shown is not None else None
+        if user is not None and caller is not None:  # the caller's case, if they have one
+            snapshot["case"] = cases.console_card(
+                session=session, call=caller, user=user, now=dispatcher.clock.now()
+            )
         if user is not None:  # notes they still have to submit, wherever they were begun
             snapshot["unfinished_notes"] = notes.unfinished(session=session, user=user)
         if user is not None:  # for a quiet moment: call-backs waiting on their lines

@@ -9,6 +9,8 @@ from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth.deps import CsrfChecked, CurrentUser
 from hotline.auth.models import User
+from hotline.calls.models import Call
+from hotline.cases import service as cases
 from hotline.db import SessionDep
 from hotline.errors import request_gettext
 from hotline.followups import service as followups
@@ -59,6 +61,30 @@ def _with_note(session: Session, call_id: int, error: notes.NoteError) -> notes.
     return error
 
 
+def _follow_case(request: Request, session: Session, user: User, call: Call) -> None:
+    """The caller's case follows the note's level: opened at high risk, its tier moved."""
+    found = cases.of_call(session=session, call=call)
+    before = (found.status.value, found.tier.value) if found is not None else None
+    case = cases.follow_note(
+        session=session,
+        call=call,
+        user=user,
+        secret=request.app.state.settings.secret_key,
+        now=request.app.state.clock.now(),
+    )
+    after = (case.status.value, case.tier.value) if case is not None else None
+    if case is not None and after != before:
+        record_request(
+            request,
+            action=AuditAction.edit,
+            object_type="case",
+            object_id=case.id,
+            user=user,
+            detail=f"from the note on call {call.id}: {before} -> {after}",
+            session=session,
+        )
+
+
 def _out(session: Session, note: CallNote) -> NoteOut:
     return NoteOut.model_validate(notes.public(session=session, note=note))
 
@@ -107,6 +133,7 @@ def save_note(
         )
     except notes.NoteError as error:
         raise _with_note(session, call_id, error) from None
+    _follow_case(request, session, user, call)
     if note.escalated_at == now:
         # Page the crisis team now, not at the next tick: once the escalation is committed.
         after_commit.add_task(dispatcher.kick)
@@ -124,6 +151,7 @@ def submit_note(
     except notes.NoteError as error:
         raise _with_note(session, call_id, error) from None
     _audit(request, session, user, AuditAction.edit, "note", call_id, "submitted")
+    _follow_case(request, session, user, call)
     met = followups.close_on_call_in(
         session=session,
         call=call,

@@ -64,6 +64,9 @@ NULLIFY = frozenset(
         ("agent_status", "call_id"),
         ("presence_events", "call_id"),
         ("blocked_callers", "call_id"),
+        # The caller's case keeps its tier history and safety plan; only the link goes.
+        ("case_tier_changes", "call_id"),
+        ("safety_plans", "call_id"),
     }
 )
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hotline.board.schemas import HelpRequest
 from hotline.callcontrol.schemas import CallControlState
+from hotline.cases.schemas import CaseCard
 
 
 class Shape(BaseModel):
@@ -136,6 +137,8 @@ class ConsoleSnapshot(Shape):
     in_danger_waiting: list[InDangerWaiting] | None = None
     priority_followups_overdue: int | None = None
     voicemails_waiting: int | None = None
+    # The caller's case (tier, flags, safety plan) for the call offered to or held by them.
+    case: CaseCard | None = None
 
     def message(self) -> dict[str, Any]:
         """As sent: only the parts this snapshot carries."""

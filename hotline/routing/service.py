@@ -28,6 +28,7 @@ from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
+from hotline.routing import care_plan
 from hotline.routing.models import AgentState, AgentStatus, ConsoleSocket, PresenceEvent
 from hotline.routing.qualifications import qualified
 from hotline.telephony.endpoints import dialable
@@ -341,11 +342,15 @@ def offer_next(
         user_ids=[user.id for _status, user in free if user.id is not None],
         now=now,
     )
+    # A care plan's preferred counselor is offered their caller first (routing/care_plan.py).
+    preferred = care_plan.preferred_counselors(
+        session=session, caller_hashes={call.caller_hash for call in waiting}
+    )
     for call in waiting:
         assert call.id is not None
         # Another instance's clock may run behind the one that queued the call.
         at = max(now, as_utc(call.queued_at)) if call.queued_at else now
-        for _status, user in free:
+        for _status, user in care_plan.preferred_first(free, preferred.get(call.caller_hash)):
             assert user.id is not None
             if not _covers(user, call) or not dialable(user.endpoint):
                 continue  # (available from before their phone was removed: never offered)

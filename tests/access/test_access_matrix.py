@@ -17,6 +17,8 @@ import pytest
 from sqlmodel import select
 
 from hotline.auth.models import Role
+from hotline.calls.models import Call
+from hotline.cases.models import Case
 from hotline.escalation.models import EscalationPolicy
 from hotline.followups.models import FollowUp
 from hotline.review.models import CallRecording
@@ -44,6 +46,9 @@ ADMIN = {"root"}
 RESPONDERS = {"zhao", "li", "wang", "root"}
 CREW = {"zhao", "li", "wang"}  # the rota's swap rules: crisis workers and supervisors
 CALL_AND_SUPERVISING = {"alice", "wang", "root"}
+# A case: the counselor of a live contact with that caller (alice), the crisis team and
+# supervisors; bob, a counselor not on a call with that caller, is refused.
+CASE_READERS = RESPONDERS | {"alice"}
 NOT_FOUND_FOR_ALL = 404  # the route's key is a signed token in the URL, not the session
 TWILIO_WEBHOOKS = [
     "/twilio/voice/incoming",
@@ -301,6 +306,17 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/console/training"): SIGNED_IN,
     ("POST", "/console/training/ethics"): SIGNED_IN,
     ("POST", "/admin/lines/{line_id}/qualifications"): ADMIN,
+    ("GET", "/api/cases"): RESPONDERS,
+    ("POST", "/api/calls/{call_id}/case"): CASE_READERS,
+    ("GET", "/api/cases/{case_id}"): CASE_READERS,
+    ("POST", "/api/cases/{case_id}/tier"): CASE_READERS,
+    ("PUT", "/api/cases/{case_id}/flags"): CASE_READERS,
+    ("PUT", "/api/cases/{case_id}/safety-plan"): CASE_READERS,
+    ("POST", "/api/cases/{case_id}/close"): RESPONDERS,
+    ("GET", "/supervisor/cases"): RESPONDERS,
+    ("GET", "/cases/{case_id}"): CASE_READERS,
+    ("POST", "/cases/{case_id}/tier"): CASE_READERS,
+    ("POST", "/cases/{case_id}/close"): RESPONDERS,
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -322,6 +338,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/escalations/{escalation_id}/{action}"): None,
     ("POST", "/api/rota/swaps/{swap_id}/answer"): {"accept": False},
     ("POST", "/api/followups/{follow_up_id}/attempts"): {"outcome": "no_answer"},
+    ("POST", "/api/cases/{case_id}/tier"): {"tier": "red", "reason": "matrix"},
+    ("PUT", "/api/cases/{case_id}/safety-plan"): {
+        "based_on": 0,
+        "sections": {"warning_signs": "matrix"},
+    },
+    ("POST", "/api/cases/{case_id}/close"): {"reason": "matrix"},
 }
 
 
@@ -375,6 +397,10 @@ def seed(stack: Stack) -> dict[str, Any]:
         session.add(recording)
         voicemail = Voicemail(call_id=call_id, line_id=1, recorded_at=now)
         session.add(voicemail)
+        seeded_call = session.get(Call, call_id)
+        assert seeded_call is not None
+        case = Case(caller_hash=seeded_call.caller_hash, line_id=1, opened_at=now, updated_at=now)
+        session.add(case)
         session.flush()
         ids = {
             "call_id": call_id,
@@ -385,6 +411,7 @@ def seed(stack: Stack) -> dict[str, Any]:
             "recording_id": recording.id,
             "follow_up_id": follow_up.id,
             "voicemail_id": voicemail.id,
+            "case_id": case.id,
             "user_id": zhao.id,
             "category_id": 1,
             "resource_id": 1,
