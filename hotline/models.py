@@ -19,6 +19,7 @@ from hotline.followups.models import FollowUp, FollowUpAttempt
 from hotline.lines.models import Line, LineNumber
 from hotline.lines.prompt_models import PromptAudio
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
+from hotline.referrals.models import Referral, ReferralStatusChange
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
@@ -62,7 +63,9 @@ __all__ = [
     "NoteAddendum",
     "PresenceEvent",
     "PromptAudio",
+    "Referral",
     "ReferralResource",
+    "ReferralStatusChange",
     "RescueStep",
     "RetentionRun",
     "Rotation",

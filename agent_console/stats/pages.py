@@ -27,7 +27,8 @@ from hotline.auth.deps import RequirePageRole
 from hotline.auth.models import Role, User
 from hotline.db import SessionDep
 from hotline.i18n import gettext_for
-from hotline.notes.options import CALL_TYPES, LEVEL_LABELS, POPULATION_GROUPS
+from hotline.notes.options import CALL_TYPES, LEVEL_LABELS, POPULATION_GROUPS, REFERRAL_KINDS
+from hotline.referrals.labels import STATUS_LABELS
 from hotline.stats import report
 from hotline.stats import service as stats
 from hotline.stats.service import StatsError
@@ -101,6 +102,8 @@ def stats_page(
         group_labels=POPULATION_GROUPS,
         area_labels=AREA_LABELS,
         category_labels=categories,
+        referral_kind_labels=REFERRAL_KINDS,
+        referral_status_labels=STATUS_LABELS,
         month=filters.last_day.strftime("%Y-%m"),
     )
 

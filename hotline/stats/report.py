@@ -18,7 +18,9 @@ from hotline.csv_export import csv_text
 from hotline.followups.metrics import follow_up_figures
 from hotline.i18n import gettext_for
 from hotline.notes.models import IssueCategory
-from hotline.notes.options import POPULATION_GROUPS
+from hotline.notes.options import POPULATION_GROUPS, REFERRAL_KINDS
+from hotline.referrals.labels import STATUS_LABELS
+from hotline.referrals.metrics import NAMED, referral_figures
 from hotline.stats import metrics, rollup
 from hotline.stats.metrics import Dimension, Scope
 
@@ -89,6 +91,34 @@ def build_rows(
     for key, message in POPULATION_GROUPS.items():
         if key in groups:
             rows.append(Row(people, _(message), groups[key]))
+    rows += _referral_rows(session=session, scope=scope, _=_)
+    return rows
+
+
+def _referral_rows(*, session: Session, scope: Scope, _: Callable[[str], str]) -> list[Row]:
+    """Referrals made in the period: in all, by kind, by resource and by outcome."""
+    figures = referral_figures(session=session, scope=scope)
+    section, kinds, resources, outcomes = (
+        _("Referrals"),
+        _("Referrals by kind"),
+        _("Referrals by resource"),
+        _("Referral outcomes"),
+    )
+    rows = [
+        Row(section, _("Referrals made"), figures.total),
+        Row(section, _("Referrals attended"), figures.attended_rate, "rate"),
+        Row(section, _("Green-channel referrals sent"), figures.green_sent),
+        Row(section, _("Green-channel referrals confirmed"), figures.green_confirmed),
+    ]
+    for key, message in REFERRAL_KINDS.items():
+        if key in figures.by_kind:
+            rows.append(Row(kinds, _(message), figures.by_kind[key]))
+    for name in sorted(figures.by_resource):
+        label = name if name != NAMED else _("Named by the counselor")
+        rows.append(Row(resources, label, figures.by_resource[name]))
+    for key, message in STATUS_LABELS.items():
+        if key in figures.by_outcome:
+            rows.append(Row(outcomes, _(message), figures.by_outcome[key]))
     return rows
 
 

@@ -111,6 +111,10 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/console/followups/{follow_up_id}/release"): SIGNED_IN,
     ("POST", "/console/followups/{follow_up_id}/attempts"): SIGNED_IN,
     ("POST", "/console/followups/{follow_up_id}/cancel"): SUPERVISING,
+    # A follow-up's referrals: whoever may see the follow-up (the line's people, supervisors).
+    ("POST", "/console/followups/{follow_up_id}/referrals/{referral_id}/status"): SIGNED_IN,
+    ("POST", "/console/followups/{follow_up_id}/referrals/{referral_id}/green-channel"): SIGNED_IN,
+    ("POST", "/console/followups/{follow_up_id}/referrals/{referral_id}/confirm"): SIGNED_IN,
     ("GET", "/api/followups"): SIGNED_IN,
     ("GET", "/api/followups/{follow_up_id}"): SIGNED_IN,
     ("POST", "/api/followups/{follow_up_id}/claim"): SIGNED_IN,
@@ -171,6 +175,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/calls.csv"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}"): SUPERVISING,
     ("POST", "/supervisor/calls/{call_id}/review"): SUPERVISING,
+    ("POST", "/supervisor/calls/{call_id}/referrals/{referral_id}/status"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}/recordings/{recording_id}"): SUPERVISING,
     ("GET", "/supervisor/board"): SUPERVISING,
     ("GET", "/supervisor/stats"): SUPERVISING,
@@ -369,6 +374,7 @@ def seed(stack: Stack) -> dict[str, Any]:
         session.flush()
         ids["policy_id"] = policy.id
     ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway
+    ids["referral_id"] = 99999  # none: the refusal comes first; a 404 is an allowed answer
     return ids
 
 
