@@ -64,7 +64,8 @@ class LineBase(SQLModel):
     # Per-language consent prompt said before a recorded call (`recording`); empty: the default.
     consent_prompts: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     # The follow-up series for a moderate-or-higher caller who consented: windows after the
-    # note's submission, e.g. "24h,72h,7d" (hotline/followups/series.py reads it).
+    # note's submission, e.g. "24h,72h,7d" (hotline/followups/series.py reads it); empty: no
+    # series, one follow-up in the window the counselor chose.
     follow_up_schedule: str = Field(
         default="24h,72h,7d", max_length=64, sa_column_kwargs={"server_default": "24h,72h,7d"}
     )
@@ -108,6 +109,8 @@ class LineCreate(LineBase):
     @field_validator("follow_up_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
+        if not value.strip():
+            return ""  # no series: one follow-up, in the window the counselor chose
         windows = series.parse(value)
         if windows is None:
             raise ValueError("follow_up_schedule: 1 to 6 windows such as 24h,72h,7d, increasing")

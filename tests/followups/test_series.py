@@ -40,7 +40,7 @@ def _attempt(db: Database, follow_up_id: int | None, user, outcome, at: datetime
 
 @pytest.mark.parametrize("level", ["moderate", "high"])
 def test_moderate_and_above_with_consent_get_the_lines_series(db: Database, level: str) -> None:
-    line = make_line(db)
+    line = make_line(db, follow_up_schedule=series.DEFAULT_SCHEDULE)
     alice = make_user(db, "alice")
     follow_up = submitted_follow_up(db, line, alice, T0, level=level, within="72h")
     assert (follow_up.schedule, follow_up.step) == ("24h,72h,7d", 1)
@@ -71,7 +71,7 @@ def test_moderate_and_above_with_consent_get_the_lines_series(db: Database, leve
 
 
 def test_declining_ends_the_series(db: Database) -> None:
-    line = make_line(db)
+    line = make_line(db, follow_up_schedule=series.DEFAULT_SCHEDULE)
     alice = make_user(db, "alice")
     follow_up = submitted_follow_up(db, line, alice, T0, level="moderate")
     done = _attempt(db, follow_up.id, alice, CallbackOutcome.declined, T0 + 25 * H)
@@ -88,7 +88,7 @@ def test_the_series_follows_the_lines_own_schedule(db: Database) -> None:
 
 
 def test_low_risk_gets_one_follow_up_as_asked_not_a_series(db: Database) -> None:
-    line = make_line(db)
+    line = make_line(db, follow_up_schedule=series.DEFAULT_SCHEDULE)
     alice = make_user(db, "alice")
     call_id = answered_call(db, line, alice, T0 - H)
     fields = note_fields(db, level="none", within="72h")
@@ -104,7 +104,7 @@ def test_low_risk_gets_one_follow_up_as_asked_not_a_series(db: Database) -> None
 
 
 def test_without_consent_there_is_no_follow_up(db: Database) -> None:
-    line = make_line(db)
+    line = make_line(db, follow_up_schedule=series.DEFAULT_SCHEDULE)
     alice = make_user(db, "alice")
     call_id = answered_call(db, line, alice, T0 - H)
     write_note(db, alice, call_id, T0, submit=True, **note_fields(db, wanted=False, consent=False))
@@ -112,8 +112,16 @@ def test_without_consent_there_is_no_follow_up(db: Database) -> None:
         assert session.exec(select(FollowUp).where(FollowUp.call_id == call_id)).first() is None
 
 
-@pytest.mark.parametrize("schedule", ["", "24h,12h", "24x", "1h,2h,3h,4h,5h,6h,7h", "0h"])
+@pytest.mark.parametrize("schedule", ["24h,12h", "24x", "1h,2h,3h,4h,5h,6h,7h", "0h"])
 def test_a_bad_schedule_is_refused(schedule: str) -> None:
     assert series.parse(schedule) is None
     with pytest.raises(ValidationError):
         LineCreate(number="+8657100000009", name="L", follow_up_schedule=schedule)
+
+
+def test_a_new_line_has_the_default_series_and_may_have_none(db: Database) -> None:
+    assert LineCreate(number="+8657100000009", name="L").follow_up_schedule == "24h,72h,7d"
+    line = make_line(db, follow_up_schedule=" ")
+    alice = make_user(db, "alice")
+    follow_up = submitted_follow_up(db, line, alice, T0, level="high", within="72h")
+    assert (follow_up.schedule, follow_up.within, follow_up.due_at) == ("", "72h", T0 + 72 * H)
