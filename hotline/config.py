@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = ""
     # Names this process in offer records and logs (several instances share one database).
     instance_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    # Hours a receiving service has to confirm a green-channel referral before the supervisors'
+    # follow-ups page shows it as overdue (hotline/referrals).
+    green_channel_confirm_hours: int = Field(default=4, ge=1, le=168)
 
     @property
     def docs_enabled(self) -> bool:

@@ -27,6 +27,7 @@ from hotline.notes.models import (
     NoteChoice,
     ReferralResource,
 )
+from hotline.referrals.models import Referral, ReferralStatusChange
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest
@@ -95,7 +96,9 @@ __all__ = [
     "PresenceEvent",
     "PromptAudio",
     "NoteChoice",
+    "Referral",
     "ReferralResource",
+    "ReferralStatusChange",
     "RescueStep",
     "RetentionRun",
     "Rotation",

@@ -10,10 +10,11 @@ follow-up's page again with the reason and a 4xx status, having changed nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session, col, select
 
@@ -33,6 +34,9 @@ from hotline.followups.service import PAGE_SIZE, STATUS_FILTERS, FollowUpError, 
 from hotline.lines.models import Line
 from hotline.notes import options
 from hotline.query_filters import choice_filter, date_filter, id_filter, page_filter
+from hotline.referrals import labels as referral_labels
+from hotline.referrals import service as referral_service
+from hotline.referrals.service import ReferralError
 
 router = APIRouter(tags=["followups"])
 Supervising = Annotated[User, Depends(RequirePageRole(*followups.SUPERVISING))]
@@ -134,11 +138,23 @@ def _detail_page(
             item.id,
             detail.audit_detail(item),
         )
+    referrals = (
+        referral_service.rows_of_call(
+            session=session, call_id=item.call_id, user=user, now=request.app.state.clock.now()
+        )
+        if item is not None
+        else []
+    )
     return render(
         request,
         "followup.html",
         user=user,
         item=item,
+        referrals=referrals,
+        referral_labels=referral_labels.all_labels(_),
+        referral_action=f"/console/followups/{follow_up_id}/referrals",
+        referral_green=True,
+        referral_when=lambda value: when(value, item.timezone if item else "Asia/Shanghai"),
         error=error,
         notice=labels.notice(_, request.query_params.get("done") or ""),
         supervising=followups.supervises(user),
@@ -301,6 +317,134 @@ def cancel_form(
     return RedirectResponse(f"/console/followups/{follow_up_id}?done=cancelled", status_code=303)
 
 
+# --- the follow-up's referrals ----------------------------------------------------------------
+
+
+def _referral_action(
+    request: Request,
+    session: Session,
+    user: User,
+    follow_up_id: int,
+    referral_id: int,
+    act: Callable[[], str],
+) -> Response:
+    """Change a referral of the follow-up's call. `act` returns the audit's detail (before and
+    after, never the caller's words). Refused, nothing changes and the page says why."""
+    try:
+        with session.begin_nested():
+            follow_up = followups.get(session=session, follow_up_id=follow_up_id, user=user)
+            referral = referral_service.get(session=session, referral_id=referral_id, user=user)
+            if referral.call_id != follow_up.call_id:
+                raise ReferralError("not_found", 404)
+            what = act()
+            _audit(request, session, user, AuditAction.edit, "referral", referral_id, what)
+    except (FollowUpError, ReferralError) as failure:
+        _ = translator(request, user)
+        return _detail_page(
+            request,
+            session,
+            user,
+            follow_up_id,
+            error=failure.message(_),
+            status_code=failure.status,
+        )
+    return RedirectResponse(f"/console/followups/{follow_up_id}?done=referral", status_code=303)
+
+
+@router.post(
+    "/console/followups/{follow_up_id}/referrals/{referral_id}/status", include_in_schema=False
+)
+def referral_status_form(
+    follow_up_id: int,
+    referral_id: int,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    csrf_token: CsrfToken = "",
+    status: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+
+    def act() -> str:
+        to = referral_service.parse_status(status)
+        _, before = referral_service.move(
+            session=session,
+            referral_id=referral_id,
+            to=to,
+            user=user,
+            via="follow_up",
+            now=request.app.state.clock.now(),
+        )
+        return f"status {before.value} -> {to.value}"
+
+    return _referral_action(request, session, user, follow_up_id, referral_id, act)
+
+
+@router.post(
+    "/console/followups/{follow_up_id}/referrals/{referral_id}/green-channel",
+    include_in_schema=False,
+)
+def referral_green_form(
+    follow_up_id: int,
+    referral_id: int,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    background: BackgroundTasks,
+    csrf_token: CsrfToken = "",
+    share: Annotated[str, Form()] = "",
+    consent: Annotated[str, Form()] = "",
+) -> Response:
+    """Send the referral to the receiving service by SMS, after the commit."""
+    check_csrf(request, csrf_token)
+    settings = request.app.state.settings
+    sent: list[referral_service.GreenMessage] = []
+
+    def act() -> str:
+        message = referral_service.send_green(
+            session=session,
+            referral_id=referral_id,
+            user=user,
+            consent=consent == "1",
+            text=share,
+            confirm_within=timedelta(hours=settings.green_channel_confirm_hours),
+            now=request.app.state.clock.now(),
+        )
+        sent.append(message)
+        return "green channel sent (with the caller's consent)"
+
+    response = _referral_action(request, session, user, follow_up_id, referral_id, act)
+    for message in sent:
+        if response.status_code == 303:
+            background.add_task(referral_service.deliver, request.app.state.telephony, message)
+    return response
+
+
+@router.post(
+    "/console/followups/{follow_up_id}/referrals/{referral_id}/confirm", include_in_schema=False
+)
+def referral_confirm_form(
+    follow_up_id: int,
+    referral_id: int,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    csrf_token: CsrfToken = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+
+    def act() -> str:
+        referral_service.confirm_green(
+            session=session,
+            referral_id=referral_id,
+            user=user,
+            now=request.app.state.clock.now(),
+        )
+        return "green channel: unconfirmed -> confirmed by the service"
+
+    return _referral_action(request, session, user, follow_up_id, referral_id, act)
+
+
 # --- the supervisors' list --------------------------------------------------------------------
 
 
@@ -332,6 +476,7 @@ def supervisor_page(request: Request, user: Supervising, session: SessionDep) ->
         rows=rows,
         total=total,
         overdue=overdue,
+        green_overdue=referral_service.overdue_green(session=session, user=user, now=now),
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         params=params,

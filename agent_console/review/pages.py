@@ -9,10 +9,11 @@ these pages link to are `hotline/review/api.py`; the filters they share, `hotlin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 
 from agent_console.kit.render import locale_of, remember_locale, render, translator
 from agent_console.review import labels
@@ -31,6 +32,9 @@ from hotline.auth.models import User
 from hotline.db import SessionDep
 from hotline.escalation.service import OUTCOMES
 from hotline.query_filters import page_filter
+from hotline.referrals import labels as referral_labels
+from hotline.referrals import service as referral_service
+from hotline.referrals.service import ReferralError
 from hotline.review import listing
 from hotline.review import service as review
 from hotline.review.models import QA_CRITERIA
@@ -220,7 +224,77 @@ def call_page(call_id: int, request: Request, user: Reviewer, session: SessionDe
         error=None,
         status_code=200 if view.detail is not None else 404,
         **view.context(),
+        **_referral_context(request, session, user, call_id),
     )
+
+
+def _referral_context(
+    request: Request, session: Session, user: User, call_id: int
+) -> dict[str, Any]:
+    """The call's referrals for the review page's panel (agent_console/referrals)."""
+    tz = review.zone_of(session=session, line_id=None)
+    return {
+        "referrals": referral_service.rows_of_call(
+            session=session, call_id=call_id, user=user, now=_now(request)
+        ),
+        "referral_labels": referral_labels.all_labels(translator(request, user)),
+        "referral_action": f"/supervisor/calls/{call_id}/referrals",
+        "referral_green": False,
+        "referral_when": local_time(tz),
+    }
+
+
+@router.post("/supervisor/calls/{call_id}/referrals/{referral_id}/status", include_in_schema=False)
+def referral_status_form(
+    call_id: int,
+    referral_id: int,
+    request: Request,
+    user: Reviewer,
+    session: SessionDep,
+    csrf_token: Annotated[str, Form()] = "",
+    status: Annotated[str, Form()] = "",
+) -> Response:
+    """Move a referral of the call from its review (e.g. the outcome learnt afterwards); a
+    refused move shows the page again with the reason, nothing changed."""
+    check_csrf(request, csrf_token)
+    _ = translator(request, user)
+    try:
+        with session.begin_nested():
+            referral = referral_service.get(session=session, referral_id=referral_id, user=user)
+            if referral.call_id != call_id:
+                raise ReferralError("not_found", 404)
+            to = referral_service.parse_status(status)
+            _moved, before = referral_service.move(
+                session=session,
+                referral_id=referral_id,
+                to=to,
+                user=user,
+                via="review",
+                now=_now(request),
+            )
+            record_request(
+                request,
+                action=AuditAction.edit,
+                object_type="referral",
+                object_id=referral_id,
+                user=user,
+                detail=f"status {before.value} -> {to.value}",
+                session=session,
+            )
+    except ReferralError as failure:
+        view = call_view(session, call_id, locale_of(request, user))
+        return render(
+            request,
+            "supervisor_call.html",
+            user=user,
+            labels=labels.all_labels(_),
+            saved=False,
+            error=failure.message(_),
+            status_code=failure.status,
+            **view.context(),
+            **_referral_context(request, session, user, call_id),
+        )
+    return RedirectResponse(f"/supervisor/calls/{call_id}?saved=1", status_code=303)
 
 
 async def review_form(request: Request) -> ReviewForm:
@@ -269,6 +343,7 @@ def save_review(
             error=failure.message(_),
             status_code=422,
             **view.context(),
+            **_referral_context(request, session, user, call_id),
         )
     record_request(
         request,

@@ -29,7 +29,8 @@ from hotline.db import SessionDep
 from hotline.i18n import gettext_for
 from hotline.notes import choices as note_choices
 from hotline.notes.models import ChoiceKind
-from hotline.notes.options import CALL_TYPES, LEVEL_LABELS
+from hotline.notes.options import CALL_TYPES, LEVEL_LABELS, REFERRAL_KINDS
+from hotline.referrals.labels import STATUS_LABELS
 from hotline.stats import archive, report
 from hotline.stats import service as stats
 from hotline.stats.service import StatsError
@@ -109,6 +110,8 @@ def stats_page(
         ),
         area_labels=AREA_LABELS,
         category_labels=categories,
+        referral_kind_labels=REFERRAL_KINDS,
+        referral_status_labels=STATUS_LABELS,
         month=filters.last_day.strftime("%Y-%m"),
     )
 

@@ -36,6 +36,7 @@ def read(*, session: Session, follow_up_id: int, user: User, now: datetime) -> F
             by=name,
             outcome=attempt.outcome.value,
             note=attempt.note if text else None,
+            step=attempt.step,
         )
         for attempt, name in followups.attempts_of(session=session, follow_up_id=follow_up.id)
     ]

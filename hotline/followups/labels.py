@@ -61,4 +61,5 @@ def notice(_: Gettext, code: str) -> str | None:
         "failed": _("Attempt logged: the follow-up is closed as failed."),
         "logged": _("Attempt logged: the follow-up stays open."),
         "cancelled": _("The follow-up is cancelled."),
+        "referral": _("The referral is updated."),
     }.get(code)

@@ -58,6 +58,10 @@ class FollowUp(SQLModel, table=True):
     # many unsuccessful ones), "expired" (too long past due), "cancelled" or "called_in" (the
     # caller rang the line again and was counselled).
     close_reason: str | None = Field(default=None, max_length=16)
+    # A series (moderate risk and above, with consent: hotline/followups/series.py): the line's
+    # windows, e.g. "24h,72h,7d", and the step now due (1-based). Empty: a single follow-up.
+    schedule: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    step: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class FollowUpAttempt(SQLModel, table=True):
@@ -67,4 +71,5 @@ class FollowUpAttempt(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     user_id: int = Field(foreign_key="users.id")
     outcome: CallbackOutcome = Field(sa_type=StrEnumType(CallbackOutcome))
+    step: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # of the series
     note: str | None = Field(default=None, sa_type=EncryptedText)

@@ -44,6 +44,9 @@ class FollowUpRow(BaseModel):
     created_at: IsoTime
     closed_at: IsoTime | None
     close_reason: str | None
+    # A series: its windows ("24h,72h,7d") and the step now due; empty for a single follow-up.
+    schedule: str = ""
+    step: int = 1
 
 
 class FollowUpList(BaseModel):
@@ -57,6 +60,7 @@ class AttemptEntry(BaseModel):
     by: str
     outcome: str
     note: str | None  # the remark: for the assignee and supervisors only
+    step: int = 1  # of the series
 
 
 class FollowUpDetail(FollowUpRow):

@@ -50,6 +50,7 @@ from sqlmodel import Session, col, select
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
 from hotline.errors import DomainError
+from hotline.followups import series
 from hotline.followups.models import (
     CallbackOutcome,
     FollowUp,
@@ -117,13 +118,21 @@ def schedule(
         return existing
     priority = level in PRIORITY_LEVELS
     window = within if within in WINDOWS else PRIORITY_WINDOW if priority else DEFAULT_WINDOW
+    delay, plan = WINDOWS[window], ""
+    line = session.get(Line, call.line_id)
+    if level in series.SERIES_LEVELS and line is not None:
+        # Moderate and above: the line's series instead of one follow-up.
+        first = series.due_after(line.follow_up_schedule, 1)
+        if first is not None:
+            (window, delay), plan = first, line.follow_up_schedule
     follow_up = FollowUp(
         call_id=call.id,
         line_id=call.line_id,
         priority=priority,
         within=window,
-        due_at=submitted_at + WINDOWS[window],
+        due_at=submitted_at + delay,
         created_at=submitted_at,
+        schedule=plan,
     )
     try:
         with session.begin_nested():
@@ -208,6 +217,19 @@ def _close(follow_up: FollowUp, status: FollowUpStatus, reason: str, now: dateti
     follow_up.closed_at = now
 
 
+def _next_step(follow_up: FollowUp) -> bool:
+    """Move a series on to its next window (due from the note's submission, as the schedule
+    says); False when it is not a series or this was its last step."""
+    following = series.due_after(follow_up.schedule, follow_up.step + 1)
+    if not follow_up.schedule or following is None:
+        return False
+    follow_up.step += 1
+    follow_up.within, delay = following
+    follow_up.due_at = follow_up.created_at + delay
+    follow_up.attempts = 0
+    return True
+
+
 def log_attempt(
     *,
     session: Session,
@@ -232,15 +254,21 @@ def log_attempt(
             user_id=user.id,
             outcome=outcome,
             note=note.strip() or None,
+            step=follow_up.step,
         )
     )
     follow_up.attempts += 1
-    if outcome in CONTACT:
+    if outcome == CallbackOutcome.declined:  # their wish ends a series too
         _close(follow_up, FollowUpStatus.completed, outcome.value, now)
+    elif outcome in CONTACT:
+        if not _next_step(follow_up):
+            _close(follow_up, FollowUpStatus.completed, outcome.value, now)
     elif outcome == CallbackOutcome.wrong_number:
         _close(follow_up, FollowUpStatus.failed, outcome.value, now)
     elif follow_up.attempts >= MAX_UNSUCCESSFUL:  # every earlier attempt was unsuccessful
-        _close(follow_up, FollowUpStatus.failed, "attempts", now)
+        # A series still calls at its next window: one missed step is not the caller's end.
+        if not _next_step(follow_up):
+            _close(follow_up, FollowUpStatus.failed, "attempts", now)
     session.flush()
     return follow_up
 
@@ -286,10 +314,12 @@ def close_on_call_in(
                 user_id=user.id,
                 outcome=CallbackOutcome.reached,
                 note=None,
+                step=follow_up.step,
             )
         )
         follow_up.attempts += 1
-        _close(follow_up, FollowUpStatus.completed, CALLED_IN, now)
+        if not _next_step(follow_up):
+            _close(follow_up, FollowUpStatus.completed, CALLED_IN, now)
     if closed:
         emit(session, BOARD_TOPIC)  # the board's overdue follow-ups
         session.flush()
@@ -433,6 +463,8 @@ def row(
         "created_at": follow_up.created_at,
         "closed_at": follow_up.closed_at,
         "close_reason": follow_up.close_reason,
+        "schedule": follow_up.schedule,
+        "step": follow_up.step,
     }
 
 

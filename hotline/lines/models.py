@@ -6,6 +6,7 @@ from pydantic import field_validator
 from sqlmodel import JSON, Field, SQLModel
 
 from hotline import phone
+from hotline.followups import series
 
 # Opening hours: weekday ("mon".."sun") -> list of ["HH:MM", "HH:MM"] local spans; None = 24 h.
 # A span whose end is not after its start runs past midnight ("20:00"-"08:00": to 08:00 the next
@@ -64,6 +65,12 @@ class LineBase(SQLModel):
     )
     # Per-language consent prompt said before a recorded call (`recording`); empty: the default.
     consent_prompts: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    # The follow-up series for a moderate-or-higher caller who consented: windows after the
+    # note's submission, e.g. "24h,72h,7d" (hotline/followups/series.py reads it); empty: no
+    # series, one follow-up in the window the counselor chose.
+    follow_up_schedule: str = Field(
+        default="24h,72h,7d", max_length=64, sa_column_kwargs={"server_default": "24h,72h,7d"}
+    )
 
 
 class Line(LineBase, table=True):
@@ -100,6 +107,16 @@ class LineCreate(LineBase):
     @classmethod
     def _partner_e164(cls, value: str | None) -> str | None:
         return phone.e164_or_error(value) if value else None
+
+    @field_validator("follow_up_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if not value.strip():
+            return ""  # no series: one follow-up, in the window the counselor chose
+        windows = series.parse(value)
+        if windows is None:
+            raise ValueError("follow_up_schedule: 1 to 6 windows such as 24h,72h,7d, increasing")
+        return ",".join(windows)
 
 
 class LinePublic(LineBase):

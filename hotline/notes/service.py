@@ -37,6 +37,7 @@ from hotline.notes.options import COUNSELLING_TYPES
 from hotline.notes.schemas import NoteFields, NoteOptions
 from hotline.privacy import withheld_hashes
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
+from hotline.referrals import service as referrals
 from hotline.risk.triage import (
     COLOURS,
     ESCALATING,
@@ -432,6 +433,15 @@ def submit(*, session: Session, call: Call, user: User, version: int, now: datet
             level=_highest(note.crisis_level, note.suggested_level),
             submitted_at=now,
         )
+    # The referral section as referral records: kind, resource and status outside the
+    # encrypted note, so they can be followed up and counted.
+    referrals.from_note(
+        session=session,
+        call=call,
+        resource_ids=[entry.resource_id for entry in fields.referrals],
+        user=user,
+        now=now,
+    )
     session.flush()
     return note
 

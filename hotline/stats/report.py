@@ -21,6 +21,9 @@ from hotline.followups.metrics import follow_up_figures
 from hotline.i18n import N_, gettext_for
 from hotline.notes import choices as note_choices
 from hotline.notes.models import ChoiceKind, IssueCategory
+from hotline.notes.options import REFERRAL_KINDS
+from hotline.referrals.labels import STATUS_LABELS
+from hotline.referrals.metrics import NAMED, referral_figures
 from hotline.stats import metrics, rollup, service
 from hotline.stats.metrics import Dimension, Scope
 from hotline.stats.periods import Period, PeriodKind
@@ -118,6 +121,34 @@ def build_rows(
     for key, label in group_labels.items():
         if key in groups:
             rows.append(Row(people, label, groups[key]))
+    rows += _referral_rows(session=session, scope=scope, _=_)
+    return rows
+
+
+def _referral_rows(*, session: Session, scope: Scope, _: Callable[[str], str]) -> list[Row]:
+    """Referrals made in the period: in all, by kind, by resource and by outcome."""
+    figures = referral_figures(session=session, scope=scope)
+    section, kinds, resources, outcomes = (
+        _("Referrals"),
+        _("Referrals by kind"),
+        _("Referrals by resource"),
+        _("Referral outcomes"),
+    )
+    rows = [
+        Row(section, _("Referrals made"), figures.total),
+        Row(section, _("Referrals attended"), figures.attended_rate, "rate"),
+        Row(section, _("Green-channel referrals sent"), figures.green_sent),
+        Row(section, _("Green-channel referrals confirmed"), figures.green_confirmed),
+    ]
+    for key, message in REFERRAL_KINDS.items():
+        if key in figures.by_kind:
+            rows.append(Row(kinds, _(message), figures.by_kind[key]))
+    for name in sorted(figures.by_resource):
+        label = name if name != NAMED else _("Named by the counselor")
+        rows.append(Row(resources, label, figures.by_resource[name]))
+    for key, message in STATUS_LABELS.items():
+        if key in figures.by_outcome:
+            rows.append(Row(outcomes, _(message), figures.by_outcome[key]))
     return rows
 
 

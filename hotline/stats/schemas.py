@@ -89,6 +89,19 @@ class FollowUpFiguresOut(BaseModel):
     on_time_rate: float | None
 
 
+class ReferralFiguresOut(BaseModel):
+    """Referrals made in the period: by kind, by resource ("": named by the counselor) and by
+    outcome (their status now), and the green-channel ones sent and confirmed."""
+
+    total: int = 0
+    by_kind: dict[str, int] = {}
+    by_resource: dict[str, int] = {}
+    by_outcome: dict[str, int] = {}
+    green_sent: int = 0
+    green_confirmed: int = 0
+    attended_rate: float | None = None
+
+
 class Overview(Period):
     """Every figure of the statistics page."""
 
@@ -103,6 +116,7 @@ class Overview(Period):
     escalations: EscalationFiguresOut
     staff_on_duty: int
     follow_ups: FollowUpFiguresOut
+    referrals: ReferralFiguresOut
 
 
 class CallSeries(Period):

@@ -17,6 +17,7 @@ from hotline.followups.metrics import follow_up_figures
 from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.notes.models import IssueCategory
+from hotline.referrals.metrics import referral_figures
 from hotline.stats import metrics, rollup
 from hotline.stats.metrics import Bucket, Dimension, Scope
 
@@ -209,4 +210,5 @@ def overview(*, session: Session, scope: Scope, bucket: Bucket) -> dict[str, Any
         "escalations": metrics.escalation_figures(session=session, scope=scope).public(),
         "staff_on_duty": metrics.staff_on_duty(session=session, scope=scope),
         "follow_ups": follow_up_figures(session=session, scope=scope).public(),
+        "referrals": referral_figures(session=session, scope=scope).public(),
     }

@@ -125,6 +125,10 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/console/followups/{follow_up_id}/release"): SIGNED_IN,
     ("POST", "/console/followups/{follow_up_id}/attempts"): SIGNED_IN,
     ("POST", "/console/followups/{follow_up_id}/cancel"): SUPERVISING,
+    # A follow-up's referrals: whoever may see the follow-up (the line's people, supervisors).
+    ("POST", "/console/followups/{follow_up_id}/referrals/{referral_id}/status"): SIGNED_IN,
+    ("POST", "/console/followups/{follow_up_id}/referrals/{referral_id}/green-channel"): SIGNED_IN,
+    ("POST", "/console/followups/{follow_up_id}/referrals/{referral_id}/confirm"): SIGNED_IN,
     ("GET", "/api/followups"): SIGNED_IN,
     ("GET", "/api/followups/{follow_up_id}"): SIGNED_IN,
     ("POST", "/api/followups/{follow_up_id}/claim"): SIGNED_IN,
@@ -185,6 +189,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/calls.csv"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}"): SUPERVISING,
     ("POST", "/supervisor/calls/{call_id}/review"): SUPERVISING,
+    ("POST", "/supervisor/calls/{call_id}/referrals/{referral_id}/status"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}/recordings/{recording_id}"): SUPERVISING,
     ("GET", "/supervisor/board"): SUPERVISING,
     ("GET", "/supervisor/stats"): SUPERVISING,
@@ -462,6 +467,7 @@ def seed(stack: Stack) -> dict[str, Any]:
     # No supervision session, action or debrief yet: the refusal comes first, then a 404.
     ids |= {"session_id": 99999, "action_id": 99999, "debrief_id": 99999}
     ids["session_id"] = 99999  # no training session: access is checked before the 404
+    ids["referral_id"] = 99999  # none: the refusal comes first; a 404 is an allowed answer
     return ids
 
 
