@@ -18,6 +18,7 @@ from hotline.escalation.models import (
 from hotline.followups.models import FollowUp, FollowUpAttempt
 from hotline.lines.models import Line, LineNumber
 from hotline.lines.prompt_models import PromptAudio
+from hotline.push.models import PushAckUse, PushSubscription
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
@@ -28,6 +29,8 @@ from hotline.telephony.models import WebhookReceipt
 from hotline.voicemail.models import Voicemail
 
 __all__ = [
+    "PushAckUse",
+    "PushSubscription",
     "AuditEvent",
     "PhoneVerification",
     "ConsoleSocket",

@@ -256,6 +256,16 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/policies/{policy_id}/drill"): SUPERVISING,
     ("GET", "/console/drills"): RESPONDERS,
     ("POST", "/console/drills/{drill_id}/ack"): RESPONDERS,
+    # Web push: the people who are paged keep their devices; the service worker is public.
+    ("GET", "/push-sw.js"): EVERYONE,
+    ("GET", "/api/push/config"): RESPONDERS,
+    ("GET", "/api/push/devices"): RESPONDERS,
+    ("POST", "/api/push/devices"): RESPONDERS,
+    ("DELETE", "/api/push/devices/{device_id}"): RESPONDERS,
+    ("GET", "/console/devices"): RESPONDERS,
+    ("POST", "/console/devices/{device_id}/remove"): RESPONDERS,
+    # The notification's acknowledge action: a valid page token or nothing, whoever asks.
+    ("POST", "/api/push/ack"): NOBODY,
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -272,6 +282,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/escalations/{escalation_id}/{action}"): None,
     ("POST", "/api/rota/swaps/{swap_id}/answer"): {"accept": False},
     ("POST", "/api/followups/{follow_up_id}/attempts"): {"outcome": "no_answer"},
+    ("POST", "/api/push/devices"): {
+        "endpoint": "https://push.example.org/matrix",
+        "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
+    },
+    ("POST", "/api/push/ack"): {"token": "1.1.9999999999.00.forged"},
 }
 
 
@@ -368,6 +383,7 @@ def seed(stack: Stack) -> dict[str, Any]:
         session.add(policy)
         session.flush()
         ids["policy_id"] = policy.id
+    ids["device_id"] = 99999  # none: removing another's device is "not found" anyway
     ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway
     return ids
 
