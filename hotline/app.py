@@ -23,10 +23,10 @@ from hotline.db import Database, make_engine
 from hotline.directory.api import router as directory_api
 from hotline.escalation.api import router as escalation_api
 from hotline.escalation.webhooks import router as escalation_webhooks
-from hotline.push.api import router as push_api
 from hotline.followups.api import router as followups_api
 from hotline.lines.prompts_api import router as line_prompts_api
 from hotline.notes.api import router as notes_router
+from hotline.push.api import router as push_api
 from hotline.realtime.bus import make_bus
 from hotline.retention.api import router as retention_api
 from hotline.review.api import router as review_api

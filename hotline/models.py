@@ -18,8 +18,8 @@ from hotline.escalation.models import (
 from hotline.followups.models import FollowUp, FollowUpAttempt
 from hotline.lines.models import Line, LineNumber
 from hotline.lines.prompt_models import PromptAudio
-from hotline.push.models import PushAckUse, PushSubscription
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
+from hotline.push.models import PushAckUse, PushSubscription
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
 from hotline.rota.models import Rotation, Schedule, ScheduleOverride, SwapRequest

@@ -6,8 +6,8 @@ import logging
 
 from hotline.escalation import drills, paging
 from hotline.escalation import service as escalations
-from hotline.push import sender as push_sender
 from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.push import sender as push_sender
 
 log = logging.getLogger(__name__)
 PAGE_LEASE = (

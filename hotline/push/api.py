@@ -57,7 +57,7 @@ def list_devices(user: Paged, session: SessionDep) -> list[DeviceOut]:
 def subscribe(
     body: SubscribeRequest, user: Paged, session: SessionDep, dispatcher: DispatcherDep
 ) -> DeviceOut:
-    """"Allow notifications on this device": keep this browser's push subscription."""
+    """ "Allow notifications on this device": keep this browser's push subscription."""
     device = push.subscribe(
         session=session,
         user=user,

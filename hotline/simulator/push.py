@@ -219,7 +219,9 @@ def push_router(config: SimulatorConfig) -> tuple[APIRouter, PushService]:
         try:
             message = service.receive(device_id, headers, body)
         except PushError as error:
-            service.refused.append({"device_id": device_id, "status": error.status, "why": str(error)})
+            service.refused.append(
+                {"device_id": device_id, "status": error.status, "why": str(error)}
+            )
             return Response(str(error), status_code=error.status)
         return Response(
             status_code=201, headers={"Location": f"{config.base_url}/push/messages/{message.id}"}
