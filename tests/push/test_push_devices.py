@@ -4,6 +4,8 @@ served at the root as JavaScript under the strict CSP."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from sqlmodel import col, select
 
@@ -15,10 +17,11 @@ from tests.factories import make_user
 from tests.notes.test_api import NoteClient
 from tests.stack import Stack
 
-SUBSCRIPTION = {
+P256DH = "B" + "A" * 86  # 65 bytes, base64url
+SUBSCRIPTION: dict[str, Any] = {
     "endpoint": "https://push.example.org/send/abc",
     "expirationTime": None,
-    "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
+    "keys": {"p256dh": P256DH, "auth": "A" * 22},
 }
 
 
@@ -37,7 +40,7 @@ def test_subscribe_list_and_remove_devices(app_only: Stack) -> None:
     assert "p256dh" not in str(listed) and "endpoint" not in str(listed)  # keys never go back
     with app_only.db.session() as session:
         row = session.exec(select(PushSubscription)).one()
-        assert row.p256dh == SUBSCRIPTION["keys"]["p256dh"]  # decrypted on read
+        assert row.p256dh == P256DH  # decrypted on read
         raw = session.connection().exec_driver_sql("SELECT p256dh, auth FROM push_subscriptions")
         stored = raw.one()
         assert stored[0].startswith("v1:") and stored[1].startswith("v1:")  # encrypted at rest

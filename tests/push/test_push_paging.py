@@ -67,7 +67,7 @@ def push_policy_line(stack: Stack) -> int:
 
 def allow_device(stack: Stack, username: str) -> dict[str, Any]:
     """A simulated browser subscribes and its subscription is posted as push.js posts it."""
-    device = stack.simulator.push_device()
+    device: dict[str, Any] = stack.simulator.push_device()
     client = NoteClient(stack, username)
     answer = client.post("/api/push/devices", {**device["subscription"], "label": "Sim browser"})
     assert answer.status_code == 200, answer.text
