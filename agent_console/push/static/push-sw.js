@@ -4,7 +4,6 @@
  * short-lived, single-use) to the acknowledge URL, which acknowledges as the console does.
  * Clicking the notification itself opens the console. Served at /push-sw.js (scope /).
  */
-/* eslint-env serviceworker */
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
