@@ -22,6 +22,7 @@ from agent_console.kit.render import static_files
 from agent_console.lines.pages import router as lines_pages
 from agent_console.lines.prompts_pages import router as line_prompts_pages
 from agent_console.policies.pages import router as policies_pages
+from agent_console.push.pages import router as push_pages
 from agent_console.readiness.pages import router as readiness_pages
 from agent_console.records.pages import router as records_pages
 from agent_console.review.pages import router as review_pages
@@ -61,4 +62,5 @@ def include(app: FastAPI) -> None:
     app.include_router(supervision_pages)
     app.include_router(supervision_qa_pages)
     app.include_router(training_pages)
+    app.include_router(push_pages)
     app.mount("/static", static_files(), name="static")

@@ -56,6 +56,18 @@ def keys_generate(key_id: str) -> None:
     typer.echo(f"{key_id}:{crypto.generate_key()}")
 
 
+@keys_app.command("vapid")
+def keys_vapid() -> None:
+    """Print a new VAPID key pair for web push pages, as settings to add (every instance the
+    same); a new pair makes the devices already allowed subscribe again."""
+    from hotline.push.vapid import generate_pair
+
+    private, public = generate_pair()
+    typer.echo(f"HOTLINE_VAPID_PRIVATE_KEY={private}")
+    typer.echo(f"HOTLINE_VAPID_PUBLIC_KEY={public}")
+    typer.echo("HOTLINE_VAPID_SUBJECT=mailto:you@example.org  # who push services may contact")
+
+
 @keys_app.command("rotate")
 def keys_rotate(
     batch: Annotated[int, typer.Option(min=1, max=10_000, help="rows per transaction")] = 200,

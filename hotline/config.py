@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     # Numbers typed without a country code (13812345678, 010-12345678) are read as this
     # region's (ISO 3166 code) and stored in E.164 (hotline/phone.py).
     default_region: str = "CN"
+    # Web push pages (`hotline keys vapid` prints a pair): the application server's VAPID keys
+    # (the private one as PEM or raw base64url, the public one as the browser wants it:
+    # uncompressed point, base64url) and the contact the push services may write to.
+    vapid_private_key: str = ""
+    vapid_public_key: str = ""
+    vapid_subject: str = "mailto:admin@example.org"
+    # How long a push notification's acknowledge action stays usable (it works once).
+    push_ack_ttl_s: int = Field(default=900, ge=60, le=86_400)
 
     offer_timeout_s: int = 20
     # A counselling call's note is overdue this long after the call ended.

@@ -27,6 +27,7 @@ from hotline.notes.models import (
     NoteChoice,
     ReferralResource,
 )
+from hotline.push.models import PushAckUse, PushSubscription
 from hotline.referrals.models import Referral, ReferralStatusChange
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
@@ -56,6 +57,8 @@ from hotline.voicemail.models import Voicemail
 __all__ = [
     "CallControl",
     "CallParty",
+    "PushAckUse",
+    "PushSubscription",
     "AuditEvent",
     "PhoneVerification",
     "ConsoleSocket",

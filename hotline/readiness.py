@@ -48,6 +48,7 @@ from hotline.escalation.service import DEFAULT_POLICY
 from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.lines.service import numbers_by_line
+from hotline.push.vapid import public_of
 from hotline.rota import service as rota
 from hotline.seed import demo_accounts_left
 from hotline.training import service as training
@@ -136,6 +137,7 @@ def check(
     findings += _phones(users)
     findings += _demo(session, settings)
     findings += _keys(settings)
+    findings += _push(settings)
     by_line = numbers_by_line(session=session)
     numbers = [n for line in lines for n in by_line.get(line.id or 0, [line.number])]
     findings += _telephony(settings, numbers, telephony)
@@ -450,6 +452,35 @@ def _keys(settings: Settings) -> list[Finding]:
     elif not out:
         out.append(Finding(Level.green, "data_keys", "HOTLINE_DATA_KEYS", N_("Data keys are set.")))
     return out
+
+
+def _push(settings: Settings) -> list[Finding]:
+    """Web push pages: amber when not configured (SMS and voice still page), red when the
+    public key is not the private key's (every push would be refused)."""
+    subject = "HOTLINE_VAPID_PRIVATE_KEY"
+    fix = N_("Run hotline keys vapid and set the three HOTLINE_VAPID_ settings it prints.")
+    private = settings.vapid_private_key.strip()
+    if not private or not settings.vapid_public_key.strip():
+        return [
+            Finding(
+                Level.amber,
+                "push",
+                subject,
+                N_("Web push is not configured: nobody can be paged by push notification."),
+                fix,
+            )
+        ]
+    if public_of(private) != settings.vapid_public_key.strip():
+        return [
+            Finding(
+                Level.red,
+                "push",
+                subject,
+                N_("The VAPID keys do not form a pair: every push page would be refused."),
+                fix,
+            )
+        ]
+    return [Finding(Level.green, "push", subject, N_("Web push is configured."))]
 
 
 # --- the phone network -------------------------------------------------------------------------

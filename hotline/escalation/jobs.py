@@ -7,6 +7,7 @@ import logging
 from hotline.escalation import drills, paging
 from hotline.escalation import service as escalations
 from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.push import sender as push_sender
 
 log = logging.getLogger(__name__)
 PAGE_LEASE = (
@@ -43,7 +44,7 @@ def send_pages(ctx: JobContext) -> int:
 
 
 def send_page(ctx: JobContext, page_id: int) -> None:
-    """Send one claimed page by SMS or voice; record the outcome either way."""
+    """Send one claimed page by SMS, voice or web push; record the outcome either way."""
     telephony = ctx.telephony
     drill = False  # a drill's page records its outcome in the drill's log
     try:
@@ -52,7 +53,11 @@ def send_page(ctx: JobContext, page_id: int) -> None:
             message = paging.outgoing(session=session, page_id=page_id)
         if message is None:
             return
-        if message.channel == "sms":
+        if message.channel == "push":
+            sid = push_sender.send_page(
+                db=ctx.db, settings=ctx.settings, clock=ctx.clock, page_id=page_id
+            )
+        elif message.channel == "sms":
             sid = telephony.send_sms(to=message.to, from_=message.from_, body=message.text)
         else:
             sid = telephony.place_call(

@@ -44,6 +44,7 @@ class Channel(StrEnum):
     console = "console"
     sms = "sms"
     voice = "voice"
+    push = "push"  # web push to the devices the person allowed (hotline.push)
 
 
 class PageStatus(StrEnum):

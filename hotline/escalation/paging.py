@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from hotline.auth.models import User
 from hotline.errors import DomainError
-from hotline.escalation.models import Escalation, Page, PolicyDrill
+from hotline.escalation.models import Channel, Escalation, Page, PolicyDrill
 from hotline.i18n import gettext_for
 from hotline.lines.models import Line
 from hotline.notes.options import LEVEL_LABELS
@@ -85,6 +85,8 @@ def outgoing(*, session: Session, page_id: int) -> Outgoing | None:
     page = session.get(Page, page_id)
     if page is None:
         return None
+    if page.channel == Channel.push:  # no phone: hotline.push.sender builds and sends it
+        return Outgoing(channel=page.channel.value, to="", from_="", text="")
     if page.drill_id is not None:
         drilled = session.get(User, page.user_id)
         assert drilled is not None

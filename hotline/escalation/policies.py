@@ -27,13 +27,14 @@ from hotline.escalation.models import RESPONDERS, Channel, EscalationPolicy, Pol
 from hotline.escalation.service import SKIP_DISABLED, TARGET_KINDS, skip_reason, target_people
 from hotline.i18n import N_
 from hotline.lines.models import Line
+from hotline.push.models import PushSubscription
 from hotline.rota import service as rota
 from hotline.rota.models import Schedule
 
 MAX_STEPS = 10
 MAX_WAIT_MINUTES = 60
 PHONE_CHANNELS = (Channel.sms.value, Channel.voice.value)
-CHANNELS = tuple(c.value for c in Channel)  # push: nothing sends it in this system yet
+CHANNELS = tuple(c.value for c in Channel)
 KIND_LABELS = {
     "schedule": N_("On call in schedule %(name)s"),
     "user": N_("%(name)s"),
@@ -44,6 +45,7 @@ CHANNEL_LABELS = {
     "console": N_("Console"),
     "sms": N_("SMS"),
     "voice": N_("Voice call"),
+    "push": N_("Push notification"),
 }
 # Why a target reaches nobody, or a person not on every channel of the step.
 PROBLEMS = {
@@ -52,6 +54,9 @@ PROBLEMS = {
     "disabled": N_("%(name)s: the account is disabled."),
     "role": N_("%(name)s: their role cannot acknowledge an escalation."),
     "no_phone": N_("%(name)s: no phone number, so SMS and voice pages cannot reach them."),
+    "no_push_device": N_(
+        "%(name)s: no device allows notifications, so push pages cannot reach them."
+    ),
 }
 
 
@@ -140,11 +145,11 @@ def step_reach(*, session: Session, step: dict[str, Any], number: int, now: date
             reach.problems.append(Problem("empty", kind=kind, name=name))
         for user_id in found:
             seen.add(user_id)
-            _add_person(reach, session.get(User, user_id), channels)
+            _add_person(session, reach, session.get(User, user_id), channels)
     return reach
 
 
-def _add_person(reach: StepReach, user: User | None, channels: list[str]) -> None:
+def _add_person(session: Session, reach: StepReach, user: User | None, channels: list[str]) -> None:
     if user is None or user.id is None:
         return
     skipped = skip_reason(user)
@@ -156,8 +161,18 @@ def _add_person(reach: StepReach, user: User | None, channels: list[str]) -> Non
     usable = [c for c in channels if phone or c not in PHONE_CHANNELS]
     if not phone and any(c in PHONE_CHANNELS for c in channels):
         reach.problems.append(Problem("no_phone", name=user.display_name))
+    if Channel.push.value in usable and not _has_push_device(session, user.id):
+        usable.remove(Channel.push.value)
+        reach.problems.append(Problem("no_push_device", name=user.display_name))
     if usable:
         reach.people.append(Person(user_id=user.id, name=user.display_name, channels=usable))
+
+
+def _has_push_device(session: Session, user_id: int) -> bool:
+    found = session.exec(
+        select(PushSubscription.id).where(PushSubscription.user_id == user_id)
+    ).first()
+    return found is not None
 
 
 def reach_now(

@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hotline.simulator.config import SimulatorConfig
 from hotline.simulator.control import control_router
 from hotline.simulator.engine import Simulator, SimulatorError
+from hotline.simulator.push import push_router
 from hotline.simulator.rest import rest_router, twilio_error
 
 __all__ = ["SimulatorConfig", "create_simulator_app", "from_env"]
@@ -93,6 +94,8 @@ def create_simulator_app(config: SimulatorConfig) -> FastAPI:
     app.add_exception_handler(SimulatorError, simulator_error)
     app.include_router(rest_router(sim))
     app.include_router(control_router(sim))
+    push, app.state.push_service = push_router(config)  # the web push service (push.py)
+    app.include_router(push)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="simulator-static")
     app.add_middleware(LoopbackOnly)
     log.info("simulator ready at %s (time scale %s)", config.base_url, config.time_scale)

@@ -136,6 +136,31 @@ class SimulatorControl:
 
     # ------------------------------------------------------------------ recordings
 
+    # ------------------------------------------------------------------ web push
+
+    def push_device(self) -> dict[str, Any]:
+        """A new simulated browser: {"id", "subscription": {endpoint, keys}} (toJSON())."""
+        device: dict[str, Any] = self._request("POST", "/push/devices")
+        return device
+
+    def push_device_gone(self, device_id: str) -> None:
+        self._request("POST", f"/push/devices/{device_id}/gone")
+
+    def push_messages(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self._request("GET", "/push/messages")["messages"]
+        return messages
+
+    def push_refused(self) -> list[dict[str, Any]]:
+        refused: list[dict[str, Any]] = self._request("GET", "/push/messages")["refused"]
+        return refused
+
+    def push_click(self, message_id: int, action: str = "ack") -> dict[str, Any]:
+        """Click a notification's action as the service worker would ("ack" posts the token)."""
+        result: dict[str, Any] = self._request(
+            "POST", f"/push/messages/{message_id}/click", {"action": action}
+        )
+        return result
+
     def list_recordings(self) -> list[dict[str, Any]]:
         """Finished recordings: sid, source, conference_sid, call_sid, duration, url."""
         result: list[dict[str, Any]] = self._request("GET", "/recordings")

@@ -322,6 +322,16 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/cases/{case_id}"): CASE_READERS,
     ("POST", "/cases/{case_id}/tier"): CASE_READERS,
     ("POST", "/cases/{case_id}/close"): RESPONDERS,
+    # Web push: the people who are paged keep their devices; the service worker is public.
+    ("GET", "/push-sw.js"): EVERYONE,
+    ("GET", "/api/push/config"): RESPONDERS,
+    ("GET", "/api/push/devices"): RESPONDERS,
+    ("POST", "/api/push/devices"): RESPONDERS,
+    ("DELETE", "/api/push/devices/{device_id}"): RESPONDERS,
+    ("GET", "/console/devices"): RESPONDERS,
+    ("POST", "/console/devices/{device_id}/remove"): RESPONDERS,
+    # The notification's acknowledge action: a valid page token or nothing, whoever asks.
+    ("POST", "/api/push/ack"): NOBODY,
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -349,6 +359,11 @@ BODIES: dict[tuple[str, str], Any] = {
         "sections": {"warning_signs": "matrix"},
     },
     ("POST", "/api/cases/{case_id}/close"): {"reason": "matrix"},
+    ("POST", "/api/push/devices"): {
+        "endpoint": "https://push.example.org/matrix",
+        "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
+    },
+    ("POST", "/api/push/ack"): {"token": "1.1.9999999999.00.forged"},
 }
 
 
@@ -453,6 +468,7 @@ def seed(stack: Stack) -> dict[str, Any]:
         session.flush()
         ids["policy_id"] = policy.id
     ids["party_id"] = 99999  # none: alice hears 404, everyone else is refused first
+    ids["device_id"] = 99999  # none: removing another's device is "not found" anyway
     ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway
     with stack.db.session() as session:
         filed = archive.file_report(
