@@ -17,6 +17,7 @@ from hotline.escalation.models import (
 )
 from hotline.followups.models import FollowUp, FollowUpAttempt
 from hotline.lines.models import Line, LineNumber
+from hotline.linkage.models import RescueNumber
 from hotline.lines.prompt_models import PromptAudio
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
@@ -28,6 +29,7 @@ from hotline.telephony.models import WebhookReceipt
 from hotline.voicemail.models import Voicemail
 
 __all__ = [
+    "RescueNumber",
     "AuditEvent",
     "PhoneVerification",
     "ConsoleSocket",

@@ -37,6 +37,7 @@ from hotline.escalation.models import (
 from hotline.escalation.models import RESPONDERS as RESPONDERS  # (the rota needs it too)
 from hotline.i18n import N_, Gettext
 from hotline.lines.models import Line
+from hotline.linkage import service as linkage
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
 from hotline.risk.triage import RiskLevel, is_lower
 from hotline.rota import service as rota
@@ -208,6 +209,8 @@ def trigger(
     ).first()
     if call.counselor_id is not None:
         emit(session, agent_topic(call.counselor_id))  # their live call shows the escalation
+    # The caller's number is kept for the escalation's life (docs/domain.md 12).
+    linkage.hold(session=session, call_id=call.id, level=level)
     if existing is not None:
         if is_lower(RiskLevel(existing.level), RiskLevel(level)):
             existing.level = level
