@@ -17,8 +17,8 @@ from hotline.escalation.models import (
 )
 from hotline.followups.models import FollowUp, FollowUpAttempt
 from hotline.lines.models import Line, LineNumber
-from hotline.linkage.models import RescueNumber
 from hotline.lines.prompt_models import PromptAudio
+from hotline.linkage.models import RescueNumber
 from hotline.notes.models import CallNote, IssueCategory, NoteAddendum, ReferralResource
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview

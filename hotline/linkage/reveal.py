@@ -1,4 +1,4 @@
-""""Reveal for rescue": the caller's kept number, shown to a supervisor or the crisis worker on
+""" "Reveal for rescue": the caller's kept number, shown to a supervisor or the crisis worker on
 the escalation who gives a reason, once per reason, logged for the other supervisors."""
 
 from __future__ import annotations

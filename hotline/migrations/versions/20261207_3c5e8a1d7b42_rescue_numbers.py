@@ -28,7 +28,9 @@ def upgrade() -> None:
         sa.Column("held", sa.Boolean(), nullable=False),
         sa.Column("erase_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["call_id"], ["calls.id"], name=op.f("fk_rescue_numbers_call_id_calls")),
+        sa.ForeignKeyConstraint(
+            ["call_id"], ["calls.id"], name=op.f("fk_rescue_numbers_call_id_calls")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rescue_numbers")),
         sa.UniqueConstraint("call_id", name=op.f("uq_rescue_numbers_call_id")),
     )
