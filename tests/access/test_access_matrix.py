@@ -122,9 +122,9 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/api/escalations/{escalation_id}/{action}"): RESPONDERS,
     # (and the responder who acknowledged: zhao has not yet when the walk gets here)
     ("POST", "/api/escalations/{escalation_id}/rescue"): CALL_AND_SUPERVISING,
-    # Reveal for rescue: supervisors and the crisis worker who acknowledged (nobody has here);
-    # not the counselor, not an admin as such.
-    ("POST", "/api/escalations/{escalation_id}/number/reveal"): {"wang"},
+    # Reveal for rescue: supervisors and the crisis worker who acknowledged (zhao, whose "ack"
+    # above came first); not the counselor, another crisis worker, nor an admin as such.
+    ("POST", "/api/escalations/{escalation_id}/number/reveal"): {"zhao", "wang"},
     # The rota: admins define it, supervisors override it, the crew swaps shifts.
     ("POST", "/api/rota/schedules"): ADMIN,
     ("PATCH", "/api/rota/schedules/{schedule_id}"): ADMIN,
