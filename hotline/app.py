@@ -27,6 +27,7 @@ from hotline.escalation.api import router as escalation_api
 from hotline.escalation.webhooks import router as escalation_webhooks
 from hotline.followups.api import router as followups_api
 from hotline.lines.prompts_api import router as line_prompts_api
+from hotline.linkage.api import router as linkage_api
 from hotline.notes.api import router as notes_router
 from hotline.push.api import router as push_api
 from hotline.realtime.bus import make_bus
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(escalation_api)
     app.include_router(escalation_webhooks)
     app.include_router(push_api)
+    app.include_router(linkage_api)
     app.include_router(retention_api)
     app.include_router(blocklist_api)
     app.include_router(supervision_api)

@@ -107,6 +107,7 @@ def registry() -> Registry:
     from hotline.board import jobs as board
     from hotline.escalation import jobs as escalation
     from hotline.followups import jobs as followups
+    from hotline.linkage import jobs as linkage
     from hotline.notes import jobs as notes
     from hotline.retention import jobs as retention
     from hotline.review import jobs as review
@@ -125,6 +126,7 @@ def registry() -> Registry:
         stats,
         review,
         telephony,
+        linkage,
     ):
         feature.register(found)
     return found

@@ -20,6 +20,7 @@ from hotline.escalation.models import (
 from hotline.followups.models import FollowUp, FollowUpAttempt
 from hotline.lines.models import Line, LineNumber
 from hotline.lines.prompt_models import PromptAudio
+from hotline.linkage.models import RescueNumber
 from hotline.notes.models import (
     CallNote,
     IssueCategory,
@@ -59,6 +60,7 @@ __all__ = [
     "CallParty",
     "PushAckUse",
     "PushSubscription",
+    "RescueNumber",
     "AuditEvent",
     "PhoneVerification",
     "ConsoleSocket",

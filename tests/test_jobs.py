@@ -33,6 +33,7 @@ FEATURES = {
     "stats": {"stats.rollup", "stats.file_reports"},
     "review": {"review.recordings"},
     "telephony": {"telephony.fallbacks", "telephony.sync_numbers"},
+    "linkage": {"linkage.erase"},
 }
 # The engine's timers, in the order the dispatcher's tick always ran them.
 TICK_ORDER = [

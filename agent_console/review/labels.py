@@ -86,7 +86,21 @@ def timeline_kinds(_: Gettext) -> dict[str, str]:
         "resolved": _("Resolved"),
         "caller_left": _("The caller's call ended"),
         "join_too_late": _("Responder's phone joined after the caller had gone: hung up"),
+        "number_revealed": _("Revealed the caller's number for rescue"),
     }
+
+
+def rescue_stages(_: Gettext) -> dict[str, str]:
+    return {
+        "requested": _("Emergency services requested"),
+        "dispatched": _("Dispatched"),
+        "confirmed": _("Contact with the caller confirmed"),
+        "failed": _("Contact failed"),
+    }
+
+
+def emergency_services(_: Gettext) -> dict[str, str]:
+    return {"110": _("110 police"), "120": _("120 ambulance"), "119": _("119 fire")}
 
 
 def skip_reasons(_: Gettext) -> dict[str, str]:
@@ -134,5 +148,7 @@ def all_labels(_: Gettext) -> dict[str, dict[str, str]]:
         "page_statuses": page_statuses(_),
         "call_states": shared.call_states(_),
         "criteria": criteria(_),
+        "rescue_stages": rescue_stages(_),
+        "emergency_services": emergency_services(_),
         **note_options(_),
     }

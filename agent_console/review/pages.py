@@ -30,7 +30,10 @@ from hotline.audit.service import record_request
 from hotline.auth.deps import PageUser, RequirePageRole, check_csrf
 from hotline.auth.models import User
 from hotline.db import SessionDep
+from hotline.escalation import service as escalations
+from hotline.escalation.models import EMERGENCY_SERVICES, Escalation, RescueStage
 from hotline.escalation.service import OUTCOMES
+from hotline.linkage.reveal import RevealError, reveal
 from hotline.query_filters import page_filter
 from hotline.referrals import labels as referral_labels
 from hotline.referrals import service as referral_service
@@ -137,6 +140,19 @@ def escalation_page(
     escalation_id: int, request: Request, user: Reviewer, session: SessionDep
 ) -> Response:
     remember_locale(request)
+    return _escalation(request, user, session, escalation_id)
+
+
+def _escalation(
+    request: Request,
+    user: User,
+    session: Session,
+    escalation_id: int,
+    *,
+    status_code: int | None = None,
+    **extra: Any,
+) -> Response:
+    """The escalation page (audited as a view), with what a form post adds (`extra`)."""
     detail = review.escalation_detail(session=session, escalation_id=escalation_id)
     tz = review.zone_of(session=session, line_id=None)
     if detail is not None:
@@ -155,8 +171,101 @@ def escalation_page(
         escalation=detail,
         labels=labels.all_labels(translator(request, user)),
         when=local_time(tz),
-        status_code=200 if detail is not None else 404,
+        services=EMERGENCY_SERVICES,
+        stages=[stage.value for stage in RescueStage],
+        status_code=status_code or (200 if detail is not None else 404),
+        **extra,
     )
+
+
+@router.post("/supervisor/escalations/{escalation_id}/reveal", include_in_schema=False)
+async def reveal_number(
+    escalation_id: int, request: Request, user: Reviewer, session: SessionDep
+) -> Response:
+    """ "Reveal for rescue": the caller's number, shown on this answer only (once per reason),
+    audited, and logged for the other supervisors. A refusal shows the page with the reason."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    reason = str(form.get("reason") or "")[:2000]
+    _ = translator(request, user)
+    try:
+        now = _now(request)
+        found = reveal(
+            session=session, escalation_id=escalation_id, user=user, reason=reason, now=now
+        )
+    except RevealError as refusal:
+        if refusal.status == 404:
+            raise
+        return _escalation(
+            request,
+            user,
+            session,
+            escalation_id,
+            status_code=refusal.status,
+            reveal_error=refusal.message(_),
+            reason=reason,
+        )
+    record_request(
+        request,
+        action=AuditAction.view,
+        object_type="rescue_number",
+        object_id=escalation_id,
+        user=user,
+        detail="revealed for rescue",
+        session=session,
+    )
+    page = _escalation(request, user, session, escalation_id, revealed=found)
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+@router.post("/supervisor/escalations/{escalation_id}/rescue", include_in_schema=False)
+async def record_rescue(
+    escalation_id: int, request: Request, user: Reviewer, session: SessionDep
+) -> Response:
+    """A supervisor records a rescue step: its stage, and which emergency service they called."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    _ = translator(request, user)
+    stage_value = str(form.get("stage") or "")
+    service = str(form.get("service") or "") or None
+    note = str(form.get("note") or "")[:2000] or None
+    before = session.get(Escalation, escalation_id)
+    was = before.rescue_status if before is not None else None
+    try:
+        if stage_value not in {stage.value for stage in RescueStage}:
+            raise escalations.EscalationError("rescue_order", 422)
+        escalations.rescue(
+            session=session,
+            escalation_id=escalation_id,
+            user=user,
+            stage=RescueStage(stage_value),
+            note=note,
+            now=_now(request),
+            service=service,
+        )
+    except escalations.EscalationError as refusal:
+        if refusal.status == 404:
+            raise
+        return _escalation(
+            request,
+            user,
+            session,
+            escalation_id,
+            status_code=422 if refusal.status == 422 else refusal.status,
+            rescue_error=refusal.message(_),
+        )
+    record_request(
+        request,
+        action=AuditAction.edit,
+        object_type="rescue_step",
+        object_id=escalation_id,
+        user=user,
+        detail=f"rescue {was or '-'} -> {stage_value}"
+        + (f" (called {service})" if service else ""),
+        session=session,
+    )
+    return RedirectResponse(f"/supervisor/escalations/{escalation_id}", status_code=303)
 
 
 # --- call review ------------------------------------------------------------------------------

@@ -109,6 +109,7 @@ def rescue(
         stage=body.stage,
         note=body.note,
         now=dispatcher.clock.now(),
+        service=body.service,
     )
     return _public(session, escalation)
 

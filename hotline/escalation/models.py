@@ -150,6 +150,10 @@ class RescueStage(StrEnum):
     failed = "failed"
 
 
+# The emergency numbers a rescue step may record as called (the 12356 notice's linkage).
+EMERGENCY_SERVICES = ("110", "120", "119")
+
+
 class RescueStep(SQLModel, table=True):
     __tablename__ = "rescue_steps"
     id: int | None = Field(default=None, primary_key=True)
@@ -157,6 +161,9 @@ class RescueStep(SQLModel, table=True):
     stage: RescueStage = Field(sa_type=StrEnumType(RescueStage))
     at: datetime = Field(sa_type=UTCDateTime)
     user_id: int = Field(foreign_key="users.id")
+    # Which emergency service the person (user_id) called at `at`: 110 police, 120 ambulance,
+    # 119 fire; None when the step was not a call to one of them.
+    service: str | None = Field(default=None, max_length=8)
     # Who was called and what they said, or what was done next: may identify the caller.
     note: str | None = Field(default=None, sa_type=EncryptedText)
 

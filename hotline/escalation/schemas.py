@@ -5,6 +5,7 @@ escalation it gets back, with its rescue steps and its log. Times are ISO 8601 t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,12 +27,15 @@ class RescueRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stage: RescueStage
     note: str | None = Field(default=None, max_length=2000)
+    # The emergency service the person recording the step called (110, 120 or 119), if any.
+    service: Literal["110", "120", "119"] | None = None
 
 
 class RescueStepOut(BaseModel):
     stage: str
     at: str
     user_id: int
+    service: str | None = None
 
 
 class LogEntryOut(BaseModel):
@@ -76,7 +80,12 @@ class EscalationOut(BaseModel):
             outcome=escalation.outcome,
             rescue_status=escalation.rescue_status,
             rescue=[
-                RescueStepOut(stage=step.stage.value, at=step.at.isoformat(), user_id=step.user_id)
+                RescueStepOut(
+                    stage=step.stage.value,
+                    at=step.at.isoformat(),
+                    user_id=step.user_id,
+                    service=step.service,
+                )
                 for step in rescue
             ],
             timeline=[

@@ -23,6 +23,7 @@ from hotline.calls import service as calls
 from hotline.calls.models import Call
 from hotline.errors import DomainError
 from hotline.escalation.models import (
+    EMERGENCY_SERVICES,
     OPEN_STATUSES,
     Channel,
     Escalation,
@@ -37,6 +38,7 @@ from hotline.escalation.models import (
 from hotline.escalation.models import RESPONDERS as RESPONDERS  # (the rota needs it too)
 from hotline.i18n import N_, Gettext
 from hotline.lines.models import Line
+from hotline.linkage import service as linkage
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
 from hotline.risk.triage import RiskLevel, is_lower
 from hotline.rota import service as rota
@@ -98,6 +100,7 @@ class EscalationError(DomainError):
         "join_first": N_("Join the call before taking it over."),
         "rescue_order": N_("That rescue step does not follow the last one recorded."),
         "rescue_note_needed": N_("Say what was done next when the rescue failed."),
+        "rescue_service": N_("Choose 110, 120 or 119, or no emergency service."),
         "bad_outcome": N_("Choose one of the listed outcomes."),
         "forbidden": N_("You are not allowed to do this."),
         "caller_gone": N_("The caller has hung up: there is no call to join."),
@@ -208,6 +211,8 @@ def trigger(
     ).first()
     if call.counselor_id is not None:
         emit(session, agent_topic(call.counselor_id))  # their live call shows the escalation
+    # The caller's number is kept for the escalation's life (docs/domain.md 12).
+    linkage.hold(session=session, call_id=call.id, level=level)
     if existing is not None:
         if is_lower(RiskLevel(existing.level), RiskLevel(level)):
             existing.level = level
@@ -637,8 +642,10 @@ def rescue(
     stage: RescueStage,
     note: str | None,
     now: datetime,
+    service: str | None = None,
 ) -> Escalation:
-    """Record the next stage of an emergency-services rescue, in order, with its time."""
+    """Record the next stage of an emergency-services rescue, in order, with its time, and
+    which emergency service (110, 120, 119) the person called, if they called one."""
     escalation = _open(session, escalation_id)
     if not may_act_on_rescue(session=session, escalation=escalation, user=user):
         raise EscalationError("forbidden", 403)
@@ -648,6 +655,8 @@ def rescue(
         raise EscalationError("rescue_order")
     if stage == RescueStage.failed and not (note and note.strip()):
         raise EscalationError("rescue_note_needed", 422)
+    if service is not None and service not in EMERGENCY_SERVICES:
+        raise EscalationError("rescue_service", 422)
     assert escalation.id is not None and user.id is not None
     escalation.rescue_status = stage.value
     session.add(
@@ -656,10 +665,11 @@ def rescue(
             stage=stage,
             at=now,
             user_id=user.id,
+            service=service,
             note=note.strip() if note and note.strip() else None,
         )
     )
-    record(session, escalation, f"rescue_{stage.value}", now, user_id=user.id)
+    record(session, escalation, f"rescue_{stage.value}", now, user_id=user.id, detail=service)
     emit(session, SUPERVISORS_TOPIC, {"escalation_id": escalation.id, "rescue": stage.value})
     _notify_everyone_paged(session, escalation)
     call = session.get(Call, escalation.call_id)

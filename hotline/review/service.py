@@ -32,6 +32,7 @@ from hotline.escalation import service as escalations
 from hotline.escalation.models import OPEN_STATUSES, Escalation, Page
 from hotline.i18n import N_
 from hotline.lines.models import Line
+from hotline.linkage import service as linkage
 from hotline.notes import service as notes
 from hotline.notes.models import CallNote, IssueCategory, NoteStatus, ReferralResource
 from hotline.review.models import QA_CRITERIA, SCORE_MAX, SCORE_MIN, CallRecording, CallReview
@@ -468,14 +469,29 @@ def escalation_detail(*, session: Session, escalation_id: int) -> dict[str, Any]
     pages = session.exec(
         select(Page).where(Page.escalation_id == escalation_id).order_by(col(Page.id))
     ).all()
+    steps = escalations.rescue_steps(session=session, escalation_id=escalation_id)
     names = _names(
         session,
         {e.user_id for e in entries}
         | {p.user_id for p in pages}
+        | {s.user_id for s in steps}
         | {escalation.triggered_by, escalation.acknowledged_by, escalation.resolved_by},
     )
     return {
         "id": escalation.id,
+        # Whether the caller's number can still be revealed for rescue (never the number).
+        "number_kept": escalation.level in linkage.KEEPING_LEVELS
+        and linkage.kept(session=session, call_id=escalation.call_id) is not None,
+        "rescue_status": escalation.rescue_status,
+        "rescue": [
+            {
+                "stage": step.stage.value,
+                "at": as_utc(step.at),
+                "person": names.get(step.user_id),
+                "service": step.service,
+            }
+            for step in steps
+        ],
         "call_id": escalation.call_id,
         "line_name": line.name if line else "",
         "level": escalation.level,

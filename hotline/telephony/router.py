@@ -22,6 +22,7 @@ from hotline.escalation import service as escalations
 from hotline.lines import prompts as line_prompts
 from hotline.lines import service as lines
 from hotline.lines.models import Line
+from hotline.linkage import service as linkage
 from hotline.privacy import caller_hash, is_withheld
 from hotline.review import service as review
 from hotline.routing import priority
@@ -103,6 +104,14 @@ def incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) ->
             )
             voicemail_url = _url(request, "/twilio/voice/voicemail")
             return prompts.closed(line, prompts.line_language(line, None), voicemail_url)
+        if not withheld:  # kept encrypted while the call may escalate (hotline/linkage/service.py)
+            linkage.capture(
+                session=session,
+                call=call,
+                number=number,
+                location=linkage.location_of(params),
+                now=now,
+            )
         return prompts.welcome(
             line, _url(request, "/twilio/voice/gather"), _audio(request, session, line)
         )

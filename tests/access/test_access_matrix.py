@@ -140,6 +140,9 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/api/escalations/{escalation_id}/{action}"): RESPONDERS,
     # (and the responder who acknowledged: zhao has not yet when the walk gets here)
     ("POST", "/api/escalations/{escalation_id}/rescue"): CALL_AND_SUPERVISING,
+    # Reveal for rescue: supervisors and the crisis worker who acknowledged (zhao, whose "ack"
+    # above came first); not the counselor, another crisis worker, nor an admin as such.
+    ("POST", "/api/escalations/{escalation_id}/number/reveal"): {"zhao", "wang"},
     # The rota: admins define it, supervisors override it, the crew swaps shifts.
     ("POST", "/api/rota/schedules"): ADMIN,
     ("PATCH", "/api/rota/schedules/{schedule_id}"): ADMIN,
@@ -179,6 +182,8 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/escalations"): SUPERVISING,
     ("GET", "/supervisor/escalations.csv"): SUPERVISING,
     ("GET", "/supervisor/escalations/{escalation_id}"): SUPERVISING,
+    ("POST", "/supervisor/escalations/{escalation_id}/reveal"): {"wang"},
+    ("POST", "/supervisor/escalations/{escalation_id}/rescue"): SUPERVISING,
     ("GET", "/supervisor/followups"): SUPERVISING,
     ("GET", "/supervisor/followups.csv"): SUPERVISING,
     ("GET", "/supervisor/voicemails"): SUPERVISING,
@@ -351,6 +356,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/calls/{call_id}/parties"): {"kind": "number", "number": "1"},
     ("POST", "/api/escalations/{escalation_id}/rescue"): {"stage": "requested"},
     ("POST", "/api/escalations/{escalation_id}/{action}"): None,
+    ("POST", "/api/escalations/{escalation_id}/number/reveal"): {"reason": "matrix"},
     ("POST", "/api/rota/swaps/{swap_id}/answer"): {"accept": False},
     ("POST", "/api/followups/{follow_up_id}/attempts"): {"outcome": "no_answer"},
     ("POST", "/api/cases/{case_id}/tier"): {"tier": "red", "reason": "matrix"},
