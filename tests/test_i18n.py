@@ -57,3 +57,15 @@ def test_catalogs_translate_and_locales_negotiate() -> None:
     assert normalize("zh-Hans-CN") == "zh_CN" and normalize("en-GB") == "en"
     assert negotiate("fr-FR,en;q=0.8") == "en"
     assert negotiate(None) == "zh_CN"
+
+
+@pytest.mark.parametrize(
+    "catalog",
+    sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")),
+    ids=lambda path: str(path.parent.parent.name) + "/" + path.name,
+)
+def test_every_catalog_is_well_formed(catalog: Path) -> None:
+    """Merges that append to a catalog can leave an entry without its msgstr: refused here,
+    where gettext would otherwise warn and drop it."""
+    with catalog.open("rb") as po:
+        read_po(po, abort_invalid=True)
