@@ -28,6 +28,7 @@ from hotline.auth import verification
 from hotline.auth.admin import PeopleError
 from hotline.auth.deps import RequirePageRole, check_csrf
 from hotline.auth.models import Role, User
+from hotline.auth.professions import EMPLOYMENT_LABELS, PROFESSION_LABELS
 from hotline.db import SessionDep
 from hotline.i18n import N_
 from hotline.training import service as training
@@ -205,6 +206,8 @@ def _user_page(
         if target is not None and target.id is not None
         else None,
         training_hours=training_hours,
+        profession_labels=PROFESSION_LABELS,
+        employment_labels=EMPLOYMENT_LABELS,
         roles=list(ROLE_LABELS),
         locales=list(LANGUAGE_LABELS),
         lines=people.line_choices(
@@ -473,6 +476,43 @@ def reset_totp(
         return _confirm_page(request, session, user, target, "totp")
     people.reset_totp(session=session, user=target, actor=user, now=_now(request), ip=_ip(request))
     return RedirectResponse(f"/admin/users/{user_id}?done=totp", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/staff-record", include_in_schema=False)
+def save_staff_record(
+    request: Request,
+    user_id: int,
+    user: Admin,
+    session: SessionDep,
+    csrf_token: CsrfToken = None,
+    profession: Annotated[str, Form(max_length=32)] = "",
+    employment: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """Profession and full- or part-time, as the national report counts staff."""
+    check_csrf(request, csrf_token)
+    target = people.get_user(session=session, user_id=user_id)
+    try:
+        people.set_staff_record(
+            session=session,
+            user=target,
+            profession=profession,
+            employment=employment,
+            actor=user,
+            now=_now(request),
+            ip=_ip(request),
+        )
+    except PeopleError as failure:
+        _ = translator(request, user)
+        return _user_page(
+            request,
+            session,
+            user,
+            target,
+            errors=_errors(failure, _),
+            error=failure.message(_),
+            status_code=failure.status,
+        )
+    return RedirectResponse(f"/admin/users/{user_id}?done=saved", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/sign-out", include_in_schema=False)

@@ -23,7 +23,7 @@ from hotline.audit.models import AuditAction
 from hotline.audit.service import record
 from hotline.auth import service as auth
 from hotline.auth import sessions
-from hotline.auth.models import Role, User, UserSession
+from hotline.auth.models import Employment, Profession, Role, User, UserSession
 from hotline.auth.passwords import PasswordRuleError, check_password
 from hotline.errors import DomainError
 from hotline.escalation.models import EscalationPolicy
@@ -70,6 +70,8 @@ class PeopleError(DomainError):
         ),
         "inactive": N_("This account is disabled: enable it first."),
         "bad_channel": N_("Choose SMS or a call."),
+        "bad_profession": N_("Choose a profession from the list."),
+        "bad_employment": N_("Choose full-time or part-time."),
         "no_phone": N_("Save a phone number for them first (not a browser client)."),
         "no_sender": N_("No active line has a number to send the code from: add a line first."),
         "too_soon": N_(
@@ -320,6 +322,8 @@ def snapshot(user: User) -> dict[str, Any]:
         "languages": list(user.languages),
         "active": user.active,
         "totp": auth.totp_enrolled(user),
+        "profession": user.profession,
+        "employment": user.employment,
     }
 
 
@@ -355,6 +359,35 @@ def audit_change(
         user=actor,
         detail=detail,
         ip=ip,
+    )
+
+
+def set_staff_record(
+    *,
+    session: Session,
+    user: User,
+    profession: str,
+    employment: str,
+    actor: User,
+    now: datetime,
+    ip: str | None,
+) -> None:
+    """Their profession and whether full- or part-time, as the national report counts staff;
+    an empty choice clears it (not recorded)."""
+    errors: dict[str, str] = {}
+    if profession and profession not in Profession.__members__:
+        errors["profession"] = "bad_profession"
+    if employment and employment not in Employment.__members__:
+        errors["employment"] = "bad_employment"
+    if errors:
+        raise PeopleError("invalid", errors=errors)
+    before = snapshot(user)
+    user.profession = profession or None
+    user.employment = employment or None
+    session.add(user)
+    session.flush()
+    audit_change(
+        session, now=now, user=user, summary="edited", before=before, actor=actor, via="page", ip=ip
     )
 
 

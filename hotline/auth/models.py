@@ -21,6 +21,23 @@ class Role(StrEnum):
     admin = "admin"
 
 
+class Profession(StrEnum):
+    """The professions the national monthly report counts staff by."""
+
+    psychiatrist = "psychiatrist"
+    nurse = "nurse"
+    psychotherapist = "psychotherapist"
+    counselor = "counselor"
+    social_worker = "social_worker"
+    volunteer = "volunteer"
+    other = "other"
+
+
+class Employment(StrEnum):
+    full_time = "full_time"
+    part_time = "part_time"
+
+
 class UserBase(SQLModel):
     username: str = Field(max_length=64, unique=True, index=True)
     display_name: str = Field(max_length=128)
@@ -51,6 +68,9 @@ class User(UserBase, table=True):
     # When the person proved the phone in `endpoint` is theirs (a code sent to it and typed
     # back); cleared whenever `endpoint` changes.
     phone_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The staff record the national report counts (None: not recorded yet).
+    profession: str | None = Field(default=None, max_length=32)
+    employment: str | None = Field(default=None, max_length=16)
 
 
 class UserCreate(UserBase):

@@ -590,7 +590,7 @@ def escalation_figures(*, session: Session, scope: Scope) -> EscalationFigures:
 # --- staff ------------------------------------------------------------------------------------
 
 
-def staff_on_duty(*, session: Session, scope: Scope) -> int:
+def staff_on_duty_ids(*, session: Session, scope: Scope) -> set[int]:
     """Distinct people who were available, offered, on a call or in wrap-up at some time in the
     period: a state change into one inside it, or such a state held when it began."""
     during = select(col(PresenceEvent.user_id)).where(
@@ -610,6 +610,12 @@ def staff_on_duty(*, session: Session, scope: Scope) -> int:
     )
     ids = {int(user_id) for (user_id,) in session.execute(union(during, holding)).all()}
     if scope.line_id is None or not ids:
-        return len(ids)
+        return ids
     users = session.execute(select(col(User.id), col(User.line_ids)).where(col(User.id).in_(ids)))
-    return sum(1 for _id, line_ids in users if not line_ids or scope.line_id in line_ids)
+    return {
+        int(user_id) for user_id, line_ids in users if not line_ids or scope.line_id in line_ids
+    }
+
+
+def staff_on_duty(*, session: Session, scope: Scope) -> int:
+    return len(staff_on_duty_ids(session=session, scope=scope))

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
+from hotline.auth.professions import EMPLOYMENT_LABELS, PROFESSION_LABELS
 from hotline.csv_export import csv_text
 from hotline.followups.metrics import follow_up_figures
 from hotline.i18n import N_, gettext_for
@@ -27,6 +28,7 @@ from hotline.referrals.metrics import NAMED, referral_figures
 from hotline.stats import metrics, rollup, service
 from hotline.stats.metrics import Dimension, Scope
 from hotline.stats.periods import Period, PeriodKind
+from hotline.stats.staff import NOT_RECORDED, StaffFigures, staff_figures
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -64,7 +66,7 @@ def build_rows(
     categories = rollup.counts_by(session=session, scope=scope, dimension=Dimension.category)
     groups = rollup.counts_by(session=session, scope=scope, dimension=Dimension.population_group)
     escalations = metrics.escalation_figures(session=session, scope=scope)
-    staff = metrics.staff_on_duty(session=session, scope=scope)
+    staffing = staff_figures(session=session, scope=scope)
     follow_ups = follow_up_figures(session=session, scope=scope)
 
     general, calls, callers, risk, problems, people = (
@@ -106,8 +108,8 @@ def build_rows(
         Row(risk, _("Mean time to acknowledge (seconds)"), escalations.mean_ack_s, "seconds"),
         Row(risk, _("Follow-ups wanted"), notes.follow_up_wanted),
         Row(risk, _("Follow-up completion rate"), follow_ups.completion_rate, "rate"),
-        Row(general, _("Staff on duty"), staff),
     ]
+    rows += _staff_rows(staffing, _)
     labels = {
         str(c.id): (c.label_zh if locale == "zh_CN" else c.label_en)
         for c in session.exec(select(IssueCategory).order_by(col(IssueCategory.sort)))
@@ -122,6 +124,31 @@ def build_rows(
         if key in groups:
             rows.append(Row(people, label, groups[key]))
     rows += _referral_rows(session=session, scope=scope, _=_)
+    return rows
+
+
+def _staff_rows(staffing: StaffFigures, _: Callable[[str], str]) -> list[Row]:
+    """The national form's staff part: every profession and kind of employment, even at 0."""
+    section = _("Staff")
+    rows = [Row(section, _("Staff on duty"), staffing.on_duty)]
+    for key, label in PROFESSION_LABELS.items():
+        rows.append(Row(section, _(label), staffing.by_profession.get(key, 0)))
+    if staffing.by_profession.get(NOT_RECORDED):
+        rows.append(
+            Row(section, _("Profession not recorded"), staffing.by_profession[NOT_RECORDED])
+        )
+    for key, label in EMPLOYMENT_LABELS.items():
+        rows.append(Row(section, _(label), staffing.by_employment.get(key, 0)))
+    if staffing.by_employment.get(NOT_RECORDED):
+        rows.append(
+            Row(section, _("Full- or part-time not recorded"), staffing.by_employment[NOT_RECORDED])
+        )
+    rows += [
+        Row(section, _("Service hours"), staffing.service_hours),
+        Row(section, _("Training sessions held"), staffing.training_sessions),
+        Row(section, _("Training attendances"), staffing.training_attendances),
+        Row(section, _("Training hours credited"), round(staffing.training_minutes / 60, 1)),
+    ]
     return rows
 
 

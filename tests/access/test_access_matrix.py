@@ -232,6 +232,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/admin/users/{user_id}/password"): ADMIN,
     ("POST", "/admin/users/{user_id}/totp"): ADMIN,
     ("POST", "/admin/users/{user_id}/sign-out"): ADMIN,
+    ("POST", "/admin/users/{user_id}/staff-record"): ADMIN,
     ("POST", "/admin/users/{user_id}/disable"): ADMIN,
     ("POST", "/admin/users/{user_id}/enable"): ADMIN,
     ("GET", "/admin/resources"): ADMIN,
