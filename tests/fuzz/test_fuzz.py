@@ -21,7 +21,6 @@ from hotline.db import metadata
 from hotline.simulator.console_client import csrf_from
 from tests.calls import connected_call
 from tests.factories import PASSWORD, make_line, make_rota, make_user
-from tests.notes.test_api import NoteClient
 from tests.stack import Stack
 
 EXAMPLES_PER_OPERATION = 12
@@ -54,8 +53,16 @@ def seed(stack: Stack) -> None:
     make_user(stack.db, "wang", role=Role.supervisor)
     make_user(stack.db, "root", role=Role.admin)
     call_id, _ = connected_call(stack, "CA" + "5" * 32, "alice")
-    alice = NoteClient(stack, "alice")
-    assert alice.post(f"/api/calls/{call_id}/escalate", {"reason": "fuzz"}).status_code == 200
+    # Over plain HTTP: a console socket left open would write (its snapshot's audited case
+    # view) while a later request is being checked.
+    alice, csrf = signed_in(stack, "alice")
+    escalated = alice.post(
+        f"{stack.url}/api/calls/{call_id}/escalate",
+        json={"reason": "fuzz"},
+        headers=csrf,
+        timeout=10,
+    )
+    assert escalated.status_code == 200, escalated.text
 
 
 def signed_in(stack: Stack, username: str | None) -> tuple[requests.Session, dict[str, str]]:

@@ -170,6 +170,7 @@ def test_an_expired_or_forged_token_is_refused(push_stack: Stack) -> None:
     assert status_of(stack, escalation_id) == EscalationStatus.paging
 
     stack.clock.advance(stack.settings.push_ack_ttl_s + 1)
+    stack.dispatcher.tick()  # the steps' timers, at the new time (not left to the scheduler)
     expired = stack.simulator.push_click(message["id"], "ack")
     assert expired["status"] == 403
     assert expired["body"]["code"] == "expired_token"

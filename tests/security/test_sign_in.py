@@ -248,6 +248,8 @@ def test_session_cookie_flags(database_url: str) -> None:
 
 
 SIGNED_BY_TWILIO = "/twilio/"
+# Sent by a service worker with a signed, single-use token as the only credential (no cookie).
+CREDENTIALED_BY_TOKEN = {"/api/push/ack"}
 
 
 def test_every_state_changing_route_checks_csrf(database_url: str) -> None:
@@ -271,6 +273,11 @@ def test_every_state_changing_route_checks_csrf(database_url: str) -> None:
                 if path.startswith(SIGNED_BY_TWILIO):  # Twilio's signature instead
                     response = people[0].request(method, url, data={"CallSid": "CA1", "From": "x"})
                     assert response.status_code == 403, (method, path)  # no signature
+                    continue
+                if path in CREDENTIALED_BY_TOKEN:  # a session is worth nothing there
+                    response = people[0].request(method, url, json={"token": "forged"})
+                    assert response.status_code == 403, (method, path)
+                    assert response.json()["code"] == "bad_token"
                     continue
                 form = {"username": "root", "password": PASSWORD, "code": "123456"}
                 answers = [

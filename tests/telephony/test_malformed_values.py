@@ -43,6 +43,8 @@ ROUTES = {
     "/twilio/page/join?page_id=1": {"Digits": "1"},
     "/twilio/monitor/status?monitor_id=1": {"CallStatus": "completed"},
     "/twilio/sms/incoming": {"Body": "hello"},
+    "/twilio/party/status?party_id=1": {"CallStatus": "ringing"},
+    "/twilio/voice/not-in-service": {},
 }
 
 
@@ -96,6 +98,12 @@ CASES = [
     Case(f"/twilio/page/join?page_id={HUGE}", {"Digits": "1"}, "answered"),
     Case("/twilio/page/join?page_id=1", {"Digits": "²"}, "answered"),
     Case("/twilio/voice/hold?lang=²", {}, "answered"),
+    Case("/twilio/party/status?party_id=²", {"CallStatus": "busy"}),
+    Case("/twilio/party/status?party_id=-1", {"CallStatus": "busy"}),
+    Case(f"/twilio/party/status?party_id={HUGE}", {"CallStatus": "busy"}),
+    Case("/twilio/party/status?party_id=99999999", {"CallStatus": "completed"}, "answered"),
+    Case("/twilio/party/status?party_id=1", {"CallStatus": "²"}, "answered"),
+    Case("/twilio/voice/not-in-service", {"Digits": "²"}, "answered"),
     # The callback key: another key leaves a message (nothing written); a huge one is refused.
     Case("/twilio/voice/callback", {"Digits": "²"}, "answered"),
     Case("/twilio/voice/callback", {"Digits": HUGE}),
