@@ -26,6 +26,7 @@ from hotline.escalation.models import Escalation, Page, PolicyDrill
 from hotline.i18n import TWILIO_SAY_LANGUAGE, Gettext, gettext_for
 from hotline.lines.models import Line
 from hotline.routing.engine import Dispatcher, DispatcherDep
+from hotline.telephony import texts
 from hotline.telephony.params import as_id
 from hotline.telephony.service import answer_webhook
 from hotline.telephony.signature import SignedForm, require
@@ -351,7 +352,8 @@ def page_status(request: Request, params: SignedForm, dispatcher: DispatcherDep)
 
 @router.post("/twilio/sms/incoming")
 def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
-    """An SMS to a line's number: a paged responder's reply acknowledges their page."""
+    """An SMS to a line's number: a paged responder's reply acknowledges their page; anyone
+    else is told at once how to reach a counselor (`hotline.telephony.texts`)."""
     require(params, "From")
     to_end: list[str] = []
 
@@ -397,8 +399,14 @@ def _drill_reply(
     """An SMS from someone with no open real page: it answers their drill's page, if any."""
     reply = MessagingResponse()
     found = drills.open_page_for_number(session=session, number=phone.caller_id(params["From"]))
-    if found is None:
-        return str(reply)  # not a responder: nothing is said back
+    if found is None:  # not a responder: a person reaching out, told how to reach us now
+        return texts.reply(
+            session=session,
+            to=params.get("To", ""),
+            sender=params["From"],
+            secret=dispatcher.settings.secret_key,
+            now=dispatcher.clock.now(),
+        )
     page, user = found
     _ = gettext_for(user.locale)
     if params.get("Body", "").strip().lower() not in ACK_WORDS:

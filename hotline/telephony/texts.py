@@ -1,0 +1,56 @@
+"""What a person who texts a line's number is told, until text conversations are answered.
+
+An SMS from someone who is not a paged responder used to get an empty reply: a person who can
+only type ("我不想活了") heard nothing. They now get, at once and in the line's first language,
+how to reach a counselor (call this number), the emergency numbers, and whether the line is
+open. Nothing of the message is kept. A blocked sender, or a number that is no line's, gets no
+reply, as a blocked caller gets no counselor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+from twilio.twiml.messaging_response import MessagingResponse
+
+from hotline import phone
+from hotline.blocklist import service as blocklist
+from hotline.i18n import gettext_for
+from hotline.lines import service as lines
+from hotline.lines.models import Line
+from hotline.privacy import caller_hash, is_withheld
+from hotline.telephony.prompts import AMBULANCE, POLICE, line_language
+
+
+def reply(*, session: Session, to: str, sender: str, secret: str, now: datetime) -> str:
+    """The TwiML answer to a person's SMS to the line at `to` (empty when nothing is said)."""
+    response = MessagingResponse()
+    line = lines.get_by_number(session=session, number=phone.caller_id(to))
+    number = phone.caller_id(sender)
+    if line is None or is_withheld(number):
+        return str(response)
+    if blocklist.is_blocked(session=session, caller_hash=caller_hash(secret, number), now=now):
+        return str(response)
+    response.message(text(line, now))
+    return str(response)
+
+
+def text(line: Line, now: datetime) -> str:
+    """The reply itself: open or closed, in the line's first language."""
+    _ = gettext_for(line_language(line, None))
+    emergency = {"police": POLICE, "ambulance": AMBULANCE}
+    if not lines.is_open(line, now):
+        closed = _(
+            "%(name)s: this line is closed now and cannot answer text messages. If you are in "
+            "danger, call %(police)s or %(ambulance)s now."
+        ) % {"name": line.name, **emergency}
+        if line.partner_number:
+            closed += " " + _("You can call the partner hotline at %(number)s.") % {
+                "number": line.partner_number
+            }
+        return closed
+    return _(
+        "%(name)s: we cannot answer text messages yet. Call this number to talk with a "
+        "counselor now. If you are in danger, call %(police)s or %(ambulance)s now."
+    ) % {"name": line.name, **emergency}
