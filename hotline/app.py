@@ -42,6 +42,7 @@ from hotline.telephony.guard import WebhookGuard
 from hotline.telephony.port import TelephonyPort
 from hotline.telephony.router import router as telephony_router
 from hotline.voicemail.api import router as voicemail_api
+from hotline.wechat.webhooks import router as wechat_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(supervision_api)
     app.include_router(board_router)
     app.include_router(callcontrol_api)
+    app.include_router(wechat_webhooks)
     agent_console.routes.include(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     # Hours a receiving service has to confirm a green-channel referral before the supervisors'
     # follow-ups page shows it as overdue (hotline/referrals).
     green_channel_confirm_hours: int = Field(default=4, ge=1, le=168)
+    # The WeChat official account's server token (公众号 "Token", set beside the server URL
+    # /wechat/{line_id} in its console): every message push is signed with it. Unset: refused.
+    wechat_token: str | None = Field(default=None, min_length=3, max_length=32)
 
     @property
     def docs_enabled(self) -> bool:

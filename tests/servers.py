@@ -122,7 +122,8 @@ def serve_process(env: dict[str, str], name: str = "app") -> Iterator[tuple[str,
         env={**os.environ, "HOTLINE_PUBLIC_BASE_URL": url, **env},
     )
     try:
-        deadline = time.monotonic() + 30
+        # Importing the app alone took 15 to 37 s at load average 20: a generous bound.
+        deadline = time.monotonic() + 90
         while True:  # bounded wait for the process to come up
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:

@@ -38,6 +38,7 @@ from hotline.simulator.control import control_router
 from hotline.simulator.engine import Simulator, SimulatorError
 from hotline.simulator.push import push_router
 from hotline.simulator.rest import rest_router, twilio_error
+from hotline.simulator.wechat import wechat_router
 
 __all__ = ["SimulatorConfig", "create_simulator_app", "from_env"]
 
@@ -96,6 +97,8 @@ def create_simulator_app(config: SimulatorConfig) -> FastAPI:
     app.include_router(control_router(sim))
     push, app.state.push_service = push_router(config)  # the web push service (push.py)
     app.include_router(push)
+    wechat, app.state.wechat_platform = wechat_router(config)  # WeChat's platform (wechat.py)
+    app.include_router(wechat)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="simulator-static")
     app.add_middleware(LoopbackOnly)
     log.info("simulator ready at %s (time scale %s)", config.base_url, config.time_scale)

@@ -134,6 +134,27 @@ class SimulatorControl:
         )
         return result
 
+    # ------------------------------------------------------------------ WeChat
+
+    def wechat_account(self, account: str, url: str, token: str) -> dict[str, Any]:
+        """Save an official account's server URL and token (the platform checks the URL)."""
+        result: dict[str, Any] = self._request(
+            "POST", "/wechat/accounts", {"id": account, "url": url, "token": token}
+        )
+        return result
+
+    def wechat_send(
+        self, account: str, open_id: str, content: str | None = None, **fields: str
+    ) -> dict[str, Any]:
+        """A follower's message (``type`` text by default; image, event with ``event``...)
+        pushed to the account's server; answers what was pushed and the reply they got."""
+        result: dict[str, Any] = self._request(
+            "POST",
+            "/wechat/messages",
+            {"account": account, "open_id": open_id, "content": content, **fields},
+        )
+        return result
+
     # ------------------------------------------------------------------ recordings
 
     # ------------------------------------------------------------------ web push

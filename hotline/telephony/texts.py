@@ -1,4 +1,5 @@
-"""What a person who texts a line's number is told, until text conversations are answered.
+"""What a person who texts a line's number (or its WeChat official account, hotline/wechat/) is
+told, until text conversations are answered.
 
 An SMS from someone who is not a paged responder used to get an empty reply: a person who can
 only type ("我不想活了") heard nothing. They now get, at once and in the line's first language,
@@ -36,8 +37,9 @@ def reply(*, session: Session, to: str, sender: str, secret: str, now: datetime)
     return str(response)
 
 
-def text(line: Line, now: datetime) -> str:
-    """The reply itself: open or closed, in the line's first language."""
+def text(line: Line, now: datetime, *, call: str | None = None) -> str:
+    """The reply itself: open or closed, in the line's first language. `call` is the number to
+    ring when the message did not come to one (WeChat); an SMS says "this number"."""
     _ = gettext_for(line_language(line, None))
     emergency = {"police": POLICE, "ambulance": AMBULANCE}
     if not lines.is_open(line, now):
@@ -50,7 +52,18 @@ def text(line: Line, now: datetime) -> str:
                 "number": line.partner_number
             }
         return closed
+    if call is not None:
+        return _(
+            "%(name)s: we cannot answer messages here yet. Call %(number)s to talk with a "
+            "counselor now. If you are in danger, call %(police)s or %(ambulance)s now."
+        ) % {"name": line.name, "number": call, **emergency}
     return _(
         "%(name)s: we cannot answer text messages yet. Call this number to talk with a "
         "counselor now. If you are in danger, call %(police)s or %(ambulance)s now."
     ) % {"name": line.name, **emergency}
+
+
+def text_only(line: Line) -> str:
+    """Said before the reply to a picture, voice message or video (never stored)."""
+    _ = gettext_for(line_language(line, None))
+    return _("We can only read text messages.")

@@ -85,6 +85,9 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     **{(method, path): EVERYONE for path in DOCS for method in ("GET", "HEAD")},
     # Twilio's webhooks: a valid signature or nothing, whoever asks.
     **{("POST", path): NOBODY for path in TWILIO_WEBHOOKS},
+    # The WeChat official account's server URL: the account token's signature or nothing.
+    ("GET", "/wechat/{line_id}"): NOBODY,
+    ("POST", "/wechat/{line_id}"): NOBODY,
     # Anyone signed in.
     ("GET", "/"): SIGNED_IN,
     ("GET", "/console"): SIGNED_IN,
