@@ -1179,7 +1179,9 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
             assert call.id is not None
             # A colleague reserved for a transfer is not on the call yet (their console shows
             # the transfer instead); a counselor who handed the call over is in their wrap-up.
-            mine = call.counselor_id == user_id or call.offered_to_id == user_id
+            mine = call.counselor_id == user_id or (
+                call.state == CallState.offered and call.offered_to_id == user_id
+            )
             if not mine and status.state == AgentState.on_call:
                 row = None
         if row is not None:
