@@ -75,6 +75,16 @@ class RoutingError(DomainError):
             " phone the hotline can ring. Ask an administrator to add one."
         ),
         "monitor_failed": N_("Your phone could not be added to the call."),
+        # A transfer of their call that did not happen (hotline/callcontrol/transfers.py).
+        "transfer_no_answer": N_("Your colleague did not answer; the caller is back with you."),
+        "transfer_declined": N_("Your colleague declined the transfer; the call stays with you."),
+        "transfer_expired": N_(
+            "Your colleague did not answer the transfer in time; the call stays with you."
+        ),
+        "transfer_left": N_("Your colleague left the consultation; the caller is back with you."),
+        "transfer_cancelled": N_(
+            "Your colleague called off the transfer; the call stays with you."
+        ),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
