@@ -5,6 +5,7 @@ colleague's leg callbacks, and what the call's events, the note and the audit lo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -16,6 +17,7 @@ from hotline.escalation import service as escalations
 from hotline.escalation.models import Escalation
 from hotline.notes.models import CallNote
 from hotline.routing.models import AgentStatus
+from hotline.stats import metrics
 from tests.callcontrol.test_callcontrol import (
     LINE,
     PARTNER,
@@ -156,6 +158,13 @@ def test_warm_transfer_consulted_then_completed_the_note_continues(stack: Stack)
     assert names.index("transfer_consulting") < names.index("transferred")
     assert ("transferred", "warm to Bob") in kept and ("transfer_completed", "warm to Bob") in kept
     assert names.count("connected") == 1  # one answered call
+    now = stack.clock.now()
+    with stack.db.session() as session:
+        figures = metrics.totals(
+            session=session,
+            scope=metrics.Scope(start=now - timedelta(hours=1), end=now + timedelta(hours=1)),
+        )
+    assert (figures.offered, figures.answered) == (1, 1)  # a transfer is no second answer
     # Alice's phone leaving is not taken for the counselor's phone dropping.
     assert call_of(stack, call_id).state == CallState.connected
     with stack.db.session() as session:
