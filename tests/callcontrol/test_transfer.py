@@ -379,3 +379,56 @@ def test_refusals(stack: Stack) -> None:
     assert alice.http.post(f"/api/calls/{call_id}/transfers", json={}).status_code == 403
     for who in (alice, bob, carol):
         who.console.close()
+
+
+def test_cold_transfer_whose_colleague_never_joins_goes_back_to_the_queue(stack: Stack) -> None:
+    alice, bob, bob_id = setup(stack)
+    ready(bob)
+    with stack.db.session() as session:
+        from hotline.auth.models import User
+
+        endpoint = session.get(User, bob_id).endpoint  # type: ignore[union-attr]
+    stack.simulator.set_phone(endpoint, "busy")
+    call_id, caller = take_call(stack, alice)
+    before = call_of(stack, call_id)
+    transfer_id = alice.post(
+        f"/api/calls/{call_id}/transfers",
+        {"kind": "cold", "target": "colleague", "user_id": bob_id},
+    ).json()["transfer_id"]
+    assert bob.post(f"/api/transfers/{transfer_id}/accept", {}).status_code == 204
+    stack.simulator.wait_for(
+        lambda: transfer_of(stack, transfer_id).status == TransferStatus.requeued
+    )
+    call = call_of(stack, call_id)
+    assert call.state == CallState.queued and call.counselor_id is None
+    # Its priority and its arrival are kept (the head of its priority), and it never overflows.
+    assert call.priority == before.priority and call.queued_at == before.queued_at
+    assert call.queue_deadline_at is None
+    assert caller in present(stack, caller)  # still in the conference, on hold
+    assert agent(stack, bob_id) == "away"
+    # The next counselor free is offered it.
+    make_user(stack.db, "carol")
+    carol = Counselor(stack, "carol")
+    ready(carol)
+    assert carol.console.offer()["call_id"] == call_id
+    kept = [state for state, _ in events(stack, call_id)]
+    assert "transfer_accepted" in kept and "transfer_requeued" in kept
+    for who in (alice, bob, carol):
+        who.console.close()
+
+
+def test_partner_line_not_answering_leaves_the_call_with_the_counselor(stack: Stack) -> None:
+    alice, bob, _bob_id = setup(stack, partner=True)
+    stack.simulator.set_phone(PARTNER, "busy")
+    call_id, _caller = take_call(stack, alice)
+    transfer_id = alice.post(
+        f"/api/calls/{call_id}/transfers", {"kind": "cold", "target": "partner"}
+    ).json()["transfer_id"]
+    stack.simulator.wait_for(
+        lambda: transfer_of(stack, transfer_id).status == TransferStatus.no_answer
+    )
+    call = call_of(stack, call_id)
+    assert call.state == CallState.connected and call.end_reason is None
+    assert ("transfer_no_answer", "cold to the partner line") in events(stack, call_id)
+    alice.console.close()
+    bob.console.close()
