@@ -204,8 +204,8 @@ def _end(
     *,
     tell: str | None = None,
 ) -> None:
-    """An open transfer that did not complete: the colleague freed, the caller resumed (if the
-    transfer held them) and their leg ended; the counselor told why."""
+    """An open transfer that did not complete: the colleague freed and their leg ended, the
+    caller resumed (after a consultation, or if the transfer held them); the counselor told."""
     assert transfer.id is not None
     transfer.status, transfer.ended_at = status, now
     transfer.ended_by = user.id if user is not None else None
@@ -222,7 +222,9 @@ def _end(
         emit(session, agent_topic(transfer.to_user_id))
     if transfer.leg_sid is not None:
         moves.end_leg.append((transfer.call_id, transfer.leg_sid))
-    if transfer.held_caller and call.state == CallState.connected:
+    # A consultation that ends gives the caller back to the counselor, off hold.
+    warm = transfer.kind == TransferKind.warm
+    if (warm or transfer.held_caller) and call.state == CallState.connected:
         if _set_hold(session, transfer.call_id, False, user.id if user else None, now):
             moves.hold.append(transfer.call_id)
             _record(session, call, "caller_resumed", now, user, "transfer")
