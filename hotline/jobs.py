@@ -105,6 +105,7 @@ class Registry:
 def registry() -> Registry:
     """Every feature's jobs (the features are listed here, once)."""
     from hotline.board import jobs as board
+    from hotline.callcontrol import jobs as callcontrol
     from hotline.escalation import jobs as escalation
     from hotline.followups import jobs as followups
     from hotline.linkage import jobs as linkage
@@ -118,6 +119,7 @@ def registry() -> Registry:
     found = Registry()
     for feature in (
         routing,
+        callcontrol,
         notes,
         followups,
         escalation,

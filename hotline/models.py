@@ -4,7 +4,7 @@ from hotline.audit.models import AuditEvent
 from hotline.auth.models import PhoneVerification, TotpRecoveryCode, User, UserSession
 from hotline.blocklist.models import BlockedCaller
 from hotline.board.models import CallMonitor, HelpRequest
-from hotline.callcontrol.models import CallControl, CallParty
+from hotline.callcontrol.models import CallControl, CallParty, CallTransfer
 from hotline.calls.models import Call, CallEvent
 from hotline.cases.models import Case, SafetyPlan, TierChange, TierMap
 from hotline.db import metadata
@@ -58,6 +58,7 @@ from hotline.voicemail.models import Voicemail
 __all__ = [
     "CallControl",
     "CallParty",
+    "CallTransfer",
     "PushAckUse",
     "PushSubscription",
     "RescueNumber",

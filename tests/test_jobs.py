@@ -25,6 +25,7 @@ FEATURES = {
         "routing.consoles_gone",
         "routing.offers",
     },
+    "callcontrol": {"callcontrol.expire_transfers"},
     "notes": {"notes.overdue"},
     "followups": {"followups.expire"},
     "escalation": {"escalation.steps", "escalation.drills", "escalation.pages"},
@@ -38,6 +39,7 @@ FEATURES = {
 # The engine's timers, in the order the dispatcher's tick always ran them.
 TICK_ORDER = [
     "routing.expire_offers",
+    "callcontrol.expire_transfers",
     "routing.overflow",
     "routing.stranded",
     "routing.consoles_gone",

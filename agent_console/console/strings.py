@@ -206,6 +206,26 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "party_removing": _("Removing…"),
         "party_partner": _("Partner line"),
         "party_choose_resource": _("Choose a resource first."),
+        # Transferring the live call (transfer.js).
+        "transfer_choose": _("Choose a colleague first."),
+        "transfer_nobody": _("Nobody can take a call now."),
+        "role_counselor": _("counselor"),
+        "role_crisis": _("crisis team, on call"),
+        "role_supervisor": _("supervisor on duty"),
+        "transfer_out_dialing": _("Ringing {name}… the caller is on hold."),
+        "transfer_out_consulting": _(
+            "You are talking with {name}; the caller is on hold and cannot hear you."
+        ),
+        "transfer_out_offered": _("The call is offered to {name}. Waiting for their answer…"),
+        "transfer_out_partner": _("Dialling the partner line…"),
+        "transfer_cancel": _("Call off the transfer"),
+        "transfer_in_consult": _("Consult from {name} about a call"),
+        "transfer_in_offer": _("{name} is transferring a call to you"),
+        "transfer_in_dialing": _("Your phone is ringing: answer it to join."),
+        "transfer_in_consulting": _("You are in the consultation; the caller is on hold."),
+        "transfer_in_leave": _("Leave the consultation"),
+        "transfer_in_decline": _("Decline"),
+        "transfer_nothing_shared": _("Nothing shared."),
         # After a high or imminent contact's note is submitted: the debrief offer.
         "debrief_offer": _("That was a hard call. Would you like a debrief?"),
         "debrief_yes": _("Yes, ask for a debrief"),

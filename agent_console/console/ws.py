@@ -15,6 +15,7 @@ from hotline.auth.deps import session_check, user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
 from hotline.callcontrol import service as callcontrol
+from hotline.callcontrol import transfers
 from hotline.calls.models import Call
 from hotline.cases import service as cases
 from hotline.followups import service as followups
@@ -112,6 +113,9 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
             live = session.get(Call, call["call_id"])
             if live is not None and call["state"] == "connected":  # mute, hold, added parties
                 call["control"] = callcontrol.for_call(session=session, call=live)
+        transfer = transfers.for_user(session=session, user_id=user_id)
+        if transfer is not None:  # a transfer they started, or a colleague asks them to take
+            snapshot["transfer"] = transfer
         user = session.get(User, user_id)
         shown = (snapshot.get("call") or snapshot.get("offer") or {}).get("call_id")
         caller = session.get(Call, shown) if shown is not None else None

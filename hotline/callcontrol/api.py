@@ -9,13 +9,19 @@ from sqlmodel import Session
 
 from hotline.auth.deps import CsrfChecked, CurrentUser
 from hotline.callcontrol import service as control
+from hotline.callcontrol import transfers
+from hotline.callcontrol.models import CallParty
 from hotline.callcontrol.network import Network
 from hotline.callcontrol.schemas import (
     AddPartyRequest,
     CallControlState,
+    Colleague,
+    Colleagues,
     HoldRequest,
     MuteRequest,
     Party,
+    TransferRequest,
+    TransferView,
 )
 from hotline.calls.models import Call
 from hotline.db import SessionDep
@@ -129,16 +135,175 @@ def party_status(request: Request, params: SignedForm, dispatcher: DispatcherDep
     if party_id is None:
         return Response(prompts.empty(), media_type=TWIML, status_code=400)
 
+    moves = transfers.Moves()
+
     def handle(session: Session) -> str:
+        now = dispatcher.clock.now()
         control.party_progress(
             session=session,
             party_id=party_id,
             leg_sid=params["CallSid"],
             call_status=params["CallStatus"],
-            now=dispatcher.clock.now(),
+            now=now,
+        )
+        party = session.get(CallParty, party_id)
+        if party is not None:  # the partner line of a cold transfer
+            moves.merge(transfers.party_changed(session=session, party=party, now=now))
+        return prompts.empty()
+
+    response = answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
+    response.media_type = TWIML
+    _after(dispatcher, moves)
+    return response
+
+
+# --- transfers ----------------------------------------------------------------------------------
+
+
+def _after(dispatcher: Dispatcher, moves: transfers.Moves) -> None:
+    """A transfer's network work on the dispatcher's pool (after the commit)."""
+    if moves.hold or moves.end_leg or moves.dial or moves.dial_party:
+        dispatcher.submit(network(dispatcher).carry_out, moves)
+    if moves.kick:
+        dispatcher.kick()
+
+
+def _view(session: Session, user_id: int, transfer_id: int) -> TransferView | None:
+    shown = transfers.for_user(session=session, user_id=user_id)
+    if shown is None or shown["transfer_id"] != transfer_id:
+        return None
+    return TransferView.model_validate(shown)
+
+
+@router.get("/api/calls/{call_id}/colleagues")
+def colleagues(
+    call_id: int, user: CurrentUser, session: SessionDep, dispatcher: DispatcherDep
+) -> Colleagues:
+    """Who the counselor can consult or hand their live call to now."""
+    control._live_call(session, user, call_id)  # noqa: SLF001
+    found = transfers.colleagues(session=session, user=user, now=dispatcher.clock.now())
+    return Colleagues(data=[Colleague.model_validate(c) for c in found], count=len(found))
+
+
+@router.post("/api/calls/{call_id}/transfers", dependencies=[CsrfChecked], status_code=201)
+def start_transfer(
+    call_id: int,
+    body: TransferRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    after: BackgroundTasks,
+) -> TransferView:
+    """Warm (consult a colleague, the caller on hold) or cold (offer the call to a colleague, or
+    dial the line's partner line) transfer of the counselor's live call."""
+    transfer, moves = transfers.start(
+        session=session,
+        user=user,
+        call_id=call_id,
+        kind=body.kind,
+        target=body.target,
+        colleague_id=body.user_id,
+        message=body.message,
+        now=dispatcher.clock.now(),
+        offer_timeout_s=dispatcher.settings.offer_timeout_s,
+    )
+    assert transfer.id is not None and user.id is not None
+    after.add_task(_after, dispatcher, moves)
+    shown = _view(session, user.id, transfer.id)
+    assert shown is not None
+    return shown
+
+
+def _act(
+    action: str,
+    transfer_id: int,
+    user: CurrentUser,
+    session: Session,
+    dispatcher: Dispatcher,
+    after: BackgroundTasks,
+) -> Response:
+    now = dispatcher.clock.now()
+    run = {
+        "complete": transfers.complete,
+        "return": transfers.take_back,
+        "accept": transfers.accept,
+        "decline": transfers.decline,
+    }[action]
+    moves = run(session=session, user=user, transfer_id=transfer_id, now=now)
+    after.add_task(_after, dispatcher, moves)
+    return Response(status_code=204)
+
+
+@router.post("/api/transfers/{transfer_id}/complete", dependencies=[CsrfChecked], status_code=204)
+def complete_transfer(
+    transfer_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    after: BackgroundTasks,
+) -> Response:
+    """Warm: the counselor leaves, the colleague keeps the caller (taken off hold)."""
+    return _act("complete", transfer_id, user, session, dispatcher, after)
+
+
+@router.post("/api/transfers/{transfer_id}/return", dependencies=[CsrfChecked], status_code=204)
+def return_transfer(
+    transfer_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    after: BackgroundTasks,
+) -> Response:
+    """The counselor calls the transfer off: the colleague leaves, the caller is resumed."""
+    return _act("return", transfer_id, user, session, dispatcher, after)
+
+
+@router.post("/api/transfers/{transfer_id}/accept", dependencies=[CsrfChecked], status_code=204)
+def accept_transfer(
+    transfer_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    after: BackgroundTasks,
+) -> Response:
+    """Cold: the colleague takes the call offered to them (their phone is rung)."""
+    return _act("accept", transfer_id, user, session, dispatcher, after)
+
+
+@router.post("/api/transfers/{transfer_id}/decline", dependencies=[CsrfChecked], status_code=204)
+def decline_transfer(
+    transfer_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    after: BackgroundTasks,
+) -> Response:
+    """The colleague declines a cold offer, or leaves a consultation."""
+    return _act("decline", transfer_id, user, session, dispatcher, after)
+
+
+@router.post("/twilio/transfer/status")
+def transfer_status(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
+    """Call progress of a colleague's leg: ringing, answered, then its end."""
+    require(params, "CallSid", "CallStatus")
+    transfer_id = as_id(request.query_params.get("transfer_id"))
+    if transfer_id is None:
+        return Response(prompts.empty(), media_type=TWIML, status_code=400)
+    moves = transfers.Moves()
+
+    def handle(session: Session) -> str:
+        moves.merge(
+            transfers.leg_progress(
+                session=session,
+                transfer_id=transfer_id,
+                leg_sid=params["CallSid"],
+                call_status=params["CallStatus"],
+                now=dispatcher.clock.now(),
+            )
         )
         return prompts.empty()
 
     response = answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
     response.media_type = TWIML
+    _after(dispatcher, moves)
     return response

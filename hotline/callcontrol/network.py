@@ -12,8 +12,18 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from hotline.auth.models import User
 from hotline.callcontrol import service as control
-from hotline.callcontrol.models import LIVE_PARTY_STATUSES, CallControl, CallParty, PartyStatus
+from hotline.callcontrol import transfers
+from hotline.callcontrol.models import (
+    LIVE_PARTY_STATUSES,
+    OPEN_TRANSFER_STATUSES,
+    CallControl,
+    CallParty,
+    CallTransfer,
+    PartyStatus,
+    TransferStatus,
+)
 from hotline.calls.models import Call
 from hotline.clock import Clock
 from hotline.db import Database
@@ -123,3 +133,81 @@ class Network:
                 self.telephony.hang_up(leg)
         except Exception as error:
             log.warning("party %s: removal refused: %s", party_id, type(error).__name__)
+
+    # --- transfers ---------------------------------------------------------------------------
+
+    def carry_out(self, moves: transfers.Moves) -> None:
+        """A transfer's phone-network work, after its commit (the caller's hold first, so the
+        caller never hears a consultation)."""
+        for call_id in moves.hold:
+            self.apply_hold(call_id)
+        for leg in moves.end_leg:
+            self.end_leg(leg)
+        for party_id in moves.dial_party:
+            self.dial_party(party_id)
+        for transfer_id in moves.dial:
+            self.dial_colleague(transfer_id)
+
+    def dial_colleague(self, transfer_id: int) -> None:
+        """Ring the colleague from the line's number into the caller's conference."""
+        with self.db.session() as session:
+            transfer = session.get(CallTransfer, transfer_id)
+            if (
+                transfer is None
+                or transfer.status != TransferStatus.dialing
+                or transfer.leg_sid
+                or transfer.to_user_id is None
+            ):
+                return
+            call = session.get(Call, transfer.call_id)
+            user = session.get(User, transfer.to_user_id)
+            assert call is not None and user is not None
+            line = session.get(Line, call.line_id)
+            assert line is not None
+            to, from_, conference = user.endpoint, line.number, call.call_sid
+        try:
+            leg = self.telephony.add_party(
+                conference=conference,
+                to=to,
+                from_=from_,
+                label=f"transfer:{transfer_id}",
+                status_callback=self.telephony.url(
+                    f"/twilio/transfer/status?transfer_id={transfer_id}"
+                ),
+            )
+        except Exception as error:
+            log.warning("transfer %s: dial refused: %s", transfer_id, type(error).__name__)
+            with self.db.session() as session:
+                moves = transfers.dial_failed(
+                    session=session, transfer_id=transfer_id, now=self.clock.now()
+                )
+            self.carry_out(moves)
+            return
+        with self.db.session() as session:
+            session.execute(
+                update(CallTransfer)
+                .where(col(CallTransfer.id) == transfer_id, col(CallTransfer.leg_sid).is_(None))
+                .values(leg_sid=leg)
+            )
+            current = session.get(CallTransfer, transfer_id, populate_existing=True)
+            over = current is not None and current.status not in OPEN_TRANSFER_STATUSES
+            call_id = current.call_id if current is not None else 0
+        if over:  # called off while the dial was in flight
+            self.end_leg((call_id, leg))
+
+    def end_leg(self, leg: tuple[int, str]) -> None:
+        """End a leg in the caller's conference: removed once in, cancelled while it rings."""
+        call_id, leg_sid = leg
+        with self.db.session() as session:
+            call = session.get(Call, call_id)
+            if call is None:
+                return
+            conference = call.conference_sid or call.call_sid
+        try:
+            self.telephony.remove_participant(conference=conference, leg_sid=leg_sid)
+        except Exception as error:
+            log.info("leg not removed (%s): hanging it up", type(error).__name__)
+            try:
+                self.telephony.hang_up(leg_sid)
+            except Exception as again:
+                log.warning("leg %s not ended: %s", leg_sid, type(again).__name__)

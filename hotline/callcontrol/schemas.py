@@ -47,3 +47,53 @@ class CallControlState(Shape):
     on_hold: bool
     partner_line: bool
     parties: list[Party]
+
+
+class TransferRequest(Shape):
+    """Whom to hand the call to: a colleague (warm: consult first; cold: offer it to them), or,
+    cold only, the line's partner line. `message` is what the colleague is told about the call
+    (never the caller's number)."""
+
+    kind: Literal["warm", "cold"]
+    target: Literal["colleague", "partner"]
+    user_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    message: str = Field(default="", max_length=500)
+
+
+class Colleague(Shape):
+    user_id: int
+    name: str
+    role: Literal["counselor", "crisis", "supervisor"]
+
+
+class Colleagues(Shape):
+    data: list[Colleague]
+    count: int
+
+
+class TransferView(Shape):
+    """An open transfer as a console shows it: to the counselor who started it ("outgoing")
+    and to the colleague asked ("incoming", with the counselor's message)."""
+
+    transfer_id: int
+    call_id: int
+    direction: Literal["incoming", "outgoing"]
+    kind: Literal["warm", "cold"]
+    target: Literal["colleague", "partner"]
+    status: Literal[
+        "offered",
+        "dialing",
+        "consulting",
+        "completed",
+        "returned",
+        "cancelled",
+        "declined",
+        "expired",
+        "no_answer",
+        "requeued",
+    ]
+    from_name: str
+    to_name: str
+    line_name: str
+    message: str
+    expires_at: str | None

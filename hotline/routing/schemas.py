@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from hotline.board.schemas import HelpRequest
-from hotline.callcontrol.schemas import CallControlState
+from hotline.callcontrol.schemas import CallControlState, TransferView
 from hotline.cases.schemas import CaseCard
 
 
@@ -139,6 +139,8 @@ class ConsoleSnapshot(Shape):
     voicemails_waiting: int | None = None
     # The caller's case (tier, flags, safety plan) for the call offered to or held by them.
     case: CaseCard | None = None
+    # An open transfer they started, or one a colleague asks them to take (hotline/callcontrol).
+    transfer: TransferView | None = None
 
     def message(self) -> dict[str, Any]:
         """As sent: only the parts this snapshot carries."""

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hotline.auth.models import User
+from hotline.callcontrol.models import OPEN_TRANSFER_STATUSES, CallTransfer
 from hotline.calls import service as calls
 from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
 from hotline.clock import as_utc
@@ -39,6 +40,12 @@ log = logging.getLogger(__name__)
 STRANDED = "stranded"
 # The presence reason when no console socket of theirs was open for the grace period.
 CONSOLE_GONE = "console_gone"
+# The end reason of a call handed to the line's partner line.
+TRANSFERRED_OUT = "transferred_out"
+# The presence reason of a colleague reserved for a transfer (consulted, or offered the call).
+TRANSFER = "transfer"
+# States from which a colleague may be reserved for a transfer (not busy with another call).
+FREE_FOR_TRANSFER = (AgentState.available, AgentState.offline, AgentState.on_break, AgentState.away)
 BREAK_REASONS = ("meal", "rest", "training", "other")
 # States a counselor may choose for themselves, and the states they may leave that way.
 SELF_SERVICE = {
@@ -68,6 +75,16 @@ class RoutingError(DomainError):
             " phone the hotline can ring. Ask an administrator to add one."
         ),
         "monitor_failed": N_("Your phone could not be added to the call."),
+        # A transfer of their call that did not happen (hotline/callcontrol/transfers.py).
+        "transfer_no_answer": N_("Your colleague did not answer; the caller is back with you."),
+        "transfer_declined": N_("Your colleague declined the transfer; the call stays with you."),
+        "transfer_expired": N_(
+            "Your colleague did not answer the transfer in time; the call stays with you."
+        ),
+        "transfer_left": N_("Your colleague left the consultation; the caller is back with you."),
+        "transfer_cancelled": N_(
+            "Your colleague called off the transfer; the call stays with you."
+        ),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
@@ -456,10 +473,29 @@ def expire_offers(*, session: Session, now: datetime, missed_before_away: int) -
     return effects
 
 
-def _holds(status: AgentStatus, call: Call | None) -> bool:
+def _transfer_holds(session: Session, status: AgentStatus, call: Call) -> bool:
+    """A colleague reserved for an open transfer of this live call (consulted or offered)."""
+    return (
+        status.state == AgentState.on_call
+        and status.reason == TRANSFER
+        and call.state == CallState.connected
+        and session.exec(
+            select(CallTransfer.id).where(
+                CallTransfer.call_id == call.id,
+                CallTransfer.to_user_id == status.user_id,
+                col(CallTransfer.status).in_([s.value for s in OPEN_TRANSFER_STATUSES]),
+            )
+        ).first()
+        is not None
+    )
+
+
+def _holds(status: AgentStatus, call: Call | None, session: Session | None = None) -> bool:
     """Is the offer or call that holds this counselor still theirs?"""
     if call is None:
         return False
+    if session is not None and _transfer_holds(session, status, call):
+        return True
     if status.state == AgentState.offered:
         return (
             call.state == CallState.offered
@@ -481,7 +517,7 @@ def free_stranded(*, session: Session, now: datetime) -> int:
     ).all()
     freed = 0
     for status, seen in held:
-        if _holds(status, seen):
+        if _holds(status, seen, session):
             continue  # the usual case: no lock taken on a live call
         state, call_id = status.state, status.call_id
         call = None
@@ -493,7 +529,7 @@ def free_stranded(*, session: Session, now: datetime) -> int:
                 .execution_options(populate_existing=True)
             ).first()
         session.refresh(status)
-        if status.state != state or status.call_id != call_id or _holds(status, call):
+        if status.state != state or status.call_id != call_id or _holds(status, call, session):
             continue
         ended_theirs = (
             call is not None
@@ -956,6 +992,157 @@ def caller_left(*, session: Session, call: Call, now: datetime, reason: str) -> 
     return effects
 
 
+# --- transfers (hotline/callcontrol/transfers.py decides; these move the people) -------------
+
+
+def reserve_colleague(
+    *, session: Session, user_id: int, call_id: int, now: datetime, states: Iterable[AgentState]
+) -> AgentState | None:
+    """Hold a colleague for a transfer of `call_id` (no call is offered to them meanwhile).
+    Returns the state they were in, or None when they are not free now."""
+    status = ensure_agent(session=session, user_id=user_id, now=now)
+    was = status.state
+    if was not in set(states) or not _set_agent(
+        session=session,
+        user_id=user_id,
+        to=AgentState.on_call,
+        expect=[was],
+        now=now,
+        reason=TRANSFER,
+        call_id=call_id,
+    ):
+        return None
+    return was
+
+
+def release_colleague(
+    *, session: Session, user_id: int, call_id: int, back_to: AgentState, now: datetime
+) -> None:
+    """A transfer that did not reach them is over: back to where they were."""
+    extra: dict[str, Any] = {"idle_since": now} if back_to == AgentState.available else {}
+    _set_agent(
+        session=session,
+        user_id=user_id,
+        to=back_to,
+        expect=[AgentState.on_call],
+        now=now,
+        where=[col(AgentStatus.call_id) == call_id, col(AgentStatus.reason) == TRANSFER],
+        **extra,
+    )
+
+
+def hand_to_colleague(
+    *,
+    session: Session,
+    call: Call,
+    from_user_id: int,
+    to_user_id: int,
+    leg_sid: str | None,
+    now: datetime,
+    detail: str,
+) -> bool:
+    """The colleague becomes the live call's counselor; the first goes to their wrap-up. The
+    call stays connected (one answered call: `connected_at` is kept)."""
+    moved = session.execute(
+        update(Call)
+        .where(
+            col(Call.id) == call.id,
+            col(Call.state) == CallState.connected.value,
+            col(Call.counselor_id) == from_user_id,
+        )
+        .values(counselor_id=to_user_id, counselor_call_sid=leg_sid)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(call)
+    assert call.id is not None
+    calls.record_event(
+        session=session,
+        call_id=call.id,
+        state="transferred",
+        now=now,
+        user_id=to_user_id,
+        detail=detail,
+    )
+    _set_agent(
+        session=session,
+        user_id=to_user_id,
+        to=AgentState.on_call,
+        expect=[AgentState.on_call],
+        now=now,
+        call_id=call.id,
+    )
+    _set_agent(
+        session=session,
+        user_id=from_user_id,
+        to=AgentState.wrap_up,
+        expect=[AgentState.on_call],
+        now=now,
+        reason=TRANSFER,
+        call_id=call.id,
+    )
+    return True
+
+
+def transferred_out(*, session: Session, call: Call, user_id: int, now: datetime) -> bool:
+    """The partner line holds the caller now: the counselor's part ends (wrap-up, the note),
+    the call is recorded as transferred out; the conference goes on without them."""
+    if not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.wrap_up,
+        expect=[CallState.connected],
+        now=now,
+        where=[col(Call.counselor_id) == user_id],
+        user_id=user_id,
+        detail=TRANSFERRED_OUT,
+        ended_at=now,
+        end_reason=TRANSFERRED_OUT,
+    ):
+        return False
+    _set_agent(
+        session=session,
+        user_id=user_id,
+        to=AgentState.wrap_up,
+        expect=[AgentState.on_call],
+        now=now,
+        call_id=call.id,
+    )
+    return True
+
+
+def requeue_transferred(*, session: Session, call: Call, user_id: int, now: datetime) -> bool:
+    """A cold transfer's colleague never joined after the first counselor had left: the caller
+    goes back to the queue with their priority and arrival kept (so at the head of their
+    priority), and is never sent to overflow for the wait they already had."""
+    if not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.queued,
+        expect=[CallState.connected],
+        now=now,
+        where=[col(Call.counselor_id) == user_id],
+        user_id=user_id,
+        detail="transfer_failed",
+        offered_to_id=None,
+        accepted_at=None,
+        offer_expires_at=None,
+        counselor_id=None,
+        counselor_call_sid=None,
+        queue_deadline_at=None,
+    ):
+        return False
+    _set_agent(
+        session=session,
+        user_id=user_id,
+        to=AgentState.away,
+        expect=[AgentState.on_call],
+        now=now,
+        reason="connect_failed",
+    )
+    return True
+
+
 # --- what the console shows -------------------------------------------------------------------
 
 
@@ -1000,10 +1187,22 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
         if row is not None:
             call, line = row
             assert call.id is not None
+            # A colleague reserved for a transfer is not on the call yet (their console shows
+            # the transfer instead); a counselor who handed the call over is in their wrap-up.
+            mine = call.counselor_id == user_id or (
+                call.state == CallState.offered and call.offered_to_id == user_id
+            )
+            if not mine and status.state == AgentState.on_call:
+                row = None
+        if row is not None:
+            call, line = row
+            assert call.id is not None
             level, escalated = notes.level_of(session=session, call_id=call.id)
             shown = {CallState.offered: "connecting", CallState.connected: "connected"}.get(
                 call.state, "wrap_up"
             )
+            if not mine:
+                shown = "wrap_up"
             live = {
                 "call_id": call.id,
                 "state": shown,

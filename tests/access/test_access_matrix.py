@@ -70,6 +70,7 @@ TWILIO_WEBHOOKS = [
     "/twilio/monitor/status",
     "/twilio/voice/callback",
     "/twilio/party/status",
+    "/twilio/transfer/status",
 ]
 DOCS = ["/openapi.json", "/docs", "/redoc", "/static/api-docs/swagger-start.js"]
 
@@ -119,6 +120,15 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/api/calls/{call_id}/hold"): {"alice"},
     ("POST", "/api/calls/{call_id}/parties"): {"alice"},
     ("DELETE", "/api/calls/{call_id}/parties/{party_id}"): {"alice"},
+    ("GET", "/api/calls/{call_id}/colleagues"): {"alice"},
+    ("POST", "/api/calls/{call_id}/transfers"): {"alice"},
+    # A transfer: its counselor completes or returns it, the colleague asked accepts or declines
+    # it; no transfer is seeded, so every signed-in person hears 404 here (who may act on a real
+    # one: tests/callcontrol/test_transfer.py).
+    ("POST", "/api/transfers/{transfer_id}/complete"): SIGNED_IN,
+    ("POST", "/api/transfers/{transfer_id}/return"): SIGNED_IN,
+    ("POST", "/api/transfers/{transfer_id}/accept"): SIGNED_IN,
+    ("POST", "/api/transfers/{transfer_id}/decline"): SIGNED_IN,
     # Follow-ups: everyone who takes calls works those of their lines (here every line; another
     # line's counselor is refused in tests/followups), claimed ones only by the assignee (409
     # for the others); supervisors see every line, take over and cancel.
@@ -358,6 +368,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/calls/{call_id}/mute"): {"muted": False},
     ("POST", "/api/calls/{call_id}/hold"): {"hold": False},
     ("POST", "/api/calls/{call_id}/parties"): {"kind": "number", "number": "1"},
+    # A colleague nobody is: alice hears 409, nothing is dialled.
+    ("POST", "/api/calls/{call_id}/transfers"): {
+        "kind": "cold",
+        "target": "colleague",
+        "user_id": 99999,
+    },
     ("POST", "/api/escalations/{escalation_id}/rescue"): {"stage": "requested"},
     ("POST", "/api/escalations/{escalation_id}/{action}"): None,
     ("POST", "/api/escalations/{escalation_id}/number/reveal"): {"reason": "matrix"},
@@ -477,6 +493,7 @@ def seed(stack: Stack) -> dict[str, Any]:
         session.add(policy)
         session.flush()
         ids["policy_id"] = policy.id
+    ids["transfer_id"] = 99999  # none: everyone signed in hears 404
     ids["party_id"] = 99999  # none: alice hears 404, everyone else is refused first
     ids["device_id"] = 99999  # none: removing another's device is "not found" anyway
     ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway

@@ -44,6 +44,7 @@ ROUTES = {
     "/twilio/monitor/status?monitor_id=1": {"CallStatus": "completed"},
     "/twilio/sms/incoming": {"Body": "hello"},
     "/twilio/party/status?party_id=1": {"CallStatus": "ringing"},
+    "/twilio/transfer/status?transfer_id=1": {"CallStatus": "ringing"},
     "/twilio/voice/not-in-service": {},
 }
 
@@ -103,6 +104,11 @@ CASES = [
     Case(f"/twilio/party/status?party_id={HUGE}", {"CallStatus": "busy"}),
     Case("/twilio/party/status?party_id=99999999", {"CallStatus": "completed"}, "answered"),
     Case("/twilio/party/status?party_id=1", {"CallStatus": "²"}, "answered"),
+    Case("/twilio/transfer/status?transfer_id=²", {"CallStatus": "busy"}),
+    Case("/twilio/transfer/status?transfer_id=-1", {"CallStatus": "busy"}),
+    Case(f"/twilio/transfer/status?transfer_id={HUGE}", {"CallStatus": "busy"}),
+    Case("/twilio/transfer/status?transfer_id=99999999", {"CallStatus": "completed"}, "answered"),
+    Case("/twilio/transfer/status?transfer_id=1", {"CallStatus": "²"}, "answered"),
     Case("/twilio/voice/not-in-service", {"Digits": "²"}, "answered"),
     # The callback key: another key leaves a message (nothing written); a huge one is refused.
     Case("/twilio/voice/callback", {"Digits": "²"}, "answered"),

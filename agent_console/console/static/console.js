@@ -9,6 +9,7 @@ import "./note/index.js";
 import "./alerts.js";
 import "./attention.js";
 import "./callcontrol.js";
+import "./transfer.js";
 import "/static/case.js"; // the caller's case and safety plan (agent_console/cases)
 
 import { readConfig } from "/static/kit/config.js";
