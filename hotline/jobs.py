@@ -105,6 +105,7 @@ class Registry:
 def registry() -> Registry:
     """Every feature's jobs (the features are listed here, once)."""
     from hotline.board import jobs as board
+    from hotline.dialback import jobs as dialback
     from hotline.escalation import jobs as escalation
     from hotline.followups import jobs as followups
     from hotline.linkage import jobs as linkage
@@ -127,6 +128,7 @@ def registry() -> Registry:
         review,
         telephony,
         linkage,
+        dialback,
     ):
         feature.register(found)
     return found
