@@ -438,12 +438,14 @@ def answered(
     session: Session,
     dial_back_id: int,
     call_sid: str,
+    number: str,
     caller_hash: str,
     answered_by: str,
     connect_timeout_s: int,
     now: datetime,
 ) -> Answer:
-    """The person (or a machine) picked up."""
+    """The person (or a machine) picked up. Their number (the one the network rang) is kept
+    encrypted as an incoming caller's is, in case the call escalates (hotline/linkage/)."""
     dial = session.get(DialBack, dial_back_id, with_for_update=True)
     if dial is None or (dial.call_sid is not None and dial.call_sid != call_sid):
         return Answer(None, None, Effects())
@@ -465,6 +467,8 @@ def answered(
         now=now,
     )
     assert call.id is not None
+    if number:
+        linkage.capture(session=session, call=call, number=number, location={}, now=now)
     if not _move(
         session,
         dial,

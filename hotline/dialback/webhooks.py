@@ -36,13 +36,15 @@ def answer(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> R
     settings: Settings = request.app.state.settings
     base = settings.public_base_url.rstrip("/")
     effects = routing.Effects()
+    number = phone.caller_id(params.get("To", ""))
 
     def handle(session: Session) -> str:
         found = dialbacks.answered(
             session=session,
             dial_back_id=dial_back_id,
             call_sid=params["CallSid"],
-            caller_hash=caller_hash(settings.secret_key, phone.caller_id(params.get("To", ""))),
+            number=number,
+            caller_hash=caller_hash(settings.secret_key, number),
             answered_by=params.get("AnsweredBy", ""),
             connect_timeout_s=settings.connect_timeout_s,
             now=dispatcher.clock.now(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from hotline.calls.models import Call, CallState
-from hotline.dialback.models import DialBack
+from hotline.dialback.models import DialBack, DialBackStatus
 from hotline.followups.models import FollowUp, FollowUpAttempt, FollowUpStatus
 from tests.dialback.drive import (
     LINE,
@@ -74,8 +74,12 @@ def test_a_follow_up_called_back_as_the_line_reaches_the_caller(stack: Stack) ->
 
     # The caller hangs up: the call ends as an incoming caller's does.
     stack.simulator.hangup(dial.call_sid)
-    ended = alice.wait_state(stack, body["id"], "ended")
-    assert ended["ended_at"] is not None
+    alice.wait_state(stack, body["id"], "ended")
+    # The outbound call's own status callback closes the dial-back (in whichever order).
+    stack.simulator.wait_for(
+        lambda: dial_back(stack, body["id"]).status == DialBackStatus.completed, timeout=10
+    )
+    assert dial_back(stack, body["id"]).ended_at is not None
     with stack.db.session() as session:
         call = session.get(Call, call_id)
         assert call is not None and call.state == CallState.wrap_up
