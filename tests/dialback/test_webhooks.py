@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from hotline.calls.models import Call
+from hotline.calls.models import Call, CallEvent
 from hotline.dialback.models import DialBack, DialBackStatus
 from hotline.followups.models import FollowUp, FollowUpAttempt, FollowUpStatus
+from hotline.lines.models import Line
 from hotline.routing.models import AgentStatus
+from hotline.telephony import prompts
 from tests.dialback.drive import Counselor, dial_back, follow_up_for
 from tests.stack import Stack
 
@@ -112,3 +114,36 @@ def test_unsigned_and_malformed_callbacks_change_nothing(quiet_app: Stack) -> No
         row = session.get(DialBack, dial_back_id)
         assert row is not None and row.status == DialBackStatus.ringing
     assert attempts(stack) == []
+
+
+def test_the_answer_joins_the_conference_recorded_with_consent_where_the_line_records(
+    quiet_app: Stack,
+) -> None:
+    stack = quiet_app
+    dial_back_id, _ = _asked(stack)
+    with stack.db.session() as session:
+        line = session.exec(select(Line)).one()
+        line.recording = True
+        consent = prompts.consent_prompt(line, prompts.line_language(line, None))
+    path = f"/twilio/dialback/answer?dial_back_id={dial_back_id}"
+    params = {"CallSid": SID, "To": "+8613912345678", "AnsweredBy": "human"}
+    answer = stack.webhook(path, params)
+    assert answer.status_code == 200
+    assert f">{SID}</Conference>" in answer.text and 'record="record-from-start"' in answer.text
+    said = answer.text.index(consent)  # the line's consent prompt, said first
+    assert said < answer.text.index("<Dial")
+    assert "+8613912345678" not in answer.text
+    assert stack.webhook(path, params).text == answer.text  # a retry: the same answer
+    with stack.db.session() as session:
+        calls = session.exec(select(Call).where(Call.direction == "outbound")).all()
+        assert len(calls) == 1 and calls[0].call_sid == SID
+        call_id = calls[0].id
+        # Taken as accepted by the counselor who asked (no phone network here: dialling her
+        # phone then fails, and the call waits in the queue as any caller's would).
+        events = [
+            (e.state, e.detail)
+            for e in session.exec(select(CallEvent).where(CallEvent.call_id == call_id))
+        ]
+    assert ("ringing", "dial_back") in events and ("offered", "dial_back") in events
+    assert dial_back(stack, dial_back_id).status == DialBackStatus.answered
+    assert attempts(stack) == []  # answered: the counselor says what happened
