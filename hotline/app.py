@@ -22,6 +22,8 @@ from hotline.cases.api import router as cases_api
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.db import Database, make_engine
+from hotline.dialback.api import router as dialback_api
+from hotline.dialback.webhooks import router as dialback_webhooks
 from hotline.directory.api import router as directory_api
 from hotline.escalation.api import router as escalation_api
 from hotline.escalation.webhooks import router as escalation_webhooks
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(board_router)
     app.include_router(callcontrol_api)
     app.include_router(wechat_webhooks)
+    app.include_router(dialback_api)
+    app.include_router(dialback_webhooks)
     agent_console.routes.include(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # A counselling call's note is overdue this long after the call ended.
     note_due_s: int = 600
     connect_timeout_s: int = 45
+    # Calls the line places to call people back (hotline/dialback/): at most one every this many
+    # seconds, across every app instance (the provider's calls-per-second limit).
+    dialback_interval_s: float = Field(default=1.0, gt=0, le=600)
     # Emergency linkage (docs/domain.md 12): a caller's number is kept, encrypted, for the life
     # of a high or imminent escalation plus this many hours, then erased.
     rescue_number_window_h: float = Field(default=24.0, gt=0, le=24 * 30)

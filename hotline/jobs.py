@@ -106,6 +106,7 @@ def registry() -> Registry:
     """Every feature's jobs (the features are listed here, once)."""
     from hotline.board import jobs as board
     from hotline.callcontrol import jobs as callcontrol
+    from hotline.dialback import jobs as dialback
     from hotline.escalation import jobs as escalation
     from hotline.followups import jobs as followups
     from hotline.linkage import jobs as linkage
@@ -129,6 +130,7 @@ def registry() -> Registry:
         review,
         telephony,
         linkage,
+        dialback,
     ):
         feature.register(found)
     return found

@@ -8,6 +8,7 @@ from hotline.callcontrol.models import CallControl, CallParty, CallTransfer
 from hotline.calls.models import Call, CallEvent
 from hotline.cases.models import Case, SafetyPlan, TierChange, TierMap
 from hotline.db import metadata
+from hotline.dialback.models import DialBack, DialPacer
 from hotline.escalation.models import (
     DrillLog,
     Escalation,
@@ -56,6 +57,8 @@ from hotline.training.models import (
 from hotline.voicemail.models import Voicemail
 
 __all__ = [
+    "DialBack",
+    "DialPacer",
     "CallControl",
     "CallParty",
     "CallTransfer",

@@ -35,6 +35,7 @@ FEATURES = {
     "review": {"review.recordings"},
     "telephony": {"telephony.fallbacks", "telephony.sync_numbers"},
     "linkage": {"linkage.erase"},
+    "dialback": {"dialback.place"},
 }
 # The engine's timers, in the order the dispatcher's tick always ran them.
 TICK_ORDER = [
@@ -48,6 +49,7 @@ TICK_ORDER = [
     "escalation.steps",
     "escalation.drills",
     "escalation.pages",
+    "dialback.place",
     "board.monitors",
     "routing.offers",
 ]

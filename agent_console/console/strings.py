@@ -35,6 +35,7 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "reason_connect_failed": _("Your phone could not be reached."),
         "reason_missed_offers": _("Several call offers went unanswered."),
         "reason_console_gone": _("Your console was closed, so calls stopped being offered to you."),
+        "reason_dialback": _("The line is calling someone back for you."),
         # What the main area says when there is no offer, call or wrap-up.
         "idle_loading": _("Loading your status…"),
         "idle_offline": _("You are signed off. Go available when you are ready to take calls."),

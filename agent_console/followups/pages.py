@@ -3,7 +3,8 @@ and the supervisors' list with the overdue ones, also as CSV.
 
 Who sees what is decided in `hotline.followups` (service: lines, roles, the assignee; detail:
 the caller's words); these routes parse, audit and render. Every view of a follow-up is in the
-audit log, saying when the callback number was on the page. A refused form action shows the
+audit log. The callback number is never on a page: "call back as the line" asks the server to
+place the call (hotline/dialback/). A refused form action shows the
 follow-up's page again with the reason and a 4xx status, having changed nothing.
 """
 
@@ -18,6 +19,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session, col, select
 
+from agent_console.dialback import views as dialback_views
 from agent_console.followups.views import csv_header, csv_rows, when
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.audit.models import AuditAction
@@ -162,6 +164,7 @@ def _detail_page(
         level_labels={key: _(label) for key, label in options.LEVEL_LABELS.items()},
         labels=labels.all_labels(_),
         when=when,
+        dialback_config=dialback_views.config(_),
         status_code=status_code,
     )
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import col, select
 
+from agent_console.dialback import views as dialback_views
 from agent_console.kit.render import remember_locale, render, translator
 from agent_console.voicemail import labels
 from hotline.audit.models import AuditAction
@@ -73,6 +74,7 @@ def voicemails_page(request: Request, user: Handler, session: SessionDep) -> Res
         outcomes=labels.outcomes(_),
         notice=labels.message(_, params.get("done", "")),
         when=_local,
+        dialback_config=dialback_views.config(_),
         base_query=urlencode(
             [(k, v) for k, v in params.multi_items() if k not in ("page", "done")]
         ),
@@ -115,33 +117,3 @@ def handle_voicemail(
         session=session,
     )
     return RedirectResponse("/supervisor/voicemails?done=handled", status_code=303)
-
-
-@router.post("/supervisor/voicemails/{voicemail_id}/number", include_in_schema=False)
-def callback_number(
-    voicemail_id: int,
-    request: Request,
-    user: Handler,
-    session: SessionDep,
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
-    """The number a callback request asks to be called on: shown on its own page, never in the
-    list, each time in the audit log."""
-    check_csrf(request, csrf_token)
-    number = voicemails.callback_number(session=session, voicemail_id=voicemail_id)
-    if number is None:
-        raise VoicemailError("not_found", 404)
-    record_request(
-        request,
-        action=AuditAction.view,
-        object_type="voicemail",
-        object_id=voicemail_id,
-        user=user,
-        detail="callback number shown",
-        session=session,
-    )
-    response = render(
-        request, "supervisor_callback_number.html", user=user, number=number, id=voicemail_id
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -68,6 +68,11 @@ class Call(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     end_reason: str | None = Field(default=None, max_length=64)
     voicemail_url: str | None = Field(default=None, max_length=500)
+    # inbound: the caller rang the line; outbound: the line called them back (hotline/dialback/),
+    # then handled as an incoming call once they answered.
+    direction: str = Field(
+        default="inbound", max_length=8, sa_column_kwargs={"server_default": "inbound"}
+    )
 
 
 class CallEvent(SQLModel, table=True):

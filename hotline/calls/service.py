@@ -129,6 +129,51 @@ def start_inbound(
     return call
 
 
+def start_outbound(
+    *,
+    session: Session,
+    line: Line,
+    call_sid: str,
+    caller_hash: str,
+    max_wait_s: int,
+    now: datetime,
+) -> Call:
+    """The person the line called back answered (hotline/dialback/): their call is stored as an
+    incoming one waiting in the queue (the counselor who asked is then put through by routing's
+    `dial_back_answered`). Idempotent on the outbound CallSid."""
+    existing = get_by_sid(session=session, call_sid=call_sid)
+    if existing is not None:
+        return existing
+    assert line.id is not None
+    repeat = session.exec(
+        select(Call.id).where(
+            Call.caller_hash == caller_hash, Call.created_at >= now - REPEAT_CALLER_WINDOW
+        )
+    ).first()
+    call = Call(
+        call_sid=call_sid,
+        line_id=line.id,
+        caller_hash=caller_hash,
+        state=CallState.queued,
+        direction="outbound",
+        created_at=now,
+        queued_at=now,
+        queue_deadline_at=now + timedelta(seconds=max_wait_s),
+        repeat_caller=repeat is not None,
+        language=line.languages[0] if line.languages else None,
+    )
+    session.add(call)
+    session.flush()
+    assert call.id is not None
+    changes.mark_changed(session=session, call=call, now=now)
+    emit(session, BOARD_TOPIC)
+    record_event(
+        session=session, call_id=call.id, state=CallState.ringing.value, now=now, detail="dial_back"
+    )
+    record_event(session=session, call_id=call.id, state=CallState.queued.value, now=now)
+    return call
+
+
 def queue_priority(*, in_danger: bool, high_risk_history: bool) -> int:
     """Who goes ahead in the queue (docs/domain.md 4): a caller in danger now, then a repeat caller
     with an open high-risk history (hotline.routing.priority), then arrival order."""

@@ -73,3 +73,5 @@ class FollowUpAttempt(SQLModel, table=True):
     outcome: CallbackOutcome = Field(sa_type=StrEnumType(CallbackOutcome))
     step: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # of the series
     note: str | None = Field(default=None, sa_type=EncryptedText)
+    # Placed by the line (hotline/dialback/): the outcome the phone network reported.
+    dial_back_id: int | None = Field(default=None, foreign_key="dial_backs.id")

@@ -61,14 +61,16 @@ class AttemptEntry(BaseModel):
     outcome: str
     note: str | None  # the remark: for the assignee and supervisors only
     step: int = 1  # of the series
+    by_line: bool = False  # placed by the line (a dial-back): the phone network's outcome
 
 
 class FollowUpDetail(FollowUpRow):
-    """One follow-up: the plan and remarks for the assignee and supervisors, the callback
-    number for the assignee only while it is open."""
+    """One follow-up: the plan and remarks for the assignee and supervisors. The callback number
+    is never in it: the line calls the person back (hotline/dialback/); `can_call_back` says the
+    note holds a number to call and the follow-up is open."""
 
     crisis_level: str | None
     plan: str | None
-    callback_number: str | None
+    can_call_back: bool = False
     mine: bool
     history: list[AttemptEntry]

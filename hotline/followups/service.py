@@ -247,14 +247,48 @@ def log_attempt(
     assert follow_up.id is not None and user.id is not None
     if follow_up.assigned_to_id is None:
         follow_up.assigned_to_id = user.id
+    _apply_attempt(session, follow_up, user.id, outcome, note.strip() or None, now)
+    return follow_up
+
+
+def line_attempt(
+    *,
+    session: Session,
+    follow_up_id: int,
+    user_id: int,
+    outcome: CallbackOutcome,
+    dial_back_id: int,
+    now: datetime,
+) -> FollowUp | None:
+    """A call back placed by the line (hotline/dialback/) ended without reaching the person (no
+    answer, busy, failed, a machine): an attempt by whoever asked for it, with the policy above
+    (three unanswered end a step). A follow-up closed meanwhile is left as it is."""
+    follow_up = session.get(FollowUp, follow_up_id, with_for_update=True)
+    if follow_up is None or follow_up.status != FollowUpStatus.scheduled:
+        return None
+    _apply_attempt(session, follow_up, user_id, outcome, None, now, dial_back_id)
+    return follow_up
+
+
+def _apply_attempt(
+    session: Session,
+    follow_up: FollowUp,
+    user_id: int,
+    outcome: CallbackOutcome,
+    note: str | None,
+    now: datetime,
+    dial_back_id: int | None = None,
+) -> None:
+    assert follow_up.id is not None
     session.add(
         FollowUpAttempt(
             follow_up_id=follow_up.id,
             at=now,
-            user_id=user.id,
+            user_id=user_id,
             outcome=outcome,
-            note=note.strip() or None,
+            note=note,
             step=follow_up.step,
+            dial_back_id=dial_back_id,
         )
     )
     follow_up.attempts += 1
@@ -270,7 +304,6 @@ def log_attempt(
         if not _next_step(follow_up):
             _close(follow_up, FollowUpStatus.failed, "attempts", now)
     session.flush()
-    return follow_up
 
 
 def owed_during(*, session: Session, call: Call, secret: str, now: datetime) -> list[FollowUp]:

@@ -203,6 +203,95 @@ def set_presence(
     return status
 
 
+# --- the line calling someone back for a counselor (hotline/dialback/) -----------------------
+
+# The presence reason while the line calls someone back for them: no offer reaches them.
+DIAL_BACK = "dialback"
+RESERVABLE = (AgentState.available, AgentState.away, AgentState.on_break, AgentState.offline)
+
+
+def reserve_for_dial_back(
+    *, session: Session, user_id: int, now: datetime
+) -> tuple[str, str | None]:
+    """Hold the counselor for a call back (away, "dialback"): no call is offered to them while
+    the line rings the person. Returns what they were (to go back to if nobody answers);
+    RoutingError("busy_with_call") while they hold an offer, a call or a wrap-up."""
+    status = ensure_agent(session=session, user_id=user_id, now=now)
+    state, reason = status.state, status.reason
+    if state not in RESERVABLE or (state == AgentState.away and reason == DIAL_BACK):
+        raise RoutingError("busy_with_call")
+    if not _set_agent(
+        session=session,
+        user_id=user_id,
+        to=AgentState.away,
+        expect=[state],
+        now=now,
+        reason=DIAL_BACK,
+    ):
+        raise RoutingError("busy_with_call")
+    return state.value, reason
+
+
+def release_dial_back(
+    *,
+    session: Session,
+    user_id: int,
+    prior_state: str | None,
+    prior_reason: str | None,
+    now: datetime,
+) -> bool:
+    """Nobody answered: the counselor goes back to what they were (if still held for it)."""
+    back = AgentState(prior_state) if prior_state in {s.value for s in RESERVABLE} else None
+    to = back or AgentState.available
+    extra: dict[str, Any] = {"idle_since": now} if to == AgentState.available else {}
+    return _set_agent(
+        session=session,
+        user_id=user_id,
+        to=to,
+        expect=[AgentState.away],
+        now=now,
+        reason=prior_reason if to in (AgentState.on_break, AgentState.away) else None,
+        where=[col(AgentStatus.reason) == DIAL_BACK],
+        **extra,
+    )
+
+
+def dial_back_answered(
+    *, session: Session, call: Call, user_id: int, now: datetime, connect_timeout_s: int
+) -> Effects:
+    """The person called back answered; their call waits in the queue (`calls.start_outbound`).
+    It is taken as if the counselor who asked had accepted its offer: their phone is dialled
+    into the conference and the call goes on as any incoming one (connected when both are in).
+    A counselor no longer held for it (they changed their status) leaves it to the queue."""
+    assert call.id is not None
+    if not _set_agent(
+        session=session,
+        user_id=user_id,
+        to=AgentState.on_call,
+        expect=[AgentState.away],
+        now=now,
+        call_id=call.id,
+        where=[col(AgentStatus.reason) == DIAL_BACK],
+    ):
+        return Effects(kick=True)
+    if not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.offered,
+        expect=[CallState.queued],
+        now=now,
+        user_id=user_id,
+        detail="dial_back",
+        offered_to_id=user_id,
+        offered_at=now,
+        accepted_at=now,
+        offer_expires_at=now + timedelta(seconds=connect_timeout_s),
+        offer_count=Call.offer_count + 1,
+    ):
+        return Effects(kick=True)
+    return Effects(connect=[call.id])
+
+
 # --- the console's sockets --------------------------------------------------------------------
 
 

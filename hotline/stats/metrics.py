@@ -292,6 +292,9 @@ def call_filter(scope: Scope) -> list[ColumnElement[bool]]:
     where = [
         # A blocked (abusive) caller is turned away with the emergency numbers: never offered.
         or_(col(Call.end_reason).is_(None), col(Call.end_reason) != BLOCKED),
+        # The line's own calls back (hotline/dialback/) reached no line: they are follow-up
+        # work, counted there (docs/domain.md 9), not calls received.
+        col(Call.direction) == "inbound",
         col(Call.created_at) >= scope.start - MAX_IVR,
         col(Call.created_at) < scope.end,
         arrived >= literal(scope.start, UTCDateTime()),

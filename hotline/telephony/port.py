@@ -176,6 +176,23 @@ class TelephonyPort:
         )
         return str(call.sid)
 
+    def place_dial_back(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+        """The line calling someone back: ring `to` from the line's number `from_`; when they
+        answer `url` says what happens (into a conference). Every step of its progress goes to
+        `status_callback`; an answering machine is told apart (`AnsweredBy` on `url`)."""
+        call = self._client.calls.create(
+            to=to,
+            from_=from_,
+            url=url,
+            method="POST",
+            timeout=30,
+            machine_detection="Enable",
+            status_callback=status_callback,
+            status_callback_method="POST",
+            status_callback_event=["initiated", "ringing", "answered", "completed"],
+        )
+        return str(call.sid)
+
     def place_twiml_call(self, *, to: str, from_: str, twiml: str) -> str:
         """An outbound call that says `twiml` when answered (a phone verification code)."""
         call = self._client.calls.create(to=to, from_=from_, twiml=twiml, timeout=30)

@@ -355,3 +355,10 @@ def goodbye(lang: str) -> str:
 
 def empty() -> str:
     return str(VoiceResponse())
+
+
+def hang_up() -> str:
+    """End the call at once, saying nothing (an answering machine picked up a call back)."""
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)

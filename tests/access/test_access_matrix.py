@@ -71,6 +71,8 @@ TWILIO_WEBHOOKS = [
     "/twilio/voice/callback",
     "/twilio/party/status",
     "/twilio/transfer/status",
+    "/twilio/dialback/answer",
+    "/twilio/dialback/status",
 ]
 DOCS = ["/openapi.json", "/docs", "/redoc", "/static/api-docs/swagger-start.js"]
 
@@ -148,6 +150,14 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/api/followups/{follow_up_id}/release"): SIGNED_IN,
     ("POST", "/api/followups/{follow_up_id}/attempts"): SIGNED_IN,
     ("POST", "/api/followups/{follow_up_id}/cancel"): SUPERVISING,
+    # Calling back as the line: a follow-up by anyone of its line (409 while another holds it
+    # or they are on a call); a voicemail's callback request by anyone of its line (409: the
+    # seeded one is a message); an escalation's caller by whoever acknowledged it (zhao) or a
+    # supervisor; its state for whoever asked (404 here: none).
+    ("POST", "/api/dialbacks/followups/{follow_up_id}"): SIGNED_IN,
+    ("POST", "/api/dialbacks/voicemails/{voicemail_id}"): SIGNED_IN,
+    ("POST", "/api/dialbacks/escalations/{escalation_id}"): {"zhao", "wang"},
+    ("GET", "/api/dialbacks/{dial_back_id}"): SIGNED_IN,
     # Escalations: the crisis team and supervisors; the rescue also the call's counselor.
     ("GET", "/api/escalations/{escalation_id}"): RESPONDERS,
     ("POST", "/api/escalations/{escalation_id}/{action}"): RESPONDERS,
@@ -202,7 +212,6 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/supervisor/voicemails"): SUPERVISING,
     ("GET", "/supervisor/voicemails/{voicemail_id}/audio"): SUPERVISING,
     ("POST", "/supervisor/voicemails/{voicemail_id}/handle"): SUPERVISING,
-    ("POST", "/supervisor/voicemails/{voicemail_id}/number"): SUPERVISING,
     ("GET", "/supervisor/calls"): SUPERVISING,
     ("GET", "/supervisor/calls.csv"): SUPERVISING,
     ("GET", "/supervisor/calls/{call_id}"): SUPERVISING,
@@ -495,6 +504,7 @@ def seed(stack: Stack) -> dict[str, Any]:
         ids["policy_id"] = policy.id
     ids["transfer_id"] = 99999  # none: everyone signed in hears 404
     ids["party_id"] = 99999  # none: alice hears 404, everyone else is refused first
+    ids["dial_back_id"] = 99999  # none: "not found" for everyone signed in
     ids["device_id"] = 99999  # none: removing another's device is "not found" anyway
     ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway
     with stack.db.session() as session:

@@ -91,20 +91,22 @@ def test_a_submitted_note_schedules_one_follow_up_worked_by_its_line(app_only: S
     assert form(carol, f"/console/followups/{fid}/attempts", outcome="reached").status_code == 403
     assert "/console/followups/" not in carol.get("/console/followups").text
 
-    # Its line's counselors see it on the queue; the number only once someone works on it.
+    # Its line's counselors see it on the queue; the number never: the line calls back.
     alice, bob = Staff(app_only, "alice"), Staff(app_only, "bob")
     listed = alice.get("/api/followups").json()
     assert listed["count"] == 1 and listed["data"][0]["id"] == fid
     assert "callback_number" not in listed["data"][0]
     unclaimed = alice.get(path).json()
-    assert unclaimed["callback_number"] is None and unclaimed["plan"] is None
+    assert "callback_number" not in unclaimed and unclaimed["plan"] is None
+    assert unclaimed["can_call_back"] is True
     assert alice.post(f"{path}/claim", {}, csrf=False).status_code == 403
     claimed = alice.post(f"{path}/claim", {})
     assert claimed.status_code == 200
-    assert claimed.json()["callback_number"] == CALLBACK and claimed.json()["mine"] is True
+    assert "callback_number" not in claimed.json() and claimed.json()["mine"] is True
+    assert CALLBACK not in claimed.text and claimed.json()["can_call_back"] is True
     assert claimed.json()["plan"] == "Ask how the job centre appointment went"
     as_bob = bob.get(path).json()
-    assert as_bob["callback_number"] is None and as_bob["assigned_to"] == "Alice"
+    assert as_bob["can_call_back"] is False and as_bob["assigned_to"] == "Alice"
     assert bob.post(f"{path}/attempts", {"outcome": "no_answer"}).json()["code"] == "claimed"
 
     # Bad input: a clear 4xx, nothing changes.
@@ -122,14 +124,13 @@ def test_a_submitted_note_schedules_one_follow_up_worked_by_its_line(app_only: S
     assert bob.get(path).json()["history"][0]["note"] is None  # remarks: assignee, supervisors
     reached = alice.post(f"{path}/attempts", {"outcome": "reached"}).json()
     assert (reached["status"], reached["close_reason"]) == ("completed", "reached")
-    assert reached["callback_number"] is None  # closed: no one needs the number any more
+    assert reached["can_call_back"] is False  # closed: nobody is to be called back
     assert alice.get("/api/followups?status=scheduled").json()["count"] == 0
     assert alice.get("/api/followups?status=completed").json()["count"] == 1
 
-    # The audit log: each view, saying when the number was on screen; never the number.
+    # The audit log: each view and change; never the number.
     views = [(e.user_id, e.detail) for e in audit(app_only, "follow_up")]
-    shown = [detail for _user, detail in views if detail == "callback number shown"]
-    assert len(shown) == 2  # the answers to the claim and to the first attempt, while open
+    assert views and all(detail != "callback number shown" for _user, detail in views)
     edits = [e.detail for e in audit(app_only, "follow_up") if e.action == AuditAction.edit]
     assert edits == ["claim", "attempt no_answer", "attempt reached"]
     assert audit(app_only, "follow_up_list")
@@ -143,7 +144,7 @@ def test_a_submitted_note_schedules_one_follow_up_worked_by_its_line(app_only: S
     assert CALLBACK not in raw and CALLBACK.lstrip("+") not in raw and REMARK not in raw
 
 
-def test_the_console_forms_claim_show_the_number_and_log(quiet_app: Stack) -> None:
+def test_the_console_forms_claim_offer_the_call_back_and_log(quiet_app: Stack) -> None:
     app_only = quiet_app  # no background dispatcher: the helper offers its calls itself
     line = make_line(app_only.db)
     alice = make_user(app_only.db, "alice")
@@ -160,9 +161,10 @@ def test_the_console_forms_claim_show_the_number_and_log(quiet_app: Stack) -> No
     assert claimed.status_code == 303
     assert claimed.headers["location"] == f"/console/followups/{fid}?done=claimed"
     page = counselor.get(claimed.headers["location"])
-    assert CALLBACK in page.text and "The follow-up is yours now." in page.text
+    assert CALLBACK not in page.text and "The follow-up is yours now." in page.text
+    assert 'data-testid="btn-dialback"' in page.text  # the line calls back, not the counselor
     assert [e.detail for e in audit(app_only, "follow_up") if e.action == AuditAction.view] == [
-        "callback number shown"
+        None
     ]
     other = Staff(app_only, "bob")
     assert CALLBACK not in other.get(f"/console/followups/{fid}").text

@@ -46,6 +46,8 @@ ROUTES = {
     "/twilio/party/status?party_id=1": {"CallStatus": "ringing"},
     "/twilio/transfer/status?transfer_id=1": {"CallStatus": "ringing"},
     "/twilio/voice/not-in-service": {},
+    "/twilio/dialback/answer?dial_back_id=1": {"AnsweredBy": "human"},
+    "/twilio/dialback/status?dial_back_id=1": {"CallStatus": "ringing"},
 }
 
 
@@ -110,6 +112,17 @@ CASES = [
     Case("/twilio/transfer/status?transfer_id=99999999", {"CallStatus": "completed"}, "answered"),
     Case("/twilio/transfer/status?transfer_id=1", {"CallStatus": "²"}, "answered"),
     Case("/twilio/voice/not-in-service", {"Digits": "²"}, "answered"),
+    # The line's calls back: ids in the query string, and values no dial-back has.
+    Case("/twilio/dialback/answer?dial_back_id=²", {}),
+    Case("/twilio/dialback/answer?dial_back_id=-1", {}),
+    Case(f"/twilio/dialback/answer?dial_back_id={HUGE}", {}),
+    Case("/twilio/dialback/answer?dial_back_id=99999999", {}, "answered"),
+    Case("/twilio/dialback/answer?dial_back_id=1", {"AnsweredBy": "²" * 100}, "answered"),
+    Case("/twilio/dialback/status?dial_back_id=²", {"CallStatus": "busy"}),
+    Case("/twilio/dialback/status?dial_back_id=0", {"CallStatus": "busy"}),
+    Case(f"/twilio/dialback/status?dial_back_id={HUGE}", {"CallStatus": "busy"}),
+    Case("/twilio/dialback/status?dial_back_id=99999999", {"CallStatus": "busy"}, "answered"),
+    Case("/twilio/dialback/status?dial_back_id=1", {"CallStatus": "²"}, "answered"),
     # The callback key: another key leaves a message (nothing written); a huge one is refused.
     Case("/twilio/voice/callback", {"Digits": "²"}, "answered"),
     Case("/twilio/voice/callback", {"Digits": HUGE}),

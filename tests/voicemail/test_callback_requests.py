@@ -1,5 +1,5 @@
 """A callback request (the "callback" overflow's key press) waits in the voicemail list; its
-number is never in the list, and is shown to a supervisor on its own page, each time audited."""
+number is never on a page: the list offers "call back as the line" instead (hotline/dialback/)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from tests.stack import Stack
 CALLER = "+8613900000077"
 
 
-def test_a_supervisor_sees_the_request_and_the_number_on_its_own_audited_page(
-    app_only: Stack,
+def test_a_supervisor_sees_the_request_and_the_line_calls_back_without_the_number(
+    quiet_app: Stack,
 ) -> None:
+    app_only = quiet_app  # no engine: the call back stays asked for, not placed
     make_line(app_only.db, overflow_action="callback")
     params = inbound(caller=CALLER)
     app_only.webhook("/twilio/voice/incoming", params)
@@ -32,21 +33,28 @@ def test_a_supervisor_sees_the_request_and_the_number_on_its_own_audited_page(
     listed = boss.get("/supervisor/voicemails?lang=en").text
     assert 'data-testid="callback-request"' in listed and CALLER not in listed
     voicemail_id = listed.split('data-testid="voicemail-row" data-id="')[1].split('"')[0]
-    shown = boss.post(
-        f"/supervisor/voicemails/{voicemail_id}/number", data={"csrf_token": csrf_from(listed)}
-    )
-    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
-    assert f'data-testid="callback-number">{CALLER}<' in shown.text
+    assert f'data-dialback-url="/api/dialbacks/voicemails/{voicemail_id}"' in listed
+    # The page that showed the number is gone.
+    token = csrf_from(listed)
+    gone = boss.post(f"/supervisor/voicemails/{voicemail_id}/number", data={"csrf_token": token})
+    assert gone.status_code in (404, 405) and CALLER not in gone.text
     with app_only.db.session() as session:
         details = [
             e.detail
             for e in session.exec(select(AuditEvent).where(AuditEvent.object_type == "voicemail"))
         ]
-    assert details == ["callback number shown"]
+    assert "callback number shown" not in details
 
+    # A counselor of the line may have the line call the person back; nobody sees the number.
     alice = client(app_only)
     assert post_login(alice, "alice", PASSWORD).status_code == 303
     token = csrf_from(alice.get("/console").text)
-    number_page = f"/supervisor/voicemails/{voicemail_id}/number"
-    refused = alice.post(number_page, data={"csrf_token": token})
-    assert refused.status_code == 403 and CALLER not in refused.text
+    asked = alice.post(
+        f"/api/dialbacks/voicemails/{voicemail_id}", json={}, headers={"X-CSRF-Token": token}
+    )
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["voicemail_id"] == int(voicemail_id) and CALLER not in asked.text
+    again = alice.post(
+        f"/api/dialbacks/voicemails/{voicemail_id}", json={}, headers={"X-CSRF-Token": token}
+    )
+    assert again.status_code == 409 and again.json()["code"] == "dialling"
