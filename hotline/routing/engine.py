@@ -157,7 +157,7 @@ class Dispatcher:
             assert user is not None and line is not None and user.id is not None
             conference, endpoint, number, user_id = (
                 call.call_sid,
-                user.endpoint,
+                routing.endpoint_for(session=session, user=user),
                 line.number,
                 user.id,
             )
@@ -215,7 +215,8 @@ class Dispatcher:
                 return
             line = session.get(Line, call.line_id)
             assert line is not None
-            conference, endpoint, number = call.call_sid, user.endpoint, line.number
+            endpoint = routing.endpoint_for(session=session, user=user)
+            conference, number = call.call_sid, line.number
         self.telephony.dial_into_conference(
             conference=conference,
             to=endpoint,

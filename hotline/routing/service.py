@@ -29,9 +29,15 @@ from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
 from hotline.routing import care_plan
-from hotline.routing.models import AgentState, AgentStatus, ConsoleSocket, PresenceEvent
+from hotline.routing.models import (
+    AgentState,
+    AgentStatus,
+    ConsoleSocket,
+    PhoneMode,
+    PresenceEvent,
+)
 from hotline.routing.qualifications import qualified
-from hotline.telephony.endpoints import dialable
+from hotline.telephony.endpoints import browser_client, dialable
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +74,7 @@ class RoutingError(DomainError):
             " phone the hotline can ring. Ask an administrator to add one."
         ),
         "monitor_failed": N_("Your phone could not be added to the call."),
+        "phone_mode_busy": N_("Finish the current call before changing where calls ring."),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
@@ -147,10 +154,53 @@ def _set_agent(
     return True
 
 
+def reach_at(user: User, mode: PhoneMode | None) -> str:
+    """What the phone network rings for `user` this shift: their browser phone when they chose
+    it, else their own phone (which may be undialable: check with `dialable`)."""
+    assert user.id is not None
+    return browser_client(user.id) if mode == PhoneMode.browser else user.endpoint
+
+
+def endpoint_for(*, session: Session, user: User) -> str:
+    """Where to ring `user` now, by the phone mode stored with their presence."""
+    assert user.id is not None
+    status = session.get(AgentStatus, user.id)
+    return reach_at(user, status.phone_mode if status is not None else None)
+
+
 def _reachable(session: Session, user_id: int) -> bool:
-    """Their phone as stored now (a console socket holds the user as it was at sign-in)."""
+    """Their phone as stored now (a console socket holds the user as it was at sign-in), or
+    the browser phone if that is what they chose for this shift."""
     current = session.get(User, user_id)
-    return current is not None and dialable(current.endpoint)
+    return current is not None and dialable(endpoint_for(session=session, user=current))
+
+
+def set_phone_mode(*, session: Session, user: User, mode: PhoneMode, now: datetime) -> AgentStatus:
+    """Where this shift's calls ring. Not while an offer or a call is theirs (the leg being
+    dialled would not be the one they expect); back to their phone only if it can be rung
+    when they are taking calls."""
+    assert user.id is not None
+    status = ensure_agent(session=session, user_id=user.id, now=now)
+    if status.phone_mode == mode:
+        return status
+    if status.state in (AgentState.offered, AgentState.on_call):
+        raise RoutingError("phone_mode_busy")
+    if status.state == AgentState.available and not dialable(reach_at(user, mode)):
+        raise RoutingError("no_phone")
+    moved = session.execute(
+        update(AgentStatus)
+        .where(
+            col(AgentStatus.user_id) == user.id,
+            col(AgentStatus.state).not_in([AgentState.offered.value, AgentState.on_call.value]),
+        )
+        .values(phone_mode=mode.value)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        raise RoutingError("phone_mode_busy")
+    session.refresh(status)
+    log.info("phone mode: user=%s now %s", user.id, mode.value)
+    emit(session, agent_topic(user.id))
+    return status
 
 
 def set_presence(
@@ -172,6 +222,8 @@ def set_presence(
     extra: dict[str, Any] = {}
     if state == AgentState.available:
         extra = {"idle_since": now, "missed_offers": 0}
+    elif state == AgentState.offline:
+        extra = {"phone_mode": PhoneMode.phone.value}  # the browser phone was for this shift
     moved = _set_agent(
         session=session,
         user_id=user.id,
@@ -297,6 +349,7 @@ def set_away_consoles_gone(*, session: Session, now: datetime, grace_s: float) -
             now=now,
             reason=CONSOLE_GONE,
             where=gone,
+            phone_mode=PhoneMode.phone.value,  # the browser phone went with the console
         ):
             log.info("console gone: user=%s set away", user_id)
             moved += 1
@@ -350,9 +403,9 @@ def offer_next(
         assert call.id is not None
         # Another instance's clock may run behind the one that queued the call.
         at = max(now, as_utc(call.queued_at)) if call.queued_at else now
-        for _status, user in care_plan.preferred_first(free, preferred.get(call.caller_hash)):
+        for status, user in care_plan.preferred_first(free, preferred.get(call.caller_hash)):
             assert user.id is not None
-            if not _covers(user, call) or not dialable(user.endpoint):
+            if not _covers(user, call) or not dialable(reach_at(user, status.phone_mode)):
                 continue  # (available from before their phone was removed: never offered)
             if not allowed.allows(user_id=user.id, line_id=call.line_id):
                 continue  # lacks a qualification the line requires, or it has expired
@@ -1026,6 +1079,7 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
             "state": status.state.value,
             "reason": status.reason,
             "since": _iso(status.since),
+            "phone_mode": status.phone_mode.value,
         },
         "offer": offer,
         "call": live,
