@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-secret-change-me"  # noqa: S105 - refused outside development
 PLACEHOLDER_AUTH_TOKEN = "dev-twilio-auth-token"  # noqa: S105
-PLACEHOLDER_API_KEY_SECRET = "dev-twilio-api-key-secret"  # noqa: S105
+PLACEHOLDER_API_KEY_SECRET = "dev-twilio-api-key-secret-change-me"  # noqa: S105
 
 
 class Settings(BaseSettings):
