@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from hotline.auth.models import User
 from hotline.calls import service as calls
-from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
+from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallEvent, CallState
 from hotline.clock import as_utc
 from hotline.errors import DomainError
 from hotline.escalation import service as escalations
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 # The presence reason when the dispatcher's safety net frees a counselor (free_stranded).
 STRANDED = "stranded"
+# The call event's detail when its counselor's leg left mid-call (their phone or browser dropped).
+COUNSELOR_DROPPED = "counselor_dropped"
 # The presence reason when no console socket of theirs was open for the grace period.
 CONSOLE_GONE = "console_gone"
 BREAK_REASONS = ("meal", "rest", "training", "other")
@@ -90,6 +92,10 @@ class Effects:
     goodbye: list[str] = field(default_factory=list)  # caller CallSids to say goodbye to
     # (call id, user id): a crisis responder to add to the caller's conference
     connect_responder: list[tuple[int, int]] = field(default_factory=list)
+    # Callers whose counselor's leg dropped: put on hold with a short message, then hold music
+    # (the conference goes on), and taken off hold when a counselor is with them again.
+    reassure: list[tuple[str, str]] = field(default_factory=list)  # (caller CallSid, language)
+    unhold: list[str] = field(default_factory=list)  # caller CallSids
     kick: bool = False  # something may now be offerable: run the dispatcher
 
     def merge(self, other: Effects) -> None:
@@ -99,6 +105,8 @@ class Effects:
         self.overflow += other.overflow
         self.goodbye += other.goodbye
         self.connect_responder += other.connect_responder
+        self.reassure += other.reassure
+        self.unhold += other.unhold
         self.kick = self.kick or other.kick
 
 
@@ -780,8 +788,9 @@ def _locked(session: Session, call: Call) -> Call:
     return call
 
 
-def _connect_if_both_in(*, session: Session, call: Call, now: datetime) -> None:
-    """Connected means the caller and the counselor are both in the conference."""
+def _connect_if_both_in(*, session: Session, call: Call, now: datetime) -> bool:
+    """Connected means the caller and the counselor are both in the conference. True if this
+    connected them."""
     user_id = call.offered_to_id
     if (
         call.state != CallState.offered
@@ -790,7 +799,7 @@ def _connect_if_both_in(*, session: Session, call: Call, now: datetime) -> None:
         or call.counselor_call_sid is None
         or call.caller_joined_at is None
     ):
-        return
+        return False
     if calls.transition(
         session=session,
         call=call,
@@ -804,6 +813,8 @@ def _connect_if_both_in(*, session: Session, call: Call, now: datetime) -> None:
         offer_expires_at=None,
     ):
         emit(session, agent_topic(user_id))
+        return True
+    return False
 
 
 def counselor_joined(
@@ -830,7 +841,9 @@ def counselor_joined(
             calls.record_event(
                 session=session, call_id=call.id, state="counselor_joined", now=now, user_id=user_id
             )
-        _connect_if_both_in(session=session, call=call, now=now)
+        connected = _connect_if_both_in(session=session, call=call, now=now)
+        if connected and _was_dropped(session, call.id):
+            return Effects(unhold=[call.call_sid])  # on hold since their last counselor dropped
         return Effects()
     if call.counselor_call_sid == leg_sid:
         return Effects()  # a repeated join
@@ -890,37 +903,52 @@ def counselor_leg_failed(
         )
 
 
-def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime) -> None:
-    """The counselor's phone dropped mid-call: the caller must not be left alone in silence."""
+def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime) -> Effects:
+    """The counselor's phone (or browser) dropped mid-call: the caller must not be left alone in
+    silence. They stay in their conference, are told so once and hear the hold music, and are
+    first in the queue again (their counselor, back from wrap-up, or another is offered them)."""
     call = _locked(session, call)
     user_id = call.counselor_id
     if user_id is None or call.counselor_call_sid != leg_sid:
-        return
+        return Effects()
     if escalations.responder_with_caller(session=session, call_id=call.id or 0):
         hand_over(session=session, call=call, now=now, leg_gone=True)
-        return
-    if calls.transition(
+        return Effects()
+    if not calls.transition(
         session=session,
         call=call,
         to=CallState.queued,
         expect=[CallState.connected],
         now=now,
         user_id=user_id,
-        detail="counselor_dropped",
+        detail=COUNSELOR_DROPPED,
         priority=PRIORITY_IN_DANGER + 1,
         offered_to_id=None,
         accepted_at=None,
         counselor_id=None,
         counselor_call_sid=None,
     ):
-        _set_agent(
-            session=session,
-            user_id=user_id,
-            to=AgentState.wrap_up,
-            expect=[AgentState.on_call],
-            now=now,
-            call_id=call.id,
-        )
+        return Effects()
+    _set_agent(
+        session=session,
+        user_id=user_id,
+        to=AgentState.wrap_up,
+        expect=[AgentState.on_call],
+        now=now,
+        call_id=call.id,
+    )
+    return Effects(reassure=[(call.call_sid, call.language or "zh_CN")])
+
+
+def _was_dropped(session: Session, call_id: int) -> bool:
+    return (
+        session.exec(
+            select(CallEvent.id).where(
+                CallEvent.call_id == call_id, CallEvent.detail == COUNSELOR_DROPPED
+            )
+        ).first()
+        is not None
+    )
 
 
 # The end of a call whose caller hung up, whichever callback says so first (their status
