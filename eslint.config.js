@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["node_modules/", ".venv/", "build/", "dist/", "var/"] },
+  { ignores: ["node_modules/", ".venv/", "build/", "dist/", "var/", "agent_console/**/vendor/"] },
   js.configs.recommended,
   {
     files: ["agent_console/**/*.js"],

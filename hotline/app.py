@@ -38,6 +38,7 @@ from hotline.review.api import router as review_api
 from hotline.rota.api import router as rota_api
 from hotline.routing.engine import Dispatcher
 from hotline.security_headers import SecurityHeaders
+from hotline.softphone.api import router as softphone_api
 from hotline.stats.api import router as stats_api
 from hotline.supervision.api import router as supervision_api
 from hotline.telephony.guard import WebhookGuard
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(wechat_webhooks)
     app.include_router(dialback_api)
     app.include_router(dialback_webhooks)
+    app.include_router(softphone_api)
     agent_console.routes.include(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-secret-change-me"  # noqa: S105 - refused outside development
 PLACEHOLDER_AUTH_TOKEN = "dev-twilio-auth-token"  # noqa: S105
+PLACEHOLDER_API_KEY_SECRET = "dev-twilio-api-key-secret-change-me"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -27,6 +28,15 @@ class Settings(BaseSettings):
     twilio_auth_token: str = PLACEHOLDER_AUTH_TOKEN
     # The simulator is for development and tests only: production refuses it.
     telephony_mode: Literal["twilio", "simulator"] = "simulator"
+    # The console's browser phone (Twilio Voice SDK): access tokens are signed with an API key
+    # (SID and secret) of the account; the TwiML app is what outgoing browser calls would run
+    # (the browser phone only receives calls, but Twilio wants one in a voice grant's setup).
+    # The placeholders work with the simulator; with real Twilio the browser phone is refused
+    # until they are set (`browser_phone_ready`). Tokens live phone_token_ttl_s seconds.
+    twilio_api_key_sid: str = "SK" + "0" * 32
+    twilio_api_key_secret: str = PLACEHOLDER_API_KEY_SECRET
+    twilio_twiml_app_sid: str = "AP" + "0" * 32
+    phone_token_ttl_s: int = Field(default=600, ge=60, le=3600)
     # Where the twilio REST client is pointed in simulator mode.
     simulator_url: str = "http://127.0.0.1:8000/sim"
     # A REST request to the phone network that has not answered in this many seconds is given
@@ -130,6 +140,18 @@ class Settings(BaseSettings):
     @property
     def docs_enabled(self) -> bool:
         return self.api_docs if self.api_docs is not None else self.env != "production"
+
+    @property
+    def browser_phone_ready(self) -> bool:
+        """Browser-phone tokens can be issued: against the simulator always; against Twilio
+        once a real API key and TwiML app are configured."""
+        if self.telephony_mode == "simulator":
+            return True
+        return (
+            self.twilio_api_key_secret != PLACEHOLDER_API_KEY_SECRET
+            and self.twilio_api_key_sid != "SK" + "0" * 32
+            and self.twilio_twiml_app_sid != "AP" + "0" * 32
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -70,6 +70,8 @@ def make_settings(
         "public_base_url": f"http://127.0.0.1:{app_port}",
         "simulator_url": f"http://127.0.0.1:{simulator_port or 9}",
         "simulator_embedded": False,
+        # The app's browser-phone adapter forwards to the simulator's control API with it.
+        "simulator_control_token": SIM_TOKEN,
         "telephony_mode": "simulator",
         "twilio_account_sid": ACCOUNT_SID,
         "twilio_auth_token": AUTH_TOKEN,

@@ -32,6 +32,9 @@ def console(request: Request, session: SessionDep) -> Response:
         # What "add someone to the call" offers besides 110/120/119 and a typed number.
         "call_control": {"resources": callcontrol.resources(session=session)},
         "case": console_config(_),
+        # The browser phone (phone.js): with the simulator it answers through the app's
+        # adapter (no audio); with Twilio through the vendored Voice SDK.
+        "phone": {"simulator": request.app.state.settings.telephony_mode == "simulator"},
     }
     return render(
         request,

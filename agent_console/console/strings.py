@@ -235,4 +235,20 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "debrief_failed": _(
             "The debrief request could not be sent. Try again from My supervision."
         ),
+        # The browser phone (phone.js).
+        "phone_starting": _("Starting the browser phone…"),
+        "phone_ready": _("Ready: calls you accept ring here."),
+        "phone_ringing": _("Ringing: answer to talk to the caller."),
+        "phone_connected": _("Connected"),
+        "phone_muted": _("Connected, muted: the caller cannot hear you."),
+        "phone_reconnecting": _("Connection lost, reconnecting…"),
+        "phone_off": _("Calls ring on your own phone."),
+        "phone_failed": _("The browser phone could not start. Please try again."),
+        "phone_no_microphone": _(
+            "The browser may not use the microphone. Allow it, or choose your own phone."
+        ),
+        "phone_no_sdk": _("The browser phone is missing from this page. Reload it."),
+        "phone_unmute": _("Unmute"),
+        "phone_mute": _("Mute"),
+        "phone_default_device": _("Default"),
     }

@@ -24,7 +24,7 @@ from hotline.realtime import socket_loop
 from hotline.realtime.events import SUPERVISORS_TOPIC, agent_topic
 from hotline.routing import service as routing
 from hotline.routing.engine import Dispatcher
-from hotline.routing.models import AgentState
+from hotline.routing.models import AgentState, PhoneMode
 from hotline.routing.schemas import ConsoleSnapshot
 from hotline.voicemail import service as voicemails
 
@@ -51,6 +51,12 @@ def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) ->
                 session=session, user=user, state=state, reason=message.get("reason"), now=now
             )
             effects.kick = state == AgentState.available
+        elif kind == "set_phone_mode":
+            try:
+                mode = PhoneMode(str(message.get("mode")))
+            except ValueError as error:
+                raise routing.RoutingError("bad_message") from error
+            routing.set_phone_mode(session=session, user=user, mode=mode, now=now)
         elif kind in {"accept", "decline", "hangup", "finish_wrap_up"}:
             if not isinstance(call_id, int):
                 raise routing.RoutingError("bad_message")

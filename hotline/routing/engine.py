@@ -132,6 +132,10 @@ class Dispatcher:
             self._network.submit(self._guard, self._say_goodbye, call_sid)
         for pair in effects.connect_responder:
             self._network.submit(self._guard, self.connect_responder, pair)
+        for caller in effects.reassure:
+            self._network.submit(self._guard, self._reassure, caller)
+        for call_sid in effects.unhold:
+            self._network.submit(self._guard, self._unhold, call_sid)
         if effects.kick:
             self.kick()
 
@@ -157,7 +161,7 @@ class Dispatcher:
             assert user is not None and line is not None and user.id is not None
             conference, endpoint, number, user_id = (
                 call.call_sid,
-                user.endpoint,
+                routing.endpoint_for(session=session, user=user),
                 line.number,
                 user.id,
             )
@@ -215,7 +219,8 @@ class Dispatcher:
                 return
             line = session.get(Line, call.line_id)
             assert line is not None
-            conference, endpoint, number = call.call_sid, user.endpoint, line.number
+            endpoint = routing.endpoint_for(session=session, user=user)
+            conference, number = call.call_sid, line.number
         self.telephony.dial_into_conference(
             conference=conference,
             to=endpoint,
@@ -233,6 +238,21 @@ class Dispatcher:
             self.telephony.hang_up(call_sid)
         except TelephonyError as error:
             log.info("paging call not ended (%s): probably over already", type(error).__name__)
+
+    def _reassure(self, caller: tuple[str, str]) -> None:
+        """The counselor's leg dropped: the caller, alone in their conference, is told once and
+        then hears the hold music (on hold, so a conference that had started plays it)."""
+        call_sid, lang = caller
+        self.telephony.update_participant(
+            conference=call_sid,
+            leg_sid=call_sid,
+            hold=True,
+            hold_url=self.telephony.url(f"/twilio/voice/hold?lang={lang}&dropped=1"),
+        )
+
+    def _unhold(self, call_sid: str) -> None:
+        """A counselor is with the caller again: off hold, they hear each other."""
+        self.telephony.update_participant(conference=call_sid, leg_sid=call_sid, hold=False)
 
     def _say_goodbye(self, call_sid: str) -> None:
         self.telephony.redirect(call_sid, self.telephony.url("/twilio/voice/after"))

@@ -20,6 +20,14 @@ class AgentState(StrEnum):
     away = "away"
 
 
+class PhoneMode(StrEnum):
+    """Where this shift's calls ring: their own phone (`users.endpoint`) or the console's browser
+    phone (`client:<identity>`, hotline/telephony/endpoints.py `browser_client`)."""
+
+    phone = "phone"
+    browser = "browser"
+
+
 class AgentStatus(SQLModel, table=True):
     __tablename__ = "agent_status"
     user_id: int = Field(foreign_key="users.id", primary_key=True)
@@ -35,6 +43,13 @@ class AgentStatus(SQLModel, table=True):
     # When their last console socket closed (None while one is open, or before any was):
     # `console_grace_s` later an available counselor is set away (`set_away_consoles_gone`).
     console_closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Chosen per shift in the console; back to `phone` when they go offline or their console
+    # has gone (the browser phone lives in the console).
+    phone_mode: PhoneMode = Field(
+        default=PhoneMode.phone,
+        sa_type=StrEnumType(PhoneMode),
+        sa_column_kwargs={"server_default": PhoneMode.phone.value},
+    )
 
 
 class ConsoleSocket(SQLModel, table=True):

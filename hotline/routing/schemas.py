@@ -24,6 +24,8 @@ class Agent(Shape):
     state: str
     reason: str | None
     since: str | None
+    # Where their calls ring this shift: "phone" (their own) or "browser" (the console's).
+    phone_mode: str = "phone"
 
 
 class Offer(Shape):

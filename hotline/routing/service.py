@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from hotline.auth.models import User
 from hotline.callcontrol.models import OPEN_TRANSFER_STATUSES, CallTransfer
 from hotline.calls import service as calls
-from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallState
+from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallEvent, CallState
 from hotline.clock import as_utc
 from hotline.errors import DomainError
 from hotline.escalation import service as escalations
@@ -30,14 +30,22 @@ from hotline.lines.models import Line
 from hotline.notes import service as notes
 from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
 from hotline.routing import care_plan
-from hotline.routing.models import AgentState, AgentStatus, ConsoleSocket, PresenceEvent
+from hotline.routing.models import (
+    AgentState,
+    AgentStatus,
+    ConsoleSocket,
+    PhoneMode,
+    PresenceEvent,
+)
 from hotline.routing.qualifications import qualified
-from hotline.telephony.endpoints import dialable
+from hotline.telephony.endpoints import browser_client, dialable
 
 log = logging.getLogger(__name__)
 
 # The presence reason when the dispatcher's safety net frees a counselor (free_stranded).
 STRANDED = "stranded"
+# The call event's detail when its counselor's leg left mid-call (their phone or browser dropped).
+COUNSELOR_DROPPED = "counselor_dropped"
 # The presence reason when no console socket of theirs was open for the grace period.
 CONSOLE_GONE = "console_gone"
 # The end reason of a call handed to the line's partner line.
@@ -85,6 +93,7 @@ class RoutingError(DomainError):
         "transfer_cancelled": N_(
             "Your colleague called off the transfer; the call stays with you."
         ),
+        "phone_mode_busy": N_("Finish the current call before changing where calls ring."),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
@@ -100,6 +109,10 @@ class Effects:
     goodbye: list[str] = field(default_factory=list)  # caller CallSids to say goodbye to
     # (call id, user id): a crisis responder to add to the caller's conference
     connect_responder: list[tuple[int, int]] = field(default_factory=list)
+    # Callers whose counselor's leg dropped: put on hold with a short message, then hold music
+    # (the conference goes on), and taken off hold when a counselor is with them again.
+    reassure: list[tuple[str, str]] = field(default_factory=list)  # (caller CallSid, language)
+    unhold: list[str] = field(default_factory=list)  # caller CallSids
     kick: bool = False  # something may now be offerable: run the dispatcher
 
     def merge(self, other: Effects) -> None:
@@ -109,6 +122,8 @@ class Effects:
         self.overflow += other.overflow
         self.goodbye += other.goodbye
         self.connect_responder += other.connect_responder
+        self.reassure += other.reassure
+        self.unhold += other.unhold
         self.kick = self.kick or other.kick
 
 
@@ -164,10 +179,53 @@ def _set_agent(
     return True
 
 
+def reach_at(user: User, mode: PhoneMode | None) -> str:
+    """What the phone network rings for `user` this shift: their browser phone when they chose
+    it, else their own phone (which may be undialable: check with `dialable`)."""
+    assert user.id is not None
+    return browser_client(user.id) if mode == PhoneMode.browser else user.endpoint
+
+
+def endpoint_for(*, session: Session, user: User) -> str:
+    """Where to ring `user` now, by the phone mode stored with their presence."""
+    assert user.id is not None
+    status = session.get(AgentStatus, user.id)
+    return reach_at(user, status.phone_mode if status is not None else None)
+
+
 def _reachable(session: Session, user_id: int) -> bool:
-    """Their phone as stored now (a console socket holds the user as it was at sign-in)."""
+    """Their phone as stored now (a console socket holds the user as it was at sign-in), or
+    the browser phone if that is what they chose for this shift."""
     current = session.get(User, user_id)
-    return current is not None and dialable(current.endpoint)
+    return current is not None and dialable(endpoint_for(session=session, user=current))
+
+
+def set_phone_mode(*, session: Session, user: User, mode: PhoneMode, now: datetime) -> AgentStatus:
+    """Where this shift's calls ring. Not while an offer or a call is theirs (the leg being
+    dialled would not be the one they expect); back to their phone only if it can be rung
+    when they are taking calls."""
+    assert user.id is not None
+    status = ensure_agent(session=session, user_id=user.id, now=now)
+    if status.phone_mode == mode:
+        return status
+    if status.state in (AgentState.offered, AgentState.on_call):
+        raise RoutingError("phone_mode_busy")
+    if status.state == AgentState.available and not dialable(reach_at(user, mode)):
+        raise RoutingError("no_phone")
+    moved = session.execute(
+        update(AgentStatus)
+        .where(
+            col(AgentStatus.user_id) == user.id,
+            col(AgentStatus.state).not_in([AgentState.offered.value, AgentState.on_call.value]),
+        )
+        .values(phone_mode=mode.value)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        raise RoutingError("phone_mode_busy")
+    session.refresh(status)
+    log.info("phone mode: user=%s now %s", user.id, mode.value)
+    emit(session, agent_topic(user.id))
+    return status
 
 
 def set_presence(
@@ -189,6 +247,8 @@ def set_presence(
     extra: dict[str, Any] = {}
     if state == AgentState.available:
         extra = {"idle_since": now, "missed_offers": 0}
+    elif state == AgentState.offline:
+        extra = {"phone_mode": PhoneMode.phone.value}  # the browser phone was for this shift
     moved = _set_agent(
         session=session,
         user_id=user.id,
@@ -403,6 +463,7 @@ def set_away_consoles_gone(*, session: Session, now: datetime, grace_s: float) -
             now=now,
             reason=CONSOLE_GONE,
             where=gone,
+            phone_mode=PhoneMode.phone.value,  # the browser phone went with the console
         ):
             log.info("console gone: user=%s set away", user_id)
             moved += 1
@@ -456,9 +517,9 @@ def offer_next(
         assert call.id is not None
         # Another instance's clock may run behind the one that queued the call.
         at = max(now, as_utc(call.queued_at)) if call.queued_at else now
-        for _status, user in care_plan.preferred_first(free, preferred.get(call.caller_hash)):
+        for status, user in care_plan.preferred_first(free, preferred.get(call.caller_hash)):
             assert user.id is not None
-            if not _covers(user, call) or not dialable(user.endpoint):
+            if not _covers(user, call) or not dialable(reach_at(user, status.phone_mode)):
                 continue  # (available from before their phone was removed: never offered)
             if not allowed.allows(user_id=user.id, line_id=call.line_id):
                 continue  # lacks a qualification the line requires, or it has expired
@@ -852,8 +913,9 @@ def _locked(session: Session, call: Call) -> Call:
     return call
 
 
-def _connect_if_both_in(*, session: Session, call: Call, now: datetime) -> None:
-    """Connected means the caller and the counselor are both in the conference."""
+def _connect_if_both_in(*, session: Session, call: Call, now: datetime) -> bool:
+    """Connected means the caller and the counselor are both in the conference. True if this
+    connected them."""
     user_id = call.offered_to_id
     if (
         call.state != CallState.offered
@@ -862,7 +924,7 @@ def _connect_if_both_in(*, session: Session, call: Call, now: datetime) -> None:
         or call.counselor_call_sid is None
         or call.caller_joined_at is None
     ):
-        return
+        return False
     if calls.transition(
         session=session,
         call=call,
@@ -876,6 +938,8 @@ def _connect_if_both_in(*, session: Session, call: Call, now: datetime) -> None:
         offer_expires_at=None,
     ):
         emit(session, agent_topic(user_id))
+        return True
+    return False
 
 
 def counselor_joined(
@@ -902,7 +966,9 @@ def counselor_joined(
             calls.record_event(
                 session=session, call_id=call.id, state="counselor_joined", now=now, user_id=user_id
             )
-        _connect_if_both_in(session=session, call=call, now=now)
+        connected = _connect_if_both_in(session=session, call=call, now=now)
+        if connected and _was_dropped(session, call.id):
+            return Effects(unhold=[call.call_sid])  # on hold since their last counselor dropped
         return Effects()
     if call.counselor_call_sid == leg_sid:
         return Effects()  # a repeated join
@@ -962,37 +1028,52 @@ def counselor_leg_failed(
         )
 
 
-def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime) -> None:
-    """The counselor's phone dropped mid-call: the caller must not be left alone in silence."""
+def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime) -> Effects:
+    """The counselor's phone (or browser) dropped mid-call: the caller must not be left alone in
+    silence. They stay in their conference, are told so once and hear the hold music, and are
+    first in the queue again (their counselor, back from wrap-up, or another is offered them)."""
     call = _locked(session, call)
     user_id = call.counselor_id
     if user_id is None or call.counselor_call_sid != leg_sid:
-        return
+        return Effects()
     if escalations.responder_with_caller(session=session, call_id=call.id or 0):
         hand_over(session=session, call=call, now=now, leg_gone=True)
-        return
-    if calls.transition(
+        return Effects()
+    if not calls.transition(
         session=session,
         call=call,
         to=CallState.queued,
         expect=[CallState.connected],
         now=now,
         user_id=user_id,
-        detail="counselor_dropped",
+        detail=COUNSELOR_DROPPED,
         priority=PRIORITY_IN_DANGER + 1,
         offered_to_id=None,
         accepted_at=None,
         counselor_id=None,
         counselor_call_sid=None,
     ):
-        _set_agent(
-            session=session,
-            user_id=user_id,
-            to=AgentState.wrap_up,
-            expect=[AgentState.on_call],
-            now=now,
-            call_id=call.id,
-        )
+        return Effects()
+    _set_agent(
+        session=session,
+        user_id=user_id,
+        to=AgentState.wrap_up,
+        expect=[AgentState.on_call],
+        now=now,
+        call_id=call.id,
+    )
+    return Effects(reassure=[(call.call_sid, call.language or "zh_CN")])
+
+
+def _was_dropped(session: Session, call_id: int) -> bool:
+    return (
+        session.exec(
+            select(CallEvent.id).where(
+                CallEvent.call_id == call_id, CallEvent.detail == COUNSELOR_DROPPED
+            )
+        ).first()
+        is not None
+    )
 
 
 # The end of a call whose caller hung up, whichever callback says so first (their status
@@ -1314,6 +1395,7 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
             "state": status.state.value,
             "reason": status.reason,
             "since": _iso(status.since),
+            "phone_mode": status.phone_mode.value,
         },
         "offer": offer,
         "call": live,

@@ -17,3 +17,13 @@ CLIENT = re.compile(r"client:[A-Za-z0-9_.@-]+")
 def dialable(endpoint: str) -> bool:
     """True if `endpoint` is a number, SIP URI or client identity Twilio can dial."""
     return any(pattern.fullmatch(endpoint) for pattern in (E164, SIP_URI, CLIENT))
+
+
+def browser_identity(user_id: int) -> str:
+    """The Twilio Client identity of a user's browser phone: stable, and not their name."""
+    return f"user-{user_id}"
+
+
+def browser_client(user_id: int) -> str:
+    """What the phone network rings to reach a user's browser phone."""
+    return f"client:{browser_identity(user_id)}"

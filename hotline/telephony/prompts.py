@@ -71,6 +71,15 @@ def hold_prompt(line: Line | None, lang: str) -> str:
     )
 
 
+def counselor_dropped(lang: str) -> str:
+    """Said once to a caller whose counselor's phone (or browser) dropped mid-call."""
+    _ = gettext_for(lang)
+    return _(
+        "We lost the connection to your counselor. Please stay on the line: we are "
+        "connecting you again."
+    )
+
+
 def line_language(line: Line, lang: str | None) -> str:
     return lang if lang and lang in line.languages else (line.languages or ["zh_CN"])[0]
 
@@ -236,11 +245,12 @@ def hold(
     *,
     audio: Audio = NO_AUDIO,
     announcement: list[str] | None = None,
+    then: str | None = None,
 ) -> str:
     """One pass of the wait loop (Twilio fetches it again when it ends): the caller's place and
     expected wait if announced, the hold prompt, then the music (or a pause). Without music the
     pass lasts the line's announcement interval, so the place is said every N seconds; with
-    music it is said after each play of it."""
+    music it is said after each play of it. `then`: the address of the next pass, if another."""
     response = VoiceResponse()
     for text in announcement or []:
         _say(response, text, lang)
@@ -252,6 +262,8 @@ def hold(
         response.pause(length=line.announce_every_s)
     else:
         response.pause(length=HOLD_PAUSE_S)
+    if then:
+        response.redirect(then, method="POST")
     return str(response)
 
 

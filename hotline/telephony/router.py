@@ -191,6 +191,10 @@ def _hold(
     if call is None or line is None:
         return prompts.hold(None, lang)
     said: list[str] = []
+    # A caller whose counselor's leg dropped (?dropped=1) is told once, then waits as queued.
+    dropped = request.query_params.get("dropped") == "1"
+    if dropped:
+        said.append(prompts.counselor_dropped(lang))
     # A connected caller put on hold by their counselor (?held=1) hears no place in the queue.
     if line.announce_position and request.query_params.get("held") != "1":
         assert line.id is not None
@@ -198,8 +202,11 @@ def _hold(
         wait_s = line_prompts.expected_wait_s(
             session=session, line_id=line.id, now=dispatcher.clock.now()
         )
-        said = prompts.announcement(lang, position, wait_s)
-    return prompts.hold(line, lang, audio=_audio(request, session, line), announcement=said)
+        said += prompts.announcement(lang, position, wait_s)
+    again = _url(request, f"/twilio/voice/hold?lang={lang}") if dropped else None
+    return prompts.hold(
+        line, lang, audio=_audio(request, session, line), announcement=said, then=again
+    )
 
 
 @router.post("/voice/not-in-service")
@@ -386,7 +393,9 @@ def conference_status(request: Request, params: SignedForm, dispatcher: Dispatch
             # Only their own phone dropping counts: a leave because the conference ended
             # (the caller hung up) leaves the ending to the caller's own callbacks.
             if routing.left_on_their_own(params.get("ReasonParticipantLeft")):
-                routing.counselor_left(session=session, call=call, leg_sid=leg, now=now)
+                effects.merge(
+                    routing.counselor_left(session=session, call=call, leg_sid=leg, now=now)
+                )
                 effects.kick = call.state == CallState.queued
         elif event == "conference-end" and call.state == CallState.connected:
             # A live call's conference ends only when its caller leaves (endConferenceOnExit):

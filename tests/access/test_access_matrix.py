@@ -46,6 +46,7 @@ ADMIN = {"root"}
 RESPONDERS = {"zhao", "li", "wang", "root"}
 CREW = {"zhao", "li", "wang"}  # the rota's swap rules: crisis workers and supervisors
 CALL_AND_SUPERVISING = {"alice", "wang", "root"}
+PHONE_USERS = {"alice", "bob", "zhao", "li", "wang"}
 # A case: the counselor of a live contact with that caller (alice), the crisis team and
 # supervisors; bob, a counselor not on a call with that caller, is refused.
 CASE_READERS = RESPONDERS | {"alice"}
@@ -360,6 +361,14 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/console/devices/{device_id}/remove"): RESPONDERS,
     # The notification's acknowledge action: a valid page token or nothing, whoever asks.
     ("POST", "/api/push/ack"): NOBODY,
+    # The browser phone: whoever takes or joins calls (counselors, crisis team, supervisors),
+    # not admins. Its simulator adapter answers the same roles (here the simulator is not
+    # running: a 502, still not a refusal); with Twilio it is a 404 for everyone.
+    ("POST", "/api/phone/token"): PHONE_USERS,
+    ("POST", "/api/phone/sim/ready"): PHONE_USERS,
+    ("GET", "/api/phone/sim/leg"): PHONE_USERS,
+    ("POST", "/api/phone/sim/answer"): PHONE_USERS,
+    ("POST", "/api/phone/sim/hangup"): PHONE_USERS,
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {

@@ -10,6 +10,7 @@ import "./alerts.js";
 import "./attention.js";
 import "./callcontrol.js";
 import "./transfer.js";
+import "./phone.js"; // the browser phone: its panel sends commands through hotline:command
 import "/static/case.js"; // the caller's case and safety plan (agent_console/cases)
 
 import { readConfig } from "/static/kit/config.js";
@@ -563,6 +564,9 @@ function command(message) {
     render();
   }
 }
+
+// Other modules (the browser phone) send their commands through the one socket.
+document.addEventListener("hotline:command", (event) => command(event.detail));
 
 // ---- the one-second tick: timers, heartbeat, command time-outs ---------------------------
 
