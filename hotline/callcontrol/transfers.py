@@ -546,6 +546,9 @@ def leg_progress(
             session=session, call=call, user_id=transfer.to_user_id, now=now
         ):
             moves.kick = True
+            # The caller waits on hold (the hold music) and is taken off it when the next
+            # counselor joins (routing), so that counselor's controls start off hold.
+            _set_hold(session, call.id, False, None, now)
         _record(session, call, "transfer_requeued", now, None, _describe(session, transfer))
         _audit(session, None, transfer, now, "requeued")
     return moves

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 STRANDED = "stranded"
 # The call event's detail when its counselor's leg left mid-call (their phone or browser dropped).
 COUNSELOR_DROPPED = "counselor_dropped"
+TRANSFER_FAILED = "transfer_failed"  # a cold transfer's colleague never joined: requeued
 # The presence reason when no console socket of theirs was open for the grace period.
 CONSOLE_GONE = "console_gone"
 # The end reason of a call handed to the line's partner line.
@@ -968,7 +969,8 @@ def counselor_joined(
             )
         connected = _connect_if_both_in(session=session, call=call, now=now)
         if connected and _was_dropped(session, call.id):
-            return Effects(unhold=[call.call_sid])  # on hold since their last counselor dropped
+            # On hold since their last counselor dropped, or since a transfer that failed.
+            return Effects(unhold=[call.call_sid])
         return Effects()
     if call.counselor_call_sid == leg_sid:
         return Effects()  # a repeated join
@@ -1066,10 +1068,13 @@ def counselor_left(*, session: Session, call: Call, leg_sid: str, now: datetime)
 
 
 def _was_dropped(session: Session, call_id: int) -> bool:
+    """Whether the caller went back to the queue on hold: their counselor's leg dropped, or a
+    cold transfer's colleague never joined (`requeue_transferred`)."""
     return (
         session.exec(
             select(CallEvent.id).where(
-                CallEvent.call_id == call_id, CallEvent.detail == COUNSELOR_DROPPED
+                CallEvent.call_id == call_id,
+                col(CallEvent.detail).in_([COUNSELOR_DROPPED, TRANSFER_FAILED]),
             )
         ).first()
         is not None
@@ -1293,7 +1298,7 @@ def requeue_transferred(*, session: Session, call: Call, user_id: int, now: date
         now=now,
         where=[col(Call.counselor_id) == user_id],
         user_id=user_id,
-        detail="transfer_failed",
+        detail=TRANSFER_FAILED,
         offered_to_id=None,
         accepted_at=None,
         offer_expires_at=None,

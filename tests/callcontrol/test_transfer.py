@@ -43,7 +43,8 @@ def setup(stack: Stack, *, partner: bool = False) -> tuple[Counselor, Counselor,
 
 def ready(who: Counselor) -> None:
     who.console.send("set_state", state="available", reason=None)
-    who.console.state("available")
+    # With a caller waiting the offer may come at once: "available" is then never shown.
+    who.console.wait(lambda s: s["agent"]["state"] in ("available", "offered"))
 
 
 def write_note(who: Counselor, call_id: int, version: int, **fields: Any) -> int:
@@ -413,6 +414,11 @@ def test_cold_transfer_whose_colleague_never_joins_goes_back_to_the_queue(stack:
     assert carol.console.offer()["call_id"] == call_id
     kept = [state for state, _ in events(stack, call_id)]
     assert "transfer_accepted" in kept and "transfer_requeued" in kept
+    # Carol takes it: the caller comes off hold and her controls start off hold.
+    carol.console.send("accept", call_id=call_id)
+    carol.console.wait(lambda s: (s["call"] or {}).get("state") == "connected")
+    stack.simulator.wait_for(lambda: not present(stack, caller)[caller]["hold"])
+    assert not carol.control(lambda c: True)["on_hold"]
     for who in (alice, bob, carol):
         who.console.close()
 
