@@ -156,6 +156,10 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
             "or a supervisor."
         ),
         "alert_call_back_none": _("The caller left no number to call them back."),
+        # After "Call the caller back as the line" (hotline/dialback/): the number stays hidden.
+        "alert_dial_back_requested": _(
+            "The line is calling the caller back: your phone rings when they answer."
+        ),
         "escalate_reason_needed": _("Say in a few words why the crisis team is needed."),
         "escalate_done": _("The crisis team is being paged. Stay with the caller."),
         # Alerts' sound and desktop notifications (attention.js).

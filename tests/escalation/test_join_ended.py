@@ -178,3 +178,28 @@ def test_the_crisis_worker_sees_the_call_ended_in_chromium(stack: Stack) -> None
         expect(alert.get_by_test_id("btn-join")).to_be_hidden()
         expect(alert.get_by_test_id("btn-called-back")).to_be_visible()
     assert caller_gone(stack, call_id)
+
+
+def test_the_crisis_worker_calls_the_caller_back_as_the_line_in_chromium(stack: Stack) -> None:
+    """After the caller hung up, the acknowledging crisis worker asks the line to call them back:
+    the line's number rings the caller's, and the number never reaches the page."""
+    sid, call_id, _escalation_id, _zhao = live_call_escalated(stack)
+    with chromium() as browser:
+        crisis = browser.new_page()
+        sign_in(crisis, stack.url, "zhao")
+        alert = crisis.get_by_test_id("alert-row")
+        expect(alert).to_have_attribute("data-status", "acknowledged", timeout=10_000)
+        expect(alert.get_by_test_id("btn-dial-back")).to_be_hidden()  # the caller is on the line
+        stack.simulator.hangup(sid)
+        button = alert.get_by_test_id("btn-dial-back")
+        expect(button).to_be_visible(timeout=10_000)
+        button.click()
+        expect(alert.get_by_test_id("alert-dial-back")).to_contain_text("calling the caller back")
+        expect(button).to_be_hidden()
+        stack.simulator.wait_for(
+            lambda: stack.simulator.list_calls(direction="outbound-api", to=CALLER)
+        )
+        [back] = stack.simulator.list_calls(direction="outbound-api", to=CALLER)
+        assert back["from"] == LINE
+        assert CALLER not in crisis.content()
+    assert caller_gone(stack, call_id)

@@ -18,6 +18,35 @@ const csrfToken = () => pageCsrfToken(config);
 // The last refusal per escalation, kept across re-renders (a snapshot redraws every row).
 const refusals = new Map();
 
+// Escalations whose caller the line is calling back (the request was accepted), by id.
+const dialledBack = new Set();
+
+// "Call the caller back as the line": the server places the call from the line's number to
+// the number kept for this escalation (hotline/linkage/); the page never holds the number.
+async function dialBack(id, stateEl, errorEl) {
+  errorEl.hidden = true;
+  refusals.delete(id);
+  try {
+    const response = await fetch(`/api/dialbacks/escalations/${id}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+      body: "{}",
+    });
+    if (response.ok) {
+      dialledBack.add(id);
+      stateEl.textContent = t("alert_dial_back_requested");
+      stateEl.hidden = false;
+      return;
+    }
+    const data = await response.json().catch(() => ({}));
+    errorEl.textContent = data.detail || t("error_generic");
+  } catch (_error) {
+    errorEl.textContent = t("error_generic");
+  }
+  errorEl.hidden = false;
+  refusals.set(id, errorEl.textContent);
+}
+
 async function act(id, action, body, errorEl) {
   errorEl.hidden = true;
   refusals.delete(id);
@@ -123,6 +152,16 @@ function render(alerts) {
     const calledBack = row.querySelector('[data-role="called_back"]');
     takeOver.hidden = !alert.acknowledged_by_me || alert.status !== "joined";
     calledBack.hidden = !alert.acknowledged_by_me || alert.status !== "acknowledged";
+    const dialBackButton = row.querySelector('[data-role="dial_back"]');
+    const dialBackState = row.querySelector('[data-role="dial-back-state"]');
+    dialBackButton.hidden = !alert.acknowledged_by_me || !alert.call_ended_at ||
+      dialledBack.has(alert.escalation_id);
+    if (dialledBack.has(alert.escalation_id)) {
+      dialBackState.textContent = t("alert_dial_back_requested");
+      dialBackState.hidden = false;
+    }
+    dialBackButton.addEventListener("click", () =>
+      dialBack(alert.escalation_id, dialBackState, errorEl));
     takeOver.addEventListener("click", () => act(alert.escalation_id, "take_over", null, errorEl));
     calledBack.addEventListener("click", () =>
       act(alert.escalation_id, "called_back", null, errorEl));
