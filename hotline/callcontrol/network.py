@@ -28,6 +28,7 @@ from hotline.calls.models import Call
 from hotline.clock import Clock
 from hotline.db import Database
 from hotline.lines.models import Line
+from hotline.routing import service as routing
 from hotline.telephony.port import TelephonyPort
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,9 @@ class Network:
             assert call is not None and user is not None
             line = session.get(Line, call.line_id)
             assert line is not None
-            to, from_, conference = user.endpoint, line.number, call.call_sid
+            # Their phone, or the browser phone if they chose it for this shift.
+            to = routing.endpoint_for(session=session, user=user)
+            from_, conference = line.number, call.call_sid
         try:
             leg = self.telephony.add_party(
                 conference=conference,

@@ -112,8 +112,8 @@ def colleagues(*, session: Session, user: User, now: datetime) -> list[dict[str,
     found = []
     for person, status in rows:
         assert person.id is not None
-        if not dialable(person.endpoint):
-            continue
+        if not dialable(routing.reach_at(person, status.phone_mode if status else None)):
+            continue  # neither a phone nor, this shift, the browser
         state = status.state if status is not None else AgentState.offline
         kind = _role_of(person, crisis, supervisors)
         if kind is None:

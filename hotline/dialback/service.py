@@ -131,8 +131,8 @@ def _file(
 ) -> DialBack:
     """The dial-back, due now, its counselor held for it."""
     assert user.id is not None
-    if not dialable(user.endpoint):
-        raise DialBackError("no_phone", 409)
+    if not dialable(routing.endpoint_for(session=session, user=user)):
+        raise DialBackError("no_phone", 409)  # neither a phone nor, this shift, the browser
     if _open_of(session, user.id) is not None:
         raise DialBackError("dialling", 409)
     try:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from hotline.auth.models import User
+from hotline.callcontrol import transfers
 from hotline.clock import FakeClock
 from hotline.db import Database
 from hotline.routing import service as routing
@@ -157,3 +158,19 @@ def test_the_choice_resets_when_their_console_has_gone(db: Database, clock: Fake
     # Back in a console, they choose the browser again before taking calls.
     with pytest.raises(routing.RoutingError):
         available(db, clock, nobody)
+
+
+def test_a_colleague_on_the_browser_phone_can_be_asked_to_take_a_transfer(
+    db: Database, clock: FakeClock
+) -> None:
+    """Transfers ring where routing would: a colleague with no number is listed (and rung at
+    their browser) only while they have chosen the browser."""
+    make_line(db)
+    asking = make_user(db, "alice")
+    colleague = without_phone(db, "nophone")
+
+    choose(db, clock, colleague, PhoneMode.browser)
+    available(db, clock, colleague)
+    with db.session() as session:
+        found = transfers.colleagues(session=session, user=asking, now=clock.now())
+    assert [c["user_id"] for c in found] == [colleague.id]
