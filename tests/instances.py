@@ -30,6 +30,8 @@ def instance_env(database_url: str, name: str) -> dict[str, str]:
         "HOTLINE_SYNC_NUMBERS_ON_START": "false",
         "HOTLINE_INSTANCE_NAME": name,
         "HOTLINE_ENGINE_INTERVAL_S": "0.2",
+        # Shedding load is tested elsewhere: here a slow machine must not turn calls away.
+        "HOTLINE_WEBHOOK_WAIT_S": "10",
     }
 
 

@@ -149,11 +149,16 @@ def test_refused_requests_and_a_phone_that_is_busy(stack: Stack) -> None:
     # The supervisor's phone is busy: the monitor fails and leaves the board; the call goes on.
     stack.simulator.set_phone(SUPERVISOR_PHONE, "busy")
     board.send("monitor", call_id=call_id, mode="listen")
-    board.wait(lambda b: (my_monitor(b, call_id) or {}).get("status") == "dialing")
+
+    def failed() -> CallMonitor | None:
+        with stack.db.session() as session:
+            found = session.exec(select(CallMonitor)).first()
+        return found if found is not None and found.status == MonitorStatus.failed else None
+
+    # The busy answer can come before a board showing "dialing" is sent: wait on the record.
+    monitor = stack.simulator.wait_for(failed)
+    assert monitor.error == "leg_busy"
     board.wait(lambda b: my_monitor(b, call_id) is None)
-    with stack.db.session() as session:
-        monitor = session.exec(select(CallMonitor)).one()
-        assert monitor.status == MonitorStatus.failed and monitor.error == "leg_busy"
     assert supervisor_leg(stack, caller) is None
 
     # The caller hangs up: the board no longer shows the call.

@@ -42,6 +42,8 @@ def env(database_url: str, provider_url: str, **extra: str) -> dict[str, str]:
         "HOTLINE_SECRET_KEY": "test-secret-key-that-is-long-enough-000",
         "HOTLINE_SYNC_NUMBERS_ON_START": "false",
         "HOTLINE_ENGINE_INTERVAL_S": "0.2",
+        # Shedding load is tested elsewhere: here a slow machine must not turn calls away.
+        "HOTLINE_WEBHOOK_WAIT_S": "10",
         **extra,
     }
 

@@ -48,6 +48,8 @@ def instance(name: str, database_url: str, redis_url: str, simulator_url: str) -
         "HOTLINE_SYNC_NUMBERS_ON_START": "false",
         "HOTLINE_INSTANCE_NAME": name,
         "HOTLINE_ENGINE_INTERVAL_S": "0.2",
+        # Shedding load is tested elsewhere: here a slow machine must not turn calls away.
+        "HOTLINE_WEBHOOK_WAIT_S": "10",
     }
     with serve_process(env, name) as (url, _process):
         yield url
