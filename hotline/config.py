@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     push_ack_ttl_s: int = Field(default=900, ge=60, le=86_400)
 
     offer_timeout_s: int = 20
+    # Text conversations one counselor holds at once unless their account says otherwise.
+    max_conversations: int = Field(default=2, ge=1, le=10)
+    # A text conversation waits this long for a counselor before the person is given the partner
+    # line and the emergency numbers (a person typing waits longer than a caller on hold).
+    conversation_max_wait_s: int = Field(default=600, ge=30, le=86_400)
+    # Phrases that put a conversation first ("in danger now"), by language, as JSON, e.g.
+    # {"zh_CN": ["不想活"], "en": ["kill myself"]}; empty: the built-in lists
+    # (hotline/conversations/danger.py). Never the only screen: the screener decides the level.
+    danger_phrases: dict[str, list[str]] = Field(default_factory=dict)
     # A counselling call's note is overdue this long after the call ended.
     note_due_s: int = 600
     connect_timeout_s: int = 45

@@ -7,6 +7,7 @@ from hotline.board.models import CallMonitor, HelpRequest
 from hotline.callcontrol.models import CallControl, CallParty, CallTransfer
 from hotline.calls.models import Call, CallEvent
 from hotline.cases.models import Case, SafetyPlan, TierChange, TierMap
+from hotline.conversations.models import Conversation, ConversationMessage
 from hotline.db import metadata
 from hotline.dialback.models import DialBack, DialPacer
 from hotline.escalation.models import (
@@ -57,6 +58,8 @@ from hotline.training.models import (
 from hotline.voicemail.models import Voicemail
 
 __all__ = [
+    "Conversation",
+    "ConversationMessage",
     "DialBack",
     "DialPacer",
     "CallControl",

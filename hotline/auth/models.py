@@ -71,6 +71,9 @@ class User(UserBase, table=True):
     # The staff record the national report counts (None: not recorded yet).
     profession: str | None = Field(default=None, max_length=32)
     employment: str | None = Field(default=None, max_length=16)
+    # How many text conversations this person holds at once (None: the line's setting,
+    # `max_conversations`).
+    max_conversations: int | None = None
 
 
 class UserCreate(UserBase):

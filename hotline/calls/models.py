@@ -10,6 +10,19 @@ from sqlmodel import Field, SQLModel
 from hotline.models_base import StrEnumType, UTCDateTime
 
 
+class Channel(StrEnum):
+    """How the person reached the line. A text conversation is a call in the model (one queue,
+    one note, one screener, one escalation path); only its transport differs."""
+
+    voice = "voice"
+    sms = "sms"
+    webchat = "webchat"
+    wechat = "wechat"
+
+
+TEXT_CHANNELS = frozenset({Channel.sms, Channel.webchat, Channel.wechat})
+
+
 class CallState(StrEnum):
     ringing = "ringing"
     ivr = "ivr"
@@ -73,6 +86,16 @@ class Call(SQLModel, table=True):
     direction: str = Field(
         default="inbound", max_length=8, sa_column_kwargs={"server_default": "inbound"}
     )
+    channel: Channel = Field(
+        default=Channel.voice,
+        sa_type=StrEnumType(Channel),
+        index=True,
+        sa_column_kwargs={"server_default": Channel.voice.value},
+    )
+
+    @property
+    def is_text(self) -> bool:
+        return self.channel in TEXT_CHANNELS
 
 
 class CallEvent(SQLModel, table=True):

@@ -68,6 +68,7 @@ def offer(ctx: JobContext) -> int:
                 now=ctx.clock.now(),
                 offer_timeout_s=ctx.settings.offer_timeout_s,
                 instance=ctx.settings.instance_name,
+                max_conversations=ctx.settings.max_conversations,
             )
         if not made:
             return offers

@@ -15,6 +15,9 @@ class AgentState(StrEnum):
     available = "available"
     offered = "offered"
     on_call = "on_call"
+    # Holding one or more text conversations (hotline/conversations/): offered more texts up
+    # to their capacity, never a voice call.
+    chatting = "chatting"
     wrap_up = "wrap_up"
     on_break = "break"
     away = "away"

@@ -41,6 +41,8 @@ class Offer(Shape):
     high_risk_history: bool
     queued_at: str | None
     expires_at: str | None
+    # voice, sms, webchat or wechat: the offer says how the person is reaching out.
+    channel: str = "voice"
 
 
 class CallEscalation(Shape):
@@ -124,6 +126,23 @@ class InDangerWaiting(Shape):
     queued_at: str | None
 
 
+class ConversationCard(Shape):
+    """A text conversation the counselor holds (connected, or its note being written)."""
+
+    call_id: int
+    channel: str
+    state: Literal["connected", "wrap_up"]
+    line_name: str
+    language: str | None
+    in_danger: bool
+    repeat_caller: bool
+    high_risk_history: bool
+    crisis_level: str | None
+    escalated: bool
+    connected_at: str | None
+    ended_at: str | None
+
+
 class ConsoleSnapshot(Shape):
     type: Literal["snapshot"] = "snapshot"
     server_time: str
@@ -131,6 +150,7 @@ class ConsoleSnapshot(Shape):
     offer: Offer | None
     call: LiveCall | None
     alerts: list[Alert]
+    conversations: list[ConversationCard] = []
     unfinished_notes: list[UnfinishedNote] | None = None
     followups_due: FollowUpsDue | None = None
     # Supervisors and admins only: help requests they were alerted to, callers in danger still

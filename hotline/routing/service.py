@@ -14,14 +14,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, delete, exists, update
+from sqlalchemy import ColumnElement, delete, exists, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hotline.auth.models import User
 from hotline.callcontrol.models import OPEN_TRANSFER_STATUSES, CallTransfer
 from hotline.calls import service as calls
-from hotline.calls.models import PRIORITY_IN_DANGER, Call, CallEvent, CallState
+from hotline.calls.models import (
+    PRIORITY_IN_DANGER,
+    TEXT_CHANNELS,
+    Call,
+    CallEvent,
+    CallState,
+    Channel,
+)
 from hotline.clock import as_utc
 from hotline.errors import DomainError
 from hotline.escalation import service as escalations
@@ -474,6 +481,195 @@ def set_away_consoles_gone(*, session: Session, now: datetime, grace_s: float) -
 # --- dispatch ---------------------------------------------------------------------------------
 
 
+# --- text conversations: a counselor holds several at once ----------------------------------
+
+# A conversation counts towards its counselor's capacity until its note is done.
+HELD_TEXT_STATES = (CallState.connected, CallState.wrap_up)
+
+
+def _text_held(session: Session, user_ids: Iterable[int]) -> dict[int, int]:
+    """How many conversations each of `user_ids` holds (connected or in wrap-up)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Call.counselor_id, func.count())
+        .where(
+            col(Call.counselor_id).in_(ids),
+            col(Call.channel).in_([c.value for c in TEXT_CHANNELS]),
+            col(Call.state).in_([s.value for s in HELD_TEXT_STATES]),
+        )
+        .group_by(col(Call.counselor_id))
+    ).all()
+    return {user_id: count for user_id, count in rows if user_id is not None}
+
+
+def _text_room(*, session: Session, users: Iterable[User], default: int) -> dict[int, int]:
+    """How many more conversations each of `users` can take now."""
+    listed = [user for user in users if user.id is not None]
+    held = _text_held(session, [user.id for user in listed if user.id is not None])
+    return {
+        user.id: (user.max_conversations or default) - held.get(user.id, 0)
+        for user in listed
+        if user.id is not None
+    }
+
+
+def _free_state(session: Session, user_id: int) -> AgentState:
+    """Where a counselor goes when an offer ends or a conversation's note is done: back to their
+    conversations if they hold any, else free."""
+    return AgentState.chatting if _text_held(session, [user_id]) else AgentState.available
+
+
+def conversations_of(*, session: Session, user_id: int) -> list[Call]:
+    """The conversations a counselor holds, oldest first."""
+    return list(
+        session.exec(
+            select(Call)
+            .where(
+                Call.counselor_id == user_id,
+                col(Call.channel).in_([c.value for c in TEXT_CHANNELS]),
+                col(Call.state).in_([s.value for s in HELD_TEXT_STATES]),
+            )
+            .order_by(col(Call.connected_at), col(Call.id))
+        )
+    )
+
+
+def _accept_text(*, session: Session, user_id: int, call: Call, now: datetime) -> None:
+    """A conversation is live as soon as it is accepted: there is no leg to connect."""
+    if not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.connected,
+        expect=[CallState.offered],
+        now=now,
+        where=[col(Call.offered_to_id) == user_id, col(Call.accepted_at).is_(None)],
+        user_id=user_id,
+        detail="accepted",
+        accepted_at=now,
+        counselor_id=user_id,
+        connected_at=now,
+        offer_expires_at=None,
+    ):
+        raise RoutingError("offer_gone")
+    if not _set_agent(
+        session=session,
+        user_id=user_id,
+        to=AgentState.chatting,
+        expect=[AgentState.offered],
+        now=now,
+    ):
+        raise RoutingError("offer_gone")
+
+
+def end_text(*, session: Session, user: User, call_id: int, now: datetime, reason: str) -> Call:
+    """The counselor ends a conversation: its note is then written (wrap-up); they keep their
+    other conversations."""
+    assert user.id is not None
+    call = session.get(Call, call_id)
+    if (
+        call is None
+        or not call.is_text
+        or not calls.transition(
+            session=session,
+            call=call,
+            to=CallState.wrap_up,
+            expect=[CallState.connected],
+            now=now,
+            where=[col(Call.counselor_id) == user.id],
+            user_id=user.id,
+            detail=reason,
+            ended_at=now,
+            end_reason=reason,
+        )
+    ):
+        raise RoutingError("no_live_call")
+    emit(session, agent_topic(user.id))
+    return call
+
+
+def person_left_text(*, session: Session, call: Call, now: datetime, reason: str) -> bool:
+    """The person ended the conversation (left the web chat, or it went quiet for too long):
+    waiting, it is abandoned; live, its counselor writes the note. True if it ended here."""
+    if call.state == CallState.offered and call.offered_to_id is not None:
+        user_id = call.offered_to_id
+        if calls.transition(
+            session=session,
+            call=call,
+            to=CallState.abandoned,
+            expect=[CallState.offered],
+            now=now,
+            detail=reason,
+            ended_at=now,
+            completed_at=now,
+            end_reason=reason,
+            offered_to_id=None,
+            offer_expires_at=None,
+        ):
+            _set_agent(
+                session=session,
+                user_id=user_id,
+                to=_free_state(session, user_id),
+                expect=[AgentState.offered],
+                now=now,
+                where=[col(AgentStatus.call_id) == call.id],
+            )
+            return True
+    if calls.transition(
+        session=session,
+        call=call,
+        to=CallState.abandoned,
+        expect=[CallState.queued, CallState.ringing, CallState.ivr],
+        now=now,
+        detail=reason,
+        ended_at=now,
+        completed_at=now,
+        end_reason=reason,
+    ):
+        return True
+    if calls.transition(
+        session=session,
+        call=call,
+        to=CallState.wrap_up,
+        expect=[CallState.connected],
+        now=now,
+        detail=reason,
+        ended_at=now,
+        end_reason=reason,
+    ):
+        if call.counselor_id is not None:
+            emit(session, agent_topic(call.counselor_id))
+        return True
+    return False
+
+
+def _finish_text(*, session: Session, user: User, call: Call, now: datetime) -> None:
+    """The note of a conversation is done: it no longer counts towards their capacity."""
+    assert user.id is not None
+    if call.counselor_id != user.id or not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.completed,
+        expect=[CallState.wrap_up],
+        now=now,
+        user_id=user.id,
+        completed_at=now,
+    ):
+        raise RoutingError("no_wrap_up")
+    if _free_state(session, user.id) == AgentState.available:
+        _set_agent(
+            session=session,
+            user_id=user.id,
+            to=AgentState.available,
+            expect=[AgentState.chatting],
+            now=now,
+            idle_since=now,
+        )
+    else:
+        emit(session, agent_topic(user.id))
+
+
 class _Taken(Exception):
     """The agent or the call changed under us: roll back this attempt's savepoint."""
 
@@ -485,7 +681,12 @@ def _covers(user: User, call: Call) -> bool:
 
 
 def offer_next(
-    *, session: Session, now: datetime, offer_timeout_s: int, instance: str | None = None
+    *,
+    session: Session,
+    now: datetime,
+    offer_timeout_s: int,
+    instance: str | None = None,
+    max_conversations: int = 2,
 ) -> bool:
     """Offer the most urgent waiting call to the longest-idle counselor who can take it."""
     waiting = session.exec(
@@ -497,12 +698,21 @@ def offer_next(
     ).all()
     if not waiting:
         return False
+    texts = any(call.is_text for call in waiting)
+    # A counselor holding conversations is offered more texts up to their capacity, never a
+    # voice call; one who is free is offered either.
+    takes = [AgentState.available, *([AgentState.chatting] if texts else [])]
     free = session.exec(
         select(AgentStatus, User)
         .join(User, col(User.id) == AgentStatus.user_id)
-        .where(AgentStatus.state == AgentState.available, col(User.active))
+        .where(col(AgentStatus.state).in_([s.value for s in takes]), col(User.active))
         .order_by(col(AgentStatus.idle_since), col(AgentStatus.user_id))
     ).all()
+    room = _text_room(
+        session=session,
+        users=[user for status, user in free if status.state == AgentState.chatting],
+        default=max_conversations,
+    )
     # The lines' required qualifications and who of the free holds them, in one query.
     allowed = qualified(
         session=session,
@@ -520,7 +730,13 @@ def offer_next(
         at = max(now, as_utc(call.queued_at)) if call.queued_at else now
         for status, user in care_plan.preferred_first(free, preferred.get(call.caller_hash)):
             assert user.id is not None
-            if not _covers(user, call) or not dialable(reach_at(user, status.phone_mode)):
+            if status.state == AgentState.chatting and (
+                not call.is_text or room.get(user.id, 0) <= 0
+            ):
+                continue  # a voice call, or no room for another conversation
+            if not _covers(user, call):
+                continue
+            if not call.is_text and not dialable(reach_at(user, status.phone_mode)):
                 continue  # (available from before their phone was removed: never offered)
             if not allowed.allows(user_id=user.id, line_id=call.line_id):
                 continue  # lacks a qualification the line requires, or it has expired
@@ -530,7 +746,7 @@ def offer_next(
                         session=session,
                         user_id=user.id,
                         to=AgentState.offered,
-                        expect=[AgentState.available],
+                        expect=[status.state],
                         now=at,
                         call_id=call.id,
                     ):
@@ -600,7 +816,8 @@ def expire_offers(*, session: Session, now: datetime, missed_before_away: int) -
                 effects.hang_up.append(leg)
         elif status is not None:
             missed = status.missed_offers + 1
-            if missed >= missed_before_away:
+            back = _free_state(session, user_id)
+            if missed >= missed_before_away and back == AgentState.available:
                 _set_agent(
                     session=session,
                     user_id=user_id,
@@ -611,11 +828,12 @@ def expire_offers(*, session: Session, now: datetime, missed_before_away: int) -
                     missed_offers=missed,
                 )
             else:
-                # Back of the line, so the next offer goes to someone else first.
+                # Back of the line, so the next offer goes to someone else first (a counselor
+                # holding conversations goes back to them, never away).
                 _set_agent(
                     session=session,
                     user_id=user_id,
-                    to=AgentState.available,
+                    to=back,
                     expect=[AgentState.offered],
                     now=now,
                     missed_offers=missed,
@@ -699,7 +917,40 @@ def free_stranded(*, session: Session, now: datetime) -> int:
         ):
             log.warning("freed counselor user=%s held by call=%s", status.user_id, call_id)
             freed += 1
+    return freed + _free_idle_chatting(session, now)
+
+
+def _free_idle_chatting(session: Session, now: datetime) -> int:
+    """A counselor 'in conversations' who holds none (a lost update) is set free."""
+    chatting = session.exec(
+        select(AgentStatus.user_id).where(AgentStatus.state == AgentState.chatting)
+    ).all()
+    held = _text_held(session, chatting)
+    freed = 0
+    for user_id in chatting:
+        if held.get(user_id):
+            continue
+        if _set_agent(
+            session=session,
+            user_id=user_id,
+            to=AgentState.available,
+            expect=[AgentState.chatting],
+            now=now,
+            reason=STRANDED,
+            where=[~_holds_text(user_id)],
+            idle_since=now,
+        ):
+            freed += 1
     return freed
+
+
+def _holds_text(user_id: int) -> ColumnElement[bool]:
+    """Checked in the update itself: a conversation accepted since the read keeps them."""
+    return exists().where(
+        col(Call.counselor_id) == user_id,
+        col(Call.channel).in_([c.value for c in TEXT_CHANNELS]),
+        col(Call.state).in_([s.value for s in HELD_TEXT_STATES]),
+    )
 
 
 def overflow_due(*, session: Session, now: datetime) -> Effects:
@@ -707,7 +958,11 @@ def overflow_due(*, session: Session, now: datetime) -> Effects:
     effects = Effects()
     due = session.exec(
         select(Call)
-        .where(Call.state == CallState.queued, col(Call.queue_deadline_at) <= now)
+        .where(
+            Call.state == CallState.queued,
+            col(Call.queue_deadline_at) <= now,
+            Call.channel == Channel.voice,
+        )
         .with_for_update(skip_locked=True)
     ).all()
     for call in due:
@@ -759,6 +1014,9 @@ def accept(
         or call.accepted_at is not None
     ):
         raise RoutingError("offer_gone")
+    if call.is_text:
+        _accept_text(session=session, user_id=user.id, call=call, now=now)
+        return call
     if not calls.transition(
         session=session,
         call=call,
@@ -803,7 +1061,7 @@ def decline(*, session: Session, user: User, call_id: int, now: datetime) -> Non
     _set_agent(
         session=session,
         user_id=user.id,
-        to=AgentState.available,
+        to=_free_state(session, user.id),
         expect=[AgentState.offered],
         now=now,
         idle_since=now,
@@ -879,6 +1137,10 @@ def hang_up(*, session: Session, user: User, call_id: int, now: datetime) -> Eff
 
 def finish_wrap_up(*, session: Session, user: User, call_id: int, now: datetime) -> None:
     assert user.id is not None
+    text = session.get(Call, call_id)
+    if text is not None and text.is_text:
+        _finish_text(session=session, user=user, call=text, now=now)
+        return
     status = session.get(AgentStatus, user.id)
     if status is None or status.state != AgentState.wrap_up or status.call_id != call_id:
         raise RoutingError("no_wrap_up")
@@ -1325,6 +1587,28 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _conversation_card(session: Session, call: Call) -> dict[str, Any]:
+    """One conversation the counselor holds, as their console lists it (its messages are read
+    from hotline/conversations/)."""
+    assert call.id is not None
+    line = session.get(Line, call.line_id)
+    level, escalated = notes.level_of(session=session, call_id=call.id)
+    return {
+        "call_id": call.id,
+        "channel": call.channel.value,
+        "state": "connected" if call.state == CallState.connected else "wrap_up",
+        "line_name": line.name if line is not None else "",
+        "language": call.language,
+        "in_danger": call.in_danger,
+        "repeat_caller": call.repeat_caller,
+        "high_risk_history": call.high_risk_history,
+        "crisis_level": level,
+        "escalated": escalated,
+        "connected_at": _iso(call.connected_at),
+        "ended_at": _iso(call.ended_at),
+    }
+
+
 def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:
     """Everything one counselor's console shows: the page renders from this alone."""
     status = ensure_agent(session=session, user_id=user_id, now=now)
@@ -1352,6 +1636,7 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
             "high_risk_history": call.high_risk_history,
             "queued_at": _iso(call.queued_at),
             "expires_at": _iso(call.offer_expires_at),
+            "channel": call.channel.value,
         }
     if status.call_id is not None and status.state in (AgentState.on_call, AgentState.wrap_up):
         row = session.exec(
@@ -1404,5 +1689,9 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
         },
         "offer": offer,
         "call": live,
+        "conversations": [
+            _conversation_card(session, call)
+            for call in conversations_of(session=session, user_id=user_id)
+        ],
         "alerts": escalations.alerts_for(session=session, user_id=user_id),
     }

@@ -1,0 +1,403 @@
+"""Text conversations: started by a person's first message, queued and offered like a call
+(hotline/routing/), answered by one counselor, ended by either side.
+
+A conversation is a `Call` whose channel is sms, webchat or wechat, so the queue, the offer,
+the note, the screener, escalation, review and retention treat both alike. This module adds what
+only text has: the messages (encrypted), the automatic answers of the line, danger phrases, and
+where a reply goes. Replies are delivered after the commit: to the web chat page by the bus
+(`chat_topic`), to SMS and WeChat by the `conversations.deliver` job (`jobs.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from hotline.auth.models import User
+from hotline.calls import service as calls
+from hotline.calls.models import (
+    PRIORITY_IN_DANGER,
+    TERMINAL_STATES,
+    WAITING_STATES,
+    Call,
+    CallState,
+    Channel,
+)
+from hotline.conversations import danger
+from hotline.conversations.models import Conversation, ConversationMessage, Delivery, Sender
+from hotline.errors import DomainError
+from hotline.i18n import N_
+from hotline.lines.models import Line
+from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
+from hotline.routing import priority
+from hotline.routing import service as routing
+
+# A message longer than this is cut (an SMS of 10 segments; a page can send no more).
+MAX_BODY = 1600
+SID_PREFIX = "CV"  # a conversation's own id in `calls.call_sid` (Twilio's call SIDs start CA)
+# End reasons.
+PERSON_LEFT = "person_left"
+COUNSELOR_ENDED = "counselor_ended"
+WENT_QUIET = "went_quiet"
+MAX_WAIT = "max_wait"
+
+
+class ConversationError(DomainError):
+    messages: ClassVar[Mapping[str, str]] = {
+        "not_yours": N_("This conversation is not yours to answer."),
+        "not_live": N_("This conversation has ended."),
+        "empty": N_("Write a message first."),
+        "not_found": N_("No such conversation."),
+    }
+
+
+def chat_topic(call_id: int) -> str:
+    """The bus topic of one conversation: the web chat page's socket and the consoles showing
+    it listen (a new message, typing, the end)."""
+    return f"chat.{call_id}"
+
+
+def resume_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_resume_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def clean(body: str) -> str:
+    return body.strip()[:MAX_BODY]
+
+
+# --- starting and finding ---------------------------------------------------------------------
+
+
+def start(
+    *,
+    session: Session,
+    line: Line,
+    channel: Channel,
+    sender_hash: str,
+    now: datetime,
+    max_wait_s: int,
+    address: str | None = None,
+    resume_token: str | None = None,
+) -> Call:
+    """A person's first message: the conversation waits in the line's queue at once."""
+    assert line.id is not None and channel != Channel.voice
+    history = priority.has_open_high_risk_history(session=session, caller_hash=sender_hash, now=now)
+    repeat = session.exec(
+        select(Call.id).where(
+            Call.caller_hash == sender_hash, Call.created_at >= now - calls.REPEAT_CALLER_WINDOW
+        )
+    ).first()
+    call = Call(
+        call_sid=SID_PREFIX + secrets.token_hex(16),
+        line_id=line.id,
+        caller_hash=sender_hash,
+        channel=channel,
+        state=CallState.ringing,
+        created_at=now,
+        repeat_caller=repeat is not None,
+        high_risk_history=history,
+        language=line.languages[0] if line.languages else None,
+    )
+    session.add(call)
+    session.flush()
+    assert call.id is not None
+    calls.record_event(
+        session=session, call_id=call.id, state=CallState.ringing.value, now=now, detail=channel
+    )
+    session.add(
+        Conversation(
+            call_id=call.id,
+            address=address,
+            resume_hash=resume_hash(resume_token) if resume_token else None,
+            started_at=now,
+            last_inbound_at=now,
+        )
+    )
+    calls.enqueue(
+        session=session,
+        call=call,
+        language=call.language,
+        in_danger=False,
+        max_wait_s=max_wait_s,
+        now=now,
+    )
+    return call
+
+
+def open_for(*, session: Session, line_id: int, sender_hash: str, channel: Channel) -> Call | None:
+    """The person's conversation on this line and channel that has not ended (an SMS thread or
+    a WeChat chat goes on in it), or None."""
+    return session.exec(
+        select(Call)
+        .where(
+            Call.line_id == line_id,
+            Call.caller_hash == sender_hash,
+            Call.channel == channel,
+            col(Call.state).not_in([s.value for s in TERMINAL_STATES | {CallState.wrap_up}]),
+        )
+        .order_by(col(Call.id).desc())
+    ).first()
+
+
+def by_resume_token(*, session: Session, token: str) -> Call | None:
+    row = session.exec(
+        select(Call)
+        .join(Conversation, col(Conversation.call_id) == Call.id)
+        .where(Conversation.resume_hash == resume_hash(token))
+    ).first()
+    return row
+
+
+def conversation(*, session: Session, call_id: int) -> Conversation | None:
+    return session.get(Conversation, call_id)
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def _add(
+    session: Session,
+    *,
+    call: Call,
+    sender: Sender,
+    body: str,
+    now: datetime,
+    delivery: Delivery,
+    user_id: int | None = None,
+    provider_id: str | None = None,
+    danger_phrase: str | None = None,
+) -> ConversationMessage:
+    assert call.id is not None
+    message = ConversationMessage(
+        call_id=call.id,
+        sender=sender,
+        user_id=user_id,
+        body=body,
+        at=now,
+        provider_id=provider_id,
+        delivery=delivery,
+        danger_phrase=danger_phrase,
+    )
+    session.add(message)
+    session.flush()
+    emit(session, chat_topic(call.id), {"message": message.id})
+    if call.counselor_id is not None:
+        emit(session, agent_topic(call.counselor_id))
+    return message
+
+
+def receive(
+    *,
+    session: Session,
+    call: Call,
+    body: str,
+    now: datetime,
+    provider_id: str | None = None,
+    phrases: Mapping[str, Sequence[str]] | None = None,
+) -> ConversationMessage | None:
+    """A message from the person. None if it was stored before (the channel delivered it
+    twice). A danger phrase puts a waiting conversation first and tells the supervisors."""
+    if provider_id is not None:
+        seen = session.exec(
+            select(ConversationMessage.id).where(ConversationMessage.provider_id == provider_id)
+        ).first()
+        if seen is not None:
+            return None
+    phrase = danger.match(body, danger.phrases(phrases or {}))
+    try:
+        with session.begin_nested():
+            message = _add(
+                session,
+                call=call,
+                sender=Sender.person,
+                body=clean(body),
+                now=now,
+                delivery=Delivery.received,
+                provider_id=provider_id,
+                danger_phrase=phrase,
+            )
+    except IntegrityError:  # the same message delivered twice at once
+        return None
+    session.execute(
+        update(Conversation).where(col(Conversation.call_id) == call.id).values(last_inbound_at=now)
+    )
+    if phrase is not None and not call.in_danger:
+        _in_danger(session, call, now)
+    return message
+
+
+def _in_danger(session: Session, call: Call, now: datetime) -> None:
+    """First in the queue (if still waiting) and shown as in danger everywhere."""
+    assert call.id is not None
+    values: dict[str, object] = {"in_danger": True}
+    if call.state in WAITING_STATES:
+        values["priority"] = PRIORITY_IN_DANGER
+    session.execute(update(Call).where(col(Call.id) == call.id).values(**values))
+    session.refresh(call)
+    calls.record_event(session=session, call_id=call.id, state="in_danger", now=now)
+    emit(session, SUPERVISORS_TOPIC, {"in_danger_call": call.id})
+    emit(session, BOARD_TOPIC)
+
+
+def say(*, session: Session, call: Call, body: str, now: datetime) -> ConversationMessage:
+    """An automatic answer of the line (greeting, place in the queue, closing words)."""
+    return _add(session, call=call, sender=Sender.line, body=body, now=now, delivery=_out(call))
+
+
+def _out(call: Call) -> Delivery:
+    # The web chat page gets it from the bus at once; SMS and WeChat wait for the job.
+    return Delivery.sent if call.channel == Channel.webchat else Delivery.queued
+
+
+def reply(
+    *, session: Session, user: User, call_id: int, body: str, now: datetime
+) -> ConversationMessage:
+    """The counselor answers the person of a conversation they hold."""
+    call = session.get(Call, call_id)
+    if call is None or not call.is_text:
+        raise ConversationError("not_found", 404)
+    if call.counselor_id != user.id:
+        raise ConversationError("not_yours", 403)
+    if call.state != CallState.connected:
+        raise ConversationError("not_live", 409)
+    text = clean(body)
+    if not text:
+        raise ConversationError("empty", 422)
+    return _add(
+        session,
+        call=call,
+        sender=Sender.counselor,
+        body=text,
+        now=now,
+        delivery=_out(call),
+        user_id=user.id,
+    )
+
+
+def transcript(
+    *, session: Session, call_id: int, private: bool = False
+) -> list[ConversationMessage]:
+    """The messages in order; a supervisor's private notes only when `private`."""
+    query = select(ConversationMessage).where(ConversationMessage.call_id == call_id)
+    if not private:
+        query = query.where(ConversationMessage.sender != Sender.supervisor)
+    return list(session.exec(query.order_by(col(ConversationMessage.id))))
+
+
+def set_delivery(*, session: Session, provider_id: str, delivery: Delivery) -> bool:
+    """A channel's status callback: sent, delivered or failed (never back from delivered)."""
+    allowed = {
+        Delivery.sent: (Delivery.queued,),
+        Delivery.delivered: (Delivery.queued, Delivery.sent),
+        Delivery.failed: (Delivery.queued, Delivery.sent),
+    }.get(delivery, ())
+    moved = session.execute(
+        update(ConversationMessage)
+        .where(
+            col(ConversationMessage.provider_id) == provider_id,
+            col(ConversationMessage.delivery).in_([d.value for d in allowed]),
+        )
+        .values(delivery=delivery.value)
+    )
+    return bool(getattr(moved, "rowcount", 0))
+
+
+def queue_position(*, session: Session, call: Call) -> int | None:
+    """1 for the next to be offered on this line; None once it is no longer waiting."""
+    if call.state != CallState.queued or call.queued_at is None:
+        return None
+    ahead = session.exec(
+        select(func.count())
+        .select_from(Call)
+        .where(
+            Call.line_id == call.line_id,
+            Call.state == CallState.queued,
+            (col(Call.priority) > call.priority)
+            | ((col(Call.priority) == call.priority) & (col(Call.queued_at) < call.queued_at))
+            | (
+                (col(Call.priority) == call.priority)
+                & (col(Call.queued_at) == call.queued_at)
+                & (col(Call.id) < call.id)
+            ),
+        )
+    ).one()
+    return int(ahead) + 1
+
+
+# --- ending ---------------------------------------------------------------------------------
+
+
+def end_by_counselor(*, session: Session, user: User, call_id: int, now: datetime) -> Call:
+    return routing.end_text(
+        session=session, user=user, call_id=call_id, now=now, reason=COUNSELOR_ENDED
+    )
+
+
+def end_by_person(
+    *, session: Session, call: Call, now: datetime, reason: str = PERSON_LEFT
+) -> bool:
+    ended = routing.person_left_text(session=session, call=call, now=now, reason=reason)
+    if ended and call.id is not None:
+        emit(session, chat_topic(call.id), {"ended": True})
+    return ended
+
+
+def overdue(*, session: Session, now: datetime) -> list[Call]:
+    """Conversations still waiting past their deadline (the person is then told the partner line
+    and the emergency numbers, and the conversation ends: `jobs.py`)."""
+    return list(
+        session.exec(
+            select(Call)
+            .where(
+                col(Call.channel) != Channel.voice.value,
+                Call.state == CallState.queued,
+                col(Call.queue_deadline_at) <= now,
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def past_wait(*, session: Session, call: Call, now: datetime) -> bool:
+    """The conversation waited past the maximum: it ends as overflow (counted as the line's
+    overflow, as a caller moved to the partner line is)."""
+    return calls.transition(
+        session=session,
+        call=call,
+        to=CallState.overflow,
+        expect=[CallState.queued],
+        now=now,
+        detail=MAX_WAIT,
+        end_reason=MAX_WAIT,
+        ended_at=now,
+        completed_at=now,
+    )
+
+
+def quiet_since(*, session: Session, before: datetime) -> list[Call]:
+    """Live conversations whose person has written nothing since `before`."""
+    return list(
+        session.exec(
+            select(Call)
+            .join(Conversation, col(Conversation.call_id) == Call.id)
+            .where(
+                Call.state == CallState.connected,
+                col(Conversation.last_inbound_at) < before,
+            )
+        )
+    )
+
+
+def wait_deadline(now: datetime, max_wait_s: int) -> datetime:
+    return now + timedelta(seconds=max_wait_s)
