@@ -106,6 +106,7 @@ def registry() -> Registry:
     """Every feature's jobs (the features are listed here, once)."""
     from hotline.board import jobs as board
     from hotline.callcontrol import jobs as callcontrol
+    from hotline.conversations import jobs as conversations
     from hotline.dialback import jobs as dialback
     from hotline.escalation import jobs as escalation
     from hotline.followups import jobs as followups
@@ -120,6 +121,7 @@ def registry() -> Registry:
     found = Registry()
     for feature in (
         routing,
+        conversations,
         callcontrol,
         notes,
         followups,

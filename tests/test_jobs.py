@@ -36,12 +36,14 @@ FEATURES = {
     "telephony": {"telephony.fallbacks", "telephony.sync_numbers"},
     "linkage": {"linkage.erase"},
     "dialback": {"dialback.place"},
+    "conversations": {"conversations.overdue", "conversations.positions"},
 }
 # The engine's timers, in the order the dispatcher's tick always ran them.
 TICK_ORDER = [
     "routing.expire_offers",
     "callcontrol.expire_transfers",
     "routing.overflow",
+    "conversations.overdue",
     "routing.stranded",
     "routing.consoles_gone",
     "notes.overdue",
@@ -52,6 +54,7 @@ TICK_ORDER = [
     "dialback.place",
     "board.monitors",
     "routing.offers",
+    "conversations.positions",
 ]
 # The jobs below use none of it; the worker reads the settings.
 NO_CONTEXT = cast(JobContext, SimpleNamespace(settings=make_settings("sqlite://", 9, None)))

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from agent_console.kit.render import translator
@@ -18,6 +19,7 @@ from hotline.callcontrol import service as callcontrol
 from hotline.callcontrol import transfers
 from hotline.calls.models import Call
 from hotline.cases import service as cases
+from hotline.conversations import service as conversations
 from hotline.followups import service as followups
 from hotline.notes import service as notes
 from hotline.realtime import socket_loop
@@ -61,17 +63,25 @@ def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) ->
             if not isinstance(call_id, int):
                 raise routing.RoutingError("bad_message")
             if kind == "accept":
-                routing.accept(
+                call = routing.accept(
                     session=session,
                     user=user,
                     call_id=call_id,
                     now=now,
                     connect_timeout_s=dispatcher.settings.connect_timeout_s,
                 )
-                effects.connect.append(call_id)
+                if call.is_text:  # live at once: the person is told who is with them
+                    conversations.accepted(session=session, call=call, user=user, now=now)
+                    effects.kick = True  # room for another conversation, maybe
+                else:
+                    effects.connect.append(call_id)
             elif kind == "decline":
                 routing.decline(session=session, user=user, call_id=call_id, now=now)
                 effects.kick = True
+            elif kind == "hangup" and _is_text(session, call_id):
+                conversations.close_by_counselor(
+                    session=session, user=user, call_id=call_id, now=now
+                )
             elif kind == "hangup":
                 effects = routing.hang_up(session=session, user=user, call_id=call_id, now=now)
             else:
@@ -87,6 +97,11 @@ def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) ->
         else:
             raise routing.RoutingError("bad_message")
     dispatcher.apply(effects)
+
+
+def _is_text(session: Session, call_id: int) -> bool:
+    call = session.get(Call, call_id)
+    return call is not None and call.is_text
 
 
 def _console_opened(dispatcher: Dispatcher, user_id: int, socket_id: str) -> None:

@@ -30,7 +30,7 @@ from hotline.calls.models import (
     CallState,
     Channel,
 )
-from hotline.conversations import danger
+from hotline.conversations import danger, words
 from hotline.conversations.models import Conversation, ConversationMessage, Delivery, Sender
 from hotline.errors import DomainError
 from hotline.i18n import N_
@@ -401,3 +401,114 @@ def quiet_since(*, session: Session, before: datetime) -> list[Call]:
 
 def wait_deadline(now: datetime, max_wait_s: int) -> datetime:
     return now + timedelta(seconds=max_wait_s)
+
+
+# --- what the line says -----------------------------------------------------------------------
+
+
+def begin(
+    *,
+    session: Session,
+    line: Line,
+    channel: Channel,
+    sender_hash: str,
+    body: str,
+    now: datetime,
+    max_wait_s: int,
+    provider_id: str | None = None,
+    address: str | None = None,
+    resume_token: str | None = None,
+    phrases: Mapping[str, Sequence[str]] | None = None,
+) -> Call:
+    """A person's first message: the conversation is queued, the message kept, and the line
+    answers at once (the emergency numbers, what is kept, their place in the queue)."""
+    call = start(
+        session=session,
+        line=line,
+        channel=channel,
+        sender_hash=sender_hash,
+        now=now,
+        max_wait_s=max_wait_s,
+        address=address,
+        resume_token=resume_token,
+    )
+    if body.strip():
+        receive(
+            session=session,
+            call=call,
+            body=body,
+            now=now,
+            provider_id=provider_id,
+            phrases=phrases,
+        )
+    position = queue_position(session=session, call=call)
+    say(session=session, call=call, body=words.welcome(line, call.language, position), now=now)
+    _told(session, call, position, now)
+    return call
+
+
+def _told(session: Session, call: Call, position: int | None, now: datetime) -> None:
+    session.execute(
+        update(Conversation)
+        .where(col(Conversation.call_id) == call.id)
+        .values(position_told=position, position_told_at=now)
+    )
+
+
+def accepted(*, session: Session, call: Call, user: User, now: datetime) -> None:
+    """The counselor took the conversation: the person is told who is with them."""
+    line = session.get(Line, call.line_id)
+    if line is not None:
+        say(
+            session=session,
+            call=call,
+            body=words.answered(line, call.language, user.display_name),
+            now=now,
+        )
+
+
+def close_by_counselor(*, session: Session, user: User, call_id: int, now: datetime) -> Call:
+    """The counselor ends the conversation: the person is told, and the note is written."""
+    call = end_by_counselor(session=session, user=user, call_id=call_id, now=now)
+    line = session.get(Line, call.line_id)
+    if line is not None:
+        say(session=session, call=call, body=words.ended(line, call.language), now=now)
+    assert call.id is not None
+    emit(session, chat_topic(call.id), {"ended": True})
+    return call
+
+
+def tell_positions(*, session: Session, line_id: int | None = None, now: datetime) -> int:
+    """Waiting people whose place in the queue changed since they were last told hear the new
+    one. Returns how many were told."""
+    query = (
+        select(Call, Conversation)
+        .join(Conversation, col(Conversation.call_id) == Call.id)
+        .where(Call.state == CallState.queued)
+    )
+    if line_id is not None:
+        query = query.where(Call.line_id == line_id)
+    told = 0
+    for call, talk in session.exec(query).all():
+        position = queue_position(session=session, call=call)
+        if position is None or talk.position_told is None or position >= talk.position_told:
+            continue  # only better news is worth a message
+        line = session.get(Line, call.line_id)
+        if line is None:
+            continue
+        say(session=session, call=call, body=words.place(line, call.language, position), now=now)
+        _told(session, call, position, now)
+        told += 1
+    return told
+
+
+def give_up_waiting(*, session: Session, call: Call, now: datetime) -> bool:
+    """Past the maximum wait: the person is given the partner line and the emergency numbers."""
+    if not past_wait(session=session, call=call, now=now):
+        return False
+    line = session.get(Line, call.line_id)
+    if line is not None:
+        say(session=session, call=call, body=words.nobody_free(line, call.language), now=now)
+    assert call.id is not None
+    emit(session, chat_topic(call.id), {"ended": True})
+    return True

@@ -240,3 +240,46 @@ def test_the_safety_net_frees_a_counselor_chatting_with_nobody(db: Database) -> 
     with db.session() as session:
         assert routing.free_stranded(session=session, now=T0 + S) == 1
     assert state_of(db, alice) == AgentState.available
+
+
+def test_a_person_waiting_is_told_their_place_and_past_the_wait_the_emergency_numbers(
+    db: Database,
+) -> None:
+    line = make_line(db, partner_number="+8612356")
+    with db.session() as session:
+        first = conversations.begin(
+            session=session,
+            line=line,
+            channel=Channel.webchat,
+            sender_hash="p1",
+            body="hello",
+            now=T0,
+            max_wait_s=600,
+        )
+        second = conversations.begin(
+            session=session,
+            line=line,
+            channel=Channel.webchat,
+            sender_hash="p2",
+            body="hello",
+            now=T0 + S,
+            max_wait_s=600,
+        )
+        first_id, second_id = first.id or 0, second.id or 0
+    with db.session() as session:
+        said = [m.body for m in conversations.transcript(session=session, call_id=second_id)]
+    assert "110" in said[-1] and "number 2 in the queue" in said[-1]
+    with db.session() as session:
+        conversations.give_up_waiting(session=session, call=session.get(Call, first_id), now=T0)
+        assert conversations.tell_positions(session=session, now=T0 + 2 * S) == 1
+        assert conversations.tell_positions(session=session, now=T0 + 3 * S) == 0
+    with db.session() as session:
+        said = [m.body for m in conversations.transcript(session=session, call_id=second_id)]
+        assert said[-1] == "You are next."
+        overdue = conversations.overdue(session=session, now=T0 + 700 * S)
+        assert [c.id for c in overdue] == [second_id]
+        assert conversations.give_up_waiting(session=session, call=overdue[0], now=T0 + 700 * S)
+    assert call_of(db, second_id).state == CallState.overflow
+    with db.session() as session:
+        last = conversations.transcript(session=session, call_id=second_id)[-1]
+    assert "+8612356" in last.body and last.sender == Sender.line

@@ -1,0 +1,68 @@
+"""What the line itself says in a text conversation, in the conversation's language: the first
+answer (the emergency numbers before anything, what is kept, the place in the queue), the place
+as it changes, and the closing words when nobody could answer or the line is closed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hotline.i18n import gettext_for
+from hotline.lines.models import Line
+from hotline.telephony.prompts import AMBULANCE, POLICE, line_language
+
+EMERGENCY = {"police": POLICE, "ambulance": AMBULANCE}
+
+
+def _(line: Line, language: str | None) -> Callable[[str], str]:
+    return gettext_for(line_language(line, language))
+
+
+def welcome(line: Line, language: str | None, position: int | None) -> str:
+    t = _(line, language)
+    text = t(
+        "%(name)s: if you are in danger right now, call %(police)s or %(ambulance)s. "
+        "A counselor will answer here as soon as one is free. What you write is kept in the "
+        "line's confidential records, like a call."
+    ) % {"name": line.name, **EMERGENCY}
+    if position is not None:
+        text += " " + place(line, language, position)
+    return text
+
+
+def place(line: Line, language: str | None, position: int) -> str:
+    t = _(line, language)
+    if position <= 1:
+        return t("You are next.")
+    return str(t("You are number %(position)d in the queue.") % {"position": position})
+
+
+def answered(line: Line, language: str | None, counselor: str) -> str:
+    t = _(line, language)
+    return str(t("%(counselor)s, a counselor, is with you now.") % {"counselor": counselor})
+
+
+def nobody_free(line: Line, language: str | None) -> str:
+    t = _(line, language)
+    text = (
+        t(
+            "We are sorry: no counselor could answer in time, and this conversation has ended. "
+            "If you are in danger, call %(police)s or %(ambulance)s now."
+        )
+        % EMERGENCY
+    )
+    if line.partner_number:
+        text += " " + t("You can call the partner hotline at %(number)s.") % {
+            "number": line.partner_number
+        }
+    return str(text)
+
+
+def ended(line: Line, language: str | None) -> str:
+    t = _(line, language)
+    return str(
+        t(
+            "The counselor has ended this conversation. You can write again at any time. If you "
+            "are in danger, call %(police)s or %(ambulance)s now."
+        )
+        % EMERGENCY
+    )
