@@ -33,11 +33,15 @@ from agent_console.supervision.pages import router as supervision_pages
 from agent_console.supervision.qa_pages import router as supervision_qa_pages
 from agent_console.training.pages import router as training_pages
 from agent_console.voicemail.pages import router as voicemail_pages
+from agent_console.webchat.pages import router as webchat_pages
+from agent_console.webchat.ws import router as webchat_socket
 
 
 def include(app: FastAPI) -> None:
     errors.install(app)
     app.include_router(sign_in_pages)
+    app.include_router(webchat_pages)
+    app.include_router(webchat_socket)
     app.include_router(console_pages)
     app.include_router(console_socket)
     app.include_router(followups_pages)

@@ -1,0 +1,309 @@
+"""The web chat's websocket (`/chat/{line_id}/ws`): a person with no account talks to the line.
+
+Protocol (JSON text frames):
+- in: `{"type": "hello", "resume": token | null}` first; then `{"type": "message", "id": "<the
+  page's id>", "body": "..."}`, `{"type": "typing"}`, `{"type": "leave"}`.
+- out: `{"type": "ready", "resume": token, "state": ..., "position": n | null, "messages": [...]}`
+  after hello; then `{"type": "message", ...}` for each new message, `{"type": "status", "state":
+  "waiting" | "live" | "ended" | "none", "position": n | null}` when it changes,
+  `{"type": "typing"}` while the counselor writes, `{"type": "error", "code": ...}`.
+
+The resume token is the conversation's only key: the page keeps it (sessionStorage), so a
+network drop or a reload finds the conversation again; nothing identifies the person. The
+conversation begins with the first message (opening the page stores nothing). A closed line
+answers with the emergency numbers and stores nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from agent_console.kit.sockets import origin_allowed
+from hotline.blocklist import service as blocklist
+from hotline.calls.models import TERMINAL_STATES, Call, CallState, Channel
+from hotline.conversations import service as conversations
+from hotline.conversations.models import ConversationMessage, Sender
+from hotline.lines import service as lines
+from hotline.lines.models import Line
+from hotline.privacy import caller_hash
+from hotline.routing.engine import Dispatcher
+from hotline.telephony import texts
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+CLOSE_FORBIDDEN_ORIGIN = 4403
+CLOSE_NO_LINE = 4404
+MAX_FRAME = 8_000  # characters of one frame (a message is cut to 1,600 anyway)
+# A person may send this many messages in a minute; more are refused (not stored).
+RATE_PER_MINUTE = 20
+
+
+def sender_hash(secret: str, token: str) -> str:
+    """The blocklist's and the case's key for a web chat person: their resume token's hash."""
+    return caller_hash(secret, f"webchat:{token}")
+
+
+def _provider_id(token: str, page_id: str) -> str:
+    """The page numbers its messages: one sent again after a reconnect is stored once."""
+    return f"webchat:{conversations.resume_hash(token)[:32]}:{page_id[:40]}"
+
+
+def _view(message: ConversationMessage) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": message.id,
+        "sender": message.sender.value,
+        "body": message.body,
+        "at": message.at.isoformat(),
+    }
+
+
+def _state(call: Call | None) -> str:
+    if call is None:
+        return "none"
+    if call.state == CallState.connected:
+        return "live"
+    if call.state in TERMINAL_STATES or call.state == CallState.wrap_up:
+        return "ended"
+    return "waiting"
+
+
+@dataclass
+class Chat:
+    """One page's socket: which line, which conversation, what it has been sent."""
+
+    dispatcher: Dispatcher
+    bus: Any
+    line_id: int
+    token: str | None = None
+    call_id: int | None = None
+    last_sent: int = 0
+    sent_times: deque[float] = field(default_factory=deque)
+
+    # --- blocking parts, run in the thread pool ---
+
+    def hello(self, token: str | None) -> dict[str, Any]:
+        with self.dispatcher.db.session() as session:
+            call = None
+            if token:
+                found = conversations.by_resume_token(session=session, token=token)
+                if found is not None and found.line_id == self.line_id:
+                    call = found
+            if call is None:
+                token = conversations.new_resume_token()
+            self.token = token
+            self.call_id = call.id if call is not None else None
+            return {"type": "ready", "resume": token, **self._news(session, call)}
+
+    def _news(self, session: Any, call: Call | None) -> dict[str, Any]:
+        """Messages not sent yet, the state and the place in the queue."""
+        messages: list[dict[str, Any]] = []
+        if call is not None and call.id is not None:
+            for message in conversations.transcript(session=session, call_id=call.id):
+                if message.id is not None and message.id > self.last_sent:
+                    messages.append(_view(message))
+                    self.last_sent = message.id
+        position = conversations.queue_position(session=session, call=call) if call else None
+        return {"state": _state(call), "position": position, "messages": messages}
+
+    def news(self) -> dict[str, Any]:
+        with self.dispatcher.db.session() as session:
+            call = session.get(Call, self.call_id) if self.call_id is not None else None
+            return self._news(session, call)
+
+    def post(self, body: str, page_id: str) -> dict[str, Any] | str:
+        """The person's message: the conversation begins with the first. An error code, or news."""
+        assert self.token is not None
+        settings = self.dispatcher.settings
+        now = self.dispatcher.clock.now()
+        with self.dispatcher.db.session() as session:
+            line = session.get(Line, self.line_id)
+            if line is None or not line.active:
+                return "no_line"
+            who = sender_hash(settings.secret_key, self.token)
+            if blocklist.is_blocked(session=session, caller_hash=who, now=now):
+                return "unavailable"
+            call = session.get(Call, self.call_id) if self.call_id is not None else None
+            provider_id = _provider_id(self.token, page_id)
+            if call is not None and call.state not in TERMINAL_STATES | {CallState.wrap_up}:
+                conversations.receive(
+                    session=session,
+                    call=call,
+                    body=body,
+                    now=now,
+                    provider_id=provider_id,
+                    phrases=settings.danger_phrases,
+                )
+            elif not lines.is_open(line, now):
+                return {"closed": texts.text(line, now, call=line.number)}
+            else:
+                if call is not None:  # a new conversation after one ended: a new key
+                    self.token = conversations.new_resume_token()
+                    who = sender_hash(settings.secret_key, self.token)
+                    provider_id = (
+                        f"webchat:{conversations.resume_hash(self.token)[:32]}:{page_id[:40]}"
+                    )
+                call = conversations.begin(
+                    session=session,
+                    line=line,
+                    channel=Channel.webchat,
+                    sender_hash=who,
+                    body=body,
+                    now=now,
+                    max_wait_s=settings.conversation_max_wait_s,
+                    provider_id=provider_id,
+                    resume_token=self.token,
+                    phrases=settings.danger_phrases,
+                )
+                self.call_id = call.id
+                return {"resume": self.token}
+        return {}
+
+    def leave(self) -> None:
+        if self.call_id is None:
+            return
+        with self.dispatcher.db.session() as session:
+            call = session.get(Call, self.call_id)
+            if call is not None:
+                conversations.end_by_person(
+                    session=session, call=call, now=self.dispatcher.clock.now()
+                )
+
+    def typing(self) -> None:
+        if self.call_id is not None:
+            self.bus.publish(
+                conversations.chat_topic(self.call_id), {"typing": Sender.person.value}
+            )
+
+    def allowed_now(self) -> bool:
+        """At most RATE_PER_MINUTE messages in any minute (a flood is not stored)."""
+        now = time.monotonic()
+        while self.sent_times and now - self.sent_times[0] > 60:
+            self.sent_times.popleft()
+        if len(self.sent_times) >= RATE_PER_MINUTE:
+            return False
+        self.sent_times.append(now)
+        return True
+
+
+@router.websocket("/chat/{line_id}/ws")
+async def chat_socket(websocket: WebSocket, line_id: int) -> None:
+    await websocket.accept()
+    if not origin_allowed(websocket):
+        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
+        return
+    dispatcher: Dispatcher = websocket.app.state.dispatcher
+    bus = websocket.app.state.bus
+    chat = Chat(dispatcher=dispatcher, bus=bus, line_id=line_id)
+    lock = asyncio.Lock()
+    # One subscription for the socket's life: its topic is the conversation's, once there is one
+    # (swapping the set is atomic for the bus's thread that reads it).
+    subscription = bus.subscribe(set())
+
+    async def send(data: dict[str, Any]) -> None:
+        async with lock:
+            await websocket.send_text(json.dumps(data, ensure_ascii=False))
+
+    async def send_news() -> None:
+        async with lock:  # read and send under one lock: never an older state after a newer
+            news = await run_in_threadpool(chat.news)
+            for message in news.pop("messages"):
+                await websocket.send_text(json.dumps(message, ensure_ascii=False))
+            await websocket.send_text(json.dumps({"type": "status", **news}))
+
+    def listen() -> None:
+        if chat.call_id is not None:
+            subscription.topics = {conversations.chat_topic(chat.call_id)}
+
+    async def events() -> None:
+        while True:
+            event = await subscription.get()
+            if event.data.get("typing") == Sender.counselor.value:
+                await send({"type": "typing"})
+                continue
+            await send_news()
+
+    async def commands() -> None:
+        while True:
+            text = await websocket.receive_text()
+            try:
+                message = json.loads(text) if len(text) <= MAX_FRAME else None
+            except json.JSONDecodeError:
+                message = None
+            if not isinstance(message, dict):
+                await send({"type": "error", "code": "bad_message"})
+                continue
+            kind = message.get("type")
+            if kind == "ping":  # the page's keep-alive (kit/socket.js)
+                ping_id = message.get("id")
+                await send({"type": "pong", "id": ping_id if isinstance(ping_id, int) else None})
+            elif kind == "hello" and chat.token is None:
+                resume = message.get("resume")
+                ready = await run_in_threadpool(
+                    chat.hello, resume if isinstance(resume, str) and len(resume) < 100 else None
+                )
+                if ready["state"] == "none" and not await run_in_threadpool(_line_exists, chat):
+                    await websocket.close(code=CLOSE_NO_LINE)
+                    return
+                await send(ready)
+                listen()
+            elif chat.token is None:
+                await send({"type": "error", "code": "hello_first"})
+            elif kind == "message":
+                body, page_id = message.get("body"), message.get("id")
+                if not isinstance(body, str) or not body.strip() or not isinstance(page_id, str):
+                    await send({"type": "error", "code": "bad_message"})
+                    continue
+                if not chat.allowed_now():
+                    await send({"type": "error", "code": "too_fast"})
+                    continue
+                before = chat.call_id
+                result = await run_in_threadpool(chat.post, body, page_id)
+                if isinstance(result, str):
+                    await send({"type": "error", "code": result})
+                    continue
+                if "closed" in result:
+                    await send({"type": "closed", "body": result["closed"]})
+                    continue
+                if "resume" in result:
+                    await send({"type": "resume", "resume": result["resume"]})
+                if chat.call_id != before:
+                    listen()
+                await send_news()
+            elif kind == "typing":
+                await run_in_threadpool(chat.typing)
+            elif kind == "leave":
+                await run_in_threadpool(chat.leave)
+                await send_news()
+            else:
+                await send({"type": "error", "code": "bad_message"})
+
+    tasks = [asyncio.create_task(commands()), asyncio.create_task(events())]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            error = task.exception()
+            if error is not None and not isinstance(error, WebSocketDisconnect):
+                log.error("web chat socket failed on line %s", line_id, exc_info=error)
+    finally:
+        for task in tasks:
+            task.cancel()
+        subscription.close()
+        with contextlib.suppress(Exception):
+            await websocket.close()
+
+
+def _line_exists(chat: Chat) -> bool:
+    with chat.dispatcher.db.session() as session:
+        line = session.get(Line, chat.line_id)
+        return line is not None and line.active
