@@ -143,6 +143,7 @@ class ConversationCard(Shape):
     ended_at: str | None
     # The person's messages since the counselor last wrote.
     unread: int = 0
+    last_message_id: int | None = None
 
 
 class ConsoleSnapshot(Shape):

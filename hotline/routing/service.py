@@ -1608,6 +1608,10 @@ def _conversation_card(session: Session, call: Call) -> dict[str, Any]:
         "connected_at": _iso(call.connected_at),
         "ended_at": _iso(call.ended_at),
         "unread": _unanswered(session, call.id),
+        # The console fetches the transcript again when this changes.
+        "last_message_id": session.exec(
+            select(func.max(ConversationMessage.id)).where(ConversationMessage.call_id == call.id)
+        ).one(),
     }
 
 
