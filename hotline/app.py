@@ -19,9 +19,9 @@ from hotline.blocklist.api import router as blocklist_api
 from hotline.board.api import router as board_router
 from hotline.callcontrol.api import router as callcontrol_api
 from hotline.cases.api import router as cases_api
-from hotline.conversations.api import router as conversations_api
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
+from hotline.conversations.api import router as conversations_api
 from hotline.db import Database, make_engine
 from hotline.dialback.api import router as dialback_api
 from hotline.dialback.webhooks import router as dialback_webhooks
