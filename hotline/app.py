@@ -21,6 +21,7 @@ from hotline.callcontrol.api import router as callcontrol_api
 from hotline.cases.api import router as cases_api
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
+from hotline.conversations.api import router as conversations_api
 from hotline.db import Database, make_engine
 from hotline.dialback.api import router as dialback_api
 from hotline.dialback.webhooks import router as dialback_webhooks
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(dialback_api)
     app.include_router(dialback_webhooks)
     app.include_router(softphone_api)
+    app.include_router(conversations_api)
     agent_console.routes.include(app)
 
     @app.get("/healthz", include_in_schema=False)

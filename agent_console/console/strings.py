@@ -24,6 +24,7 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "state_offered": _("Call offered"),
         "state_on_call": _("On a call"),
         "state_wrap_up": _("Wrap-up"),
+        "state_chatting": _("In conversations"),
         "state_break": _("On a break"),
         "state_away": _("Away"),
         "state_unknown": _("Unknown status"),
@@ -48,6 +49,40 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
             "Go available when you are ready to take calls."
         ),
         "idle_busy": _("Your status is being updated."),
+        "idle_chatting": _(
+            "You are in text conversations. More are offered to you while you have room."
+        ),
+        # Text conversations (conversations.js).
+        "channel_voice": _("Phone call"),
+        "channel_webchat": _("Web chat"),
+        "channel_sms": _("SMS"),
+        "channel_wechat": _("WeChat"),
+        "offer_title_voice": _("Incoming call"),
+        "offer_title_text": _("Incoming conversation"),
+        "accept_voice": _("Accept call"),
+        "accept_text": _("Accept conversation"),
+        "conversation_label": _("{channel}, {line}"),
+        "conversation_unread": _("{count} new"),
+        "conversation_danger": _("In danger now"),
+        "conversation_ended": _("Ended: write the note, then free this place."),
+        "conversation_live": _("Live conversation"),
+        "sender_person": _("Person"),
+        "sender_line": _("The line (automatic)"),
+        "sender_counselor": _("You"),
+        "sender_supervisor": _("Supervisor (private)"),
+        "delivery_queued": _("Sending…"),
+        "delivery_sent": _("Sent"),
+        "delivery_delivered": _("Delivered"),
+        "delivery_failed": _("Not delivered"),
+        "danger_why_first": _(
+            "Why first: the person wrote “{phrase}”, so this conversation was answered first."
+        ),
+        "conversation_end_confirm": _(
+            "End this conversation? The person is told it has ended and cannot write to you "
+            "in it any more."
+        ),
+        "transcript_failed": _("The conversation could not be loaded. Trying again…"),
+        "reply_failed": _("Your reply was not sent. Try again."),
         # Caller languages.
         "lang_zh_CN": _("Chinese"),
         "lang_en": _("English"),

@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from hotline.auth.models import User
+from hotline.auth.models import Role, User
 from hotline.calls import service as calls
 from hotline.calls.models import (
     PRIORITY_IN_DANGER,
@@ -55,7 +55,12 @@ class ConversationError(DomainError):
         "not_live": N_("This conversation has ended."),
         "empty": N_("Write a message first."),
         "not_found": N_("No such conversation."),
+        "not_allowed": N_("Only its counselor and supervisors may read this conversation."),
     }
+
+
+# Who reads any conversation (their reads are audited) and sees supervisors' private notes.
+SUPERVISING = frozenset({Role.supervisor, Role.admin})
 
 
 def chat_topic(call_id: int) -> str:
@@ -283,6 +288,47 @@ def reply(
         delivery=_out(call),
         user_id=user.id,
     )
+
+
+def readable(*, session: Session, user: User, call_id: int) -> Call:
+    """The conversation, if `user` may read it: the counselor holding it, or a supervisor."""
+    call = session.get(Call, call_id)
+    if call is None:
+        raise ConversationError("not_found", 404)
+    if call.counselor_id != user.id and user.role not in SUPERVISING:
+        raise ConversationError("not_allowed", 403)
+    if not call.is_text:
+        raise ConversationError("not_found", 404)
+    return call
+
+
+def held(*, session: Session, user: User, call_id: int) -> Call:
+    """The conversation, if `user` holds it (to answer it, or say they are typing)."""
+    call = session.get(Call, call_id)
+    if call is None:
+        raise ConversationError("not_found", 404)
+    if call.counselor_id != user.id:
+        raise ConversationError("not_yours", 403)
+    if not call.is_text:
+        raise ConversationError("not_found", 404)
+    return call
+
+
+def typing(*, session: Session, user: User, call_id: int) -> None:
+    """The counselor is writing: the person's page shows it (nothing is stored)."""
+    call = held(session=session, user=user, call_id=call_id)
+    if call.state != CallState.connected:
+        raise ConversationError("not_live", 409)
+    emit(session, chat_topic(call_id), {"typing": "counselor"})
+
+
+def authors(*, session: Session, messages: Sequence[ConversationMessage]) -> dict[int, str]:
+    """The display names of the people who wrote `messages`, by user id."""
+    ids = {m.user_id for m in messages if m.user_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all()
+    return {user_id: name for user_id, name in rows if user_id is not None}
 
 
 def transcript(

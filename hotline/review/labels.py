@@ -17,6 +17,7 @@ def states(_: Gettext) -> dict[str, str]:
         "offered": _("Call offered"),
         "on_call": _("On a call"),
         "wrap_up": _("Wrap-up"),
+        "chatting": _("In conversations"),
         "break": _("On a break"),
         "away": _("Away"),
     }

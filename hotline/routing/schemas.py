@@ -141,6 +141,9 @@ class ConversationCard(Shape):
     escalated: bool
     connected_at: str | None
     ended_at: str | None
+    # The person's messages since the counselor last wrote.
+    unread: int = 0
+    last_message_id: int | None = None
 
 
 class ConsoleSnapshot(Shape):

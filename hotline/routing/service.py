@@ -30,6 +30,7 @@ from hotline.calls.models import (
     Channel,
 )
 from hotline.clock import as_utc
+from hotline.conversations.models import ConversationMessage, Sender
 from hotline.errors import DomainError
 from hotline.escalation import service as escalations
 from hotline.i18n import N_
@@ -1606,7 +1607,28 @@ def _conversation_card(session: Session, call: Call) -> dict[str, Any]:
         "escalated": escalated,
         "connected_at": _iso(call.connected_at),
         "ended_at": _iso(call.ended_at),
+        "unread": _unanswered(session, call.id),
+        # The console fetches the transcript again when this changes.
+        "last_message_id": session.exec(
+            select(func.max(ConversationMessage.id)).where(ConversationMessage.call_id == call.id)
+        ).one(),
     }
+
+
+def _unanswered(session: Session, call_id: int) -> int:
+    """The person's messages since the counselor last wrote (what waits for an answer)."""
+    last = session.exec(
+        select(func.max(ConversationMessage.id)).where(
+            ConversationMessage.call_id == call_id,
+            ConversationMessage.sender == Sender.counselor,
+        )
+    ).one()
+    query = select(func.count()).where(
+        ConversationMessage.call_id == call_id, ConversationMessage.sender == Sender.person
+    )
+    if last is not None:
+        query = query.where(col(ConversationMessage.id) > last)
+    return int(session.exec(query).one())
 
 
 def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]:

@@ -369,6 +369,12 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/api/phone/sim/leg"): PHONE_USERS,
     ("POST", "/api/phone/sim/answer"): PHONE_USERS,
     ("POST", "/api/phone/sim/hangup"): PHONE_USERS,
+    # A text conversation: its counselor and supervisors read it, only its counselor answers.
+    # (The seeded call is alice's voice call: she hears 404 "no such conversation", the others
+    # are refused first; a real conversation: tests/conversations/test_api.py.)
+    ("GET", "/api/conversations/{call_id}/messages"): CALL_AND_SUPERVISING,
+    ("POST", "/api/conversations/{call_id}/messages"): {"alice"},
+    ("POST", "/api/conversations/{call_id}/typing"): {"alice"},
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -408,6 +414,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
     },
     ("POST", "/api/push/ack"): {"token": "1.1.9999999999.00.forged"},
+    ("POST", "/api/conversations/{call_id}/messages"): {"body": "matrix"},
 }
 
 

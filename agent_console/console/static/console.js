@@ -11,6 +11,7 @@ import "./attention.js";
 import "./callcontrol.js";
 import "./transfer.js";
 import "./phone.js"; // the browser phone: its panel sends commands through hotline:command
+import "./conversations.js"; // text conversations: the list, the transcript, the reply box
 import "/static/case.js"; // the caller's case and safety plan (agent_console/cases)
 
 import { readConfig } from "/static/kit/config.js";
@@ -44,6 +45,8 @@ const el = {
   errorDismiss: $("error-dismiss"),
   announce: $("offer-announce"),
   offerPanel: $("offer-panel"),
+  offerTitle: $("offer-title"),
+  offerChannel: $("offer-channel"),
   offerDanger: $("offer-danger"),
   offerRepeat: $("offer-repeat"),
   offerHistory: $("offer-high-risk"),
@@ -211,6 +214,14 @@ function render() {
     show(el.offerRepeat, Boolean(offer.repeat_caller));
     show(el.offerHistory, Boolean(offer.high_risk_history));
     el.offerPanel.dataset.danger = offer.in_danger ? "true" : "false";
+    // A text conversation says its channel (web chat, SMS, WeChat).
+    const channel = typeof offer.channel === "string" ? offer.channel : "voice";
+    const text = channel !== "voice";
+    el.offerPanel.dataset.channel = channel;
+    setText(el.offerTitle, t(text ? "offer_title_text" : "offer_title_voice"));
+    setText(el.btnAccept, t(text ? "accept_text" : "accept_voice"));
+    show(el.offerChannel, text);
+    setText(el.offerChannel, has(`channel_${channel}`) ? t(`channel_${channel}`) : channel);
     setText(el.offerLineName, String(offer.line_name || ""));
     setText(el.offerLineNumber, String(offer.line_number || ""));
     setText(el.offerLanguage, languageName(offer.language));

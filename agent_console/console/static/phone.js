@@ -40,6 +40,7 @@ const el = {
 let mode = null; // "phone" or "browser", as the server last said
 let state = "off"; // off, starting, ready, ringing, connected, muted, reconnecting, failed
 let agent = null; // the snapshot's agent and call, for what hang-up means now
+let offer = null; // a text conversation's offer rings no leg
 let liveCall = null;
 let device = null; // Twilio.Device (Twilio mode)
 let incoming = null; // Twilio Call (Twilio mode)
@@ -216,7 +217,10 @@ async function startDevice() {
 async function pollSimulator() {
   pollTimer = null;
   if (mode !== "browser" || !simulator) return;
-  const expecting = agent && ["offered", "on_call"].includes(agent.state);
+  // (No offer card while "offered": a transfer to them, which rings like a call.)
+  const voiceOffer = offer === null || (offer.channel || "voice") === "voice";
+  const expecting =
+    agent && (agent.state === "on_call" || (agent.state === "offered" && voiceOffer));
   if (expecting && !busy) {
     try {
       const response = await fetch("/api/phone/sim/leg", { cache: "no-store" });
@@ -342,6 +346,7 @@ el.output.addEventListener("change", () => {
 document.addEventListener("hotline:snapshot", (event) => {
   const snapshot = event.detail || {};
   agent = snapshot.agent || null;
+  offer = snapshot.offer || null;
   liveCall = snapshot.call || null;
   const next = (agent && agent.phone_mode) || "phone";
   if (next !== mode) {

@@ -11,6 +11,9 @@ import { el, section, t } from "./page.js";
 import { addPending, pendingList, removePending, storageGet, STORE_PREFIX } from "./storage.js";
 import { finishSubmitted } from "./submit.js";
 import { renderUnfinished } from "./unfinished.js";
+import { chosenConversation } from "../selection.js";
+
+let lastSnapshot = null;
 
 export const LOAD_RETRY_MS = 5000;
 
@@ -153,7 +156,9 @@ export async function load(id, mine) {
 }
 
 export function onSnapshot(snap) {
-  const call = snap && typeof snap === "object" ? snap.call : null;
+  lastSnapshot = snap;
+  // A voice call's note first; else the text conversation on screen is "the call".
+  const call = snap && typeof snap === "object" ? snap.call || chosenConversation(snap) : null;
   state.unfinished = snap && Array.isArray(snap.unfinished_notes) ? snap.unfinished_notes : [];
   if (call && typeof call.call_id === "number") {
     // A new call brings its note on screen; after that the counselor may open another one.
@@ -185,6 +190,12 @@ export function onSnapshot(snap) {
 /** The section's event handlers (index.js calls this once). */
 export function wireOpen() {
   document.addEventListener("hotline:snapshot", (event) => onSnapshot(event.detail));
+  // Another conversation chosen: its note comes on screen as a new call's would.
+  document.addEventListener("hotline:conversation", () => {
+    if (lastSnapshot !== null) {
+      onSnapshot(lastSnapshot);
+    }
+  });
 
   el.close.addEventListener("click", () => close(false));
 }

@@ -1,0 +1,305 @@
+/*
+ * The text conversations the counselor holds (SMS, web chat, WeChat), beside the note: the
+ * list from each snapshot's `conversations`, the chosen one's transcript (fetched from
+ * /api/conversations/{id}/messages when its last message changes), the reply box, "end" (the
+ * console's "hangup" of its call id) and "done" (its "finish_wrap_up", once the note is
+ * written). Its note is the note panel's: selection.js tells note/open.js which one.
+ */
+import { csrfToken, readConfig } from "/static/kit/config.js";
+import { $, enable, isEnabled, node, setText, show } from "/static/kit/dom.js";
+import { stringsOf } from "/static/kit/strings.js";
+import { levelInfo } from "./risk.js";
+import { choose, chosenConversation } from "./selection.js";
+
+const TYPING_EVERY_MS = 3000; // "typing" is said at most this often
+const RETRY_MS = 5000;
+
+const config = readConfig("console-config");
+const { t, has, fill } = stringsOf(config);
+
+const el = {
+  panel: $("conversations-panel"),
+  list: $("conversation-list"),
+  box: $("conversation"),
+  status: $("conversation-status"),
+  transcript: $("transcript"),
+  form: $("reply-form"),
+  text: $("reply-text"),
+  error: $("reply-error"),
+  send: $("btn-reply"),
+  end: $("btn-end-conversation"),
+  doneRow: $("conversation-done-row"),
+  done: $("btn-conversation-done"),
+};
+
+let snapshot = null;
+let shownId = null; // the conversation whose transcript is on screen
+let loadedMark = null; // "<call id>:<last message id>" of the transcript on screen
+let loading = false;
+let sending = false;
+let typingSaidAt = 0;
+let retryTimer = null;
+
+const channelName = (channel) =>
+  has(`channel_${channel}`) ? t(`channel_${channel}`) : String(channel || "");
+
+async function request(method, url, body) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    headers["X-CSRF-Token"] = csrfToken(config);
+  }
+  try {
+    const response = await fetch(url, {
+      method,
+      headers,
+      credentials: "same-origin",
+      cache: "no-store",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_error) {
+      data = null;
+    }
+    return { ok: response.ok, status: response.status, data };
+  } catch (_error) {
+    return { ok: false, status: 0, data: null };
+  }
+}
+
+const messagesUrl = (id) => `/api/conversations/${encodeURIComponent(id)}/messages`;
+
+// ---- the list ---------------------------------------------------------------------------
+
+function cardItem(card, selected) {
+  const level = typeof card.crisis_level === "string" ? card.crisis_level : "";
+  const info = levelInfo(level);
+  const button = node(
+    "button",
+    {
+      type: "button",
+      className: "conversation-card",
+      "data-testid": "conversation-card",
+      "data-call-id": card.call_id,
+      "data-channel": card.channel,
+      "data-state": card.state,
+      "data-danger": card.in_danger ? "true" : "false",
+      "aria-pressed": selected ? "true" : "false",
+    },
+    node("span", { className: "conversation-name" },
+      fill("conversation_label", { channel: channelName(card.channel), line: card.line_name || "" })),
+    card.in_danger ? node("span", { className: "flag flag-danger" }, t("conversation_danger")) : null,
+    level
+      ? node(
+        "span",
+        {
+          className: "level-chip",
+          "data-level": level,
+          "data-colour": info ? info.colour : "",
+          "data-flashing": info && info.flashing ? "true" : "false",
+        },
+        t(`level_${level}`),
+      )
+      : null,
+    card.unread > 0
+      ? node("span", { className: "unread", "data-testid": "conversation-unread" },
+        fill("conversation_unread", { count: card.unread }))
+      : null,
+    card.state === "wrap_up" ? node("span", { className: "ended" }, t("state_wrap_up")) : null,
+  );
+  button.addEventListener("click", () => choose(card.call_id));
+  return node("li", null, button);
+}
+
+function renderList(cards, current) {
+  el.list.replaceChildren(...cards.map((card) => cardItem(card, current && card.call_id === current.call_id)));
+}
+
+// ---- the transcript ---------------------------------------------------------------------
+
+/** The body with the danger phrase marked (text nodes only: never HTML from a message). */
+function bodyWithPhrase(body, phrase) {
+  const at = phrase ? body.toLowerCase().indexOf(phrase.toLowerCase()) : -1;
+  if (at < 0) {
+    return [body];
+  }
+  return [
+    body.slice(0, at),
+    node("mark", { className: "danger-phrase", "data-testid": "danger-phrase" },
+      body.slice(at, at + phrase.length)),
+    body.slice(at + phrase.length),
+  ];
+}
+
+function messageItem(message) {
+  const sender = String(message.sender || "");
+  const who = sender === "counselor" || sender === "supervisor"
+    ? (sender === "counselor" ? t("sender_counselor") : t("sender_supervisor"))
+    : t(`sender_${sender}`);
+  const mine = sender === "counselor";
+  return node(
+    "li",
+    {
+      className: `message message-${sender}`,
+      "data-testid": "message",
+      "data-sender": sender,
+      "data-delivery": message.delivery,
+    },
+    node("span", { className: "message-who" },
+      message.author && sender === "supervisor" ? `${who}: ${message.author}` : who),
+    node("p", { className: "message-body" }, ...bodyWithPhrase(String(message.body || ""), message.danger_phrase)),
+    message.danger_phrase
+      ? node("p", { className: "why-first", "data-testid": "why-first" },
+        fill("danger_why_first", { phrase: message.danger_phrase }))
+      : null,
+    mine
+      ? node("span", { className: "delivery", "data-testid": "delivery", "data-delivery": message.delivery },
+        t(`delivery_${message.delivery}`))
+      : null,
+  );
+}
+
+async function loadTranscript(card) {
+  const mark = `${card.call_id}:${card.last_message_id}`;
+  if (loading || mark === loadedMark) {
+    return;
+  }
+  loading = true;
+  const response = await request("GET", messagesUrl(card.call_id));
+  loading = false;
+  const current = chosenConversation(snapshot);
+  if (!current || current.call_id !== card.call_id) {
+    render(); // chosen another meanwhile
+    return;
+  }
+  if (!response.ok || !response.data || !Array.isArray(response.data.messages)) {
+    setText(el.status, t("transcript_failed"));
+    if (retryTimer === null) {
+      retryTimer = window.setTimeout(() => {
+        retryTimer = null;
+        render();
+      }, RETRY_MS);
+    }
+    return;
+  }
+  loadedMark = mark;
+  el.transcript.replaceChildren(...response.data.messages.map(messageItem));
+  el.transcript.scrollTop = el.transcript.scrollHeight;
+  setText(el.status, t(current.state === "connected" ? "conversation_live" : "conversation_ended"));
+  // A message may have come while this one was loading.
+  if (`${current.call_id}:${current.last_message_id}` !== mark) {
+    loadTranscript(current);
+  }
+}
+
+// ---- drawing from the snapshot ----------------------------------------------------------
+
+function render() {
+  const cards = snapshot && Array.isArray(snapshot.conversations) ? snapshot.conversations : [];
+  show(el.panel, cards.length > 0);
+  const current = chosenConversation(snapshot);
+  renderList(cards, current);
+  if (!current) {
+    shownId = null;
+    loadedMark = null;
+    el.transcript.replaceChildren();
+    return;
+  }
+  if (current.call_id !== shownId) {
+    shownId = current.call_id;
+    loadedMark = null;
+    el.transcript.replaceChildren();
+    el.text.value = "";
+    show(el.error, false);
+  }
+  const live = current.state === "connected";
+  el.box.dataset.callId = String(current.call_id);
+  el.box.dataset.state = current.state;
+  show(el.form, live);
+  show(el.doneRow, !live);
+  enable(el.send, live && !sending);
+  enable(el.end, live);
+  setText(el.status, t(live ? "conversation_live" : "conversation_ended"));
+  loadTranscript(current);
+}
+
+// ---- replying, typing, ending -----------------------------------------------------------
+
+async function sendReply() {
+  const current = chosenConversation(snapshot);
+  const body = el.text.value.trim();
+  if (!current || current.state !== "connected" || sending || !body) {
+    return;
+  }
+  sending = true;
+  enable(el.send, false);
+  const response = await request("POST", messagesUrl(current.call_id), { body });
+  sending = false;
+  if (response.ok) {
+    if (chosenConversation(snapshot) === current || shownId === current.call_id) {
+      el.text.value = "";
+    }
+    show(el.error, false);
+    loadedMark = null; // the reply is in the transcript now
+  } else {
+    const detail = response.data && typeof response.data.detail === "string" ? response.data.detail : "";
+    setText(el.error, detail || t("reply_failed"));
+    show(el.error, true);
+  }
+  render();
+}
+
+function sayTyping() {
+  const current = chosenConversation(snapshot);
+  const now = Date.now();
+  if (!current || current.state !== "connected" || now - typingSaidAt < TYPING_EVERY_MS) {
+    return;
+  }
+  typingSaidAt = now;
+  request("POST", `/api/conversations/${encodeURIComponent(current.call_id)}/typing`, {});
+}
+
+function command(detail) {
+  document.dispatchEvent(new CustomEvent("hotline:command", { detail }));
+}
+
+function wire() {
+  el.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendReply();
+  });
+  el.text.addEventListener("keydown", (event) => {
+    // Enter sends; Shift+Enter is a new line; Enter that picks an IME candidate is neither.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      sendReply();
+    }
+  });
+  el.text.addEventListener("input", sayTyping);
+  el.end.addEventListener("click", () => {
+    const current = chosenConversation(snapshot);
+    if (!current || current.state !== "connected" || !isEnabled(el.end)) {
+      return;
+    }
+    if (window.confirm(t("conversation_end_confirm"))) {
+      command({ type: "hangup", call_id: current.call_id });
+    }
+  });
+  el.done.addEventListener("click", () => {
+    const current = chosenConversation(snapshot);
+    if (current && current.state === "wrap_up") {
+      command({ type: "finish_wrap_up", call_id: current.call_id });
+    }
+  });
+  document.addEventListener("hotline:snapshot", (event) => {
+    snapshot = event.detail || null;
+    render();
+  });
+  document.addEventListener("hotline:conversation", () => render());
+}
+
+if (el.panel) {
+  wire();
+}

@@ -1,0 +1,97 @@
+"""Text conversations as JSON under /api/conversations: the transcript (its counselor and
+supervisors; a supervisor's read is audited like a case view), the counselor's reply, and
+'the counselor is typing'. Replies to SMS and WeChat leave after the commit (the dispatcher is
+kicked); the web chat page gets them from the bus."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+from sqlmodel import Session
+
+from hotline.audit.models import AuditAction
+from hotline.audit.service import record_request
+from hotline.auth.deps import CsrfChecked, CurrentUser
+from hotline.calls.models import Call
+from hotline.conversations import service as conversations
+from hotline.conversations.models import ConversationMessage
+from hotline.conversations.schemas import MessageOut, ReplyIn, TranscriptOut
+from hotline.db import SessionDep
+from hotline.routing.engine import DispatcherDep
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+
+def _out(message: ConversationMessage, names: dict[int, str]) -> MessageOut:
+    assert message.id is not None
+    return MessageOut(
+        id=message.id,
+        sender=message.sender,
+        body=message.body,
+        at=message.at,
+        delivery=message.delivery,
+        danger_phrase=message.danger_phrase,
+        author=names.get(message.user_id) if message.user_id is not None else None,
+    )
+
+
+def _transcript(session: Session, call: Call) -> TranscriptOut:
+    assert call.id is not None
+    call_id = call.id
+    # Private notes: for the counselor holding it and supervisors, i.e. whoever may read it.
+    messages = conversations.transcript(session=session, call_id=call_id, private=True)
+    names = conversations.authors(session=session, messages=messages)
+    return TranscriptOut(
+        call_id=call_id,
+        channel=call.channel.value,
+        state=call.state.value,
+        messages=[_out(m, names) for m in messages],
+    )
+
+
+@router.get("/{call_id}/messages", response_model=TranscriptOut)
+def messages_api(
+    call_id: int, request: Request, response: Response, user: CurrentUser, session: SessionDep
+) -> TranscriptOut:
+    call = conversations.readable(session=session, user=user, call_id=call_id)
+    out = _transcript(session, call)
+    if call.counselor_id != user.id:  # a supervisor reading it: in the audit log
+        record_request(
+            request,
+            action=AuditAction.view,
+            object_type="conversation",
+            object_id=call_id,
+            user=user,
+            session=session,
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return out
+
+
+@router.post(
+    "/{call_id}/messages",
+    dependencies=[CsrfChecked],
+    response_model=MessageOut,
+    status_code=201,
+)
+def reply_api(
+    call_id: int,
+    body: ReplyIn,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    tasks: BackgroundTasks,
+) -> MessageOut:
+    conversations.held(session=session, user=user, call_id=call_id)
+    message = conversations.reply(
+        session=session, user=user, call_id=call_id, body=body.body, now=dispatcher.clock.now()
+    )
+    tasks.add_task(dispatcher.kick)  # SMS and WeChat leave by the dispatcher, after the commit
+    response.headers["Cache-Control"] = "no-store"
+    return _out(message, {user.id: user.display_name} if user.id is not None else {})
+
+
+@router.post("/{call_id}/typing", dependencies=[CsrfChecked], status_code=204)
+def typing_api(call_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    conversations.typing(session=session, user=user, call_id=call_id)
+    return Response(status_code=204)
