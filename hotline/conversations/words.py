@@ -13,13 +13,13 @@ from hotline.telephony.prompts import AMBULANCE, POLICE, line_language
 EMERGENCY = {"police": POLICE, "ambulance": AMBULANCE}
 
 
-def _(line: Line, language: str | None) -> Callable[[str], str]:
+def _for(line: Line, language: str | None) -> Callable[[str], str]:
     return gettext_for(line_language(line, language))
 
 
 def welcome(line: Line, language: str | None, position: int | None) -> str:
-    t = _(line, language)
-    text = t(
+    _ = _for(line, language)
+    text = _(
         "%(name)s: if you are in danger right now, call %(police)s or %(ambulance)s. "
         "A counselor will answer here as soon as one is free. What you write is kept in the "
         "line's confidential records, like a call."
@@ -30,37 +30,37 @@ def welcome(line: Line, language: str | None, position: int | None) -> str:
 
 
 def place(line: Line, language: str | None, position: int) -> str:
-    t = _(line, language)
+    _ = _for(line, language)
     if position <= 1:
-        return t("You are next.")
-    return str(t("You are number %(position)d in the queue.") % {"position": position})
+        return _("You are next.")
+    return str(_("You are number %(position)d in the queue.") % {"position": position})
 
 
 def answered(line: Line, language: str | None, counselor: str) -> str:
-    t = _(line, language)
-    return str(t("%(counselor)s, a counselor, is with you now.") % {"counselor": counselor})
+    _ = _for(line, language)
+    return str(_("%(counselor)s, a counselor, is with you now.") % {"counselor": counselor})
 
 
 def nobody_free(line: Line, language: str | None) -> str:
-    t = _(line, language)
+    _ = _for(line, language)
     text = (
-        t(
+        _(
             "We are sorry: no counselor could answer in time, and this conversation has ended. "
             "If you are in danger, call %(police)s or %(ambulance)s now."
         )
         % EMERGENCY
     )
     if line.partner_number:
-        text += " " + t("You can call the partner hotline at %(number)s.") % {
+        text += " " + _("You can call the partner hotline at %(number)s.") % {
             "number": line.partner_number
         }
     return str(text)
 
 
 def ended(line: Line, language: str | None) -> str:
-    t = _(line, language)
+    _ = _for(line, language)
     return str(
-        t(
+        _(
             "The counselor has ended this conversation. You can write again at any time. If you "
             "are in danger, call %(police)s or %(ambulance)s now."
         )

@@ -92,6 +92,9 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     # The WeChat official account's server URL: the account token's signature or nothing.
     ("GET", "/wechat/{line_id}"): NOBODY,
     ("POST", "/wechat/{line_id}"): NOBODY,
+    # The web chat page a person in distress opens: no account (its websocket is not a route
+    # this matrix walks; tests/conversations/test_webchat.py covers it).
+    ("GET", "/chat/{line_id}"): EVERYONE,
     # Anyone signed in.
     ("GET", "/"): SIGNED_IN,
     ("GET", "/console"): SIGNED_IN,

@@ -245,7 +245,7 @@ def test_the_safety_net_frees_a_counselor_chatting_with_nobody(db: Database) -> 
 def test_a_person_waiting_is_told_their_place_and_past_the_wait_the_emergency_numbers(
     db: Database,
 ) -> None:
-    line = make_line(db, partner_number="+8612356")
+    line = make_line(db, partner_number="+8612356", languages=["en"])
     with db.session() as session:
         first = conversations.begin(
             session=session,
