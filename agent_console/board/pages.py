@@ -15,6 +15,7 @@ from hotline.auth.deps import RequirePageRole
 from hotline.auth.models import User
 from hotline.board.models import MonitorMode
 from hotline.board.service import SUPERVISOR_ROLES
+from hotline.calls.labels import CHANNEL_LABELS
 from hotline.db import SessionDep
 
 router = APIRouter(tags=["board"])
@@ -53,6 +54,11 @@ def board_strings(_: Callable[[str], str]) -> dict[str, str]:
         "state_wrap_up": _("Wrap-up"),
         "state_break": _("On a break"),
         "state_away": _("Away"),
+        "state_chatting": _("In conversations"),
+        # {count}: how many text conversations the counselor holds now.
+        "chatting_count": _("In conversations ({count})"),
+        "text_not_monitorable": _("Text conversation: nothing to listen to by phone"),
+        **{f"channel_{channel.value}": _(label) for channel, label in CHANNEL_LABELS.items()},
         # {count} callers who pressed "in danger now" are among those waiting.
         "in_danger_waiting": _("{count} in danger now"),
         "call_connecting": _("Connecting"),

@@ -25,6 +25,7 @@ from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
 from hotline.auth.deps import RequirePageRole
 from hotline.auth.models import Role, User
+from hotline.calls.labels import CHANNEL_LABELS
 from hotline.db import SessionDep
 from hotline.i18n import gettext_for
 from hotline.notes import choices as note_choices
@@ -109,6 +110,7 @@ def stats_page(
             zh=_locale(request, user) == "zh_CN",
         ),
         area_labels=AREA_LABELS,
+        channel_labels={channel.value: label for channel, label in CHANNEL_LABELS.items()},
         category_labels=categories,
         referral_kind_labels=REFERRAL_KINDS,
         referral_status_labels=STATUS_LABELS,

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from hotline.calls.models import Channel
+
 
 class Shape(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -22,6 +24,7 @@ class LineQueue(Shape):
     name: str
     number: str
     queue_length: int
+    waiting_by_channel: dict[str, int]  # of queue_length, by channel (those with any)
     longest_wait_since: str | None
     in_danger_waiting: int
     followups_overdue: int
@@ -37,6 +40,15 @@ class Counselor(Shape):
     reason: str | None
     since: str | None
     call_id: int | None
+    conversations: int  # text conversations held (live or in wrap-up); state `chatting`
+
+
+class ChannelCount(Shape):
+    """Contacts on one channel (every channel listed): waiting, and live with a counselor."""
+
+    channel: Channel
+    waiting: int
+    live: int
 
 
 class Monitor(Shape):
@@ -50,6 +62,7 @@ class Monitor(Shape):
 
 class LiveCall(Shape):
     call_id: int
+    channel: Channel
     state: Literal["connecting", "connected"]
     line_id: int
     line_name: str
@@ -110,6 +123,7 @@ class BoardSnapshot(Shape):
     type: Literal["board"] = "board"
     server_time: str
     lines: list[LineQueue]
+    channels: list[ChannelCount]
     counselors: list[Counselor]
     counselors_by_state: dict[str, int]
     calls: list[LiveCall]

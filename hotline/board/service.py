@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy import select as select_rows
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -32,7 +33,7 @@ from hotline.board.models import (
 )
 from hotline.board.schemas import BoardSnapshot
 from hotline.calls import service as calls
-from hotline.calls.models import Call, CallState
+from hotline.calls.models import TEXT_CHANNELS, Call, CallState, Channel
 from hotline.db import Database
 from hotline.errors import DomainError
 from hotline.escalation import service as escalation_service
@@ -51,9 +52,12 @@ from hotline.voicemail import service as voicemails
 
 log = logging.getLogger(__name__)
 SUPERVISOR_ROLES = (Role.supervisor, Role.admin)
-# Calls a supervisor may join: the counselor's leg is in the caller's conference.
+# Calls a supervisor may join: the counselor's leg is in the caller's conference. A text
+# conversation has no leg at all: it is never monitorable by phone.
 MONITORABLE = (CallState.connected,)
 LIVE_CALL_STATES = (CallState.offered, CallState.connected)
+# Conversations a counselor holds: live or in wrap-up (hotline.routing.service).
+HELD_TEXT_STATES = (CallState.connected, CallState.wrap_up)
 
 
 class BoardError(DomainError):
@@ -63,6 +67,9 @@ class BoardError(DomainError):
         "forbidden": N_("Only supervisors can use the live board."),
         "no_endpoint": N_("Your account has no phone to call you on. Ask an administrator."),
         "no_live_call": N_("This call is no longer live."),
+        "text_not_monitorable": N_(
+            "This is a text conversation: there is no phone call to listen to or join."
+        ),
         "no_monitor": N_("You are not on this call."),
         "monitor_over": N_("You have already left this call."),
         "monitor_failed": N_("Your phone could not be added to the call."),
@@ -91,15 +98,18 @@ def _colour(level: str | None) -> str | None:
 
 def snapshot(*, session: Session, user_id: int, now: datetime) -> BoardSnapshot:
     """Everything the live board shows, for one supervisor (their own monitors and alerts),
-    in nine queries whatever the number of calls."""
+    in a fixed handful of queries whatever the number of calls."""
     counselors = _counselors(session)
+    lines, waiting = _queues(session, now)
+    live = _live_calls(session, user_id)
     return BoardSnapshot.model_validate(
         {
             "server_time": now.isoformat(),
-            "lines": _queues(session, now),
+            "lines": lines,
+            "channels": _by_channel(waiting, live),
             "counselors": counselors,
             "counselors_by_state": dict(sorted(Counter(c["state"] for c in counselors).items())),
-            "calls": _live_calls(session, user_id),
+            "calls": live,
             "escalations": _open_escalations(session),
             "help_requests": _open_help(session, user_id),
         }
@@ -136,23 +146,44 @@ def in_danger_waiting(*, session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def _queues(session: Session, now: datetime) -> list[dict[str, Any]]:
-    """Per active line: calls waiting (queued, or offered and not yet accepted), oldest first;
-    follow-ups past due that nobody has completed yet (priority ones apart); voicemails nobody has
-    handled yet."""
+def _by_channel(waiting: Counter[str], live: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Contacts waiting and live on each channel, every channel named even at 0."""
+    talking = Counter(call["channel"] for call in live)
+    return [
+        {
+            "channel": channel.value,
+            "waiting": waiting[channel.value],
+            "live": talking[channel.value],
+        }
+        for channel in Channel
+    ]
+
+
+def _queues(session: Session, now: datetime) -> tuple[list[dict[str, Any]], Counter[str]]:
+    """Per active line: contacts waiting (queued, or offered and not yet accepted), by channel,
+    oldest first; follow-ups past due that nobody has completed yet (priority ones apart);
+    voicemails nobody has handled yet. And every line's waiting contacts by channel."""
     waiting = (
-        select(
-            Call.line_id,
+        select_rows(
+            col(Call.line_id),
+            col(Call.channel),
             func.count(col(Call.id)),
             func.min(col(Call.queued_at)),
             func.coalesce(func.sum(case((col(Call.in_danger), 1), else_=0)), 0),
         )
         .where(*_WAITING)
-        .group_by(col(Call.line_id))
+        .group_by(col(Call.line_id), col(Call.channel))
     )
-    queue = {
-        line_id: (count, oldest, danger) for line_id, count, oldest, danger in session.exec(waiting)
-    }
+    queue: dict[int, tuple[int, datetime | None, int]] = {}
+    channels: dict[int, dict[str, int]] = {}
+    everywhere: Counter[str] = Counter()
+    for line_id, channel, count, oldest, danger in session.execute(waiting).all():
+        before, earliest, in_danger = queue.get(line_id, (0, None, 0))
+        if earliest is not None and oldest is not None:
+            oldest = min(earliest, oldest)
+        queue[line_id] = (before + count, oldest or earliest, in_danger + int(danger))
+        channels.setdefault(line_id, {})[Channel(channel).value] = count
+        everywhere[Channel(channel).value] += count
     late = (
         select(
             FollowUp.line_id,
@@ -175,6 +206,7 @@ def _queues(session: Session, now: datetime) -> list[dict[str, Any]]:
                 "name": line.name,
                 "number": line.number,
                 "queue_length": count,
+                "waiting_by_channel": channels.get(line.id or 0, {}),
                 "longest_wait_since": _iso(oldest),
                 "in_danger_waiting": int(danger),
                 "followups_overdue": int(late_count),
@@ -183,14 +215,25 @@ def _queues(session: Session, now: datetime) -> list[dict[str, Any]]:
                 "oldest_voicemail_at": _iso(oldest_message),
             }
         )
-    return lines
+    return lines, everywhere
 
 
 def _counselors(session: Session) -> list[dict[str, Any]]:
-    """Every active counselor, and anyone else taking calls now, with time in their state."""
-    people = session.exec(
-        select(User, AgentStatus)
+    """Every active counselor, and anyone else taking calls now, with time in their state and
+    how many text conversations they hold (live or in wrap-up), in one query."""
+    held = (
+        select_rows(col(Call.counselor_id).label("user_id"), func.count().label("n"))
+        .where(
+            col(Call.channel).in_([c.value for c in TEXT_CHANNELS]),
+            col(Call.state).in_([s.value for s in HELD_TEXT_STATES]),
+        )
+        .group_by(col(Call.counselor_id))
+        .subquery()
+    )
+    people = session.execute(
+        select_rows(User, AgentStatus, func.coalesce(held.c.n, 0))
         .join(AgentStatus, col(AgentStatus.user_id) == User.id, isouter=True)
+        .join(held, held.c.user_id == User.id, isouter=True)
         .where(
             col(User.active),
             or_(
@@ -208,8 +251,9 @@ def _counselors(session: Session) -> list[dict[str, Any]]:
             "reason": status.reason if status else None,
             "since": _iso(status.since) if status else None,
             "call_id": status.call_id if status else None,
+            "conversations": int(conversations),
         }
-        for person, status in people
+        for person, status, conversations in people
     ]
 
 
@@ -272,6 +316,7 @@ def _live_calls(session: Session, user_id: int) -> list[dict[str, Any]]:
         live_calls.append(
             {
                 "call_id": call.id,
+                "channel": call.channel.value,
                 "state": "connected" if call.state == CallState.connected else "connecting",
                 "line_id": line.id,
                 "line_name": line.name,
@@ -285,11 +330,16 @@ def _live_calls(session: Session, user_id: int) -> list[dict[str, Any]]:
                 "colour": _colour(level),
                 "flashing": level is not None and RiskLevel(level) in FLASHING,
                 "escalated": call.id in escalated,
-                "monitorable": call.state in MONITORABLE and call.counselor_call_sid is not None,
+                "monitorable": _monitorable(call),
                 "monitors": monitors.get(call.id or 0, []),
             }
         )
     return live_calls
+
+
+def _monitorable(call: Call) -> bool:
+    """A voice call whose counselor's leg is in the caller's conference."""
+    return not call.is_text and call.state in MONITORABLE and call.counselor_call_sid is not None
 
 
 def _open_escalations(session: Session) -> list[dict[str, Any]]:
@@ -529,7 +579,9 @@ def start_monitor(
     call = session.get(Call, call_id)
     if call is None:
         raise BoardError("no_live_call", 404)
-    if call.state not in MONITORABLE or call.counselor_call_sid is None:
+    if call.is_text:
+        raise BoardError("text_not_monitorable")
+    if not _monitorable(call):
         raise BoardError("no_live_call")
     existing = live_monitor(session=session, call_id=call_id, user_id=user.id)
     if existing is not None:

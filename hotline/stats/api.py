@@ -96,7 +96,8 @@ def api_calls(
     end: DayQ = None,
     bucket: BucketQ = None,
 ) -> CallSeries:
-    """Call figures a day, week, month, quarter, hour of day (0-23) or ISO weekday (1-7)."""
+    """Call figures a day, week, month, quarter, hour of day (0-23), ISO weekday (1-7) or
+    channel (voice, sms, webchat, wechat)."""
     if bucket is not None and bucket not in {b.value for b in Bucket}:
         raise StatsError("bad_filter")
 

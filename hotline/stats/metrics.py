@@ -3,7 +3,9 @@
 Definitions (docs/domain.md section 9):
 
 - offered: every call that reached a line; answered: connected to a counselor (`connected_at`).
-- answer rate = answered / (offered - abandoned within 5 s of entering the queue).
+- answer rate = answered / (offered - abandoned within 5 s of entering the queue); the 5 s
+  exclusion (a caller who hung up at once, often a misdial) is for voice calls only: a text
+  conversation that ended within 5 s counts as abandoned, and in the answer rate.
 - ASA: mean seconds from entering the queue to connected, over answered calls.
 - service level = answered within 20 s (and 60 s) of entering the queue / entered the queue.
 - abandonment rate = abandoned while queued or offered / entered the queue.
@@ -16,6 +18,9 @@ call that never reached the queue (hung up in the greeting), the moment it reach
 counts, with its whole talk and wrap-up, on the day it entered the queue.
 
 "Within 5 s" includes 5.000 s; "within 20 s" includes 20.000 s (seconds to the millisecond).
+Every call figure is also given by channel (`Bucket.channel`: voice, sms, webchat, wechat) and
+in total. Hung up in the greeting (`abandoned_ivr`) and the caller's area are voice only: a text
+conversation has no greeting menu and no caller number prefix.
 Note figures (crisis level, call type, categories, groups, difficult, follow-up) count submitted
 notes only; a draft can still change. Escalation times run from the escalation's start.
 """
@@ -47,7 +52,7 @@ from sqlmodel import Session, col
 
 from hotline.auth.models import User
 from hotline.blocklist.service import END_REASON as BLOCKED
-from hotline.calls.models import Call, CallState
+from hotline.calls.models import Call, CallState, Channel
 from hotline.escalation.models import Escalation
 from hotline.models_base import UTCDateTime
 from hotline.notes.models import CallNote, NoteStatus
@@ -64,6 +69,7 @@ ON_DUTY_STATES = (
     AgentState.available.value,
     AgentState.offered.value,
     AgentState.on_call.value,
+    AgentState.chatting.value,
     AgentState.wrap_up.value,
 )
 WAIT_EDGES = (10, 20, 30, 60, 120, 300)
@@ -77,6 +83,7 @@ class Bucket(StrEnum):
     quarter = "quarter"
     hour = "hour"  # hour of the day, 0-23 (local)
     weekday = "weekday"  # ISO weekday, 1 = Monday ... 7 = Sunday
+    channel = "channel"  # hotline.calls.models.Channel: voice, sms, webchat, wechat
 
 
 class Dimension(StrEnum):
@@ -108,7 +115,7 @@ class CallFigures:
     entered_queue: int = 0
     answered: int = 0
     abandoned: int = 0  # while queued or offered
-    abandoned_short: int = 0  # of those, within 5 s of entering the queue
+    abandoned_short: int = 0  # of those, voice calls within 5 s of entering the queue
     abandoned_ivr: int = 0  # hung up before reaching the queue
     overflow: int = 0
     answered_20: int = 0
@@ -314,9 +321,14 @@ def _sum_if(condition: ColumnElement[bool], value: ColumnElement[float]) -> Colu
 
 
 def call_figures(
-    *, session: Session, scope: Scope, bucket: Bucket | None = None
+    *,
+    session: Session,
+    scope: Scope,
+    bucket: Bucket | None = None,
+    channel: Channel | None = None,
 ) -> list[CallFigures]:
-    """The call figures of the period, one row per bucket (sorted), or one row in all."""
+    """The call figures of the period (of one channel, if given), one row per bucket (sorted),
+    or one row in all."""
     dialect = _dialect(session)
     queued = col(Call.queued_at)
     connected = col(Call.connected_at)
@@ -333,7 +345,11 @@ def call_figures(
         func.count(connected).label("answered"),
         _count_if(abandoned).label("abandoned"),
         _count_if(
-            and_(abandoned, seconds_between(dialect, ended, queued) <= SHORT_ABANDON_S)
+            and_(
+                abandoned,
+                col(Call.channel) == Channel.voice.value,
+                seconds_between(dialect, ended, queued) <= SHORT_ABANDON_S,
+            )
         ).label("abandoned_short"),
         _count_if(and_(col(Call.state) == CallState.abandoned.value, queued.is_(None))).label(
             "abandoned_ivr"
@@ -350,16 +366,24 @@ def call_figures(
         _count_if(col(Call.caller_area) == "local").label("local"),
         _count_if(col(Call.caller_area) == "out_of_area").label("out_of_area"),
     ]
-    query = select(*columns).where(*call_filter(scope))
-    if bucket is not None:
+    where = call_filter(scope)
+    if channel is not None:
+        where.append(col(Call.channel) == channel.value)
+    query = select(*columns).where(*where)
+    if bucket is Bucket.channel:
+        key: Any = col(Call.channel).label("key")
+        query = select(key, *columns).where(*where).group_by(key).order_by(key)
+    elif bucket is not None:
         key = bucket_key(dialect, local_time(dialect, arrival(), scope), bucket).label("key")
-        query = select(key, *columns).where(*call_filter(scope)).group_by(key).order_by(key)
+        query = select(key, *columns).where(*where).group_by(key).order_by(key)
     rows = session.execute(query).mappings().all()
     figures = []
     for row in rows:
         data: dict[str, Any] = {}
         for name, value in row.items():
-            if name == "key":
+            if name == "key" and bucket is Bucket.channel:
+                data[name] = Channel(value).value
+            elif name == "key":
                 hourly = bucket is not None and bucket in (Bucket.hour, Bucket.weekday)
                 data[name] = int(value) if hourly and value is not None else value
             else:
@@ -594,8 +618,8 @@ def escalation_figures(*, session: Session, scope: Scope) -> EscalationFigures:
 
 
 def staff_on_duty_ids(*, session: Session, scope: Scope) -> set[int]:
-    """Distinct people who were available, offered, on a call or in wrap-up at some time in the
-    period: a state change into one inside it, or such a state held when it began."""
+    """Distinct people who were available, offered, on a call, chatting or in wrap-up at some
+    time in the period: a state change into one inside it, or such a state held when it began."""
     during = select(col(PresenceEvent.user_id)).where(
         col(PresenceEvent.at) >= scope.start,
         col(PresenceEvent.at) < scope.end,

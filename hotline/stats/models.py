@@ -12,12 +12,20 @@ from hotline.models_base import UTCDateTime
 
 
 class StatsHour(SQLModel, table=True):
-    """The call figures (`metrics.CallFigures`) of a line's calls that arrived in a local hour."""
+    """The call figures (`metrics.CallFigures`) of a line's calls on one channel that arrived
+    in a local hour."""
 
     __tablename__ = "stats_hours"
     line_id: int = Field(foreign_key="lines.id", primary_key=True)
     day: date = Field(primary_key=True)  # local date in the line's time zone
     hour: int = Field(primary_key=True)  # local hour, 0-23
+    # hotline.calls.models.Channel: voice, sms, webchat, wechat
+    channel: str = Field(
+        default="voice",
+        primary_key=True,
+        max_length=16,
+        sa_column_kwargs={"server_default": "voice"},
+    )
     offered: int = 0
     entered_queue: int = 0
     answered: int = 0

@@ -17,6 +17,8 @@ from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
 from hotline.auth.professions import EMPLOYMENT_LABELS, PROFESSION_LABELS
+from hotline.calls.labels import CHANNEL_LABELS
+from hotline.calls.models import Channel
 from hotline.csv_export import csv_text
 from hotline.followups.metrics import follow_up_figures
 from hotline.i18n import N_, gettext_for
@@ -26,7 +28,7 @@ from hotline.notes.options import REFERRAL_KINDS
 from hotline.referrals.labels import STATUS_LABELS
 from hotline.referrals.metrics import NAMED, referral_figures
 from hotline.stats import metrics, rollup, service
-from hotline.stats.metrics import Dimension, Scope
+from hotline.stats.metrics import CallFigures, Dimension, Scope
 from hotline.stats.periods import Period, PeriodKind
 from hotline.stats.staff import NOT_RECORDED, StaffFigures, staff_figures
 
@@ -109,6 +111,7 @@ def build_rows(
         Row(risk, _("Follow-ups wanted"), notes.follow_up_wanted),
         Row(risk, _("Follow-up completion rate"), follow_ups.completion_rate, "rate"),
     ]
+    rows += _channel_rows(rollup.by_channel(session=session, scope=scope), totals, _)
     rows += _staff_rows(staffing, _)
     labels = {
         str(c.id): (c.label_zh if locale == "zh_CN" else c.label_en)
@@ -124,6 +127,23 @@ def build_rows(
         if key in groups:
             rows.append(Row(people, label, groups[key]))
     rows += _referral_rows(session=session, scope=scope, _=_)
+    return rows
+
+
+def _channel_rows(
+    channels: list[CallFigures], totals: CallFigures, _: Callable[[str], str]
+) -> list[Row]:
+    """Contacts received and handled on each channel (phone, SMS, web chat, WeChat, even at 0)
+    and on all of them."""
+    rows = []
+    for section, figure in (
+        (_("Contacts received by channel"), "offered"),
+        (_("Contacts handled by channel"), "answered"),
+    ):
+        for found in channels:
+            label = CHANNEL_LABELS[Channel(str(found.key))]
+            rows.append(Row(section, _(label), getattr(found, figure)))
+        rows.append(Row(section, _("All channels"), getattr(totals, figure)))
     return rows
 
 

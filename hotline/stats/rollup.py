@@ -1,9 +1,9 @@
 """Daily roll-ups that keep the statistics fast on years of calls.
 
 For each line and local day (in the line's time zone), the figures of the calls that arrived that
-day are stored as sums: the call figures per local hour (`stats_hours`), and counts per value of
-each note and distribution dimension (`stats_counts`). They are computed by the very functions of
-`hotline.stats.metrics`, over one day, so the definitions live in one place.
+day are stored as sums: the call figures per local hour and channel (`stats_hours`), and counts
+per value of each note and distribution dimension (`stats_counts`). They are computed by the
+very functions of `hotline.stats.metrics`, over one day, so the definitions live in one place.
 
 A period's figures are the sums over its rolled-up days plus the raw figures of the rest (always
 the last days, which have not settled). Every stored figure is a sum, so this is exactly what the
@@ -32,7 +32,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from hotline.calls.models import Call
+from hotline.calls.models import Call, Channel
 from hotline.db import Database
 from hotline.lines.models import Line
 from hotline.stats import metrics
@@ -80,9 +80,16 @@ def compute_day(
     )
     hours = [
         StatsHour(
-            line_id=line_id, day=day, hour=int(f.key or 0), **{n: getattr(f, n) for n in SUMS}
+            line_id=line_id,
+            day=day,
+            hour=int(f.key or 0),
+            channel=channel.value,
+            **{n: getattr(f, n) for n in SUMS},
         )
-        for f in metrics.call_figures(session=session, scope=scope, bucket=Bucket.hour)
+        for channel in Channel
+        for f in metrics.call_figures(
+            session=session, scope=scope, bucket=Bucket.hour, channel=channel
+        )
     ]
     counts: dict[tuple[str, str], int] = {}
     notes, levels, kinds = metrics.note_breakdown(session=session, scope=scope)
@@ -301,6 +308,7 @@ def call_figures(
 ) -> list[CallFigures]:
     """`metrics.call_figures`, from the roll-up where it can."""
     part = split(session=session, scope=scope)
+    by_row = bucket in (Bucket.hour, Bucket.channel)  # a stored column, not a day's bucket
     merged: dict[Any, CallFigures] = {}
 
     def fold(key: Any, figures: CallFigures) -> None:
@@ -311,6 +319,8 @@ def call_figures(
         keys: list[Any] = []
         if bucket is Bucket.hour:
             keys = [col(StatsHour.hour)]
+        elif bucket is Bucket.channel:
+            keys = [col(StatsHour.channel)]
         elif bucket is not None:
             keys = [col(StatsHour.day)]
         sums = [func.sum(getattr(StatsHour, name)) for name in SUMS]
@@ -324,8 +334,8 @@ def call_figures(
             for name, value in zip(SUMS, row[len(keys) :], strict=True):
                 setattr(figures, name, float(value) if name.endswith("_s") else int(value))
             key: Any = None
-            if bucket is Bucket.hour:
-                key = int(row[0])
+            if by_row:
+                key = int(row[0]) if bucket is Bucket.hour else str(row[0])
             elif bucket is not None:
                 key = _key(bucket, row[0])
             fold(key, figures)
@@ -339,6 +349,12 @@ def call_figures(
 
 def totals(*, session: Session, scope: Scope) -> CallFigures:
     return call_figures(session=session, scope=scope)[0]
+
+
+def by_channel(*, session: Session, scope: Scope) -> list[CallFigures]:
+    """The call figures of each channel (all of them, in `Channel`'s order, even at 0)."""
+    found = {f.key: f for f in call_figures(session=session, scope=scope, bucket=Bucket.channel)}
+    return [found.get(c.value) or CallFigures(key=c.value) for c in Channel]
 
 
 def hour_weekday(*, session: Session, scope: Scope) -> list[tuple[int, int, int, int]]:

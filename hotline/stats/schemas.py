@@ -19,7 +19,7 @@ class Period(BaseModel):
 
 class CallFiguresOut(BaseModel):
     """One bucket's call figures (`metrics.CallFigures`), keyed by its day, week, month,
-    quarter, hour (0-23) or ISO weekday (1-7); the totals have no key."""
+    quarter, hour (0-23), ISO weekday (1-7) or channel; the totals have no key."""
 
     key: str | int | None
     offered: int
@@ -106,6 +106,7 @@ class Overview(Period):
     """Every figure of the statistics page."""
 
     totals: CallFiguresOut
+    by_channel: list[CallFiguresOut]  # keyed voice, sms, webchat, wechat (each, even at 0)
     series: list[CallFiguresOut]
     by_hour: list[SlotCount]
     by_weekday: list[SlotCount]

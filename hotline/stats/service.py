@@ -188,6 +188,7 @@ def overview(*, session: Session, scope: Scope, bucket: Bucket) -> dict[str, Any
     areas["unknown"] = totals.offered - totals.local - totals.out_of_area
     return {
         "totals": totals.public(),
+        "by_channel": [f.public() for f in rollup.by_channel(session=session, scope=scope)],
         "series": [f.public() for f in series],
         "by_hour": [{"key": h, "offered": v[0], "answered": v[1]} for h, v in by_hour.items()],
         "by_weekday": [

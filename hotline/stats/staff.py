@@ -1,8 +1,9 @@
 """The staff part of the national report: who was on duty in the period, by profession and by
 full- or part-time, their service hours, and the training held (`hotline.training.figures`).
 
-Service hours are the time spent available, offered, on a call or in wrap-up inside the period,
-read from the presence history (a state held when the period began counts from its start).
+Service hours are the time spent available, offered, on a call, in text conversations or in
+wrap-up inside the period, read from the presence history (a state held when the period began
+counts from its start).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ const el = {
   calls: $("calls-body"),
   callsEmpty: $("calls-empty"),
   lines: $("lines-body"),
+  channels: $("channels-body"),
   help: $("help-body"),
   helpEmpty: $("help-empty"),
   escalations: $("escalations-body"),
@@ -69,6 +70,16 @@ function button(label, testid, onClick, extra) {
   return element;
 }
 
+/** A channel's name, as a chip: "Phone", "SMS", "Web chat", "WeChat". */
+const channelChip = (channel) =>
+  node("span", { className: "chip chip-channel", "data-testid": "channel", "data-channel": channel }, t(`channel_${channel}`));
+
+/** The counselor's status: one holding text conversations says how many. */
+const stateText = (person) =>
+  person.state === "chatting"
+    ? t("chatting_count").replace("{count}", String(person.conversations))
+    : t(`state_${person.state}`);
+
 function replaceRows(body, rows) {
   body.replaceChildren(...rows);
 }
@@ -95,7 +106,12 @@ function render() {
       const mine = (call.monitors || []).find((m) => m.mine) || null;
       const others = (call.monitors || []).map((m) => `${m.name} (${t(`mode_${m.mode}`)})`).join(", ");
       const actions = node("div", { className: "monitor-actions" });
-      for (const mode of MODES) {
+      // A text conversation has no phone leg: no listen, whisper or barge is offered for it.
+      const modes = call.channel === "voice" ? MODES : [];
+      if (call.channel !== "voice") {
+        actions.append(node("span", { className: "hint", "data-testid": "no-monitor" }, t("text_not_monitorable")));
+      }
+      for (const mode of modes) {
         const pressed = mine !== null && mine.mode === mode;
         const action = button(t(mode), `btn-${mode}`, () => command({ type: "monitor", call_id: call.call_id, mode }), {
           "aria-pressed": pressed ? "true" : "false",
@@ -122,6 +138,7 @@ function render() {
           className: "call-row",
           "data-testid": "call-row",
           "data-call-id": call.call_id,
+          "data-channel": call.channel,
           "data-state": call.state,
           "data-colour": call.colour || "",
           "data-flashing": call.flashing ? "true" : "false",
@@ -134,6 +151,7 @@ function render() {
           node("span", { className: "num", dir: "ltr", translate: false }, call.line_number),
           call.in_danger ? node("span", { className: "chip chip-danger" }, t("in_danger")) : null,
         ),
+        node("td", {}, channelChip(call.channel)),
         node("td", { "data-testid": "call-counselor" }, call.counselor_name || t("nobody")),
         node("td", {}, call.connected_at ? timer(call.connected_at, "call-duration") : t(`call_${call.state}`)),
         node("td", {}, levelChip(call.crisis_level, call.colour, call.flashing)),
@@ -144,7 +162,19 @@ function render() {
   );
   el.callsEmpty.hidden = board.calls.length > 0;
 
-  // Queues.
+  // Contacts by channel, then the queues (each line's waiting contacts by channel).
+  replaceRows(
+    el.channels,
+    board.channels.map((row) =>
+      node(
+        "tr",
+        { "data-testid": "channel-row", "data-channel": row.channel, "data-waiting": row.waiting, "data-live": row.live },
+        node("td", {}, t(`channel_${row.channel}`)),
+        node("td", { className: "num" }, String(row.waiting)),
+        node("td", { className: "num" }, String(row.live)),
+      ),
+    ),
+  );
   replaceRows(
     el.lines,
     board.lines.map((line) =>
@@ -156,6 +186,9 @@ function render() {
           "td",
           { className: "num", "data-testid": "queue-length", "data-in-danger": line.in_danger_waiting },
           String(line.queue_length),
+          ...Object.entries(line.waiting_by_channel || {}).map(([channel, count]) =>
+            node("span", { className: "by-channel", "data-testid": "waiting-channel", "data-channel": channel },
+              ` · ${t(`channel_${channel}`)} ${count}`)),
           line.in_danger_waiting
             ? node("span", { className: "overdue-priority", "data-testid": "in-danger-waiting" },
                 " · ", t("in_danger_waiting").replace("{count}", String(line.in_danger_waiting)))
@@ -276,9 +309,9 @@ function render() {
     board.counselors.map((person) =>
       node(
         "tr",
-        { "data-testid": "counselor-row", "data-user-id": person.user_id, "data-state": person.state },
+        { "data-testid": "counselor-row", "data-user-id": person.user_id, "data-state": person.state, "data-conversations": person.conversations },
         node("td", {}, person.name),
-        node("td", {}, t(`state_${person.state}`)),
+        node("td", { "data-testid": "counselor-state" }, stateText(person)),
         node("td", {}, person.since ? timer(person.since, "state-time") : "—"),
       ),
     ),
