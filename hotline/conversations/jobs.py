@@ -1,10 +1,24 @@
 """Conversations' timers: people who waited past the maximum are given the partner line and
-the emergency numbers; people still waiting hear when their place in the queue improves."""
+the emergency numbers; people still waiting hear when their place in the queue improves; the
+messages queued for SMS and WeChat are sent (`deliver`, after the commit, on the dispatcher's
+pool)."""
 
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from hotline.calls.models import Channel
+from hotline.clock import Clock
+from hotline.config import Settings
+from hotline.conversations import delivery, sms
 from hotline.conversations import service as conversations
+from hotline.db import Database
 from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.telephony.port import TelephonyPort
+
+log = logging.getLogger(__name__)
 
 
 def overdue(ctx: JobContext) -> int:
@@ -20,11 +34,78 @@ def positions(ctx: JobContext) -> int:
         return conversations.tell_positions(session=session, now=now)
 
 
+@dataclass(frozen=True)
+class Courier:
+    """Sends one conversation's claimed messages, in order, and records how each went. The
+    person's number or OpenID goes to the channel only: a refusal is logged by its type."""
+
+    db: Database
+    clock: Clock
+    settings: Settings
+    telephony: TelephonyPort
+
+    def send(self, batch: list[delivery.Outgoing]) -> None:
+        for message in batch:
+            self.send_one(message)
+
+    def send_one(self, message: delivery.Outgoing) -> None:
+        try:
+            provider_id = self._hand_over(message)
+        except Exception as error:
+            log.warning(
+                "message %s (call %s) not sent: %s",
+                message.message_id,
+                message.call_id,
+                type(error).__name__,
+            )
+            provider_id = None
+        with self.db.session() as session:
+            if provider_id is None:
+                delivery.failed(session=session, message_id=message.message_id)
+            else:
+                delivery.sent(
+                    session=session, message_id=message.message_id, provider_id=provider_id
+                )
+
+    def _hand_over(self, message: delivery.Outgoing) -> str | None:
+        if not message.to:
+            log.warning("message %s: its conversation has no address", message.message_id)
+            return None
+        if message.channel == Channel.sms:
+            sid = self.telephony.send_sms(
+                to=message.to,
+                from_=message.from_,
+                body=message.body,
+                status_callback=self.telephony.url(
+                    f"/twilio/sms/status?message_id={message.message_id}"
+                ),
+            )
+            return sms.provider_id(sid)
+        log.warning("message %s: no way to send on %s", message.message_id, message.channel)
+        return None
+
+
+def deliver(ctx: JobContext) -> int:
+    """Claim the queued SMS and WeChat messages; send them after the commit, one task per
+    conversation so each conversation's messages keep their order."""
+    with ctx.db.session() as session:
+        claimed = delivery.claim(session=session)
+    batches: dict[int, list[delivery.Outgoing]] = defaultdict(list)
+    for message in claimed:
+        batches[message.call_id].append(message)
+    courier = Courier(ctx.db, ctx.clock, ctx.settings, ctx.telephony)
+    for batch in batches.values():
+        ctx.dispatcher.submit(courier.send, batch)
+    return len(claimed)
+
+
 def register(registry: Registry) -> None:
     for name, run, order in (
         ("conversations.overdue", overdue, 21),
         # After the offers: a conversation offered is no longer waiting.
         ("conversations.positions", positions, 110),
+        # Last: what the other timers had the line say goes out in the same tick.
+        ("conversations.deliver", deliver, 120),
     ):
         registry.add(
             Job(
