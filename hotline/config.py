@@ -151,6 +151,12 @@ class Settings(BaseSettings):
     # The WeChat official account's server token (公众号 "Token", set beside the server URL
     # /wechat/{line_id} in its console): every message push is signed with it. Unset: refused.
     wechat_token: str | None = Field(default=None, min_length=3, max_length=32)
+    # The account's developer ID and secret (AppID, AppSecret): counselors' replies go out as
+    # customer-service messages through the platform's API with them. Unset: replies fail.
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    # The platform's API; in simulator mode the simulator's (hotline/simulator/wechat.py).
+    wechat_api_url: str = "https://api.weixin.qq.com/cgi-bin/"
 
     @property
     def docs_enabled(self) -> bool:

@@ -84,15 +84,19 @@ def claim(*, session: Session, limit: int = BATCH) -> list[Outgoing]:
     return taken
 
 
-def sent(*, session: Session, message_id: int, provider_id: str) -> None:
-    """The channel took the message: its id is kept (its status callbacks name it)."""
+def sent(*, session: Session, message_id: int, provider_id: str | None) -> None:
+    """The channel took the message: its id, if it gives one, is kept (its status callbacks
+    name it)."""
+    values: dict[str, str] = {"delivery": Delivery.sent.value}
+    if provider_id is not None:
+        values["provider_id"] = provider_id
     session.execute(
         update(ConversationMessage)
         .where(
             col(ConversationMessage.id) == message_id,
             col(ConversationMessage.delivery) == Delivery.sending.value,
         )
-        .values(delivery=Delivery.sent.value, provider_id=provider_id)
+        .values(**values)
     )
     # A status callback faster than us has moved it on already, with the same id.
 

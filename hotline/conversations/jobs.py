@@ -17,8 +17,13 @@ from hotline.conversations import service as conversations
 from hotline.db import Database
 from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
 from hotline.telephony.port import TelephonyPort
+from hotline.wechat import outbound
 
 log = logging.getLogger(__name__)
+
+
+class NoAddress(Exception):
+    """The conversation has no way back to the person on its channel."""
 
 
 def overdue(ctx: JobContext) -> int:
@@ -51,6 +56,15 @@ class Courier:
     def send_one(self, message: delivery.Outgoing) -> None:
         try:
             provider_id = self._hand_over(message)
+        except outbound.OutsideWindow:
+            log.warning(
+                "message %s (call %s) not sent: the person last wrote more than %s h ago "
+                "(WeChat's customer-service window)",
+                message.message_id,
+                message.call_id,
+                self.settings.wechat_reply_window_h,
+            )
+            return self._failed(message)
         except Exception as error:
             log.warning(
                 "message %s (call %s) not sent: %s",
@@ -58,19 +72,28 @@ class Courier:
                 message.call_id,
                 type(error).__name__,
             )
-            provider_id = None
+            return self._failed(message)
         with self.db.session() as session:
-            if provider_id is None:
-                delivery.failed(session=session, message_id=message.message_id)
-            else:
-                delivery.sent(
-                    session=session, message_id=message.message_id, provider_id=provider_id
-                )
+            delivery.sent(session=session, message_id=message.message_id, provider_id=provider_id)
+
+    def _failed(self, message: delivery.Outgoing) -> None:
+        with self.db.session() as session:
+            delivery.failed(session=session, message_id=message.message_id)
 
     def _hand_over(self, message: delivery.Outgoing) -> str | None:
+        """Hand the message to its channel: the channel's id for it (None when it gives
+        none); raises when it could not be handed over."""
         if not message.to:
-            log.warning("message %s: its conversation has no address", message.message_id)
-            return None
+            raise NoAddress
+        if message.channel == Channel.wechat:
+            outbound.send_text(
+                settings=self.settings,
+                open_id=message.to,
+                text=message.body,
+                last_inbound_at=message.last_inbound_at,
+                now=self.clock.now(),
+            )
+            return None  # the platform gives a customer-service message no id
         if message.channel == Channel.sms:
             sid = self.telephony.send_sms(
                 to=message.to,
@@ -81,8 +104,7 @@ class Courier:
                 ),
             )
             return sms.provider_id(sid)
-        log.warning("message %s: no way to send on %s", message.message_id, message.channel)
-        return None
+        raise NoAddress
 
 
 def deliver(ctx: JobContext) -> int:

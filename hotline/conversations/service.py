@@ -341,6 +341,26 @@ def set_delivery(
     return bool(getattr(moved, "rowcount", 0))
 
 
+def take_for_reply(*, session: Session, call: Call) -> ConversationMessage | None:
+    """The line's last queued message to the person, marked sent: the channel's answer to
+    their message carries it (a WeChat passive reply), so the delivery job must not."""
+    message = session.exec(
+        select(ConversationMessage)
+        .where(
+            ConversationMessage.call_id == call.id,
+            ConversationMessage.sender == Sender.line,
+            ConversationMessage.delivery == Delivery.queued,
+        )
+        .order_by(col(ConversationMessage.id).desc())
+    ).first()
+    if message is None:
+        return None
+    message.delivery = Delivery.sent
+    session.add(message)
+    session.flush()
+    return message
+
+
 def seen(*, session: Session, provider_id: str) -> bool:
     """Whether the channel's message is stored already (a retried delivery)."""
     return (
