@@ -22,6 +22,7 @@ from hotline.cases.api import router as cases_api
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.conversations.api import router as conversations_api
+from hotline.conversations.webhooks import router as conversations_webhooks
 from hotline.db import Database, make_engine
 from hotline.dialback.api import router as dialback_api
 from hotline.dialback.webhooks import router as dialback_webhooks
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(rota_api)
     app.include_router(escalation_api)
     app.include_router(escalation_webhooks)
+    app.include_router(conversations_webhooks)
     app.include_router(push_api)
     app.include_router(linkage_api)
     app.include_router(retention_api)

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     # {"zh_CN": ["不想活"], "en": ["kill myself"]}; empty: the built-in lists
     # (hotline/conversations/danger.py). Never the only screen: the screener decides the level.
     danger_phrases: dict[str, list[str]] = Field(default_factory=dict)
+    # More SMS than this in a minute from one sender are dropped (logged, nothing stored): a
+    # looping phone or a flood must not fill a counselor's screen or the queue.
+    sms_per_minute: int = Field(default=20, ge=1, le=1000)
+    # WeChat customer-service messages reach a person only this long after their last message
+    # (the platform's 48-hour window); later replies fail with the reason logged.
+    wechat_reply_window_h: float = Field(default=48.0, gt=0, le=48.0)
     # A counselling call's note is overdue this long after the call ended.
     note_due_s: int = 600
     connect_timeout_s: int = 45
@@ -145,6 +151,12 @@ class Settings(BaseSettings):
     # The WeChat official account's server token (公众号 "Token", set beside the server URL
     # /wechat/{line_id} in its console): every message push is signed with it. Unset: refused.
     wechat_token: str | None = Field(default=None, min_length=3, max_length=32)
+    # The account's developer ID and secret (AppID, AppSecret): counselors' replies go out as
+    # customer-service messages through the platform's API with them. Unset: replies fail.
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    # The platform's API; in simulator mode the simulator's (hotline/simulator/wechat.py).
+    wechat_api_url: str = "https://api.weixin.qq.com/cgi-bin/"
 
     @property
     def docs_enabled(self) -> bool:

@@ -36,7 +36,11 @@ FEATURES = {
     "telephony": {"telephony.fallbacks", "telephony.sync_numbers"},
     "linkage": {"linkage.erase"},
     "dialback": {"dialback.place"},
-    "conversations": {"conversations.overdue", "conversations.positions"},
+    "conversations": {
+        "conversations.overdue",
+        "conversations.positions",
+        "conversations.deliver",
+    },
 }
 # The engine's timers, in the order the dispatcher's tick always ran them.
 TICK_ORDER = [
@@ -55,6 +59,7 @@ TICK_ORDER = [
     "board.monitors",
     "routing.offers",
     "conversations.positions",
+    "conversations.deliver",
 ]
 # The jobs below use none of it; the worker reads the settings.
 NO_CONTEXT = cast(JobContext, SimpleNamespace(settings=make_settings("sqlite://", 9, None)))

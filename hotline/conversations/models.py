@@ -22,6 +22,7 @@ class Sender(StrEnum):
 class Delivery(StrEnum):
     received = "received"  # from the person
     queued = "queued"  # ours, not yet handed to the channel
+    sending = "sending"  # claimed by the delivery job, being handed to the channel
     sent = "sent"  # handed to the channel (Twilio accepted it, the page's socket got it)
     delivered = "delivered"  # the channel confirmed delivery
     failed = "failed"  # the channel refused it or could not deliver it

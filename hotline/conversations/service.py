@@ -341,22 +341,95 @@ def transcript(
     return list(session.exec(query.order_by(col(ConversationMessage.id))))
 
 
-def set_delivery(*, session: Session, provider_id: str, delivery: Delivery) -> bool:
-    """A channel's status callback: sent, delivered or failed (never back from delivered)."""
-    allowed = {
-        Delivery.sent: (Delivery.queued,),
-        Delivery.delivered: (Delivery.queued, Delivery.sent),
-        Delivery.failed: (Delivery.queued, Delivery.sent),
-    }.get(delivery, ())
+def set_delivery(
+    *,
+    session: Session,
+    provider_id: str,
+    delivery: Delivery,
+    message_id: int | None = None,
+) -> bool:
+    """A channel's status callback: sent, delivered or failed (never back from delivered).
+
+    The callback can come before the sender has recorded the channel's id (Twilio calls back
+    as soon as it has the message): `message_id` (ours, in the callback's URL) then finds the
+    message still being sent, and the channel's id is recorded with its state."""
+    allowed = [
+        d.value
+        for d in {
+            Delivery.sent: (Delivery.queued, Delivery.sending),
+            Delivery.delivered: (Delivery.queued, Delivery.sending, Delivery.sent),
+            Delivery.failed: (Delivery.queued, Delivery.sending, Delivery.sent),
+        }.get(delivery, ())
+    ]
+    known = session.exec(
+        select(ConversationMessage.id).where(ConversationMessage.provider_id == provider_id)
+    ).first()
+    if known is None and message_id is not None:
+        moved = session.execute(
+            update(ConversationMessage)
+            .where(
+                col(ConversationMessage.id) == message_id,
+                col(ConversationMessage.provider_id).is_(None),
+                col(ConversationMessage.delivery) == Delivery.sending.value,
+                col(ConversationMessage.delivery).in_(allowed),
+            )
+            .values(delivery=delivery.value, provider_id=provider_id)
+        )
+        return bool(getattr(moved, "rowcount", 0))
     moved = session.execute(
         update(ConversationMessage)
         .where(
             col(ConversationMessage.provider_id) == provider_id,
-            col(ConversationMessage.delivery).in_([d.value for d in allowed]),
+            col(ConversationMessage.delivery).in_(allowed),
         )
         .values(delivery=delivery.value)
     )
     return bool(getattr(moved, "rowcount", 0))
+
+
+def take_for_reply(*, session: Session, call: Call) -> ConversationMessage | None:
+    """The line's last queued message to the person, marked sent: the channel's answer to
+    their message carries it (a WeChat passive reply), so the delivery job must not."""
+    message = session.exec(
+        select(ConversationMessage)
+        .where(
+            ConversationMessage.call_id == call.id,
+            ConversationMessage.sender == Sender.line,
+            ConversationMessage.delivery == Delivery.queued,
+        )
+        .order_by(col(ConversationMessage.id).desc())
+    ).first()
+    if message is None:
+        return None
+    message.delivery = Delivery.sent
+    session.add(message)
+    session.flush()
+    return message
+
+
+def seen(*, session: Session, provider_id: str) -> bool:
+    """Whether the channel's message is stored already (a retried delivery)."""
+    return (
+        session.exec(
+            select(ConversationMessage.id).where(ConversationMessage.provider_id == provider_id)
+        ).first()
+        is not None
+    )
+
+
+def received_since(*, session: Session, sender_hash: str, since: datetime) -> int:
+    """How many messages the sender has written (on any line and channel) since `since`."""
+    count = session.exec(
+        select(func.count())
+        .select_from(ConversationMessage)
+        .join(Call, col(Call.id) == ConversationMessage.call_id)
+        .where(
+            Call.caller_hash == sender_hash,
+            ConversationMessage.sender == Sender.person,
+            col(ConversationMessage.at) >= since,
+        )
+    ).one()
+    return int(count)
 
 
 def queue_position(*, session: Session, call: Call) -> int | None:

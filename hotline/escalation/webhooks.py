@@ -20,13 +20,13 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from hotline import phone
 from hotline.auth.models import User
 from hotline.calls.models import Call
+from hotline.conversations import sms
 from hotline.escalation import drills, paging
 from hotline.escalation import service as escalations
 from hotline.escalation.models import Escalation, Page, PolicyDrill
 from hotline.i18n import TWILIO_SAY_LANGUAGE, Gettext, gettext_for
 from hotline.lines.models import Line
 from hotline.routing.engine import Dispatcher, DispatcherDep
-from hotline.telephony import texts
 from hotline.telephony.params import as_id
 from hotline.telephony.service import answer_webhook
 from hotline.telephony.signature import SignedForm, require
@@ -353,9 +353,10 @@ def page_status(request: Request, params: SignedForm, dispatcher: DispatcherDep)
 @router.post("/twilio/sms/incoming")
 def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep) -> Response:
     """An SMS to a line's number: a paged responder's reply acknowledges their page; anyone
-    else is told at once how to reach a counselor (`hotline.telephony.texts`)."""
+    else's starts or continues a text conversation (`hotline.conversations.sms`)."""
     require(params, "From")
     to_end: list[str] = []
+    stored: list[bool] = []
 
     def handle(session: Session) -> str:
         reply = MessagingResponse()
@@ -363,7 +364,7 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
             session=session, number=phone.caller_id(params["From"])
         )
         if found is None:  # no real alert open for them: a drill's page, if any
-            return _drill_reply(session, params, dispatcher, to_end)
+            return _drill_reply(session, params, dispatcher, to_end, stored)
         page, user = found
         assert page.escalation_id is not None  # found through its escalation
         _ = gettext_for(user.locale)
@@ -390,23 +391,30 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
 
     response = answer_webhook(request, params, handle, db=dispatcher.db, clock=dispatcher.clock)
     _end_paging_calls(dispatcher, to_end)
+    if any(stored):  # committed: offer the conversation, send the line's welcome
+        dispatcher.kick()
     return response
 
 
 def _drill_reply(
-    session: Session, params: dict[str, str], dispatcher: Dispatcher, to_end: list[str]
+    session: Session,
+    params: dict[str, str],
+    dispatcher: Dispatcher,
+    to_end: list[str],
+    stored: list[bool],
 ) -> str:
     """An SMS from someone with no open real page: it answers their drill's page, if any."""
     reply = MessagingResponse()
     found = drills.open_page_for_number(session=session, number=phone.caller_id(params["From"]))
-    if found is None:  # not a responder: a person reaching out, told how to reach us now
-        return texts.reply(
+    if found is None:  # not a responder: a person reaching out, a text conversation
+        answer = sms.answer(
             session=session,
-            to=params.get("To", ""),
-            sender=params["From"],
-            secret=dispatcher.settings.secret_key,
+            params=params,
+            settings=dispatcher.settings,
             now=dispatcher.clock.now(),
         )
+        stored.append(answer.stored)
+        return answer.twiml
     page, user = found
     _ = gettext_for(user.locale)
     if params.get("Body", "").strip().lower() not in ACK_WORDS:

@@ -136,11 +136,19 @@ class SimulatorControl:
 
     # ------------------------------------------------------------------ WeChat
 
-    def wechat_account(self, account: str, url: str, token: str) -> dict[str, Any]:
-        """Save an official account's server URL and token (the platform checks the URL)."""
-        result: dict[str, Any] = self._request(
-            "POST", "/wechat/accounts", {"id": account, "url": url, "token": token}
-        )
+    def wechat_account(
+        self, account: str, url: str, token: str, app_id: str = "", app_secret: str = ""
+    ) -> dict[str, Any]:
+        """Save an official account's server URL and token (the platform checks the URL), and
+        the AppID and AppSecret its API's access token is asked for with."""
+        body = {"id": account, "url": url, "token": token}
+        body |= {"app_id": app_id, "app_secret": app_secret}
+        result: dict[str, Any] = self._request("POST", "/wechat/accounts", body)
+        return result
+
+    def wechat_sent(self) -> list[dict[str, str]]:
+        """Customer-service messages accounts sent through the platform's API."""
+        result: list[dict[str, str]] = self._request("GET", "/wechat/sent")
         return result
 
     def wechat_send(

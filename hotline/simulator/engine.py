@@ -31,6 +31,7 @@ from hotline.simulator.world import (
     TranscriptEntry,
     World,
     new_sid,
+    segments,
     utcnow,
 )
 
@@ -520,7 +521,7 @@ class Simulator:
             "FromZip": "",
             "MessageSid": message.sid,
             "NumMedia": "0",
-            "NumSegments": "1",
+            "NumSegments": str(segments(body)),
             "SmsMessageSid": message.sid,
             "SmsSid": message.sid,
             "SmsStatus": "received",

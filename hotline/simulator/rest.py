@@ -29,6 +29,7 @@ from hotline.simulator.conferences import DEFAULT_EVENTS, JoinSettings
 from hotline.simulator.engine import Simulator, SimulatorError
 from hotline.simulator.params import API_VERSION
 from hotline.simulator.world import (
+    MAX_MESSAGE_CHARS,
     Call,
     Callback,
     Conference,
@@ -39,6 +40,7 @@ from hotline.simulator.world import (
     Recording,
     new_sid,
     rfc2822,
+    segments,
     utcnow,
 )
 
@@ -217,7 +219,7 @@ class Resources:
             "from": message.from_,
             "messaging_service_sid": None,
             "num_media": "0",
-            "num_segments": "1",
+            "num_segments": str(segments(message.body)),
             "price": None,
             "price_unit": "USD",
             "sid": message.sid,
@@ -740,6 +742,10 @@ def rest_router(sim: Simulator) -> APIRouter:
         body = _text(form, "Body")
         if not body:
             raise SimulatorError("Message body is required.", code=21602)
+        if len(body) > MAX_MESSAGE_CHARS:
+            raise SimulatorError(
+                "The concatenated message body exceeds the 1600 character limit.", code=21617
+            )
         message = sim.send_message(
             from_=from_,
             to=to,

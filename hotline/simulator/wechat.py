@@ -9,9 +9,16 @@ body is the plain-text mode's XML. A push that gets no answer in 5 s, or an erro
 up to twice with the same MsgId. The reply is read as the platform reads it: "success" or an
 empty body is no reply; otherwise XML addressed back to the follower.
 
-Control endpoints (X-Simulator-Token): ``POST wechat/accounts`` {id, url, token},
-``GET wechat/accounts``, ``POST wechat/messages`` {account, open_id, type, content?, event?},
-``GET wechat/messages``, ``POST wechat/reset``.
+The platform's API, as wechatpy calls it (its base URL pointed here): ``GET /cgi-bin/token``
+(grant_type=client_credential, appid, secret: an access token for 7,200 s, or errcode 40013 /
+40125) and ``POST /cgi-bin/message/custom/send?access_token=`` (a customer-service text:
+errcode 40001 for a token it never gave, 45015 when the follower has not written to the account
+in the last 48 hours, 0 and kept in ``sent`` otherwise).
+
+Control endpoints (X-Simulator-Token): ``POST wechat/accounts`` {id, url, token, app_id?,
+app_secret?}, ``GET wechat/accounts``, ``POST wechat/messages`` {account, open_id, type,
+content?, event?}, ``GET wechat/messages``, ``GET wechat/sent`` (customer-service messages),
+``POST wechat/reset``.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -35,6 +43,9 @@ from hotline.simulator.config import SimulatorConfig
 TOKEN_HEADER = "X-Simulator-Token"
 PUSH_TIMEOUT_S = 5.0  # the platform waits this long for a passive reply
 PUSH_ATTEMPTS = 3
+TOKEN_TTL_S = 7200
+# Customer-service messages reach a follower only this long after their last message.
+REPLY_WINDOW_S = 48 * 3600
 
 
 def sign(token: str, timestamp: str, nonce: str) -> str:
@@ -50,6 +61,8 @@ class Account:
     id: str  # the account's original ID (gh_...), the ToUserName of every push
     url: str
     token: str
+    app_id: str = ""  # the developer ID (AppID) and secret (AppSecret) the API's token needs
+    app_secret: str = ""
 
 
 @dataclass
@@ -85,6 +98,10 @@ class Platform:
     config: SimulatorConfig
     accounts: dict[str, Account] = field(default_factory=dict)
     pushed: list[Pushed] = field(default_factory=list)
+    # Customer-service messages sent through the API: {account, open_id, type, content}.
+    sent: list[dict[str, str]] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)  # access token -> account id
+    last_heard: dict[tuple[str, str], float] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _msg_ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(6_000_000_000_000_000_001)
@@ -121,6 +138,7 @@ class Platform:
             msg_id=msg_id,
         )
         self.pushed.append(pushed)
+        self.last_heard[(account.id, body.open_id)] = time.time()
         xml = _message_xml(account.id, body, now, msg_id)
         async with httpx.AsyncClient(timeout=PUSH_TIMEOUT_S) as client:
             while pushed.attempts < PUSH_ATTEMPTS:
@@ -141,11 +159,43 @@ class Platform:
             pushed.reply = _read_reply(answer.text, account.id, body.open_id)
         return pushed
 
+    def token_for(self, app_id: str, secret: str) -> dict[str, Any]:
+        account = next((a for a in self.accounts.values() if a.app_id and a.app_id == app_id), None)
+        if account is None:
+            return {"errcode": 40013, "errmsg": "invalid appid"}
+        if not hmac.compare_digest(account.app_secret.encode(), secret.encode()):
+            return {"errcode": 40125, "errmsg": "invalid appsecret"}
+        token = secrets.token_urlsafe(48)
+        self.tokens[token] = account.id
+        return {"access_token": token, "expires_in": TOKEN_TTL_S}
+
+    def custom_send(self, token: str, message: dict[str, Any]) -> dict[str, Any]:
+        account = self.tokens.get(token)
+        if account is None:
+            return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
+        open_id = str(message.get("touser", ""))
+        kind = str(message.get("msgtype", ""))
+        text = message.get("text")
+        if kind != "text" or not isinstance(text, dict) or not text.get("content"):
+            return {"errcode": 44002, "errmsg": "empty post data"}
+        heard = self.last_heard.get((account, open_id))
+        if heard is None or time.time() - heard > REPLY_WINDOW_S:
+            return {
+                "errcode": 45015,
+                "errmsg": "response out of time limit or subscription is canceled",
+            }
+        self.sent.append(
+            {"account": account, "open_id": open_id, "type": kind, "content": str(text["content"])}
+        )
+        return {"errcode": 0, "errmsg": "ok"}
+
 
 class AccountIn(BaseModel):
     id: str = Field(pattern=r"^gh_[0-9a-z]{6,20}$")
     url: str = Field(pattern=r"^https?://")
     token: str = Field(pattern=r"^[0-9A-Za-z]{3,32}$")
+    app_id: str = Field(default="", pattern=r"^(wx[0-9a-f]{16})?$")
+    app_secret: str = Field(default="", pattern=r"^[0-9a-f]{0,32}$")
 
 
 class MessageIn(BaseModel):
@@ -205,7 +255,15 @@ def wechat_router(config: SimulatorConfig) -> tuple[APIRouter, Platform]:
 
     @control.post("/accounts")
     async def add_account(body: AccountIn) -> dict[str, str]:
-        await platform.register(Account(id=body.id, url=body.url, token=body.token))
+        await platform.register(
+            Account(
+                id=body.id,
+                url=body.url,
+                token=body.token,
+                app_id=body.app_id,
+                app_secret=body.app_secret,
+            )
+        )
         return {"id": body.id, "url": body.url}
 
     @control.get("/accounts")
@@ -223,10 +281,38 @@ def wechat_router(config: SimulatorConfig) -> tuple[APIRouter, Platform]:
     async def list_messages() -> list[dict[str, Any]]:
         return [p.view() for p in platform.pushed]
 
+    @control.get("/sent")
+    async def list_sent() -> list[dict[str, str]]:
+        return list(platform.sent)
+
     @control.post("/reset")
     async def reset() -> dict[str, bool]:
         platform.accounts.clear()
         platform.pushed.clear()
+        platform.sent.clear()
+        platform.tokens.clear()
+        platform.last_heard.clear()
         return {"ok": True}
 
-    return control, platform
+    api = APIRouter(prefix="/cgi-bin")
+
+    @api.get("/token")
+    async def token(grant_type: str = "", appid: str = "", secret: str = "") -> dict[str, Any]:
+        if grant_type != "client_credential":
+            return {"errcode": 40002, "errmsg": "invalid grant_type"}
+        return platform.token_for(appid, secret)
+
+    @api.post("/message/custom/send")
+    async def custom_send(request: Request, access_token: str = "") -> dict[str, Any]:
+        try:
+            message = json.loads(await request.body())
+        except ValueError:
+            return {"errcode": 47001, "errmsg": "data format error"}
+        if not isinstance(message, dict):
+            return {"errcode": 47001, "errmsg": "data format error"}
+        return platform.custom_send(access_token, message)
+
+    both = APIRouter()
+    both.include_router(control)
+    both.include_router(api)  # the platform's own API: no simulator token
+    return both, platform

@@ -211,6 +211,31 @@ class Conference:
         self.updated_at = utcnow()
 
 
+# GSM 03.38's basic set (and its extension, two septets each): a body written only in it goes
+# as 7-bit text; anything else (Chinese, most emoji) as UCS-2.
+GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+# Twilio refuses a longer body (error 21617) and joins or splits the rest itself.
+MAX_MESSAGE_CHARS = 1600
+
+
+def segments(body: str) -> int:
+    """How many SMS parts carry `body`, as Twilio counts them: GSM-7 fits 160 characters in one
+    part and 153 in each part of a longer message; UCS-2 (any Chinese character) 70 in one
+    part and 67 in each part of a longer one (a UTF-16 surrogate pair, an emoji, takes two).
+    The receiving phone joins the parts into one message: nobody splits a body by hand."""
+    if all(c in GSM7 or c in GSM7_EXTENSION for c in body):
+        units, single, part = sum(2 if c in GSM7_EXTENSION else 1 for c in body), 160, 153
+    else:
+        units, single, part = len(body.encode("utf-16-le")) // 2, 70, 67
+    if units <= single:
+        return 1
+    return -(-units // part)
+
+
 @dataclass
 class Message:
     sid: str

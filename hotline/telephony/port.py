@@ -158,8 +158,13 @@ class TelephonyPort:
             if error.status != 404:
                 raise
 
-    def send_sms(self, *, to: str, from_: str, body: str) -> str:
-        message = self._client.messages.create(to=to, from_=from_, body=body)
+    def send_sms(
+        self, *, to: str, from_: str, body: str, status_callback: str | None = None
+    ) -> str:
+        """Send an SMS (Twilio splits a long body into parts and the phone joins them); its
+        progress (sent, delivered, undelivered, failed) goes to `status_callback`, if any."""
+        extra = {"status_callback": status_callback} if status_callback else {}
+        message = self._client.messages.create(to=to, from_=from_, body=body, **extra)
         return str(message.sid)
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:

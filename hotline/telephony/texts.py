@@ -1,11 +1,9 @@
 """What a person who texts a line's number (or its WeChat official account, hotline/wechat/) is
-told, until text conversations are answered.
-
-An SMS from someone who is not a paged responder used to get an empty reply: a person who can
-only type ("我不想活了") heard nothing. They now get, at once and in the line's first language,
-how to reach a counselor (call this number), the emergency numbers, and whether the line is
-open. Nothing of the message is kept. A blocked sender, or a number that is no line's, gets no
-reply, as a blocked caller gets no counselor.
+told at once when no conversation can start: the line is closed (that it is closed, the
+emergency numbers, the partner line), or a picture came (only text can be read). An open line
+starts a text conversation instead (`hotline.conversations.sms`, `hotline.wechat.service`).
+Nothing of the message is kept. A blocked sender, a withheld number, or a number that is no
+line's, gets no reply, as a blocked caller gets no counselor.
 """
 
 from __future__ import annotations

@@ -109,21 +109,24 @@ def receive(
     dispatcher: DispatcherDep,
 ) -> Response:
     """A message or event for the line's account: the passive reply, once per message."""
-    secret = _settings(request).secret_key
+    settings = _settings(request)
+    stored: list[bool] = []
 
     def handle(session: Session) -> str:
         line = session.get(Line, line_id)
         if line is None or not line.active:
             return wechat.NO_REPLY
-        return wechat.answer(
+        answered = wechat.answer(
             session=session,
             line=line,
             message=push.message,
-            secret=secret,
+            settings=settings,
             now=dispatcher.clock.now(),
         )
+        stored.append(answered.stored)
+        return answered.xml
 
-    return idempotent(
+    response = idempotent(
         db=dispatcher.db,
         clock=dispatcher.clock,
         endpoint=request.url.path,
@@ -131,3 +134,6 @@ def receive(
         params={"key": push.key},
         handle=handle,
     )
+    if any(stored):  # committed: offer the conversation
+        dispatcher.kick()
+    return response

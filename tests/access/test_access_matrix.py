@@ -68,6 +68,7 @@ TWILIO_WEBHOOKS = [
     "/twilio/page/join",
     "/twilio/page/status",
     "/twilio/sms/incoming",
+    "/twilio/sms/status",
     "/twilio/monitor/status",
     "/twilio/voice/callback",
     "/twilio/party/status",

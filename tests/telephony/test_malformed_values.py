@@ -43,6 +43,7 @@ ROUTES = {
     "/twilio/page/join?page_id=1": {"Digits": "1"},
     "/twilio/monitor/status?monitor_id=1": {"CallStatus": "completed"},
     "/twilio/sms/incoming": {"Body": "hello"},
+    "/twilio/sms/status?message_id=1": {"MessageSid": "SM" + "c" * 32, "MessageStatus": "sent"},
     "/twilio/party/status?party_id=1": {"CallStatus": "ringing"},
     "/twilio/transfer/status?transfer_id=1": {"CallStatus": "ringing"},
     "/twilio/voice/not-in-service": {},
@@ -163,6 +164,12 @@ CASES = [
         for duration in ("²", "-5", "9" * 1000)
     ],
     Case("/twilio/sms/incoming", {"Body": "x" * 3000}),
+    # A conversation's SMS status: ids and values no message of ours has.
+    Case("/twilio/sms/status?message_id=1", {"MessageSid": "SM-" + "c" * 31}),
+    Case("/twilio/sms/status?message_id=1", {"MessageSid": ""}),
+    Case("/twilio/sms/status?message_id=²", {"MessageStatus": "delivered"}, "answered"),
+    Case(f"/twilio/sms/status?message_id={HUGE}", {"MessageStatus": "failed"}, "answered"),
+    Case("/twilio/sms/status?message_id=1", {"MessageStatus": "²" * 100}, "answered"),
 ]
 
 

@@ -1,6 +1,7 @@
-"""A person who texts a line is answered at once with how to reach a counselor and the
-emergency numbers (text conversations are not answered yet); nothing of the message is kept.
-Through the simulator: the SMS arrives at the line's number, the app's TwiML reply is sent back."""
+"""A person who texts a closed line is answered at once with the emergency numbers and the
+partner line; a blocked sender gets nothing; nothing of the message is kept (an open line
+starts a conversation: tests/conversations/test_sms.py). Through the simulator: the SMS arrives
+at the line's number, the app's TwiML reply is sent back."""
 
 from __future__ import annotations
 
@@ -36,14 +37,6 @@ def text_the_line(stack: Stack, body: str, sender: str = CALLER) -> list[dict[st
     return replies_to(stack, sender)
 
 
-def test_a_text_is_answered_with_how_to_reach_a_counselor(stack: Stack) -> None:
-    make_line(stack.db, languages=["zh_CN", "en"])
-    [reply] = text_the_line(stack, "我不想活了")
-    assert reply["from"] == LINE
-    assert "请拨打本号码" in reply["body"] and "110" in reply["body"] and "120" in reply["body"]
-    assert "我不想活了" not in reply["body"]
-
-
 def test_a_closed_line_gives_the_emergency_numbers_and_its_partner(stack: Stack) -> None:
     line = make_line(
         stack.db,
@@ -58,7 +51,7 @@ def test_a_closed_line_gives_the_emergency_numbers_and_its_partner(stack: Stack)
 
 
 def test_a_blocked_sender_gets_no_reply(stack: Stack) -> None:
-    make_line(stack.db)
+    make_line(stack.db, opening_hours=CLOSED_ALL_WEEK)
     admin = make_user(stack.db, "root", role=Role.admin)
     with stack.db.session() as session:
         blocklist.block(
@@ -71,5 +64,5 @@ def test_a_blocked_sender_gets_no_reply(stack: Stack) -> None:
             now=stack.clock.now(),
         )
     assert text_the_line(stack, "hello") == []
-    # Someone else is still answered.
+    # Someone else is still answered (the line is closed: told so at once).
     assert len(text_the_line(stack, "hello", sender="+8613900001111")) == 1

@@ -1,7 +1,8 @@
 """The official account's message push, driven by the simulator's WeChat platform against the
-app's wechatpy: the URL check, a follower's text, media and events answered at once with the
-line's number and the emergency numbers, nothing of the message kept; forged, malformed and
-repeated pushes."""
+app's wechatpy: the URL check; a follower's text to an open line starts a conversation (the
+welcome as the passive reply), a counselor accepts on the console and replies through the
+platform's customer-service API, within its 48-hour window only; media and events answered at
+once, nothing of them kept; forged, malformed and repeated pushes."""
 
 from __future__ import annotations
 
@@ -12,38 +13,48 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from hotline.auth.models import Role
+from hotline.auth.models import Role, User
 from hotline.blocklist import service as blocklist
+from hotline.calls.models import Call, Channel
+from hotline.conversations import service as conversations
+from hotline.conversations.models import Conversation, ConversationMessage, Delivery, Sender
 from hotline.lines.models import Line
 from hotline.simulator.client import SimulatorControlError
+from hotline.simulator.console_client import ConsoleClient
 from hotline.wechat.service import sender_hash
-from tests.calls import LINE
-from tests.factories import make_line, make_user
+from tests.factories import PASSWORD, make_line, make_user
 from tests.fuzz.test_fuzz import row_counts
 from tests.stack import Stack, running_stack
 
 TOKEN = "wxToken2026"
 ACCOUNT = "gh_12356abcdef"
 FOLLOWER = "oFollower_0001"
+APP_ID = "wx0123456789abcdef"
+APP_SECRET = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture
 def wechat(database_url: str) -> Iterator[tuple[Stack, int]]:
-    with running_stack(database_url, wechat_token=TOKEN) as stack:
+    with running_stack(
+        database_url, wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_app_secret=APP_SECRET
+    ) as stack:
         line = make_line(stack.db, languages=["zh_CN", "en"])
         assert line.id is not None
-        stack.simulator.wechat_account(ACCOUNT, f"{stack.url}/wechat/{line.id}", TOKEN)
+        url = f"{stack.url}/wechat/{line.id}"
+        stack.simulator.wechat_account(ACCOUNT, url, TOKEN, APP_ID, APP_SECRET)
         yield stack, line.id
 
 
-def send(stack: Stack, content: str | None = None, **fields: str) -> dict[str, object]:
+def send(
+    stack: Stack, content: str | None = None, *, stores: bool = False, **fields: str
+) -> dict[str, object]:
     before = row_counts(stack)
     pushed = stack.simulator.wechat_send(
         ACCOUNT, fields.pop("open_id", FOLLOWER), content, **fields
     )
     after = row_counts(stack)
-    # Only the push's receipt (a retry gets the same reply): not the message, not the sender.
-    assert {t for t in before if before[t] != after[t]} <= {"webhook_receipts"}
+    if not stores:  # only the push's receipt (a retry gets the same reply)
+        assert {t for t in before if before[t] != after[t]} <= {"webhook_receipts"}
     assert pushed["status"] == 200 and pushed["attempts"] == 1
     return pushed
 
@@ -63,14 +74,62 @@ TEXT = (
 )
 
 
-def test_a_follower_is_answered_with_the_line_number_and_the_emergency_numbers(
+def delivery_of(stack: Stack, body: str) -> Delivery | None:
+    with stack.db.session() as session:
+        found = session.exec(
+            select(ConversationMessage).where(ConversationMessage.sender != Sender.person)
+        ).all()
+        return next((m.delivery for m in found if m.body == body), None)
+
+
+def test_a_follower_talks_with_a_counselor_within_the_reply_window(
     wechat: tuple[Stack, int],
 ) -> None:
     stack, _line_id = wechat
-    reply = send(stack, "我不想活了")["reply"]
+    alice = make_user(stack.db, "alice")
+    reply = send(stack, "我不想活了", stores=True)["reply"]
     assert isinstance(reply, dict) and reply["type"] == "text", reply
-    assert LINE in reply["content"] and "110" in reply["content"] and "120" in reply["content"]
-    assert "我不想活了" not in reply["content"]
+    assert "110" in reply["content"] and "120" in reply["content"]  # the welcome, passively
+    assert delivery_of(stack, reply["content"]) == Delivery.sent
+    with stack.db.session() as session:
+        call = session.exec(select(Call)).one()
+        talk = session.get(Conversation, call.id)
+        assert call.channel == Channel.wechat and call.in_danger  # a danger phrase
+        assert talk is not None and talk.address == FOLLOWER
+    # The follower writes again: the same conversation, no reply.
+    assert send(stack, "还在吗", stores=True)["reply"] is None
+
+    console = ConsoleClient(stack.url, "alice", PASSWORD)
+    try:
+        console.send("set_state", state="available", reason=None)
+        assert console.offer()["channel"] == "wechat"
+        console.send("accept", call_id=call.id)
+        console.wait(lambda s: any(c["call_id"] == call.id for c in s["conversations"]))
+    finally:
+        console.close()
+    answer = "我在，愿意听你说。"
+    say(stack, alice, call, answer)
+    sent = stack.simulator.wait_for(
+        lambda: [m for m in stack.simulator.wechat_sent() if m["content"] == answer]
+    )
+    assert sent[0]["open_id"] == FOLLOWER and sent[0]["account"] == ACCOUNT
+    stack.simulator.wait_for(lambda: delivery_of(stack, answer) == Delivery.sent)
+    # Past the platform's 48 hours since the follower last wrote: not attempted, failed.
+    stack.clock.advance(49 * 3600)
+    late = "你还好吗？"
+    say(stack, alice, call, late)
+    stack.simulator.wait_for(lambda: delivery_of(stack, late) == Delivery.failed)
+    assert all(m["content"] != late for m in stack.simulator.wechat_sent())
+
+
+def say(stack: Stack, alice: User, call: Call, body: str) -> None:
+    with stack.db.session() as session:
+        user = session.get(User, alice.id)
+        assert user is not None and call.id is not None
+        conversations.reply(
+            session=session, user=user, call_id=call.id, body=body, now=stack.clock.now()
+        )
+    stack.dispatcher.kick()
 
 
 def test_media_events_and_blocked_senders(wechat: tuple[Stack, int]) -> None:
@@ -78,7 +137,7 @@ def test_media_events_and_blocked_senders(wechat: tuple[Stack, int]) -> None:
     picture = send(stack, type="image")["reply"]
     assert isinstance(picture, dict) and picture["content"].startswith("我们只能阅读文字消息")
     followed = send(stack, type="event", event="subscribe", open_id="oNewFollower_01")["reply"]
-    assert isinstance(followed, dict) and LINE in followed["content"]
+    assert isinstance(followed, dict) and "110" in followed["content"]
     assert send(stack, type="event", event="unsubscribe")["reply"] is None
 
     admin = make_user(stack.db, "root", role=Role.admin)
@@ -93,7 +152,7 @@ def test_media_events_and_blocked_senders(wechat: tuple[Stack, int]) -> None:
             now=stack.clock.now(),
         )
     assert send(stack, "hello")["reply"] is None
-    assert send(stack, "hello", open_id="oSomeoneElse_1")["reply"] is not None
+    assert send(stack, "hello", open_id="oSomeoneElse_1", stores=True)["reply"] is not None
 
 
 def test_an_inactive_line_says_nothing(wechat: tuple[Stack, int]) -> None:

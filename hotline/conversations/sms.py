@@ -1,0 +1,135 @@
+"""A person's SMS to a line's number becomes a text conversation (the paged responders' replies
+are told apart first, in hotline/escalation/webhooks.py).
+
+While the line is open, the first SMS starts a conversation (`service.begin`: queued, the
+line's welcome queued for the `conversations.deliver` job) and the next ones go on in it; the
+webhook itself answers empty TwiML. Their number is kept only encrypted, in the conversation,
+as the way back. A closed line, a withheld number or a blocked sender get what they got before
+conversations existed (`hotline.telephony.texts`). Pictures and voice are never fetched nor
+stored: the person is told only text can be read. A sender past `sms_per_minute` is not stored
+(a looping phone must not flood the queue or a counselor's screen).
+
+Long messages: Twilio joins the parts of a long SMS into one Body, and splits ours (at most
+1,600 characters) into parts itself; we never split.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+from twilio.twiml.messaging_response import MessagingResponse
+
+from hotline import phone
+from hotline.blocklist import service as blocklist
+from hotline.calls.models import Channel
+from hotline.config import Settings
+from hotline.conversations import service as conversations
+from hotline.lines import service as lines
+from hotline.lines.models import Line
+from hotline.privacy import caller_hash, is_withheld
+from hotline.telephony import texts
+from hotline.telephony.params import as_id
+
+log = logging.getLogger(__name__)
+PROVIDER_PREFIX = "sms:"
+RATE_WINDOW = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The TwiML to answer with, and whether a message was stored (the job then sends)."""
+
+    twiml: str
+    stored: bool = False
+
+
+def provider_id(message_sid: str) -> str:
+    return PROVIDER_PREFIX + message_sid
+
+
+def answer(
+    *, session: Session, params: dict[str, str], settings: Settings, now: datetime
+) -> Answer:
+    """The answer to a person's SMS (not a responder's): see the module's docstring."""
+    line = lines.get_by_number(session=session, number=phone.caller_id(params.get("To", "")))
+    number = phone.caller_id(params["From"])
+    if line is None or is_withheld(number):
+        return Answer(_as_before(session, params, settings, now))
+    sender = caller_hash(settings.secret_key, number)
+    if blocklist.is_blocked(session=session, caller_hash=sender, now=now):
+        return Answer(_as_before(session, params, settings, now))
+    assert line.id is not None
+    ongoing = conversations.open_for(
+        session=session, line_id=line.id, sender_hash=sender, channel=Channel.sms
+    )
+    if ongoing is None and not lines.is_open(line, now):
+        return Answer(_as_before(session, params, settings, now))
+    response = MessagingResponse()
+    if (as_id(params.get("NumMedia")) or 0) > 0:
+        response.message(texts.text_only(line))
+    body = params.get("Body", "")
+    sid = params.get("MessageSid")
+    key = provider_id(sid) if sid else None
+    if not body.strip() or (
+        key is not None and conversations.seen(session=session, provider_id=key)
+    ):
+        return Answer(str(response))
+    if _over_limit(session, sender, settings, now):
+        log.warning("SMS dropped: a sender wrote more than %d in a minute", settings.sms_per_minute)
+        return Answer(str(MessagingResponse()))
+    if ongoing is not None:
+        conversations.receive(
+            session=session,
+            call=ongoing,
+            body=body,
+            now=now,
+            provider_id=key,
+            phrases=settings.danger_phrases,
+        )
+    else:
+        _begin(session, line, sender, number, body, key, settings, now)
+    return Answer(str(response), stored=True)
+
+
+def _begin(
+    session: Session,
+    line: Line,
+    sender: str,
+    number: str,
+    body: str,
+    key: str | None,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    conversations.begin(
+        session=session,
+        line=line,
+        channel=Channel.sms,
+        sender_hash=sender,
+        body=body,
+        now=now,
+        max_wait_s=settings.conversation_max_wait_s,
+        provider_id=key,
+        address=number,
+        phrases=settings.danger_phrases,
+    )
+
+
+def _over_limit(session: Session, sender: str, settings: Settings, now: datetime) -> bool:
+    written = conversations.received_since(
+        session=session, sender_hash=sender, since=now - RATE_WINDOW
+    )
+    return written >= settings.sms_per_minute
+
+
+def _as_before(session: Session, params: dict[str, str], settings: Settings, now: datetime) -> str:
+    return texts.reply(
+        session=session,
+        to=params.get("To", ""),
+        sender=params["From"],
+        secret=settings.secret_key,
+        now=now,
+    )
