@@ -10,6 +10,8 @@
  * is no audio: the leg is answered and hung up through the app's simulator adapter
  * (/api/phone/sim/...), which holds the simulator's token so this page never does.
  * Hanging up a connected call is the console's hang-up (the conference ends, and the leg with it).
+ * A supervisor's monitor leg (listen, whisper, barge from the live board) rings here too while
+ * the snapshot's `monitor` is live; hanging it up leaves the call, which goes on.
  */
 import { csrfToken, readConfig } from "/static/kit/config.js";
 import { $, setText, show } from "/static/kit/dom.js";
@@ -41,6 +43,7 @@ let mode = null; // "phone" or "browser", as the server last said
 let state = "off"; // off, starting, ready, ringing, connected, muted, reconnecting, failed
 let agent = null; // the snapshot's agent and call, for what hang-up means now
 let liveCall = null;
+let monitor = null; // the supervisor's live monitor of a call, whose leg rings here
 let device = null; // Twilio.Device (Twilio mode)
 let incoming = null; // Twilio Call (Twilio mode)
 let simMuted = false; // the simulator has no audio: muting is this page's state only
@@ -86,7 +89,8 @@ function render() {
     failed: "phone_failed",
     off: "phone_off",
   };
-  setText(el.state, t(words[state] || "phone_off"));
+  const word = state === "ringing" && monitor ? "phone_ringing_monitor" : words[state];
+  setText(el.state, t(word || "phone_off"));
   const talking = ["connected", "muted", "reconnecting"].includes(state);
   show(el.answer, state === "ringing");
   show(el.mute, talking);
@@ -216,7 +220,7 @@ async function startDevice() {
 async function pollSimulator() {
   pollTimer = null;
   if (mode !== "browser" || !simulator) return;
-  const expecting = agent && ["offered", "on_call"].includes(agent.state);
+  const expecting = Boolean(monitor) || (agent && ["offered", "on_call"].includes(agent.state));
   if (expecting && !busy) {
     try {
       const response = await fetch("/api/phone/sim/leg", { cache: "no-store" });
@@ -318,7 +322,7 @@ el.mute.addEventListener("click", () => {
 
 el.hangup.addEventListener("click", async () => {
   showError("");
-  if (liveCall && liveCall.state === "connected") {
+  if (!monitor && liveCall && liveCall.state === "connected") {
     // The console's hang-up: the call ends for everyone, and this leg with the conference.
     document.dispatchEvent(
       new CustomEvent("hotline:command", {
@@ -327,9 +331,11 @@ el.hangup.addEventListener("click", async () => {
     );
     return;
   }
-  // Still ringing: declined, as a phone would (the caller goes back to the queue).
+  // Still ringing: declined, as a phone would (the caller goes back to the queue); a monitor
+  // leg, ringing or in the call, ends on its own (the supervisor leaves; the call goes on).
   if (simulator) await simulatorAction("/api/phone/sim/hangup");
-  else if (incoming) incoming.reject();
+  else if (incoming && state === "ringing") incoming.reject();
+  else if (incoming) incoming.disconnect();
 });
 
 el.input.addEventListener("change", () => {
@@ -343,6 +349,7 @@ document.addEventListener("hotline:snapshot", (event) => {
   const snapshot = event.detail || {};
   agent = snapshot.agent || null;
   liveCall = snapshot.call || null;
+  monitor = snapshot.monitor || null;
   const next = (agent && agent.phone_mode) || "phone";
   if (next !== mode) {
     mode = next;
