@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PLACEHOLDER_SECRET = "dev-secret-change-me"  # noqa: S105 - refused outside development
 PLACEHOLDER_AUTH_TOKEN = "dev-twilio-auth-token"  # noqa: S105
 PLACEHOLDER_API_KEY_SECRET = "dev-twilio-api-key-secret-change-me"  # noqa: S105
+PLACEHOLDER_API_KEY_SID = "SK" + "0" * 32
+PLACEHOLDER_TWIML_APP_SID = "AP" + "0" * 32
 
 
 class Settings(BaseSettings):
@@ -33,9 +35,9 @@ class Settings(BaseSettings):
     # (the browser phone only receives calls, but Twilio wants one in a voice grant's setup).
     # The placeholders work with the simulator; with real Twilio the browser phone is refused
     # until they are set (`browser_phone_ready`). Tokens live phone_token_ttl_s seconds.
-    twilio_api_key_sid: str = "SK" + "0" * 32
+    twilio_api_key_sid: str = PLACEHOLDER_API_KEY_SID
     twilio_api_key_secret: str = PLACEHOLDER_API_KEY_SECRET
-    twilio_twiml_app_sid: str = "AP" + "0" * 32
+    twilio_twiml_app_sid: str = PLACEHOLDER_TWIML_APP_SID
     phone_token_ttl_s: int = Field(default=600, ge=60, le=3600)
     # Where the twilio REST client is pointed in simulator mode.
     simulator_url: str = "http://127.0.0.1:8000/sim"
@@ -166,13 +168,23 @@ class Settings(BaseSettings):
     def browser_phone_ready(self) -> bool:
         """Browser-phone tokens can be issued: against the simulator always; against Twilio
         once a real API key and TwiML app are configured."""
+        return not self.browser_phone_missing
+
+    @property
+    def browser_phone_missing(self) -> list[str]:
+        """The settings still at their placeholders that Twilio's browser phone needs, by
+        their environment names (none with the simulator)."""
         if self.telephony_mode == "simulator":
-            return True
-        return (
-            self.twilio_api_key_secret != PLACEHOLDER_API_KEY_SECRET
-            and self.twilio_api_key_sid != "SK" + "0" * 32
-            and self.twilio_twiml_app_sid != "AP" + "0" * 32
-        )
+            return []
+        placeholders = {
+            "HOTLINE_TWILIO_API_KEY_SID": (self.twilio_api_key_sid, PLACEHOLDER_API_KEY_SID),
+            "HOTLINE_TWILIO_API_KEY_SECRET": (
+                self.twilio_api_key_secret,
+                PLACEHOLDER_API_KEY_SECRET,
+            ),
+            "HOTLINE_TWILIO_TWIML_APP_SID": (self.twilio_twiml_app_sid, PLACEHOLDER_TWIML_APP_SID),
+        }
+        return [name for name, (value, unset) in placeholders.items() if value == unset]
 
     @property
     def is_sqlite(self) -> bool:

@@ -25,6 +25,9 @@ What "ready" means here, by check:
   the secret key); a placeholder or short secret key likewise.
 - telephony: in twilio mode the account must answer and each active line's number must be on it
   and point its voice URL at `public_base_url`; the simulator mode is amber (production refuses it).
+- the browser phone: in twilio mode its access tokens need an API key (SID and secret) and a
+  TwiML app; any of them unset is amber, naming the settings (nobody can take calls in the
+  browser, so a counselor without a number takes none); with the simulator it runs there (green).
 """
 
 from __future__ import annotations
@@ -141,6 +144,7 @@ def check(
     by_line = numbers_by_line(session=session)
     numbers = [n for line in lines for n in by_line.get(line.id or 0, [line.number])]
     findings += _telephony(settings, numbers, telephony)
+    findings += _browser_phone(settings)
     return findings
 
 
@@ -561,3 +565,44 @@ def _telephony(
                 )
             )
     return out
+
+
+def _browser_phone(settings: Settings) -> list[Finding]:
+    """The console's browser phone (hotline/softphone): Voice SDK access tokens are signed with
+    an API key of the account and name a TwiML app; until they are set the token is refused."""
+    if settings.telephony_mode == "simulator":
+        return [
+            Finding(
+                Level.green,
+                "browser_phone",
+                "HOTLINE_TELEPHONY_MODE",
+                N_(
+                    "The browser phone runs on the simulator: consoles answer their calls there, "
+                    "with no audio."
+                ),
+            )
+        ]
+    missing = settings.browser_phone_missing
+    if missing:
+        names = ", ".join(missing)
+        return [
+            Finding(
+                Level.amber,
+                "browser_phone",
+                names,
+                N_(
+                    "The browser phone cannot start: %(names)s not set, so no access token can "
+                    "be issued and only people with a phone number can take calls."
+                ),
+                N_("Create an API key and a TwiML app in the Twilio account, and set %(names)s."),
+                {"names": names},
+            )
+        ]
+    return [
+        Finding(
+            Level.green,
+            "browser_phone",
+            "HOTLINE_TWILIO_API_KEY_SID",
+            N_("The browser phone is set up: access tokens can be issued."),
+        )
+    ]

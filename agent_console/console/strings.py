@@ -278,6 +278,8 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "phone_starting": _("Starting the browser phone…"),
         "phone_ready": _("Ready: calls you accept ring here."),
         "phone_ringing": _("Ringing: answer to talk to the caller."),
+        # A supervisor's leg into a call they chose to listen to, whisper on or join (the board).
+        "phone_ringing_monitor": _("Ringing: answer to join the call you chose on the live board."),
         "phone_connected": _("Connected"),
         "phone_muted": _("Connected, muted: the caller cannot hear you."),
         "phone_reconnecting": _("Connection lost, reconnecting…"),

@@ -160,6 +160,8 @@ def _snapshot(dispatcher: Dispatcher, user_id: int) -> dict[str, Any]:
             snapshot["voicemails_waiting"] = sum(
                 count for count, _oldest in voicemails.waiting_by_line(session=session).values()
             )
+            # A monitor leg their browser phone is to answer (the board starts it).
+            snapshot["monitor"] = board.monitor_of(session=session, user_id=user_id)
         # Checked against its description: an undescribed or ill-typed field fails here.
         return ConsoleSnapshot.model_validate(snapshot).message()
 

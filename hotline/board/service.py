@@ -4,8 +4,10 @@ The board is a read model over several features' tables (calls, presence, notes,
 built in a fixed handful of queries whatever the number of calls, so it can be recomputed after
 every change. Monitoring a call is adding the supervisor's phone to the caller's conference as
 one more participant: muted (listen), coaching the counselor's leg (whisper), or a normal
-participant (barge); the row here is what the supervisor asked for, and the phone-network work
-is done after the commit (`reconcile_monitor`, on the dispatcher's worker pool).
+participant (barge); their phone is where routing would ring them (`routing.endpoint_for`: their
+number, or their browser phone when they chose it for this shift). The row here is what the
+supervisor asked for, and the phone-network work is done after the commit
+(`reconcile_monitor`, on the dispatcher's worker pool).
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ from hotline.notes.models import CallNote
 from hotline.realtime.events import BOARD_TOPIC, agent_topic, emit
 from hotline.risk.triage import COLOURS, FLASHING, LEVEL_ORDER, RiskLevel
 from hotline.rota import service as rota
+from hotline.routing import service as routing
 from hotline.routing.models import AgentState, AgentStatus
+from hotline.telephony.endpoints import dialable
 from hotline.telephony.port import TelephonyPort
 from hotline.voicemail import service as voicemails
 
@@ -65,7 +69,10 @@ class BoardError(DomainError):
 
     messages: ClassVar[Mapping[str, str]] = {
         "forbidden": N_("Only supervisors can use the live board."),
-        "no_endpoint": N_("Your account has no phone to call you on. Ask an administrator."),
+        "no_endpoint": N_(
+            "Your account has no phone to call you on: choose the browser phone on your "
+            "console, or ask an administrator for a number."
+        ),
         "no_live_call": N_("This call is no longer live."),
         "text_not_monitorable": N_(
             "This is a text conversation: there is no phone call to listen to or join."
@@ -520,6 +527,14 @@ def call_ended(*, session: Session, call_id: int, now: datetime) -> None:
     ).all()
     for user_id in {u for request in open_requests for u in request.alerted_user_ids or []}:
         emit(session, agent_topic(user_id))  # their consoles drop the alert
+    ended_for = set(
+        session.exec(
+            select(CallMonitor.user_id).where(
+                col(CallMonitor.call_id) == call_id,
+                col(CallMonitor.status).in_([s.value for s in LIVE_MONITOR_STATUSES]),
+            )
+        ).all()
+    )
     closed = session.execute(
         update(HelpRequest)
         .where(
@@ -538,6 +553,8 @@ def call_ended(*, session: Session, call_id: int, now: datetime) -> None:
     )
     if closed.rowcount or ended.rowcount:  # type: ignore[attr-defined]
         emit(session, BOARD_TOPIC)
+    for user_id in ended_for:  # their consoles' browser phones stop waiting for the leg
+        emit(session, agent_topic(user_id))
 
 
 # --- listen / whisper / barge -------------------------------------------------------------------
@@ -555,6 +572,28 @@ def _record_monitor(
         detail=detail,
     )
     emit(session, BOARD_TOPIC)
+    emit(session, agent_topic(monitor.user_id))  # their console's browser phone follows it
+
+
+def monitor_of(*, session: Session, user_id: int) -> dict[str, Any] | None:
+    """The supervisor's newest live monitor, for their console: its browser phone expects the
+    monitor's leg while it is dialling or joined."""
+    monitor = session.exec(
+        select(CallMonitor)
+        .where(
+            CallMonitor.user_id == user_id,
+            col(CallMonitor.status).in_([s.value for s in LIVE_MONITOR_STATUSES]),
+        )
+        .order_by(col(CallMonitor.id).desc())
+    ).first()
+    if monitor is None:
+        return None
+    return {
+        "monitor_id": monitor.id,
+        "call_id": monitor.call_id,
+        "mode": monitor.mode.value,
+        "status": monitor.status.value,
+    }
 
 
 def live_monitor(*, session: Session, call_id: int, user_id: int) -> CallMonitor | None:
@@ -574,8 +613,8 @@ def start_monitor(
     assert user.id is not None
     if user.role not in SUPERVISOR_ROLES:
         raise BoardError("forbidden", 403)
-    if not user.endpoint:
-        raise BoardError("no_endpoint")
+    if not dialable(routing.endpoint_for(session=session, user=user)):
+        raise BoardError("no_endpoint")  # neither a phone nor, this shift, the browser
     call = session.get(Call, call_id)
     if call is None:
         raise BoardError("no_live_call", 404)
@@ -778,7 +817,8 @@ def reconcile_monitor(
                 call.call_sid,
                 call.conference_sid,
                 call.counselor_call_sid,
-                supervisor.endpoint,
+                # Their phone, or the browser phone if they chose it for this shift.
+                routing.endpoint_for(session=session, user=supervisor),
                 line.number,
             )
         status, mode, applied, leg, conference, conference_sid, counselor_leg, to, from_ = wish

@@ -146,6 +146,16 @@ class ConversationCard(Shape):
     last_message_id: int | None = None
 
 
+class OwnMonitor(Shape):
+    """A call this supervisor listens to, whispers on or barges into from the live board: their
+    leg is dialling or in the call (their browser phone, if they chose it, expects it)."""
+
+    monitor_id: int
+    call_id: int
+    mode: Literal["listen", "whisper", "barge"]
+    status: Literal["dialing", "joined"]
+
+
 class ConsoleSnapshot(Shape):
     type: Literal["snapshot"] = "snapshot"
     server_time: str
@@ -162,6 +172,8 @@ class ConsoleSnapshot(Shape):
     in_danger_waiting: list[InDangerWaiting] | None = None
     priority_followups_overdue: int | None = None
     voicemails_waiting: int | None = None
+    # Supervisors and admins only: their live monitor of a call, if any (hotline/board).
+    monitor: OwnMonitor | None = None
     # The caller's case (tier, flags, safety plan) for the call offered to or held by them.
     case: CaseCard | None = None
     # An open transfer they started, or one a colleague asks them to take (hotline/callcontrol).

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hotline.auth.models import User
+from hotline.board.models import LIVE_MONITOR_STATUSES, CallMonitor
 from hotline.callcontrol.models import OPEN_TRANSFER_STATUSES, CallTransfer
 from hotline.calls import service as calls
 from hotline.calls.models import (
@@ -209,15 +210,24 @@ def _reachable(session: Session, user_id: int) -> bool:
     return current is not None and dialable(endpoint_for(session=session, user=current))
 
 
+def _monitoring(session: Session, user_id: int) -> bool:
+    """A supervisor's monitor leg is ringing or in a call (hotline/board)."""
+    live = select(CallMonitor.id).where(
+        CallMonitor.user_id == user_id,
+        col(CallMonitor.status).in_([s.value for s in LIVE_MONITOR_STATUSES]),
+    )
+    return session.exec(live).first() is not None
+
+
 def set_phone_mode(*, session: Session, user: User, mode: PhoneMode, now: datetime) -> AgentStatus:
-    """Where this shift's calls ring. Not while an offer or a call is theirs (the leg being
-    dialled would not be the one they expect); back to their phone only if it can be rung
-    when they are taking calls."""
+    """Where this shift's calls ring. Not while an offer, a call or a supervisor's monitor is
+    theirs (the leg being dialled would not be the one they expect); back to their phone only
+    if it can be rung when they are taking calls."""
     assert user.id is not None
     status = ensure_agent(session=session, user_id=user.id, now=now)
     if status.phone_mode == mode:
         return status
-    if status.state in (AgentState.offered, AgentState.on_call):
+    if status.state in (AgentState.offered, AgentState.on_call) or _monitoring(session, user.id):
         raise RoutingError("phone_mode_busy")
     if status.state == AgentState.available and not dialable(reach_at(user, mode)):
         raise RoutingError("no_phone")

@@ -15,7 +15,8 @@ import pytest
 from hotline.auth.models import Role
 from hotline.config import Settings
 from hotline.db import Database, make_engine
-from hotline.readiness import Finding, Level, check, worst
+from hotline.i18n import gettext_for
+from hotline.readiness import Finding, Level, _browser_phone, check, worst
 from hotline.simulator.console_client import csrf_from
 from hotline.telephony.port import TelephonyPort
 from tests.factories import PASSWORD, make_line, make_rota, make_user
@@ -136,6 +137,67 @@ def test_an_account_that_does_not_answer_is_red(db: Database, database_url: str)
         findings = check(session, config, NOW, port)
     assert found(findings, "twilio_unreachable")[0].level == Level.red
     assert not found(findings, "simulator_mode")
+
+
+API_KEY = {
+    "twilio_api_key_sid": "SK" + "1" * 32,
+    "twilio_api_key_secret": "a-real-api-key-secret",
+    "twilio_twiml_app_sid": "AP" + "1" * 32,
+}
+
+
+def test_the_browser_phone_runs_on_the_simulator(db: Database, database_url: str) -> None:
+    [phone] = found(report(db, database_url), "browser_phone")
+    assert phone.level == Level.green and phone.subject == "HOTLINE_TELEPHONY_MODE"
+    assert "simulator" in phone.text(gettext_for("en")) and not phone.fix
+
+
+@pytest.mark.parametrize(
+    ("unset", "names"),
+    [
+        (
+            list(API_KEY),
+            "HOTLINE_TWILIO_API_KEY_SID, HOTLINE_TWILIO_API_KEY_SECRET, "
+            "HOTLINE_TWILIO_TWIML_APP_SID",
+        ),
+        (["twilio_api_key_secret"], "HOTLINE_TWILIO_API_KEY_SECRET"),
+        (["twilio_twiml_app_sid"], "HOTLINE_TWILIO_TWIML_APP_SID"),
+        ([], None),
+    ],
+)
+def test_with_twilio_the_browser_phone_needs_an_api_key_and_a_twiml_app(
+    database_url: str, unset: list[str], names: str | None
+) -> None:
+    """Amber, naming each setting still unset (counselors with a number still take calls), in
+    both languages; green once all three are set."""
+    given = {key: value for key, value in API_KEY.items() if key not in unset}
+    config = settings(database_url, telephony_mode="twilio", **given)
+    [phone] = _browser_phone(config)
+    assert phone.code == "browser_phone"
+    if names is None:
+        assert phone.level == Level.green and not phone.fix
+        return
+    assert phone.level == Level.amber and phone.subject == names
+    for locale in ("en", "zh_CN"):
+        gettext = gettext_for(locale)
+        assert names in phone.text(gettext) and names in phone.fix_text(gettext)
+    assert phone.text(gettext_for("zh_CN")) != phone.text(gettext_for("en"))
+
+
+def test_the_browser_phone_is_in_the_twilio_report(db: Database, database_url: str) -> None:
+    config = settings(
+        database_url,
+        telephony_mode="twilio",
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_timeout_s=2,
+    )
+    port = TelephonyPort(config)
+    port._client.api.base_url = "http://127.0.0.1:9"  # nothing listens there: not the point
+    with db.session() as session:
+        findings = check(session, config, NOW, port)
+    [phone] = found(findings, "browser_phone")
+    assert phone.level == Level.amber and "HOTLINE_TWILIO_API_KEY_SID" in phone.subject
 
 
 def _run(url: str, cwd: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:

@@ -10,6 +10,8 @@
  * is no audio: the leg is answered and hung up through the app's simulator adapter
  * (/api/phone/sim/...), which holds the simulator's token so this page never does.
  * Hanging up a connected call is the console's hang-up (the conference ends, and the leg with it).
+ * A supervisor's monitor leg (listen, whisper, barge from the live board) rings here too while
+ * the snapshot's `monitor` is live; hanging it up leaves the call, which goes on.
  */
 import { csrfToken, readConfig } from "/static/kit/config.js";
 import { $, setText, show } from "/static/kit/dom.js";
@@ -42,6 +44,7 @@ let state = "off"; // off, starting, ready, ringing, connected, muted, reconnect
 let agent = null; // the snapshot's agent and call, for what hang-up means now
 let offer = null; // a text conversation's offer rings no leg
 let liveCall = null;
+let monitor = null; // the supervisor's live monitor of a call, whose leg rings here
 let device = null; // Twilio.Device (Twilio mode)
 let incoming = null; // Twilio Call (Twilio mode)
 let simMuted = false; // the simulator has no audio: muting is this page's state only
@@ -87,7 +90,8 @@ function render() {
     failed: "phone_failed",
     off: "phone_off",
   };
-  setText(el.state, t(words[state] || "phone_off"));
+  const word = state === "ringing" && monitor ? "phone_ringing_monitor" : words[state];
+  setText(el.state, t(word || "phone_off"));
   const talking = ["connected", "muted", "reconnecting"].includes(state);
   show(el.answer, state === "ringing");
   show(el.mute, talking);
@@ -220,7 +224,8 @@ async function pollSimulator() {
   // (No offer card while "offered": a transfer to them, which rings like a call.)
   const voiceOffer = offer === null || (offer.channel || "voice") === "voice";
   const expecting =
-    agent && (agent.state === "on_call" || (agent.state === "offered" && voiceOffer));
+    Boolean(monitor) ||
+    (agent && (agent.state === "on_call" || (agent.state === "offered" && voiceOffer)));
   if (expecting && !busy) {
     try {
       const response = await fetch("/api/phone/sim/leg", { cache: "no-store" });
@@ -322,7 +327,7 @@ el.mute.addEventListener("click", () => {
 
 el.hangup.addEventListener("click", async () => {
   showError("");
-  if (liveCall && liveCall.state === "connected") {
+  if (!monitor && liveCall && liveCall.state === "connected") {
     // The console's hang-up: the call ends for everyone, and this leg with the conference.
     document.dispatchEvent(
       new CustomEvent("hotline:command", {
@@ -331,9 +336,11 @@ el.hangup.addEventListener("click", async () => {
     );
     return;
   }
-  // Still ringing: declined, as a phone would (the caller goes back to the queue).
+  // Still ringing: declined, as a phone would (the caller goes back to the queue); a monitor
+  // leg, ringing or in the call, ends on its own (the supervisor leaves; the call goes on).
   if (simulator) await simulatorAction("/api/phone/sim/hangup");
-  else if (incoming) incoming.reject();
+  else if (incoming && state === "ringing") incoming.reject();
+  else if (incoming) incoming.disconnect();
 });
 
 el.input.addEventListener("change", () => {
@@ -348,6 +355,7 @@ document.addEventListener("hotline:snapshot", (event) => {
   agent = snapshot.agent || null;
   offer = snapshot.offer || null;
   liveCall = snapshot.call || null;
+  monitor = snapshot.monitor || null;
   const next = (agent && agent.phone_mode) || "phone";
   if (next !== mode) {
     mode = next;
