@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import ClassVar
 
 from sqlalchemy import update
@@ -502,24 +502,6 @@ def past_wait(*, session: Session, call: Call, now: datetime) -> bool:
         ended_at=now,
         completed_at=now,
     )
-
-
-def quiet_since(*, session: Session, before: datetime) -> list[Call]:
-    """Live conversations whose person has written nothing since `before`."""
-    return list(
-        session.exec(
-            select(Call)
-            .join(Conversation, col(Conversation.call_id) == Call.id)
-            .where(
-                Call.state == CallState.connected,
-                col(Conversation.last_inbound_at) < before,
-            )
-        )
-    )
-
-
-def wait_deadline(now: datetime, max_wait_s: int) -> datetime:
-    return now + timedelta(seconds=max_wait_s)
 
 
 # --- what the line says -----------------------------------------------------------------------
