@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import hotline.models  # noqa: F401 - every table, so foreign keys between features resolve
 from hotline import crypto, logs, phone
@@ -246,6 +246,10 @@ def demo(port: int = 8000, database: str = "sqlite:///./hotline-demo.db") -> Non
         upgrade(settings.database_url)
         with _database().session() as session:
             seed_demo(session=session, now=SystemClock().now())
+            chats = [
+                f"  web chat:  {base}/chat/{line.id} ({line.name})"
+                for line in session.exec(select(Line).order_by(col(Line.id)))
+            ]
     except DemoRefused as refused:
         typer.echo(f"refusing: {refused}", err=True)
         raise typer.Exit(2) from None
@@ -253,8 +257,10 @@ def demo(port: int = 8000, database: str = "sqlite:///./hotline-demo.db") -> Non
         f"\nhotline demo\n  console:   {base}/login\n  simulator: {base}/sim/#token={token} "
         "(dial a line, press keys, hang up)\n"
         f"  simulator control token (X-Simulator-Token, `hotline simulate --sim-token`): {token}\n"
-        f"  simulated calls: `hotline simulate` in this directory\n\n"
-        f"{sign_in_help(settings.totp_roles)}"
+        f"  simulated calls: `hotline simulate` in this directory\n"
+        + "\n".join(chats)
+        + "\n\n"
+        + sign_in_help(settings.totp_roles)
     )
     logs.configure()
     address = DemoAddress(base_url=base, sim_token=token)

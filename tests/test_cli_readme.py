@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -276,8 +277,10 @@ def test_make_demo_serves_on_its_port_and_simulate_finds_it(tmp_path: Path) -> N
         assert httpx.get(base + "/sim/", timeout=10).status_code == 200
         db = database(demo_db)
         with db.session() as session:
-            assert session.exec(select(Line)).first() is not None
+            line = session.exec(select(Line)).first()
+            assert line is not None
             assert session.exec(select(User).where(User.username == "counselor1")).first()
+        assert httpx.get(f"{base}/chat/{line.id}", timeout=10).status_code == 200
 
         simulated = subprocess.run(
             [HOTLINE, "simulate", "--calls", "2", "--concurrency", "1", "--talk-s", "0.2"],
@@ -298,6 +301,8 @@ def test_make_demo_serves_on_its_port_and_simulate_finds_it(tmp_path: Path) -> N
         os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C in the terminal that ran `make demo`
         printed, _ = demo.communicate(timeout=30)
     assert "supervisor1 and admin also need a second factor" in printed
+    chat = re.search(r"web chat:  (http://\S+/chat/\d+)", printed)
+    assert chat is not None, printed  # the page itself: tests/conversations/test_webchat.py
     assert not (REPOSITORY / ".hotline-demo.json").exists()  # removed when the demo stopped
 
 
