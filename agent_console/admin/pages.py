@@ -158,6 +158,7 @@ def _form_values(target: User | None) -> dict[str, Any]:
             "phone": "",
             "line_ids": [],
             "languages": ["zh_CN"],
+            "max_conversations": "",
         }
     return {
         "username": target.username,
@@ -167,6 +168,7 @@ def _form_values(target: User | None) -> dict[str, Any]:
         "phone": target.endpoint,
         "line_ids": list(target.line_ids),
         "languages": list(target.languages),
+        "max_conversations": str(target.max_conversations or ""),
     }
 
 
@@ -214,6 +216,7 @@ def _user_page(
             session=session, keep=target.line_ids if target is not None else ()
         ),
         languages=people.language_choices(session=session),
+        default_conversations=request.app.state.settings.max_conversations,
         labels=_labels(_),
         status_code=status_code,
     )
@@ -250,6 +253,7 @@ def _submitted(
     phone: str,
     line_ids: list[str],
     languages: list[str],
+    max_conversations: str,
 ) -> dict[str, Any]:
     return {
         "username": username,
@@ -259,6 +263,7 @@ def _submitted(
         "phone": phone,
         "line_ids": [int(i) for i in line_ids if i.isdigit()],
         "languages": languages,
+        "max_conversations": max_conversations,
     }
 
 
@@ -275,11 +280,14 @@ def create_user(
     phone: Annotated[str, Form()] = "",
     line_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
     languages: Annotated[list[str], Form()] = [],  # noqa: B006
+    max_conversations: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
 ) -> Response:
     """A new account; without a password typed, a temporary one shown once on the next page."""
     check_csrf(request, csrf_token)
-    values = _submitted(username, display_name, role, locale, phone, line_ids, languages)
+    values = _submitted(
+        username, display_name, role, locale, phone, line_ids, languages, max_conversations
+    )
     _ = translator(request, user)
     try:
         fields = people.check_fields(
@@ -291,6 +299,7 @@ def create_user(
             phone_number=phone,
             line_ids=line_ids,
             languages=languages,
+            max_conversations=max_conversations,
         )
         created, temporary = people.create_user(
             session=session,
@@ -330,10 +339,13 @@ def edit_user(
     phone: Annotated[str, Form()] = "",
     line_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
     languages: Annotated[list[str], Form()] = [],  # noqa: B006
+    max_conversations: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
     target = people.get_user(session=session, user_id=user_id)
-    values = _submitted(username, display_name, role, locale, phone, line_ids, languages)
+    values = _submitted(
+        username, display_name, role, locale, phone, line_ids, languages, max_conversations
+    )
     _ = translator(request, user)
     try:
         fields = people.check_fields(
@@ -346,6 +358,7 @@ def edit_user(
             line_ids=line_ids,
             languages=languages,
             user_id=target.id,
+            max_conversations=max_conversations,
         )
         people.update_user(
             session=session,
@@ -486,7 +499,7 @@ def save_staff_record(
     session: SessionDep,
     csrf_token: CsrfToken = None,
     profession: Annotated[str, Form(max_length=32)] = "",
-    employment: Annotated[str, Form(max_length=16)] = "",
+    employment: Annotated[str, Form()] = "",
 ) -> Response:
     """Profession and full- or part-time, as the national report counts staff."""
     check_csrf(request, csrf_token)

@@ -29,6 +29,7 @@ from hotline.cases.service import PAGE_SIZE, CaseError
 from hotline.db import SessionDep
 from hotline.notes import options
 from hotline.query_filters import choice_filter, page_filter
+from hotline.review import labels as review_labels
 
 router = APIRouter(tags=["cases"])
 Reader = Annotated[User, Depends(RequirePageRole(*cases.READERS))]
@@ -42,6 +43,7 @@ def labels(_: Any) -> dict[str, dict[str, str]]:
         "statuses": {key: _(label) for key, label in STATUS_LABELS.items()},
         "sections": {key: _(SECTION_LABELS[key]) for key in SECTIONS},
         "levels": {key: _(label) for key, label in options.LEVEL_LABELS.items()},
+        "channels": review_labels.contact_channels(_),
     }
 
 

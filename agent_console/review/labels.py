@@ -135,6 +135,16 @@ def criteria(_: Gettext) -> dict[str, str]:
     }
 
 
+def senders(_: Gettext) -> dict[str, str]:
+    """Who wrote a message of a text conversation, as its transcript names them."""
+    return {
+        "person": _("The person"),
+        "counselor": _("Counselor"),
+        "line": _("The line (automatic)"),
+        "supervisor": _("Supervisor"),
+    }
+
+
 def all_labels(_: Gettext) -> dict[str, dict[str, str]]:
     return {
         "states": shared.states(_),
@@ -147,6 +157,8 @@ def all_labels(_: Gettext) -> dict[str, dict[str, str]]:
         "skip_reasons": skip_reasons(_),
         "page_statuses": page_statuses(_),
         "call_states": shared.call_states(_),
+        "contact_channels": shared.contact_channels(_),
+        "senders": senders(_),
         "criteria": criteria(_),
         "rescue_stages": rescue_stages(_),
         "emergency_services": emergency_services(_),

@@ -320,7 +320,8 @@ def call_page(call_id: int, request: Request, user: Reviewer, session: SessionDe
             object_type="call",
             object_id=call_id,
             user=user,
-            detail="review",
+            # A text conversation's page shows its transcript: the log says so.
+            detail="review, transcript" if view.detail["call"]["is_text"] else "review",
             session=session,
         )
     return render(

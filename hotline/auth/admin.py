@@ -32,6 +32,8 @@ from hotline.lines.models import Line
 from hotline.rota import service as rota
 
 WARN_AHEAD = timedelta(days=14)
+# Text conversations one person may hold at once (the setting's own bounds).
+MIN_AT_ONCE, MAX_AT_ONCE = 1, 10
 _USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 # Password rule codes (hotline/auth/passwords.py) and their messages.
 PASSWORD_MESSAGES = {
@@ -64,6 +66,9 @@ class PeopleError(DomainError):
         "bad_line": N_("Choose lines that exist and are active."),
         "bad_language": N_("Choose languages from the list."),
         "no_language": N_("Choose at least one language they take calls in."),
+        "bad_max_conversations": N_(
+            "Enter how many conversations they hold at once, from 1 to 10, or leave it empty."
+        ),
         "self": N_("You cannot disable or demote your own account."),
         "last_admin": N_(
             "This is the last active administrator: make someone else an administrator first."
@@ -99,6 +104,8 @@ class UserFields:
     endpoint: str
     line_ids: list[int]
     languages: list[str]
+    # Text conversations held at once; None: the line's setting (`max_conversations`).
+    max_conversations: int | None = None
 
 
 @dataclass(frozen=True)
@@ -203,9 +210,13 @@ def check_fields(
     line_ids: Sequence[str],
     languages: Sequence[str],
     user_id: int | None = None,
+    max_conversations: str = "",
 ) -> UserFields:
     """The form's fields checked together: every problem at once, by field (422)."""
     errors: dict[str, str] = {}
+    at_once = max_conversations.strip()
+    if at_once and not _valid_at_once(at_once):
+        errors["max_conversations"] = "bad_max_conversations"
     username = username.strip()
     if not _USERNAME.fullmatch(username):
         errors["username"] = "username_required"
@@ -253,6 +264,17 @@ def check_fields(
         endpoint=endpoint,
         line_ids=lines,
         languages=chosen,
+        max_conversations=int(at_once) if at_once else None,
+    )
+
+
+def _valid_at_once(text: str) -> bool:
+    """Conversations held at once as typed: a whole number from 1 to 10."""
+    return (
+        len(text) <= 2
+        and text.isascii()
+        and text.isdigit()
+        and MIN_AT_ONCE <= int(text) <= MAX_AT_ONCE
     )
 
 
@@ -284,6 +306,7 @@ def edited_fields(
         line_ids=line_ids,
         languages=user.languages if languages is None else languages,
         user_id=user.id,
+        max_conversations=str(user.max_conversations or ""),
     )
 
 
@@ -320,6 +343,7 @@ def snapshot(user: User) -> dict[str, Any]:
         "phone_verified": user.phone_verified_at is not None,
         "line_ids": list(user.line_ids),
         "languages": list(user.languages),
+        "max_conversations": user.max_conversations,
         "active": user.active,
         "totp": auth.totp_enrolled(user),
         "profession": user.profession,
@@ -438,6 +462,7 @@ def create_user(
         endpoint=fields.endpoint,
         line_ids=fields.line_ids,
         languages=fields.languages,
+        max_conversations=fields.max_conversations,
         password_hash=auth.hash_password(chosen),
         created_at=now,
         password_changed_at=now,
@@ -472,6 +497,7 @@ def update_user(
     user.endpoint = fields.endpoint
     user.line_ids = fields.line_ids
     user.languages = fields.languages
+    user.max_conversations = fields.max_conversations
     session.add(user)
     session.flush()
     auth.set_role(session=session, user=user, role=fields.role, now=now)

@@ -108,6 +108,7 @@ class ContactOut(Shape):
     call_id: int
     at: IsoTime
     line_name: str
+    channel: str  # voice, sms, webchat, wechat
     state: str
     crisis_level: str | None
     call_type: str | None

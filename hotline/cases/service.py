@@ -484,7 +484,8 @@ def flags_out(session: Session, case: Case) -> FlagsOut:
 
 
 def contacts(*, session: Session, case: Case) -> list[ContactOut]:
-    """Every contact of the caller, oldest first, with the note's level and type."""
+    """Every contact of the caller on every channel (an SMS sender's number has the same hash as
+    their calls'), oldest first, with its channel and the note's level and type."""
     rows = session.exec(
         select(Call, Line, CallNote)
         .join(Line, col(Line.id) == Call.line_id)
@@ -505,6 +506,7 @@ def contacts(*, session: Session, case: Case) -> list[ContactOut]:
                 call_id=call.id,
                 at=call.created_at,
                 line_name=line.name,
+                channel=call.channel.value,
                 state=call.state.value,
                 crisis_level=level.value if level else None,
                 call_type=note.call_type if note else None,

@@ -1,6 +1,13 @@
 """The subject-access export: everything held about one caller number, found by its keyed hash.
 
 The number is only hashed here; it is not in the export, the audit log or any log line.
+
+Text conversations are calls too: an SMS sender's are keyed by the same hash of their number, so
+they are found with the calls, each with its transcript. A WeChat sender's key is the hash of
+their OpenID (`wechat.service.sender_hash`), which the person does not know and the line never
+shows, and a web-chat visitor's key is a random one their page made and kept: neither can be
+found from a phone number, and the line holds nothing else that identifies those people, so
+their conversations cannot be exported on request (they are still purged with their calls).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from sqlmodel import Session, col, select
 from hotline.blocklist import service as blocklist
 from hotline.calls import service as calls
 from hotline.calls.models import Call
+from hotline.conversations import service as conversations
 from hotline.escalation.models import Escalation, EscalationLog, Page
 from hotline.followups import service as followups
 from hotline.lines.models import Line
@@ -68,6 +76,23 @@ def _escalation(session: Session, escalation: Escalation) -> dict[str, Any]:
     }
 
 
+def _transcript(session: Session, call: Call) -> list[dict[str, Any]] | None:
+    """A text conversation's messages in order: who wrote (the person, the counselor, the line),
+    when, and the words. A supervisor's private notes to the counselor are staff remarks and, like
+    the counselors' remarks on follow-up attempts, not exported."""
+    if not call.is_text or call.id is None:
+        return None
+    return [
+        {
+            "sender": message.sender.value,
+            "at": _iso(message.at),
+            "body": message.body,
+            "delivery": message.delivery.value,
+        }
+        for message in conversations.transcript(session=session, call_id=call.id, private=False)
+    ]
+
+
 def _call(session: Session, call: Call) -> dict[str, Any]:
     assert call.id is not None
     line = session.get(Line, call.line_id)
@@ -79,6 +104,7 @@ def _call(session: Session, call: Call) -> dict[str, Any]:
     return {
         "id": call.id,
         "call_sid": call.call_sid,
+        "channel": call.channel.value,
         "line": {"number": line.number, "name": line.name} if line else None,
         "state": call.state.value,
         "language": call.language,
@@ -96,6 +122,7 @@ def _call(session: Session, call: Call) -> dict[str, Any]:
             for e in calls.history(session=session, call_id=call.id)
         ],
         "note": notes.public(session=session, note=note) if note is not None else None,
+        "transcript": _transcript(session, call),
         "escalation": _escalation(session, escalation) if escalation is not None else None,
         "legal_holds": [
             {
@@ -110,9 +137,9 @@ def _call(session: Session, call: Call) -> dict[str, Any]:
 
 
 def subject_access(*, session: Session, secret: str, number: str, now: datetime) -> dict[str, Any]:
-    """Every call from this number with its events, note (decrypted, with addenda and the
-    follow-up), escalation (pages, log), legal holds; the follow-ups with their attempts; and
-    every blocklist entry."""
+    """Every call (and SMS conversation) from this number with its events, note (decrypted, with
+    addenda and the follow-up), transcript, escalation (pages, log), legal holds; the follow-ups
+    with their attempts; and every blocklist entry."""
     hashed = caller_hash(secret, number)
     found = session.exec(
         select(Call).where(Call.caller_hash == hashed).order_by(col(Call.created_at), col(Call.id))

@@ -23,6 +23,16 @@ def states(_: Gettext) -> dict[str, str]:
     }
 
 
+def contact_channels(_: Gettext) -> dict[str, str]:
+    """How the person reached the line (a call's `channel`)."""
+    return {
+        "voice": _("Phone call"),
+        "sms": _("SMS"),
+        "webchat": _("Web chat"),
+        "wechat": _("WeChat"),
+    }
+
+
 def levels(_: Gettext) -> dict[str, str]:
     return {key: _(label) for key, label in LEVEL_LABELS.items()}
 

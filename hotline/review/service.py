@@ -27,6 +27,8 @@ from hotline.auth.models import Role, User
 from hotline.calls.models import Call, CallEvent
 from hotline.clock import as_utc
 from hotline.config import Settings
+from hotline.conversations import service as conversations
+from hotline.conversations.models import Sender
 from hotline.errors import DomainError
 from hotline.escalation import service as escalations
 from hotline.escalation.models import OPEN_STATUSES, Escalation, Page
@@ -600,6 +602,7 @@ def call_search(
                 "id": call.id,
                 "created_at": as_utc(call.created_at),
                 "line_name": line.name,
+                "channel": call.channel.value,
                 "counselor": person.display_name,
                 "state": call.state.value,
                 "seconds": _talk_seconds(call),
@@ -635,6 +638,32 @@ def recordings_of(*, session: Session, call_id: int) -> list[CallRecording]:
     )
 
 
+def transcript_of(*, session: Session, call: Call) -> list[dict[str, Any]] | None:
+    """A text conversation's messages for its reviewer, a supervisor's private notes included
+    (marked `private`); None for a voice call."""
+    if not call.is_text or call.id is None:
+        return None
+    messages = conversations.transcript(session=session, call_id=call.id, private=True)
+    authors = {
+        user.id: user.display_name
+        for user in session.exec(
+            select(User).where(col(User.id).in_({m.user_id for m in messages if m.user_id}))
+        )
+    }
+    return [
+        {
+            "id": message.id,
+            "sender": message.sender.value,
+            "author": authors.get(message.user_id) if message.user_id else None,
+            "at": as_utc(message.at),
+            "body": message.body,
+            "private": message.sender == Sender.supervisor,
+            "delivery": message.delivery.value,
+        }
+        for message in messages
+    ]
+
+
 def call_detail(*, session: Session, call_id: int) -> dict[str, Any] | None:
     """The call's facts, its note (decrypted, for an authorised reviewer), addenda and review."""
     call = session.get(Call, call_id)
@@ -650,6 +679,8 @@ def call_detail(*, session: Session, call_id: int) -> dict[str, Any] | None:
             "id": call.id,
             "line_name": line.name,
             "line_records": line.recording,
+            "channel": call.channel.value,
+            "is_text": call.is_text,
             "counselor": person.display_name,
             "counselor_id": person.id,
             "state": call.state.value,
@@ -669,6 +700,7 @@ def call_detail(*, session: Session, call_id: int) -> dict[str, Any] | None:
             else None
         ),
         "recordings": recordings_of(session=session, call_id=call_id),
+        "transcript": transcript_of(session=session, call=call),
         "review": review_of(session=session, call_id=call_id),
     }
 

@@ -4,17 +4,24 @@ refusals, and every change in the audit log."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from sqlmodel import select
 
 from hotline.audit.models import AuditEvent
 from hotline.auth import service as auth
 from hotline.auth.models import Role, User
+from hotline.calls.models import Channel
+from hotline.conversations import service as conversations
+from hotline.routing import service as routing
+from hotline.routing.models import AgentState
 from hotline.simulator.console_client import csrf_from
 from tests.factories import PASSWORD, make_line, make_rota, make_user
 from tests.security.helpers import client, post_login
 from tests.stack import Stack
 
+SECOND = timedelta(seconds=1)
 NOTE = "/api/calls/1/note"  # any call: without a live session the answer is 401 before lookup
 
 
@@ -230,3 +237,78 @@ def test_only_admins_and_only_with_the_csrf_token(app_only: Stack) -> None:
     assert wrong.status_code == 403
     assert _user(app_only, "alice").active
     assert http.get("/admin/users/999999").status_code == 404
+
+
+def test_conversations_at_once_is_set_validated_and_audited(quiet_app: Stack) -> None:
+    """Empty is the default for everyone; 1 to 10 is the counselor's own; anything else is shown
+    next to the field with nothing saved (never a 500). Routing then holds to it."""
+    line = make_line(quiet_app.db)
+    now = quiet_app.clock.now()
+    http, token = _admin(quiet_app)
+    make_user(quiet_app.db, "alice")
+    alice = _user(quiet_app, "alice")
+    form = {**FORM, "username": "alice", "csrf_token": token}
+    page = http.get(f"/admin/users/{alice.id}?lang=en").text
+    assert 'name="max_conversations"' in page and "Empty: the default for everyone (2)" in page
+    for bad in ("0", "11", "two", "1.5", "-1", "9" * 5000, "１"):
+        answer = http.post(f"/admin/users/{alice.id}", data={**form, "max_conversations": bad})
+        assert answer.status_code == 422, bad
+        assert 'data-testid="error-max_conversations"' in answer.text
+        assert "from 1 to 10" in answer.text
+    assert _user(quiet_app, "alice").max_conversations is None and _audit(quiet_app) == []
+
+    saved = http.post(f"/admin/users/{alice.id}", data={**form, "max_conversations": " 1 "})
+    assert saved.status_code == 303
+    assert _user(quiet_app, "alice").max_conversations == 1
+    shown = http.get(f"/admin/users/{alice.id}").text
+    assert 'data-testid="field-max-conversations"' in shown
+    field = shown.split('data-testid="field-max-conversations"')[0].rsplit("<input", 1)[1]
+    assert 'value="1"' in field
+    (edited,) = _audit(quiet_app)
+    assert edited.detail is not None and "max_conversations" in edited.detail
+
+    # Routing holds her to one conversation though the default is two.
+    with quiet_app.db.session() as session:
+        holder = session.get(User, alice.id)
+        assert holder is not None
+        routing.set_presence(
+            session=session, user=holder, state=AgentState.available, reason=None, now=now
+        )
+    ids = []
+    for n in range(2):
+        with quiet_app.db.session() as session:
+            call = conversations.start(
+                session=session,
+                line=line,
+                channel=Channel.webchat,
+                sender_hash=f"p{n}",
+                now=now + n * SECOND,
+                max_wait_s=600,
+            )
+            ids.append(call.id)
+    with quiet_app.db.session() as session:
+        assert routing.offer_next(
+            session=session, now=now + 3 * SECOND, offer_timeout_s=20, max_conversations=2
+        )
+    with quiet_app.db.session() as session:
+        holder = session.get(User, alice.id)
+        assert holder is not None
+        routing.accept(
+            session=session,
+            user=holder,
+            call_id=ids[0],
+            now=now + 4 * SECOND,
+            connect_timeout_s=45,
+        )
+    with quiet_app.db.session() as session:
+        assert not routing.offer_next(
+            session=session, now=now + 5 * SECOND, offer_timeout_s=20, max_conversations=2
+        )
+
+    cleared = http.post(f"/admin/users/{alice.id}", data={**form, "max_conversations": ""})
+    assert cleared.status_code == 303
+    assert _user(quiet_app, "alice").max_conversations is None
+    with quiet_app.db.session() as session:  # back to the default: a second one is offered
+        assert routing.offer_next(
+            session=session, now=now + 6 * SECOND, offer_timeout_s=20, max_conversations=2
+        )

@@ -7,10 +7,15 @@ from sqlmodel import select
 
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import Role
+from hotline.calls.models import Channel
 from hotline.cases.models import Case
+from hotline.conversations import service as conversations
+from hotline.lines.models import Line
+from hotline.privacy import caller_hash
 from hotline.simulator.console_client import csrf_from
 from tests.factories import make_user
 from tests.notes.test_api import NoteClient, start
+from tests.retention.records import SECRET
 from tests.stack import Stack
 
 
@@ -51,3 +56,38 @@ def test_the_list_the_page_and_closing_with_a_reason(app_only: Stack) -> None:
     details = [event.detail for event in edits]
     assert "status open->closed" in details
     assert all("community" not in (detail or "") for detail in details)  # never the text
+
+
+def test_the_case_lists_the_callers_contacts_on_every_channel(app_only: Stack) -> None:
+    number = "+8613700000078"
+    call_id, alice = start(app_only, "CA" + "2" * 32, "alice", number)
+    alice.put(call_id, 1, crisis_level="high")
+    # The same person texts the line from the same number: one case, two channels.
+    with app_only.db.session() as session:
+        line = session.exec(select(Line)).first()
+        assert line is not None
+        text = conversations.begin(
+            session=session,
+            line=line,
+            channel=Channel.sms,
+            sender_hash=caller_hash(SECRET, number),
+            body="还是睡不着",
+            now=app_only.clock.now(),
+            max_wait_s=600,
+        )
+        case = session.exec(select(Case)).one()
+    make_user(app_only.db, "sup", role=Role.supervisor)
+    sup = NoteClient(app_only, "sup")
+    page = sup.get(f"/cases/{case.id}").text
+    shown = {
+        int(item.split('data-id="')[1].split('"')[0]): item.split('data-testid="contact-channel">')[
+            1
+        ].split("<")[0]
+        for item in page.split('data-testid="case-contact"')[1:]
+    }
+    assert shown == {call_id: "Phone call", text.id: "SMS"}
+    assert "还是睡不着" not in page  # the list names contacts, not their words
+    chinese = sup.get(f"/cases/{case.id}?lang=zh_CN").text
+    assert 'data-testid="contact-channel">短信<' in chinese
+    answer = sup.get(f"/api/cases/{case.id}")  # the JSON shape says the channel too
+    assert [c["channel"] for c in answer.json()["contacts"]] == ["voice", "sms"]

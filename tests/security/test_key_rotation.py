@@ -14,9 +14,11 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from hotline import crypto
-from hotline.calls.models import Call, CallState
+from hotline.calls.models import Call, CallState, Channel
 from hotline.cli import app as cli
 from hotline.config import get_settings
+from hotline.conversations import service as conversations
+from hotline.conversations.models import Conversation, ConversationMessage, Delivery, Sender
 from hotline.crypto import Keyring, keyring_from
 from hotline.db import Database, make_engine
 from hotline.escalation.models import Escalation
@@ -121,6 +123,7 @@ def _decrypted(db: Database) -> dict[tuple[str, int], str]:
 def test_every_encrypted_column_is_found_from_the_metadata() -> None:
     names = {column.name for column in encrypted_columns()}
     assert {"call_notes.sensitive", "note_addenda.text", "escalations.reason"} <= names
+    assert {"conversation_messages.body", "conversations.address"} <= names
 
 
 def test_rotation_re_encrypts_everything_and_the_old_key_can_go(
@@ -247,4 +250,92 @@ def test_the_cli_rotates_and_reports(
         os.environ.pop("HOTLINE_DATA_KEYS", None)
     crypto.configure(keyring_from(SECRET, NEW, "production"))
     assert _decrypted(db) == expected
+    db.engine.dispose()
+
+
+def _conversation_values(db: Database) -> dict[tuple[str, int], str | None]:
+    with db.session() as session:
+        values: dict[tuple[str, int], str | None] = {}
+        for message in session.exec(select(ConversationMessage)):
+            assert message.id is not None
+            values[("conversation_messages.body", message.id)] = message.body
+            values[("conversation_messages.danger_phrase", message.id)] = message.danger_phrase
+        for conversation in session.exec(select(Conversation)):
+            values[("conversations.address", conversation.call_id)] = conversation.address
+    return values
+
+
+def _conversation_stored(db: Database) -> list[str]:
+    with db.engine.connect() as connection:
+        return [
+            value
+            for query in (
+                "SELECT body FROM conversation_messages",
+                "SELECT danger_phrase FROM conversation_messages WHERE danger_phrase IS NOT NULL",
+                "SELECT address FROM conversations WHERE address IS NOT NULL",
+            )
+            for (value,) in connection.execute(text(query))
+        ]
+
+
+def test_the_cli_re_encrypts_text_conversations(
+    database_url: str, keys: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages' bodies, their danger phrases and the SMS number are found from the metadata
+    and rotated like a note's free text."""
+    db = Database(make_engine(database_url))
+    crypto.configure(keyring_from(SECRET, OLD, "production"))
+    line = make_line(db)
+    with db.session() as session:
+        for i in range(3):
+            call = conversations.start(
+                session=session,
+                line=line,
+                channel=Channel.sms,
+                sender_hash=f"{i:064x}",
+                now=NOW,
+                max_wait_s=600,
+                address=f"+86139{i:08d}",
+            )
+            conversations.receive(
+                session=session, call=call, body=f"第{i}条：我撑不下去了", now=NOW
+            )
+            assert call.id is not None
+            session.add(
+                ConversationMessage(
+                    call_id=call.id,
+                    sender=Sender.person,
+                    body=f"我想死 {i}",
+                    at=NOW,
+                    delivery=Delivery.received,
+                    danger_phrase="我想死",
+                )
+            )
+    expected = _conversation_values(db)
+    stored = _conversation_stored(db)
+    assert len(stored) == 3 * 2 + 3 + 3
+    assert all(v.startswith("v1:old:") for v in stored)
+    for name, value in {
+        "HOTLINE_DATABASE_URL": database_url,
+        "HOTLINE_DATA_KEYS": f"{OLD},{NEW}",
+        "HOTLINE_SECRET_KEY": SECRET,
+        "HOTLINE_ENV": "production",
+        "HOTLINE_TWILIO_AUTH_TOKEN": "a-real-looking-token",
+        "HOTLINE_TELEPHONY_MODE": "twilio",
+        "HOTLINE_PUBLIC_BASE_URL": "https://hotline.example.org",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["keys", "rotate", "--batch", "2"])
+        assert result.exit_code == 0, result.output
+        assert "conversation_messages.body: 6 re-encrypted" in result.output
+        assert "conversation_messages.danger_phrase: 3 re-encrypted" in result.output
+        assert "conversations.address: 3 re-encrypted" in result.output
+    finally:
+        get_settings.cache_clear()
+        os.environ.pop("HOTLINE_DATA_KEYS", None)
+    assert all(v.startswith("v1:new:") for v in _conversation_stored(db))
+    crypto.configure(keyring_from(SECRET, NEW, "production"))  # the old key has gone
+    assert _conversation_values(db) == expected
     db.engine.dispose()
