@@ -93,6 +93,7 @@ def test_shift_log_counts_time_in_state_within_the_day(db: Database) -> None:
         "offered": 30.0,
         "on_call": 1210.0,
         "wrap_up": 150.0,
+        "chatting": 0.0,
         "break": 0.0,
         "away": 0.0,
     }
