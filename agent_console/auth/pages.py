@@ -11,11 +11,11 @@ import contextlib
 from datetime import datetime, timedelta
 from typing import Annotated
 
-import segno
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
+from agent_console.kit.qr import qr_data_uri
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record_request
@@ -168,10 +168,6 @@ def _pending(request: Request, session: Session) -> User | None:
     return user if user is not None and user.active else None
 
 
-def _qr_data_uri(uri: str) -> str:
-    return str(segno.make(uri, error="m").svg_data_uri(scale=5, border=2))
-
-
 def _totp_page(
     request: Request,
     session: Session,
@@ -184,7 +180,7 @@ def _totp_page(
         return render(request, "totp.html", status_code=status_code, error=error, enrol=None)
     secret = auth.start_totp_enrolment(session=session, user=user)
     uri = auth.provisioning_uri(user=user, issuer=request.app.state.settings.totp_issuer)
-    enrol = {"secret": secret, "uri": uri, "qr": _qr_data_uri(uri)}
+    enrol = {"secret": secret, "uri": uri, "qr": qr_data_uri(uri)}
     return render(request, "totp.html", status_code=status_code, error=error, enrol=enrol)
 
 

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
+from agent_console.kit.qr import qr_data_uri
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.auth.deps import RequirePageRole, check_csrf
 from hotline.auth.models import Role, User
@@ -178,8 +179,11 @@ def _line_page(
     heard_at: Preview | None = None
     at_value = request.query_params.get("at") or ""
     numbers: list[str] = []
+    web_chat: dict[str, str] | None = None
     if target is not None:
         numbers = lines.numbers_of(session=session, line=target)
+        url = f"{request.app.state.settings.public_base_url.rstrip('/')}/chat/{target.id}"
+        web_chat = {"url": url, "qr": qr_data_uri(url)}
         audio = _audio(request, session, target)
         heard_now = preview(target, now, audio=audio)
         if at_value:
@@ -194,6 +198,7 @@ def _line_page(
         user=user,
         target=target,
         numbers=numbers,
+        web_chat=web_chat,
         form=form or (lines_admin.form_of(target, numbers) if target else LineForm()),
         errors=errors or {},
         error=error,

@@ -247,3 +247,13 @@ def test_only_admins_get_in(app_only: Stack) -> None:
         posted = http.post(f"/admin/lines/{line.id}", data={**FORM, "csrf_token": token})
         assert posted.status_code == 403
     assert _audit(app_only) == []
+
+
+def test_a_lines_page_gives_its_web_chat_address_and_qr_code(app_only: Stack) -> None:
+    line = make_line(app_only.db, number="+8657796525")
+    http, _ = _admin(app_only)
+    page = http.get(f"/admin/lines/{line.id}").text
+    address = f"{app_only.settings.public_base_url.rstrip('/')}/chat/{line.id}"
+    assert f'href="{address}" data-testid="webchat-url"' in page
+    assert 'src="data:image/svg+xml' in page and 'data-testid="webchat-qr"' in page
+    assert 'data-testid="webchat"' not in http.get("/admin/lines/new").text
