@@ -53,6 +53,12 @@ def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) ->
                 session=session, user=user, state=state, reason=message.get("reason"), now=now
             )
             effects.kick = state == AgentState.available
+        elif kind == "set_calls_while_chatting":
+            on = message.get("on")
+            if not isinstance(on, bool):
+                raise routing.RoutingError("bad_message")
+            routing.set_calls_while_chatting(session=session, user=user, on=on, now=now)
+            effects.kick = on
         elif kind == "set_phone_mode":
             try:
                 mode = PhoneMode(str(message.get("mode")))

@@ -48,6 +48,9 @@ class AgentStatus(SQLModel, table=True):
     console_closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Chosen per shift in the console; back to `phone` when they go offline or their console
     # has gone (the browser phone lives in the console).
+    # Chosen in the console: offered voice calls too while holding conversations (off: a
+    # counselor who is chatting is offered only texts). Off again when they go offline.
+    calls_while_chatting: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     phone_mode: PhoneMode = Field(
         default=PhoneMode.phone,
         sa_type=StrEnumType(PhoneMode),

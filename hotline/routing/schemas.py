@@ -26,6 +26,8 @@ class Agent(Shape):
     since: str | None
     # Where their calls ring this shift: "phone" (their own) or "browser" (the console's).
     phone_mode: str = "phone"
+    # Offered voice calls too while holding text conversations (chosen per shift).
+    calls_while_chatting: bool = False
 
 
 class Offer(Shape):

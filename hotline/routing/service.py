@@ -247,6 +247,21 @@ def set_phone_mode(*, session: Session, user: User, mode: PhoneMode, now: dateti
     return status
 
 
+def set_calls_while_chatting(
+    *, session: Session, user: User, on: bool, now: datetime
+) -> AgentStatus:
+    """Whether voice calls are offered to them while they hold conversations."""
+    assert user.id is not None
+    status = ensure_agent(session=session, user_id=user.id, now=now)
+    if status.calls_while_chatting != on:
+        status.calls_while_chatting = on
+        session.flush()
+        emit(session, agent_topic(user.id))
+        if on:
+            emit(session, BOARD_TOPIC)
+    return status
+
+
 def set_presence(
     *, session: Session, user: User, state: AgentState, reason: str | None, now: datetime
 ) -> AgentStatus:
@@ -267,7 +282,8 @@ def set_presence(
     if state == AgentState.available:
         extra = {"idle_since": now, "missed_offers": 0}
     elif state == AgentState.offline:
-        extra = {"phone_mode": PhoneMode.phone.value}  # the browser phone was for this shift
+        # The browser phone and calls while chatting were chosen for this shift.
+        extra = {"phone_mode": PhoneMode.phone.value, "calls_while_chatting": False}
     moved = _set_agent(
         session=session,
         user_id=user.id,
@@ -709,10 +725,9 @@ def offer_next(
     ).all()
     if not waiting:
         return False
-    texts = any(call.is_text for call in waiting)
-    # A counselor holding conversations is offered more texts up to their capacity, never a
-    # voice call; one who is free is offered either.
-    takes = [AgentState.available, *([AgentState.chatting] if texts else [])]
+    # A counselor holding conversations is offered more texts up to their capacity, and a voice
+    # call only if they chose to take calls while chatting; one who is free is offered either.
+    takes = [AgentState.available, AgentState.chatting]
     free = session.exec(
         select(AgentStatus, User)
         .join(User, col(User.id) == AgentStatus.user_id)
@@ -742,9 +757,9 @@ def offer_next(
         for status, user in care_plan.preferred_first(free, preferred.get(call.caller_hash)):
             assert user.id is not None
             if status.state == AgentState.chatting and (
-                not call.is_text or room.get(user.id, 0) <= 0
+                room.get(user.id, 0) <= 0 if call.is_text else not status.calls_while_chatting
             ):
-                continue  # a voice call, or no room for another conversation
+                continue  # no room for another conversation, or no voice calls while chatting
             if not _covers(user, call):
                 continue
             if not call.is_text and not dialable(reach_at(user, status.phone_mode)):
@@ -1169,7 +1184,7 @@ def finish_wrap_up(*, session: Session, user: User, call_id: int, now: datetime)
     if not _set_agent(
         session=session,
         user_id=user.id,
-        to=AgentState.available,
+        to=_free_state(session, user.id),  # a call taken while chatting: back to the texts
         expect=[AgentState.wrap_up],
         now=now,
         idle_since=now,
@@ -1718,6 +1733,7 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
             "reason": status.reason,
             "since": _iso(status.since),
             "phone_mode": status.phone_mode.value,
+            "calls_while_chatting": status.calls_while_chatting,
         },
         "offer": offer,
         "call": live,

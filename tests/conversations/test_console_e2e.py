@@ -121,3 +121,43 @@ def test_a_counselor_holds_two_web_chats_and_ends_one(stack: Stack) -> None:
         calls = {c.id: c for c in session.exec(select(Call))}
         assert calls[first].state == CallState.connected
         assert calls[second].state == CallState.wrap_up
+
+
+def test_a_counselor_chatting_takes_a_call_only_once_they_tick_the_choice(stack: Stack) -> None:
+    line = make_line(stack.db, number="+8657796525")
+    make_user(stack.db, "alice")
+    stack.dispatcher.sync_numbers()
+    with chromium() as browser:
+        page = browser.new_page()
+        sign_in(page, stack.url, "alice")
+        expect(page.get_by_test_id("conn-status")).to_have_attribute(
+            "data-status", "connected", timeout=10_000
+        )
+        page.get_by_test_id("btn-available").click()
+        expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        begin(stack, line, "person-1", "hello")
+        stack.dispatcher.tick()
+        page.get_by_test_id("btn-accept").click()
+        expect(page.get_by_test_id("agent-state")).to_have_attribute(
+            "data-state", "chatting", timeout=10_000
+        )
+
+        stack.simulator.place_call("+8613812345678", line.number, digits="1")
+        stack.simulator.wait_for(
+            lambda: any(c.state == CallState.queued for c in calls_of(stack, Channel.voice))
+        )
+        stack.dispatcher.tick()
+        expect(page.get_by_test_id("offer-panel")).to_be_hidden()
+
+        choice = page.get_by_test_id("calls-while-chatting")
+        expect(choice).not_to_be_checked()
+        choice.check()
+        offer = page.get_by_test_id("offer-panel")
+        expect(offer).to_be_visible(timeout=10_000)
+        expect(offer).to_have_attribute("data-channel", "voice")
+        expect(choice).to_be_checked()
+
+
+def calls_of(stack: Stack, channel: Channel) -> list[Call]:
+    with stack.db.session() as session:
+        return list(session.exec(select(Call).where(Call.channel == channel)))

@@ -283,3 +283,28 @@ def test_a_person_waiting_is_told_their_place_and_past_the_wait_the_emergency_nu
     with db.session() as session:
         last = conversations.transcript(session=session, call_id=second_id)[-1]
     assert "+8612356" in last.body and last.sender == Sender.line
+
+
+def test_a_counselor_who_chose_calls_while_chatting_is_offered_one_and_returns_to_the_texts(
+    db: Database,
+) -> None:
+    line = make_line(db)
+    alice = make_user(db, "alice")
+    presence(db, alice, AgentState.available, T0)
+    chat = text(db, line, "p1", T0 + S)
+    assert offer(db, T0 + 2 * S)
+    accept(db, alice, chat, T0 + 3 * S)
+    voice = ring(db, line, "CA" + "2" * 32, T0 + 4 * S)
+    assert not offer(db, T0 + 5 * S)
+    with db.session() as session:
+        routing.set_calls_while_chatting(session=session, user=alice, on=True, now=T0 + 6 * S)
+    assert offer(db, T0 + 7 * S)
+    assert call_of(db, voice).offered_to_id == alice.id
+    with db.session() as session:  # (their phone is never dialled here: straight to the end)
+        routing.decline(session=session, user=alice, call_id=voice, now=T0 + 8 * S)
+    assert state_of(db, alice) == AgentState.chatting
+    with db.session() as session:
+        status = session.get(AgentStatus, alice.id)
+        assert status is not None and status.calls_while_chatting
+        snap = routing.snapshot(session=session, user_id=alice.id or 0, now=T0 + 9 * S)
+        assert snap["agent"]["calls_while_chatting"] is True

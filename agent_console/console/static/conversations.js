@@ -303,3 +303,20 @@ function wire() {
 if (el.panel) {
   wire();
 }
+
+// A choice for this shift (the server keeps it in the snapshot's agent): voice calls are offered
+// while holding conversations only when ticked.
+const callsWhileChatting = $("calls-while-chatting");
+if (callsWhileChatting) {
+  callsWhileChatting.addEventListener("change", () => {
+    document.dispatchEvent(
+      new CustomEvent("hotline:command", {
+        detail: { type: "set_calls_while_chatting", on: callsWhileChatting.checked },
+      }),
+    );
+  });
+  document.addEventListener("hotline:snapshot", (event) => {
+    const agent = (event.detail || {}).agent || {};
+    callsWhileChatting.checked = Boolean(agent.calls_while_chatting);
+  });
+}
