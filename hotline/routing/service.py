@@ -1644,6 +1644,7 @@ def _conversation_card(session: Session, call: Call) -> dict[str, Any]:
         "call_id": call.id,
         "channel": call.channel.value,
         "state": "connected" if call.state == CallState.connected else "wrap_up",
+        "role": "counselor",
         "line_name": line.name if line is not None else "",
         "language": call.language,
         "in_danger": call.in_danger,
