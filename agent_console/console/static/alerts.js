@@ -5,6 +5,7 @@
 import { csrfToken as pageCsrfToken, readConfig } from "/static/kit/config.js";
 import { stringsOf } from "/static/kit/strings.js";
 import { RESCUE_NEXT, levelInfo } from "./risk.js";
+import { chosenConversation } from "./selection.js";
 
 const config = readConfig("console-config");
 const { t } = stringsOf(config);
@@ -230,8 +231,12 @@ async function escalate() {
 if (escalateButton && escalateReason && escalateStatus) {
   escalateButton.addEventListener("click", escalate);
   document.addEventListener("hotline:snapshot", (event) => {
-    const call = (event.detail || {}).call;
-    const id = call && call.state !== "wrap_up" ? call.call_id : null;
+    const snap = event.detail || {};
+    // A voice call, else the live text conversation on screen that the counselor holds.
+    const chosen = chosenConversation(snap);
+    const text = chosen && chosen.role !== "responder" ? chosen : null;
+    const call = snap.call || text;
+    const id = call && call.state !== "wrap_up" && call.state !== "ended" ? call.call_id : null;
     if (id !== liveCallId) {
       escalateStatus.textContent = "";
       delete escalateStatus.dataset.state;
