@@ -70,6 +70,17 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "sender_line": _("The line (automatic)"),
         "sender_counselor": _("You"),
         "sender_supervisor": _("Supervisor (private)"),
+        # A conversation a crisis worker joined on an escalation (hotline/escalation/).
+        "sender_responder": _("Crisis worker"),
+        "sender_counselor_other": _("Counselor"),
+        "conversation_role_responder": _("You joined as the crisis worker"),
+        "conversation_responder_live": _(
+            "You are in this conversation as the crisis worker: the person reads what you write."
+        ),
+        "conversation_responder_ended": _("The person is no longer in this conversation."),
+        "conversation_responder_end_confirm": _(
+            "End this conversation? The person is told it has ended."
+        ),
         "delivery_queued": _("Sending…"),
         "delivery_sent": _("Sent"),
         "delivery_delivered": _("Delivered"),
@@ -171,6 +182,14 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "alert_joined": _("Responder is on the call"),
         "alert_took_over": _("Responder has taken over the call"),
         "alert_called_back": _("Responder called the caller back"),
+        # The same, for a text conversation (SMS, web chat, WeChat): joined in the console.
+        "alert_joined_text": _("Crisis worker is in the conversation"),
+        "alert_took_over_text": _("Crisis worker has taken over the conversation"),
+        "alert_join_call": _("Join the call"),
+        "alert_join_text": _("Join the conversation"),
+        "alert_take_over_call": _("Take over the call"),
+        "alert_take_over_text": _("Take over the conversation"),
+        "alert_text_ended": _("The person left the conversation at {time}."),
         "rescue_none": _("No emergency services requested yet."),
         "rescue_requested": _("Emergency services requested: waiting for dispatch."),
         "rescue_dispatched": _("Emergency services dispatched: keep the caller on the line."),

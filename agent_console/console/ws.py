@@ -85,9 +85,8 @@ def _run_command(dispatcher: Dispatcher, user: User, message: dict[str, Any]) ->
                 routing.decline(session=session, user=user, call_id=call_id, now=now)
                 effects.kick = True
             elif kind == "hangup" and _is_text(session, call_id):
-                conversations.close_by_counselor(
-                    session=session, user=user, call_id=call_id, now=now
-                )
+                # its counselor's, or the crisis worker's once it is theirs alone
+                conversations.close(session=session, user=user, call_id=call_id, now=now)
             elif kind == "hangup":
                 effects = routing.hang_up(session=session, user=user, call_id=call_id, now=now)
             else:

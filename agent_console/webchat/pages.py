@@ -45,6 +45,8 @@ def chat_page(line_id: int, request: Request, session: SessionDep) -> Response:
         "typing": _("The counselor is writing..."),
         "you": _("You"),
         "counselor": _("Counselor"),
+        "responder": _("Crisis worker"),
+        "responder_typing": _("The crisis worker is writing..."),
         "line": line.name,
         "too_fast": _("Please wait a moment before sending more."),
         "unavailable": _("This service cannot take your messages."),

@@ -68,10 +68,11 @@ def _view(message: ConversationMessage) -> dict[str, Any]:
     }
 
 
-def _state(call: Call | None) -> str:
+def _state(session: Any, call: Call | None) -> str:
     if call is None:
         return "none"
-    if call.state == CallState.connected:
+    # Live with its counselor, or with the crisis worker it was handed to.
+    if conversations.live_for_person(session=session, call=call):
         return "live"
     if call.state in TERMINAL_STATES or call.state == CallState.wrap_up:
         return "ended"
@@ -114,7 +115,7 @@ class Chat:
                     messages.append(_view(message))
                     self.last_sent = message.id
         position = conversations.queue_position(session=session, call=call) if call else None
-        return {"state": _state(call), "position": position, "messages": messages}
+        return {"state": _state(session, call), "position": position, "messages": messages}
 
     def news(self) -> dict[str, Any]:
         with self.dispatcher.db.session() as session:
@@ -135,7 +136,10 @@ class Chat:
                 return "unavailable"
             call = session.get(Call, self.call_id) if self.call_id is not None else None
             provider_id = _provider_id(self.token, page_id)
-            if call is not None and call.state not in TERMINAL_STATES | {CallState.wrap_up}:
+            if call is not None and (
+                call.state not in TERMINAL_STATES | {CallState.wrap_up}
+                or conversations.with_responder(session=session, call=call)
+            ):
                 conversations.receive(
                     session=session,
                     call=call,
@@ -228,8 +232,9 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
     async def events() -> None:
         while True:
             event = await subscription.get()
-            if event.data.get("typing") == Sender.counselor.value:
-                await send({"type": "typing"})
+            who = event.data.get("typing")
+            if who in (Sender.counselor.value, Sender.responder.value):
+                await send({"type": "typing", "who": who})
                 continue
             await send_news()
 

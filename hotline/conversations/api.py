@@ -1,7 +1,8 @@
-"""Text conversations as JSON under /api/conversations: the transcript (its counselor and
-supervisors; a supervisor's read is audited like a case view), the counselor's reply, and
-'the counselor is typing'. Replies to SMS and WeChat leave after the commit (the dispatcher is
-kicked); the web chat page gets them from the bus."""
+"""Text conversations as JSON under /api/conversations: the transcript (its counselor, the
+crisis worker who joined it on an escalation, and supervisors; the others' reads are audited like
+a case view), the counselor's or crisis worker's reply, and 'the counselor is typing'. Replies
+to SMS and WeChat leave after the commit (the dispatcher is kicked); the web chat page gets them
+from the bus."""
 
 from __future__ import annotations
 
@@ -34,11 +35,11 @@ def _out(message: ConversationMessage, names: dict[int, str]) -> MessageOut:
     )
 
 
-def _transcript(session: Session, call: Call) -> TranscriptOut:
+def _transcript(session: Session, call: Call, *, private: bool) -> TranscriptOut:
     assert call.id is not None
     call_id = call.id
-    # Private notes: for the counselor holding it and supervisors, i.e. whoever may read it.
-    messages = conversations.transcript(session=session, call_id=call_id, private=True)
+    # Private notes: for the counselor holding it and supervisors (not a crisis worker).
+    messages = conversations.transcript(session=session, call_id=call_id, private=private)
     names = conversations.authors(session=session, messages=messages)
     return TranscriptOut(
         call_id=call_id,
@@ -53,8 +54,9 @@ def messages_api(
     call_id: int, request: Request, response: Response, user: CurrentUser, session: SessionDep
 ) -> TranscriptOut:
     call = conversations.readable(session=session, user=user, call_id=call_id)
-    out = _transcript(session, call)
-    if call.counselor_id != user.id:  # a supervisor reading it: in the audit log
+    holder = call.counselor_id == user.id
+    out = _transcript(session, call, private=holder or user.role in conversations.SUPERVISING)
+    if not holder:  # a supervisor or the crisis worker who joined reading it: audited
         record_request(
             request,
             action=AuditAction.view,

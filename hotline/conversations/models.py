@@ -17,6 +17,7 @@ class Sender(StrEnum):
     counselor = "counselor"  # the counselor (or crisis worker) answering them
     line = "line"  # the line's automatic answers (greeting, queue position, closing)
     supervisor = "supervisor"  # a supervisor's private note to the counselor: never sent out
+    responder = "responder"  # the crisis worker who joined on an escalation (docs/domain.md 6)
 
 
 class Delivery(StrEnum):
@@ -51,7 +52,7 @@ class ConversationMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="calls.id", index=True)
     sender: Sender = Field(sa_type=StrEnumType(Sender))
-    # Who wrote it: the counselor or supervisor (None for the person and the line).
+    # Who wrote it: the counselor, crisis worker or supervisor (None for the person and the line).
     user_id: int | None = Field(default=None, foreign_key="users.id")
     body: str = Field(sa_type=EncryptedText)
     at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -33,6 +33,7 @@ from hotline.calls.models import (
 from hotline.conversations import danger, words
 from hotline.conversations.models import Conversation, ConversationMessage, Delivery, Sender
 from hotline.errors import DomainError
+from hotline.escalation import service as escalations
 from hotline.i18n import N_
 from hotline.lines.models import Line
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
@@ -55,7 +56,10 @@ class ConversationError(DomainError):
         "not_live": N_("This conversation has ended."),
         "empty": N_("Write a message first."),
         "not_found": N_("No such conversation."),
-        "not_allowed": N_("Only its counselor and supervisors may read this conversation."),
+        "not_allowed": N_(
+            "Only its counselor, the crisis worker who joined it and supervisors may read this "
+            "conversation."
+        ),
     }
 
 
@@ -142,8 +146,8 @@ def start(
 
 def open_for(*, session: Session, line_id: int, sender_hash: str, channel: Channel) -> Call | None:
     """The person's conversation on this line and channel that has not ended (an SMS thread or
-    a WeChat chat goes on in it), or None."""
-    return session.exec(
+    a WeChat chat goes on in it), or None. One handed to a crisis worker goes on with them."""
+    found = session.exec(
         select(Call)
         .where(
             Call.line_id == line_id,
@@ -153,6 +157,33 @@ def open_for(*, session: Session, line_id: int, sender_hash: str, channel: Chann
         )
         .order_by(col(Call.id).desc())
     ).first()
+    if found is not None:
+        return found
+    handed = session.exec(
+        select(Call)
+        .where(
+            Call.line_id == line_id,
+            Call.caller_hash == sender_hash,
+            Call.channel == channel,
+            Call.end_reason == escalations.HANDED_TO_RESPONDER,
+        )
+        .order_by(col(Call.id).desc())
+    ).first()
+    return handed if handed is not None and with_responder(session=session, call=handed) else None
+
+
+def with_responder(*, session: Session, call: Call) -> bool:
+    """The counselor's part is over and the person goes on with the crisis worker."""
+    return (
+        call.end_reason == escalations.HANDED_TO_RESPONDER
+        and escalations.responder_of(session=session, call_id=call.id or 0) is not None
+        and escalations.caller_gone_at(session=session, call=call) is None
+    )
+
+
+def live_for_person(*, session: Session, call: Call) -> bool:
+    """Someone answers the person now: its counselor, or the crisis worker it was handed to."""
+    return call.state == CallState.connected or with_responder(session=session, call=call)
 
 
 def by_resume_token(*, session: Session, token: str) -> Call | None:
@@ -199,6 +230,9 @@ def _add(
     emit(session, chat_topic(call.id), {"message": message.id})
     if call.counselor_id is not None:
         emit(session, agent_topic(call.counselor_id))
+    responder = escalations.responder_of(session=session, call_id=call.id)
+    if responder is not None and responder != call.counselor_id:
+        emit(session, agent_topic(responder))
     return message
 
 
@@ -265,16 +299,31 @@ def _out(call: Call) -> Delivery:
     return Delivery.sent if call.channel == Channel.webchat else Delivery.queued
 
 
+def _is_responder(session: Session, user: User, call_id: int) -> bool:
+    """`user` is the crisis worker who joined this conversation (escalation still open)."""
+    return (
+        user.id is not None
+        and escalations.responder_of(session=session, call_id=call_id) == user.id
+    )
+
+
 def reply(
     *, session: Session, user: User, call_id: int, body: str, now: datetime
 ) -> ConversationMessage:
-    """The counselor answers the person of a conversation they hold."""
+    """The counselor answers the person of a conversation they hold, or the crisis worker who
+    joined it writes to them (as "the crisis worker"), while the person is there."""
     call = session.get(Call, call_id)
     if call is None or not call.is_text:
         raise ConversationError("not_found", 404)
-    if call.counselor_id != user.id:
+    if call.counselor_id == user.id and call.state == CallState.connected:
+        sender = Sender.counselor
+    elif _is_responder(session, user, call_id):
+        if escalations.caller_gone_at(session=session, call=call) is not None:
+            raise ConversationError("not_live", 409)
+        sender = Sender.responder
+    elif call.counselor_id != user.id:
         raise ConversationError("not_yours", 403)
-    if call.state != CallState.connected:
+    else:
         raise ConversationError("not_live", 409)
     text = clean(body)
     if not text:
@@ -282,7 +331,7 @@ def reply(
     return _add(
         session,
         call=call,
-        sender=Sender.counselor,
+        sender=sender,
         body=text,
         now=now,
         delivery=_out(call),
@@ -291,11 +340,16 @@ def reply(
 
 
 def readable(*, session: Session, user: User, call_id: int) -> Call:
-    """The conversation, if `user` may read it: the counselor holding it, or a supervisor."""
+    """The conversation, if `user` may read it: the counselor holding it, the crisis worker who
+    joined it, or a supervisor."""
     call = session.get(Call, call_id)
     if call is None:
         raise ConversationError("not_found", 404)
-    if call.counselor_id != user.id and user.role not in SUPERVISING:
+    if (
+        call.counselor_id != user.id
+        and user.role not in SUPERVISING
+        and not _is_responder(session, user, call_id)
+    ):
         raise ConversationError("not_allowed", 403)
     if not call.is_text:
         raise ConversationError("not_found", 404)
@@ -303,11 +357,12 @@ def readable(*, session: Session, user: User, call_id: int) -> Call:
 
 
 def held(*, session: Session, user: User, call_id: int) -> Call:
-    """The conversation, if `user` holds it (to answer it, or say they are typing)."""
+    """The conversation, if `user` holds it or joined it as the crisis worker (to answer it, or
+    say they are typing)."""
     call = session.get(Call, call_id)
     if call is None:
         raise ConversationError("not_found", 404)
-    if call.counselor_id != user.id:
+    if call.counselor_id != user.id and not _is_responder(session, user, call_id):
         raise ConversationError("not_yours", 403)
     if not call.is_text:
         raise ConversationError("not_found", 404)
@@ -315,11 +370,15 @@ def held(*, session: Session, user: User, call_id: int) -> Call:
 
 
 def typing(*, session: Session, user: User, call_id: int) -> None:
-    """The counselor is writing: the person's page shows it (nothing is stored)."""
+    """The counselor (or crisis worker) is writing: the person's page shows it (nothing is
+    stored)."""
     call = held(session=session, user=user, call_id=call_id)
-    if call.state != CallState.connected:
+    if call.counselor_id == user.id and call.state == CallState.connected:
+        emit(session, chat_topic(call_id), {"typing": Sender.counselor.value})
+    elif _is_responder(session, user, call_id) and live_for_person(session=session, call=call):
+        emit(session, chat_topic(call_id), {"typing": Sender.responder.value})
+    else:
         raise ConversationError("not_live", 409)
-    emit(session, chat_topic(call_id), {"typing": "counselor"})
 
 
 def authors(*, session: Session, messages: Sequence[ConversationMessage]) -> dict[int, str]:
@@ -467,8 +526,15 @@ def end_by_person(
     *, session: Session, call: Call, now: datetime, reason: str = PERSON_LEFT
 ) -> bool:
     ended = routing.person_left_text(session=session, call=call, now=now, reason=reason)
+    if not ended and with_responder(session=session, call=call):
+        # Handed to the crisis worker: the person leaving ends it for them (logged, once).
+        escalations.caller_left(session=session, call=call, now=now)
+        ended = True
     if ended and call.id is not None:
         emit(session, chat_topic(call.id), {"ended": True})
+        responder = escalations.responder_of(session=session, call_id=call.id)
+        if responder is not None:
+            emit(session, agent_topic(responder))
     return ended
 
 
@@ -569,14 +635,63 @@ def accepted(*, session: Session, call: Call, user: User, now: datetime) -> None
 
 
 def close_by_counselor(*, session: Session, user: User, call_id: int, now: datetime) -> Call:
-    """The counselor ends the conversation: the person is told, and the note is written."""
+    """The counselor ends the conversation: the person is told, and the note is written. With a
+    crisis worker in it, only the counselor's part ends: the person stays with the crisis
+    worker (docs/domain.md 6), and is told nothing ended."""
     call = end_by_counselor(session=session, user=user, call_id=call_id, now=now)
+    if call.end_reason == escalations.HANDED_TO_RESPONDER:
+        return call
     line = session.get(Line, call.line_id)
     if line is not None:
         say(session=session, call=call, body=words.ended(line, call.language), now=now)
     assert call.id is not None
     emit(session, chat_topic(call.id), {"ended": True})
     return call
+
+
+def close(*, session: Session, user: User, call_id: int, now: datetime) -> Call:
+    """The console's "End conversation": its counselor's (`close_by_counselor`), or the crisis
+    worker's once the conversation is theirs alone (`close_by_responder`)."""
+    call = session.get(Call, call_id)
+    if call is not None and call.counselor_id != user.id and _is_responder(session, user, call_id):
+        return close_by_responder(session=session, user=user, call_id=call_id, now=now)
+    return close_by_counselor(session=session, user=user, call_id=call_id, now=now)
+
+
+def close_by_responder(*, session: Session, user: User, call_id: int, now: datetime) -> Call:
+    """The crisis worker ends a conversation handed to them: the person is told, and the
+    escalation's log says the person's part ended (the escalation stays open until resolved).
+    While the counselor is still in it, it is theirs to end (or the crisis worker takes over)."""
+    call = session.get(Call, call_id)
+    if call is None or not call.is_text or not _is_responder(session, user, call_id):
+        raise routing.RoutingError("no_live_call")
+    if call.state == CallState.connected:
+        raise routing.RoutingError("counselor_holds")
+    if not with_responder(session=session, call=call):
+        raise routing.RoutingError("no_live_call")
+    escalations.caller_left(session=session, call=call, now=now)
+    line = session.get(Line, call.line_id)
+    if line is not None:
+        say(session=session, call=call, body=words.responder_ended(line, call.language), now=now)
+    emit(session, chat_topic(call_id), {"ended": True})
+    if user.id is not None:
+        emit(session, agent_topic(user.id))
+    return call
+
+
+def responder_joined(*, session: Session, call: Call, user: User, now: datetime) -> bool:
+    """The crisis worker who acknowledged joins a live conversation (no phone leg): they read
+    and write from their console, and the person is told a crisis worker is with them. False
+    when the person had gone meanwhile."""
+    already = escalations.responder_of(session=session, call_id=call.id or 0) is not None
+    if not escalations.responder_joined(session=session, call=call, user_id=user.id or 0, now=now):
+        return False
+    line = session.get(Line, call.line_id)
+    if line is not None and not already:  # a repeated join tells the person once
+        say(session=session, call=call, body=words.responder_joined(line, call.language), now=now)
+    if user.id is not None:
+        emit(session, agent_topic(user.id))
+    return True
 
 
 def tell_positions(*, session: Session, line_id: int | None = None, now: datetime) -> int:

@@ -66,3 +66,25 @@ def ended(line: Line, language: str | None) -> str:
         )
         % EMERGENCY
     )
+
+
+def responder_joined(line: Line, language: str | None) -> str:
+    _ = _for(line, language)
+    return str(
+        _(
+            "A crisis worker of %(name)s has joined this conversation to help you. You can write "
+            "to them here."
+        )
+        % {"name": line.name}
+    )
+
+
+def responder_ended(line: Line, language: str | None) -> str:
+    _ = _for(line, language)
+    return str(
+        _(
+            "The crisis worker has ended this conversation. You can write again at any time. If "
+            "you are in danger, call %(police)s or %(ambulance)s now."
+        )
+        % EMERGENCY
+    )

@@ -1,5 +1,6 @@
 """Escalation, the console's JSON API: escalate, acknowledge, join, take over, call back,
-resolve, record a rescue, read one escalation with its log.
+resolve, record a rescue, read one escalation with its log. Joining a text conversation dials
+nobody: the crisis worker reads and writes in their console (`conversations.responder_joined`).
 
 Each route works in the request's unit of work (`SessionDep`). Phone-network work (ringing the
 responder into the call, ending the other paging calls) and the dispatcher's kick run as
@@ -18,6 +19,7 @@ from hotline.audit.service import record_request
 from hotline.auth.deps import CsrfChecked, CurrentUser, RequireRole
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
+from hotline.conversations import service as conversations
 from hotline.db import SessionDep
 from hotline.escalation import service as escalations
 from hotline.escalation.models import Escalation
@@ -136,9 +138,12 @@ def act(
             to_end = escalations.paging_calls_to_end(session=session, escalation_id=escalation_id)
         elif action == "join":
             escalation, call = escalations.request_join(
-                session=session, escalation_id=escalation_id, user=user, now=now
+                session=session, escalation_id=escalation_id, user=user, now=now, text_ok=True
             )
-            effects.connect_responder.append((call.id or 0, user.id or 0))
+            if call.is_text:  # no conference: they read and write in their console
+                conversations.responder_joined(session=session, call=call, user=user, now=now)
+            else:
+                effects.connect_responder.append((call.id or 0, user.id or 0))
         elif action == "take_over":
             escalation, call = escalations.take_over(
                 session=session, escalation_id=escalation_id, user=user, now=now

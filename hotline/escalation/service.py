@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from hotline.auth.models import Role, User
 from hotline.calls import service as calls
-from hotline.calls.models import Call
+from hotline.calls.models import TEXT_CHANNELS, Call
 from hotline.errors import DomainError
 from hotline.escalation.models import (
     EMERGENCY_SERVICES,
@@ -104,6 +104,9 @@ class EscalationError(DomainError):
         "bad_outcome": N_("Choose one of the listed outcomes."),
         "forbidden": N_("You are not allowed to do this."),
         "caller_gone": N_("The caller has hung up: there is no call to join."),
+        "text_in_console": N_(
+            "This is a text conversation: open the console to join it and write to the person."
+        ),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
@@ -236,7 +239,16 @@ def trigger(
     )
     session.add(escalation)
     session.flush()
-    record(session, escalation, "triggered", now, user_id=user_id, detail=level)
+    # The log says on which channel the person is (a text has no conference to join).
+    record(
+        session,
+        escalation,
+        "triggered",
+        now,
+        user_id=user_id,
+        channel=call.channel.value,
+        detail=level,
+    )
     if level == RiskLevel.IMMINENT:
         _alert_supervisor_of_imminent(session, escalation, now)
     calls.record_event(
@@ -553,13 +565,24 @@ def caller_left(*, session: Session, call: Call, now: datetime) -> None:
 
 
 def request_join(
-    *, session: Session, escalation_id: int, user: User, now: datetime, channel: str = "console"
+    *,
+    session: Session,
+    escalation_id: int,
+    user: User,
+    now: datetime,
+    channel: str = "console",
+    text_ok: bool = False,
 ) -> tuple[Escalation, Call]:
+    """The responder who acknowledged asks to join. A text conversation has no conference: it
+    is joined from the console only (`text_ok`), where they read and write
+    (`responder_joined`, no phone leg)."""
     escalation = _open(session, escalation_id)
     if escalation.acknowledged_by != user.id:
         raise EscalationError("acknowledge_first")
     call = session.get(Call, escalation.call_id)
     assert call is not None
+    if call.is_text and not text_ok:
+        raise EscalationError("text_in_console", 409)
     ended_at = caller_gone_at(session=session, call=call)
     if ended_at is not None:  # dialling in would only open a fresh, empty conference
         raise EscalationError("caller_gone", call_id=call.id, call_ended_at=ended_at)
@@ -582,8 +605,10 @@ def responder_joined(*, session: Session, call: Call, user_id: int, now: datetim
         return True  # already joined or took over, or resolved: nothing changes
     escalation.status = EscalationStatus.joined
     escalation.joined_at = now
-    record(session, escalation, "joined", now, user_id=user_id)
+    record(session, escalation, "joined", now, user_id=user_id, channel=call.channel.value)
     _notify_everyone_paged(session, escalation)
+    if call.counselor_id is not None:
+        emit(session, agent_topic(call.counselor_id))
     return True
 
 
@@ -591,6 +616,31 @@ def responder_with_caller(*, session: Session, call_id: int) -> bool:
     """A crisis responder is in the caller's conference (joined, or took the call over)."""
     status = session.exec(select(Escalation.status).where(Escalation.call_id == call_id)).first()
     return status in RESPONDER_WITH_CALLER
+
+
+def responder_of(*, session: Session, call_id: int) -> int | None:
+    """The crisis worker with the person of this call (joined, or took it over), or None."""
+    row = session.exec(
+        select(Escalation.acknowledged_by, Escalation.status).where(Escalation.call_id == call_id)
+    ).first()
+    if row is None or row[1] not in RESPONDER_WITH_CALLER:
+        return None
+    return row[0]
+
+
+def joined_texts(*, session: Session, user_id: int) -> list[tuple[Escalation, Call]]:
+    """The text conversations this crisis worker joined, escalation still open, oldest first."""
+    rows = session.exec(
+        select(Escalation, Call)
+        .join(Call, col(Call.id) == Escalation.call_id)
+        .where(
+            Escalation.acknowledged_by == user_id,
+            col(Escalation.status).in_([s.value for s in RESPONDER_WITH_CALLER]),
+            col(Call.channel).in_([c.value for c in TEXT_CHANNELS]),
+        )
+        .order_by(col(Escalation.joined_at), col(Escalation.id))
+    ).all()
+    return [(escalation, call) for escalation, call in rows]
 
 
 def take_over(
@@ -833,15 +883,16 @@ def open_page_for_number(*, session: Session, number: str) -> tuple[Page, User] 
 def alerts_for(*, session: Session, user_id: int) -> list[dict[str, Any]]:
     """Open escalations this person was paged for (their console's alert list)."""
     rows = session.exec(
-        select(Escalation, Line)
+        select(Escalation, Line, Call.channel)
         .join(Line, col(Line.id) == Escalation.line_id)
+        .join(Call, col(Call.id) == Escalation.call_id)
         .where(
             col(Escalation.id).in_(select(Page.escalation_id).where(Page.user_id == user_id)),
             col(Escalation.status).in_([s.value for s in OPEN_STATUSES]),
         )
         .order_by(col(Escalation.id))
     ).all()
-    ended = calls_ended(session=session, escalations=[e for e, _line in rows])
+    ended = calls_ended(session=session, escalations=[e for e, _line, _channel in rows])
     return [
         {
             "escalation_id": e.id,
@@ -853,9 +904,11 @@ def alerts_for(*, session: Session, user_id: int) -> list[dict[str, Any]]:
             "acknowledged_by_me": e.acknowledged_by == user_id,
             "acknowledged": e.acknowledged_by is not None,
             "rescue_status": e.rescue_status,
+            # voice, or a text channel: a text is joined in the console, never by phone
+            "channel": str(channel),
             **call_end(ended.get(e.id or 0), line),
         }
-        for e, line in rows
+        for e, line, channel in rows
     ]
 
 

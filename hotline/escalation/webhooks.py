@@ -257,6 +257,9 @@ def _offer_join(session: Session, paged: Paged, dispatcher: Dispatcher) -> str:
     """Acknowledged on the paging call: join the caller from the phone, while they are there."""
     _ = paged.gettext
     call = session.get(Call, paged.escalation.call_id)
+    if call is not None and call.is_text:  # no conference to join from a phone
+        paged.say(_("Acknowledged. Open the console to join the conversation and write to them."))
+        return paged.end()
     if call is None or escalations.caller_gone_at(session=session, call=call) is not None:
         paged.say(
             _(
@@ -382,7 +385,7 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
                         session=session, escalation_id=page.escalation_id
                     )
                 )
-                reply.message(_("Acknowledged. Open the console to join the call."))
+                reply.message(_ack_reply(session, page.escalation_id, _))
             except escalations.EscalationError:
                 reply.message(_("Someone else has already acknowledged this escalation."))
         else:
@@ -394,6 +397,16 @@ def sms_incoming(request: Request, params: SignedForm, dispatcher: DispatcherDep
     if any(stored):  # committed: offer the conversation, send the line's welcome
         dispatcher.kick()
     return response
+
+
+def _ack_reply(session: Session, escalation_id: int, _: Gettext) -> str:
+    """What an SMS acknowledgement is told: join the call, or the text conversation, from the
+    console."""
+    escalation = session.get(Escalation, escalation_id)
+    call = session.get(Call, escalation.call_id) if escalation else None
+    if call is not None and call.is_text:
+        return _("Acknowledged. Open the console to join the conversation and write to them.")
+    return _("Acknowledged. Open the console to join the call.")
 
 
 def _drill_reply(

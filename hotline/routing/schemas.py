@@ -102,6 +102,8 @@ class Alert(Shape):
     call_ended_at: str | None
     call_ended_time: str | None
     call_back: str | None = None
+    # The escalated contact's channel: voice, or sms / webchat / wechat (joined in the console).
+    channel: str = "voice"
 
 
 class UnfinishedNote(Shape):
@@ -133,7 +135,8 @@ class ConversationCard(Shape):
 
     call_id: int
     channel: str
-    state: Literal["connected", "wrap_up"]
+    # "ended": a conversation a crisis worker joined, once the person is gone (role responder).
+    state: Literal["connected", "wrap_up", "ended"]
     line_name: str
     language: str | None
     in_danger: bool
@@ -146,6 +149,12 @@ class ConversationCard(Shape):
     # The person's messages since the counselor last wrote.
     unread: int = 0
     last_message_id: int | None = None
+    # "responder": a crisis worker who joined it on an escalation (they write as the crisis
+    # worker; its note stays the counselor's). `counselor_left`: the counselor's part is over,
+    # the conversation is the crisis worker's alone (they may end it).
+    role: Literal["counselor", "responder"] = "counselor"
+    escalation_id: int | None = None
+    counselor_left: bool = False
 
 
 class OwnMonitor(Shape):

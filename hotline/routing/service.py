@@ -104,6 +104,9 @@ class RoutingError(DomainError):
             "Your colleague called off the transfer; the call stays with you."
         ),
         "phone_mode_busy": N_("Finish the current call before changing where calls ring."),
+        "counselor_holds": N_(
+            "The counselor is still in this conversation: take it over before ending it."
+        ),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
@@ -592,9 +595,12 @@ def _accept_text(*, session: Session, user_id: int, call: Call, now: datetime) -
 
 def end_text(*, session: Session, user: User, call_id: int, now: datetime, reason: str) -> Call:
     """The counselor ends a conversation: its note is then written (wrap-up); they keep their
-    other conversations."""
+    other conversations. With a crisis worker in it, it is handed to them: the person is never
+    cut off from the crisis worker (the call's end reason says so)."""
     assert user.id is not None
     call = session.get(Call, call_id)
+    if call is not None and escalations.responder_with_caller(session=session, call_id=call_id):
+        reason = escalations.HANDED_TO_RESPONDER
     if (
         call is None
         or not call.is_text
@@ -613,6 +619,10 @@ def end_text(*, session: Session, user: User, call_id: int, now: datetime, reaso
     ):
         raise RoutingError("no_live_call")
     emit(session, agent_topic(user.id))
+    if reason == escalations.HANDED_TO_RESPONDER:
+        responder = escalations.responder_of(session=session, call_id=call_id)
+        if responder is not None:
+            emit(session, agent_topic(responder))
     return call
 
 
@@ -1102,6 +1112,8 @@ def hand_over(
     The call's counselor part ends (wrap-up, then the note); the conference goes on. None when
     the call was not live with its counselor.
     """
+    if call.is_text:
+        return _hand_over_text(session=session, call=call, now=now)
     user_id, leg = call.counselor_id, call.counselor_call_sid
     if user_id is None or not calls.transition(
         session=session,
@@ -1124,6 +1136,30 @@ def hand_over(
         call_id=call.id,
     )
     return Effects(hang_up=[leg] if leg and not leg_gone else [])
+
+
+def _hand_over_text(*, session: Session, call: Call, now: datetime) -> Effects | None:
+    """A conversation the crisis worker joined: the counselor's part ends (its note is then
+    written, they keep their other conversations); the person goes on with the crisis worker."""
+    user_id = call.counselor_id
+    if user_id is None or not calls.transition(
+        session=session,
+        call=call,
+        to=CallState.wrap_up,
+        expect=[CallState.connected],
+        now=now,
+        where=[col(Call.counselor_id) == user_id],
+        user_id=user_id,
+        detail=escalations.HANDED_TO_RESPONDER,
+        ended_at=now,
+        end_reason=escalations.HANDED_TO_RESPONDER,
+    ):
+        return None
+    emit(session, agent_topic(user_id))
+    responder = escalations.responder_of(session=session, call_id=call.id or 0)
+    if responder is not None:
+        emit(session, agent_topic(responder))
+    return Effects()
 
 
 def hang_up(*, session: Session, user: User, call_id: int, now: datetime) -> Effects:
@@ -1623,6 +1659,7 @@ def _conversation_card(session: Session, call: Call) -> dict[str, Any]:
         "call_id": call.id,
         "channel": call.channel.value,
         "state": "connected" if call.state == CallState.connected else "wrap_up",
+        "role": "counselor",
         "line_name": line.name if line is not None else "",
         "language": call.language,
         "in_danger": call.in_danger,
@@ -1637,6 +1674,19 @@ def _conversation_card(session: Session, call: Call) -> dict[str, Any]:
         "last_message_id": session.exec(
             select(func.max(ConversationMessage.id)).where(ConversationMessage.call_id == call.id)
         ).one(),
+    }
+
+
+def _responder_card(session: Session, escalation_id: int | None, call: Call) -> dict[str, Any]:
+    """A conversation a crisis worker joined, as their console lists it: live while the person
+    is there (with its counselor, or handed to them), else ended."""
+    gone = escalations.caller_gone_at(session=session, call=call) is not None
+    return {
+        **_conversation_card(session, call),
+        "state": "ended" if gone else "connected",
+        "role": "responder",
+        "escalation_id": escalation_id,
+        "counselor_left": call.end_reason == escalations.HANDED_TO_RESPONDER,
     }
 
 
@@ -1740,6 +1790,11 @@ def snapshot(*, session: Session, user_id: int, now: datetime) -> dict[str, Any]
         "conversations": [
             _conversation_card(session, call)
             for call in conversations_of(session=session, user_id=user_id)
+        ]
+        + [
+            _responder_card(session, escalation.id, call)
+            for escalation, call in escalations.joined_texts(session=session, user_id=user_id)
+            if call.counselor_id != user_id
         ],
         "alerts": escalations.alerts_for(session=session, user_id=user_id),
     }

@@ -5,6 +5,7 @@
 import { csrfToken as pageCsrfToken, readConfig } from "/static/kit/config.js";
 import { stringsOf } from "/static/kit/strings.js";
 import { RESCUE_NEXT, levelInfo } from "./risk.js";
+import { chosenConversation } from "./selection.js";
 
 const config = readConfig("console-config");
 const { t } = stringsOf(config);
@@ -127,7 +128,14 @@ function render(alerts) {
     level.dataset.flashing = info && info.flashing ? "true" : "false";
     level.textContent = t(`level_${alert.level}`);
     row.querySelector('[data-role="line"]').textContent = alert.line_name;
-    row.querySelector('[data-role="status"]').textContent = t(`alert_${alert.status}`);
+    // A text conversation (SMS, web chat, WeChat) is joined in the console: no phone leg.
+    const channel = alert.channel || "voice";
+    const text = channel !== "voice";
+    row.dataset.channel = channel;
+    row.querySelector('[data-role="channel"]').textContent = t(`channel_${channel}`);
+    const textStatus = text && (alert.status === "joined" || alert.status === "took_over");
+    row.querySelector('[data-role="status"]').textContent =
+      t(textStatus ? `alert_${alert.status}_text` : `alert_${alert.status}`);
     const errorEl = row.querySelector('[data-role="error"]');
     const ack = row.querySelector('[data-role="ack"]');
     const join = row.querySelector('[data-role="join"]');
@@ -139,8 +147,10 @@ function render(alerts) {
     if (alert.call_ended_at) {
       // The caller is gone: say when, and how they can be called back (never the number).
       row.dataset.callEnded = alert.call_ended_at;
-      ended.textContent = `${t("alert_call_ended").replace("{time}", alert.call_ended_time)} ${
-        t(`alert_call_back_${alert.call_back || "none"}`)}`;
+      ended.textContent = text
+        ? t("alert_text_ended").replace("{time}", alert.call_ended_time)
+        : `${t("alert_call_ended").replace("{time}", alert.call_ended_time)} ${
+          t(`alert_call_back_${alert.call_back || "none"}`)}`;
     }
     if (refusals.has(alert.escalation_id)) {
       errorEl.textContent = refusals.get(alert.escalation_id);
@@ -150,11 +160,14 @@ function render(alerts) {
       Boolean(alert.call_ended_at);
     const takeOver = row.querySelector('[data-role="take_over"]');
     const calledBack = row.querySelector('[data-role="called_back"]');
+    join.textContent = t(text ? "alert_join_text" : "alert_join_call");
+    takeOver.textContent = t(text ? "alert_take_over_text" : "alert_take_over_call");
     takeOver.hidden = !alert.acknowledged_by_me || alert.status !== "joined";
-    calledBack.hidden = !alert.acknowledged_by_me || alert.status !== "acknowledged";
+    // Calling back is for a phone call's caller: a text's person is written to, not rung.
+    calledBack.hidden = !alert.acknowledged_by_me || alert.status !== "acknowledged" || text;
     const dialBackButton = row.querySelector('[data-role="dial_back"]');
     const dialBackState = row.querySelector('[data-role="dial-back-state"]');
-    dialBackButton.hidden = !alert.acknowledged_by_me || !alert.call_ended_at ||
+    dialBackButton.hidden = !alert.acknowledged_by_me || !alert.call_ended_at || text ||
       dialledBack.has(alert.escalation_id);
     if (dialledBack.has(alert.escalation_id)) {
       dialBackState.textContent = t("alert_dial_back_requested");
@@ -218,8 +231,12 @@ async function escalate() {
 if (escalateButton && escalateReason && escalateStatus) {
   escalateButton.addEventListener("click", escalate);
   document.addEventListener("hotline:snapshot", (event) => {
-    const call = (event.detail || {}).call;
-    const id = call && call.state !== "wrap_up" ? call.call_id : null;
+    const snap = event.detail || {};
+    // A voice call, else the live text conversation on screen that the counselor holds.
+    const chosen = chosenConversation(snap);
+    const text = chosen && chosen.role !== "responder" ? chosen : null;
+    const call = snap.call || text;
+    const id = call && call.state !== "wrap_up" && call.state !== "ended" ? call.call_id : null;
     if (id !== liveCallId) {
       escalateStatus.textContent = "";
       delete escalateStatus.dataset.state;

@@ -4,6 +4,9 @@
  * /api/conversations/{id}/messages when its last message changes), the reply box, "end" (the
  * console's "hangup" of its call id) and "done" (its "finish_wrap_up", once the note is
  * written). Its note is the note panel's: selection.js tells note/open.js which one.
+ * A crisis worker who joined a conversation on an escalation sees it here too (`role:
+ * "responder"`): they read and write as the crisis worker, and end it only once the counselor
+ * has left it to them; its note stays the counselor's.
  */
 import { csrfToken, readConfig } from "/static/kit/config.js";
 import { $, enable, isEnabled, node, setText, show } from "/static/kit/dom.js";
@@ -86,10 +89,14 @@ function cardItem(card, selected) {
       "data-channel": card.channel,
       "data-state": card.state,
       "data-danger": card.in_danger ? "true" : "false",
+      "data-role": card.role || "counselor",
       "aria-pressed": selected ? "true" : "false",
     },
     node("span", { className: "conversation-name" },
       fill("conversation_label", { channel: channelName(card.channel), line: card.line_name || "" })),
+    card.role === "responder"
+      ? node("span", { className: "flag flag-responder" }, t("conversation_role_responder"))
+      : null,
     card.in_danger ? node("span", { className: "flag flag-danger" }, t("conversation_danger")) : null,
     level
       ? node(
@@ -133,12 +140,22 @@ function bodyWithPhrase(body, phrase) {
   ];
 }
 
-function messageItem(message) {
+const ownSender = (card) => (card && card.role === "responder" ? "responder" : "counselor");
+
+function senderName(sender, own) {
+  if (sender === own) {
+    return t("sender_counselor"); // "You"
+  }
+  if (sender === "counselor") {
+    return t("sender_counselor_other");
+  }
+  return has(`sender_${sender}`) ? t(`sender_${sender}`) : sender;
+}
+
+function messageItem(message, own) {
   const sender = String(message.sender || "");
-  const who = sender === "counselor" || sender === "supervisor"
-    ? (sender === "counselor" ? t("sender_counselor") : t("sender_supervisor"))
-    : t(`sender_${sender}`);
-  const mine = sender === "counselor";
+  const who = senderName(sender, own);
+  const mine = sender === own;
   return node(
     "li",
     {
@@ -185,9 +202,10 @@ async function loadTranscript(card) {
     return;
   }
   loadedMark = mark;
-  el.transcript.replaceChildren(...response.data.messages.map(messageItem));
+  const own = ownSender(current);
+  el.transcript.replaceChildren(...response.data.messages.map((m) => messageItem(m, own)));
   el.transcript.scrollTop = el.transcript.scrollHeight;
-  setText(el.status, t(current.state === "connected" ? "conversation_live" : "conversation_ended"));
+  setText(el.status, statusText(current));
   // A message may have come while this one was loading.
   if (`${current.call_id}:${current.last_message_id}` !== mark) {
     loadTranscript(current);
@@ -195,6 +213,17 @@ async function loadTranscript(card) {
 }
 
 // ---- drawing from the snapshot ----------------------------------------------------------
+
+function statusText(card) {
+  const live = card.state === "connected";
+  if (card.role === "responder") {
+    return t(live ? "conversation_responder_live" : "conversation_responder_ended");
+  }
+  return t(live ? "conversation_live" : "conversation_ended");
+}
+
+// The crisis worker ends it only once it is theirs alone; the counselor ends theirs.
+const mayEnd = (card) => card.state === "connected" && (card.role !== "responder" || card.counselor_left);
 
 function render() {
   const cards = snapshot && Array.isArray(snapshot.conversations) ? snapshot.conversations : [];
@@ -217,11 +246,13 @@ function render() {
   const live = current.state === "connected";
   el.box.dataset.callId = String(current.call_id);
   el.box.dataset.state = current.state;
+  el.box.dataset.role = current.role || "counselor";
   show(el.form, live);
-  show(el.doneRow, !live);
+  show(el.doneRow, current.state === "wrap_up");
   enable(el.send, live && !sending);
-  enable(el.end, live);
-  setText(el.status, t(live ? "conversation_live" : "conversation_ended"));
+  show(el.end, current.role !== "responder" || Boolean(current.counselor_left));
+  enable(el.end, mayEnd(current));
+  setText(el.status, statusText(current));
   loadTranscript(current);
 }
 
@@ -280,10 +311,12 @@ function wire() {
   el.text.addEventListener("input", sayTyping);
   el.end.addEventListener("click", () => {
     const current = chosenConversation(snapshot);
-    if (!current || current.state !== "connected" || !isEnabled(el.end)) {
+    if (!current || !mayEnd(current) || !isEnabled(el.end)) {
       return;
     }
-    if (window.confirm(t("conversation_end_confirm"))) {
+    const confirmText = current.role === "responder"
+      ? t("conversation_responder_end_confirm") : t("conversation_end_confirm");
+    if (window.confirm(confirmText)) {
       command({ type: "hangup", call_id: current.call_id });
     }
   });

@@ -41,13 +41,15 @@ function addMessage(message) {
   const who = document.createElement("span");
   who.className = "chat-who";
   who.textContent =
-    message.sender === "person" ? t("you") : message.sender === "counselor" ? t("counselor") : t("line");
+    message.sender === "person" ? t("you")
+      : message.sender === "counselor" ? t("counselor")
+        : message.sender === "responder" ? t("responder") : t("line");
   const body = document.createElement("p");
   body.textContent = message.body; // never innerHTML: this is someone's text
   item.append(who, body);
   log.append(item);
   item.scrollIntoView({ block: "end" });
-  if (message.sender === "counselor") {
+  if (message.sender === "counselor" || message.sender === "responder") {
     typing.hidden = true;
   }
 }
@@ -94,7 +96,7 @@ const socket = new LiveSocket(config.ws_path, {
       unsent.clear();
       showStatus(message.state, message.position);
     } else if (message.type === "typing") {
-      typing.textContent = t("typing");
+      typing.textContent = message.who === "responder" ? t("responder_typing") : t("typing");
       typing.hidden = false;
       window.clearTimeout(typingTimer);
       typingTimer = window.setTimeout(() => {

@@ -157,8 +157,11 @@ export async function load(id, mine) {
 
 export function onSnapshot(snap) {
   lastSnapshot = snap;
-  // A voice call's note first; else the text conversation on screen is "the call".
-  const call = snap && typeof snap === "object" ? snap.call || chosenConversation(snap) : null;
+  // A voice call's note first; else the text conversation on screen is "the call" (not one
+  // a crisis worker joined: its note is the counselor's).
+  const chosen = chosenConversation(snap);
+  const text = chosen && chosen.role !== "responder" ? chosen : null;
+  const call = snap && typeof snap === "object" ? snap.call || text : null;
   state.unfinished = snap && Array.isArray(snap.unfinished_notes) ? snap.unfinished_notes : [];
   if (call && typeof call.call_id === "number") {
     // A new call brings its note on screen; after that the counselor may open another one.
