@@ -16,7 +16,13 @@ from hotline.auth.deps import CsrfChecked, CurrentUser
 from hotline.calls.models import Call
 from hotline.conversations import service as conversations
 from hotline.conversations.models import ConversationMessage
-from hotline.conversations.schemas import MessageOut, ReplyIn, TakeOverOut, TranscriptOut
+from hotline.conversations.schemas import (
+    MessageOut,
+    ReplyIn,
+    TakeOverIn,
+    TakeOverOut,
+    TranscriptOut,
+)
 from hotline.db import SessionDep
 from hotline.routing.engine import DispatcherDep
 
@@ -139,6 +145,7 @@ def private_note_api(
 @router.post("/{call_id}/take-over", dependencies=[CsrfChecked], response_model=TakeOverOut)
 def take_over_api(
     call_id: int,
+    body: TakeOverIn,
     request: Request,
     user: CurrentUser,
     session: SessionDep,
@@ -147,7 +154,11 @@ def take_over_api(
 ) -> TakeOverOut:
     """A supervisor becomes the conversation's holder (409 when another was first)."""
     call = conversations.take_over(
-        session=session, user=user, call_id=call_id, now=dispatcher.clock.now()
+        session=session,
+        user=user,
+        call_id=call_id,
+        from_user_id=body.from_user_id,
+        now=dispatcher.clock.now(),
     )
     _audit(request, session, user, call_id, "take_over")
     tasks.add_task(dispatcher.kick)  # the counselor's place is free; SMS/WeChat words leave

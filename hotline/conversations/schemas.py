@@ -36,6 +36,14 @@ class ReplyIn(BaseModel):
     body: str = Field(max_length=MAX_REPLY)
 
 
+class TakeOverIn(BaseModel):
+    """Whom the supervisor saw holding it: of two supervisors taking it over from them at
+    once, one wins; the other hears 409."""
+
+    model_config = ConfigDict(extra="forbid")
+    from_user_id: int
+
+
 class TakeOverOut(BaseModel):
     """The conversation a supervisor now holds (they answer it from their console)."""
 
@@ -54,6 +62,7 @@ class ReadAlongSnapshot(BaseModel):
     channel: str
     state: str  # live | ended
     line_name: str
+    counselor_id: int | None
     counselor_name: str | None
     mine: bool  # the supervisor reading holds it now (after taking it over)
     last_message_id: int | None

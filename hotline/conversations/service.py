@@ -329,11 +329,14 @@ def note_to_counselor(
     )
 
 
-def take_over(*, session: Session, user: User, call_id: int, now: datetime) -> Call:
-    """A supervisor becomes the conversation's holder (routing.take_over_text: one of two at
-    once wins); the person is told that another counselor goes on with them."""
+def take_over(
+    *, session: Session, user: User, call_id: int, from_user_id: int, now: datetime
+) -> Call:
+    """A supervisor becomes the holder of the conversation they saw `from_user_id` hold
+    (routing.take_over_text: of two at once, one wins); the person is told that another
+    counselor goes on with them."""
     call = _supervised(session=session, user=user, call_id=call_id)
-    routing.take_over_text(session=session, call=call, user=user, now=now)
+    routing.take_over_text(session=session, call=call, user=user, from_id=from_user_id, now=now)
     line = session.get(Line, call.line_id)
     if line is not None:
         say(
@@ -392,6 +395,7 @@ def read_along(*, session: Session, call: Call, user_id: int, now: datetime) -> 
         channel=call.channel.value,
         state="live" if call.state in (*WAITING_STATES, CallState.connected) else "ended",
         line_name=line.name if line is not None else "",
+        counselor_id=call.counselor_id,
         counselor_name=holder.display_name if holder is not None else None,
         mine=call.counselor_id == user_id,
         last_message_id=last,

@@ -685,19 +685,23 @@ def person_left_text(*, session: Session, call: Call, now: datetime, reason: str
     return False
 
 
-def take_over_text(*, session: Session, call: Call, user: User, now: datetime) -> int:
+def take_over_text(
+    *, session: Session, call: Call, user: User, from_id: int, now: datetime
+) -> None:
     """A supervisor becomes the holder of a live conversation (compare-and-set on its counselor:
     of two supervisors at once, one wins). The counselor's part ends: the conversation leaves
-    their list, its place is free, and they are told. Returns the counselor's user id.
+    their list, its place is free, and they are told. `from_id`: whom the supervisor saw
+    holding it (someone else holds it now: refused).
 
     Like a transfer, the call stays one call: its note follows it (the counselor stays its
     author and may finish their part), and the hand-over is in the call's events."""
     assert user.id is not None and call.id is not None
-    from_id = call.counselor_id
-    if from_id is None or call.state != CallState.connected or not call.is_text:
+    if call.state != CallState.connected or not call.is_text:
         raise RoutingError("no_live_call")
-    if from_id == user.id:
+    if call.counselor_id == user.id:
         raise RoutingError("already_yours")
+    if call.counselor_id != from_id:
+        raise RoutingError("taken_already")
     status = ensure_agent(session=session, user_id=user.id, now=now)
     was = status.state
     if was not in TAKE_OVER_FROM:
@@ -740,7 +744,6 @@ def take_over_text(*, session: Session, call: Call, user: User, now: datetime) -
     )
     _leave_chatting_if_done(session, from_id, now)
     emit(session, agent_topic(from_id), {"error": "taken_over"})
-    return from_id
 
 
 def _finish_text(*, session: Session, user: User, call: Call, now: datetime) -> None:

@@ -93,7 +93,7 @@ function render() {
   setText(el.line, view.line_name);
   setText(el.holder, fill("held_by", { name: view.counselor_name || t("nobody") }));
   setText(el.status, t(view.mine ? "state_mine" : live ? "state_live" : "state_ended"));
-  const supervising = live && !view.mine && view.counselor_name !== null;
+  const supervising = live && !view.mine && view.counselor_id !== null;
   show(el.form, supervising);
   show(el.mine, live && view.mine);
   enable(el.send, supervising && !busy);
@@ -124,7 +124,8 @@ async function takeOver() {
   }
   busy = true;
   render();
-  const response = await post(`${base}/take-over`);
+  // Whom we saw holding it: if another supervisor was first, we hear so and change nothing.
+  const response = await post(`${base}/take-over`, { from_user_id: view.counselor_id });
   busy = false;
   if (response.ok) {
     window.location.assign("/console");
