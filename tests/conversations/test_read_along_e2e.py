@@ -118,7 +118,8 @@ def test_a_supervisor_reads_along_and_takes_over(stack: Stack) -> None:
 
     # The person was told another counselor goes on, and never got the note.
     bodies = [m["body"] for m in person.messages]
-    assert "Wang, another counselor, goes on with this conversation now." in bodies
+    told = [m["body"] for m in person.messages if m["sender"] == "line" and "Wang" in m["body"]]
+    assert told == ["现在由另一位咨询员 Wang 继续与您交谈。"]  # the line's language, zh_CN
     assert NOTE not in bodies and all(m["sender"] != "supervisor" for m in person.messages)
     person.close()
     with stack.db.session() as session:

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call, CallEvent, CallState, Channel
-from hotline.conversations import delivery
+from hotline.conversations import delivery, words
 from hotline.conversations import service as conversations
 from hotline.conversations.models import ConversationMessage, Delivery, Sender
 from hotline.db import Database
@@ -135,7 +135,8 @@ def test_a_supervisor_takes_a_conversation_over(
         assert event.detail.startswith(f"from={alice.id} ")
         told = conversations.transcript(session=session, call_id=call_id)[-1]
         assert told.sender == Sender.line
-        assert told.body == "Wang, another counselor, goes on with this conversation now."
+        assert told.body == words.taken_over(line, call.language, "Wang")
+        assert "Wang" in told.body
         # Listed in the supervisor's console, gone from the counselor's.
         assert [c.id for c in routing.conversations_of(session=session, user_id=wang.id or 0)] == [
             call_id
