@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from agent_console.kit.render import remember_locale, render, translator
 from hotline.audit import service as audit
@@ -16,6 +16,7 @@ from hotline.auth.models import User
 from hotline.board.models import MonitorMode
 from hotline.board.service import SUPERVISOR_ROLES
 from hotline.calls.labels import CHANNEL_LABELS
+from hotline.calls.models import Call
 from hotline.db import SessionDep
 
 router = APIRouter(tags=["board"])
@@ -58,6 +59,7 @@ def board_strings(_: Callable[[str], str]) -> dict[str, str]:
         # {count}: how many text conversations the counselor holds now.
         "chatting_count": _("In conversations ({count})"),
         "text_not_monitorable": _("Text conversation: nothing to listen to by phone"),
+        "read_along": _("Read along"),
         **{f"channel_{channel.value}": _(label) for channel, label in CHANNEL_LABELS.items()},
         # {count} callers who pressed "in danger now" are among those waiting.
         "in_danger_waiting": _("{count} in danger now"),
@@ -94,4 +96,65 @@ def board_strings(_: Callable[[str], str]) -> dict[str, str]:
         "no_help": _("No help requests."),
         "no_counselors": _("No counselors."),
         "nobody": _("Nobody"),
+    }
+
+
+@router.get("/supervisor/conversations/{call_id}", dependencies=[Depends(remember_locale)])
+def read_along_page(
+    call_id: int, request: Request, user: Supervisor, session: SessionDep
+) -> Response:
+    """A live text conversation, read-only, for a supervisor: its transcript (each read through
+    the API is audited), a private note to its counselor, and taking it over."""
+    call = session.get(Call, call_id)
+    if call is None or not call.is_text:
+        raise HTTPException(status_code=404)
+    _ = translator(request, user)
+    config = {
+        "ws_path": f"/ws/conversations/{call_id}",
+        "call_id": call_id,
+        "locale": request.session.get("locale") or user.locale,
+        "strings": read_along_strings(_),
+    }
+    return render(
+        request,
+        "read_along.html",
+        user=user,
+        config=config,
+        channel=_(CHANNEL_LABELS[call.channel]),
+    )
+
+
+def read_along_strings(_: Callable[[str], str]) -> dict[str, str]:
+    """The read-along script's strings, translated on the server."""
+    return {
+        "conn_connecting": _("Connecting…"),
+        "conn_connected": _("Connected"),
+        "conn_reconnecting": _("Reconnecting…"),
+        "sender_person": _("Person"),
+        "sender_line": _("The line (automatic)"),
+        "sender_counselor": _("Counselor"),
+        "sender_responder": _("Crisis worker"),
+        "sender_supervisor": _("Private note to the counselor"),
+        "delivery_queued": _("Sending…"),
+        "delivery_sending": _("Sending…"),
+        "delivery_sent": _("Sent"),
+        "delivery_delivered": _("Delivered"),
+        "delivery_failed": _("Not delivered"),
+        "danger_why_first": _(
+            "Why first: the person wrote “{phrase}”, so this conversation was answered first."
+        ),
+        "state_live": _("Live: you are reading along"),
+        "state_ended": _("This conversation has ended."),
+        "state_mine": _("You hold this conversation now: answer it from your console."),
+        # {name}: the counselor holding the conversation.
+        "held_by": _("Counselor: {name}"),
+        "nobody": _("Nobody"),
+        "transcript_failed": _("The conversation could not be loaded. Trying again…"),
+        "note_sent": _("Your note was sent to the counselor only."),
+        "note_failed": _("The note could not be sent."),
+        "take_over_confirm": _(
+            "Take over this conversation? You become its counselor: the counselor's part ends "
+            "and the person is told that another counselor goes on with them."
+        ),
+        "take_over_failed": _("The conversation could not be taken over."),
     }

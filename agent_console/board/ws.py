@@ -26,6 +26,8 @@ from hotline.board.schemas import (
     LeaveCommand,
     MonitorCommand,
 )
+from hotline.calls.models import Call
+from hotline.conversations import service as conversations
 from hotline.escalation.service import ESCALATIONS_TOPIC
 from hotline.realtime import socket_loop
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic
@@ -168,6 +170,57 @@ async def board_socket(websocket: WebSocket) -> None:
         topics={BOARD_TOPIC, ESCALATIONS_TOPIC, SUPERVISORS_TOPIC, agent_topic(user_id)},
         snapshot=lambda: _snapshot(dispatcher, user_id),
         command=command,
+        error_message=lambda code: board.BoardError(code).message(_),
+        forbidden_code=CLOSE_FORBIDDEN,
+        alive=session_check(websocket),
+        check_s=websocket.app.state.settings.session_check_s,
+        coalesce_s=COALESCE_S,
+        refresh_s=REFRESH_S,
+    )
+
+
+# --- a supervisor reading along a live text conversation ---------------------------------------
+
+
+def _read_along(dispatcher: Dispatcher, user_id: int, call_id: int) -> dict[str, Any] | None:
+    """Who holds the conversation and whether it is live; None if the user may no longer read
+    along (the transcript is fetched through the audited JSON API)."""
+    with dispatcher.db.session() as session:
+        user = session.get(User, user_id)
+        call = session.get(Call, call_id)
+        if not _allowed(user) or call is None or not call.is_text:
+            return None
+        view = conversations.read_along(
+            session=session, call=call, user_id=user_id, now=dispatcher.clock.now()
+        )
+    return view.model_dump(mode="json")
+
+
+@router.websocket("/ws/conversations/{call_id}")
+async def read_along_socket(websocket: WebSocket, call_id: int) -> None:
+    if not origin_allowed(websocket):
+        await websocket.accept()
+        await websocket.close(code=CLOSE_FORBIDDEN)
+        return
+    user = await run_in_threadpool(user_from_connection, websocket)
+    await websocket.accept()
+    if user is None or user.id is None:
+        await websocket.close(code=CLOSE_UNAUTHENTICATED)
+        return
+    if not _allowed(user):
+        await websocket.close(code=CLOSE_FORBIDDEN)
+        return
+    user_id = user.id
+    dispatcher: Dispatcher = websocket.app.state.dispatcher
+    _ = translator(websocket, user)
+    await socket_loop.serve(
+        websocket,
+        name="read_along",
+        user_id=user_id,
+        # A message, typing, the end, and the line's words when it changes hands.
+        topics={conversations.chat_topic(call_id)},
+        snapshot=lambda: _read_along(dispatcher, user_id, call_id),
+        command=lambda _message: "bad_message",  # nothing to send: the JSON API does the rest
         error_message=lambda code: board.BoardError(code).message(_),
         forbidden_code=CLOSE_FORBIDDEN,
         alive=session_check(websocket),

@@ -69,7 +69,7 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         "sender_person": _("Person"),
         "sender_line": _("The line (automatic)"),
         "sender_counselor": _("You"),
-        "sender_supervisor": _("Supervisor (private)"),
+        "sender_supervisor": _("Supervisor (only you see this)"),
         # A conversation a crisis worker joined on an escalation (hotline/escalation/).
         "sender_responder": _("Crisis worker"),
         "sender_counselor_other": _("Counselor"),

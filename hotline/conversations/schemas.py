@@ -34,3 +34,35 @@ class TranscriptOut(BaseModel):
 class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     body: str = Field(max_length=MAX_REPLY)
+
+
+class TakeOverIn(BaseModel):
+    """Whom the supervisor saw holding it: of two supervisors taking it over from them at
+    once, one wins; the other hears 409."""
+
+    model_config = ConfigDict(extra="forbid")
+    from_user_id: int
+
+
+class TakeOverOut(BaseModel):
+    """The conversation a supervisor now holds (they answer it from their console)."""
+
+    call_id: int
+    state: str
+
+
+class ReadAlongSnapshot(BaseModel):
+    """What the supervisor's read-along page's socket sends (`/ws/conversations/{id}`): who
+    holds the conversation and whether it is live. The transcript itself is read through the
+    JSON API when `last_message_id` changes, so each read is audited."""
+
+    type: str = "conversation"
+    server_time: datetime
+    call_id: int
+    channel: str
+    state: str  # live | ended
+    line_name: str
+    counselor_id: int | None
+    counselor_name: str | None
+    mine: bool  # the supervisor reading holds it now (after taking it over)
+    last_message_id: int | None

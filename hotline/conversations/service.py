@@ -32,6 +32,7 @@ from hotline.calls.models import (
 )
 from hotline.conversations import danger, words
 from hotline.conversations.models import Conversation, ConversationMessage, Delivery, Sender
+from hotline.conversations.schemas import ReadAlongSnapshot
 from hotline.errors import DomainError
 from hotline.escalation import service as escalations
 from hotline.i18n import N_
@@ -60,6 +61,8 @@ class ConversationError(DomainError):
             "Only its counselor, the crisis worker who joined it and supervisors may read this "
             "conversation."
         ),
+        "supervisors_only": N_("Only supervisors may do this."),
+        "no_counselor": N_("Nobody holds this conversation now."),
     }
 
 
@@ -339,6 +342,61 @@ def reply(
     )
 
 
+def _supervised(*, session: Session, user: User, call_id: int) -> Call:
+    """A live conversation someone holds, for a supervisor to write to or take over."""
+    if user.role not in SUPERVISING:
+        raise ConversationError("supervisors_only", 403)
+    call = session.get(Call, call_id)
+    if call is None or not call.is_text:
+        raise ConversationError("not_found", 404)
+    if call.state != CallState.connected:
+        raise ConversationError("not_live", 409)
+    if call.counselor_id is None:
+        raise ConversationError("no_counselor", 409)
+    return call
+
+
+def note_to_counselor(
+    *, session: Session, user: User, call_id: int, body: str, now: datetime
+) -> ConversationMessage:
+    """A supervisor's private note (the text whisper): only the counselor holding the
+    conversation and supervisors see it; it is never delivered to the person on any channel
+    (delivery `private`: the delivery job takes only `queued`, the web chat page's transcript
+    leaves supervisors' notes out)."""
+    call = _supervised(session=session, user=user, call_id=call_id)
+    text = clean(body)
+    if not text:
+        raise ConversationError("empty", 422)
+    return _add(
+        session,
+        call=call,
+        sender=Sender.supervisor,
+        body=text,
+        now=now,
+        delivery=Delivery.private,
+        user_id=user.id,
+    )
+
+
+def take_over(
+    *, session: Session, user: User, call_id: int, from_user_id: int, now: datetime
+) -> Call:
+    """A supervisor becomes the holder of the conversation they saw `from_user_id` hold
+    (routing.take_over_text: of two at once, one wins); the person is told that another
+    counselor goes on with them."""
+    call = _supervised(session=session, user=user, call_id=call_id)
+    routing.take_over_text(session=session, call=call, user=user, from_id=from_user_id, now=now)
+    line = session.get(Line, call.line_id)
+    if line is not None:
+        say(
+            session=session,
+            call=call,
+            body=words.taken_over(line, call.language, user.display_name),
+            now=now,
+        )
+    return call
+
+
 def readable(*, session: Session, user: User, call_id: int) -> Call:
     """The conversation, if `user` may read it: the counselor holding it, the crisis worker who
     joined it, or a supervisor."""
@@ -379,6 +437,28 @@ def typing(*, session: Session, user: User, call_id: int) -> None:
         emit(session, chat_topic(call_id), {"typing": Sender.responder.value})
     else:
         raise ConversationError("not_live", 409)
+
+
+def read_along(*, session: Session, call: Call, user_id: int, now: datetime) -> ReadAlongSnapshot:
+    """The state of a conversation a supervisor reads along (not its messages)."""
+    assert call.id is not None
+    session.refresh(call)
+    line = session.get(Line, call.line_id)
+    holder = session.get(User, call.counselor_id) if call.counselor_id is not None else None
+    last = session.exec(
+        select(func.max(ConversationMessage.id)).where(ConversationMessage.call_id == call.id)
+    ).one()
+    return ReadAlongSnapshot(
+        server_time=now,
+        call_id=call.id,
+        channel=call.channel.value,
+        state="live" if call.state in (*WAITING_STATES, CallState.connected) else "ended",
+        line_name=line.name if line is not None else "",
+        counselor_id=call.counselor_id,
+        counselor_name=holder.display_name if holder is not None else None,
+        mine=call.counselor_id == user_id,
+        last_message_id=last,
+    )
 
 
 def authors(*, session: Session, messages: Sequence[ConversationMessage]) -> dict[int, str]:

@@ -41,6 +41,14 @@ def answered(line: Line, language: str | None, counselor: str) -> str:
     return str(_("%(counselor)s, a counselor, is with you now.") % {"counselor": counselor})
 
 
+def taken_over(line: Line, language: str | None, counselor: str) -> str:
+    _ = _for(line, language)
+    return str(
+        _("%(counselor)s, another counselor, goes on with this conversation now.")
+        % {"counselor": counselor}
+    )
+
+
 def nobody_free(line: Line, language: str | None) -> str:
     _ = _for(line, language)
     text = (

@@ -56,6 +56,18 @@ STRANDED = "stranded"
 # The call event's detail when its counselor's leg left mid-call (their phone or browser dropped).
 COUNSELOR_DROPPED = "counselor_dropped"
 TRANSFER_FAILED = "transfer_failed"  # a cold transfer's colleague never joined: requeued
+# The presence reason of a supervisor who took over a conversation while not taking contacts
+# (signed off, away, on a break): no contact is offered to them, and once its note is done they
+# go back to signed off rather than available.
+TAKEN_OVER = "taken_over"
+# States a supervisor may take over a conversation from (not while an offer or a call is theirs).
+TAKE_OVER_FROM = (
+    AgentState.available,
+    AgentState.chatting,
+    AgentState.offline,
+    AgentState.on_break,
+    AgentState.away,
+)
 # The presence reason when no console socket of theirs was open for the grace period.
 CONSOLE_GONE = "console_gone"
 # The end reason of a call handed to the line's partner line.
@@ -106,6 +118,13 @@ class RoutingError(DomainError):
         "phone_mode_busy": N_("Finish the current call before changing where calls ring."),
         "counselor_holds": N_(
             "The counselor is still in this conversation: take it over before ending it."
+        ),
+        "already_yours": N_("You hold this conversation already."),
+        "taken_already": N_("Someone else has just taken over this conversation."),
+        # Told in the counselor's console when a supervisor takes over their conversation.
+        "taken_over": N_(
+            "A supervisor took over one of your conversations; its place is free. Your part "
+            "of its note stays yours."
         ),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
@@ -551,6 +570,17 @@ def _free_state(session: Session, user_id: int) -> AgentState:
     return AgentState.chatting if _text_held(session, [user_id]) else AgentState.available
 
 
+def _after_texts(
+    session: Session, user_id: int, now: datetime
+) -> tuple[AgentState, dict[str, Any]]:
+    """Where someone 'in conversations' who holds none goes: free, or signed off again for a
+    supervisor who took one over while not taking contacts."""
+    status = session.get(AgentStatus, user_id)
+    if status is not None and status.reason == TAKEN_OVER:
+        return AgentState.offline, {"phone_mode": PhoneMode.phone.value}
+    return AgentState.available, {"idle_since": now}
+
+
 def conversations_of(*, session: Session, user_id: int) -> list[Call]:
     """The conversations a counselor holds, oldest first."""
     return list(
@@ -681,6 +711,67 @@ def person_left_text(*, session: Session, call: Call, now: datetime, reason: str
     return False
 
 
+def take_over_text(
+    *, session: Session, call: Call, user: User, from_id: int, now: datetime
+) -> None:
+    """A supervisor becomes the holder of a live conversation (compare-and-set on its counselor:
+    of two supervisors at once, one wins). The counselor's part ends: the conversation leaves
+    their list, its place is free, and they are told. `from_id`: whom the supervisor saw
+    holding it (someone else holds it now: refused).
+
+    Like a transfer, the call stays one call: its note follows it (the counselor stays its
+    author and may finish their part), and the hand-over is in the call's events."""
+    assert user.id is not None and call.id is not None
+    if call.state != CallState.connected or not call.is_text:
+        raise RoutingError("no_live_call")
+    if call.counselor_id == user.id:
+        raise RoutingError("already_yours")
+    if call.counselor_id != from_id:
+        raise RoutingError("taken_already")
+    status = ensure_agent(session=session, user_id=user.id, now=now)
+    was = status.state
+    if was not in TAKE_OVER_FROM:
+        raise RoutingError("busy_with_call")
+    moved = session.execute(
+        update(Call)
+        .where(
+            col(Call.id) == call.id,
+            col(Call.state) == CallState.connected.value,
+            col(Call.counselor_id) == from_id,
+        )
+        .values(counselor_id=user.id)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise RoutingError("taken_already")
+    session.refresh(call)
+    # Already taking contacts: they go on doing so; else nothing more is offered to them.
+    reason = (
+        status.reason
+        if was == AgentState.chatting
+        else (None if was == AgentState.available else TAKEN_OVER)
+    )
+    if not _set_agent(
+        session=session,
+        user_id=user.id,
+        to=AgentState.chatting,
+        expect=[was],
+        now=now,
+        reason=reason,
+    ):
+        raise RoutingError("busy_with_call")
+    note = notes.note_of(session=session, call_id=call.id)
+    calls.record_event(
+        session=session,
+        call_id=call.id,
+        state="taken_over",
+        now=now,
+        user_id=user.id,
+        detail=f"from={from_id} note_version={note.version if note is not None else 0}",
+    )
+    _leave_chatting_if_done(session, from_id, now)
+    emit(session, agent_topic(from_id), {"error": "taken_over"})
+
+
 def _finish_text(*, session: Session, user: User, call: Call, now: datetime) -> None:
     """The note of a conversation is done: it no longer counts towards their capacity."""
     assert user.id is not None
@@ -694,17 +785,25 @@ def _finish_text(*, session: Session, user: User, call: Call, now: datetime) -> 
         completed_at=now,
     ):
         raise RoutingError("no_wrap_up")
-    if _free_state(session, user.id) == AgentState.available:
+    _leave_chatting_if_done(session, user.id, now)
+
+
+def _leave_chatting_if_done(session: Session, user_id: int, now: datetime) -> None:
+    """Someone 'in conversations' who holds none any more is free again (or signed off: a
+    supervisor who took one over while not taking contacts)."""
+    if _free_state(session, user_id) == AgentState.available:
+        to, extra = _after_texts(session, user_id, now)
         _set_agent(
             session=session,
-            user_id=user.id,
-            to=AgentState.available,
+            user_id=user_id,
+            to=to,
             expect=[AgentState.chatting],
             now=now,
-            idle_since=now,
+            where=[~_holds_text(user_id)],
+            **extra,
         )
     else:
-        emit(session, agent_topic(user.id))
+        emit(session, agent_topic(user_id))
 
 
 class _Taken(Exception):
@@ -767,9 +866,10 @@ def offer_next(
         for status, user in care_plan.preferred_first(free, preferred.get(call.caller_hash)):
             assert user.id is not None
             if status.state == AgentState.chatting and (
-                room.get(user.id, 0) <= 0 if call.is_text else not status.calls_while_chatting
+                (room.get(user.id, 0) <= 0 if call.is_text else not status.calls_while_chatting)
+                or status.reason == TAKEN_OVER
             ):
-                continue  # no room for another conversation, or no voice calls while chatting
+                continue  # no room, no voice calls while chatting, or a supervisor not taking any
             if not _covers(user, call):
                 continue
             if not call.is_text and not dialable(reach_at(user, status.phone_mode)):
@@ -966,15 +1066,16 @@ def _free_idle_chatting(session: Session, now: datetime) -> int:
     for user_id in chatting:
         if held.get(user_id):
             continue
+        to, extra = _after_texts(session, user_id, now)
         if _set_agent(
             session=session,
             user_id=user_id,
-            to=AgentState.available,
+            to=to,
             expect=[AgentState.chatting],
             now=now,
             reason=STRANDED,
             where=[~_holds_text(user_id)],
-            idle_since=now,
+            **extra,
         ):
             freed += 1
     return freed

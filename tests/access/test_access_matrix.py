@@ -379,6 +379,12 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/api/conversations/{call_id}/messages"): CALL_AND_SUPERVISING,
     ("POST", "/api/conversations/{call_id}/messages"): {"alice"},
     ("POST", "/api/conversations/{call_id}/typing"): {"alice"},
+    # Supervisors' private note to a conversation's counselor and taking it over (here a voice
+    # call: supervisors hear 404; a real one: tests/conversations/test_supervising_api.py), and
+    # the read-along page the board links to.
+    ("POST", "/api/conversations/{call_id}/notes"): SUPERVISING,
+    ("POST", "/api/conversations/{call_id}/take-over"): SUPERVISING,
+    ("GET", "/supervisor/conversations/{call_id}"): SUPERVISING,
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -419,6 +425,8 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/api/push/ack"): {"token": "1.1.9999999999.00.forged"},
     ("POST", "/api/conversations/{call_id}/messages"): {"body": "matrix"},
+    ("POST", "/api/conversations/{call_id}/notes"): {"body": "matrix"},
+    ("POST", "/api/conversations/{call_id}/take-over"): {"from_user_id": 1},
 }
 
 

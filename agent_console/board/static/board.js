@@ -109,7 +109,17 @@ function render() {
       // A text conversation has no phone leg: no listen, whisper or barge is offered for it.
       const modes = call.channel === "voice" ? MODES : [];
       if (call.channel !== "voice") {
+        // A text is read along instead: its live transcript, a private note, taking it over.
         actions.append(node("span", { className: "hint", "data-testid": "no-monitor" }, t("text_not_monitorable")));
+        if (call.state === "connected") {
+          const read = node(
+            "a",
+            { className: "btn btn-secondary btn-small", "data-testid": "btn-read-along", href: `/supervisor/conversations/${encodeURIComponent(call.call_id)}` },
+            t("read_along"),
+          );
+          read.dataset.focusKey = `${call.call_id}-read`;
+          actions.append(read);
+        }
       }
       for (const mode of modes) {
         const pressed = mine !== null && mine.mode === mode;

@@ -13,6 +13,7 @@ import { $, enable, isEnabled, node, setText, show } from "/static/kit/dom.js";
 import { stringsOf } from "/static/kit/strings.js";
 import { levelInfo } from "./risk.js";
 import { choose, chosenConversation } from "./selection.js";
+import { messageItem } from "./transcript.js";
 
 const TYPING_EVERY_MS = 3000; // "typing" is said at most this often
 const RETRY_MS = 5000;
@@ -126,57 +127,7 @@ function renderList(cards, current) {
 
 // ---- the transcript ---------------------------------------------------------------------
 
-/** The body with the danger phrase marked (text nodes only: never HTML from a message). */
-function bodyWithPhrase(body, phrase) {
-  const at = phrase ? body.toLowerCase().indexOf(phrase.toLowerCase()) : -1;
-  if (at < 0) {
-    return [body];
-  }
-  return [
-    body.slice(0, at),
-    node("mark", { className: "danger-phrase", "data-testid": "danger-phrase" },
-      body.slice(at, at + phrase.length)),
-    body.slice(at + phrase.length),
-  ];
-}
-
 const ownSender = (card) => (card && card.role === "responder" ? "responder" : "counselor");
-
-function senderName(sender, own) {
-  if (sender === own) {
-    return t("sender_counselor"); // "You"
-  }
-  if (sender === "counselor") {
-    return t("sender_counselor_other");
-  }
-  return has(`sender_${sender}`) ? t(`sender_${sender}`) : sender;
-}
-
-function messageItem(message, own) {
-  const sender = String(message.sender || "");
-  const who = senderName(sender, own);
-  const mine = sender === own;
-  return node(
-    "li",
-    {
-      className: `message message-${sender}`,
-      "data-testid": "message",
-      "data-sender": sender,
-      "data-delivery": message.delivery,
-    },
-    node("span", { className: "message-who" },
-      message.author && sender === "supervisor" ? `${who}: ${message.author}` : who),
-    node("p", { className: "message-body" }, ...bodyWithPhrase(String(message.body || ""), message.danger_phrase)),
-    message.danger_phrase
-      ? node("p", { className: "why-first", "data-testid": "why-first" },
-        fill("danger_why_first", { phrase: message.danger_phrase }))
-      : null,
-    mine
-      ? node("span", { className: "delivery", "data-testid": "delivery", "data-delivery": message.delivery },
-        t(`delivery_${message.delivery}`))
-      : null,
-  );
-}
 
 async function loadTranscript(card) {
   const mark = `${card.call_id}:${card.last_message_id}`;
@@ -203,7 +154,9 @@ async function loadTranscript(card) {
   }
   loadedMark = mark;
   const own = ownSender(current);
-  el.transcript.replaceChildren(...response.data.messages.map((m) => messageItem(m, own)));
+  el.transcript.replaceChildren(
+    ...response.data.messages.map((message) => messageItem(message, { t, fill, has }, { own })),
+  );
   el.transcript.scrollTop = el.transcript.scrollHeight;
   setText(el.status, statusText(current));
   // A message may have come while this one was loading.
