@@ -279,6 +279,13 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/admin/note-choices/{kind}/{choice_id}"): ADMIN,
     ("POST", "/admin/note-choices/{kind}/{choice_id}"): ADMIN,
     ("POST", "/admin/note-choices/{kind}/{choice_id}/{action}"): ADMIN,
+    # A line's quick replies: admins keep them.
+    ("GET", "/admin/quick-replies"): ADMIN,
+    ("GET", "/admin/quick-replies/new"): ADMIN,
+    ("POST", "/admin/quick-replies"): ADMIN,
+    ("GET", "/admin/quick-replies/{reply_id}"): ADMIN,
+    ("POST", "/admin/quick-replies/{reply_id}"): ADMIN,
+    ("POST", "/admin/quick-replies/{reply_id}/{action}"): ADMIN,
     ("POST", "/admin/users/{user_id}/phone/send"): ADMIN,
     ("POST", "/admin/users/{user_id}/phone/verify"): ADMIN,
     ("GET", "/admin/users/import"): ADMIN,
@@ -379,6 +386,8 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/api/conversations/{call_id}/messages"): CALL_AND_SUPERVISING,
     ("POST", "/api/conversations/{call_id}/messages"): {"alice"},
     ("POST", "/api/conversations/{call_id}/typing"): {"alice"},
+    # Its line's quick replies: only its counselor, who inserts one into the reply box.
+    ("GET", "/api/conversations/{call_id}/quick-replies"): {"alice"},
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -524,6 +533,7 @@ def seed(stack: Stack) -> dict[str, Any]:
         ids["policy_id"] = policy.id
     ids["transfer_id"] = 99999  # none: everyone signed in hears 404
     ids["party_id"] = 99999  # none: alice hears 404, everyone else is refused first
+    ids["reply_id"] = 99999  # none: root hears 404, everyone else is refused first
     ids["dial_back_id"] = 99999  # none: "not found" for everyone signed in
     ids["device_id"] = 99999  # none: removing another's device is "not found" anyway
     ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway

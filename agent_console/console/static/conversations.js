@@ -30,6 +30,9 @@ const el = {
   end: $("btn-end-conversation"),
   doneRow: $("conversation-done-row"),
   done: $("btn-conversation-done"),
+  quickButton: $("btn-quick-replies"),
+  quickList: $("quick-reply-list"),
+  quickStatus: $("quick-reply-status"),
 };
 
 let snapshot = null;
@@ -213,6 +216,9 @@ function render() {
     el.transcript.replaceChildren();
     el.text.value = "";
     show(el.error, false);
+    quickFor = null;
+    closeQuick();
+    setText(el.quickStatus, "");
   }
   const live = current.state === "connected";
   el.box.dataset.callId = String(current.call_id);
@@ -223,6 +229,63 @@ function render() {
   enable(el.end, live);
   setText(el.status, t(live ? "conversation_live" : "conversation_ended"));
   loadTranscript(current);
+}
+
+// ---- quick replies: the line's canned texts, put into the box (never sent from here) ------
+
+let quickFor = null; // the conversation whose quick replies the list holds
+
+function closeQuick() {
+  show(el.quickList, false);
+  el.quickButton.setAttribute("aria-expanded", "false");
+}
+
+/** The text at the cursor (replacing any selection), so the counselor can change it. */
+function insertReply(text) {
+  const box = el.text;
+  const start = box.selectionStart ?? box.value.length;
+  const end = box.selectionEnd ?? box.value.length;
+  box.value = box.value.slice(0, start) + text + box.value.slice(end);
+  const caret = start + text.length;
+  box.focus();
+  box.setSelectionRange(caret, caret);
+  closeQuick();
+  setText(el.quickStatus, t("quick_inserted"));
+}
+
+function quickItem(reply) {
+  const button = node(
+    "button",
+    { type: "button", className: "quick-reply", "data-testid": "quick-reply", "data-id": reply.id, lang: reply.language === "zh_CN" ? "zh-CN" : "en" },
+    node("strong", null, String(reply.title || "")),
+    node("span", { className: "quick-reply-text" }, String(reply.text || "")),
+  );
+  button.addEventListener("click", () => insertReply(String(reply.text || "")));
+  return node("li", null, button);
+}
+
+async function openQuick() {
+  const current = chosenConversation(snapshot);
+  if (!current || current.state !== "connected") {
+    return;
+  }
+  el.quickButton.setAttribute("aria-expanded", "true");
+  show(el.quickList, true);
+  if (quickFor === current.call_id) {
+    return;
+  }
+  setText(el.quickStatus, "");
+  el.quickList.replaceChildren();
+  const response = await request("GET", `/api/conversations/${encodeURIComponent(current.call_id)}/quick-replies`);
+  if (!response.ok || !response.data || !Array.isArray(response.data.replies)) {
+    setText(el.quickStatus, t("quick_failed"));
+    return;
+  }
+  quickFor = current.call_id;
+  el.quickList.replaceChildren(...response.data.replies.map(quickItem));
+  if (response.data.replies.length === 0) {
+    setText(el.quickStatus, t("quick_none"));
+  }
 }
 
 // ---- replying, typing, ending -----------------------------------------------------------
@@ -278,6 +341,19 @@ function wire() {
     }
   });
   el.text.addEventListener("input", sayTyping);
+  el.quickButton.addEventListener("click", () => {
+    if (el.quickList.hidden) {
+      openQuick();
+    } else {
+      closeQuick();
+    }
+  });
+  el.quickList.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      closeQuick();
+      el.quickButton.focus();
+    }
+  });
   el.end.addEventListener("click", () => {
     const current = chosenConversation(snapshot);
     if (!current || current.state !== "connected" || !isEnabled(el.end)) {
