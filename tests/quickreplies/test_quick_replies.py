@@ -72,7 +72,12 @@ def test_admins_add_edit_reorder_and_retire_quick_replies(app_only: Stack) -> No
     retired = http.post(f"/admin/quick-replies/{first.id}/deactivate", data={"csrf_token": token})
     assert retired.status_code == 303
     assert not next(r for r in _replies(app_only) if r.id == first.id).active
-    assert http.post(f"/admin/quick-replies/{first.id}/sideways", data={"csrf_token": token}).status_code == 404
+    assert (
+        http.post(
+            f"/admin/quick-replies/{first.id}/sideways", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
     assert http.get("/admin/quick-replies/99999").status_code == 404
 
     rows = _audit(app_only, "quick_reply")
