@@ -102,7 +102,8 @@ class DialBackError(DomainError):
             "If they want to talk, ask them to call the line."
         ),
         "ask_number": N_(
-            "A web chat has no phone number: the person is asked for theirs on the chat page."
+            "A web chat gives the line no phone number, so the line cannot call this person. "
+            "If they want to talk by phone, ask them to call the line."
         ),
         "bad_number": N_("This is not a phone number the line can call."),
     }

@@ -28,6 +28,7 @@ const el = {
   error: $("reply-error"),
   send: $("btn-reply"),
   end: $("btn-end-conversation"),
+  callThem: $("btn-call-them"),
   doneRow: $("conversation-done-row"),
   done: $("btn-conversation-done"),
   quickButton: $("btn-quick-replies"),
@@ -227,6 +228,8 @@ function render() {
   show(el.doneRow, !live);
   enable(el.send, live && !sending);
   enable(el.end, live);
+  // Moving to voice: only an SMS conversation has a number the line can call.
+  show(el.callThem, live && current.channel === "sms");
   setText(el.status, t(live ? "conversation_live" : "conversation_ended"));
   loadTranscript(current);
 }
@@ -324,6 +327,25 @@ function sayTyping() {
   request("POST", `/api/conversations/${encodeURIComponent(current.call_id)}/typing`, {});
 }
 
+/** The person agreed in the chat: the line calls them (the number stays in the server). */
+async function callThem() {
+  const current = chosenConversation(snapshot);
+  if (!current || current.state !== "connected" || !window.confirm(t("call_them_confirm"))) {
+    return;
+  }
+  enable(el.callThem, false);
+  const response = await request("POST", `/api/dialbacks/conversations/${encodeURIComponent(current.call_id)}`, {});
+  enable(el.callThem, true);
+  const detail = response.data && typeof response.data.detail === "string" ? response.data.detail : "";
+  if (response.ok) {
+    setText(el.quickStatus, t("call_them_placed"));
+    show(el.error, false);
+  } else {
+    setText(el.error, detail || t("error_generic"));
+    show(el.error, true);
+  }
+}
+
 function command(detail) {
   document.dispatchEvent(new CustomEvent("hotline:command", { detail }));
 }
@@ -363,6 +385,7 @@ function wire() {
       command({ type: "hangup", call_id: current.call_id });
     }
   });
+  el.callThem.addEventListener("click", callThem);
   el.done.addEventListener("click", () => {
     const current = chosenConversation(snapshot);
     if (current && current.state === "wrap_up") {
