@@ -23,6 +23,7 @@ from agent_console.lines.pages import router as lines_pages
 from agent_console.lines.prompts_pages import router as line_prompts_pages
 from agent_console.policies.pages import router as policies_pages
 from agent_console.push.pages import router as push_pages
+from agent_console.quickreplies.pages import router as quick_reply_pages
 from agent_console.readiness.pages import router as readiness_pages
 from agent_console.records.pages import router as records_pages
 from agent_console.review.pages import router as review_pages
@@ -59,6 +60,7 @@ def include(app: FastAPI) -> None:
     app.include_router(admin_pages)
     app.include_router(directory_pages)
     app.include_router(note_choice_pages)
+    app.include_router(quick_reply_pages)
     app.include_router(records_pages)
     app.include_router(lines_pages)
     app.include_router(policies_pages)

@@ -34,6 +34,7 @@ from hotline.lines.prompts_api import router as line_prompts_api
 from hotline.linkage.api import router as linkage_api
 from hotline.notes.api import router as notes_router
 from hotline.push.api import router as push_api
+from hotline.quickreplies.api import router as quick_replies_api
 from hotline.realtime.bus import make_bus
 from hotline.retention.api import router as retention_api
 from hotline.review.api import router as review_api
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(dialback_webhooks)
     app.include_router(softphone_api)
     app.include_router(conversations_api)
+    app.include_router(quick_replies_api)
     agent_console.routes.include(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -31,6 +31,7 @@ from hotline.notes.models import (
     ReferralResource,
 )
 from hotline.push.models import PushAckUse, PushSubscription
+from hotline.quickreplies.models import QuickReply
 from hotline.referrals.models import Referral, ReferralStatusChange
 from hotline.retention.models import LegalHold, RecordingDeletion, RetentionRun
 from hotline.review.models import CallRecording, CallReview
@@ -67,6 +68,7 @@ __all__ = [
     "CallTransfer",
     "PushAckUse",
     "PushSubscription",
+    "QuickReply",
     "RescueNumber",
     "AuditEvent",
     "PhoneVerification",

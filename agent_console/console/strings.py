@@ -94,6 +94,14 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         ),
         "transcript_failed": _("The conversation could not be loaded. Trying again…"),
         "reply_failed": _("Your reply was not sent. Try again."),
+        "call_them_confirm": _(
+            "Has the person agreed, in this conversation, to be called? The line will call "
+            "them from its own number and put you through; you will not see their number."
+        ),
+        "call_them_placed": _("The line is calling them. Your phone rings when they answer."),
+        "quick_none": _("This line has no quick replies."),
+        "quick_failed": _("The quick replies could not be loaded."),
+        "quick_inserted": _("Inserted into your reply: read it, change it if needed, then send."),
         # Caller languages.
         "lang_zh_CN": _("Chinese"),
         "lang_en": _("English"),

@@ -96,3 +96,25 @@ def responder_ended(line: Line, language: str | None) -> str:
         )
         % EMERGENCY
     )
+
+
+def calling_you(line: Line, language: str | None) -> str:
+    """The person agreed to a call: the line rings them now, from its own number."""
+    _ = _for(line, language)
+    return str(
+        _(
+            "%(name)s will call you now from %(number)s. Answer it to talk with your counselor "
+            "by phone."
+        )
+        % {"name": line.name, "number": line.number}
+    )
+
+
+def call_missed(line: Line, language: str | None) -> str:
+    _ = _for(line, language)
+    return str(_("We could not reach you by phone. You can go on writing here."))
+
+
+def moved_to_voice(line: Line, language: str | None) -> str:
+    _ = _for(line, language)
+    return str(_("You are now talking by phone; this conversation has moved to the call."))

@@ -31,6 +31,7 @@ def public(session: Session, dial: DialBack) -> DialBackPublic:
         follow_up_id=dial.follow_up_id,
         voicemail_id=dial.voicemail_id,
         escalation_id=dial.escalation_id,
+        conversation_id=dial.conversation_id,
         call_id=dial.call_id,
         requested_at=dial.requested_at,
         placed_at=dial.placed_at,
@@ -123,6 +124,26 @@ def call_back_escalation(
         escalation_id,
         tasks,
         dispatcher.kick,
+    )
+
+
+@router.post("/conversations/{call_id}", dependencies=[CsrfChecked], status_code=201)
+def call_conversation(
+    call_id: int,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    tasks: BackgroundTasks,
+) -> DialBackPublic:
+    """The counselor holding an SMS conversation confirms the person agreed to a call: the line
+    calls them (a web chat's person gives their number on the chat page; WeChat: refused)."""
+    dial = dialbacks.for_conversation(
+        session=session, call_id=call_id, user=user, now=dispatcher.clock.now()
+    )
+    return _filed(
+        request, response, session, user, dial, "conversation", call_id, tasks, dispatcher.kick
     )
 
 

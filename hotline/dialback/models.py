@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from hotline.crypto import EncryptedText
 from hotline.models_base import StrEnumType, UTCDateTime
 
 
@@ -17,6 +18,7 @@ class DialBackKind(StrEnum):
     followup = "followup"
     voicemail = "voicemail"
     escalation = "escalation"
+    conversation = "conversation"  # a text conversation moving to voice
 
 
 class DialBackStatus(StrEnum):
@@ -59,6 +61,11 @@ class DialBack(SQLModel, table=True):
     follow_up_id: int | None = Field(default=None, foreign_key="follow_ups.id", index=True)
     voicemail_id: int | None = Field(default=None, foreign_key="voicemails.id", index=True)
     escalation_id: int | None = Field(default=None, foreign_key="escalations.id", index=True)
+    # The text conversation (its call) that moved to voice: the link between the two calls.
+    conversation_id: int | None = Field(default=None, foreign_key="calls.id", index=True)
+    # Only a number the person typed into the web chat page for this call: encrypted, erased
+    # once the call is answered or has failed (an SMS conversation's number stays where it is).
+    number: str | None = Field(default=None, sa_type=EncryptedText)
     line_id: int = Field(foreign_key="lines.id", index=True)
     # Who asked for it: their phone is dialled into the conference once the caller answers.
     user_id: int = Field(foreign_key="users.id", index=True)

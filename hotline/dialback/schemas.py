@@ -21,6 +21,8 @@ class DialBackPublic(BaseModel):
     follow_up_id: int | None
     voicemail_id: int | None
     escalation_id: int | None
+    # The text conversation that moved to voice (its call id).
+    conversation_id: int | None = None
     # The call it became once answered (the console's note is written on it).
     call_id: int | None
     requested_at: IsoTime

@@ -32,7 +32,10 @@ from sqlmodel import Session, col, select
 from hotline import phone
 from hotline.auth.models import Role, User
 from hotline.calls import service as calls
-from hotline.calls.models import TERMINAL_STATES, Call, CallState
+from hotline.calls.models import TERMINAL_STATES, Call, CallState, Channel
+from hotline.conversations import service as conversations
+from hotline.conversations import words
+from hotline.conversations.models import Conversation
 from hotline.dialback.models import (
     FINAL_STATUSES,
     OPEN_STATUSES,
@@ -90,6 +93,19 @@ class DialBackError(DomainError):
         "handled": N_("Someone else already handled this voicemail."),
         "not_high": N_("Only a high or imminent escalation's caller can be called back."),
         "caller_on_line": N_("The caller is still on the line."),
+        "not_live": N_("This conversation has ended."),
+        "other_conversations": N_(
+            "End your other conversations first: a phone call takes all your attention."
+        ),
+        "wechat_no_number": N_(
+            "WeChat gives the line no phone number, so the line cannot call this person. "
+            "If they want to talk, ask them to call the line."
+        ),
+        "ask_number": N_(
+            "A web chat gives the line no phone number, so the line cannot call this person. "
+            "If they want to talk by phone, ask them to call the line."
+        ),
+        "bad_number": N_("This is not a phone number the line can call."),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
@@ -128,6 +144,9 @@ def _file(
     follow_up_id: int | None = None,
     voicemail_id: int | None = None,
     escalation_id: int | None = None,
+    conversation_id: int | None = None,
+    number: str | None = None,
+    chatting: bool = False,
 ) -> DialBack:
     """The dial-back, due now, its counselor held for it."""
     assert user.id is not None
@@ -137,7 +156,7 @@ def _file(
         raise DialBackError("dialling", 409)
     try:
         prior_state, prior_reason = routing.reserve_for_dial_back(
-            session=session, user_id=user.id, now=now
+            session=session, user_id=user.id, now=now, chatting=chatting
         )
     except RoutingError as error:
         raise DialBackError("busy", 409) from error
@@ -152,6 +171,8 @@ def _file(
         follow_up_id=follow_up_id,
         voicemail_id=voicemail_id,
         escalation_id=escalation_id,
+        conversation_id=conversation_id,
+        number=number,
     )
     session.add(dial)
     session.flush()
@@ -236,6 +257,123 @@ def for_escalation(*, session: Session, escalation_id: int, user: User, now: dat
     return dial
 
 
+MOVED_TO_VOICE = "moved_to_voice"  # the conversation's end reason once the call is answered
+
+
+def for_conversation(
+    *, session: Session, call_id: int, user: User, now: datetime, number: str | None = None
+) -> DialBack:
+    """A text conversation moves to voice: the person agreed (the counselor confirms it in the
+    console; on web chat they typed their number, `number`), so the line calls them from its
+    own number with the counselor who holds the conversation. SMS: the number the messages come
+    from (never shown); WeChat has none; web chat only the one the person typed, kept encrypted
+    on this dial-back alone."""
+    call = session.get(Call, call_id, with_for_update=True)
+    if call is None or not call.is_text:
+        raise DialBackError("not_found", 404)
+    if call.counselor_id is None or call.counselor_id != user.id:
+        raise DialBackError("forbidden", 403)
+    if call.state != CallState.connected:
+        raise DialBackError("not_live", 409)
+    typed: str | None = None
+    if number is not None:
+        typed = phone.to_e164(number)
+        if typed is None or len(typed) < 8:
+            raise DialBackError("bad_number", 422)
+    elif call.channel == Channel.wechat:
+        raise DialBackError("wechat_no_number", 409)
+    elif call.channel == Channel.webchat:
+        raise DialBackError("ask_number", 409)
+    else:
+        talk = session.get(Conversation, call_id)
+        if talk is None or not talk.address:
+            raise DialBackError("no_number", 409)
+    assert user.id is not None
+    if any(
+        other.id != call.id for other in routing.conversations_of(session=session, user_id=user.id)
+    ):
+        raise DialBackError("other_conversations", 409)
+    dial = _file(
+        session,
+        user=user,
+        kind=DialBackKind.conversation,
+        line_id=call.line_id,
+        now=now,
+        conversation_id=call_id,
+        number=typed,
+        chatting=True,
+    )
+    calls.record_event(
+        session=session,
+        call_id=call_id,
+        state="dial_back_requested",
+        now=now,
+        user_id=user.id,
+        detail=f"dial_back {dial.id}",
+    )
+    line = session.get(Line, call.line_id)
+    assert line is not None
+    conversations.say(
+        session=session, call=call, body=words.calling_you(line, call.language), now=now
+    )
+    return dial
+
+
+def _conversation_answered(session: Session, dial: DialBack, call: Call, now: datetime) -> None:
+    """The person took the call: the conversation ends into the call (its note is still
+    written), and each records the other."""
+    if dial.conversation_id is None:
+        return
+    talk = session.get(Call, dial.conversation_id)
+    if talk is None:
+        return
+    assert call.id is not None and talk.id is not None
+    calls.record_event(
+        session=session,
+        call_id=talk.id,
+        state=MOVED_TO_VOICE,
+        now=now,
+        user_id=dial.user_id,
+        detail=f"call {call.id}",
+    )
+    calls.record_event(
+        session=session,
+        call_id=call.id,
+        state="from_conversation",
+        now=now,
+        user_id=dial.user_id,
+        detail=f"conversation {talk.id}",
+    )
+    line = session.get(Line, talk.line_id)
+    if talk.state == CallState.connected and line is not None:
+        conversations.say(
+            session=session, call=talk, body=words.moved_to_voice(line, talk.language), now=now
+        )
+    routing.person_left_text(session=session, call=talk, now=now, reason=MOVED_TO_VOICE)
+
+
+def _conversation_missed(session: Session, dial: DialBack, now: datetime) -> None:
+    """Nobody answered: the person is told, and the conversation goes on."""
+    if dial.conversation_id is None:
+        return
+    talk = session.get(Call, dial.conversation_id)
+    line = session.get(Line, talk.line_id) if talk is not None else None
+    if talk is None or line is None or talk.state != CallState.connected:
+        return
+    conversations.say(
+        session=session, call=talk, body=words.call_missed(line, talk.language), now=now
+    )
+
+
+def conversation_of(*, session: Session, call_id: int) -> int | None:
+    """The conversation an outbound call came from (the link, for its note and case)."""
+    return session.exec(
+        select(DialBack.conversation_id).where(
+            DialBack.call_id == call_id, col(DialBack.conversation_id).is_not(None)
+        )
+    ).first()
+
+
 # --- placing them, paced ----------------------------------------------------------------------
 
 
@@ -275,6 +413,9 @@ def number_of(*, session: Session, dial: DialBack) -> str | None:
             else None
         )
         raw = kept.number if kept is not None else None
+    elif dial.conversation_id is not None:
+        talk = session.get(Conversation, dial.conversation_id)
+        raw = dial.number or (talk.address if talk is not None else None)
     if not raw:
         return None
     return phone.to_e164(raw) or raw
@@ -336,6 +477,8 @@ def _move(
     **values: Any,
 ) -> bool:
     """Compare-and-set the dial-back's status; its counselor's console hears of it."""
+    if to in FINAL_STATUSES or to == DialBackStatus.answered:
+        values["number"] = None  # a typed number served this one call only
     result = session.execute(
         update(DialBack)
         .where(
@@ -369,6 +512,7 @@ def _finish(
             now=now,
         )
     _log_escalation(session, dial, f"dial_back_{outcome.value}", now)
+    _conversation_missed(session, dial, now)
     routing.release_dial_back(
         session=session,
         user_id=dial.user_id,
@@ -480,6 +624,7 @@ def answered(
     ):
         return Answer(None, line, Effects())
     _log_escalation(session, dial, "dial_back_answered", now)
+    _conversation_answered(session, dial, call, now)
     effects = routing.dial_back_answered(
         session=session,
         call=call,
@@ -527,6 +672,7 @@ def latest_for(
         DialBackKind.followup: DialBack.follow_up_id,
         DialBackKind.voicemail: DialBack.voicemail_id,
         DialBackKind.escalation: DialBack.escalation_id,
+        DialBackKind.conversation: DialBack.conversation_id,
     }[kind]
     return session.exec(
         select(DialBack)

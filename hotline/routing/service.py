@@ -328,14 +328,16 @@ RESERVABLE = (AgentState.available, AgentState.away, AgentState.on_break, AgentS
 
 
 def reserve_for_dial_back(
-    *, session: Session, user_id: int, now: datetime
+    *, session: Session, user_id: int, now: datetime, chatting: bool = False
 ) -> tuple[str, str | None]:
     """Hold the counselor for a call back (away, "dialback"): no call is offered to them while
     the line rings the person. Returns what they were (to go back to if nobody answers);
-    RoutingError("busy_with_call") while they hold an offer, a call or a wrap-up."""
+    RoutingError("busy_with_call") while they hold an offer, a call or a wrap-up. `chatting`:
+    a conversation moving to voice, held by a counselor in conversations."""
     status = ensure_agent(session=session, user_id=user_id, now=now)
     state, reason = status.state, status.reason
-    if state not in RESERVABLE or (state == AgentState.away and reason == DIAL_BACK):
+    allowed = (*RESERVABLE, AgentState.chatting) if chatting else RESERVABLE
+    if state not in allowed or (state == AgentState.away and reason == DIAL_BACK):
         raise RoutingError("busy_with_call")
     if not _set_agent(
         session=session,
@@ -359,6 +361,8 @@ def release_dial_back(
 ) -> bool:
     """Nobody answered: the counselor goes back to what they were (if still held for it)."""
     back = AgentState(prior_state) if prior_state in {s.value for s in RESERVABLE} else None
+    if prior_state == AgentState.chatting.value:
+        back = _free_state(session, user_id)  # back to their conversations, if still held
     to = back or AgentState.available
     extra: dict[str, Any] = {"idle_since": now} if to == AgentState.available else {}
     return _set_agent(
@@ -1318,6 +1322,7 @@ def finish_wrap_up(*, session: Session, user: User, call_id: int, now: datetime)
             user_id=user.id,
             completed_at=now,
         )
+    # (A conversation that moved to voice may still wait for its note: back to it.)
     if not _set_agent(
         session=session,
         user_id=user.id,

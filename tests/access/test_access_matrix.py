@@ -163,6 +163,9 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/api/dialbacks/voicemails/{voicemail_id}"): SIGNED_IN,
     ("POST", "/api/dialbacks/escalations/{escalation_id}"): {"zhao", "wang"},
     ("GET", "/api/dialbacks/{dial_back_id}"): SIGNED_IN,
+    # A conversation moving to voice: only its counselor (the seeded call is a voice call, so
+    # everyone signed in hears 404; tests/dialback/test_conversation_to_voice.py: the 403).
+    ("POST", "/api/dialbacks/conversations/{call_id}"): SIGNED_IN,
     # Escalations: the crisis team and supervisors; the rescue also the call's counselor.
     ("GET", "/api/escalations/{escalation_id}"): RESPONDERS,
     ("POST", "/api/escalations/{escalation_id}/{action}"): RESPONDERS,
@@ -279,6 +282,13 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("GET", "/admin/note-choices/{kind}/{choice_id}"): ADMIN,
     ("POST", "/admin/note-choices/{kind}/{choice_id}"): ADMIN,
     ("POST", "/admin/note-choices/{kind}/{choice_id}/{action}"): ADMIN,
+    # A line's quick replies: admins keep them.
+    ("GET", "/admin/quick-replies"): ADMIN,
+    ("GET", "/admin/quick-replies/new"): ADMIN,
+    ("POST", "/admin/quick-replies"): ADMIN,
+    ("GET", "/admin/quick-replies/{reply_id}"): ADMIN,
+    ("POST", "/admin/quick-replies/{reply_id}"): ADMIN,
+    ("POST", "/admin/quick-replies/{reply_id}/{action}"): ADMIN,
     ("POST", "/admin/users/{user_id}/phone/send"): ADMIN,
     ("POST", "/admin/users/{user_id}/phone/verify"): ADMIN,
     ("GET", "/admin/users/import"): ADMIN,
@@ -385,6 +395,8 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     ("POST", "/api/conversations/{call_id}/notes"): SUPERVISING,
     ("POST", "/api/conversations/{call_id}/take-over"): SUPERVISING,
     ("GET", "/supervisor/conversations/{call_id}"): SUPERVISING,
+    # Its line's quick replies: only its counselor, who inserts one into the reply box.
+    ("GET", "/api/conversations/{call_id}/quick-replies"): {"alice"},
 }
 # Required query parameters, so a refusal must come from the access check itself.
 QUERIES = {
@@ -532,6 +544,7 @@ def seed(stack: Stack) -> dict[str, Any]:
         ids["policy_id"] = policy.id
     ids["transfer_id"] = 99999  # none: everyone signed in hears 404
     ids["party_id"] = 99999  # none: alice hears 404, everyone else is refused first
+    ids["reply_id"] = 99999  # none: root hears 404, everyone else is refused first
     ids["dial_back_id"] = 99999  # none: "not found" for everyone signed in
     ids["device_id"] = 99999  # none: removing another's device is "not found" anyway
     ids["drill_id"] = 99999  # none: a drill pages real people; the refusal comes first anyway

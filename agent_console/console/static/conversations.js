@@ -32,8 +32,12 @@ const el = {
   error: $("reply-error"),
   send: $("btn-reply"),
   end: $("btn-end-conversation"),
+  callThem: $("btn-call-them"),
   doneRow: $("conversation-done-row"),
   done: $("btn-conversation-done"),
+  quickButton: $("btn-quick-replies"),
+  quickList: $("quick-reply-list"),
+  quickStatus: $("quick-reply-status"),
 };
 
 let snapshot = null;
@@ -195,6 +199,9 @@ function render() {
     el.transcript.replaceChildren();
     el.text.value = "";
     show(el.error, false);
+    quickFor = null;
+    closeQuick();
+    setText(el.quickStatus, "");
   }
   const live = current.state === "connected";
   el.box.dataset.callId = String(current.call_id);
@@ -206,7 +213,66 @@ function render() {
   show(el.end, current.role !== "responder" || Boolean(current.counselor_left));
   enable(el.end, mayEnd(current));
   setText(el.status, statusText(current));
+  // Moving to voice: only an SMS conversation has a number the line can call (its counselor's).
+  show(el.callThem, live && current.channel === "sms" && current.role !== "responder");
   loadTranscript(current);
+}
+
+// ---- quick replies: the line's canned texts, put into the box (never sent from here) ------
+
+let quickFor = null; // the conversation whose quick replies the list holds
+
+function closeQuick() {
+  show(el.quickList, false);
+  el.quickButton.setAttribute("aria-expanded", "false");
+}
+
+/** The text at the cursor (replacing any selection), so the counselor can change it. */
+function insertReply(text) {
+  const box = el.text;
+  const start = box.selectionStart ?? box.value.length;
+  const end = box.selectionEnd ?? box.value.length;
+  box.value = box.value.slice(0, start) + text + box.value.slice(end);
+  const caret = start + text.length;
+  box.focus();
+  box.setSelectionRange(caret, caret);
+  closeQuick();
+  setText(el.quickStatus, t("quick_inserted"));
+}
+
+function quickItem(reply) {
+  const button = node(
+    "button",
+    { type: "button", className: "quick-reply", "data-testid": "quick-reply", "data-id": reply.id, lang: reply.language === "zh_CN" ? "zh-CN" : "en" },
+    node("strong", null, String(reply.title || "")),
+    node("span", { className: "quick-reply-text" }, String(reply.text || "")),
+  );
+  button.addEventListener("click", () => insertReply(String(reply.text || "")));
+  return node("li", null, button);
+}
+
+async function openQuick() {
+  const current = chosenConversation(snapshot);
+  if (!current || current.state !== "connected") {
+    return;
+  }
+  el.quickButton.setAttribute("aria-expanded", "true");
+  show(el.quickList, true);
+  if (quickFor === current.call_id) {
+    return;
+  }
+  setText(el.quickStatus, "");
+  el.quickList.replaceChildren();
+  const response = await request("GET", `/api/conversations/${encodeURIComponent(current.call_id)}/quick-replies`);
+  if (!response.ok || !response.data || !Array.isArray(response.data.replies)) {
+    setText(el.quickStatus, t("quick_failed"));
+    return;
+  }
+  quickFor = current.call_id;
+  el.quickList.replaceChildren(...response.data.replies.map(quickItem));
+  if (response.data.replies.length === 0) {
+    setText(el.quickStatus, t("quick_none"));
+  }
 }
 
 // ---- replying, typing, ending -----------------------------------------------------------
@@ -245,6 +311,25 @@ function sayTyping() {
   request("POST", `/api/conversations/${encodeURIComponent(current.call_id)}/typing`, {});
 }
 
+/** The person agreed in the chat: the line calls them (the number stays in the server). */
+async function callThem() {
+  const current = chosenConversation(snapshot);
+  if (!current || current.state !== "connected" || !window.confirm(t("call_them_confirm"))) {
+    return;
+  }
+  enable(el.callThem, false);
+  const response = await request("POST", `/api/dialbacks/conversations/${encodeURIComponent(current.call_id)}`, {});
+  enable(el.callThem, true);
+  const detail = response.data && typeof response.data.detail === "string" ? response.data.detail : "";
+  if (response.ok) {
+    setText(el.quickStatus, t("call_them_placed"));
+    show(el.error, false);
+  } else {
+    setText(el.error, detail || t("error_generic"));
+    show(el.error, true);
+  }
+}
+
 function command(detail) {
   document.dispatchEvent(new CustomEvent("hotline:command", { detail }));
 }
@@ -262,6 +347,19 @@ function wire() {
     }
   });
   el.text.addEventListener("input", sayTyping);
+  el.quickButton.addEventListener("click", () => {
+    if (el.quickList.hidden) {
+      openQuick();
+    } else {
+      closeQuick();
+    }
+  });
+  el.quickList.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      closeQuick();
+      el.quickButton.focus();
+    }
+  });
   el.end.addEventListener("click", () => {
     const current = chosenConversation(snapshot);
     if (!current || !mayEnd(current) || !isEnabled(el.end)) {
@@ -273,6 +371,7 @@ function wire() {
       command({ type: "hangup", call_id: current.call_id });
     }
   });
+  el.callThem.addEventListener("click", callThem);
   el.done.addEventListener("click", () => {
     const current = chosenConversation(snapshot);
     if (current && current.state === "wrap_up") {
