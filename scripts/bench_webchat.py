@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -112,7 +113,11 @@ class Counselor:
         page = await self.http.get("/login")
         response = await self.http.post(
             "/login",
-            data={"username": self.username, "password": PASSWORD, "csrf_token": csrf_from(page.text)},
+            data={
+                "username": self.username,
+                "password": PASSWORD,
+                "csrf_token": csrf_from(page.text),
+            },
         )
         if response.status_code != 303:
             raise RuntimeError(f"sign-in failed for {self.username}: {response.status_code}")
@@ -220,6 +225,10 @@ class Person:
             await self.say(marker)
 
 
+def progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def summary(samples: dict[str, float], sent: dict[str, float]) -> dict[str, float]:
     ms = [(samples[m] - sent[m]) * 1000 for m in samples]
     if not ms:
@@ -248,9 +257,11 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
     tasks: list[asyncio.Task[None]] = []
     try:
         rss_start = rss_kib(pid)
-        for counselor in counselors:  # one by one: sign-in hashes a password
+        for i, counselor in enumerate(counselors):  # one by one: sign-in hashes a password
+            began = time.perf_counter()
             await counselor.sign_in()
             tasks.append(asyncio.create_task(counselor.run()))
+            progress(f"counselor {i} signed in in {time.perf_counter() - began:.2f} s")
         await asyncio.sleep(2)  # their first snapshots, presence settled
         rss_before = rss_kib(pid)
 
@@ -321,6 +332,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=3.0, help="mean seconds between them")
     parser.add_argument("--accept-timeout", type=float, default=120)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--server-log", type=Path, default=None, help="the server's stderr")
     args = parser.parse_args()
     args.counselors = -(-args.chats // args.max_conversations)
 
@@ -332,6 +344,7 @@ def main() -> None:
             "HOTLINE_MAX_CONVERSATIONS": str(args.max_conversations),
             "HOTLINE_SECRET_KEY": "bench-secret-key-that-is-long-enough-000",
         },
+        args.server_log,
     )
     try:
         result = asyncio.run(drive(base, server.pid, line_id, args))

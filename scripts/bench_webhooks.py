@@ -88,9 +88,10 @@ def prepare_database(url: str | None, partner_number: str | None = None) -> str:
 
 
 def start_server(
-    database_url: str, extra_env: dict[str, str] | None = None
+    database_url: str, extra_env: dict[str, str] | None = None, log: Path | None = None
 ) -> tuple[str, subprocess.Popen[bytes]]:
-    """`hotline serve` as its own process on a free loopback port, once /healthz answers."""
+    """`hotline serve` as its own process on a free loopback port, once /healthz answers (its
+    stderr to `log`, if given)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -106,7 +107,7 @@ def start_server(
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "hotline"), "serve", "--port", str(port)],
         env=env,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("ab") if log is not None else subprocess.DEVNULL,
     )
     for _ in range(300):
         try:
