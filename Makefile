@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-fast lint lint-js typecheck pytest bench i18n clean
+.PHONY: install demo test test-fast lint lint-js typecheck pytest bench bench-webchat i18n clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -49,6 +49,10 @@ test-fast: install
 
 bench: install
 	$(BIN)/python scripts/bench_webhooks.py
+
+# 200 web chats on one instance: message to the counselor's screen, memory per open chat.
+bench-webchat: install
+	$(BIN)/python scripts/bench_webchat.py
 
 # Re-extract translatable strings and merge them into each catalog (then translate zh_CN).
 i18n: install
