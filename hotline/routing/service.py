@@ -568,6 +568,14 @@ def _text_room(*, session: Session, users: Iterable[User], default: int) -> dict
     }
 
 
+def _over_capacity(session: Session, user: User, default: int) -> bool:
+    """Counted again once their row is ours: a conversation another instance offered them and
+    they accepted between the read and the update is counted now (the update waited for it)."""
+    assert user.id is not None
+    held = _text_held(session, [user.id]).get(user.id, 0)
+    return held >= (user.max_conversations or default)
+
+
 def _free_state(session: Session, user_id: int) -> AgentState:
     """Where a counselor goes when an offer ends or a conversation's note is done: back to their
     conversations if they hold any, else free."""
@@ -889,6 +897,10 @@ def offer_next(
                         expect=[status.state],
                         now=at,
                         call_id=call.id,
+                    ):
+                        raise _Taken
+                    if status.state == AgentState.chatting and _over_capacity(
+                        session, user, max_conversations
                     ):
                         raise _Taken
                     if not calls.transition(
