@@ -35,6 +35,7 @@ from hotline.conversations.models import ConversationMessage, Sender
 from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.privacy import caller_hash
+from hotline.realtime.events import agent_topic
 from hotline.routing.engine import Dispatcher
 from hotline.telephony import texts
 
@@ -183,10 +184,16 @@ class Chat:
                 )
 
     def typing(self) -> None:
-        if self.call_id is not None:
-            self.bus.publish(
-                conversations.chat_topic(self.call_id), {"typing": Sender.person.value}
-            )
+        """Said to the conversation's topic and to its counselor's console (nothing stored)."""
+        if self.call_id is None:
+            return
+        self.bus.publish(conversations.chat_topic(self.call_id), {"typing": Sender.person.value})
+        with self.dispatcher.db.session() as session:
+            call = session.get(Call, self.call_id)
+            counselor = call.counselor_id if call is not None else None
+        if counselor is not None:
+            frame = {"type": "typing", "call_id": self.call_id}
+            self.bus.publish(agent_topic(counselor), {"frame": frame})
 
     def allowed_now(self) -> bool:
         """At most RATE_PER_MINUTE messages in any minute (a flood is not stored); the

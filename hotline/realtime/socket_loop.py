@@ -1,11 +1,12 @@
 """Serving one signed-in user's websocket: the console's and the supervisors' board share it.
 
-The client gets a snapshot at once, another after each of its commands, and another when an
-event arrives on one of its topics (a burst of events makes one snapshot). Snapshots are read and
-sent under one lock, so an older one never arrives after a newer. `ping` gets `pong`, `resync` a
-snapshot; anything else is a command. `Revoked` (from a command or a snapshot) closes the socket
-with the forbidden code: the user lost the right to it while connected. The sign-in session is
-checked on every message and every `check_s` seconds; once it has ended (sign-out, a password or
+The client gets a snapshot at once, another after each of its commands, and another when an event
+arrives on one of its topics (a burst of events makes one snapshot); an event carrying a `frame` (a
+passing signal such as "the person is typing") is sent as it is, with no snapshot. Snapshots are
+read and sent under one lock, so an older one never arrives after a newer. `ping` gets `pong`,
+`resync` a snapshot; anything else is a command. `Revoked` (from a command or a snapshot) closes the
+socket with the forbidden code: the user lost the right to it while connected. The sign-in session
+is checked on every message and every `check_s` seconds; once it has ended (sign-out, a password or
 role change, a disabled account, expiry) the socket closes with 4401, as an unsigned one would.
 """
 
@@ -98,13 +99,25 @@ async def serve(
                     await send_error(code)
                 await send_snapshot()
 
+    async def send_frame(frame: dict[str, Any]) -> None:
+        async with send_lock:
+            await websocket.send_text(json.dumps(frame))
+
     async def events() -> None:
         while True:
             event = await subscription.get()
+            frame = event.data.get("frame")
+            if isinstance(frame, dict):  # a passing signal ("the person is typing"): as it is
+                await send_frame(frame)
+                continue
             errors = [event.data.get("error")]
             await asyncio.sleep(coalesce_s)  # let the rest of a burst arrive
             while not subscription.queue.empty():
-                errors.append(subscription.queue.get_nowait().data.get("error"))
+                more = subscription.queue.get_nowait().data
+                if isinstance(more.get("frame"), dict):
+                    await send_frame(more["frame"])
+                else:
+                    errors.append(more.get("error"))
             for code in errors:
                 if isinstance(code, str):
                     await send_error(code)

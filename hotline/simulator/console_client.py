@@ -40,6 +40,7 @@ class ConsoleClient:
         if response.status_code != 303:
             raise PermissionError(f"sign-in failed for {username}: {response.status_code}")
         self.errors: list[dict[str, Any]] = []
+        self.signals: list[dict[str, Any]] = []
         self._connections = ExitStack()
         self.last: Snapshot | None = None
         self.ws: ClientConnection = self.connect()
@@ -80,10 +81,34 @@ class ConsoleClient:
                 continue
             if message.get("type") == "error":
                 self.errors.append(message)
+            elif message.get("type") not in ("snapshot", "pong"):
+                self.signals.append(message)  # e.g. "the person is typing"
             elif message.get("type") == "snapshot":
                 self.last = message
                 if predicate(message):
                     return message
+
+    def signal(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The first frame of type `kind` that is neither a snapshot nor an error (snapshots
+        read meanwhile are kept as `last`)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [s for s in self.signals if s.get("type") == kind]
+            if found:
+                return found[0]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {kind} frame; seen: {self.signals}")
+            try:
+                message: dict[str, Any] = json.loads(self.ws.recv(timeout=remaining))
+            except TimeoutError:
+                continue
+            if message.get("type") == "snapshot":
+                self.last = message
+            elif message.get("type") == "error":
+                self.errors.append(message)
+            elif message.get("type") != "pong":
+                self.signals.append(message)
 
     def next_snapshot(self, timeout: float) -> Snapshot | None:
         """The next snapshot to arrive, or None if none came within `timeout`."""

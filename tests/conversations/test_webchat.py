@@ -86,6 +86,8 @@ def test_a_person_on_the_web_chat_talks_with_a_counselor(stack: Stack) -> None:
     page.status("live")
     snap = console.wait(lambda s: bool(s.get("conversations")))
     assert snap["agent"]["state"] == "chatting"
+    page.ws.send(json.dumps({"type": "typing"}))  # the counselor's console is told, once
+    assert console.signal("typing") == {"type": "typing", "call_id": offer["call_id"]}
 
     with stack.db.session() as session:
         alice = session.exec(select(Call)).one()

@@ -507,6 +507,9 @@ const live = new LiveSocket(wsPath, {
       onSnapshot(message);
     } else if (message.type === "error") {
       showError(typeof message.message === "string" ? message.message : "");
+    } else if (message.type === "typing") {
+      // The person of a conversation is writing (conversations.js shows it).
+      document.dispatchEvent(new CustomEvent("hotline:typing", { detail: message }));
     }
     // "pong" and anything unknown: receiving it was enough.
   },

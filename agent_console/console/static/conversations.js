@@ -26,6 +26,7 @@ const el = {
   list: $("conversation-list"),
   box: $("conversation"),
   status: $("conversation-status"),
+  typing: $("conversation-typing"),
   transcript: $("transcript"),
   form: $("reply-form"),
   text: $("reply-text"),
@@ -383,6 +384,15 @@ function wire() {
     render();
   });
   document.addEventListener("hotline:conversation", () => render());
+  let typingTimer = null;
+  document.addEventListener("hotline:typing", (event) => {
+    if (!el.typing || !event.detail || event.detail.call_id !== shownId) {
+      return;
+    }
+    show(el.typing, true);
+    window.clearTimeout(typingTimer);
+    typingTimer = window.setTimeout(() => show(el.typing, false), 6000);
+  });
 }
 
 if (el.panel) {
