@@ -18,8 +18,9 @@ from fastapi import Depends, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
+
+from hotline import threads
 
 # Stable constraint names, so Alembic can alter and drop them on every database.
 SQLModel.metadata.naming_convention = {
@@ -158,7 +159,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     response is sent) and rolled back if it raises. While it is open, the handler (and anything
     it calls, in any thread) cannot open another session."""
     database: Database = request.app.state.db
-    session = await run_in_threadpool(database.open_session)
+    session = await threads.run(threads.OPENING, database.open_session)
     token = _open_here.set(REQUEST)
     request.state.db_session = session
     try:
@@ -169,10 +170,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         user = getattr(request.state, "user", None)
         if user is not None and user in session:
             session.expunge(user)
-        await run_in_threadpool(database.close_session, session, error)
+        await threads.run(threads.CLOSING, database.close_session, session, error)
         raise
     else:
-        await run_in_threadpool(database.close_session, session, None)
+        await threads.run(threads.CLOSING, database.close_session, session, None)
     finally:
         request.state.db_session = None
         _open_here.reset(token)

@@ -9,10 +9,10 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from agent_console.kit.render import translator
 from agent_console.kit.sockets import origin_allowed
+from hotline import threads
 from hotline.audit import service as audit
 from hotline.audit.models import AuditAction
 from hotline.auth.deps import session_check, user_from_connection
@@ -141,7 +141,7 @@ async def board_socket(websocket: WebSocket) -> None:
         await websocket.accept()
         await websocket.close(code=CLOSE_FORBIDDEN)
         return
-    user = await run_in_threadpool(user_from_connection, websocket)
+    user = await threads.run(threads.SOCKETS, user_from_connection, websocket)
     await websocket.accept()
     if user is None or user.id is None:
         await websocket.close(code=CLOSE_UNAUTHENTICATED)
@@ -202,7 +202,7 @@ async def read_along_socket(websocket: WebSocket, call_id: int) -> None:
         await websocket.accept()
         await websocket.close(code=CLOSE_FORBIDDEN)
         return
-    user = await run_in_threadpool(user_from_connection, websocket)
+    user = await threads.run(threads.SOCKETS, user_from_connection, websocket)
     await websocket.accept()
     if user is None or user.id is None:
         await websocket.close(code=CLOSE_UNAUTHENTICATED)

@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from agent_console.kit.render import translator
 from agent_console.kit.sockets import origin_allowed
+from hotline import threads
 from hotline.auth.deps import session_check, user_from_connection
 from hotline.auth.models import User
 from hotline.board import service as board
@@ -177,7 +177,7 @@ async def console_socket(websocket: WebSocket) -> None:
         await websocket.accept()
         await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
         return
-    user = await run_in_threadpool(user_from_connection, websocket)
+    user = await threads.run(threads.SOCKETS, user_from_connection, websocket)
     await websocket.accept()
     if user is None or user.id is None:
         await websocket.close(code=CLOSE_UNAUTHENTICATED)
@@ -196,7 +196,7 @@ async def console_socket(websocket: WebSocket) -> None:
     # Presence follows the console: the socket is recorded while open, so a counselor whose
     # consoles are all closed past the grace period is set away (routing.consoles_gone).
     socket_id = uuid.uuid4().hex
-    await run_in_threadpool(_console_opened, dispatcher, user_id, socket_id)
+    await threads.run(threads.SOCKETS, _console_opened, dispatcher, user_id, socket_id)
     try:
         await socket_loop.serve(
             websocket,
@@ -214,4 +214,4 @@ async def console_socket(websocket: WebSocket) -> None:
             refresh_s=REFRESH_S,
         )
     finally:
-        await run_in_threadpool(_console_closed, dispatcher, user_id, socket_id)
+        await threads.run(threads.SOCKETS, _console_closed, dispatcher, user_id, socket_id)

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from starlette.concurrency import run_in_threadpool
 
 from agent_console.kit.sockets import origin_allowed
+from hotline import threads
 from hotline.blocklist import service as blocklist
 from hotline.calls.models import TERMINAL_STATES, Call, CallState, Channel
 from hotline.conversations import service as conversations
@@ -227,7 +227,7 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
 
     async def send_news() -> None:
         async with lock:  # read and send under one lock: never an older state after a newer
-            news = await run_in_threadpool(chat.news)
+            news = await threads.run(threads.SOCKETS, chat.news)
             for message in news.pop("messages"):
                 await websocket.send_text(json.dumps(message, ensure_ascii=False))
             await websocket.send_text(json.dumps({"type": "status", **news}))
@@ -261,10 +261,14 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
                 await send({"type": "pong", "id": ping_id if isinstance(ping_id, int) else None})
             elif kind == "hello" and chat.token is None:
                 resume = message.get("resume")
-                ready = await run_in_threadpool(
-                    chat.hello, resume if isinstance(resume, str) and len(resume) < 100 else None
+                ready = await threads.run(
+                    threads.SOCKETS,
+                    chat.hello,
+                    resume if isinstance(resume, str) and len(resume) < 100 else None,
                 )
-                if ready["state"] == "none" and not await run_in_threadpool(_line_exists, chat):
+                if ready["state"] == "none" and not await threads.run(
+                    threads.SOCKETS, _line_exists, chat
+                ):
                     await websocket.close(code=CLOSE_NO_LINE)
                     return
                 await send(ready)
@@ -280,7 +284,7 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
                     await send({"type": "error", "code": "too_fast"})
                     continue
                 before = chat.call_id
-                result = await run_in_threadpool(chat.post, body, page_id)
+                result = await threads.run(threads.SOCKETS, chat.post, body, page_id)
                 if isinstance(result, str):
                     await send({"type": "error", "code": result})
                     continue
@@ -293,9 +297,9 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
                     listen()
                 await send_news()
             elif kind == "typing":
-                await run_in_threadpool(chat.typing)
+                await threads.run(threads.SOCKETS, chat.typing)
             elif kind == "leave":
-                await run_in_threadpool(chat.leave)
+                await threads.run(threads.SOCKETS, chat.leave)
                 await send_news()
             else:
                 await send({"type": "error", "code": "bad_message"})

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
-from starlette.concurrency import run_in_threadpool
 
+from hotline import threads
 from hotline.realtime.schemas import ErrorMessage, Pong
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ async def serve(
 
     async def send_snapshot() -> None:
         async with send_lock:
-            data = await run_in_threadpool(snapshot)
+            data = await threads.run(threads.SOCKETS, snapshot)
             if data is None:
                 raise Revoked
             await websocket.send_text(json.dumps(data))
@@ -72,7 +72,7 @@ async def serve(
         await send(ErrorMessage(code=code, message=error_message(code)))
 
     async def check_session() -> None:
-        if not await run_in_threadpool(alive):
+        if not await threads.run(threads.SOCKETS, alive):
             raise SessionEnded
 
     async def commands() -> None:
@@ -94,7 +94,7 @@ async def serve(
             elif message.get("type") == "resync":
                 await send_snapshot()
             else:
-                code = await run_in_threadpool(command, message)
+                code = await threads.run(threads.SOCKETS, command, message)
                 if code is not None:
                     await send_error(code)
                 await send_snapshot()
