@@ -605,7 +605,9 @@ def responder_joined(*, session: Session, call: Call, user_id: int, now: datetim
         return True  # already joined or took over, or resolved: nothing changes
     escalation.status = EscalationStatus.joined
     escalation.joined_at = now
-    record(session, escalation, "joined", now, user_id=user_id, channel=call.channel.value)
+    # The log's channel is how a page reached someone; a text's join says it was a text.
+    joined_by = call.channel.value if call.is_text else None
+    record(session, escalation, "joined", now, user_id=user_id, channel=joined_by)
     _notify_everyone_paged(session, escalation)
     if call.counselor_id is not None:
         emit(session, agent_topic(call.counselor_id))
