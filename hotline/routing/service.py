@@ -888,20 +888,23 @@ def offer_next(
                 continue  # (available from before their phone was removed: never offered)
             if not allowed.allows(user_id=user.id, line_id=call.line_id):
                 continue  # lacks a qualification the line requires, or it has expired
+            # Named states, never the row as read: a savepoint rolled back below may leave it
+            # showing an offer that was never made.
+            takes_from = [AgentState.available]
+            if call.is_text or status.calls_while_chatting:
+                takes_from.append(AgentState.chatting)
             try:
                 with session.begin_nested():
                     if not _set_agent(
                         session=session,
                         user_id=user.id,
                         to=AgentState.offered,
-                        expect=[status.state],
+                        expect=takes_from,
                         now=at,
                         call_id=call.id,
                     ):
                         raise _Taken
-                    if status.state == AgentState.chatting and _over_capacity(
-                        session, user, max_conversations
-                    ):
+                    if call.is_text and _over_capacity(session, user, max_conversations):
                         raise _Taken
                     if not calls.transition(
                         session=session,
