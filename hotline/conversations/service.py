@@ -250,12 +250,8 @@ def receive(
 ) -> ConversationMessage | None:
     """A message from the person. None if it was stored before (the channel delivered it
     twice). A danger phrase puts a waiting conversation first and tells the supervisors."""
-    if provider_id is not None:
-        seen = session.exec(
-            select(ConversationMessage.id).where(ConversationMessage.provider_id == provider_id)
-        ).first()
-        if seen is not None:
-            return None
+    if provider_id is not None and seen(session=session, provider_id=provider_id):
+        return None
     phrase = danger.match(body, danger.phrases(phrases or {}))
     try:
         with session.begin_nested():
