@@ -7,10 +7,12 @@ instances is the job's own guard, named in `Job.once` (most are compare-and-set 
 `FOR UPDATE SKIP LOCKED` on PostgreSQL and the write lock on SQLite). Phone-network work found by
 a job is handed to the dispatcher's pool after the commit (`ctx.dispatcher.apply` / `submit`).
 
-The engine's timers (`tick=True`, every `engine_interval_s`) also run together, in `order`, from
-`Worker.tick()` (tests call it after moving the fake clock) and at once on `Worker.wake()` (the
-dispatcher's `kick`). A failing job does not hold up the others; its failures are logged once per
-episode (`Episode`), not on every run.
+The engine's timers (`tick=True`) run together, in `order`, in one thread: every
+`engine_interval_s` as the scheduler's one `engine` job, from `Worker.tick()` (tests call it after
+moving the fake clock), and at once on `Worker.wake()` (the dispatcher's `kick`). One thread, not
+one per timer: each opens a transaction, and on SQLite a dozen threads queueing for the write lock
+together every interval kept a request waiting behind them. A failing job does not hold up the
+others; its failures are logged once per episode (`Episode`), not on every run.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ENGINE = "engine"  # the scheduler's one job that runs the engine's timers, in order
+
 # The guards jobs name in `Job.once` (what keeps two instances from doing the same work twice).
 COMPARE_AND_SET = (
     "compare-and-set updates of the due rows (PostgreSQL FOR UPDATE SKIP LOCKED, SQLite write lock)"
@@ -56,10 +60,6 @@ class JobContext:
     dispatcher: Dispatcher
 
 
-def engine_interval(settings: Settings) -> float:
-    return settings.engine_interval_s
-
-
 @dataclass(frozen=True)
 class Job:
     """One timer. `run` returns how much it did (or None); `once` names its guard across
@@ -71,7 +71,7 @@ class Job:
     once: str
     every: float | Callable[[Settings], float] | None = None
     cron: str | None = None
-    tick: bool = False  # one of the engine's timers: part of `Worker.tick()` and `wake()`
+    tick: bool = False  # an engine timer: runs in `Worker.tick()`, so no `every` or `cron`
     order: int = 0  # position in `tick()`, lowest first
     at_start: bool = False  # also run as soon as the worker starts
     retry_s: float | None = None  # a failed run is tried again this much later
@@ -90,8 +90,8 @@ class Registry:
     def add(self, job: Job) -> None:
         if job.name in self._jobs:
             raise ValueError(f"job {job.name!r} registered twice")
-        if job.tick and job.every is None:
-            raise ValueError(f"job {job.name!r}: an engine timer needs an interval")
+        if job.tick and (job.every is not None or job.cron is not None):
+            raise ValueError(f"job {job.name!r}: an engine timer runs every engine_interval_s")
         self._jobs[job.name] = job
 
     @property
@@ -176,8 +176,15 @@ class Worker:
     def start(self) -> None:
         settings = self.context.settings
         now = datetime.now(UTC)
+        if self._engine:
+            self._scheduler.add_job(
+                self.tick,
+                IntervalTrigger(seconds=settings.engine_interval_s, timezone=UTC),
+                id=ENGINE,
+                name=ENGINE,
+            )
         for job in self.jobs.values():
-            if job.enabled is not None and not job.enabled(settings):
+            if job.tick or (job.enabled is not None and not job.enabled(settings)):
                 continue
             interval = job.interval_s(settings)
             first = now if job.at_start else None
@@ -212,12 +219,10 @@ class Worker:
             self._again[job.name].set()
         if not self._scheduler.running:
             return
-        now = datetime.now(UTC)
-        for job in self._engine:
-            try:
-                self._scheduler.modify_job(job.name, next_run_time=now)
-            except Exception:  # shutting down, or not scheduled here; the next start runs it
-                log.debug("wake ignored for %s", job.name, exc_info=True)
+        try:
+            self._scheduler.modify_job(ENGINE, next_run_time=datetime.now(UTC))
+        except Exception:  # shutting down, or no engine timers here; the next start runs them
+            log.debug("wake ignored", exc_info=True)
 
     # --- running --------------------------------------------------------------------------
 

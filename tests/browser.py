@@ -18,9 +18,13 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
 from tests.conftest import CHROMIUM
+
+# What a page shows after a click can take seconds on a loaded 2-core CI machine (two workers,
+# their servers and Chromium); Playwright's default of 5 s made such waits fail there.
+expect.set_options(timeout=10_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

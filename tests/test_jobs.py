@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -70,7 +71,7 @@ def test_the_registry_holds_every_features_jobs_each_naming_its_guard() -> None:
     assert set(registered) == set().union(*FEATURES.values())
     for name, job in registered.items():
         assert job.once.strip(), f"{name} does not name what keeps it once across instances"
-        assert job.every is not None or job.cron is not None or job.at_start, name
+        assert job.tick or job.every is not None or job.cron is not None or job.at_start, name
     engine = sorted((j for j in registered.values() if j.tick), key=lambda j: j.order)
     assert [job.name for job in engine] == TICK_ORDER
 
@@ -88,6 +89,11 @@ def test_a_job_is_registered_once() -> None:
     registry.add(Job(name="x", run=lambda ctx: 0, once="test", every=1))
     with pytest.raises(ValueError):
         registry.add(Job(name="x", run=lambda ctx: 0, once="test", every=1))
+
+
+def test_an_engine_timer_takes_its_interval_from_the_engine() -> None:
+    with pytest.raises(ValueError):
+        Registry().add(Job(name="x", run=lambda ctx: 0, once="test", every=1, tick=True))
 
 
 class Failing:
@@ -122,8 +128,8 @@ def test_a_failing_job_holds_up_no_other_and_is_logged_once_per_episode(
     worker = Worker(
         NO_CONTEXT,
         [
-            Job(name="broken", run=broken, once="test", every=1, tick=True, order=1),
-            Job(name="other", run=other, once="test", every=1, tick=True, order=2),
+            Job(name="broken", run=broken, once="test", tick=True, order=1),
+            Job(name="other", run=other, once="test", tick=True, order=2),
         ],
     )
     with caplog.at_level(logging.WARNING, logger="hotline.jobs"):
@@ -173,6 +179,39 @@ def test_on_the_scheduler_a_failing_job_holds_up_no_other(
     assert failures(caplog) == ["job broken failing (its timers wait until it works again)"]
 
 
+def test_on_the_scheduler_the_engine_timers_run_in_order_in_one_thread() -> None:
+    ran: list[tuple[str, int]] = []
+
+    def timer(name: str) -> Callable[[JobContext], int]:
+        def run(ctx: JobContext) -> int:
+            ran.append((name, threading.get_ident()))
+            return 0
+
+        return run
+
+    context = cast(
+        JobContext,
+        SimpleNamespace(settings=make_settings("sqlite://", 9, None, engine_interval_s=0.05)),
+    )
+    worker = Worker(
+        context,
+        [
+            Job(name="second", run=timer("second"), once="test", tick=True, order=2),
+            Job(name="first", run=timer("first"), once="test", tick=True, order=1),
+        ],
+    )
+    worker.start()
+    try:
+        wait_for(lambda: len(ran) >= 6)
+    finally:
+        worker.stop()
+    names = [name for name, _ in ran[:6]]
+    assert names == ["first", "second"] * 3
+    # One tick at a time: each run of "second" follows a "first" on the same thread.
+    for (_, first_thread), (_, second_thread) in zip(ran[0:6:2], ran[1:6:2], strict=True):
+        assert first_thread == second_thread
+
+
 def test_a_job_that_only_runs_at_start_is_retried_until_it_works() -> None:
     flaky = Failing()
 
@@ -209,7 +248,7 @@ def test_a_wake_during_a_run_runs_the_engine_again() -> None:
     slow = Job(name="slow", run=later, once="test", every=3600)  # not an engine timer
     worker = Worker(
         NO_CONTEXT,
-        [Job(name="offers", run=offers, once="test", every=1, tick=True), slow],
+        [Job(name="offers", run=offers, once="test", tick=True), slow],
     )
     assert worker.tick().done == {"offers": 2}
     assert later.runs == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotline.board import service as board
-from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry
 
 
 def expire_monitors(ctx: JobContext) -> int:
@@ -27,7 +27,6 @@ def register(registry: Registry) -> None:
             name="board.monitors",
             run=expire_monitors,
             once=COMPARE_AND_SET,
-            every=engine_interval,
             tick=True,
             order=80,
         )

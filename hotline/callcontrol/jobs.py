@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hotline.callcontrol import transfers
 from hotline.callcontrol.network import Network
-from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry
 
 
 def expire_transfers(ctx: JobContext) -> int:
@@ -23,7 +23,6 @@ def register(registry: Registry) -> None:
             name="callcontrol.expire_transfers",
             run=expire_transfers,
             once=COMPARE_AND_SET,
-            every=engine_interval,
             tick=True,
             order=15,
         )

@@ -15,7 +15,7 @@ from hotline.config import Settings
 from hotline.conversations import delivery, sms
 from hotline.conversations import service as conversations
 from hotline.db import Database
-from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry
 from hotline.telephony.port import TelephonyPort
 from hotline.wechat import outbound
 
@@ -134,7 +134,6 @@ def register(registry: Registry) -> None:
                 name=name,
                 run=run,
                 once=COMPARE_AND_SET,
-                every=engine_interval,
                 tick=True,
                 order=order,
             )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from hotline.clock import Clock
 from hotline.db import Database
 from hotline.dialback import service as dialbacks
-from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry
 from hotline.telephony.port import TelephonyPort
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,6 @@ def register(registry: Registry) -> None:
             name="dialback.place",
             run=place_due,
             once=COMPARE_AND_SET + "; the pacer row's next_at",
-            every=engine_interval,
             tick=True,
             order=75,
         )

@@ -6,7 +6,7 @@ import logging
 
 from hotline.escalation import drills, paging
 from hotline.escalation import service as escalations
-from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry
 from hotline.push import sender as push_sender
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,6 @@ def register(registry: Registry) -> None:
             name="escalation.steps",
             run=run_steps,
             once=COMPARE_AND_SET,
-            every=engine_interval,
             tick=True,
             order=60,
         )
@@ -100,7 +99,6 @@ def register(registry: Registry) -> None:
             name="escalation.drills",
             run=run_drills,
             once=COMPARE_AND_SET,
-            every=engine_interval,
             tick=True,
             order=65,
         )
@@ -110,7 +108,6 @@ def register(registry: Registry) -> None:
             name="escalation.pages",
             run=send_pages,
             once=PAGE_LEASE,
-            every=engine_interval,
             tick=True,
             order=70,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotline.followups import service as followups
-from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry
 
 
 def expire_overdue(ctx: JobContext) -> int:
@@ -18,7 +18,6 @@ def register(registry: Registry) -> None:
             name="followups.expire",
             run=expire_overdue,
             once=COMPARE_AND_SET,
-            every=engine_interval,
             tick=True,
             order=50,
         )

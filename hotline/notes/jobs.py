@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry
 from hotline.notes import service as notes
 
 
@@ -18,7 +18,6 @@ def register(registry: Registry) -> None:
             name="notes.overdue",
             run=mark_overdue,
             once=COMPARE_AND_SET,
-            every=engine_interval,
             tick=True,
             order=40,
         )

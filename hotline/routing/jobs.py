@@ -4,7 +4,7 @@ at once)."""
 
 from __future__ import annotations
 
-from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry, engine_interval
+from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry
 from hotline.routing import service as routing
 
 
@@ -90,7 +90,6 @@ def register(registry: Registry) -> None:
                 name=name,
                 run=run,
                 once=COMPARE_AND_SET,
-                every=engine_interval,
                 tick=True,
                 order=order,
             )

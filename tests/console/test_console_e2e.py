@@ -67,7 +67,10 @@ def test_counselor_takes_a_call_from_offer_to_wrap_up(stack: Stack) -> None:
         expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
         assert asked == ["Notes not yet submitted: 1. Go available and take calls anyway?"]
         page.screenshot(path=str(stack.extra.get("shots", "/tmp")) + "/console-available.png")
-        assert errors == []
+        # The reload's last note save (pagehide) and the new page's save of the same draft may
+        # cross: the second gets 409 with the saved note and adopts it (the autosave's answer to
+        # a conflict). The browser logs that response; it is no error of the page.
+        assert [e for e in errors if "status of 409 (Conflict)" not in e] == []
 
     with stack.db.session() as session:
         call = session.exec(select(Call)).one()
