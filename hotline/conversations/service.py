@@ -36,6 +36,7 @@ from hotline.conversations.schemas import ReadAlongSnapshot
 from hotline.errors import DomainError
 from hotline.escalation import service as escalations
 from hotline.i18n import N_
+from hotline.lines import prompts as line_prompts
 from hotline.lines.models import Line
 from hotline.realtime.events import BOARD_TOPIC, SUPERVISORS_TOPIC, agent_topic, emit
 from hotline.routing import priority
@@ -685,9 +686,19 @@ def begin(
             phrases=phrases,
         )
     position = queue_position(session=session, call=call)
-    say(session=session, call=call, body=words.welcome(line, call.language, position), now=now)
+    wait_s = _expected_wait(session, call, now)
+    say(
+        session=session,
+        call=call,
+        body=words.welcome(line, call.language, position, wait_s),
+        now=now,
+    )
     _told(session, call, position, now)
     return call
+
+
+def _expected_wait(session: Session, call: Call, now: datetime) -> int | None:
+    return line_prompts.expected_wait_s(session=session, line_id=call.line_id, now=now, texts=True)
 
 
 def _told(session: Session, call: Call, position: int | None, now: datetime) -> None:
@@ -788,7 +799,9 @@ def tell_positions(*, session: Session, line_id: int | None = None, now: datetim
         line = session.get(Line, call.line_id)
         if line is None:
             continue
-        say(session=session, call=call, body=words.place(line, call.language, position), now=now)
+        wait_s = _expected_wait(session, call, now)
+        body = words.place(line, call.language, position, wait_s)
+        say(session=session, call=call, body=body, now=now)
         _told(session, call, position, now)
         told += 1
     return told

@@ -17,7 +17,9 @@ def _for(line: Line, language: str | None) -> Callable[[str], str]:
     return gettext_for(line_language(line, language))
 
 
-def welcome(line: Line, language: str | None, position: int | None) -> str:
+def welcome(
+    line: Line, language: str | None, position: int | None, wait_s: int | None = None
+) -> str:
     _ = _for(line, language)
     text = _(
         "%(name)s: if you are in danger right now, call %(police)s or %(ambulance)s. "
@@ -25,15 +27,22 @@ def welcome(line: Line, language: str | None, position: int | None) -> str:
         "line's confidential records, like a call."
     ) % {"name": line.name, **EMERGENCY}
     if position is not None:
-        text += " " + place(line, language, position)
+        text += " " + place(line, language, position, wait_s)
     return text
 
 
-def place(line: Line, language: str | None, position: int) -> str:
+def place(line: Line, language: str | None, position: int, wait_s: int | None = None) -> str:
+    """Their place in the queue, and the expected wait when the line's recent answers tell it
+    (`lines.prompts.expected_wait_s`)."""
     _ = _for(line, language)
     if position <= 1:
-        return _("You are next.")
-    return str(_("You are number %(position)d in the queue.") % {"position": position})
+        text = _("You are next.")
+    else:
+        text = _("You are number %(position)d in the queue.") % {"position": position}
+    if wait_s is not None:
+        minutes = max(1, round(wait_s / 60))
+        text += " " + _("The expected wait is about %(minutes)s minutes.") % {"minutes": minutes}
+    return str(text)
 
 
 def answered(line: Line, language: str | None, counselor: str) -> str:

@@ -28,7 +28,7 @@ from sqlmodel import Session, col, func, select
 from hotline.audit.models import AuditAction
 from hotline.audit.service import record
 from hotline.auth.models import User
-from hotline.calls.models import Call, CallState
+from hotline.calls.models import Call, CallState, Channel
 from hotline.errors import DomainError
 from hotline.i18n import N_
 from hotline.lines.models import Line
@@ -344,13 +344,18 @@ def queue_position(*, session: Session, call: Call) -> int | None:
     return int(ahead) + 1
 
 
-def expected_wait_s(*, session: Session, line_id: int, now: datetime) -> int | None:
-    """The median wait (queued to connected) of the line's calls answered in the last hour;
-    None when fewer than `WAIT_MIN_SAMPLES` were."""
+def expected_wait_s(
+    *, session: Session, line_id: int, now: datetime, texts: bool = False
+) -> int | None:
+    """The median wait (queued to connected) of the line's calls answered in the last hour, or
+    of its text conversations (`texts`: a counselor holds several, so their queue moves at its
+    own pace); None when fewer than `WAIT_MIN_SAMPLES` were."""
+    voice = col(Call.channel) == Channel.voice.value
     rows = session.exec(
         select(Call.queued_at, Call.connected_at)
         .where(
             col(Call.line_id) == line_id,
+            ~voice if texts else voice,
             col(Call.connected_at) >= now - WAIT_WINDOW,
             col(Call.connected_at) <= now,
             col(Call.queued_at).is_not(None),

@@ -285,6 +285,50 @@ def test_a_person_waiting_is_told_their_place_and_past_the_wait_the_emergency_nu
     assert "+8612356" in last.body and last.sender == Sender.line
 
 
+def test_the_first_answer_tells_the_expected_wait_of_the_lines_texts_not_its_calls(
+    db: Database,
+) -> None:
+    line = make_line(db, languages=["en"])
+
+    def answered(n: int, channel: Channel, minutes: int) -> None:
+        with db.session() as session:
+            session.add(
+                Call(
+                    call_sid=f"answered-{channel.value}-{n}",
+                    line_id=line.id or 0,
+                    caller_hash=f"h{channel.value}{n}",
+                    channel=channel,
+                    state=CallState.completed,
+                    created_at=T0 - timedelta(minutes=40),
+                    queued_at=T0 - timedelta(minutes=40),
+                    connected_at=T0 - timedelta(minutes=40 - minutes),
+                )
+            )
+
+    def first_answer(sender: str, at: datetime) -> str:
+        with db.session() as session:
+            call = conversations.begin(
+                session=session,
+                line=line,
+                channel=Channel.sms,
+                sender_hash=sender,
+                body="hello",
+                now=at,
+                max_wait_s=600,
+            )
+            said = conversations.transcript(session=session, call_id=call.id or 0)
+        return [m.body for m in said if m.sender == Sender.line][0]
+
+    for n, minutes in enumerate((1, 1, 2)):  # calls answered at once: not the texts' wait
+        answered(n, Channel.voice, minutes)
+    assert "expected wait" not in first_answer("p1", T0)
+    for n, minutes in enumerate((2, 6, 30)):  # texts answered after 2, 6 and 30 minutes
+        answered(n, Channel.webchat, minutes)
+    assert "You are number 2 in the queue. The expected wait is about 6 minutes." in (
+        first_answer("p2", T0 + S)
+    )
+
+
 def test_a_counselor_who_chose_calls_while_chatting_is_offered_one_and_returns_to_the_texts(
     db: Database,
 ) -> None:
