@@ -111,7 +111,7 @@ def deliver(ctx: JobContext) -> int:
     """Claim the queued SMS and WeChat messages; send them after the commit, one task per
     conversation so each conversation's messages keep their order."""
     with ctx.db.session() as session:
-        claimed = delivery.claim(session=session)
+        claimed = delivery.claim(session=session, now=ctx.clock.now())
     batches: dict[int, list[delivery.Outgoing]] = defaultdict(list)
     for message in claimed:
         batches[message.call_id].append(message)

@@ -60,6 +60,9 @@ class ConversationMessage(SQLModel, table=True):
     # message id), prefixed with the channel: a repeated delivery is stored once.
     provider_id: str | None = Field(default=None, max_length=96, unique=True)
     delivery: Delivery = Field(sa_type=StrEnumType(Delivery))
+    # When a delivery job claimed it (`sending`): past the lease another run takes it again, so
+    # an instance that died mid-send neither loses it nor holds up the conversation's next ones.
+    sending_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The phrase that marked the person in danger now, if this message did (shown to the
     # counselor as the reason; the screener still decides the level).
     danger_phrase: str | None = Field(default=None, sa_type=EncryptedText)

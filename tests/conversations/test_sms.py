@@ -206,7 +206,7 @@ def test_status_callbacks_move_a_message_forward_only(hooks: Stack) -> None:
     with stack.db.session() as session:  # as the delivery job does
         from hotline.conversations import delivery
 
-        [claimed] = delivery.claim(session=session)
+        [claimed] = delivery.claim(session=session, now=stack.clock.now())
         assert claimed.to == CALLER and claimed.from_ == LINE
     # The callback comes before the sender recorded the SID: found by our id.
     assert stack.webhook(path, status(sid, "sent")).status_code == 200

@@ -87,7 +87,7 @@ def test_a_private_note_reaches_the_counselor_only(
     web = held_text(db, line, alice, "p1", T0 + S, Channel.webchat)
     sms = held_text(db, line, alice, "p2", T0 + 3 * S, Channel.sms)
     with db.session() as session:  # what the SMS job has to send so far goes out first
-        delivery.claim(session=session)
+        delivery.claim(session=session, now=T0)
     for call_id in (web, sms):
         with db.session() as session:
             note = conversations.note_to_counselor(
@@ -103,7 +103,7 @@ def test_a_private_note_reaches_the_counselor_only(
             theirs = conversations.transcript(session=session, call_id=call_id)
             assert "Ask about sleep" not in [m.body for m in theirs]
         # The SMS delivery job never picks it, now or later.
-        assert delivery.claim(session=session) == []
+        assert delivery.claim(session=session, now=T0) == []
         stored = session.exec(
             select(ConversationMessage).where(ConversationMessage.sender == Sender.supervisor)
         ).all()
