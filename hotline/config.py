@@ -95,9 +95,10 @@ class Settings(BaseSettings):
     # {"zh_CN": ["不想活"], "en": ["kill myself"]}; empty: the built-in lists
     # (hotline/conversations/danger.py). Never the only screen: the screener decides the level.
     danger_phrases: dict[str, list[str]] = Field(default_factory=dict)
-    # More SMS than this in a minute from one sender are dropped (logged, nothing stored): a
-    # looping phone or a flood must not fill a counselor's screen or the queue.
-    sms_per_minute: int = Field(default=20, ge=1, le=1000)
+    # More messages than this in a minute from one person (an SMS number, a WeChat follower, a
+    # web chat conversation) are dropped (logged, nothing stored): a looping phone or a flood
+    # must not fill a counselor's screen or the queue.
+    texts_per_minute: int = Field(default=20, ge=1, le=1000)
     # WeChat customer-service messages reach a person only this long after their last message
     # (the platform's 48-hour window); later replies fail with the reason logged.
     wechat_reply_window_h: float = Field(default=48.0, gt=0, le=48.0)

@@ -7,8 +7,8 @@ sockets (`/chat/{line_id}/ws`), each says a first message, and the counselors ac
 as the console would. Then every person sends messages, spread over time, and for each one the
 script measures, from the moment it was sent:
 
-- `snapshot`: the counselor's console websocket receives the snapshot whose conversation card
-  announces it (its `last_message_id` reaches the message), and
+- `announced`: the counselor's console websocket receives the frame (`conversation_message`)
+  or snapshot card that announces it (its `last_message_id` reaches the message), and
 - `screen`: the console's transcript fetch (`GET /api/conversations/{id}/messages`, started when
   the card changed, as conversations.js does) has returned it: the counselor can read it.
 
@@ -87,7 +87,7 @@ class Samples:
     """Send times by message marker, and what the counselors' side saw of them."""
 
     sent: dict[str, float] = field(default_factory=dict)
-    snapshot: dict[str, float] = field(default_factory=dict)
+    announced: dict[str, float] = field(default_factory=dict)
     screen: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -103,7 +103,7 @@ class Counselor:
         self.ws: ClientConnection | None = None
         self.held: set[int] = set()
         self.accepting: set[int] = set()
-        # Per conversation: (arrival time, last_message_id) of each snapshot that changed it.
+        # Per conversation: (arrival time, last_message_id) of each announcement that changed it.
         self.cards: dict[int, list[tuple[float, int]]] = {}
         self.fetching: set[int] = set()
         self.stale: set[int] = set()
@@ -135,6 +135,9 @@ class Counselor:
         async for raw in self.ws:
             arrived = time.perf_counter()
             frame = json.loads(raw)
+            if frame.get("type") == "conversation_message":
+                self.announced(arrived, frame["call_id"], frame["last_message_id"])
+                continue
             if frame.get("type") != "snapshot":
                 continue
             offer = frame.get("offer")
@@ -142,12 +145,15 @@ class Counselor:
                 self.accepting.add(offer["call_id"])
                 await self.send("accept", call_id=offer["call_id"])
             for card in frame.get("conversations") or []:
-                call_id, last = card["call_id"], card["last_message_id"] or 0
-                self.held.add(call_id)
-                history = self.cards.setdefault(call_id, [])
-                if not history or history[-1][1] < last:
-                    history.append((arrived, last))
-                    self.load(call_id)
+                self.held.add(card["call_id"])
+                self.announced(arrived, card["call_id"], card["last_message_id"] or 0)
+
+    def announced(self, arrived: float, call_id: int, last: int) -> None:
+        """A snapshot's card or a message frame names the conversation's last message."""
+        history = self.cards.setdefault(call_id, [])
+        if not history or history[-1][1] < last:
+            history.append((arrived, last))
+            self.load(call_id)
 
     def load(self, call_id: int) -> None:
         if call_id in self.fetching:  # changed while loading: once more after (the console's way)
@@ -171,8 +177,8 @@ class Counselor:
                 if marker in self.samples.screen:
                     continue
                 self.samples.screen[marker] = got
-                # The first snapshot that announced it (a card's last_message_id at or past it).
-                self.samples.snapshot[marker] = next(
+                # The first frame or card that announced it (last_message_id at or past it).
+                self.samples.announced[marker] = next(
                     (at for at, last in history if last >= message["id"]), got
                 )
         finally:
@@ -292,7 +298,7 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
         "chats": args.chats,
         "counselors": args.counselors,
         "messages_per_s": round(total / wall, 1),
-        "snapshot": summary(samples.snapshot, samples.sent),
+        "announced": summary(samples.announced, samples.sent),
         "screen": summary(samples.screen, samples.sent),
         "rss_mib": {
             "at_start": round(rss_start / 1024, 1),
@@ -308,7 +314,7 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
 
 def table(result: dict[str, Any]) -> str:
     rows = [f"{'':10} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"]
-    for part in ("snapshot", "screen"):
+    for part in ("announced", "screen"):
         s = result[part]
         rows.append(
             f"{part:10} {s['n']:>6} {s.get('p50_ms', '-'):>8} {s.get('p95_ms', '-'):>8} "

@@ -99,6 +99,13 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
             "them from its own number and put you through; you will not see their number."
         ),
         "call_them_placed": _("The line is calling them. Your phone rings when they answer."),
+        "call_offer_confirm": _(
+            "Offer the person a phone call? Their chat page asks for their number; the line "
+            "calls them from its own number once they give it, and you will not see it."
+        ),
+        "call_offer_sent": _(
+            "The person is asked for their number. The line calls them once they give it."
+        ),
         "quick_none": _("This line has no quick replies."),
         "quick_failed": _("The quick replies could not be loaded."),
         "quick_inserted": _("Inserted into your reply: read it, change it if needed, then send."),

@@ -52,6 +52,7 @@ def chat_page(line_id: int, request: Request, session: SessionDep) -> Response:
         "unavailable": _("This service cannot take your messages."),
         "error": _("Your message could not be sent. Please try again."),
         "confirm_leave": _("End this conversation? The counselor will be told you left."),
+        "bad_number": _("This does not look like a phone number. Please check it."),
     }
     return templates.TemplateResponse(
         request,

@@ -2,10 +2,12 @@
 
 Protocol (JSON text frames):
 - in: `{"type": "hello", "resume": token | null}` first; then `{"type": "message", "id": "<the
-  page's id>", "body": "..."}`, `{"type": "typing"}`, `{"type": "leave"}`.
-- out: `{"type": "ready", "resume": token, "state": ..., "position": n | null, "messages": [...]}`
-  after hello; then `{"type": "message", ...}` for each new message, `{"type": "status", "state":
-  "waiting" | "live" | "ended" | "none", "position": n | null}` when it changes,
+  page's id>", "body": "..."}`, `{"type": "typing"}`, `{"type": "leave"}`, and when their
+  counselor offered a call, `{"type": "call_me", "number": "..."}` or `{"type": "no_call"}`.
+- out: `{"type": "ready", "resume": token, "state": ..., "position": n | null, "call_offer":
+  bool, "messages": [...]}` after hello; then `{"type": "message", ...}` for each new message,
+  `{"type": "status", "state": "waiting" | "live" | "ended" | "none", "position": n | null,
+  "call_offer": bool}` when it changes,
   `{"type": "typing"}` while the counselor writes, `{"type": "error", "code": ...}`.
 
 The resume token is the conversation's only key: the page keeps it (sessionStorage), so a
@@ -20,8 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -32,6 +33,8 @@ from hotline.blocklist import service as blocklist
 from hotline.calls.models import TERMINAL_STATES, Call, CallState, Channel
 from hotline.conversations import service as conversations
 from hotline.conversations.models import ConversationMessage, Sender
+from hotline.conversations.schemas import TypingFrame
+from hotline.dialback import service as dialbacks
 from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.privacy import caller_hash
@@ -44,8 +47,6 @@ router = APIRouter()
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_NO_LINE = 4404
 MAX_FRAME = 8_000  # characters of one frame (a message is cut to 1,600 anyway)
-# A person may send this many messages in a minute; more are refused (not stored).
-RATE_PER_MINUTE = 20
 
 
 def sender_hash(secret: str, token: str) -> str:
@@ -89,7 +90,6 @@ class Chat:
     token: str | None = None
     call_id: int | None = None
     last_sent: int = 0
-    sent_times: deque[float] = field(default_factory=deque)
 
     # --- blocking parts, run in the thread pool ---
 
@@ -115,7 +115,13 @@ class Chat:
                     messages.append(_view(message))
                     self.last_sent = message.id
         position = conversations.queue_position(session=session, call=call) if call else None
-        return {"state": _state(session, call), "position": position, "messages": messages}
+        return {
+            "state": _state(session, call),
+            "position": position,
+            "messages": messages,
+            # Their counselor offered a call: the page asks for their number.
+            "call_offer": call is not None and dialbacks.call_offered(session=session, call=call),
+        }
 
     def news(self) -> dict[str, Any]:
         with self.dispatcher.db.session() as session:
@@ -134,6 +140,11 @@ class Chat:
             who = sender_hash(settings.secret_key, self.token)
             if blocklist.is_blocked(session=session, caller_hash=who, now=now):
                 return "unavailable"
+            # Per person (their conversation's key), whichever socket or instance they use.
+            if conversations.over_rate(
+                session=session, sender_hash=who, per_minute=settings.texts_per_minute, now=now
+            ):
+                return "too_fast"
             call = session.get(Call, self.call_id) if self.call_id is not None else None
             provider_id = _provider_id(self.token, page_id)
             if call is not None and (
@@ -173,6 +184,25 @@ class Chat:
                 return {"resume": self.token}
         return {}
 
+    def answer_call_offer(self, number: str | None) -> str | None:
+        """The person gives their number for the call their counselor offered (the line calls
+        them now), or None to go on writing. An error code, or None."""
+        if self.call_id is None:
+            return "no_offer"
+        try:
+            with self.dispatcher.db.session() as session:
+                dial = dialbacks.answer_offer(
+                    session=session,
+                    call_id=self.call_id,
+                    number=number,
+                    now=self.dispatcher.clock.now(),
+                )
+        except dialbacks.DialBackError as error:
+            return error.code
+        if dial is not None:
+            self.dispatcher.kick()  # placed by the job at once if the pace allows
+        return None
+
     def leave(self) -> None:
         if self.call_id is None:
             return
@@ -192,19 +222,8 @@ class Chat:
             call = session.get(Call, self.call_id)
             counselor = call.counselor_id if call is not None else None
         if counselor is not None:
-            frame = {"type": "typing", "call_id": self.call_id}
+            frame = TypingFrame(call_id=self.call_id).model_dump()
             self.bus.publish(agent_topic(counselor), {"frame": frame})
-
-    def allowed_now(self) -> bool:
-        """At most RATE_PER_MINUTE messages in any minute (a flood is not stored); the
-        injected clock's seconds, so a test can move past the minute."""
-        now = self.dispatcher.clock.now().timestamp()
-        while self.sent_times and now - self.sent_times[0] > 60:
-            self.sent_times.popleft()
-        if len(self.sent_times) >= RATE_PER_MINUTE:
-            return False
-        self.sent_times.append(now)
-        return True
 
 
 @router.websocket("/chat/{line_id}/ws")
@@ -280,9 +299,6 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
                 if not isinstance(body, str) or not body.strip() or not isinstance(page_id, str):
                     await send({"type": "error", "code": "bad_message"})
                     continue
-                if not chat.allowed_now():
-                    await send({"type": "error", "code": "too_fast"})
-                    continue
                 before = chat.call_id
                 result = await threads.run(threads.SOCKETS, chat.post, body, page_id)
                 if isinstance(result, str):
@@ -298,6 +314,15 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
                 await send_news()
             elif kind == "typing":
                 await threads.run(threads.SOCKETS, chat.typing)
+            elif kind in ("call_me", "no_call"):
+                number = message.get("number") if kind == "call_me" else None
+                if kind == "call_me" and not (isinstance(number, str) and 0 < len(number) <= 40):
+                    await send({"type": "error", "code": "bad_number"})
+                    continue
+                code = await threads.run(threads.SOCKETS, chat.answer_call_offer, number)
+                if code is not None:
+                    await send({"type": "error", "code": code})
+                await send_news()
             elif kind == "leave":
                 await threads.run(threads.SOCKETS, chat.leave)
                 await send_news()

@@ -45,6 +45,9 @@ class Conversation(SQLModel, table=True):
     # When the person was last told their place in the queue (updated as it changes).
     position_told_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     position_told: int | None = None
+    # Web chat: when its counselor offered the person a call; the page asks for their number
+    # until they give it or say no (hotline/dialback/service.py, `offer_call`).
+    call_offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ConversationMessage(SQLModel, table=True):

@@ -1,8 +1,10 @@
-"""The shapes of the conversations' JSON API: a transcript and a counselor's reply."""
+"""The shapes of the conversations' JSON API (a transcript, a counselor's reply) and of the
+frames their consoles get between snapshots."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,3 +68,23 @@ class ReadAlongSnapshot(BaseModel):
     counselor_name: str | None
     mine: bool  # the supervisor reading holds it now (after taking it over)
     last_message_id: int | None
+
+
+class MessageFrame(BaseModel):
+    """Sent to the consoles of a conversation's counselor and crisis worker when a message is
+    added, in place of a whole snapshot: what its card shows changes (the console then reads the
+    transcript). Ids and a count only: no message text goes through the bus."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["conversation_message"] = "conversation_message"
+    call_id: int
+    last_message_id: int
+    unread: int  # the person's messages since the counselor last wrote
+
+
+class TypingFrame(BaseModel):
+    """The person of a conversation is writing (nothing is stored)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["typing"] = "typing"
+    call_id: int

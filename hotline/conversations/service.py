@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from sqlalchemy import update
@@ -32,7 +32,7 @@ from hotline.calls.models import (
 )
 from hotline.conversations import danger, words
 from hotline.conversations.models import Conversation, ConversationMessage, Delivery, Sender
-from hotline.conversations.schemas import ReadAlongSnapshot
+from hotline.conversations.schemas import MessageFrame, ReadAlongSnapshot
 from hotline.errors import DomainError
 from hotline.escalation import service as escalations
 from hotline.i18n import N_
@@ -44,6 +44,7 @@ from hotline.routing import service as routing
 
 # A message longer than this is cut (an SMS of 10 segments; a page can send no more).
 MAX_BODY = 1600
+RATE_WINDOW = timedelta(minutes=1)  # `over_rate` counts a person's messages over this
 SID_PREFIX = "CV"  # a conversation's own id in `calls.call_sid` (Twilio's call SIDs start CA)
 # End reasons.
 PERSON_LEFT = "person_left"
@@ -231,13 +232,30 @@ def _add(
     )
     session.add(message)
     session.flush()
+    assert message.id is not None
     emit(session, chat_topic(call.id), {"message": message.id})
-    if call.counselor_id is not None:
-        emit(session, agent_topic(call.counselor_id))
+    # Their consoles get a frame, not a snapshot: a snapshot per message kept 200 web chats'
+    # counselors seconds behind (bench_webchat.py). What else changes emits its own snapshot.
+    readers = _console_readers(session, call)
+    if readers:
+        frame = MessageFrame(
+            call_id=call.id,
+            last_message_id=message.id,
+            unread=routing.unanswered(session=session, call_id=call.id),
+        ).model_dump()
+        for user_id in readers:
+            emit(session, agent_topic(user_id), {"frame": frame})
+    return message
+
+
+def _console_readers(session: Session, call: Call) -> list[int]:
+    """Whose console lists the conversation: its counselor, and the crisis worker who joined."""
+    assert call.id is not None
+    readers = [call.counselor_id] if call.counselor_id is not None else []
     responder = escalations.responder_of(session=session, call_id=call.id)
     if responder is not None and responder != call.counselor_id:
-        emit(session, agent_topic(responder))
-    return message
+        readers.append(responder)
+    return readers
 
 
 def receive(
@@ -287,6 +305,8 @@ def _in_danger(session: Session, call: Call, now: datetime) -> None:
     calls.record_event(session=session, call_id=call.id, state="in_danger", now=now)
     emit(session, SUPERVISORS_TOPIC, {"in_danger_call": call.id})
     emit(session, BOARD_TOPIC)
+    for user_id in _console_readers(session, call):  # its card shows why it comes first
+        emit(session, agent_topic(user_id))
 
 
 def say(*, session: Session, call: Call, body: str, now: datetime) -> ConversationMessage:
@@ -550,6 +570,14 @@ def seen(*, session: Session, provider_id: str) -> bool:
             select(ConversationMessage.id).where(ConversationMessage.provider_id == provider_id)
         ).first()
         is not None
+    )
+
+
+def over_rate(*, session: Session, sender_hash: str, per_minute: int, now: datetime) -> bool:
+    """The person has written `per_minute` messages in the last minute already (on any line and
+    channel): the next is dropped. Counted in the database, so every instance agrees."""
+    return received_since(session=session, sender_hash=sender_hash, since=now - RATE_WINDOW) >= (
+        per_minute
     )
 
 

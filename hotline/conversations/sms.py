@@ -6,7 +6,7 @@ line's welcome queued for the `conversations.deliver` job) and the next ones go 
 webhook itself answers empty TwiML. Their number is kept only encrypted, in the conversation,
 as the way back. A closed line, a withheld number or a blocked sender get what they got before
 conversations existed (`hotline.telephony.texts`). Pictures and voice are never fetched nor
-stored: the person is told only text can be read. A sender past `sms_per_minute` is not stored
+stored: the person is told only text can be read. A sender past `texts_per_minute` is not stored
 (a looping phone must not flood the queue or a counselor's screen).
 
 Long messages: Twilio joins the parts of a long SMS into one Body, and splits ours (at most
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session
 from twilio.twiml.messaging_response import MessagingResponse
@@ -29,13 +29,13 @@ from hotline.config import Settings
 from hotline.conversations import service as conversations
 from hotline.lines import service as lines
 from hotline.lines.models import Line
+from hotline.linkage import service as linkage
 from hotline.privacy import caller_hash, is_withheld
 from hotline.telephony import texts
 from hotline.telephony.params import as_id
 
 log = logging.getLogger(__name__)
 PROVIDER_PREFIX = "sms:"
-RATE_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,12 @@ def answer(
         key is not None and conversations.seen(session=session, provider_id=key)
     ):
         return Answer(str(response))
-    if _over_limit(session, sender, settings, now):
-        log.warning("SMS dropped: a sender wrote more than %d in a minute", settings.sms_per_minute)
+    if conversations.over_rate(
+        session=session, sender_hash=sender, per_minute=settings.texts_per_minute, now=now
+    ):
+        log.warning(
+            "SMS dropped: a sender wrote more than %d in a minute", settings.texts_per_minute
+        )
         return Answer(str(MessagingResponse()))
     if ongoing is not None:
         conversations.receive(
@@ -104,7 +108,7 @@ def _begin(
     settings: Settings,
     now: datetime,
 ) -> None:
-    conversations.begin(
+    call = conversations.begin(
         session=session,
         line=line,
         channel=Channel.sms,
@@ -116,13 +120,9 @@ def _begin(
         address=number,
         phrases=settings.danger_phrases,
     )
-
-
-def _over_limit(session: Session, sender: str, settings: Settings, now: datetime) -> bool:
-    written = conversations.received_since(
-        session=session, sender_hash=sender, since=now - RATE_WINDOW
-    )
-    return written >= settings.sms_per_minute
+    # Kept for a rescue as a caller's number is (linkage: erased after its window unless a
+    # high-risk escalation holds it), apart from the conversation's own copy, which is purged.
+    linkage.capture(session=session, call=call, number=number, location={}, now=now)
 
 
 def _as_before(session: Session, params: dict[str, str], settings: Settings, now: datetime) -> str:

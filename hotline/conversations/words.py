@@ -119,6 +119,28 @@ def calling_you(line: Line, language: str | None) -> str:
     )
 
 
+def call_offered(line: Line, language: str | None) -> str:
+    """A web chat's counselor offers a call: the page asks for a number (used for it alone)."""
+    _ = _for(line, language)
+    return str(
+        _(
+            "Your counselor offers to call you by phone. If you would like that, type your "
+            "phone number in the box below: it is used for this call only. Or choose to go on "
+            "writing."
+        )
+    )
+
+
+def call_declined(line: Line, language: str | None) -> str:
+    _ = _for(line, language)
+    return str(_("You chose to go on writing. Your counselor is still here."))
+
+
+def call_not_now(line: Line, language: str | None) -> str:
+    _ = _for(line, language)
+    return str(_("The call cannot be made right now. You can go on writing here."))
+
+
 def call_missed(line: Line, language: str | None) -> str:
     _ = _for(line, language)
     return str(_("We could not reach you by phone. You can go on writing here."))

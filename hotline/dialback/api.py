@@ -16,7 +16,7 @@ from hotline.auth.models import User
 from hotline.db import SessionDep
 from hotline.dialback import service as dialbacks
 from hotline.dialback.models import DialBack
-from hotline.dialback.schemas import DialBackPublic
+from hotline.dialback.schemas import CallOffered, DialBackPublic
 from hotline.routing.engine import DispatcherDep
 
 router = APIRouter(prefix="/api/dialbacks", tags=["dialback"])
@@ -145,6 +145,32 @@ def call_conversation(
     return _filed(
         request, response, session, user, dial, "conversation", call_id, tasks, dispatcher.kick
     )
+
+
+@router.post("/conversations/{call_id}/offer", dependencies=[CsrfChecked], status_code=202)
+def offer_call(
+    call_id: int,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+) -> CallOffered:
+    """The counselor of a web chat offers the person a call: the chat page asks them for their
+    number; the line calls them once they give it (202: nothing is dialled yet)."""
+    call = dialbacks.offer_call(
+        session=session, call_id=call_id, user=user, now=dispatcher.clock.now()
+    )
+    record_request(
+        request,
+        action=AuditAction.edit,
+        object_type="conversation",
+        object_id=call_id,
+        user=user,
+        detail="call offered",
+        session=session,
+    )
+    assert call.id is not None
+    return CallOffered(call_id=call.id)
 
 
 @router.get("/{dial_back_id}", response_model=DialBackPublic)

@@ -29,3 +29,9 @@ class DialBackPublic(BaseModel):
     placed_at: IsoTime | None
     answered_at: IsoTime | None
     ended_at: IsoTime | None
+
+
+class CallOffered(BaseModel):
+    """A web chat's person is asked for their number (nothing is dialled yet)."""
+
+    call_id: int

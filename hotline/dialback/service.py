@@ -106,6 +106,8 @@ class DialBackError(DomainError):
             "If they want to talk by phone, ask them to call the line."
         ),
         "bad_number": N_("This is not a phone number the line can call."),
+        "not_webchat": N_("Only a web chat's person is asked for a number on the chat page."),
+        "no_offer": N_("No call is offered in this conversation."),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
 
@@ -317,6 +319,86 @@ def for_conversation(
         session=session, call=call, body=words.calling_you(line, call.language), now=now
     )
     return dial
+
+
+def offer_call(*, session: Session, call_id: int, user: User, now: datetime) -> Call:
+    """The counselor of a web chat offers the person a call: the chat page asks for their
+    number (`answer_offer`). Nothing is dialled until they give it; the same checks as the
+    call itself are made now, so the person is not asked for nothing."""
+    call = session.get(Call, call_id, with_for_update=True)
+    if call is None or not call.is_text:
+        raise DialBackError("not_found", 404)
+    if call.counselor_id is None or call.counselor_id != user.id:
+        raise DialBackError("forbidden", 403)
+    if call.state != CallState.connected:
+        raise DialBackError("not_live", 409)
+    if call.channel != Channel.webchat:
+        raise DialBackError("not_webchat", 409)
+    if any(
+        other.id != call.id for other in routing.conversations_of(session=session, user_id=user.id)
+    ):
+        raise DialBackError("other_conversations", 409)
+    if not dialable(routing.endpoint_for(session=session, user=user)):
+        raise DialBackError("no_phone", 409)
+    talk = session.get(Conversation, call_id)
+    line = session.get(Line, call.line_id)
+    assert talk is not None and line is not None
+    talk.call_offered_at = now
+    session.add(talk)
+    calls.record_event(
+        session=session, call_id=call_id, state="call_offered", now=now, user_id=user.id
+    )
+    # The page learns of the offer with this message (its news say `call_offer`).
+    conversations.say(
+        session=session, call=call, body=words.call_offered(line, call.language), now=now
+    )
+    return call
+
+
+def call_offered(*, session: Session, call: Call) -> bool:
+    """The person of this live web chat is being asked for a number."""
+    if call.id is None or call.state != CallState.connected:
+        return False
+    talk = session.get(Conversation, call.id)
+    return talk is not None and talk.call_offered_at is not None
+
+
+def answer_offer(
+    *, session: Session, call_id: int, number: str | None, now: datetime
+) -> DialBack | None:
+    """The person's answer on the chat page: their number (the line calls them now, with their
+    counselor: `for_conversation`), or None (they go on writing). A number the line cannot
+    call is refused (422) and the offer stands; any other refusal ends the offer."""
+    call = session.get(Call, call_id, with_for_update=True)
+    talk = session.get(Conversation, call_id)
+    if call is None or talk is None or not call_offered(session=session, call=call):
+        raise DialBackError("no_offer", 409)
+    line = session.get(Line, call.line_id)
+    assert line is not None
+    talk.call_offered_at = None
+    session.add(talk)
+    if number is None:
+        conversations.say(
+            session=session, call=call, body=words.call_declined(line, call.language), now=now
+        )
+        return None
+    counselor = session.get(User, call.counselor_id) if call.counselor_id is not None else None
+    if counselor is None:
+        raise DialBackError("not_live", 409)
+    if phone.to_e164(number) is None:
+        raise DialBackError("bad_number", 422)
+    try:
+        with session.begin_nested():
+            return for_conversation(
+                session=session, call_id=call_id, user=counselor, now=now, number=number
+            )
+    except DialBackError as error:
+        if error.code == "bad_number":
+            raise
+    conversations.say(
+        session=session, call=call, body=words.call_not_now(line, call.language), now=now
+    )
+    return None
 
 
 def _conversation_answered(session: Session, dial: DialBack, call: Call, now: datetime) -> None:

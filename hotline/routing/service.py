@@ -1790,7 +1790,7 @@ def _conversation_card(session: Session, call: Call) -> dict[str, Any]:
         "escalated": escalated,
         "connected_at": _iso(call.connected_at),
         "ended_at": _iso(call.ended_at),
-        "unread": _unanswered(session, call.id),
+        "unread": unanswered(session=session, call_id=call.id),
         # The console fetches the transcript again when this changes.
         "last_message_id": session.exec(
             select(func.max(ConversationMessage.id)).where(ConversationMessage.call_id == call.id)
@@ -1811,7 +1811,7 @@ def _responder_card(session: Session, escalation_id: int | None, call: Call) -> 
     }
 
 
-def _unanswered(session: Session, call_id: int) -> int:
+def unanswered(*, session: Session, call_id: int) -> int:
     """The person's messages since the counselor last wrote (what waits for an answer)."""
     last = session.exec(
         select(func.max(ConversationMessage.id)).where(

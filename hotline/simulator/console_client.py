@@ -88,12 +88,19 @@ class ConsoleClient:
                 if predicate(message):
                     return message
 
-    def signal(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
-        """The first frame of type `kind` that is neither a snapshot nor an error (snapshots
-        read meanwhile are kept as `last`)."""
+    def signal(
+        self,
+        kind: str,
+        timeout: float = 10.0,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
+        """The first frame of type `kind` (that satisfies `where`, if given) that is neither a
+        snapshot nor an error (snapshots read meanwhile are kept as `last`)."""
         deadline = time.monotonic() + timeout
         while True:
-            found = [s for s in self.signals if s.get("type") == kind]
+            found = [
+                s for s in self.signals if s.get("type") == kind and (where is None or where(s))
+            ]
             if found:
                 return found[0]
             remaining = deadline - time.monotonic()

@@ -12,6 +12,7 @@ it, as it does of a caller's number.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +28,8 @@ from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.privacy import caller_hash
 from hotline.telephony import texts
+
+log = logging.getLogger(__name__)
 
 # Message types that carry media: answered, never fetched nor stored.
 MEDIA = frozenset({"image", "voice", "video", "shortvideo", "file", "location", "link"})
@@ -91,6 +94,14 @@ def _converse(
     body = str(getattr(message, "content", "") or "")
     key = f"{PROVIDER_PREFIX}{getattr(message, 'id', '')}"
     if not body.strip() or conversations.seen(session=session, provider_id=key):
+        return Answered(NO_REPLY)
+    if conversations.over_rate(
+        session=session, sender_hash=sender, per_minute=settings.texts_per_minute, now=now
+    ):
+        log.warning(
+            "WeChat message dropped: a follower wrote more than %d in a minute",
+            settings.texts_per_minute,
+        )
         return Answered(NO_REPLY)
     if ongoing is not None:
         conversations.receive(

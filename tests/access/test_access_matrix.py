@@ -166,6 +166,7 @@ ALLOWED: dict[tuple[str, str], set[str] | int] = {
     # A conversation moving to voice: only its counselor (the seeded call is a voice call, so
     # everyone signed in hears 404; tests/dialback/test_conversation_to_voice.py: the 403).
     ("POST", "/api/dialbacks/conversations/{call_id}"): SIGNED_IN,
+    ("POST", "/api/dialbacks/conversations/{call_id}/offer"): SIGNED_IN,
     # Escalations: the crisis team and supervisors; the rescue also the call's counselor.
     ("GET", "/api/escalations/{escalation_id}"): RESPONDERS,
     ("POST", "/api/escalations/{escalation_id}/{action}"): RESPONDERS,

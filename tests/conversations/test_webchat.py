@@ -93,7 +93,7 @@ def test_a_person_on_the_web_chat_talks_with_a_counselor(stack: Stack) -> None:
         alice = session.exec(select(Call)).one()
         assert alice.channel == Channel.webchat and alice.state == CallState.connected
         user = session.exec(select(User).where(User.username == "alice")).one()
-        conversations.reply(
+        answer = conversations.reply(
             session=session,
             user=user,
             call_id=offer["call_id"],
@@ -102,6 +102,22 @@ def test_a_person_on_the_web_chat_talks_with_a_counselor(stack: Stack) -> None:
         )
     reply = page.until(lambda f: f["type"] == "message" and f["sender"] == "counselor")
     assert reply["body"] == "我在，慢慢说"
+    # Each message reaches the console as a frame (ids and a count, never the text): the reply
+    # leaves nothing unanswered; the person's next message is one waiting.
+    of_reply = console.signal(
+        "conversation_message", where=lambda s: s["last_message_id"] == answer.id
+    )
+    assert of_reply == {
+        "type": "conversation_message",
+        "call_id": offer["call_id"],
+        "last_message_id": answer.id,
+        "unread": 0,
+    }
+    page.say("谢谢你")
+    theirs = console.signal(
+        "conversation_message", where=lambda s: s["last_message_id"] > (answer.id or 0)
+    )
+    assert theirs["unread"] == 1 and "谢谢你" not in json.dumps(theirs, ensure_ascii=False)
 
     # The network drops; the page comes back with its token and misses nothing.
     page.close()
@@ -128,7 +144,7 @@ def test_a_person_on_the_web_chat_talks_with_a_counselor(stack: Stack) -> None:
         mine = session.exec(
             select(ConversationMessage).where(ConversationMessage.sender == "person")
         ).all()
-        assert [m.body for m in mine] == ["我最近很难受", "在"]
+        assert [m.body for m in mine] == ["我最近很难受", "谢谢你", "在"]
 
     console.send("hangup", call_id=offer["call_id"])
     again.status("ended")

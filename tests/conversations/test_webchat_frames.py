@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import func, select
 from websockets.sync.client import ClientConnection, connect
 
-from agent_console.webchat.ws import MAX_FRAME, RATE_PER_MINUTE
+from agent_console.webchat.ws import MAX_FRAME
 from hotline.calls.models import Call
 from hotline.conversations.models import ConversationMessage, Sender
 from tests.factories import make_line
@@ -91,16 +91,23 @@ def test_malformed_frames_get_an_error_and_store_nothing(stack: Stack) -> None:
 
 def test_a_flood_is_refused_until_the_minute_has_passed(stack: Stack) -> None:
     line = make_line(stack.db)
+    per_minute = stack.settings.texts_per_minute
     with open_socket(stack, line.id or 0) as ws:
         ws.send(json.dumps({"type": "hello", "resume": None}))
-        until(ws, lambda f: f["type"] == "ready")
-        for i in range(RATE_PER_MINUTE):
+        token = until(ws, lambda f: f["type"] == "ready")["resume"]
+        for i in range(per_minute):
             ws.send(message(f"第{i}条", page_id=f"m{i}"))
             said(ws, f"第{i}条")
         assert error_for(ws, message("再来一条", page_id="over")) == "too_fast"
-        assert stored(stack, Sender.person) == (1, RATE_PER_MINUTE)
+        assert stored(stack, Sender.person) == (1, per_minute)
+        # The limit is the person's, not the socket's: another tab resuming is refused too.
+        with open_socket(stack, line.id or 0) as again:
+            again.send(json.dumps({"type": "hello", "resume": token}))
+            until(again, lambda f: f["type"] == "ready")
+            assert error_for(again, message("换个窗口", page_id="tab2")) == "too_fast"
+        assert stored(stack, Sender.person) == (1, per_minute)
 
         stack.clock.advance(61)
         ws.send(message("过了一分钟", page_id="later"))
         said(ws, "过了一分钟")
-    assert stored(stack, Sender.person) == (1, RATE_PER_MINUTE + 1)
+    assert stored(stack, Sender.person) == (1, per_minute + 1)

@@ -2,21 +2,28 @@
 SMS conversation confirms the person agreed, the line tells the person it will call, calls
 their phone (the simulator's) from its own number with the counselor put through; the
 conversation ends into the call and each records the other; the counselor never sees the
-number. Nobody answering keeps the conversation going. WeChat and web chat have no number to
-call from here: refused with a clear reason."""
+number. Nobody answering keeps the conversation going. A web chat's person is asked for their
+number on the chat page when the counselor offers a call (or says no); WeChat has no number to
+call: refused with a clear reason."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
+from sqlalchemy import text as sql
 from sqlmodel import select
 
 from hotline.calls.models import Call, CallEvent, CallState, Channel
 from hotline.conversations import service as conversations
+from hotline.dialback import service as dialbacks
 from hotline.dialback.models import DialBack, DialBackKind, DialBackStatus
+from hotline.routing import service as routing
 from tests.calls import CALLER, LINE
 from tests.conversations.test_api import held_by
 from tests.conversations.test_sms import sent_to
+from tests.conversations.test_webchat import Page
 from tests.dialback.drive import Counselor, dial_back
 from tests.factories import make_line, make_user
 from tests.stack import Stack
@@ -175,4 +182,111 @@ def test_wechat_is_refused_with_a_reason(quiet_app: Stack) -> None:
     refused = mine.post(f"/api/dialbacks/conversations/{call_id}")
     assert refused.status_code == 409 and refused.json()["code"] == "wechat_no_number"
     assert "WeChat" in refused.json()["detail"]
+    mine.console.close()
+
+
+def test_a_web_chat_person_offered_a_call_gives_their_number_on_the_page(stack: Stack) -> None:
+    line = make_line(stack.db, number=LINE, languages=["en"])
+    make_user(stack.db, "alice")
+    stack.dispatcher.sync_numbers()
+    page = Page(stack, line.id or 0)
+    page.say("I would rather talk")
+    page.status("waiting")
+    alice = Counselor(stack, "alice")
+    alice.console.send("set_state", state="available", reason=None)
+    offer = alice.console.offer()
+    conversation_id = offer["call_id"]
+    alice.console.send("accept", call_id=conversation_id)
+    page.status("live")
+    assert alice.post("/api/dialbacks/conversations/99999/offer").status_code == 404
+
+    # She offers a call; the page asks for the number (and a reload would ask again).
+    offered = alice.post(f"/api/dialbacks/conversations/{conversation_id}/offer")
+    assert offered.status_code == 202, offered.text
+    asking = page.until(lambda f: f["type"] == "status" and f["call_offer"])
+    assert asking["state"] == "live"
+    assert any("type your phone number" in m["body"] for m in page.messages)
+
+    # What is not a number is refused on the page; the offer stands and nothing is dialled.
+    page.ws.send(json.dumps({"type": "call_me", "number": "call me maybe"}))
+    assert page.until(lambda f: f["type"] == "error")["code"] == "bad_number"
+    assert page.until(lambda f: f["type"] == "status")["call_offer"] is True
+    with stack.db.session() as session:
+        assert session.exec(select(DialBack)).all() == []
+
+    # Their number: the line calls it from its own, with alice put through.
+    page.ws.send(json.dumps({"type": "call_me", "number": "138 1234 5678"}))
+    page.until(lambda f: f["type"] == "status" and not f["call_offer"])
+    assert any("will call you now" in m["body"] for m in page.messages), page.messages
+    dial_id = stack.simulator.wait_for(lambda: _only_dial_back_id(stack), timeout=10, interval=0.1)
+    alice.wait_state(stack, dial_id, "connected")
+    dial = dial_back(stack, dial_id)
+    assert dial.kind == DialBackKind.conversation and dial.conversation_id == conversation_id
+    assert dial.call_sid is not None
+    placed = stack.simulator.get_call(dial.call_sid)
+    assert placed["from"] == LINE and placed["to"] == "+8613812345678"
+    with stack.db.session() as session:  # kept on the dial-back alone, erased once answered
+        raw = session.execute(
+            sql("SELECT number FROM dial_backs WHERE id = :id"), {"id": dial_id}
+        ).scalar_one()
+        assert raw is None and dial.number is None
+    _assert_no_number(*alice.seen, str(alice.console.wait(lambda s: True)))
+    page.close()
+    alice.console.close()
+
+
+def _only_dial_back_id(stack: Stack) -> int | None:
+    with stack.db.session() as session:
+        dial = session.exec(select(DialBack)).first()
+        return dial.id if dial is not None else None
+
+
+def test_a_web_chat_person_may_say_no_and_only_a_web_chat_is_offered(quiet_app: Stack) -> None:
+    line = make_line(quiet_app.db, languages=["en"])
+    alice = make_user(quiet_app.db, "alice")
+    started: dict[Channel, int] = {}
+    for channel in (Channel.webchat, Channel.sms):
+        with quiet_app.db.session() as session:
+            started[channel] = (
+                conversations.begin(
+                    session=session,
+                    line=line,
+                    channel=channel,
+                    sender_hash=f"p-{channel.value}",
+                    body="hello",
+                    now=quiet_app.clock.now(),
+                    max_wait_s=600,
+                ).id
+                or 0
+            )
+        quiet_app.clock.advance(1)
+    web_id, sms_id = started[Channel.webchat], started[Channel.sms]
+    held_by(quiet_app, alice, web_id)
+    mine = Counselor(quiet_app, "alice")
+    assert mine.post(f"/api/dialbacks/conversations/{web_id}/offer").status_code == 202
+    now = quiet_app.clock.now()
+    with quiet_app.db.session() as session:  # the person says no on the page
+        assert dialbacks.answer_offer(session=session, call_id=web_id, number=None, now=now) is None
+    with quiet_app.db.session() as session:
+        said = conversations.transcript(session=session, call_id=web_id)[-1]
+        assert said.body == "You chose to go on writing. Your counselor is still here."
+        web = session.get(Call, web_id)
+        assert web is not None and not dialbacks.call_offered(session=session, call=web)
+        assert session.exec(select(DialBack)).all() == []
+        with pytest.raises(dialbacks.DialBackError) as twice:
+            dialbacks.answer_offer(session=session, call_id=web_id, number="13812345678", now=now)
+        assert twice.value.code == "no_offer"
+
+    # Holding an SMS conversation too: its person is never asked on a page, and no call is
+    # offered while she holds two (a call takes all her attention).
+    quiet_app.dispatcher.tick()
+    with quiet_app.db.session() as session:
+        call = routing.accept(
+            session=session, user=alice, call_id=sms_id, now=now, connect_timeout_s=45
+        )
+        conversations.accepted(session=session, call=call, user=alice, now=now)
+    sms = mine.post(f"/api/dialbacks/conversations/{sms_id}/offer")
+    assert sms.status_code == 409 and sms.json()["code"] == "not_webchat"
+    web_again = mine.post(f"/api/dialbacks/conversations/{web_id}/offer")
+    assert web_again.status_code == 409 and web_again.json()["code"] == "other_conversations"
     mine.console.close()

@@ -155,6 +155,26 @@ def test_media_events_and_blocked_senders(wechat: tuple[Stack, int]) -> None:
     assert send(stack, "hello", open_id="oSomeoneElse_1", stores=True)["reply"] is not None
 
 
+def test_a_flooding_follower_is_not_stored_until_the_minute_has_passed(
+    wechat: tuple[Stack, int],
+) -> None:
+    stack, _line_id = wechat
+    per_minute = stack.settings.texts_per_minute
+    send(stack, "第0条", stores=True)
+    for i in range(1, per_minute):
+        assert send(stack, f"第{i}条", stores=True)["reply"] is None  # in the conversation
+    send(stack, "再来一条")  # dropped: nothing stored
+    send(stack, "别人", open_id="oSomeoneElse_2", stores=True)  # someone else is still heard
+    stack.clock.advance(61)
+    send(stack, "过了一分钟", stores=True)
+    with stack.db.session() as session:
+        theirs = session.exec(
+            select(ConversationMessage).where(ConversationMessage.sender == Sender.person)
+        ).all()
+    assert len(theirs) == per_minute + 2
+    assert "再来一条" not in {m.body for m in theirs}
+
+
 def test_an_inactive_line_says_nothing(wechat: tuple[Stack, int]) -> None:
     stack, line_id = wechat
     with stack.db.session() as session:

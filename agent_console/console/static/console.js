@@ -510,6 +510,9 @@ const live = new LiveSocket(wsPath, {
     } else if (message.type === "typing") {
       // The person of a conversation is writing (conversations.js shows it).
       document.dispatchEvent(new CustomEvent("hotline:typing", { detail: message }));
+    } else if (message.type === "conversation_message") {
+      // A message in a conversation: its card and transcript (conversations.js), no snapshot.
+      document.dispatchEvent(new CustomEvent("hotline:conversation-message", { detail: message }));
     }
     // "pong" and anything unknown: receiving it was enough.
   },

@@ -1,7 +1,8 @@
 /*
  * The text conversations the counselor holds (SMS, web chat, WeChat), beside the note: the
  * list from each snapshot's `conversations`, the chosen one's transcript (fetched from
- * /api/conversations/{id}/messages when its last message changes), the reply box, "end" (the
+ * /api/conversations/{id}/messages when its last message changes: a snapshot, or the socket's
+ * "conversation_message" frame, says so), the reply box, "end" (the
  * console's "hangup" of its call id) and "done" (its "finish_wrap_up", once the note is
  * written). Its note is the note panel's: selection.js tells note/open.js which one.
  * A crisis worker who joined a conversation on an escalation sees it here too (`role:
@@ -48,6 +49,27 @@ let loading = false;
 let sending = false;
 let typingSaidAt = 0;
 let retryTimer = null;
+// The newest message each conversation's frames announced: a snapshot read before a frame was
+// sent must not take its card back to an older message.
+const announced = new Map(); // call id -> { last_message_id, unread }
+
+function applyAnnounced() {
+  const cards = snapshot && Array.isArray(snapshot.conversations) ? snapshot.conversations : [];
+  cards.forEach((card) => {
+    const frame = announced.get(card.call_id);
+    if (frame && frame.last_message_id > (card.last_message_id || 0)) {
+      card.last_message_id = frame.last_message_id;
+      card.unread = frame.unread;
+    }
+  });
+}
+
+// Forget the conversations a snapshot no longer lists (ended and done, or taken over).
+function forgetGone() {
+  const cards = snapshot && Array.isArray(snapshot.conversations) ? snapshot.conversations : [];
+  const held = new Set(cards.map((card) => card.call_id));
+  [...announced.keys()].filter((id) => !held.has(id)).forEach((id) => announced.delete(id));
+}
 
 const channelName = (channel) =>
   has(`channel_${channel}`) ? t(`channel_${channel}`) : String(channel || "");
@@ -215,7 +237,9 @@ function render() {
   enable(el.end, mayEnd(current));
   setText(el.status, statusText(current));
   // Moving to voice: only an SMS conversation has a number the line can call (its counselor's).
-  show(el.callThem, live && current.channel === "sms" && current.role !== "responder");
+  // SMS: the line has their number; web chat: their page asks for it.
+  const callable = current.channel === "sms" || current.channel === "webchat";
+  show(el.callThem, live && callable && current.role !== "responder");
   loadTranscript(current);
 }
 
@@ -312,18 +336,23 @@ function sayTyping() {
   request("POST", `/api/conversations/${encodeURIComponent(current.call_id)}/typing`, {});
 }
 
-/** The person agreed in the chat: the line calls them (the number stays in the server). */
+/**
+ * SMS: the person agreed in the chat, so the line calls them (the number stays in the server).
+ * Web chat: their page asks for their number, and the line calls them once they give it.
+ */
 async function callThem() {
   const current = chosenConversation(snapshot);
-  if (!current || current.state !== "connected" || !window.confirm(t("call_them_confirm"))) {
+  const web = current && current.channel === "webchat";
+  if (!current || current.state !== "connected" || !window.confirm(t(web ? "call_offer_confirm" : "call_them_confirm"))) {
     return;
   }
   enable(el.callThem, false);
-  const response = await request("POST", `/api/dialbacks/conversations/${encodeURIComponent(current.call_id)}`, {});
+  const path = `/api/dialbacks/conversations/${encodeURIComponent(current.call_id)}${web ? "/offer" : ""}`;
+  const response = await request("POST", path, {});
   enable(el.callThem, true);
   const detail = response.data && typeof response.data.detail === "string" ? response.data.detail : "";
   if (response.ok) {
-    setText(el.quickStatus, t("call_them_placed"));
+    setText(el.quickStatus, t(web ? "call_offer_sent" : "call_them_placed"));
     show(el.error, false);
   } else {
     setText(el.error, detail || t("error_generic"));
@@ -381,6 +410,18 @@ function wire() {
   });
   document.addEventListener("hotline:snapshot", (event) => {
     snapshot = event.detail || null;
+    applyAnnounced();
+    forgetGone();
+    render();
+  });
+  document.addEventListener("hotline:conversation-message", (event) => {
+    const frame = event.detail || {};
+    const known = announced.get(frame.call_id);
+    if (typeof frame.last_message_id !== "number" || (known && known.last_message_id >= frame.last_message_id)) {
+      return;
+    }
+    announced.set(frame.call_id, { last_message_id: frame.last_message_id, unread: frame.unread });
+    applyAnnounced();
     render();
   });
   document.addEventListener("hotline:conversation", () => render());

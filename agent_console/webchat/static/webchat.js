@@ -18,6 +18,10 @@ const typing = document.querySelector("[data-testid=chat-typing]");
 const form = document.querySelector("[data-testid=chat-form]");
 const input = document.querySelector("[data-testid=chat-input]");
 const leave = document.querySelector("[data-testid=chat-leave]");
+const offer = document.querySelector("[data-testid=chat-call-offer]");
+const offerNumber = document.querySelector("[data-testid=chat-call-number]");
+const offerError = document.querySelector("[data-testid=chat-call-error]");
+const noCall = document.querySelector("[data-testid=chat-no-call]");
 
 const shown = new Set(); // server message ids already on the page
 const unsent = new Map(); // the page's id -> body, until the server has it
@@ -54,6 +58,20 @@ function addMessage(message) {
   }
 }
 
+// Their counselor offered a call: ask for the number (sent for that call only), or "no".
+function showOffer(open) {
+  if (offer.hidden === !open) {
+    return;
+  }
+  offer.hidden = !open;
+  offerError.hidden = true;
+  if (open) {
+    offerNumber.focus();
+  } else {
+    offerNumber.value = "";
+  }
+}
+
 function showStatus(state, position) {
   let text = "";
   if (state === "waiting") {
@@ -86,6 +104,7 @@ const socket = new LiveSocket(config.ws_path, {
       if (message.type === "ready") {
         (message.messages || []).forEach(addMessage);
         showStatus(message.state, message.position);
+        showOffer(Boolean(message.call_offer));
         for (const [id, body] of unsent) {
           socket.send({ type: "message", id, body }); // sent while offline: stored once
         }
@@ -95,6 +114,7 @@ const socket = new LiveSocket(config.ws_path, {
     } else if (message.type === "status") {
       unsent.clear();
       showStatus(message.state, message.position);
+      showOffer(Boolean(message.call_offer));
     } else if (message.type === "typing") {
       typing.textContent = message.who === "responder" ? t("responder_typing") : t("typing");
       typing.hidden = false;
@@ -105,6 +125,9 @@ const socket = new LiveSocket(config.ws_path, {
     } else if (message.type === "closed") {
       addMessage({ id: `closed-${Date.now()}`, sender: "line", body: message.body });
       unsent.clear();
+    } else if (message.type === "error" && message.code === "bad_number" && !offer.hidden) {
+      offerError.textContent = t("bad_number");
+      offerError.hidden = false;
     } else if (message.type === "error") {
       status.textContent = t(message.code === "too_fast" || message.code === "unavailable" ? message.code : "error");
     }
@@ -122,6 +145,7 @@ form.addEventListener("submit", (event) => {
   socket.send({ type: "message", id, body });
   input.value = "";
   input.focus();
+  lastTypingSent = 0; // what they type next is said at once
 });
 
 input.addEventListener("keydown", (event) => {
@@ -138,6 +162,17 @@ input.addEventListener("input", () => {
     socket.send({ type: "typing" });
   }
 });
+
+offer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const number = offerNumber.value.trim();
+  if (number) {
+    offerError.hidden = true;
+    socket.send({ type: "call_me", number });
+  }
+});
+
+noCall.addEventListener("click", () => socket.send({ type: "no_call" }));
 
 leave.addEventListener("click", () => {
   if (window.confirm(t("confirm_leave"))) {
