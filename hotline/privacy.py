@@ -21,6 +21,15 @@ def caller_hash(secret: str, number: str) -> str:
     return digest.hexdigest()
 
 
+def sender_hash(secret: str, kind: str, identity: str) -> str:
+    """HMAC-SHA256 of a sender who has no phone number (`kind` "webchat": a conversation's
+    resume token; "wechat": a follower's OpenID), whole and under a key of its own. Never
+    `caller_hash`, which keeps only a number's digits: two tokens or OpenIDs with the same
+    digits (or none, like a withheld number) would be one person, sharing a case and history."""
+    digest = hmac.new(b"sender:" + secret.encode(), f"{kind}:{identity}".encode(), hashlib.sha256)
+    return digest.hexdigest()
+
+
 # A withheld caller ID arrives as "anonymous" (and the like, which have no digits) or as one of
 # Twilio's keypad spellings of ANONYMOUS, RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE; a browser
 # caller arrives as "client:<identity>", which is no phone number either. None of them tells one

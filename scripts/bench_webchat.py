@@ -283,7 +283,16 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
         started = time.perf_counter()
         await asyncio.gather(*(person.talk(args.messages, args.interval) for person in people))
         total = args.chats * args.messages
-        await wait_for(lambda: len(samples.screen) >= total, 60, "every message on a screen")
+        try:
+            await wait_for(lambda: len(samples.screen) >= total, 60, "every message on a screen")
+        except RuntimeError:
+            missing = sorted(set(samples.sent) - set(samples.screen))
+            errors = [code for person in people for code in person.errors]
+            progress(
+                f"{len(missing)} of {total} never shown, e.g. {missing[:5]}; page errors "
+                f"{errors[:5]}; failures {samples.failures[:5]}"
+            )
+            raise
         wall = time.perf_counter() - started
         rss_after = rss_kib(pid)
     finally:

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from agent_console.kit.render import templates
 from hotline.db import SessionDep
 from hotline.i18n import LOCALES, gettext_for, negotiate
+from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.telephony.prompts import AMBULANCE, POLICE
 
@@ -23,8 +24,8 @@ def _locale(request: Request) -> str:
 
 
 def _line(session: Session, line_id: int) -> Line:
-    line = session.get(Line, line_id)
-    if line is None or not line.active:
+    line = lines.active(session=session, line_id=line_id)
+    if line is None:
         raise HTTPException(status_code=404)
     return line
 

@@ -28,7 +28,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from agent_console.kit.sockets import origin_allowed
-from hotline import threads
+from hotline import privacy, threads
 from hotline.blocklist import service as blocklist
 from hotline.calls.models import TERMINAL_STATES, Call, CallState, Channel
 from hotline.conversations import service as conversations
@@ -36,8 +36,6 @@ from hotline.conversations.models import ConversationMessage, Sender
 from hotline.conversations.schemas import TypingFrame
 from hotline.dialback import service as dialbacks
 from hotline.lines import service as lines
-from hotline.lines.models import Line
-from hotline.privacy import caller_hash
 from hotline.realtime.events import agent_topic
 from hotline.routing.engine import Dispatcher
 from hotline.telephony import texts
@@ -51,7 +49,7 @@ MAX_FRAME = 8_000  # characters of one frame (a message is cut to 1,600 anyway)
 
 def sender_hash(secret: str, token: str) -> str:
     """The blocklist's and the case's key for a web chat person: their resume token's hash."""
-    return caller_hash(secret, f"webchat:{token}")
+    return privacy.sender_hash(secret, "webchat", token)
 
 
 def _provider_id(token: str, page_id: str) -> str:
@@ -134,8 +132,8 @@ class Chat:
         settings = self.dispatcher.settings
         now = self.dispatcher.clock.now()
         with self.dispatcher.db.session() as session:
-            line = session.get(Line, self.line_id)
-            if line is None or not line.active:
+            line = lines.active(session=session, line_id=self.line_id)
+            if line is None:
                 return "no_line"
             who = sender_hash(settings.secret_key, self.token)
             if blocklist.is_blocked(session=session, caller_hash=who, now=now):
@@ -160,14 +158,12 @@ class Chat:
                     phrases=settings.danger_phrases,
                 )
             elif not lines.is_open(line, now):
-                return {"closed": texts.text(line, now, call=line.number)}
+                return {"closed": texts.closed(line)}
             else:
                 if call is not None:  # a new conversation after one ended: a new key
                     self.token = conversations.new_resume_token()
                     who = sender_hash(settings.secret_key, self.token)
-                    provider_id = (
-                        f"webchat:{conversations.resume_hash(self.token)[:32]}:{page_id[:40]}"
-                    )
+                    provider_id = _provider_id(self.token, page_id)
                 call = conversations.begin(
                     session=session,
                     line=line,
@@ -346,5 +342,4 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
 
 def _line_exists(chat: Chat) -> bool:
     with chat.dispatcher.db.session() as session:
-        line = session.get(Line, chat.line_id)
-        return line is not None and line.active
+        return lines.active(session=session, line_id=chat.line_id) is not None

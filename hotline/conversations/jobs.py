@@ -16,6 +16,7 @@ from hotline.conversations import delivery, sms
 from hotline.conversations import service as conversations
 from hotline.db import Database
 from hotline.jobs import COMPARE_AND_SET, Job, JobContext, Registry
+from hotline.routing import service as routing
 from hotline.telephony.port import TelephonyPort
 from hotline.wechat import outbound
 
@@ -29,7 +30,7 @@ class NoAddress(Exception):
 def overdue(ctx: JobContext) -> int:
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        due = conversations.overdue(session=session, now=now)
+        due = routing.past_deadline(session=session, now=now, texts=True)
         return sum(conversations.give_up_waiting(session=session, call=c, now=now) for c in due)
 
 

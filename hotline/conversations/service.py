@@ -50,7 +50,6 @@ SID_PREFIX = "CV"  # a conversation's own id in `calls.call_sid` (Twilio's call 
 PERSON_LEFT = "person_left"
 COUNSELOR_ENDED = "counselor_ended"
 WENT_QUIET = "went_quiet"
-MAX_WAIT = "max_wait"
 
 
 class ConversationError(DomainError):
@@ -621,12 +620,6 @@ def queue_position(*, session: Session, call: Call) -> int | None:
 # --- ending ---------------------------------------------------------------------------------
 
 
-def end_by_counselor(*, session: Session, user: User, call_id: int, now: datetime) -> Call:
-    return routing.end_text(
-        session=session, user=user, call_id=call_id, now=now, reason=COUNSELOR_ENDED
-    )
-
-
 def end_by_person(
     *, session: Session, call: Call, now: datetime, reason: str = PERSON_LEFT
 ) -> bool:
@@ -641,38 +634,6 @@ def end_by_person(
         if responder is not None:
             emit(session, agent_topic(responder))
     return ended
-
-
-def overdue(*, session: Session, now: datetime) -> list[Call]:
-    """Conversations still waiting past their deadline (the person is then told the partner line
-    and the emergency numbers, and the conversation ends: `jobs.py`)."""
-    return list(
-        session.exec(
-            select(Call)
-            .where(
-                col(Call.channel) != Channel.voice.value,
-                Call.state == CallState.queued,
-                col(Call.queue_deadline_at) <= now,
-            )
-            .with_for_update(skip_locked=True)
-        )
-    )
-
-
-def past_wait(*, session: Session, call: Call, now: datetime) -> bool:
-    """The conversation waited past the maximum: it ends as overflow (counted as the line's
-    overflow, as a caller moved to the partner line is)."""
-    return calls.transition(
-        session=session,
-        call=call,
-        to=CallState.overflow,
-        expect=[CallState.queued],
-        now=now,
-        detail=MAX_WAIT,
-        end_reason=MAX_WAIT,
-        ended_at=now,
-        completed_at=now,
-    )
 
 
 # --- what the line says -----------------------------------------------------------------------
@@ -753,7 +714,9 @@ def close_by_counselor(*, session: Session, user: User, call_id: int, now: datet
     """The counselor ends the conversation: the person is told, and the note is written. With a
     crisis worker in it, only the counselor's part ends: the person stays with the crisis
     worker (docs/domain.md 6), and is told nothing ended."""
-    call = end_by_counselor(session=session, user=user, call_id=call_id, now=now)
+    call = routing.end_text(
+        session=session, user=user, call_id=call_id, now=now, reason=COUNSELOR_ENDED
+    )
     if call.end_reason == escalations.HANDED_TO_RESPONDER:
         return call
     line = session.get(Line, call.line_id)
@@ -837,7 +800,7 @@ def tell_positions(*, session: Session, line_id: int | None = None, now: datetim
 
 def give_up_waiting(*, session: Session, call: Call, now: datetime) -> bool:
     """Past the maximum wait: the person is given the partner line and the emergency numbers."""
-    if not past_wait(session=session, call=call, now=now):
+    if not routing.to_overflow(session=session, call=call, now=now):
         return False
     line = session.get(Line, call.line_id)
     if line is not None:

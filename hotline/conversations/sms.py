@@ -4,10 +4,11 @@ are told apart first, in hotline/escalation/webhooks.py).
 While the line is open, the first SMS starts a conversation (`service.begin`: queued, the
 line's welcome queued for the `conversations.deliver` job) and the next ones go on in it; the
 webhook itself answers empty TwiML. Their number is kept only encrypted, in the conversation,
-as the way back. A closed line, a withheld number or a blocked sender get what they got before
-conversations existed (`hotline.telephony.texts`). Pictures and voice are never fetched nor
-stored: the person is told only text can be read. A sender past `texts_per_minute` is not stored
-(a looping phone must not flood the queue or a counselor's screen).
+as the way back. A closed line gets `hotline.telephony.texts.closed` and keeps nothing; a
+withheld number, a blocked sender or a number that is no line's get no reply. Pictures and
+voice are never fetched nor stored: the person is told only text can be read. A sender past
+`texts_per_minute` is not stored (a looping phone must not flood the queue or a counselor's
+screen).
 
 Long messages: Twilio joins the parts of a long SMS into one Body, and splits ours (at most
 1,600 characters) into parts itself; we never split.
@@ -36,6 +37,7 @@ from hotline.telephony.params import as_id
 
 log = logging.getLogger(__name__)
 PROVIDER_PREFIX = "sms:"
+NOTHING = str(MessagingResponse())  # no reply: no line, a withheld number, a blocked sender
 
 
 @dataclass(frozen=True)
@@ -57,16 +59,18 @@ def answer(
     line = lines.get_by_number(session=session, number=phone.caller_id(params.get("To", "")))
     number = phone.caller_id(params["From"])
     if line is None or is_withheld(number):
-        return Answer(_as_before(session, params, settings, now))
+        return Answer(NOTHING)
     sender = caller_hash(settings.secret_key, number)
     if blocklist.is_blocked(session=session, caller_hash=sender, now=now):
-        return Answer(_as_before(session, params, settings, now))
+        return Answer(NOTHING)
     assert line.id is not None
     ongoing = conversations.open_for(
         session=session, line_id=line.id, sender_hash=sender, channel=Channel.sms
     )
     if ongoing is None and not lines.is_open(line, now):
-        return Answer(_as_before(session, params, settings, now))
+        closed = MessagingResponse()
+        closed.message(texts.closed(line))
+        return Answer(str(closed))
     response = MessagingResponse()
     if (as_id(params.get("NumMedia")) or 0) > 0:
         response.message(texts.text_only(line))
@@ -83,7 +87,7 @@ def answer(
         log.warning(
             "SMS dropped: a sender wrote more than %d in a minute", settings.texts_per_minute
         )
-        return Answer(str(MessagingResponse()))
+        return Answer(NOTHING)
     if ongoing is not None:
         conversations.receive(
             session=session,
@@ -123,13 +127,3 @@ def _begin(
     # Kept for a rescue as a caller's number is (linkage: erased after its window unless a
     # high-risk escalation holds it), apart from the conversation's own copy, which is purged.
     linkage.capture(session=session, call=call, number=number, location={}, now=now)
-
-
-def _as_before(session: Session, params: dict[str, str], settings: Settings, now: datetime) -> str:
-    return texts.reply(
-        session=session,
-        to=params.get("To", ""),
-        sender=params["From"],
-        secret=settings.secret_key,
-        now=now,
-    )

@@ -102,8 +102,8 @@ class DialBackError(DomainError):
             "If they want to talk, ask them to call the line."
         ),
         "ask_number": N_(
-            "A web chat gives the line no phone number, so the line cannot call this person. "
-            "If they want to talk by phone, ask them to call the line."
+            "A web chat gives the line no phone number: offer the call, and the person's chat "
+            "page asks them for one."
         ),
         "bad_number": N_("This is not a phone number the line can call."),
         "not_webchat": N_("Only a web chat's person is asked for a number on the chat page."),
@@ -262,6 +262,27 @@ def for_escalation(*, session: Session, escalation_id: int, user: User, now: dat
 MOVED_TO_VOICE = "moved_to_voice"  # the conversation's end reason once the call is answered
 
 
+def _live_conversation_of(session: Session, call_id: int, user: User) -> Call:
+    """The live text conversation `user` holds (row-locked), or the reason it is not one."""
+    call = session.get(Call, call_id, with_for_update=True)
+    if call is None or not call.is_text:
+        raise DialBackError("not_found", 404)
+    if call.counselor_id is None or call.counselor_id != user.id:
+        raise DialBackError("forbidden", 403)
+    if call.state != CallState.connected:
+        raise DialBackError("not_live", 409)
+    return call
+
+
+def _only_conversation(session: Session, call: Call, user: User) -> None:
+    """A phone call takes all the counselor's attention: they hold no other conversation."""
+    assert user.id is not None
+    if any(
+        other.id != call.id for other in routing.conversations_of(session=session, user_id=user.id)
+    ):
+        raise DialBackError("other_conversations", 409)
+
+
 def for_conversation(
     *, session: Session, call_id: int, user: User, now: datetime, number: str | None = None
 ) -> DialBack:
@@ -270,13 +291,7 @@ def for_conversation(
     own number with the counselor who holds the conversation. SMS: the number the messages come
     from (never shown); WeChat has none; web chat only the one the person typed, kept encrypted
     on this dial-back alone."""
-    call = session.get(Call, call_id, with_for_update=True)
-    if call is None or not call.is_text:
-        raise DialBackError("not_found", 404)
-    if call.counselor_id is None or call.counselor_id != user.id:
-        raise DialBackError("forbidden", 403)
-    if call.state != CallState.connected:
-        raise DialBackError("not_live", 409)
+    call = _live_conversation_of(session, call_id, user)
     typed: str | None = None
     if number is not None:
         typed = phone.to_e164(number)
@@ -290,11 +305,7 @@ def for_conversation(
         talk = session.get(Conversation, call_id)
         if talk is None or not talk.address:
             raise DialBackError("no_number", 409)
-    assert user.id is not None
-    if any(
-        other.id != call.id for other in routing.conversations_of(session=session, user_id=user.id)
-    ):
-        raise DialBackError("other_conversations", 409)
+    _only_conversation(session, call, user)
     dial = _file(
         session,
         user=user,
@@ -325,19 +336,10 @@ def offer_call(*, session: Session, call_id: int, user: User, now: datetime) -> 
     """The counselor of a web chat offers the person a call: the chat page asks for their
     number (`answer_offer`). Nothing is dialled until they give it; the same checks as the
     call itself are made now, so the person is not asked for nothing."""
-    call = session.get(Call, call_id, with_for_update=True)
-    if call is None or not call.is_text:
-        raise DialBackError("not_found", 404)
-    if call.counselor_id is None or call.counselor_id != user.id:
-        raise DialBackError("forbidden", 403)
-    if call.state != CallState.connected:
-        raise DialBackError("not_live", 409)
+    call = _live_conversation_of(session, call_id, user)
     if call.channel != Channel.webchat:
         raise DialBackError("not_webchat", 409)
-    if any(
-        other.id != call.id for other in routing.conversations_of(session=session, user_id=user.id)
-    ):
-        raise DialBackError("other_conversations", 409)
+    _only_conversation(session, call, user)
     if not dialable(routing.endpoint_for(session=session, user=user)):
         raise DialBackError("no_phone", 409)
     talk = session.get(Conversation, call_id)

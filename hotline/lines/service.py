@@ -27,6 +27,12 @@ def get_by_number(*, session: Session, number: str) -> Line | None:
     return session.exec(query).first()
 
 
+def active(*, session: Session, line_id: int) -> Line | None:
+    """The line if it exists and is active (a deactivated line takes no one's contact)."""
+    line = session.get(Line, line_id)
+    return line if line is not None and line.active else None
+
+
 def list_lines(*, session: Session) -> list[Line]:
     return list(session.exec(select(Line).order_by(Line.number)))
 

@@ -51,6 +51,7 @@ from hotline.telephony.endpoints import browser_client, dialable
 
 log = logging.getLogger(__name__)
 
+MAX_WAIT = "max_wait"  # the end reason of a call or conversation that waited past the maximum
 # The presence reason when the dispatcher's safety net frees a counselor (free_stranded).
 STRANDED = "stranded"
 # The call event's detail when its counselor's leg left mid-call (their phone or browser dropped).
@@ -1109,30 +1110,44 @@ def _holds_text(user_id: int) -> ColumnElement[bool]:
     )
 
 
+def past_deadline(*, session: Session, now: datetime, texts: bool = False) -> list[Call]:
+    """Calls (or, `texts`, conversations) still waiting past their line's maximum wait, locked
+    (another instance skips them)."""
+    voice = col(Call.channel) == Channel.voice.value
+    return list(
+        session.exec(
+            select(Call)
+            .where(
+                Call.state == CallState.queued,
+                col(Call.queue_deadline_at) <= now,
+                ~voice if texts else voice,
+            )
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+
+
+def to_overflow(*, session: Session, call: Call, now: datetime) -> bool:
+    """Waited past the maximum: ended as the line's overflow (a caller then goes to the partner
+    line or voicemail; a person writing is told the partner line and the emergency numbers)."""
+    return calls.transition(
+        session=session,
+        call=call,
+        to=CallState.overflow,
+        expect=[CallState.queued],
+        now=now,
+        detail=MAX_WAIT,
+        end_reason=MAX_WAIT,
+        ended_at=now,
+        completed_at=now,
+    )
+
+
 def overflow_due(*, session: Session, now: datetime) -> Effects:
     """Callers who waited past the line's maximum go to the partner line or voicemail."""
     effects = Effects()
-    due = session.exec(
-        select(Call)
-        .where(
-            Call.state == CallState.queued,
-            col(Call.queue_deadline_at) <= now,
-            Call.channel == Channel.voice,
-        )
-        .with_for_update(skip_locked=True)
-    ).all()
-    for call in due:
-        if calls.transition(
-            session=session,
-            call=call,
-            to=CallState.overflow,
-            expect=[CallState.queued],
-            now=now,
-            detail="max_wait",
-            end_reason="max_wait",
-            ended_at=now,
-            completed_at=now,
-        ):
+    for call in past_deadline(session=session, now=now):
+        if to_overflow(session=session, call=call, now=now):
             effects.overflow.append(call.call_sid)
     return effects
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlmodel import Session
 from wechatpy.replies import TextReply
 
+from hotline import privacy
 from hotline.blocklist import service as blocklist
 from hotline.calls.models import Call, Channel
 from hotline.config import Settings
@@ -26,7 +27,6 @@ from hotline.conversations import service as conversations
 from hotline.conversations import words
 from hotline.lines import service as lines
 from hotline.lines.models import Line
-from hotline.privacy import caller_hash
 from hotline.telephony import texts
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ PROVIDER_PREFIX = "wechat:"
 
 def sender_hash(*, secret: str, open_id: str) -> str:
     """The blocklist's key for a WeChat sender (never a phone number's hash)."""
-    return caller_hash(secret, f"wechat:{open_id}")
+    return privacy.sender_hash(secret, "wechat", open_id)
 
 
 @dataclass
@@ -70,7 +70,7 @@ def answer(
         session=session, line_id=line.id, sender_hash=sender, channel=Channel.wechat
     )
     if ongoing is None and not lines.is_open(line, now):
-        content = texts.text(line, now, call=line.number)
+        content = texts.closed(line)
         if kind in MEDIA:
             content = f"{texts.text_only(line)} {content}"
         return Answered(_render(message, content))

@@ -92,7 +92,7 @@ def test_a_counselor_holds_two_conversations_and_no_third(db: Database) -> None:
 
     # Ending one frees a place only once its note is done.
     with db.session() as session:
-        conversations.end_by_counselor(session=session, user=alice, call_id=first, now=T0 + 9 * S)
+        conversations.close_by_counselor(session=session, user=alice, call_id=first, now=T0 + 9 * S)
     assert not offer(db, T0 + 10 * S)
     with db.session() as session:
         routing.finish_wrap_up(session=session, user=alice, call_id=first, now=T0 + 11 * S)
@@ -276,7 +276,7 @@ def test_a_person_waiting_is_told_their_place_and_past_the_wait_the_emergency_nu
     with db.session() as session:
         said = [m.body for m in conversations.transcript(session=session, call_id=second_id)]
         assert said[-1] == "You are next."
-        overdue = conversations.overdue(session=session, now=T0 + 700 * S)
+        overdue = routing.past_deadline(session=session, now=T0 + 700 * S, texts=True)
         assert [c.id for c in overdue] == [second_id]
         assert conversations.give_up_waiting(session=session, call=overdue[0], now=T0 + 700 * S)
     assert call_of(db, second_id).state == CallState.overflow
