@@ -225,6 +225,32 @@ def _data_keys() -> None:
     crypto.configure(crypto.keyring_from("test-secret-key-that-is-long-enough-000", "", "test"))
 
 
+@pytest.fixture(autouse=True)
+def _let_finished_apps_go() -> Iterator[None]:
+    """FastAPI keeps, module-wide, facts about every route's endpoint in caches of 4,096 entries
+    each, and each endpoint holds its app's database and engine (with its compiled statements).
+    In a run that builds an app per test, they kept dozens of finished apps alive: millions of
+    objects that each full garbage collection walked, stopping every thread of the worker for
+    seconds, so that requests timed out on a loaded CI machine. Emptied after each test."""
+    yield
+    import fastapi.dependencies.models as dependant_caches
+
+    for name in dir(dependant_caches):
+        cached = getattr(dependant_caches, name)
+        if callable(getattr(cached, "cache_clear", None)):
+            cached.cache_clear()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported (the libraries, the app's modules, the tests) lives as long as
+    the run: moved out of the garbage collector's sight, a full collection no longer walks it
+    on every pass (each one stops every thread of the worker, servers included)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Close the run's shared Chromium, if a test started it (see tests/browser.py)."""
     import sys
