@@ -108,10 +108,11 @@ class Chat:
         """Messages not sent yet, the state and the place in the queue."""
         messages: list[dict[str, Any]] = []
         if call is not None and call.id is not None:
-            for message in conversations.transcript(session=session, call_id=call.id):
-                if message.id is not None and message.id > self.last_sent:
-                    messages.append(_view(message))
-                    self.last_sent = message.id
+            news = conversations.transcript(session=session, call_id=call.id, after=self.last_sent)
+            for message in news:
+                assert message.id is not None
+                messages.append(_view(message))
+                self.last_sent = message.id
         position = conversations.queue_position(session=session, call=call) if call else None
         return {
             "state": _state(session, call),
@@ -127,7 +128,9 @@ class Chat:
             return self._news(session, call)
 
     def post(self, body: str, page_id: str) -> dict[str, Any] | str:
-        """The person's message: the conversation begins with the first. An error code, or news."""
+        """The person's message: the conversation begins with the first. An error code, or what
+        to send the page: its news (read in the same transaction: one session a message), and
+        the conversation's new key if it began one, or the closed line's words."""
         assert self.token is not None
         settings = self.dispatcher.settings
         now = self.dispatcher.clock.now()
@@ -177,8 +180,8 @@ class Chat:
                     phrases=settings.danger_phrases,
                 )
                 self.call_id = call.id
-                return {"resume": self.token}
-        return {}
+                return {"resume": self.token, "news": self._news(session, call)}
+            return {"news": self._news(session, call)}
 
     def answer_call_offer(self, number: str | None) -> str | None:
         """The person gives their number for the call their counselor offered (the line calls
@@ -258,6 +261,9 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
             if who in (Sender.counselor.value, Sender.responder.value):
                 await send({"type": "typing", "who": who})
                 continue
+            mine = event.data.get("message")
+            if set(event.data) == {"message"} and isinstance(mine, int) and mine <= chat.last_sent:
+                continue  # the person's own message: its post sent it already
             await send_news()
 
     async def commands() -> None:
@@ -296,18 +302,15 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
                     await send({"type": "error", "code": "bad_message"})
                     continue
                 before = chat.call_id
-                result = await threads.run(threads.SOCKETS, chat.post, body, page_id)
-                if isinstance(result, str):
-                    await send({"type": "error", "code": result})
-                    continue
-                if "closed" in result:
-                    await send({"type": "closed", "body": result["closed"]})
-                    continue
-                if "resume" in result:
-                    await send({"type": "resume", "resume": result["resume"]})
-                if chat.call_id != before:
+                async with lock:  # as send_news: its news are read and sent in order
+                    result = await threads.run(threads.SOCKETS, chat.post, body, page_id)
+                    if isinstance(result, str):
+                        result = {"error": result}
+                    for frame in _frames_of(result):
+                        await websocket.send_text(json.dumps(frame, ensure_ascii=False))
+                if chat.call_id != before:  # a new conversation: hear its topic from now on,
                     listen()
-                await send_news()
+                    await send_news()  # and catch up what came before that
             elif kind == "typing":
                 await threads.run(threads.SOCKETS, chat.typing)
             elif kind in ("call_me", "no_call"):
@@ -338,6 +341,19 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
         subscription.close()
         with contextlib.suppress(Exception):
             await websocket.close()
+
+
+def _frames_of(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the page is sent after its message: an error, the closed line's words, or the
+    conversation's new key and its news (each new message, then the status)."""
+    if "error" in result:
+        return [{"type": "error", "code": result["error"]}]
+    if "closed" in result:
+        return [{"type": "closed", "body": result["closed"]}]
+    frames = [{"type": "resume", "resume": result["resume"]}] if "resume" in result else []
+    news = dict(result["news"])
+    frames += news.pop("messages")
+    return [*frames, {"type": "status", **news}]
 
 
 def _line_exists(chat: Chat) -> bool:

@@ -487,10 +487,13 @@ def authors(*, session: Session, messages: Sequence[ConversationMessage]) -> dic
 
 
 def transcript(
-    *, session: Session, call_id: int, private: bool = False
+    *, session: Session, call_id: int, private: bool = False, after: int = 0
 ) -> list[ConversationMessage]:
-    """The messages in order; a supervisor's private notes only when `private`."""
-    query = select(ConversationMessage).where(ConversationMessage.call_id == call_id)
+    """The messages in order (those after the id `after`); a supervisor's private notes only
+    when `private`."""
+    query = select(ConversationMessage).where(
+        ConversationMessage.call_id == call_id, col(ConversationMessage.id) > after
+    )
     if not private:
         query = query.where(ConversationMessage.sender != Sender.supervisor)
     return list(session.exec(query.order_by(col(ConversationMessage.id))))

@@ -138,9 +138,10 @@ def test_two_instances_offer_each_conversation_once(request: pytest.FixtureReque
     assert all(len(offers[c.id or 0]) == 1 for c in calls), dict(offers)
     assert all(connected[c.id or 0] == 1 for c in calls), dict(connected)
     assert all(c.counselor_id is not None and c.connected_at is not None for c in calls)
-    # Nobody held more than their capacity at once; both instances dispatched.
+    # Nobody held more than their capacity at once. (Which instance made each offer is the
+    # timing's: both dispatch, and either may win every race.)
     assert max(most.values()) <= CAPACITY, dict(most)
-    assert {d for found in offers.values() for d in found} == {"A", "B"}
+    assert {d for found in offers.values() for d in found} <= {"A", "B"}
     # Each person was told once who answered: the line's message written with the accept.
     answered: dict[int, int] = defaultdict(int)
     taken_at = {c.id: c.connected_at for c in calls}
