@@ -6,12 +6,16 @@ the same rows exactly as two instances behind a load balancer do.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 from twilio.request_validator import RequestValidator
 
+from hotline.calls.models import Call, CallState
 from tests.servers import free_port, serve_process
 from tests.stack import ACCOUNT_SID, AUTH_TOKEN
 
@@ -54,3 +58,15 @@ def post_signed(
     return client.post(
         base + path, data=params, headers={"X-Twilio-Signature": signature}, timeout=30
     )
+
+
+def until_all_completed(engine: Engine, count: int, seconds: float = 90) -> None:
+    """Bounded wait for `count` calls (or conversations), all of them completed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with Session(engine) as session:
+            states = [c.state for c in session.exec(select(Call))]
+        if len(states) == count and all(s == CallState.completed for s in states):
+            return
+        assert time.monotonic() < deadline, f"not all completed: {states}"
+        time.sleep(0.2)

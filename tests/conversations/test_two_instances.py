@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import defaultdict
 
 import pytest
@@ -19,12 +18,13 @@ from sqlalchemy import create_engine
 from sqlmodel import Session, select
 from websockets.sync.client import ClientConnection, connect
 
-from hotline.calls.models import Call, CallEvent, CallState, Channel
+from hotline.calls.models import Call, CallEvent, Channel
 from hotline.conversations.models import ConversationMessage, Sender
 from hotline.db import Database, make_engine
 from hotline.simulator.console_client import ConsoleClient
 from tests.conftest import migrated_postgres_database, require_redis
 from tests.factories import PASSWORD, make_line, make_user
+from tests.instances import until_all_completed
 from tests.routing.test_two_instances import instance
 
 CHATS = 16
@@ -88,14 +88,7 @@ def test_two_instances_offer_each_conversation_once(request: pytest.FixtureReque
                     bot.start()
                 for i in range(CHATS):
                     pages.append(open_chat(url_b if i % 2 else url_a, line.id or 0, i))
-                deadline = time.monotonic() + 90
-                while True:  # bounded wait for every conversation to be done with
-                    with Session(engine) as session:
-                        states = [c.state for c in session.exec(select(Call))]
-                    if len(states) == CHATS and all(s == CallState.completed for s in states):
-                        break
-                    assert time.monotonic() < deadline, f"conversations not done: {states}"
-                    time.sleep(0.2)
+                until_all_completed(engine, CHATS)
                 stop.set()
                 for bot in bots:
                     bot.join(timeout=5)

@@ -9,7 +9,6 @@ offer and one connection.
 from __future__ import annotations
 
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,13 +17,14 @@ import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
-from hotline.calls.models import Call, CallEvent, CallState
+from hotline.calls.models import Call, CallEvent
 from hotline.db import Database, make_engine
 from hotline.routing.models import PresenceEvent
 from hotline.simulate import counselor_bot
 from hotline.simulator.console_client import ConsoleClient
 from tests.conftest import migrated_postgres_database, require_redis
 from tests.factories import PASSWORD, make_line, make_user
+from tests.instances import until_all_completed
 from tests.servers import ServerThread, bind_free_socket, serve_process
 from tests.stack import ACCOUNT_SID, AUTH_TOKEN, SIM_TOKEN
 
@@ -107,14 +107,7 @@ def test_two_instances_never_double_offer(request: pytest.FixtureRequest) -> Non
                     bot.start()
                 for i in range(CALLS):
                     control.place_call(f"+86138{i:08d}", LINES[i % 2], digits="1")
-                deadline = time.monotonic() + 90
-                while True:  # bounded wait for every call to finish
-                    with Session(engine) as session:
-                        states = [c.state for c in session.exec(select(Call))]
-                    if len(states) == CALLS and all(s == CallState.completed for s in states):
-                        break
-                    assert time.monotonic() < deadline, f"calls not finished: {states}"
-                    time.sleep(0.2)
+                until_all_completed(engine, CALLS)
                 stop.set()
                 for bot in bots:
                     bot.join(timeout=5)
