@@ -246,9 +246,8 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
     async def send_news() -> None:
         async with lock:  # read and send under one lock: never an older state after a newer
             news = await threads.run(threads.SOCKETS, chat.news)
-            for message in news.pop("messages"):
-                await websocket.send_text(json.dumps(message, ensure_ascii=False))
-            await websocket.send_text(json.dumps({"type": "status", **news}))
+            for frame in _frames_of({"news": news}):
+                await websocket.send_text(json.dumps(frame, ensure_ascii=False))
 
     def listen() -> None:
         if chat.call_id is not None:
