@@ -60,10 +60,17 @@ def _ending(row: UserSession, user: User | None, now: datetime, lifetime: Lifeti
 
 def resolve(*, session: Session, token: str, now: datetime, lifetime: Lifetime) -> User | None:
     """The user of a live session (marking it seen), or None; a session found expired is ended."""
-    row = session.exec(select(UserSession).where(UserSession.token_hash == _digest(token))).first()
-    if row is None or row.ended_at is not None:
+    # One statement for both (it runs on every request and every socket's check).
+    found = session.exec(
+        select(UserSession, User)
+        .outerjoin(User, col(User.id) == col(UserSession.user_id))
+        .where(UserSession.token_hash == _digest(token))
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
+    row, user = found
+    if row.ended_at is not None:
+        return None
     reason = _ending(row, user, now, lifetime)
     if reason is not None:
         row.ended_at = now
