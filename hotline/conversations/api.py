@@ -7,7 +7,9 @@ bus."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from sqlmodel import Session
 
 from hotline.audit.models import AuditAction
@@ -43,29 +45,44 @@ def _out(message: ConversationMessage, names: dict[int, str]) -> MessageOut:
     )
 
 
-def _transcript(session: Session, call: Call, *, private: bool) -> TranscriptOut:
+def _transcript(
+    session: Session, call: Call, *, private: bool, after: int | None = None
+) -> TranscriptOut:
     assert call.id is not None
     call_id = call.id
     # Private notes: for the counselor holding it and supervisors (not a crisis worker).
-    messages = conversations.transcript(session=session, call_id=call_id, private=private)
+    if after is None:
+        messages = conversations.transcript(session=session, call_id=call_id, private=private)
+    else:
+        messages = conversations.changes(session=session, call=call, after=after, private=private)
     names = conversations.authors(session=session, messages=messages)
     return TranscriptOut(
         call_id=call_id,
         channel=call.channel.value,
         state=call.state.value,
         messages=[_out(m, names) for m in messages],
+        after=after,
     )
 
 
 @router.get("/{call_id}/messages", response_model=TranscriptOut)
 def messages_api(
-    call_id: int, request: Request, response: Response, session: SessionDep, user: CurrentUser
+    call_id: int,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    after: Annotated[int | None, Query(ge=0)] = None,
 ) -> TranscriptOut:
+    """The transcript; with `after` (the last message id the reader has), only what it lacks:
+    each message sent to a counselor costs this read, and the whole of a long conversation
+    decrypted and sent again every time is most of its cost."""
     # (The session first: the user is then looked up in it, one transaction for the read that
     # every message sent to a counselor costs, not two.)
     call = conversations.readable(session=session, user=user, call_id=call_id)
     holder = call.counselor_id == user.id
-    out = _transcript(session, call, private=holder or user.role in conversations.SUPERVISING)
+    private = holder or user.role in conversations.SUPERVISING
+    out = _transcript(session, call, private=private, after=after)
     if not holder:  # a supervisor or the crisis worker who joined reading it: audited
         record_request(
             request,

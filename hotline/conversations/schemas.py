@@ -31,6 +31,9 @@ class TranscriptOut(BaseModel):
     channel: str
     state: str
     messages: list[MessageOut]
+    # Asked with `after`: only the messages after that id, and earlier ones whose delivery may
+    # have changed; the reader merges them by id into what it has.
+    after: int | None = None
 
 
 class ReplyIn(BaseModel):

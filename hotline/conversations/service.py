@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -493,6 +493,30 @@ def transcript(
     when `private`."""
     query = select(ConversationMessage).where(
         ConversationMessage.call_id == call_id, col(ConversationMessage.id) > after
+    )
+    if not private:
+        query = query.where(ConversationMessage.sender != Sender.supervisor)
+    return list(session.exec(query.order_by(col(ConversationMessage.id))))
+
+
+# Deliveries that may still change: handed to the channel or not yet. Only SMS reports
+# "delivered" afterwards; a web chat or WeChat message is final once sent.
+_UNSETTLED = (Delivery.queued, Delivery.sending)
+_UNSETTLED_SMS = (*_UNSETTLED, Delivery.sent)
+
+
+def changes(
+    *, session: Session, call: Call, after: int, private: bool = False
+) -> list[ConversationMessage]:
+    """What a reader who has the messages up to `after` lacks: the newer ones, and the earlier
+    ones whose delivery may have moved on since (so the console need not read it all again)."""
+    unsettled = _UNSETTLED_SMS if call.channel == Channel.sms else _UNSETTLED
+    query = select(ConversationMessage).where(
+        ConversationMessage.call_id == call.id,
+        or_(
+            col(ConversationMessage.id) > after,
+            col(ConversationMessage.delivery).in_([d.value for d in unsettled]),
+        ),
     )
     if not private:
         query = query.where(ConversationMessage.sender != Sender.supervisor)

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from hotline.audit.models import AuditAction, AuditEvent
 from hotline.auth.models import Role, User
-from hotline.calls.models import Channel
+from hotline.calls.models import Call, Channel
 from hotline.conversations import service as conversations
 from hotline.conversations.models import ConversationMessage, Delivery, Sender
 from hotline.lines.models import Line
@@ -93,6 +93,69 @@ def test_the_counselor_reads_and_answers_their_conversation(talk: tuple[Stack, i
             select(AuditEvent).where(AuditEvent.object_type == "conversation")
         ).all()
     alice.console.close()
+
+
+def test_a_read_after_an_id_brings_only_what_the_reader_lacks(talk: tuple[Stack, int]) -> None:
+    stack, call_id = talk
+    alice = NoteClient(stack, "alice")
+    path = f"/api/conversations/{call_id}/messages"
+    whole = alice.get(path).json()
+    assert whole["after"] is None and len(whole["messages"]) == 3  # theirs, welcome, who answered
+    last = whole["messages"][-1]["id"]
+    assert alice.get(f"{path}?after={last}").json()["messages"] == []
+    with stack.db.session() as session:
+        call = session.get(Call, call_id)
+        assert call is not None
+        conversations.receive(session=session, call=call, body="still here?", now=stack.clock.now())
+    newer = alice.get(f"{path}?after={last}").json()
+    assert newer["after"] == last
+    assert [(m["sender"], m["body"]) for m in newer["messages"]] == [("person", "still here?")]
+    assert alice.get(f"{path}?after=-1").status_code == 422
+    alice.console.close()
+
+
+def test_an_sms_read_after_an_id_brings_back_what_may_still_be_delivered(quiet_app: Stack) -> None:
+    stack = quiet_app
+    line = make_line(stack.db)
+    alice = make_user(stack.db, "alice")
+    with stack.db.session() as session:
+        call = conversations.begin(
+            session=session,
+            line=line,
+            channel=Channel.sms,
+            sender_hash="p-sms",
+            body="hello",
+            now=stack.clock.now(),
+            max_wait_s=600,
+        )
+        call_id = call.id
+        assert call_id is not None
+    held_by(stack, alice, call_id)
+    with stack.db.session() as session:
+        reply = conversations.reply(
+            session=session, user=alice, call_id=call_id, body="I am here", now=stack.clock.now()
+        )
+        reply.delivery = Delivery.sent
+        reply.provider_id = "SM-reply"
+        session.add(reply)
+        others = session.exec(
+            select(ConversationMessage).where(col(ConversationMessage.id) != reply.id)
+        ).all()
+        for other in others:  # the line's words: handed to Twilio and confirmed
+            other.delivery = Delivery.delivered if other.sender == Sender.line else other.delivery
+            session.add(other)
+        newest = reply.id
+    client = NoteClient(stack, "alice")
+    path = f"/api/conversations/{call_id}/messages?after={newest}"
+    assert [(m["body"], m["delivery"]) for m in client.get(path).json()["messages"]] == [
+        ("I am here", "sent")  # Twilio may still say it was delivered
+    ]
+    with stack.db.session() as session:
+        conversations.set_delivery(
+            session=session, provider_id="SM-reply", delivery=Delivery.delivered
+        )
+    assert client.get(path).json()["messages"] == []
+    client.console.close()
 
 
 def test_another_counselor_may_neither_read_nor_answer(talk: tuple[Stack, int]) -> None:

@@ -45,6 +45,7 @@ const el = {
 let snapshot = null;
 let shownId = null; // the conversation whose transcript is on screen
 let loadedMark = null; // "<call id>:<last message id>" of the transcript on screen
+let shownUpTo = null; // the newest message id on screen (then only what is newer is read)
 let loading = false;
 let sending = false;
 let typingSaidAt = 0;
@@ -162,7 +163,11 @@ async function loadTranscript(card) {
     return;
   }
   loading = true;
-  const response = await request("GET", messagesUrl(card.call_id));
+  // Only what the screen lacks when it holds this conversation already (the server adds the
+  // earlier messages whose delivery may have changed).
+  const upTo = shownId === card.call_id ? shownUpTo : null;
+  const url = upTo === null ? messagesUrl(card.call_id) : `${messagesUrl(card.call_id)}?after=${upTo}`;
+  const response = await request("GET", url);
   loading = false;
   const current = chosenConversation(snapshot);
   if (!current || current.call_id !== card.call_id) {
@@ -179,17 +184,43 @@ async function loadTranscript(card) {
     }
     return;
   }
+  if (upTo !== shownUpTo || shownId !== card.call_id) {
+    loadedMark = null; // the screen changed meanwhile: read again
+    render();
+    return;
+  }
   loadedMark = mark;
   const own = ownSender(current);
-  el.transcript.replaceChildren(
-    ...response.data.messages.map((message) => messageItem(message, { t, fill, has }, { own })),
-  );
+  const items = response.data.messages.map((message) => messageItem(message, { t, fill, has }, { own }));
+  if (upTo === null) {
+    el.transcript.replaceChildren(...items);
+  } else {
+    mergeMessages(items);
+  }
+  response.data.messages.forEach((message) => {
+    if (typeof message.id === "number" && (shownUpTo === null || message.id > shownUpTo)) {
+      shownUpTo = message.id;
+    }
+  });
   el.transcript.scrollTop = el.transcript.scrollHeight;
   setText(el.status, statusText(current));
   // A message may have come while this one was loading.
   if (`${current.call_id}:${current.last_message_id}` !== mark) {
     loadTranscript(current);
   }
+}
+
+// An item whose message is on screen replaces it (its delivery moved on); a new one is added.
+function mergeMessages(items) {
+  items.forEach((item) => {
+    const id = item.dataset.messageId;
+    const old = [...el.transcript.children].find((li) => li.dataset.messageId === id);
+    if (old) {
+      old.replaceWith(item);
+    } else {
+      el.transcript.append(item);
+    }
+  });
 }
 
 // ---- drawing from the snapshot ----------------------------------------------------------
@@ -213,12 +244,14 @@ function render() {
   if (!current) {
     shownId = null;
     loadedMark = null;
+    shownUpTo = null;
     el.transcript.replaceChildren();
     return;
   }
   if (current.call_id !== shownId) {
     shownId = current.call_id;
     loadedMark = null;
+    shownUpTo = null;
     el.transcript.replaceChildren();
     el.text.value = "";
     show(el.error, false);

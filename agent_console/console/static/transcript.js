@@ -40,6 +40,7 @@ export function messageItem(message, { t, fill, has }, { authors = false, own = 
     {
       className: `message message-${sender}`,
       "data-testid": "message",
+      "data-message-id": message.id,
       "data-sender": sender,
       "data-delivery": message.delivery,
     },
