@@ -22,6 +22,7 @@ from hotline.cases.api import router as cases_api
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings, get_settings
 from hotline.conversations.api import router as conversations_api
+from hotline.conversations.openings import Openings
 from hotline.conversations.webhooks import router as conversations_webhooks
 from hotline.db import Database, make_engine
 from hotline.dialback.api import router as dialback_api
@@ -97,6 +98,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.telephony = telephony
     app.state.dispatcher = dispatcher
     app.state.worker = worker
+    app.state.webchat_openings = Openings(
+        secret=settings.secret_key, limit=settings.webchats_per_address
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # web chat conversation) are dropped (logged, nothing stored): a looping phone or a flood
     # must not fill a counselor's screen or the queue.
     texts_per_minute: int = Field(default=20, ge=1, le=1000)
+    # New web chat conversations one network address may start in 10 minutes (per instance;
+    # hotline/conversations/openings.py). Generous: a school or a carrier's NAT is one address.
+    webchats_per_address: int = Field(default=10, ge=1, le=10000)
     # WeChat customer-service messages reach a person only this long after their last message
     # (the platform's 48-hour window); later replies fail with the reason logged.
     wechat_reply_window_h: float = Field(default=48.0, gt=0, le=48.0)

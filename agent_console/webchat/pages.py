@@ -51,6 +51,10 @@ def chat_page(line_id: int, request: Request, session: SessionDep) -> Response:
         "line": line.name,
         "too_fast": _("Please wait a moment before sending more."),
         "unavailable": _("This service cannot take your messages."),
+        "too_many_chats": _(
+            "Too many conversations were started from your network just now. Please try again "
+            "in a few minutes, or call the line. In immediate danger, call 110 or 120."
+        ),
         "error": _("Your message could not be sent. Please try again."),
         "confirm_leave": _("End this conversation? The counselor will be told you left."),
         "bad_number": _("This does not look like a phone number. Please check it."),

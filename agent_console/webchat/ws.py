@@ -33,6 +33,7 @@ from hotline.blocklist import service as blocklist
 from hotline.calls.models import TERMINAL_STATES, Call, CallState, Channel
 from hotline.conversations import service as conversations
 from hotline.conversations.models import ConversationMessage, Sender
+from hotline.conversations.openings import Openings
 from hotline.conversations.schemas import TypingFrame
 from hotline.dialback import service as dialbacks
 from hotline.lines import service as lines
@@ -88,6 +89,8 @@ class Chat:
     token: str | None = None
     call_id: int | None = None
     last_sent: int = 0
+    address: str | None = None  # the page's network address: only to count its new chats
+    openings: Openings | None = None
 
     # --- blocking parts, run in the thread pool ---
 
@@ -163,6 +166,8 @@ class Chat:
             elif not lines.is_open(line, now):
                 return {"closed": texts.closed(line)}
             else:
+                if self.openings is not None and not self.openings.allow(self.address, now):
+                    return "too_many_chats"
                 if call is not None:  # a new conversation after one ended: a new key
                     self.token = conversations.new_resume_token()
                     who = sender_hash(settings.secret_key, self.token)
@@ -233,7 +238,13 @@ async def chat_socket(websocket: WebSocket, line_id: int) -> None:
         return
     dispatcher: Dispatcher = websocket.app.state.dispatcher
     bus = websocket.app.state.bus
-    chat = Chat(dispatcher=dispatcher, bus=bus, line_id=line_id)
+    chat = Chat(
+        dispatcher=dispatcher,
+        bus=bus,
+        line_id=line_id,
+        address=websocket.client.host if websocket.client else None,
+        openings=websocket.app.state.webchat_openings,
+    )
     lock = asyncio.Lock()
     # One subscription for the socket's life: its topic is the conversation's, once there is one
     # (swapping the set is atomic for the bus's thread that reads it).

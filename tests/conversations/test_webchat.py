@@ -164,6 +164,33 @@ def test_a_closed_line_gives_the_emergency_numbers_and_keeps_nothing(stack: Stac
     page.close()
 
 
+def test_one_address_starts_only_so_many_conversations(database_url: str) -> None:
+    from tests.stack import running_stack
+
+    with running_stack(
+        database_url, with_simulator=False, run_engine=False, webchats_per_address=2
+    ) as stack:
+        line = make_line(stack.db)
+        pages = [Page(stack, line.id or 0) for _ in range(3)]
+        for page in pages:
+            page.say("hello")
+        pages[0].status("waiting")
+        pages[1].status("waiting")
+        refused = pages[2].until(lambda f: f["type"] == "error")
+        assert refused["code"] == "too_many_chats"
+        with stack.db.session() as session:
+            assert len(session.exec(select(Call)).all()) == 2
+        # Ten minutes on (the fake clock), the address may start one again.
+        stack.clock.advance(seconds=601)
+        pages[2].say("hello again", page_id="m-again")
+        pages[2].status("waiting")
+        # A conversation under way is not a new one: its person writes on.
+        pages[0].say("still there?")
+        pages[0].until(lambda f: f["type"] == "message" and f["body"] == "still there?")
+        for page in pages:
+            page.close()
+
+
 def test_the_page_is_anonymous_and_an_unknown_line_is_refused(stack: Stack) -> None:
     line = make_line(stack.db)
     page = httpx.get(f"{stack.url}/chat/{line.id}?lang=en", timeout=10)

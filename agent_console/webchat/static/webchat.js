@@ -129,7 +129,8 @@ const socket = new LiveSocket(config.ws_path, {
       offerError.textContent = t("bad_number");
       offerError.hidden = false;
     } else if (message.type === "error") {
-      status.textContent = t(message.code === "too_fast" || message.code === "unavailable" ? message.code : "error");
+      const known = ["too_fast", "unavailable", "too_many_chats"].includes(message.code);
+      status.textContent = t(known ? message.code : "error");
     }
   },
 });
