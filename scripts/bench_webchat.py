@@ -12,6 +12,13 @@ script measures, from the moment it was sent:
 - `screen`: the console's transcript fetch (`GET /api/conversations/{id}/messages`, started when
   the card changed, as conversations.js does) has returned it: the counselor can read it.
 
+By default each person writes every 3 s on average (0.5 to 1.5 times `--interval`): 200 people
+offer about 67 messages a second, far above a real chat's pace (a message every 20 s or so is
+brisk); `--interval 20` is that pace. "messages/s" is what the server got through (all of them
+over the time until the last was on a screen) and "CPU a message" its CPU time in that phase over
+the messages: an offered rate above what one process gets through queues, and the wait grows
+with the run.
+
 Memory is the server process's RSS (from /proc) with the consoles signed in before the chats
 open, and with all the chats open and live; the difference divided by the number of chats.
 The client runs on the same machine (one asyncio loop), so its CPU time counts in the figures.
@@ -57,6 +64,12 @@ def rss_kib(pid: int) -> int:
         if row.startswith("VmRSS:"):
             return int(row.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+def cpu_s(pid: int) -> float:
+    """The process's user and system CPU time in seconds (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def make_counselors(database_url: str, count: int) -> int:
@@ -107,6 +120,7 @@ class Counselor:
         self.cards: dict[int, list[tuple[float, int]]] = {}
         self.fetching: set[int] = set()
         self.stale: set[int] = set()
+        self.read_up_to: dict[int, int] = {}  # the newest message id read, per conversation
         self.seen_ids: dict[int, int] = {}
 
     async def sign_in(self) -> None:
@@ -164,13 +178,22 @@ class Counselor:
 
     async def fetch(self, call_id: int) -> None:
         try:
-            response = await self.http.get(f"/api/conversations/{call_id}/messages")
+            path = f"/api/conversations/{call_id}/messages"
+            if call_id in self.read_up_to:  # only what it lacks, as conversations.js reads
+                path += f"?after={self.read_up_to[call_id]}"
+            try:
+                response = await self.http.get(path)
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                # The server closed an idle keep-alive connection as this request went out on
+                # it: a browser sends an idempotent request again, and so does this console.
+                response = await self.http.get(path)
             got = time.perf_counter()
             if response.status_code != 200:
                 self.samples.failures.append(f"transcript {call_id}: {response.status_code}")
                 return
             history = self.cards[call_id]
             for message in response.json()["messages"]:
+                self.read_up_to[call_id] = max(self.read_up_to.get(call_id, 0), message["id"])
                 marker = message["body"]
                 if message["sender"] != "person" or marker not in self.samples.sent:
                     continue
@@ -281,6 +304,7 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
         rss_open = rss_kib(pid)
 
         started = time.perf_counter()
+        cpu_before = cpu_s(pid)
         await asyncio.gather(*(person.talk(args.messages, args.interval) for person in people))
         total = args.chats * args.messages
         try:
@@ -294,6 +318,7 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
             )
             raise
         wall = time.perf_counter() - started
+        cpu_used = cpu_s(pid) - cpu_before
         rss_after = rss_kib(pid)
     finally:
         for task in tasks:
@@ -307,6 +332,7 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
         "chats": args.chats,
         "counselors": args.counselors,
         "messages_per_s": round(total / wall, 1),
+        "server_cpu_ms_per_message": round(cpu_used * 1000 / total, 1),
         "announced": summary(samples.announced, samples.sent),
         "screen": summary(samples.screen, samples.sent),
         "rss_mib": {
@@ -335,7 +361,10 @@ def table(result: dict[str, Any]) -> str:
         f"{rss['chats_open']} with {result['chats']} chats open "
         f"({result['kib_per_open_chat']} KiB per chat), {rss['after_messages']} after"
     )
-    rows.append(f"{result['messages_per_s']} messages/s; load: {os.getloadavg()}")
+    rows.append(
+        f"{result['messages_per_s']} messages/s; the server's CPU "
+        f"{result['server_cpu_ms_per_message']} ms a message; load: {os.getloadavg()}"
+    )
     return "\n".join(rows)
 
 
