@@ -386,6 +386,8 @@ def main() -> None:
         database_url,
         {
             "HOTLINE_MAX_CONVERSATIONS": str(args.max_conversations),
+            # Every page here comes from one address, as no real one does.
+            "HOTLINE_WEBCHATS_PER_ADDRESS": str(args.chats),
             "HOTLINE_SECRET_KEY": "bench-secret-key-that-is-long-enough-000",
         },
         args.server_log,
