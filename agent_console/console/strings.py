@@ -100,8 +100,9 @@ def js_strings(_: Callable[[str], str]) -> dict[str, str]:
         ),
         "call_them_placed": _("The line is calling them. Your phone rings when they answer."),
         "call_offer_confirm": _(
-            "Offer the person a phone call? Their chat page asks for their number; the line "
-            "calls them from its own number once they give it, and you will not see it."
+            "Offer the person a phone call? They are asked for their number (on their chat "
+            "page, or by a WeChat message); the line calls them from its own number once they "
+            "give it, and you will not see it."
         ),
         "call_offer_sent": _(
             "The person is asked for their number. The line calls them once they give it."

@@ -131,6 +131,17 @@ def call_offered(line: Line, language: str | None) -> str:
     )
 
 
+def call_offered_reply(line: Line, language: str | None) -> str:
+    """A WeChat follower's counselor offers a call: they answer with their number, or "no"."""
+    _ = _for(line, language)
+    return str(
+        _(
+            "Your counselor offers to call you by phone. If you would like that, reply with "
+            'your phone number: it is used for this call only. Reply "no" to go on writing.'
+        )
+    )
+
+
 def call_declined(line: Line, language: str | None) -> str:
     _ = _for(line, language)
     return str(_("You chose to go on writing. Your counselor is still here."))

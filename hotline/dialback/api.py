@@ -155,8 +155,9 @@ def offer_call(
     session: SessionDep,
     dispatcher: DispatcherDep,
 ) -> CallOffered:
-    """The counselor of a web chat offers the person a call: the chat page asks them for their
-    number; the line calls them once they give it (202: nothing is dialled yet)."""
+    """The counselor of a web chat or a WeChat follower offers the person a call: the chat
+    page, or a WeChat message, asks them for their number; the line calls them once they give
+    it (202: nothing is dialled yet)."""
     call = dialbacks.offer_call(
         session=session, call_id=call_id, user=user, now=dispatcher.clock.now()
     )

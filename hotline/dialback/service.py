@@ -78,6 +78,8 @@ ATTEMPT_OUTCOME = {
     DialBackStatus.machine: CallbackOutcome.voicemail,
 }
 SUPERVISING = (Role.supervisor, Role.admin)
+# The channels that give the line no number: their person is asked for one (`offer_call`).
+ASKED = frozenset({Channel.webchat, Channel.wechat})
 
 
 class DialBackError(DomainError):
@@ -97,16 +99,15 @@ class DialBackError(DomainError):
         "other_conversations": N_(
             "End your other conversations first: a phone call takes all your attention."
         ),
-        "wechat_no_number": N_(
-            "WeChat gives the line no phone number, so the line cannot call this person. "
-            "If they want to talk, ask them to call the line."
-        ),
         "ask_number": N_(
-            "A web chat gives the line no phone number: offer the call, and the person's chat "
-            "page asks them for one."
+            "A web chat or WeChat gives the line no phone number: offer the call, and the "
+            "person is asked for one."
         ),
         "bad_number": N_("This is not a phone number the line can call."),
-        "not_webchat": N_("Only a web chat's person is asked for a number on the chat page."),
+        "not_asked": N_(
+            "Only a web chat's or a WeChat follower's person is asked for a number; the line "
+            "has this person's number: call them."
+        ),
         "no_offer": N_("No call is offered in this conversation."),
     }
     fallback: ClassVar[str] = N_("Something went wrong. Please try again.")
@@ -297,9 +298,7 @@ def for_conversation(
         typed = phone.to_e164(number)
         if typed is None or len(typed) < 8:
             raise DialBackError("bad_number", 422)
-    elif call.channel == Channel.wechat:
-        raise DialBackError("wechat_no_number", 409)
-    elif call.channel == Channel.webchat:
+    elif call.channel in ASKED:
         raise DialBackError("ask_number", 409)
     else:
         talk = session.get(Conversation, call_id)
@@ -333,12 +332,13 @@ def for_conversation(
 
 
 def offer_call(*, session: Session, call_id: int, user: User, now: datetime) -> Call:
-    """The counselor of a web chat offers the person a call: the chat page asks for their
-    number (`answer_offer`). Nothing is dialled until they give it; the same checks as the
-    call itself are made now, so the person is not asked for nothing."""
+    """The counselor of a web chat or a WeChat follower offers the person a call: the chat
+    page, or a message in WeChat, asks for their number (`answer_offer`). Nothing is dialled
+    until they give it; the same checks as the call itself are made now, so the person is not
+    asked for nothing."""
     call = _live_conversation_of(session, call_id, user)
-    if call.channel != Channel.webchat:
-        raise DialBackError("not_webchat", 409)
+    if call.channel not in ASKED:
+        raise DialBackError("not_asked", 409)
     _only_conversation(session, call, user)
     if not dialable(routing.endpoint_for(session=session, user=user)):
         raise DialBackError("no_phone", 409)
@@ -350,15 +350,15 @@ def offer_call(*, session: Session, call_id: int, user: User, now: datetime) -> 
     calls.record_event(
         session=session, call_id=call_id, state="call_offered", now=now, user_id=user.id
     )
-    # The page learns of the offer with this message (its news say `call_offer`).
-    conversations.say(
-        session=session, call=call, body=words.call_offered(line, call.language), now=now
-    )
+    # The page learns of the offer with this message (its news say `call_offer`); a WeChat
+    # follower is asked to reply with their number (`wechat.service` reads the reply).
+    offered = words.call_offered if call.channel == Channel.webchat else words.call_offered_reply
+    conversations.say(session=session, call=call, body=offered(line, call.language), now=now)
     return call
 
 
 def call_offered(*, session: Session, call: Call) -> bool:
-    """The person of this live web chat is being asked for a number."""
+    """The person of this live web chat or WeChat conversation is being asked for a number."""
     if call.id is None or call.state != CallState.connected:
         return False
     talk = session.get(Conversation, call.id)
@@ -368,9 +368,10 @@ def call_offered(*, session: Session, call: Call) -> bool:
 def answer_offer(
     *, session: Session, call_id: int, number: str | None, now: datetime
 ) -> DialBack | None:
-    """The person's answer on the chat page: their number (the line calls them now, with their
-    counselor: `for_conversation`), or None (they go on writing). A number the line cannot
-    call is refused (422) and the offer stands; any other refusal ends the offer."""
+    """The person's answer on the chat page or in WeChat: their number (the line calls them
+    now, with their counselor: `for_conversation`), or None (they go on writing). A number
+    the line cannot call is refused (422) and the offer stands; any other refusal ends the
+    offer."""
     call = session.get(Call, call_id, with_for_update=True)
     talk = session.get(Conversation, call_id)
     if call is None or talk is None or not call_offered(session=session, call=call):

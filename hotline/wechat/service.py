@@ -19,12 +19,13 @@ from datetime import datetime
 from sqlmodel import Session
 from wechatpy.replies import TextReply
 
-from hotline import privacy
+from hotline import phone, privacy
 from hotline.blocklist import service as blocklist
 from hotline.calls.models import Call, Channel
 from hotline.config import Settings
 from hotline.conversations import service as conversations
 from hotline.conversations import words
+from hotline.dialback import service as dialbacks
 from hotline.lines import service as lines
 from hotline.lines.models import Line
 from hotline.telephony import texts
@@ -38,6 +39,8 @@ GREETED_EVENTS = frozenset({"subscribe", "subscribe_scan", "click", "view"})
 # The answer WeChat takes for "no reply" (an empty body works too; this one is documented).
 NO_REPLY = "success"
 PROVIDER_PREFIX = "wechat:"
+# A follower's "no" to a call their counselor offered (`_answer_offer`).
+DECLINE = frozenset({"no", "no thanks", "不", "不用", "不要", "不用了", "不了", "算了"})
 
 
 def sender_hash(*, secret: str, open_id: str) -> str:
@@ -104,6 +107,10 @@ def _converse(
         )
         return Answered(NO_REPLY)
     if ongoing is not None:
+        if dialbacks.call_offered(session=session, call=ongoing):
+            said = _answer_offer(session, ongoing, body, key, settings, now)
+            if said is not None:
+                return said
         conversations.receive(
             session=session,
             call=ongoing,
@@ -129,6 +136,36 @@ def _converse(
     if welcome is None:
         return Answered(NO_REPLY, stored=True)
     return Answered(_render(message, welcome.body), stored=True)
+
+
+def _answer_offer(
+    session: Session, call: Call, body: str, key: str, settings: Settings, now: datetime
+) -> Answered | None:
+    """The follower was asked for their number (their counselor offered a call). A number is
+    the answer: the line calls it now, and it is never stored as a message (it is kept
+    encrypted on the dial-back alone). "No" declines. None: anything else, a message as any
+    other, and the offer stands."""
+    assert call.id is not None
+    words_only = body.strip().strip(".。!！").lower()
+    if words_only in DECLINE:
+        conversations.receive(
+            session=session,
+            call=call,
+            body=body,
+            now=now,
+            provider_id=key,
+            phrases=settings.danger_phrases,
+        )
+        dialbacks.answer_offer(session=session, call_id=call.id, number=None, now=now)
+        return Answered(NO_REPLY, stored=True)
+    if phone.to_e164(words_only) is None:
+        return None
+    try:
+        with session.begin_nested():
+            dialbacks.answer_offer(session=session, call_id=call.id, number=words_only, now=now)
+    except dialbacks.DialBackError:  # not a number the line can call: a message like another
+        return None
+    return Answered(NO_REPLY, stored=True)  # the caller kicks the jobs: the call goes out now
 
 
 def _render(message: object, content: str) -> str:

@@ -162,7 +162,7 @@ def test_only_its_counselor_and_a_web_chat_asks_for_the_number(quiet_app: Stack)
     bob.console.close()
 
 
-def test_wechat_is_refused_with_a_reason(quiet_app: Stack) -> None:
+def test_wechat_is_not_called_without_asking_for_a_number(quiet_app: Stack) -> None:
     line = make_line(quiet_app.db)
     alice = make_user(quiet_app.db, "alice")
     with quiet_app.db.session() as session:
@@ -180,7 +180,7 @@ def test_wechat_is_refused_with_a_reason(quiet_app: Stack) -> None:
     held_by(quiet_app, alice, call_id)
     mine = Counselor(quiet_app, "alice")
     refused = mine.post(f"/api/dialbacks/conversations/{call_id}")
-    assert refused.status_code == 409 and refused.json()["code"] == "wechat_no_number"
+    assert refused.status_code == 409 and refused.json()["code"] == "ask_number"
     assert "WeChat" in refused.json()["detail"]
     mine.console.close()
 
@@ -286,7 +286,7 @@ def test_a_web_chat_person_may_say_no_and_only_a_web_chat_is_offered(quiet_app: 
         )
         conversations.accepted(session=session, call=call, user=alice, now=now)
     sms = mine.post(f"/api/dialbacks/conversations/{sms_id}/offer")
-    assert sms.status_code == 409 and sms.json()["code"] == "not_webchat"
+    assert sms.status_code == 409 and sms.json()["code"] == "not_asked"
     web_again = mine.post(f"/api/dialbacks/conversations/{web_id}/offer")
     assert web_again.status_code == 409 and web_again.json()["code"] == "other_conversations"
     mine.console.close()

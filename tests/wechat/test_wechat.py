@@ -2,7 +2,8 @@
 app's wechatpy: the URL check; a follower's text to an open line starts a conversation (the
 welcome as the passive reply), a counselor accepts on the console and replies through the
 platform's customer-service API, within its 48-hour window only; media and events answered at
-once, nothing of them kept; forged, malformed and repeated pushes."""
+once, nothing of them kept; forged, malformed and repeated pushes; a follower offered a call
+replies with their number."""
 
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ from hotline.blocklist import service as blocklist
 from hotline.calls.models import Call, Channel
 from hotline.conversations import service as conversations
 from hotline.conversations.models import Conversation, ConversationMessage, Delivery, Sender
+from hotline.dialback import service as dialbacks
+from hotline.dialback.models import DialBack
 from hotline.lines.models import Line
 from hotline.simulator.client import SimulatorControlError
 from hotline.simulator.console_client import ConsoleClient
 from hotline.wechat.service import sender_hash
+from tests.calls import LINE
+from tests.dialback.drive import Counselor, dial_back
 from tests.factories import PASSWORD, make_line, make_user
 from tests.fuzz.test_fuzz import row_counts
 from tests.stack import Stack, running_stack
@@ -218,3 +223,61 @@ def test_forged_malformed_and_repeated_pushes(wechat: tuple[Stack, int]) -> None
     assert first.text == again.text and "oFollower_0002" in first.text
     after = row_counts(stack)
     assert after["webhook_receipts"] == before["webhook_receipts"] + 1
+
+
+def test_a_follower_offered_a_call_replies_with_their_number(database_url: str) -> None:
+    with running_stack(
+        database_url, wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_app_secret=APP_SECRET
+    ) as stack:
+        line = make_line(stack.db, number=LINE, languages=["en"])
+        stack.dispatcher.sync_numbers()
+        stack.simulator.wechat_account(
+            ACCOUNT, f"{stack.url}/wechat/{line.id}", TOKEN, APP_ID, APP_SECRET
+        )
+        make_user(stack.db, "alice")
+        send(stack, "I would rather talk", stores=True)
+        alice = Counselor(stack, "alice")
+        alice.console.send("set_state", state="available", reason=None)
+        call_id = alice.console.offer()["call_id"]
+        alice.console.send("accept", call_id=call_id)
+        alice.console.wait(lambda s: any(c["call_id"] == call_id for c in s["conversations"]))
+        offered = alice.post(f"/api/dialbacks/conversations/{call_id}/offer")
+        assert offered.status_code == 202, offered.text
+        stack.simulator.wait_for(
+            lambda: [
+                m for m in stack.simulator.wechat_sent() if "reply with your phone" in m["content"]
+            ]
+        )
+
+        # Anything else is a message like another, and the offer stands.
+        send(stack, "why?", stores=True)
+        with stack.db.session() as session:
+            assert session.exec(select(DialBack)).all() == []
+            call = session.get(Call, call_id)
+            assert call is not None and dialbacks.call_offered(session=session, call=call)
+
+        # "No": said in the conversation, the offer ends, the line says they go on writing.
+        send(stack, "不用了", stores=True)
+        stack.simulator.wait_for(
+            lambda: [m for m in stack.simulator.wechat_sent() if "go on writing" in m["content"]]
+        )
+        with stack.db.session() as session:
+            call = session.get(Call, call_id)
+            assert call is not None and not dialbacks.call_offered(session=session, call=call)
+            assert session.exec(select(DialBack)).all() == []
+
+        # Offered again, their number: the line calls it, and it is never a message.
+        assert alice.post(f"/api/dialbacks/conversations/{call_id}/offer").status_code == 202
+        send(stack, "138 1234 5678", stores=True)
+        with stack.db.session() as session:
+            dial = session.exec(select(DialBack)).one()
+            bodies = [m.body for m in conversations.transcript(session=session, call_id=call_id)]
+        assert dial.conversation_id == call_id
+        assert "不用了" in bodies and "why?" in bodies
+        assert not any("1234" in body for body in bodies)
+        dial_id = dial.id
+        assert dial_id is not None
+        alice.wait_state(stack, dial_id, "connected")
+        placed = stack.simulator.get_call(dial_back(stack, dial_id).call_sid or "")
+        assert placed["from"] == LINE and placed["to"] == "+8613812345678"
+        alice.console.close()

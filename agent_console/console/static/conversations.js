@@ -269,9 +269,8 @@ function render() {
   show(el.end, current.role !== "responder" || Boolean(current.counselor_left));
   enable(el.end, mayEnd(current));
   setText(el.status, statusText(current));
-  // Moving to voice: only an SMS conversation has a number the line can call (its counselor's).
-  // SMS: the line has their number; web chat: their page asks for it.
-  const callable = current.channel === "sms" || current.channel === "webchat";
+  // Moving to voice: SMS: the line has their number; web chat and WeChat: the person is asked.
+  const callable = current.channel === "sms" || asksNumber(current);
   show(el.callThem, live && callable && current.role !== "responder");
   loadTranscript(current);
 }
@@ -369,13 +368,17 @@ function sayTyping() {
   request("POST", `/api/conversations/${encodeURIComponent(current.call_id)}/typing`, {});
 }
 
+// Channels that give the line no number: the person is asked for one (page or message).
+const asksNumber = (card) => card.channel === "webchat" || card.channel === "wechat";
+
 /**
  * SMS: the person agreed in the chat, so the line calls them (the number stays in the server).
- * Web chat: their page asks for their number, and the line calls them once they give it.
+ * Web chat and WeChat: the person is asked for their number (on the page, or by a message),
+ * and the line calls them once they give it.
  */
 async function callThem() {
   const current = chosenConversation(snapshot);
-  const web = current && current.channel === "webchat";
+  const web = current && asksNumber(current);
   if (!current || current.state !== "connected" || !window.confirm(t(web ? "call_offer_confirm" : "call_them_confirm"))) {
     return;
   }
