@@ -11,11 +11,11 @@ Per instance: behind several instances, a person could start `limit` on each.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import threading
 from collections import deque
 from datetime import datetime, timedelta
+
+from hotline.privacy import sender_hash
 
 WINDOW = timedelta(minutes=10)
 
@@ -25,20 +25,17 @@ class Openings:
     runs in a thread pool)."""
 
     def __init__(self, *, secret: str, limit: int, window: timedelta = WINDOW) -> None:
-        self._key = hashlib.sha256(b"webchat-openings:" + secret.encode()).digest()
+        self._secret = secret
         self._limit = limit
         self._window = window
         self._starts: dict[str, deque[datetime]] = {}
         self._lock = threading.Lock()
 
-    def _hash(self, address: str) -> str:
-        return hmac.new(self._key, address.encode(), hashlib.sha256).hexdigest()
-
     def allow(self, address: str | None, now: datetime) -> bool:
         """Whether a conversation may start from `address` now; if so, it is counted."""
         if address is None:  # no address known (a test client): nothing to count it by
             return True
-        key = self._hash(address)
+        key = sender_hash(self._secret, "address", address)
         with self._lock:
             self._forget_before(now - self._window)
             starts = self._starts.setdefault(key, deque())
