@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from hotline.auth.models import Role, User
@@ -491,12 +492,7 @@ def transcript(
 ) -> list[ConversationMessage]:
     """The messages in order (those after the id `after`); a supervisor's private notes only
     when `private`."""
-    query = select(ConversationMessage).where(
-        ConversationMessage.call_id == call_id, col(ConversationMessage.id) > after
-    )
-    if not private:
-        query = query.where(ConversationMessage.sender != Sender.supervisor)
-    return list(session.exec(query.order_by(col(ConversationMessage.id))))
+    return _in_order(session, call_id, col(ConversationMessage.id) > after, private=private)
 
 
 # Deliveries that may still change: handed to the channel or not yet. Only SMS reports
@@ -510,14 +506,21 @@ def changes(
 ) -> list[ConversationMessage]:
     """What a reader who has the messages up to `after` lacks: the newer ones, and the earlier
     ones whose delivery may have moved on since (so the console need not read it all again)."""
+    assert call.id is not None
     unsettled = _UNSETTLED_SMS if call.channel == Channel.sms else _UNSETTLED
-    query = select(ConversationMessage).where(
-        ConversationMessage.call_id == call.id,
-        or_(
-            col(ConversationMessage.id) > after,
-            col(ConversationMessage.delivery).in_([d.value for d in unsettled]),
-        ),
+    lacking = or_(
+        col(ConversationMessage.id) > after,
+        col(ConversationMessage.delivery).in_([d.value for d in unsettled]),
     )
+    return _in_order(session, call.id, lacking, private=private)
+
+
+def _in_order(
+    session: Session, call_id: int, which: ColumnElement[bool], *, private: bool
+) -> list[ConversationMessage]:
+    """The conversation's messages that `which` picks, in order; a supervisor's private notes
+    only when `private`."""
+    query = select(ConversationMessage).where(ConversationMessage.call_id == call_id, which)
     if not private:
         query = query.where(ConversationMessage.sender != Sender.supervisor)
     return list(session.exec(query.order_by(col(ConversationMessage.id))))
