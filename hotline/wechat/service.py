@@ -39,7 +39,7 @@ GREETED_EVENTS = frozenset({"subscribe", "subscribe_scan", "click", "view"})
 # The answer WeChat takes for "no reply" (an empty body works too; this one is documented).
 NO_REPLY = "success"
 PROVIDER_PREFIX = "wechat:"
-# A follower's "no" to a call their counselor offered (`_answer_offer`).
+# A follower's "no" to a call their counselor offered (`_converse`).
 DECLINE = frozenset({"no", "no thanks", "不", "不用", "不要", "不用了", "不了", "算了"})
 
 
@@ -107,10 +107,9 @@ def _converse(
         )
         return Answered(NO_REPLY)
     if ongoing is not None:
-        if dialbacks.call_offered(session=session, call=ongoing):
-            said = _answer_offer(session, ongoing, body, key, settings, now)
-            if said is not None:
-                return said
+        offered = dialbacks.call_offered(session=session, call=ongoing)
+        if offered and _called_back(session, ongoing, body, now):
+            return Answered(NO_REPLY, stored=True)  # the caller kicks the jobs: the call goes out
         conversations.receive(
             session=session,
             call=ongoing,
@@ -119,6 +118,9 @@ def _converse(
             provider_id=key,
             phrases=settings.danger_phrases,
         )
+        if offered and _words_of(body) in DECLINE:  # kept as their message, then declined
+            assert ongoing.id is not None
+            dialbacks.answer_offer(session=session, call_id=ongoing.id, number=None, now=now)
         return Answered(NO_REPLY, stored=True)
     call = conversations.begin(
         session=session,
@@ -138,34 +140,25 @@ def _converse(
     return Answered(_render(message, welcome.body), stored=True)
 
 
-def _answer_offer(
-    session: Session, call: Call, body: str, key: str, settings: Settings, now: datetime
-) -> Answered | None:
-    """The follower was asked for their number (their counselor offered a call). A number is
-    the answer: the line calls it now, and it is never stored as a message (it is kept
-    encrypted on the dial-back alone). "No" declines. None: anything else, a message as any
-    other, and the offer stands."""
+def _words_of(body: str) -> str:
+    return body.strip().strip(".。!！").lower()
+
+
+def _called_back(session: Session, call: Call, body: str, now: datetime) -> bool:
+    """The follower was asked for their number (their counselor offered a call) and answered
+    with one the line can call: it is called now, and the number is never stored as a message
+    (it is kept encrypted on the dial-back alone). False: anything else, a message like any
+    other ("no" among them, which the caller then declines with)."""
     assert call.id is not None
-    words_only = body.strip().strip(".。!！").lower()
-    if words_only in DECLINE:
-        conversations.receive(
-            session=session,
-            call=call,
-            body=body,
-            now=now,
-            provider_id=key,
-            phrases=settings.danger_phrases,
-        )
-        dialbacks.answer_offer(session=session, call_id=call.id, number=None, now=now)
-        return Answered(NO_REPLY, stored=True)
-    if phone.to_e164(words_only) is None:
-        return None
+    number = _words_of(body)
+    if phone.to_e164(number) is None:
+        return False
     try:
         with session.begin_nested():
-            dialbacks.answer_offer(session=session, call_id=call.id, number=words_only, now=now)
-    except dialbacks.DialBackError:  # not a number the line can call: a message like another
-        return None
-    return Answered(NO_REPLY, stored=True)  # the caller kicks the jobs: the call goes out now
+            dialbacks.answer_offer(session=session, call_id=call.id, number=number, now=now)
+    except dialbacks.DialBackError:  # not a number the line can call
+        return False
+    return True
 
 
 def _render(message: object, content: str) -> str:
