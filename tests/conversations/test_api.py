@@ -23,12 +23,14 @@ from tests.notes.test_api import NoteClient
 from tests.stack import Stack
 
 
-def begin(stack: Stack, line: Line, sender: str, body: str) -> int:
+def begin(
+    stack: Stack, line: Line, sender: str, body: str, channel: Channel = Channel.webchat
+) -> int:
     with stack.db.session() as session:
         call = conversations.begin(
             session=session,
             line=line,
-            channel=Channel.webchat,
+            channel=channel,
             sender_hash=sender,
             body=body,
             now=stack.clock.now(),
@@ -118,18 +120,7 @@ def test_an_sms_read_after_an_id_brings_back_what_may_still_be_delivered(quiet_a
     stack = quiet_app
     line = make_line(stack.db)
     alice = make_user(stack.db, "alice")
-    with stack.db.session() as session:
-        call = conversations.begin(
-            session=session,
-            line=line,
-            channel=Channel.sms,
-            sender_hash="p-sms",
-            body="hello",
-            now=stack.clock.now(),
-            max_wait_s=600,
-        )
-        call_id = call.id
-        assert call_id is not None
+    call_id = begin(stack, line, "p-sms", "hello", Channel.sms)
     held_by(stack, alice, call_id)
     with stack.db.session() as session:
         reply = conversations.reply(

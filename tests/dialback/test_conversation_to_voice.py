@@ -21,7 +21,7 @@ from hotline.dialback import service as dialbacks
 from hotline.dialback.models import DialBack, DialBackKind, DialBackStatus
 from hotline.routing import service as routing
 from tests.calls import CALLER, LINE
-from tests.conversations.test_api import held_by
+from tests.conversations.test_api import begin, held_by
 from tests.conversations.test_sms import sent_to
 from tests.conversations.test_webchat import Page
 from tests.dialback.drive import Counselor, dial_back
@@ -165,18 +165,7 @@ def test_only_its_counselor_and_a_web_chat_asks_for_the_number(quiet_app: Stack)
 def test_wechat_is_not_called_without_asking_for_a_number(quiet_app: Stack) -> None:
     line = make_line(quiet_app.db)
     alice = make_user(quiet_app.db, "alice")
-    with quiet_app.db.session() as session:
-        call = conversations.begin(
-            session=session,
-            line=line,
-            channel=Channel.wechat,
-            sender_hash="o1",
-            body="hello",
-            now=quiet_app.clock.now(),
-            max_wait_s=600,
-        )
-        call_id = call.id
-    assert call_id is not None
+    call_id = begin(quiet_app, line, "o1", "hello", Channel.wechat)
     held_by(quiet_app, alice, call_id)
     mine = Counselor(quiet_app, "alice")
     refused = mine.post(f"/api/dialbacks/conversations/{call_id}")
