@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from websockets.sync.client import ClientConnection, connect
 
 from hotline.auth.models import User
@@ -142,7 +142,9 @@ def test_a_person_on_the_web_chat_talks_with_a_counselor(stack: Stack) -> None:
     again.until(lambda f: f["type"] == "status")
     with stack.db.session() as session:
         mine = session.exec(
-            select(ConversationMessage).where(ConversationMessage.sender == "person")
+            select(ConversationMessage)
+            .where(ConversationMessage.sender == "person")
+            .order_by(col(ConversationMessage.id))
         ).all()
         assert [m.body for m in mine] == ["我最近很难受", "谢谢你", "在"]
 

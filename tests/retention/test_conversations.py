@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call, CallState, Channel
@@ -79,7 +79,9 @@ def conversation(
 def stored(db: Database, call_id: int) -> tuple[bool, bool, list[str]]:
     with db.session() as session:
         messages = session.exec(
-            select(ConversationMessage.body).where(ConversationMessage.call_id == call_id)
+            select(ConversationMessage.body)
+            .where(ConversationMessage.call_id == call_id)
+            .order_by(col(ConversationMessage.id))
         ).all()
         return (
             session.get(Call, call_id) is not None,
