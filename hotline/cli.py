@@ -127,7 +127,7 @@ def serve(
         _refuse_demo_accounts()
     logs.configure()
     uvicorn.run(
-        "hotline.app:create_app",
+        "hotline.app:create_served_app",
         factory=True,
         host=host,
         port=port,
@@ -267,7 +267,7 @@ def demo(port: int = 8000, database: str = "sqlite:///./hotline-demo.db") -> Non
     address.write()
     try:
         uvicorn.run(
-            "hotline.app:create_app",
+            "hotline.app:create_served_app",
             factory=True,
             host="127.0.0.1",
             port=port,

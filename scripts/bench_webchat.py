@@ -303,6 +303,7 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
         await asyncio.sleep(2)
         rss_open = rss_kib(pid)
 
+        progress(f"{args.chats} chats live: the timed messages begin")
         started = time.perf_counter()
         cpu_before = cpu_s(pid)
         await asyncio.gather(*(person.talk(args.messages, args.interval) for person in people))
