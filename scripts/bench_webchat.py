@@ -9,8 +9,10 @@ script measures, from the moment it was sent:
 
 - `announced`: the counselor's console websocket receives the frame (`conversation_message`)
   or snapshot card that announces it (its `last_message_id` reaches the message), and
-- `screen`: the console's transcript fetch (`GET /api/conversations/{id}/messages`, started when
-  the card changed, as conversations.js does) has returned it: the counselor can read it.
+- `screen`: the counselor can read it: the frame to the console of the counselor holding the
+  conversation carries it (the socket reads what the console lacks), or, when a frame or card
+  announced it without it, the console's transcript fetch (`GET /api/conversations/{id}/messages`,
+  as conversations.js does) has returned it.
 
 By default each person writes every 3 s on average (0.5 to 1.5 times `--interval`): 200 people
 offer about 67 messages a second, far above a real chat's pace (a message every 20 s or so is
@@ -150,6 +152,8 @@ class Counselor:
             arrived = time.perf_counter()
             frame = json.loads(raw)
             if frame.get("type") == "conversation_message":
+                if isinstance(frame.get("messages"), list):  # what it lacks, read by the socket
+                    self.shown(frame["call_id"], frame["messages"], arrived)
                 self.announced(arrived, frame["call_id"], frame["last_message_id"])
                 continue
             if frame.get("type") != "snapshot":
@@ -167,7 +171,8 @@ class Counselor:
         history = self.cards.setdefault(call_id, [])
         if not history or history[-1][1] < last:
             history.append((arrived, last))
-            self.load(call_id)
+            if self.read_up_to.get(call_id, 0) < last:  # a frame brought it: nothing to read
+                self.load(call_id)
 
     def load(self, call_id: int) -> None:
         if call_id in self.fetching:  # changed while loading: once more after (the console's way)
@@ -191,24 +196,28 @@ class Counselor:
             if response.status_code != 200:
                 self.samples.failures.append(f"transcript {call_id}: {response.status_code}")
                 return
-            history = self.cards[call_id]
-            for message in response.json()["messages"]:
-                self.read_up_to[call_id] = max(self.read_up_to.get(call_id, 0), message["id"])
-                marker = message["body"]
-                if message["sender"] != "person" or marker not in self.samples.sent:
-                    continue
-                if marker in self.samples.screen:
-                    continue
-                self.samples.screen[marker] = got
-                # The first frame or card that announced it (last_message_id at or past it).
-                self.samples.announced[marker] = next(
-                    (at for at, last in history if last >= message["id"]), got
-                )
+            self.shown(call_id, response.json()["messages"], got)
         finally:
             self.fetching.discard(call_id)
             if call_id in self.stale:
                 self.stale.discard(call_id)
                 self.load(call_id)
+
+    def shown(self, call_id: int, messages: list[dict[str, Any]], at: float) -> None:
+        """`messages` of the conversation are on the counselor's screen from `at`."""
+        history = self.cards.setdefault(call_id, [])
+        for message in messages:
+            self.read_up_to[call_id] = max(self.read_up_to.get(call_id, 0), message["id"])
+            marker = message["body"]
+            if message["sender"] != "person" or marker not in self.samples.sent:
+                continue
+            if marker in self.samples.screen:
+                continue
+            self.samples.screen[marker] = at
+            # The first frame or card that announced it (last_message_id at or past it).
+            self.samples.announced[marker] = next(
+                (seen for seen, last in history if last >= message["id"]), at
+            )
 
     async def close(self) -> None:
         if self.ws is not None:

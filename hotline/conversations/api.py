@@ -16,9 +16,7 @@ from hotline.audit.models import AuditAction
 from hotline.audit.service import record as audit
 from hotline.audit.service import record_request
 from hotline.auth.deps import CsrfChecked, CurrentUser
-from hotline.calls.models import Call
 from hotline.conversations import service as conversations
-from hotline.conversations.models import ConversationMessage
 from hotline.conversations.schemas import (
     MessageOut,
     ReplyIn,
@@ -30,39 +28,6 @@ from hotline.db import SessionDep
 from hotline.routing.engine import DispatcherDep
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
-
-
-def _out(message: ConversationMessage, names: dict[int, str]) -> MessageOut:
-    assert message.id is not None
-    return MessageOut(
-        id=message.id,
-        sender=message.sender,
-        body=message.body,
-        at=message.at,
-        delivery=message.delivery,
-        danger_phrase=message.danger_phrase,
-        author=names.get(message.user_id) if message.user_id is not None else None,
-    )
-
-
-def _transcript(
-    session: Session, call: Call, *, private: bool, after: int | None = None
-) -> TranscriptOut:
-    assert call.id is not None
-    call_id = call.id
-    # Private notes: for the counselor holding it and supervisors (not a crisis worker).
-    if after is None:
-        messages = conversations.transcript(session=session, call_id=call_id, private=private)
-    else:
-        messages = conversations.changes(session=session, call=call, after=after, private=private)
-    names = conversations.authors(session=session, messages=messages)
-    return TranscriptOut(
-        call_id=call_id,
-        channel=call.channel.value,
-        state=call.state.value,
-        messages=[_out(m, names) for m in messages],
-        after=after,
-    )
 
 
 @router.get("/{call_id}/messages", response_model=TranscriptOut)
@@ -82,7 +47,7 @@ def messages_api(
     call = conversations.readable(session=session, user=user, call_id=call_id)
     holder = call.counselor_id == user.id
     private = holder or user.role in conversations.SUPERVISING
-    out = _transcript(session, call, private=private, after=after)
+    out = conversations.transcript_out(session=session, call=call, private=private, after=after)
     if not holder:  # a supervisor or the crisis worker who joined reading it: audited
         record_request(
             request,
@@ -117,7 +82,9 @@ def reply_api(
     )
     tasks.add_task(dispatcher.kick)  # SMS and WeChat leave by the dispatcher, after the commit
     response.headers["Cache-Control"] = "no-store"
-    return _out(message, {user.id: user.display_name} if user.id is not None else {})
+    return conversations.message_out(
+        message, {user.id: user.display_name} if user.id is not None else {}
+    )
 
 
 @router.post("/{call_id}/typing", dependencies=[CsrfChecked], status_code=204)
@@ -160,7 +127,9 @@ def private_note_api(
     )
     _audit(request, session, user, call_id, "private_note")
     response.headers["Cache-Control"] = "no-store"
-    return _out(message, {user.id: user.display_name} if user.id is not None else {})
+    return conversations.message_out(
+        message, {user.id: user.display_name} if user.id is not None else {}
+    )
 
 
 @router.post("/{call_id}/take-over", dependencies=[CsrfChecked], response_model=TakeOverOut)

@@ -75,14 +75,19 @@ class ReadAlongSnapshot(BaseModel):
 
 class MessageFrame(BaseModel):
     """Sent to the consoles of a conversation's counselor and crisis worker when a message is
-    added, in place of a whole snapshot: what its card shows changes (the console then reads the
-    transcript). Ids and a count only: no message text goes through the bus."""
+    added, in place of a whole snapshot: what its card shows changes. Ids and a count only on
+    the bus: no message text goes through it."""
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["conversation_message"] = "conversation_message"
     call_id: int
     last_message_id: int
     unread: int  # the person's messages since the counselor last wrote
+    # Added by the console socket of the counselor holding it, read in the instance that holds
+    # the socket (so no words on the bus): what the console lacks since `after`, the newest id
+    # this socket sent before (0: the whole transcript). The console then reads nothing itself.
+    after: int | None = None
+    messages: list[MessageOut] | None = None
 
 
 class TypingFrame(BaseModel):

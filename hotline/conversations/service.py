@@ -33,7 +33,7 @@ from hotline.calls.models import (
 )
 from hotline.conversations import danger, words
 from hotline.conversations.models import Conversation, ConversationMessage, Delivery, Sender
-from hotline.conversations.schemas import MessageFrame, ReadAlongSnapshot
+from hotline.conversations.schemas import MessageFrame, MessageOut, ReadAlongSnapshot, TranscriptOut
 from hotline.errors import DomainError
 from hotline.escalation import service as escalations
 from hotline.i18n import N_
@@ -524,6 +524,42 @@ def _in_order(
     if not private:
         query = query.where(ConversationMessage.sender != Sender.supervisor)
     return list(session.exec(query.order_by(col(ConversationMessage.id))))
+
+
+def message_out(message: ConversationMessage, names: dict[int, str]) -> MessageOut:
+    """A message as its readers get it, its author named from `names` (see `authors`)."""
+    assert message.id is not None
+    return MessageOut(
+        id=message.id,
+        sender=message.sender,
+        body=message.body,
+        at=message.at,
+        delivery=message.delivery,
+        danger_phrase=message.danger_phrase,
+        author=names.get(message.user_id) if message.user_id is not None else None,
+    )
+
+
+def transcript_out(
+    *, session: Session, call: Call, private: bool, after: int | None = None
+) -> TranscriptOut:
+    """The transcript as its readers get it; with `after`, only what a reader who has the
+    messages up to that id lacks (`changes`)."""
+    assert call.id is not None
+    call_id = call.id
+    # Private notes: for the counselor holding it and supervisors (not a crisis worker).
+    if after is None:
+        messages = transcript(session=session, call_id=call_id, private=private)
+    else:
+        messages = changes(session=session, call=call, after=after, private=private)
+    names = authors(session=session, messages=messages)
+    return TranscriptOut(
+        call_id=call_id,
+        channel=call.channel.value,
+        state=call.state.value,
+        messages=[message_out(m, names) for m in messages],
+        after=after,
+    )
 
 
 def set_delivery(

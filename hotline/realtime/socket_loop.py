@@ -50,10 +50,11 @@ async def serve(
     check_s: float,
     coalesce_s: float = 0.0,
     refresh_s: float | None = None,
+    enrich: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
     """Run the socket until it closes. `snapshot` (None: revoked), `command` (an error code or
-    None) and `alive` (is the session live) are blocking and run in the thread pool; `refresh_s`
-    sends a snapshot that often too."""
+    None), `alive` (is the session live) and `enrich` (what a frame becomes before it is sent)
+    are blocking and run in the thread pool; `refresh_s` sends a snapshot that often too."""
     send_lock = asyncio.Lock()
     subscription = websocket.app.state.bus.subscribe(set(topics))
 
@@ -100,6 +101,8 @@ async def serve(
                 await send_snapshot()
 
     async def send_frame(frame: dict[str, Any]) -> None:
+        if enrich is not None:
+            frame = await threads.run(threads.SOCKETS, enrich, frame)
         async with send_lock:
             await websocket.send_text(json.dumps(frame))
 

@@ -16,6 +16,7 @@ from hotline.conversations import service as conversations
 from hotline.conversations.models import ConversationMessage, Delivery, Sender
 from hotline.lines.models import Line
 from hotline.realtime.bus import LocalBus
+from hotline.realtime.events import agent_topic
 from hotline.routing import service as routing
 from hotline.routing.models import AgentState
 from tests.factories import make_line, make_user
@@ -245,3 +246,40 @@ def test_typing_reaches_the_conversations_topic(talk: tuple[Stack, int]) -> None
             == []
         )
     alice.console.close()
+
+
+def test_a_message_frame_on_the_bus_carries_no_words(talk: tuple[Stack, int]) -> None:
+    """The counselor's console socket reads the words where it runs; the bus between instances
+    (Redis when there are several) carries ids and a count only."""
+    stack, call_id = talk
+    bus = stack.db.bus
+    assert isinstance(bus, LocalBus)
+    with stack.db.session() as session:
+        alice = session.exec(select(User).where(User.username == "alice")).one()
+    assert alice.id is not None
+
+    async def published() -> dict[str, object]:
+        subscription = bus.subscribe({agent_topic(alice.id or 0)})
+        try:
+            with stack.db.session() as session:
+                call = session.get(Call, call_id)
+                assert call is not None
+                conversations.receive(
+                    session=session, call=call, body="no one listens", now=stack.clock.now()
+                )
+            event = await asyncio.wait_for(subscription.get(), timeout=10)
+            return event.data
+        finally:
+            subscription.close()
+
+    frame = asyncio.run(published())["frame"]
+    assert isinstance(frame, dict) and set(frame) == {
+        "type",
+        "call_id",
+        "last_message_id",
+        "unread",
+        "after",
+        "messages",
+    }
+    assert frame["messages"] is None and frame["unread"] == 2
+    assert "listens" not in repr(frame)

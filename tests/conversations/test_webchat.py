@@ -102,22 +102,32 @@ def test_a_person_on_the_web_chat_talks_with_a_counselor(stack: Stack) -> None:
         )
     reply = page.until(lambda f: f["type"] == "message" and f["sender"] == "counselor")
     assert reply["body"] == "我在，慢慢说"
-    # Each message reaches the console as a frame (ids and a count, never the text): the reply
-    # leaves nothing unanswered; the person's next message is one waiting.
+    # Each message reaches the counselor's console as a frame with what it lacks, read by the
+    # socket (the bus carries ids and a count: test_api.py): the first, the whole transcript,
+    # then what is newer; the reply leaves nothing unanswered; the person's next message is one
+    # waiting.
+    first = console.signal("conversation_message")
+    assert first["after"] == 0
+    assert [m["body"] for m in first["messages"] if m["sender"] == "person"] == ["我最近很难受"]
     of_reply = console.signal(
         "conversation_message", where=lambda s: s["last_message_id"] == answer.id
     )
-    assert of_reply == {
+    assert {k: v for k, v in of_reply.items() if k not in {"messages", "after"}} == {
         "type": "conversation_message",
         "call_id": offer["call_id"],
         "last_message_id": answer.id,
         "unread": 0,
     }
+    assert 0 < of_reply["after"] < (answer.id or 0)
+    assert [(m["sender"], m["body"]) for m in of_reply["messages"]] == [
+        ("counselor", "我在，慢慢说")
+    ]
     page.say("谢谢你")
     theirs = console.signal(
         "conversation_message", where=lambda s: s["last_message_id"] > (answer.id or 0)
     )
-    assert theirs["unread"] == 1 and "谢谢你" not in json.dumps(theirs, ensure_ascii=False)
+    assert theirs["unread"] == 1 and theirs["after"] == answer.id
+    assert [(m["sender"], m["body"]) for m in theirs["messages"]] == [("person", "谢谢你")]
 
     # The network drops; the page comes back with its token and misses nothing.
     page.close()

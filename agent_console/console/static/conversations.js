@@ -2,7 +2,8 @@
  * The text conversations the counselor holds (SMS, web chat, WeChat), beside the note: the
  * list from each snapshot's `conversations`, the chosen one's transcript (fetched from
  * /api/conversations/{id}/messages when its last message changes: a snapshot, or the socket's
- * "conversation_message" frame, says so), the reply box, "end" (the
+ * "conversation_message" frame, says so; the frame to the counselor holding it carries the new
+ * messages, and then nothing is fetched), the reply box, "end" (the
  * console's "hangup" of its call id) and "done" (its "finish_wrap_up", once the note is
  * written). Its note is the note panel's: selection.js tells note/open.js which one.
  * A crisis worker who joined a conversation on an escalation sees it here too (`role:
@@ -190,24 +191,44 @@ async function loadTranscript(card) {
     return;
   }
   loadedMark = mark;
-  const own = ownSender(current);
-  const items = response.data.messages.map((message) => messageItem(message, { t, fill, has }, { own }));
-  if (upTo === null) {
-    el.transcript.replaceChildren(...items);
-  } else {
-    mergeMessages(items);
-  }
-  response.data.messages.forEach((message) => {
-    if (typeof message.id === "number" && (shownUpTo === null || message.id > shownUpTo)) {
-      shownUpTo = message.id;
-    }
-  });
-  el.transcript.scrollTop = el.transcript.scrollHeight;
+  showMessages(response.data.messages, current, upTo === null);
   setText(el.status, statusText(current));
   // A message may have come while this one was loading.
   if (`${current.call_id}:${current.last_message_id}` !== mark) {
     loadTranscript(current);
   }
+}
+
+// A frame for the conversation on screen may carry what the screen lacks (its console socket
+// read it): shown at once, with no read of our own, when it starts at or before what is shown.
+function showPushed(frame) {
+  if (loading || frame.call_id !== shownId || !Array.isArray(frame.messages) || typeof frame.after !== "number") {
+    return;
+  }
+  const whole = frame.after === 0;
+  if (!whole && (shownUpTo === null || frame.after > shownUpTo)) {
+    return; // it missed some: render() reads them
+  }
+  showMessages(frame.messages, chosenConversation(snapshot), whole);
+  loadedMark = `${frame.call_id}:${frame.last_message_id}`;
+}
+
+// Messages of the conversation on screen: the whole transcript, or merged into it.
+function showMessages(messages, card, whole) {
+  const own = ownSender(card);
+  const items = messages.map((message) => messageItem(message, { t, fill, has }, { own }));
+  if (whole) {
+    el.transcript.replaceChildren(...items);
+    shownUpTo = null;
+  } else {
+    mergeMessages(items);
+  }
+  messages.forEach((message) => {
+    if (typeof message.id === "number" && (shownUpTo === null || message.id > shownUpTo)) {
+      shownUpTo = message.id;
+    }
+  });
+  el.transcript.scrollTop = el.transcript.scrollHeight;
 }
 
 // An item whose message is on screen replaces it (its delivery moved on); a new one is added.
@@ -458,6 +479,7 @@ function wire() {
     }
     announced.set(frame.call_id, { last_message_id: frame.last_message_id, unread: frame.unread });
     applyAnnounced();
+    showPushed(frame);
     render();
   });
   document.addEventListener("hotline:conversation", () => render());
