@@ -268,9 +268,9 @@ def receive(
     phrases: Mapping[str, Sequence[str]] | None = None,
 ) -> ConversationMessage | None:
     """A message from the person. None if it was stored before (the channel delivered it
-    twice). A danger phrase puts a waiting conversation first and tells the supervisors."""
-    if provider_id is not None and seen(session=session, provider_id=provider_id):
-        return None
+    twice: its provider id is unique, so the insert is refused; no read first, since this runs
+    for every message). A danger phrase puts a waiting conversation first and tells the
+    supervisors."""
     phrase = danger.match(body, danger.phrases(phrases or {}))
     try:
         with session.begin_nested():
@@ -284,7 +284,7 @@ def receive(
                 provider_id=provider_id,
                 danger_phrase=phrase,
             )
-    except IntegrityError:  # the same message delivered twice at once
+    except IntegrityError:  # the same message delivered again (or twice at once)
         return None
     session.execute(
         update(Conversation).where(col(Conversation.call_id) == call.id).values(last_inbound_at=now)

@@ -1828,17 +1828,20 @@ def _responder_card(session: Session, escalation_id: int | None, call: Call) -> 
 
 def unanswered(*, session: Session, call_id: int) -> int:
     """The person's messages since the counselor last wrote (what waits for an answer)."""
-    last = session.exec(
-        select(func.max(ConversationMessage.id)).where(
+    # One statement: it runs for every message of every conversation.
+    last_reply = (
+        select(func.coalesce(func.max(ConversationMessage.id), 0))
+        .where(
             ConversationMessage.call_id == call_id,
             ConversationMessage.sender == Sender.counselor,
         )
-    ).one()
-    query = select(func.count()).where(
-        ConversationMessage.call_id == call_id, ConversationMessage.sender == Sender.person
+        .scalar_subquery()
     )
-    if last is not None:
-        query = query.where(col(ConversationMessage.id) > last)
+    query = select(func.count()).where(
+        ConversationMessage.call_id == call_id,
+        ConversationMessage.sender == Sender.person,
+        col(ConversationMessage.id) > last_reply,
+    )
     return int(session.exec(query).one())
 
 
