@@ -315,6 +315,7 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
         progress(f"{args.chats} chats live: the timed messages begin")
         started = time.perf_counter()
         cpu_before = cpu_s(pid)
+        client_before = time.process_time()
         await asyncio.gather(*(person.talk(args.messages, args.interval) for person in people))
         total = args.chats * args.messages
         try:
@@ -329,6 +330,7 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
             raise
         wall = time.perf_counter() - started
         cpu_used = cpu_s(pid) - cpu_before
+        client_used = time.process_time() - client_before
         rss_after = rss_kib(pid)
     finally:
         for task in tasks:
@@ -343,6 +345,8 @@ async def drive(base: str, pid: int, line_id: int, args: argparse.Namespace) -> 
         "counselors": args.counselors,
         "messages_per_s": round(total / wall, 1),
         "server_cpu_ms_per_message": round(cpu_used * 1000 / total, 1),
+        # The pages and consoles of this script, on the same cores as the server and database.
+        "client_cpu_ms_per_message": round(client_used * 1000 / total, 1),
         "announced": summary(samples.announced, samples.sent),
         "screen": summary(samples.screen, samples.sent),
         "rss_mib": {
@@ -373,7 +377,8 @@ def table(result: dict[str, Any]) -> str:
     )
     rows.append(
         f"{result['messages_per_s']} messages/s; the server's CPU "
-        f"{result['server_cpu_ms_per_message']} ms a message; load: {os.getloadavg()}"
+        f"{result['server_cpu_ms_per_message']} ms a message (this script's "
+        f"{result['client_cpu_ms_per_message']} ms); load: {os.getloadavg()}"
     )
     return "\n".join(rows)
 
