@@ -138,9 +138,6 @@ class Chat:
         settings = self.dispatcher.settings
         now = self.dispatcher.clock.now()
         with self.dispatcher.db.session() as session:
-            line = lines.active(session=session, line_id=self.line_id)
-            if line is None:
-                return "no_line"
             who = sender_hash(settings.secret_key, self.token)
             if blocklist.is_blocked(session=session, caller_hash=who, now=now):
                 return "unavailable"
@@ -155,6 +152,7 @@ class Chat:
                 call.state not in TERMINAL_STATES | {CallState.wrap_up}
                 or conversations.with_responder(session=session, call=call)
             ):
+                # A conversation under way goes on, whatever became of its line meanwhile.
                 conversations.receive(
                     session=session,
                     call=call,
@@ -163,30 +161,32 @@ class Chat:
                     provider_id=provider_id,
                     phrases=settings.danger_phrases,
                 )
-            elif not lines.is_open(line, now):
+                return {"news": self._news(session, call)}
+            line = lines.active(session=session, line_id=self.line_id)
+            if line is None:
+                return "no_line"
+            if not lines.is_open(line, now):
                 return {"closed": texts.closed(line)}
-            else:
-                if self.openings is not None and not self.openings.allow(self.address, now):
-                    return "too_many_chats"
-                if call is not None:  # a new conversation after one ended: a new key
-                    self.token = conversations.new_resume_token()
-                    who = sender_hash(settings.secret_key, self.token)
-                    provider_id = _provider_id(self.token, page_id)
-                call = conversations.begin(
-                    session=session,
-                    line=line,
-                    channel=Channel.webchat,
-                    sender_hash=who,
-                    body=body,
-                    now=now,
-                    max_wait_s=settings.conversation_max_wait_s,
-                    provider_id=provider_id,
-                    resume_token=self.token,
-                    phrases=settings.danger_phrases,
-                )
-                self.call_id = call.id
-                return {"resume": self.token, "news": self._news(session, call)}
-            return {"news": self._news(session, call)}
+            if self.openings is not None and not self.openings.allow(self.address, now):
+                return "too_many_chats"
+            if call is not None:  # a new conversation after one ended: a new key
+                self.token = conversations.new_resume_token()
+                who = sender_hash(settings.secret_key, self.token)
+                provider_id = _provider_id(self.token, page_id)
+            call = conversations.begin(
+                session=session,
+                line=line,
+                channel=Channel.webchat,
+                sender_hash=who,
+                body=body,
+                now=now,
+                max_wait_s=settings.conversation_max_wait_s,
+                provider_id=provider_id,
+                resume_token=self.token,
+                phrases=settings.danger_phrases,
+            )
+            self.call_id = call.id
+            return {"resume": self.token, "news": self._news(session, call)}
 
     def answer_call_offer(self, number: str | None) -> str | None:
         """The person gives their number for the call their counselor offered (the line calls

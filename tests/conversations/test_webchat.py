@@ -17,6 +17,7 @@ from hotline.calls.models import Call, CallState, Channel
 from hotline.conversations import service as conversations
 from hotline.conversations.models import ConversationMessage
 from hotline.lines import service as lines
+from hotline.lines.models import Line
 from hotline.simulator.console_client import ConsoleClient
 from tests.factories import PASSWORD, make_line, make_user
 from tests.stack import Stack
@@ -145,7 +146,13 @@ def test_a_person_on_the_web_chat_talks_with_a_counselor(stack: Stack) -> None:
         "我在，慢慢说",
         "你还在吗",
     ]
-    # A message the page sent again after the drop (same page id) is stored once.
+    # An admin deactivating the line meanwhile cuts off no conversation under way; and a
+    # message the page sent again after the drop (same page id) is stored once.
+    with stack.db.session() as session:
+        closing = session.get(Line, line.id)
+        assert closing is not None
+        closing.active = False
+        session.add(closing)
     again.say("在", page_id="x1")
     again.say("在", page_id="x1")
     again.until(lambda f: f["type"] == "status")
