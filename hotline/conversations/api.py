@@ -16,7 +16,9 @@ from hotline.audit.models import AuditAction
 from hotline.audit.service import record as audit
 from hotline.audit.service import record_request
 from hotline.auth.deps import CsrfChecked, CurrentUser
+from hotline.auth.models import User
 from hotline.conversations import service as conversations
+from hotline.conversations.models import ConversationMessage
 from hotline.conversations.schemas import (
     MessageOut,
     ReplyIn,
@@ -28,6 +30,12 @@ from hotline.db import SessionDep
 from hotline.routing.engine import DispatcherDep
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+
+def _written(message: ConversationMessage, user: User) -> MessageOut:
+    """What `user` just wrote, as the API returns it (they are its author)."""
+    names = {user.id: user.display_name} if user.id is not None else {}
+    return conversations.message_out(message, names)
 
 
 @router.get("/{call_id}/messages", response_model=TranscriptOut)
@@ -82,9 +90,7 @@ def reply_api(
     )
     tasks.add_task(dispatcher.kick)  # SMS and WeChat leave by the dispatcher, after the commit
     response.headers["Cache-Control"] = "no-store"
-    return conversations.message_out(
-        message, {user.id: user.display_name} if user.id is not None else {}
-    )
+    return _written(message, user)
 
 
 @router.post("/{call_id}/typing", dependencies=[CsrfChecked], status_code=204)
@@ -127,9 +133,7 @@ def private_note_api(
     )
     _audit(request, session, user, call_id, "private_note")
     response.headers["Cache-Control"] = "no-store"
-    return conversations.message_out(
-        message, {user.id: user.display_name} if user.id is not None else {}
-    )
+    return _written(message, user)
 
 
 @router.post("/{call_id}/take-over", dependencies=[CsrfChecked], response_model=TakeOverOut)
